@@ -1,0 +1,32 @@
+//! `baseline-core`: what every module of bedrock-baseline shares.
+//!
+//! - [`config`]: the config model (every variable of the original Terraform module, plus this
+//!   tool's additions), layered loading with figment and validation that reports every problem at
+//!   once, before any network call.
+//! - [`aws`]: [`AwsContext`], the one `SdkConfig` (credential chain, region, endpoint override,
+//!   retries) plus account id, stack and tags that every module receives.
+//! - [`naming`]: deterministic names and the stack tags.
+//! - [`policy`]: typed IAM/KMS/S3/SNS policy documents, compared as parsed values.
+//! - [`reconcile`]: the spec -> observe -> diff -> apply contract ([`Module`]), [`Change`],
+//!   [`ModulePlan`], [`StackPlan`].
+//! - [`render`]: a plan as Terraform-like text or as JSON.
+//! - [`state`]: the state document and the local, locked, atomically written store.
+//! - [`ids`]: newtypes for values that cross module boundaries.
+
+pub mod aws;
+pub mod config;
+pub mod ids;
+pub mod naming;
+pub mod policy;
+pub mod progress;
+pub mod reconcile;
+pub mod render;
+pub mod state;
+
+pub use aws::{AwsContext, AwsOptions};
+pub use config::Config;
+pub use naming::Naming;
+pub use progress::{Progress, ProgressEvent};
+pub use reconcile::{
+    Action, AttributeChange, Change, DestroyOptions, Module, ModulePlan, PlanSummary, StackPlan,
+};

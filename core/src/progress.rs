@@ -1,0 +1,75 @@
+//! Progress events a module emits while it applies. The CLI turns them into a live display or
+//! plain lines; the orchestrator records `Exists` events in state at once, so a crash right after
+//! a create leaves a record of what exists.
+
+use crate::reconcile::Action;
+use std::time::Duration;
+
+/// Something that happened during apply or destroy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgressEvent {
+    /// Work on a resource began.
+    Started {
+        /// Resource address, e.g. `encryption.kms_key`.
+        address: String,
+        /// What is being done.
+        action: Action,
+    },
+    /// A resource is being waited for (eventual consistency, `pending` states).
+    Waiting {
+        /// Resource address.
+        address: String,
+        /// The state AWS reports, e.g. `pending`.
+        status: String,
+        /// Time waited so far.
+        elapsed: Duration,
+    },
+    /// A resource now exists with this physical id (recorded in state right away).
+    Exists {
+        /// Resource address.
+        address: String,
+        /// Physical id or ARN.
+        id: String,
+    },
+    /// A resource no longer exists (recorded in state right away).
+    Gone {
+        /// Resource address.
+        address: String,
+    },
+    /// Work on a resource finished.
+    Finished {
+        /// Resource address.
+        address: String,
+        /// What was done.
+        action: Action,
+    },
+    /// Something the user should know that is not an error.
+    Warning {
+        /// The message.
+        message: String,
+    },
+}
+
+/// A sink for [`ProgressEvent`]s.
+pub trait Progress: Send + Sync {
+    /// Receives one event. Must not block for long: modules call it from their tasks.
+    fn event(&self, event: ProgressEvent);
+}
+
+/// Discards every event (tests, library use).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn event(&self, _event: ProgressEvent) {}
+}
+
+/// Collects events in memory (tests).
+#[derive(Debug, Default)]
+pub struct RecordedProgress(pub std::sync::Mutex<Vec<ProgressEvent>>);
+
+impl Progress for RecordedProgress {
+    fn event(&self, event: ProgressEvent) {
+        self.0.lock().expect("progress lock").push(event);
+    }
+}

@@ -1,0 +1,132 @@
+//! The key policy: pure, built from the account, region and stack prefix.
+//!
+//! The account root keeps administration (AWS's default statement, which lets IAM policies grant
+//! use of the key and keeps the key manageable). Every service principal is limited to this stack:
+//! CloudWatch Logs by the encryption context of the stack's log groups, SNS, CloudWatch alarms,
+//! EventBridge rules and Bedrock by `aws:SourceAccount` and `aws:SourceArn` (confused-deputy
+//! prevention).
+
+use baseline_core::policy::{PolicyDocument, Statement};
+
+/// What the key policy depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPolicyContext {
+    /// `aws`, `aws-cn`, ...
+    pub partition: String,
+    /// 12-digit account id.
+    pub account_id: String,
+    /// Region of the stack.
+    pub region: String,
+    /// Stack prefix (`<project>-<environment>`).
+    pub prefix: String,
+    /// `/aws/bedrock/<prefix>/`.
+    pub log_group_prefix: String,
+}
+
+/// Data-key actions a service needs to encrypt and decrypt with the key.
+const SERVICE_USE: [&str; 2] = ["kms:GenerateDataKey", "kms:Decrypt"];
+
+/// The key policy of the stack's key.
+pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
+    let KeyPolicyContext { partition: p, account_id: acct, region, prefix, log_group_prefix } = c;
+    let scoped = |sid: &str, service: &str, source_arn: String, actions: &[&str]| {
+        Statement::allow(sid)
+            .service_principal(service)
+            .actions(actions.iter().copied())
+            .resources(["*"])
+            .condition("StringEquals", "aws:SourceAccount", [acct.as_str()])
+            .condition("ArnLike", "aws:SourceArn", [source_arn])
+    };
+    PolicyDocument::new(vec![
+        Statement::allow("AccountAdministration")
+            .aws_principals([format!("arn:{p}:iam::{acct}:root")])
+            .actions(["kms:*"])
+            .resources(["*"]),
+        Statement::allow("CloudWatchLogsUse")
+            .service_principal(&format!("logs.{region}.amazonaws.com"))
+            .actions([
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:DescribeKey",
+            ])
+            .resources(["*"])
+            .condition(
+                "ArnLike",
+                "kms:EncryptionContext:aws:logs:arn",
+                [format!("arn:{p}:logs:{region}:{acct}:log-group:{log_group_prefix}*")],
+            ),
+        scoped("SnsTopicsUse", "sns.amazonaws.com", format!("arn:{p}:sns:{region}:{acct}:{prefix}-*"), &SERVICE_USE),
+        scoped(
+            "CloudWatchAlarmsUse",
+            "cloudwatch.amazonaws.com",
+            format!("arn:{p}:cloudwatch:{region}:{acct}:alarm:{prefix}-*"),
+            &SERVICE_USE,
+        ),
+        scoped("EventBridgeRulesUse", "events.amazonaws.com", format!("arn:{p}:events:{region}:{acct}:rule/{prefix}-*"), &SERVICE_USE),
+        scoped(
+            "BedrockUse",
+            "bedrock.amazonaws.com",
+            format!("arn:{p}:bedrock:{region}:{acct}:*"),
+            &["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"],
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baseline_core::policy::Effect;
+
+    fn ctx() -> KeyPolicyContext {
+        KeyPolicyContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            prefix: "demo-prod".into(),
+            log_group_prefix: "/aws/bedrock/demo-prod/".into(),
+        }
+    }
+
+    #[test]
+    fn every_service_grant_is_confined_to_the_stack() {
+        let doc = key_policy(&ctx());
+        for st in doc.statement.iter().filter(|s| s.sid.as_deref() != Some("AccountAdministration")) {
+            assert_eq!(st.effect, Effect::Allow);
+            let sid = st.sid.as_deref().unwrap();
+            let by_context = st.condition_values("ArnLike", "kms:EncryptionContext:aws:logs:arn");
+            let by_source = st.condition_values("StringEquals", "aws:SourceAccount");
+            assert!(by_context.is_some() || by_source.is_some(), "{sid} has no confused-deputy condition");
+            if let Some(acct) = by_source {
+                assert_eq!(acct.0, vec!["123456789012"]);
+                assert!(st.condition_values("ArnLike", "aws:SourceArn").is_some(), "{sid} lacks aws:SourceArn");
+            }
+            assert!(!st.action.as_ref().unwrap().0.iter().any(|a| a == "*" || a.ends_with(":*")), "{sid}");
+        }
+    }
+
+    #[test]
+    fn logs_are_limited_to_the_stack_log_groups() {
+        let doc = key_policy(&ctx());
+        let st = doc.statement("CloudWatchLogsUse").unwrap();
+        assert_eq!(
+            st.condition_values("ArnLike", "kms:EncryptionContext:aws:logs:arn").unwrap().0,
+            vec!["arn:aws:logs:us-east-1:123456789012:log-group:/aws/bedrock/demo-prod/*"]
+        );
+    }
+
+    #[test]
+    fn only_the_root_statement_administers() {
+        let doc = key_policy(&ctx());
+        let admins: Vec<_> = doc
+            .statement
+            .iter()
+            .filter(|s| s.action.as_ref().is_some_and(|a| a.contains("kms:*")))
+            .map(|s| s.sid.clone().unwrap())
+            .collect();
+        assert_eq!(admins, vec!["AccountAdministration"]);
+    }
+}

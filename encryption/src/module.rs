@@ -1,0 +1,496 @@
+//! The reconcile steps for the key and its alias.
+
+use crate::api::{KeyDescription, KmsApi, SdkKmsApi};
+use crate::key::{key_policy, KeyPolicyContext};
+use crate::EncryptionError;
+use async_trait::async_trait;
+use baseline_core::ids::KmsKeyArn;
+use baseline_core::naming::STACK_TAG;
+use baseline_core::policy::PolicyDocument;
+use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const KEY: &str = "encryption.kms_key";
+const ALIAS: &str = "encryption.kms_alias";
+
+/// Desired key and alias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncryptionSpec {
+    /// `alias/<prefix>-bedrock`.
+    pub alias: String,
+    /// Key description.
+    pub description: String,
+    /// The key policy.
+    pub policy: PolicyDocument,
+    /// Tags, stack tags included.
+    pub tags: BTreeMap<String, String>,
+    /// Days between ScheduleKeyDeletion and deletion (7..=30).
+    pub deletion_window_days: i32,
+    /// Stack name, the value of the stack tag.
+    pub stack: String,
+}
+
+/// What exists of the key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedKey {
+    /// DescribeKey.
+    pub description: KeyDescription,
+    /// Rotation status (false while pending deletion, when KMS cannot tell).
+    pub rotation: bool,
+    /// The key policy (`None` if unreadable).
+    pub policy: Option<PolicyDocument>,
+    /// Tags, without AWS-reserved `aws:` tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What exists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EncryptionObserved {
+    /// The stack's key, found by alias or by stack tag.
+    pub key: Option<ObservedKey>,
+    /// The key id the alias points at, if the alias exists.
+    pub alias_target: Option<String>,
+}
+
+/// What downstream modules and users get.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptionOutputs {
+    /// Key ARN (input of logging, alerting, guardrails).
+    pub kms_key_arn: KmsKeyArn,
+    /// Key id.
+    pub kms_key_id: String,
+    /// Alias name.
+    pub kms_alias: String,
+}
+
+/// The encryption module.
+pub struct EncryptionModule<A = SdkKmsApi> {
+    api: A,
+    ctx: AwsContext,
+}
+
+impl EncryptionModule<SdkKmsApi> {
+    /// The module over the SDK client built from `ctx`.
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self { api: SdkKmsApi::new(ctx), ctx: ctx.clone() }
+    }
+}
+
+impl<A: KmsApi> EncryptionModule<A> {
+    /// The module over any [`KmsApi`] (mocks, clients with test interceptors).
+    pub fn with_api(api: A, ctx: &AwsContext) -> Self {
+        Self { api, ctx: ctx.clone() }
+    }
+
+    async fn observe_key(&self, key_id: &str) -> Result<Option<ObservedKey>, EncryptionError> {
+        let Some(description) = self.api.describe_key(key_id).await? else { return Ok(None) };
+        let pending = description.state == "PendingDeletion";
+        let rotation = if pending { false } else { self.api.rotation_enabled(key_id).await? };
+        let policy = PolicyDocument::parse(&self.api.key_policy(key_id).await?).ok();
+        let mut tags = self.api.tags(key_id).await?;
+        tags.retain(|k, _| !k.starts_with("aws:"));
+        Ok(Some(ObservedKey { description, rotation, policy, tags }))
+    }
+}
+
+fn desired_view(spec: &EncryptionSpec) -> Value {
+    json!({
+        "description": spec.description,
+        "key_spec": "SYMMETRIC_DEFAULT",
+        "key_usage": "ENCRYPT_DECRYPT",
+        "key_state": "Enabled",
+        "enable_key_rotation": true,
+        "policy": spec.policy.normalized().to_value(),
+        "tags": spec.tags,
+    })
+}
+
+fn observed_view(key: &ObservedKey) -> Value {
+    json!({
+        "description": key.description.description,
+        "key_spec": "SYMMETRIC_DEFAULT",
+        "key_usage": "ENCRYPT_DECRYPT",
+        "key_state": key.description.state,
+        "enable_key_rotation": key.rotation,
+        "policy": key.policy.as_ref().map(|p| p.normalized().to_value()),
+        "tags": key.tags,
+    })
+}
+
+fn alias_change(spec: &EncryptionSpec, observed: &EncryptionObserved) -> Change {
+    let wanted = observed.key.as_ref().map(|k| k.description.key_id.clone());
+    let after = json!({"name": spec.alias, "target_key_id": wanted.clone().unwrap_or_else(|| "(known after apply)".into())});
+    match (&observed.alias_target, &wanted) {
+        (None, _) => Change::create(ALIAS, "kms_alias", &after),
+        (Some(target), Some(key)) if target == key => Change::noop(ALIAS, "kms_alias"),
+        (Some(target), _) => Change::compare(ALIAS, "kms_alias", &json!({"name": spec.alias, "target_key_id": target}), &after, &[]),
+    }
+}
+
+#[async_trait]
+impl<A: KmsApi> Module for EncryptionModule<A> {
+    type Inputs = ();
+    type Spec = EncryptionSpec;
+    type Observed = EncryptionObserved;
+    type Outputs = EncryptionOutputs;
+    type Error = EncryptionError;
+
+    fn name(&self) -> &'static str {
+        "encryption"
+    }
+
+    fn spec(&self, config: &Config, _inputs: &()) -> Result<EncryptionSpec, EncryptionError> {
+        let naming = self.ctx.naming();
+        let policy = key_policy(&KeyPolicyContext {
+            partition: self.ctx.partition().to_owned(),
+            account_id: self.ctx.account_id().to_owned(),
+            region: self.ctx.region().to_owned(),
+            prefix: naming.stack().to_owned(),
+            log_group_prefix: naming.log_group_prefix(),
+        });
+        Ok(EncryptionSpec {
+            alias: naming.key_alias(),
+            description: format!("bedrock-baseline {}: Bedrock invocation logs, guardrails and alert topics", naming.stack()),
+            policy,
+            tags: naming.tags("encryption"),
+            deletion_window_days: i32::try_from(config.kms_deletion_window_days).unwrap_or(30),
+            stack: naming.stack().to_owned(),
+        })
+    }
+
+    async fn observe(&self, spec: &EncryptionSpec) -> Result<EncryptionObserved, EncryptionError> {
+        let alias_target = self.api.alias_target(&spec.alias).await?;
+        if let Some(target) = &alias_target {
+            if let Some(key) = self.observe_key(target).await? {
+                if key.tags.get(STACK_TAG) != Some(&spec.stack) {
+                    return Err(EncryptionError::ForeignAlias {
+                        alias: spec.alias.clone(),
+                        key_id: target.clone(),
+                        stack: spec.stack.clone(),
+                    });
+                }
+                return Ok(EncryptionObserved { key: Some(key), alias_target });
+            }
+        }
+        // No usable alias: a crash may have left the key without it. Find it by the stack tag,
+        // preferring a usable key, then the newest.
+        let mut candidates = Vec::new();
+        for id in self.api.keys_with_tag(STACK_TAG, &spec.stack).await? {
+            if let Some(key) = self.observe_key(&id).await? {
+                candidates.push(key);
+            }
+        }
+        candidates.sort_by_key(|k| (k.description.state == "Enabled", k.description.created));
+        Ok(EncryptionObserved { key: candidates.pop(), alias_target })
+    }
+
+    fn diff(&self, spec: &EncryptionSpec, observed: &EncryptionObserved) -> Vec<Change> {
+        let key = match &observed.key {
+            None => Change::create(KEY, "kms_key", &desired_view(spec)),
+            Some(key) => {
+                let change = Change::compare(KEY, "kms_key", &observed_view(key), &desired_view(spec), &[]);
+                if key.description.state == "PendingDeletion" {
+                    change.with_note("the key is pending deletion: apply cancels the deletion and re-enables it")
+                } else {
+                    change
+                }
+            }
+        };
+        vec![key, alias_change(spec, observed)]
+    }
+
+    fn planned_outputs(&self, spec: &EncryptionSpec, observed: &EncryptionObserved) -> Option<EncryptionOutputs> {
+        observed.key.as_ref().map(|k| EncryptionOutputs {
+            kms_key_arn: KmsKeyArn(k.description.arn.clone()),
+            kms_key_id: k.description.key_id.clone(),
+            kms_alias: spec.alias.clone(),
+        })
+    }
+
+    async fn apply(&self, spec: &EncryptionSpec, observed: &EncryptionObserved, progress: &dyn Progress) -> Result<EncryptionOutputs, EncryptionError> {
+        let policy_json = spec.policy.to_json();
+        let key = match &observed.key {
+            None => {
+                progress.event(ProgressEvent::Started { address: KEY.into(), action: Action::Create });
+                let created = self.api.create_key(&spec.description, &policy_json, &spec.tags).await?;
+                progress.event(ProgressEvent::Exists { address: KEY.into(), id: created.arn.clone() });
+                self.api.enable_rotation(&created.key_id).await?;
+                progress.event(ProgressEvent::Finished { address: KEY.into(), action: Action::Create });
+                created
+            }
+            Some(found) => {
+                let id = found.description.key_id.as_str();
+                let change = Change::compare(KEY, "kms_key", &observed_view(found), &desired_view(spec), &[]);
+                if change.is_change() {
+                    progress.event(ProgressEvent::Started { address: KEY.into(), action: Action::Update });
+                    let changed = |name: &str| change.attributes.iter().any(|a| a.name == name || a.name.starts_with(&format!("{name}.")));
+                    match found.description.state.as_str() {
+                        "Enabled" => {}
+                        "PendingDeletion" => {
+                            self.api.cancel_deletion(id).await?;
+                            self.api.enable_key(id).await?;
+                        }
+                        "Disabled" => self.api.enable_key(id).await?,
+                        other => return Err(EncryptionError::UnusableKey { key_id: id.to_owned(), state: other.to_owned() }),
+                    }
+                    if changed("description") {
+                        self.api.update_description(id, &spec.description).await?;
+                    }
+                    if changed("policy") {
+                        self.api.put_key_policy(id, &policy_json).await?;
+                    }
+                    if changed("enable_key_rotation") || found.description.state == "PendingDeletion" {
+                        self.api.enable_rotation(id).await?;
+                    }
+                    if changed("tags") {
+                        let stale: Vec<String> = found.tags.keys().filter(|k| !spec.tags.contains_key(*k)).cloned().collect();
+                        if !stale.is_empty() {
+                            self.api.untag(id, &stale).await?;
+                        }
+                        let missing: BTreeMap<String, String> =
+                            spec.tags.iter().filter(|(k, v)| found.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                        if !missing.is_empty() {
+                            self.api.tag(id, &missing).await?;
+                        }
+                    }
+                    progress.event(ProgressEvent::Finished { address: KEY.into(), action: Action::Update });
+                }
+                found.description.clone()
+            }
+        };
+        match &observed.alias_target {
+            None => {
+                progress.event(ProgressEvent::Started { address: ALIAS.into(), action: Action::Create });
+                self.api.create_alias(&spec.alias, &key.key_id).await?;
+                progress.event(ProgressEvent::Exists { address: ALIAS.into(), id: spec.alias.clone() });
+                progress.event(ProgressEvent::Finished { address: ALIAS.into(), action: Action::Create });
+            }
+            Some(target) if *target != key.key_id => {
+                progress.event(ProgressEvent::Started { address: ALIAS.into(), action: Action::Update });
+                self.api.update_alias(&spec.alias, &key.key_id).await?;
+                progress.event(ProgressEvent::Finished { address: ALIAS.into(), action: Action::Update });
+            }
+            Some(_) => {}
+        }
+        Ok(EncryptionOutputs { kms_key_arn: KmsKeyArn(key.arn.clone()), kms_key_id: key.key_id.clone(), kms_alias: spec.alias.clone() })
+    }
+
+    fn destroy_plan(&self, spec: &EncryptionSpec, observed: &EncryptionObserved, _options: DestroyOptions) -> Vec<Change> {
+        let mut changes = Vec::new();
+        if let Some(key) = &observed.key {
+            if key.description.state == "PendingDeletion" {
+                changes.push(Change::noop(KEY, "kms_key").with_note("already pending deletion"));
+            } else {
+                changes.push(Change::delete(KEY, "kms_key", &observed_view(key)).with_note(format!(
+                    "deletion is scheduled in {} days, never at once; logs encrypted with this key stay readable only until then (cancel with kms:CancelKeyDeletion)",
+                    spec.deletion_window_days
+                )));
+            }
+        }
+        if let Some(target) = &observed.alias_target {
+            changes.push(Change::delete(ALIAS, "kms_alias", &json!({"name": spec.alias, "target_key_id": target})));
+        }
+        changes
+    }
+
+    async fn destroy(&self, spec: &EncryptionSpec, observed: &EncryptionObserved, _options: DestroyOptions, progress: &dyn Progress) -> Result<(), EncryptionError> {
+        if observed.alias_target.is_some() {
+            progress.event(ProgressEvent::Started { address: ALIAS.into(), action: Action::Delete });
+            match self.api.delete_alias(&spec.alias).await {
+                Err(e) if !e.is_not_found() => return Err(e.into()),
+                _ => {}
+            }
+            progress.event(ProgressEvent::Gone { address: ALIAS.into() });
+        }
+        if let Some(key) = observed.key.as_ref().filter(|k| k.description.state != "PendingDeletion") {
+            progress.event(ProgressEvent::Started { address: KEY.into(), action: Action::Delete });
+            match self.api.schedule_deletion(&key.description.key_id, spec.deletion_window_days).await {
+                Err(e) if !e.is_not_found() => return Err(e.into()),
+                _ => {}
+            }
+            progress.event(ProgressEvent::Gone { address: KEY.into() });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::MockKmsApi;
+    use baseline_core::aws::{ApiError, ServiceErrorKind};
+    use baseline_core::progress::NoProgress;
+    use baseline_core::Naming;
+
+    fn ctx() -> AwsContext {
+        AwsContext::offline(Naming::new("demo-prod", BTreeMap::new()))
+    }
+
+
+    fn spec_of(m: &EncryptionModule<MockKmsApi>) -> EncryptionSpec {
+        let config = Config { environment: "prod".into(), kms_deletion_window_days: 14, ..Config::default() };
+        m.spec(&config, &()).unwrap()
+    }
+
+    fn existing(spec: &EncryptionSpec) -> ObservedKey {
+        ObservedKey {
+            description: KeyDescription {
+                key_id: "k-1".into(),
+                arn: "arn:aws:kms:us-east-1:123456789012:key/k-1".into(),
+                description: spec.description.clone(),
+                state: "Enabled".into(),
+                manager: "CUSTOMER".into(),
+                created: 1,
+            },
+            rotation: true,
+            policy: Some(spec.policy.clone()),
+            tags: spec.tags.clone(),
+        }
+    }
+
+    #[test]
+    fn spec_names_alias_and_window_from_config() {
+        let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
+        let spec = spec_of(&m);
+        assert_eq!(spec.alias, "alias/demo-prod-bedrock");
+        assert_eq!(spec.deletion_window_days, 14);
+        assert_eq!(spec.tags["baseline:module"], "encryption");
+    }
+
+    #[test]
+    fn empty_account_plans_key_and_alias_creation() {
+        let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
+        let spec = spec_of(&m);
+        let changes = m.diff(&spec, &EncryptionObserved::default());
+        let actions: Vec<_> = changes.iter().map(|c| (c.address.as_str(), c.action)).collect();
+        assert_eq!(actions, vec![(KEY, Action::Create), (ALIAS, Action::Create)]);
+    }
+
+    #[test]
+    fn converged_key_is_a_no_op_even_when_aws_reorders_the_policy() {
+        let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
+        let spec = spec_of(&m);
+        let mut key = existing(&spec);
+        let mut reordered = spec.policy.clone();
+        reordered.statement.iter_mut().for_each(|s| {
+            if let Some(a) = s.action.as_mut() {
+                a.0.reverse()
+            }
+        });
+        key.policy = Some(reordered);
+        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        assert!(m.diff(&spec, &observed).iter().all(|c| !c.is_change()));
+    }
+
+    #[test]
+    fn rotation_off_is_drift_on_exactly_that_attribute() {
+        let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
+        let spec = spec_of(&m);
+        let mut key = existing(&spec);
+        key.rotation = false;
+        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        let changes = m.diff(&spec, &observed);
+        assert_eq!(changes[0].action, Action::Update);
+        let names: Vec<_> = changes[0].attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, vec!["enable_key_rotation"]);
+    }
+
+    #[tokio::test]
+    async fn drifted_rotation_is_repaired_with_one_write() {
+        let mut api = MockKmsApi::new();
+        api.expect_enable_rotation().times(1).returning(|_| Ok(()));
+        let m = EncryptionModule::with_api(api, &ctx());
+        let spec = spec_of(&m);
+        let mut key = existing(&spec);
+        key.rotation = false;
+        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
+        assert_eq!(out.kms_key_id, "k-1");
+    }
+
+    #[tokio::test]
+    async fn access_denied_on_create_is_reported_with_its_operation() {
+        let mut api = MockKmsApi::new();
+        api.expect_create_key().returning(|_, _, _| {
+            Err(ApiError::synthetic("kms", "CreateKey", "demo", ServiceErrorKind::AccessDenied, "AccessDeniedException: not allowed"))
+        });
+        let m = EncryptionModule::with_api(api, &ctx());
+        let spec = spec_of(&m);
+        let err = m.apply(&spec, &EncryptionObserved::default(), &NoProgress).await.unwrap_err();
+        assert!(matches!(&err, EncryptionError::Api(e) if e.kind == ServiceErrorKind::AccessDenied));
+        assert!(err.to_string().contains("kms:CreateKey"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn throttling_after_create_keeps_the_key_recorded() {
+        let mut api = MockKmsApi::new();
+        let spec_desc = "k-9".to_string();
+        api.expect_create_key().times(1).returning(move |d, _, _| {
+            Ok(KeyDescription {
+                key_id: spec_desc.clone(),
+                arn: format!("arn:aws:kms:us-east-1:123456789012:key/{spec_desc}"),
+                description: d.into(),
+                state: "Enabled".into(),
+                manager: "CUSTOMER".into(),
+                created: 1,
+            })
+        });
+        api.expect_enable_rotation()
+            .returning(|k| Err(ApiError::synthetic("kms", "EnableKeyRotation", k, ServiceErrorKind::Throttled, "ThrottlingException: slow down")));
+        let m = EncryptionModule::with_api(api, &ctx());
+        let spec = spec_of(&m);
+        let progress = baseline_core::progress::RecordedProgress::default();
+        let err = m.apply(&spec, &EncryptionObserved::default(), &progress).await.unwrap_err();
+        assert!(matches!(&err, EncryptionError::Api(e) if e.kind == ServiceErrorKind::Throttled));
+        let events = progress.0.lock().unwrap();
+        assert!(events.iter().any(|e| matches!(e, ProgressEvent::Exists { address, .. } if address == KEY)), "the new key is reported before the failure");
+    }
+
+    #[tokio::test]
+    async fn key_deleted_between_observe_and_apply_fails_with_not_found() {
+        let mut api = MockKmsApi::new();
+        api.expect_enable_rotation()
+            .returning(|k| Err(ApiError::synthetic("kms", "EnableKeyRotation", k, ServiceErrorKind::NotFound, "NotFoundException: gone")));
+        let m = EncryptionModule::with_api(api, &ctx());
+        let spec = spec_of(&m);
+        let mut key = existing(&spec);
+        key.rotation = false;
+        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        let err = m.apply(&spec, &observed, &NoProgress).await.unwrap_err();
+        assert!(matches!(&err, EncryptionError::Api(e) if e.is_not_found()));
+    }
+
+    #[tokio::test]
+    async fn alias_on_a_foreign_key_is_refused() {
+        let mut api = MockKmsApi::new();
+        api.expect_alias_target().returning(|_| Ok(Some("other".into())));
+        api.expect_describe_key().returning(|id| {
+            Ok(Some(KeyDescription {
+                key_id: id.into(),
+                arn: format!("arn:aws:kms:us-east-1:123456789012:key/{id}"),
+                description: String::new(),
+                state: "Enabled".into(),
+                manager: "CUSTOMER".into(),
+                created: 1,
+            }))
+        });
+        api.expect_rotation_enabled().returning(|_| Ok(true));
+        api.expect_key_policy().returning(|_| Ok("{}".into()));
+        api.expect_tags().returning(|_| Ok(BTreeMap::new()));
+        let m = EncryptionModule::with_api(api, &ctx());
+        let spec = spec_of(&m);
+        assert!(matches!(m.observe(&spec).await, Err(EncryptionError::ForeignAlias { .. })));
+    }
+
+    #[test]
+    fn destroy_schedules_deletion_and_removes_alias() {
+        let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
+        let spec = spec_of(&m);
+        let observed = EncryptionObserved { key: Some(existing(&spec)), alias_target: Some("k-1".into()) };
+        let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
+        assert_eq!(plan.iter().map(|c| c.action).collect::<Vec<_>>(), vec![Action::Delete, Action::Delete]);
+        assert!(plan[0].note.as_deref().unwrap().contains("14 days"));
+    }
+}

@@ -1,0 +1,29 @@
+"""bedrock-baseline plugin for moto: fills the gaps of the pinned moto release.
+
+``install()`` patches moto's response classes (call it before the server
+starts); ``wrap(app)`` adds the WSGI layers (call log, smithy-rpc-v2-cbor).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+_INSTALLED = False
+
+
+def install() -> None:
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    from . import bedrock_guardrails, cloudwatch, moto_fixes
+
+    moto_fixes.install()
+    cloudwatch.install()
+    bedrock_guardrails.install()
+    _INSTALLED = True
+
+
+def wrap(app: Callable) -> Callable:
+    from . import calllog, cbor
+
+    # call log outermost so it times the whole request, including CBOR translation
+    return calllog.wrap(cbor.wrap(app))

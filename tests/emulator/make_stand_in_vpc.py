@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Create (or reuse) the stand-in VPC the bedrock-baseline network module deploys into.
+
+    python make_stand_in_vpc.py --endpoint-url http://127.0.0.1:PORT --region us-east-1
+
+VPC 10.0.0.0/16 with DNS support and DNS hostnames enabled, subnets 10.0.1.0/24
+and 10.0.2.0/24 in two different availability zones, everything tagged
+Name=bedrock-baseline-stand-in.  Idempotent: a VPC carrying that tag is reused
+(and its missing pieces added).  Prints one JSON object:
+{"vpc_id", "vpc_cidr", "subnet_ids", "route_table_ids"}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import boto3
+
+NAME = "bedrock-baseline-stand-in"
+VPC_CIDR = "10.0.0.0/16"
+SUBNET_CIDRS = ["10.0.1.0/24", "10.0.2.0/24"]
+TAGS = [{"Key": "Name", "Value": NAME}]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--endpoint-url", required=True)
+    ap.add_argument("--region", default="us-east-1")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    ec2 = boto3.client("ec2", endpoint_url=args.endpoint_url, region_name=args.region)
+
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [NAME]}])["Vpcs"]
+    if vpcs:
+        vpc = sorted(vpcs, key=lambda v: v["VpcId"])[0]
+    else:
+        vpc = ec2.create_vpc(
+            CidrBlock=VPC_CIDR, TagSpecifications=[{"ResourceType": "vpc", "Tags": TAGS}]
+        )["Vpc"]
+    vpc_id = vpc["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+
+    existing = {
+        s["CidrBlock"]: s
+        for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    }
+    zones = [
+        z["ZoneName"]
+        for z in ec2.describe_availability_zones(
+            Filters=[{"Name": "state", "Values": ["available"]}]
+        )["AvailabilityZones"]
+        if z.get("ZoneType", "availability-zone") == "availability-zone"
+    ]
+    if len(zones) < 2:
+        print(f"region {args.region} has fewer than two availability zones", file=sys.stderr)
+        return 1
+    used_zones = {s["AvailabilityZone"] for c, s in existing.items() if c in SUBNET_CIDRS}
+    free_zones = [z for z in zones if z not in used_zones]
+    subnet_ids = []
+    for cidr in SUBNET_CIDRS:
+        subnet = existing.get(cidr)
+        if subnet is None:
+            zone = free_zones.pop(0)
+            subnet = ec2.create_subnet(
+                VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone,
+                TagSpecifications=[{"ResourceType": "subnet", "Tags": TAGS}],
+            )["Subnet"]
+        subnet_ids.append(subnet["SubnetId"])
+
+    route_tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+    route_table_ids = sorted(rt["RouteTableId"] for rt in route_tables)
+
+    print(json.dumps({
+        "vpc_id": vpc_id,
+        "vpc_cidr": vpc["CidrBlock"],
+        "subnet_ids": subnet_ids,
+        "route_table_ids": route_table_ids,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

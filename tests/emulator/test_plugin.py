@@ -1,0 +1,464 @@
+"""Tests of the emulator plugin, with boto3 against a real server process.
+
+Run:  target/emulator-venv/bin/python -m pytest tests/emulator -q
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import boto3
+import botocore.model
+import cbor2
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                  AWS_SESSION_TOKEN="testing", AWS_DEFAULT_REGION=REGION)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "server.py"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    line = proc.stdout.readline()
+    deadline = time.time() + 60
+    while "emulator listening on" not in line and time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited: {line}{proc.stdout.read()}")
+        line = proc.stdout.readline()
+    assert line.strip() == f"emulator listening on http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+    yield url
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert rc == 0, f"server did not stop cleanly on SIGTERM (rc={rc})"
+
+
+def client(endpoint, service, **kw):
+    return boto3.session.Session().client(service, endpoint_url=endpoint, region_name=REGION, **kw)
+
+
+def cw_client(endpoint, protocol, **kw):
+    """A CloudWatch client forced onto one wire protocol (query, json, smithy-rpc-v2-cbor)."""
+    orig = botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS
+    botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS = (protocol,)
+    try:
+        c = client(endpoint, "cloudwatch", **kw)
+    finally:
+        botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS = orig
+    assert c.meta.service_model.resolved_protocol == protocol
+    return c
+
+
+PROTOCOLS = ["query", "json", "smithy-rpc-v2-cbor"]
+
+
+def uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+# ------------------------------------------------------------------ CloudWatch
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_composite_alarm_create_describe_delete(endpoint, protocol):
+    cw = cw_client(endpoint, protocol)
+    n = uid()
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms"
+    for child in ("errors", "latency"):
+        cw.put_metric_alarm(AlarmName=f"{n}-{child}", Namespace="AWS/Bedrock", MetricName="InvocationClientErrors",
+                            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanOrEqualToThreshold")
+    rule = f'ALARM("{n}-errors") OR ALARM("{n}-latency")'
+    cw.put_composite_alarm(
+        AlarmName=f"{n}-composite", AlarmRule=rule, AlarmDescription="any bedrock alarm",
+        AlarmActions=[topic], OKActions=[topic], ActionsSuppressor=f"{n}-errors",
+        ActionsSuppressorWaitPeriod=120, ActionsSuppressorExtensionPeriod=180,
+        Tags=[{"Key": "project", "Value": "bedrock-baseline"}],
+    )
+    out = cw.describe_alarms(AlarmNames=[f"{n}-composite"], AlarmTypes=["CompositeAlarm"])
+    assert out["MetricAlarms"] == []
+    [alarm] = out["CompositeAlarms"]
+    assert alarm["AlarmName"] == f"{n}-composite"
+    assert alarm["AlarmRule"] == rule
+    assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
+    assert alarm["ActionsSuppressor"] == f"{n}-errors"
+    assert alarm["ActionsSuppressorWaitPeriod"] == 120
+    assert alarm["ActionsSuppressorExtensionPeriod"] == 180
+    assert alarm["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{n}-composite"
+    tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+    assert tags == [{"Key": "project", "Value": "bedrock-baseline"}]
+
+    # AlarmTypes omitted: metric alarms only (as AWS does)
+    default = cw.describe_alarms(AlarmNamePrefix=n)
+    assert default["CompositeAlarms"] == []
+    assert sorted(a["AlarmName"] for a in default["MetricAlarms"]) == [f"{n}-errors", f"{n}-latency"]
+    both = cw.describe_alarms(AlarmNamePrefix=n, AlarmTypes=["CompositeAlarm", "MetricAlarm"])
+    assert len(both["CompositeAlarms"]) == 1 and len(both["MetricAlarms"]) == 2
+
+    cw.delete_alarms(AlarmNames=[f"{n}-composite", f"{n}-errors", f"{n}-latency"])
+    gone = cw.describe_alarms(AlarmNamePrefix=n, AlarmTypes=["CompositeAlarm", "MetricAlarm"])
+    assert gone["CompositeAlarms"] == [] and gone["MetricAlarms"] == []
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_anomaly_detector_put_describe_delete(endpoint, protocol):
+    cw = cw_client(endpoint, protocol)
+    ns = f"Test/{uid()}"
+    dims = [{"Name": "ModelId", "Value": "anthropic.claude"}]
+    # legacy form
+    cw.put_anomaly_detector(Namespace=ns, MetricName="Invocations", Dimensions=dims, Stat="Sum")
+    # SingleMetricAnomalyDetector form, with configuration
+    cw.put_anomaly_detector(
+        SingleMetricAnomalyDetector={"Namespace": ns, "MetricName": "InvocationLatency", "Stat": "Average",
+                                     "Dimensions": dims},
+        Configuration={"MetricTimezone": "UTC"},
+    )
+    # putting the same detector again updates it rather than duplicating
+    cw.put_anomaly_detector(Namespace=ns, MetricName="Invocations", Dimensions=dims, Stat="Sum")
+
+    found = cw.describe_anomaly_detectors(Namespace=ns)["AnomalyDetectors"]
+    assert len(found) == 2
+    by_metric = {d["SingleMetricAnomalyDetector"]["MetricName"]: d for d in found}
+    inv = by_metric["Invocations"]["SingleMetricAnomalyDetector"]
+    assert inv["Namespace"] == ns and inv["Stat"] == "Sum" and inv["Dimensions"] == dims
+    assert by_metric["InvocationLatency"]["Configuration"]["MetricTimezone"] == "UTC"
+    assert cw.describe_anomaly_detectors(Namespace=ns, MetricName="InvocationLatency")["AnomalyDetectors"][0][
+        "SingleMetricAnomalyDetector"]["Stat"] == "Average"
+    assert cw.describe_anomaly_detectors(Namespace=ns, AnomalyDetectorTypes=["METRIC_MATH"])["AnomalyDetectors"] == []
+
+    # delete each through the other form
+    cw.delete_anomaly_detector(
+        SingleMetricAnomalyDetector={"Namespace": ns, "MetricName": "Invocations", "Stat": "Sum", "Dimensions": dims})
+    cw.delete_anomaly_detector(Namespace=ns, MetricName="InvocationLatency", Stat="Average", Dimensions=dims)
+    assert cw.describe_anomaly_detectors(Namespace=ns)["AnomalyDetectors"] == []
+    with pytest.raises(ClientError) as err:
+        cw.delete_anomaly_detector(Namespace=ns, MetricName="Invocations", Stat="Sum", Dimensions=dims)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_cloudwatch_server_side_validation(endpoint, protocol):
+    cw = cw_client(endpoint, protocol, config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as err:
+        cw.put_composite_alarm(AlarmName="x" * 300, AlarmRule="TRUE", ActionsSuppressorWaitPeriod=5)
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "AlarmName" in err.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as err:
+        cw.put_anomaly_detector(Namespace="N", MetricName="M", Stat="Sum", Dimensions=[{"Name": "only-name"}])
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_raw_rpc_v2_cbor_request_like_rust_sdk(endpoint):
+    """Exactly what aws-sdk-cloudwatch 1.140 puts on the wire (no botocore involved)."""
+    n = uid()
+    body = cbor2.dumps({"AlarmName": n, "Namespace": "AWS/Bedrock", "MetricName": "Invocations",
+                        "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 10.0,
+                        "ComparisonOperator": "GreaterThanThreshold"})
+
+    def call(op, payload):
+        req = urllib.request.Request(
+            f"{endpoint}/service/GraniteServiceVersion20100801/operation/{op}", data=payload, method="POST",
+            headers={"Content-Type": "application/cbor", "Accept": "application/cbor",
+                     "smithy-protocol": "rpc-v2-cbor", "x-amzn-query-mode": "true",
+                     "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/monitoring/aws4_request, "
+                                      "SignedHeaders=host, Signature=00"})
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    status, headers, raw = call("PutMetricAlarm", body)
+    assert status == 200 and headers["smithy-protocol"] == "rpc-v2-cbor"
+    status, headers, raw = call("DescribeAlarms", cbor2.dumps({"AlarmNames": [n]}))
+    assert status == 200 and headers["Content-Type"] == "application/cbor"
+    out = cbor2.loads(raw)
+    alarm = out["MetricAlarms"][0]
+    assert alarm["AlarmName"] == n and isinstance(alarm["Threshold"], float)
+    assert alarm["Period"] == 60
+    # timestamps are CBOR tag 1 (decoded by cbor2 as datetime)
+    assert alarm["StateUpdatedTimestamp"].year >= 2024
+    status, headers, raw = call("PutCompositeAlarm", cbor2.dumps({"AlarmName": "", "AlarmRule": "TRUE"}))
+    assert status == 400
+    assert headers["x-amzn-query-error"] == "ValidationError;Sender"
+    err = cbor2.loads(raw)
+    # awsQueryCompatible: JSON/CBOR error type ValidationException, query code in the header
+    assert err["__type"].split("#")[-1] == "ValidationException" and err["message"]
+
+
+# ------------------------------------------------------------------ Bedrock guardrails
+
+def guardrail_request(name: str, **over):
+    req = dict(
+        name=name,
+        description="bedrock-baseline guardrail",
+        blockedInputMessaging="Sorry, this input is not allowed.",
+        blockedOutputsMessaging="Sorry, this response was blocked.",
+        contentPolicyConfig={"filtersConfig": [
+            {"type": t, "inputStrength": "HIGH", "outputStrength": "HIGH"}
+            for t in ("SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT")
+        ] + [{"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE"}]},
+        sensitiveInformationPolicyConfig={
+            "piiEntitiesConfig": [{"type": "EMAIL", "action": "ANONYMIZE"},
+                                  {"type": "AWS_SECRET_KEY", "action": "BLOCK"}],
+            "regexesConfig": [{"name": "account-id", "pattern": "\\b\\d{12}\\b", "action": "ANONYMIZE"}],
+        },
+        topicPolicyConfig={"topicsConfig": [{"name": "Investment advice", "definition": "Advice on investments.",
+                                             "examples": ["Which stock should I buy?"], "type": "DENY"}]},
+        wordPolicyConfig={"wordsConfig": [{"text": "internal-codename"}],
+                          "managedWordListsConfig": [{"type": "PROFANITY"}]},
+        contextualGroundingPolicyConfig={"filtersConfig": [{"type": "GROUNDING", "threshold": 0.7},
+                                                           {"type": "RELEVANCE", "threshold": 0.5}]},
+        kmsKeyId=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555",
+        tags=[{"key": "project", "value": "bedrock-baseline"}],
+    )
+    req.update(over)
+    return req
+
+
+def test_guardrail_lifecycle(endpoint):
+    br = client(endpoint, "bedrock")
+    name = f"gr-{uid()}"
+    token = uuid.uuid4().hex
+    created = br.create_guardrail(**guardrail_request(name), clientRequestToken=token)
+    assert created["ResponseMetadata"]["HTTPStatusCode"] == 202
+    gid, arn = created["guardrailId"], created["guardrailArn"]
+    assert created["version"] == "DRAFT"
+    assert arn == f"arn:aws:bedrock:{REGION}:{ACCOUNT}:guardrail/{gid}"
+    # idempotent retry with the same token
+    again = br.create_guardrail(**guardrail_request(name), clientRequestToken=token)
+    assert again["guardrailId"] == gid
+    # a different token with the same name conflicts
+    with pytest.raises(br.exceptions.ConflictException):
+        br.create_guardrail(**guardrail_request(name))
+
+    g = br.get_guardrail(guardrailIdentifier=gid)
+    assert g["guardrailId"] == gid and g["guardrailArn"] == arn and g["name"] == name
+    assert g["version"] == "DRAFT" and g["status"] == "READY"
+    assert g["createdAt"] and g["updatedAt"]
+    assert g["blockedInputMessaging"] == "Sorry, this input is not allowed."
+    assert g["blockedOutputsMessaging"] == "Sorry, this response was blocked."
+    assert g["kmsKeyArn"].endswith(":key/11111111-2222-3333-4444-555555555555")
+    filters = {f["type"]: f for f in g["contentPolicy"]["filters"]}
+    assert set(filters) == {"SEXUAL", "VIOLENCE", "HATE", "INSULTS", "MISCONDUCT", "PROMPT_ATTACK"}
+    assert filters["PROMPT_ATTACK"]["inputStrength"] == "HIGH"
+    assert filters["PROMPT_ATTACK"]["outputStrength"] == "NONE"
+    assert filters["HATE"]["outputStrength"] == "HIGH"
+    pii = {p["type"]: p["action"] for p in g["sensitiveInformationPolicy"]["piiEntities"]}
+    assert pii == {"EMAIL": "ANONYMIZE", "AWS_SECRET_KEY": "BLOCK"}
+    assert g["sensitiveInformationPolicy"]["regexes"][0]["pattern"] == "\\b\\d{12}\\b"
+    assert g["topicPolicy"]["topics"][0]["name"] == "Investment advice"
+    assert g["topicPolicy"]["topics"][0]["type"] == "DENY"
+    assert g["wordPolicy"]["words"] == [{"text": "internal-codename", "inputAction": "BLOCK", "outputAction": "BLOCK",
+                                         "inputEnabled": True, "outputEnabled": True}]
+    assert g["wordPolicy"]["managedWordLists"][0]["type"] == "PROFANITY"
+    grounding = {f["type"]: f["threshold"] for f in g["contextualGroundingPolicy"]["filters"]}
+    assert grounding == {"GROUNDING": 0.7, "RELEVANCE": 0.5}
+    # by ARN too
+    assert br.get_guardrail(guardrailIdentifier=arn)["guardrailId"] == gid
+
+    # tags
+    assert br.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "project", "value": "bedrock-baseline"}]
+    br.tag_resource(resourceARN=arn, tags=[{"key": "owner", "value": "platform"}])
+    br.untag_resource(resourceARN=arn, tagKeys=["project"])
+    assert br.list_tags_for_resource(resourceARN=arn)["tags"] == [{"key": "owner", "value": "platform"}]
+
+    # publish version 1 (idempotent on clientRequestToken)
+    v1 = br.create_guardrail_version(guardrailIdentifier=gid, description="first", clientRequestToken="v1tok")
+    assert v1["version"] == "1" and v1["guardrailId"] == gid
+    assert br.create_guardrail_version(guardrailIdentifier=gid, clientRequestToken="v1tok")["version"] == "1"
+
+    # update the draft; version 1 keeps the snapshot
+    upd = guardrail_request(name, blockedInputMessaging="Changed.")
+    upd.pop("tags")
+    updated = br.update_guardrail(guardrailIdentifier=gid, **upd)
+    assert updated["version"] == "DRAFT" and updated["guardrailArn"] == arn
+    assert br.get_guardrail(guardrailIdentifier=gid)["blockedInputMessaging"] == "Changed."
+    snap = br.get_guardrail(guardrailIdentifier=gid, guardrailVersion="1")
+    assert snap["version"] == "1" and snap["blockedInputMessaging"] == "Sorry, this input is not allowed."
+    assert snap["description"] == "first"
+    v2 = br.create_guardrail_version(guardrailIdentifier=arn)
+    assert v2["version"] == "2"
+    assert br.get_guardrail(guardrailIdentifier=gid, guardrailVersion="2")["blockedInputMessaging"] == "Changed."
+
+    # list
+    listed = [x for x in br.list_guardrails()["guardrails"] if x["id"] == gid]
+    assert len(listed) == 1 and listed[0]["version"] == "DRAFT" and listed[0]["arn"] == arn
+    versions = [x["version"] for x in br.list_guardrails(guardrailIdentifier=gid)["guardrails"]]
+    assert versions == ["DRAFT", "1", "2"]
+
+    # delete one version, then the whole guardrail
+    br.delete_guardrail(guardrailIdentifier=gid, guardrailVersion="1")
+    with pytest.raises(br.exceptions.ResourceNotFoundException):
+        br.get_guardrail(guardrailIdentifier=gid, guardrailVersion="1")
+    br.delete_guardrail(guardrailIdentifier=gid)
+    with pytest.raises(br.exceptions.ResourceNotFoundException):
+        br.get_guardrail(guardrailIdentifier=gid)
+    assert all(x["id"] != gid for x in br.list_guardrails()["guardrails"])
+    with pytest.raises(br.exceptions.ResourceNotFoundException):
+        br.list_tags_for_resource(resourceARN=arn)
+
+
+def _raw_bedrock_error(br, call):
+    with pytest.raises(br.exceptions.ValidationException) as err:
+        call()
+    resp = err.value.response
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert resp["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "ValidationException"
+    return resp["Error"]["Message"]
+
+
+def test_guardrail_validation_prompt_attack_output_strength(endpoint):
+    br = client(endpoint, "bedrock", config=Config(parameter_validation=False))
+    req = guardrail_request(f"gr-{uid()}")
+    req["contentPolicyConfig"] = {"filtersConfig": [
+        {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "HIGH"}]}
+    msg = _raw_bedrock_error(br, lambda: br.create_guardrail(**req))
+    assert "PROMPT_ATTACK" in msg and "outputStrength" in msg
+
+
+def test_guardrail_validation_unknown_filter_type(endpoint):
+    br = client(endpoint, "bedrock", config=Config(parameter_validation=False))
+    req = guardrail_request(f"gr-{uid()}")
+    req["contentPolicyConfig"] = {"filtersConfig": [
+        {"type": "SPAM", "inputStrength": "HIGH", "outputStrength": "HIGH"}]}
+    msg = _raw_bedrock_error(br, lambda: br.create_guardrail(**req))
+    assert "'SPAM'" in msg and "enum value set" in msg
+    assert "contentPolicyConfig.filtersConfig.1.member.type" in msg
+
+
+def test_guardrail_validation_other_rules(endpoint):
+    br = client(endpoint, "bedrock", config=Config(parameter_validation=False))
+    dup = guardrail_request(f"gr-{uid()}")
+    dup["contentPolicyConfig"] = {"filtersConfig": [
+        {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"},
+        {"type": "HATE", "inputStrength": "LOW", "outputStrength": "LOW"}]}
+    assert "Duplicate" in _raw_bedrock_error(br, lambda: br.create_guardrail(**dup))
+    missing = guardrail_request(f"gr-{uid()}")
+    del missing["blockedOutputsMessaging"]
+    assert "blockedOutputsMessaging" in _raw_bedrock_error(br, lambda: br.create_guardrail(**missing))
+    badname = guardrail_request("has spaces!")
+    assert "pattern" in _raw_bedrock_error(br, lambda: br.create_guardrail(**badname))
+    toolong = guardrail_request(f"gr-{uid()}", blockedInputMessaging="x" * 501)
+    assert "less than or equal to 500" in _raw_bedrock_error(br, lambda: br.create_guardrail(**toolong))
+    nested = guardrail_request(f"gr-{uid()}")
+    nested["sensitiveInformationPolicyConfig"]["piiEntitiesConfig"][0]["action"] = "SHRED"
+    assert "piiEntitiesConfig.1.member.action" in _raw_bedrock_error(br, lambda: br.create_guardrail(**nested))
+
+
+def test_validator_is_generic():
+    sys.path.insert(0, HERE)
+    from baseline_plugin.validation import operation_model, validate
+
+    shape = operation_model("cloudwatch", "PutMetricAlarm").input_shape
+    ok = {"AlarmName": "a", "EvaluationPeriods": 1, "ComparisonOperator": "GreaterThanThreshold"}
+    assert validate(shape, ok) == []
+    bad = dict(ok, EvaluationPeriods=0, ComparisonOperator="Bigger",
+               Metrics=[{"Id": "m1", "MetricStat": {"Metric": {"MetricName": "M"}, "Period": 60}}])
+    problems = validate(shape, bad)
+    text = "\n".join(problems)
+    assert "EvaluationPeriods" in text and "Bigger" in text
+    assert "Metrics.1.member.MetricStat.Stat" in text  # nested required member
+
+
+# ------------------------------------------------------------------ moto fixes
+
+def test_vpc_endpoint_client_token_idempotent(endpoint):
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    sub = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    args = dict(VpcEndpointType="Interface", VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.bedrock-runtime",
+                SubnetIds=[sub], PrivateDnsEnabled=True, ClientToken=f"tok-{uid()}")
+    first = ec2.create_vpc_endpoint(**args)["VpcEndpoint"]["VpcEndpointId"]
+    assert ec2.create_vpc_endpoint(**args)["VpcEndpoint"]["VpcEndpointId"] == first
+
+
+def test_s3_secure_transport_deny_does_not_block_objects(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"bb-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    etag = s3.put_object(Bucket=bucket, Key="state.json", Body=b"{}", IfNoneMatch="*")["ETag"]
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="state.json", Body=b"{}", IfNoneMatch="*")
+    assert err.value.response["Error"]["Code"] == "PreconditionFailed"
+    s3.put_object(Bucket=bucket, Key="state.json", Body=b'{"v":2}', IfMatch=etag)
+    assert s3.get_object(Bucket=bucket, Key="state.json")["Body"].read() == b'{"v":2}'
+    # unconditional deny statements are still enforced
+    with pytest.raises(ClientError):
+        s3.delete_object(Bucket=bucket, Key="state.json")
+
+
+def test_make_stand_in_vpc_is_idempotent(endpoint):
+    cmd = [sys.executable, os.path.join(HERE, "make_stand_in_vpc.py"), "--endpoint-url", endpoint, "--region", REGION]
+    first = json.loads(subprocess.check_output(cmd, text=True))
+    second = json.loads(subprocess.check_output(cmd, text=True))
+    assert first == second
+    assert first["vpc_cidr"] == "10.0.0.0/16" and len(first["subnet_ids"]) == 2 and first["route_table_ids"]
+    ec2 = client(endpoint, "ec2")
+    subnets = ec2.describe_subnets(SubnetIds=first["subnet_ids"])["Subnets"]
+    assert sorted(s["CidrBlock"] for s in subnets) == ["10.0.1.0/24", "10.0.2.0/24"]
+    assert len({s["AvailabilityZone"] for s in subnets}) == 2
+    for attr, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
+        assert ec2.describe_vpc_attribute(VpcId=first["vpc_id"], Attribute=attr)[key]["Value"] is True
+
+
+# ------------------------------------------------------------------ call log
+
+def test_call_log(endpoint):
+    def calls():
+        with urllib.request.urlopen(f"{endpoint}/_baseline/calls") as r:
+            return json.load(r)["calls"]
+
+    req = urllib.request.Request(f"{endpoint}/_baseline/calls", method="DELETE")
+    urllib.request.urlopen(req).read()
+    assert calls() == []
+    before = time.time()
+    client(endpoint, "sts").get_caller_identity()
+    cw_client(endpoint, "smithy-rpc-v2-cbor").describe_alarms()
+    cw_client(endpoint, "query").list_dashboards()
+    client(endpoint, "bedrock").list_guardrails()
+    client(endpoint, "s3").list_buckets()
+    client(endpoint, "logs").describe_log_groups()
+    log = calls()
+    got = [(c["service"], c["operation"]) for c in log]
+    assert got == [("sts", "GetCallerIdentity"), ("cloudwatch", "DescribeAlarms"), ("cloudwatch", "ListDashboards"),
+                   ("bedrock", "ListGuardrails"), ("s3", "ListBuckets"), ("logs", "DescribeLogGroups")]
+    for c in log:
+        assert before <= c["start"] <= c["end"] <= time.time()
+        assert c["status"] == 200
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/_baseline/calls", method="DELETE")).read()
+    assert calls() == []
