@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", 5000)))
+    parser.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="stop when standard input closes (a test process that started us has exited)",
+    )
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the emulator binds to a loopback address only")
@@ -57,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+    if args.exit_on_stdin_eof:
+
+        def watch_stdin():
+            while sys.stdin.buffer.read(4096):
+                pass
+            stop(None, None)
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
 
     print(f"emulator listening on http://{host}:{server.server_port}", flush=True)
     try:

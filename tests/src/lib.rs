@@ -1,1 +1,152 @@
-//! placeholder
+//! Test support for end-to-end tests against the local emulator (moto plus the plugin in
+//! `tests/emulator/`).
+//!
+//! One emulator per test run: `cargo xtask test` starts it and exports `BASELINE_EMULATOR_URL`;
+//! when that is unset (a plain `cargo test`), the first test of a test binary starts one from
+//! `target/emulator-venv` (made by `cargo xtask emulator start`) and it lives as long as the
+//! binary (it exits when its stdin closes). Every test gets its own stack name, so tests run in
+//! parallel against the same emulator without seeing each other's resources.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use baseline_core::config::{load, ConfigSources};
+use baseline_core::{AwsContext, AwsOptions, Config, Naming};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The region every test uses.
+pub const REGION: &str = "us-east-1";
+/// The emulator's account id.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    url: String,
+    _child: Option<Mutex<Child>>,
+}
+
+impl Emulator {
+    /// Its endpoint URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+}
+
+/// The emulator of this test run (started on first use).
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        set_fake_credentials();
+        if let Ok(url) = std::env::var("BASELINE_EMULATOR_URL") {
+            return Emulator { url, _child: None };
+        }
+        start_emulator()
+    })
+}
+
+fn set_fake_credentials() {
+    // The emulator accepts any credentials; never let a developer's real ones be used.
+    for (k, v) in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", REGION)] {
+        std::env::set_var(k, v);
+    }
+    std::env::remove_var("AWS_PROFILE");
+    std::env::remove_var("AWS_SESSION_TOKEN");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn start_emulator() -> Emulator {
+    let root = workspace_root();
+    let python = root.join("target/emulator-venv/bin/python");
+    assert!(
+        python.exists(),
+        "no emulator venv at {}: run `cargo xtask emulator start` once (or `cargo xtask test`)",
+        python.display()
+    );
+    let port = free_port();
+    let mut child = Command::new(python)
+        .arg(root.join("tests/emulator/server.py"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--exit-on-stdin-eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("emulator listening on ") => {
+                break line.rsplit(' ').next().expect("url").to_owned();
+            }
+            Some(Ok(_)) => continue,
+            _ => panic!("the emulator exited before it listened"),
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Emulator { url, _child: Some(Mutex::new(child)) }
+}
+
+/// A stack environment name unique to this test and run: `t<counter><time>`, short enough for
+/// every service's name limits.
+pub fn unique_env(label: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0) % 10_000_000;
+    let label: String = label.chars().filter(|c| c.is_ascii_alphanumeric()).take(8).collect::<String>().to_lowercase();
+    format!("{label}-{}{n}-{t}", std::process::id() % 1000)
+}
+
+/// SDK config pointed at the emulator.
+pub async fn sdk_config() -> SdkConfig {
+    let emu = emulator();
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(emu.url())
+        .test_credentials()
+        .load()
+        .await
+}
+
+/// Loads an example (`basic` or `advanced`) with the given environment and overrides, as the CLI
+/// would (`--set key=value`).
+pub fn example_config(example: &str, environment: &str, sets: &[&str]) -> Config {
+    let mut all = vec![format!("environment={environment:?}")];
+    all.extend(sets.iter().map(|s| s.to_string()));
+    load(&ConfigSources {
+        file: Some(workspace_root().join(format!("examples/{example}.toml"))),
+        use_env: false,
+        sets: all,
+    })
+    .unwrap_or_else(|e| panic!("example {example} must be valid: {e}"))
+}
+
+/// An [`AwsContext`] for `config`'s stack against the emulator (calls STS once).
+pub async fn context(config: &Config) -> AwsContext {
+    emulator();
+    let options = AwsOptions {
+        region: Some(REGION.to_owned()),
+        endpoint_url: Some(emulator().url().to_owned()),
+        profile: None,
+        max_attempts: Some(2),
+    };
+    AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone())).await.expect("connect to the emulator")
+}
+
+/// Waits a little; eventual-consistency helpers use it.
+pub async fn pause(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}

@@ -11,12 +11,11 @@
 //!
 //! Inputs: [`ConfigSources`] and the process environment. Output: a valid [`Config`].
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use figment::error::Kind;
 use figment::providers::{Env, Format, Json, Toml, Yaml};
-use figment::value::{Dict, Map, Num, Tag, Value};
+use figment::value::{Dict, Map, Num, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
 use super::{did_you_mean, validate, Config, ConfigError, ConfigIssue};
@@ -699,12 +698,14 @@ fn type_issue(kind: &Kind, segs: &[Seg], figment: &Figment) -> ConfigIssue {
 
 /// The distinct top-level keys of the tree (for tests).
 #[cfg(test)]
-pub(crate) fn top_level_keys() -> BTreeSet<&'static str> {
+pub(crate) fn top_level_keys() -> std::collections::BTreeSet<&'static str> {
     TOP_KEYS.iter().map(|(k, _)| *k).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use crate::config::{ContentFilterType, GuardrailSettings, S3Lifecycle, StateSettings};
 

@@ -1341,7 +1341,7 @@ mod tests {
         assert!(find("management_allowed_cidrs[0]").is_some_and(|i| i.hint.is_some_and(|h| h.contains("CIDR"))));
         assert!(find("guardrail.regexes[0].pattern").is_some(), "{issues:#?}");
         assert!(find("vpc_id").is_some());
-        assert_eq!(issues.len(), 9, "{issues:#?}");
+        assert_eq!(issues.len(), 8, "{issues:#?}");
     }
 
     #[test]
