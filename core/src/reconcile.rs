@@ -331,6 +331,29 @@ impl Upstream {
     }
 }
 
+impl Upstream {
+    /// One field of a module's outputs, e.g. `field::<KmsKeyArn>("encryption", "kms_key_arn")`.
+    /// Module crates never depend on each other, so downstream modules read upstream outputs by
+    /// field name into their own typed inputs.
+    pub fn field<T: DeserializeOwned>(&self, module: &str, field: &str) -> Result<Option<T>, serde_json::Error> {
+        self.0
+            .get(module)
+            .and_then(|outputs| outputs.get(field))
+            .filter(|v| !v.is_null())
+            .map(|v| serde_json::from_value(v.clone()))
+            .transpose()
+    }
+}
+
+/// A check against the live account failed before any write (e.g. the VPC does not exist, a
+/// subnet belongs to another VPC). The CLI reports it like a config error: exit code 2.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .issues.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct PreconditionFailed {
+    /// Every problem found, with the config key it concerns and a hint.
+    pub issues: Vec<crate::config::ConfigIssue>,
+}
+
 /// Builds a module's typed inputs from upstream outputs.
 pub trait FromUpstream: Sized {
     /// Missing upstream modules give `None` fields; a malformed one is an error.

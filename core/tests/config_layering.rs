@@ -93,7 +93,7 @@ fn defaults_file_env_set_in_that_order() {
         let c = load_ok(&sources("baseline.toml", true, &[]))?;
         assert_eq!(c.log_retention_days, 30);
         assert_eq!(c.s3_lifecycle.expiration_days, 400);
-        assert_eq!(c.tags["Team"], "ml");
+        assert_eq!(c.tags.get("Team").map(String::as_str), Some("ml"), "{:?}", c.tags);
         assert_eq!(c.tags["Owner"], "Platform-Team");
 
         // Environment ignored unless asked for.

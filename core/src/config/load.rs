@@ -49,7 +49,8 @@ const REQUIRED_KEYS: &[&str] = &["environment", "vpc_id", "subnet_ids"];
 pub fn load(sources: &ConfigSources) -> Result<Config, ConfigError> {
     let mut issues = Vec::new();
 
-    let mut figment = Figment::new().merge(Layer::new("built-in defaults", defaults_dict()));
+    let defaults = defaults_dict();
+    let mut figment = Figment::new().merge(Layer::new("built-in defaults", defaults.clone()));
     if let Some(path) = &sources.file {
         figment = figment.merge(file_layer(path)?);
     }
@@ -76,9 +77,17 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigError> {
             Err(error) => {
                 let segs = to_segs(&merged, &error.path);
                 let issue = type_issue(&error.kind, &segs, &figment);
-                failed.push(issue.path.clone());
-                issues.push(issue);
-                if segs.is_empty() || !remove_at(&mut merged, &segs) || failed.len() > 200 {
+                // A struct missing a field we already dropped for a type error: no new issue.
+                if !failed.contains(&issue.path) {
+                    failed.push(issue.path.clone());
+                    issues.push(issue);
+                }
+                // Fall back to the built-in default there, else drop the value.
+                let fixed = match lookup(&defaults, &segs) {
+                    Some(default) => replace_at(&mut merged, &segs, default.clone()),
+                    None => remove_at(&mut merged, &segs),
+                };
+                if segs.is_empty() || !fixed || failed.len() > 200 {
                     break None;
                 }
             }
@@ -166,7 +175,8 @@ fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
 fn env_layer() -> Layer {
     let reserved: Vec<&str> =
         RESERVED_ENV_VARS.iter().filter_map(|v| v.strip_prefix(ENV_PREFIX)).collect();
-    let env = Env::prefixed(ENV_PREFIX).ignore(&reserved).lowercase(false).split("__");
+    // `lowercase(false)` must come last: figment's `split`/`ignore` reset it to `true`.
+    let env = Env::prefixed(ENV_PREFIX).ignore(&reserved).split("__").lowercase(false);
     let mut dict = env
         .data()
         .ok()
@@ -621,6 +631,37 @@ fn to_segs(dict: &Dict, path: &[String]) -> Vec<Seg> {
     segs
 }
 
+/// The value at `segs`, if any.
+fn lookup<'a>(dict: &'a Dict, segs: &[Seg]) -> Option<&'a Value> {
+    let (Seg::Key(first), rest) = segs.split_first()? else { return None };
+    let mut node = dict.get(first)?;
+    for seg in rest {
+        node = match (node, seg) {
+            (Value::Dict(_, d), Seg::Key(k)) => d.get(k)?,
+            (Value::Array(_, items), Seg::Index(i)) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Replace the value at `segs`; `false` if there is none.
+fn replace_at(dict: &mut Dict, segs: &[Seg], value: Value) -> bool {
+    let Some((Seg::Key(first), rest)) = segs.split_first() else { return false };
+    let Some(mut node) = dict.get_mut(first) else { return false };
+    for seg in rest {
+        let next = match (node, seg) {
+            (Value::Dict(_, d), Seg::Key(k)) => d.get_mut(k),
+            (Value::Array(_, items), Seg::Index(i)) => items.get_mut(*i),
+            _ => None,
+        };
+        let Some(next) = next else { return false };
+        node = next;
+    }
+    *node = value;
+    true
+}
+
 /// Remove the value at `segs`; `false` if there is none.
 fn remove_at(dict: &mut Dict, segs: &[Seg]) -> bool {
     let Some((first, rest)) = segs.split_first() else { return false };
@@ -749,7 +790,7 @@ mod tests {
             &mut issues,
         );
         assert_eq!(issues.len(), 2, "{issues:?}");
-        assert_eq!(d["log_retention_days"].to_u128(), Some(30));
+        assert_eq!(d["log_retention_days"].to_i128(), Some(30));
         assert_eq!(d["enable_alerting"].to_bool_lossy(), Some(false));
         assert!(matches!(&d["subnet_ids"], Value::Array(_, a) if a.len() == 2));
         assert_eq!(d["environment"].as_str(), Some("prod"));
@@ -757,7 +798,7 @@ mod tests {
         assert_eq!(tags["Team"].as_str(), Some("ml=ops"));
         assert_eq!(tags["Day"].as_str(), Some("2024-01-01"));
         let lc = d["s3_lifecycle"].as_dict().cloned().unwrap_or_default();
-        assert_eq!(lc["expiration_days"].to_u128(), Some(400));
+        assert_eq!(lc["expiration_days"].to_i128(), Some(400));
     }
 
     #[test]
