@@ -63,7 +63,9 @@ impl RecordedCall {
 
 /// True for operation names that only read.
 pub fn is_read_operation(operation: &str) -> bool {
-    ["Get", "Describe", "List", "Head"].iter().any(|p| operation.starts_with(p))
+    ["Get", "Describe", "List", "Head"]
+        .iter()
+        .any(|p| operation.starts_with(p))
 }
 
 /// Every SDK call made through the context's clients.
@@ -75,7 +77,10 @@ pub struct CallLog {
 
 impl Default for CallLog {
     fn default() -> Self {
-        Self { start: Instant::now(), calls: Mutex::new(Vec::new()) }
+        Self {
+            start: Instant::now(),
+            calls: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -134,8 +139,9 @@ pub struct AwsContext {
 impl AwsContext {
     /// Loads the SDK config (no network call).
     pub async fn sdk_config(options: &AwsOptions) -> SdkConfig {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.unwrap_or(5)));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard().with_max_attempts(options.max_attempts.unwrap_or(5)),
+        );
         if let Some(region) = &options.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -151,9 +157,14 @@ impl AwsContext {
     /// Builds the context: SDK config, then the account id from STS (the only network call).
     pub async fn connect(options: &AwsOptions, naming: Naming) -> Result<Self, AwsContextError> {
         let sdk_config = Self::sdk_config(options).await;
-        let region = sdk_config.region().map(|r| r.to_string()).ok_or(AwsContextError::NoRegion)?;
+        let region = sdk_config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(AwsContextError::NoRegion)?;
         let call_log = Arc::new(CallLog::default());
-        let sts_conf = aws_sdk_sts::config::Builder::from(&sdk_config).interceptor(CallRecorder(call_log.clone())).build();
+        let sts_conf = aws_sdk_sts::config::Builder::from(&sdk_config)
+            .interceptor(CallRecorder(call_log.clone()))
+            .build();
         let identity = aws_sdk_sts::Client::from_conf(sts_conf)
             .get_caller_identity()
             .send()
@@ -167,11 +178,24 @@ impl AwsContext {
             .unwrap_or("aws")
             .to_owned();
         let endpoint_overridden = sdk_config.endpoint_url().is_some();
-        Ok(Self { sdk_config, account_id, region, partition, endpoint_overridden, naming, call_log })
+        Ok(Self {
+            sdk_config,
+            account_id,
+            region,
+            partition,
+            endpoint_overridden,
+            naming,
+            call_log,
+        })
     }
 
     /// A context from known parts, for tests and offline planning.
-    pub fn from_parts(sdk_config: SdkConfig, account_id: &str, region: &str, naming: Naming) -> Self {
+    pub fn from_parts(
+        sdk_config: SdkConfig,
+        account_id: &str,
+        region: &str,
+        naming: Naming,
+    ) -> Self {
         let endpoint_overridden = sdk_config.endpoint_url().is_some();
         Self {
             sdk_config,
@@ -187,7 +211,12 @@ impl AwsContext {
     /// A context that never reaches AWS: account `123456789012`, region `us-east-1`. For unit
     /// tests of spec and diff, and for mocked apply paths.
     pub fn offline(naming: Naming) -> Self {
-        Self::from_parts(SdkConfig::builder().build(), "123456789012", "us-east-1", naming)
+        Self::from_parts(
+            SdkConfig::builder().build(),
+            "123456789012",
+            "us-east-1",
+            naming,
+        )
     }
 
     /// The SDK config every client is built from.
@@ -232,7 +261,10 @@ impl AwsContext {
 
     /// `arn:<partition>:<service>:<region>:<account>:<resource>`.
     pub fn arn(&self, service: &str, resource: &str) -> String {
-        format!("arn:{}:{service}:{}:{}:{resource}", self.partition, self.region, self.account_id)
+        format!(
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition, self.region, self.account_id
+        )
     }
 
     /// ARN of a global (IAM) resource: `arn:<partition>:iam::<account>:<resource>`.
@@ -269,21 +301,33 @@ pub fn classify<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> ServiceErro
 /// Classifies a service error code.
 pub fn classify_code(code: &str) -> ServiceErrorKind {
     match code {
-        c if c.contains("NotFound") || c.starts_with("NoSuch") || c.ends_with(".NotFound") => ServiceErrorKind::NotFound,
-        "EntityAlreadyExists" | "ResourceAlreadyExistsException" | "AlreadyExistsException" | "AlreadyExists"
-        | "BucketAlreadyOwnedByYou" | "ConflictException" | "InvalidGroup.Duplicate" | "InvalidPermission.Duplicate" => {
-            ServiceErrorKind::AlreadyExists
+        c if c.contains("NotFound") || c.starts_with("NoSuch") || c.ends_with(".NotFound") => {
+            ServiceErrorKind::NotFound
         }
-        "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown" => {
-            ServiceErrorKind::Throttled
-        }
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AuthorizationError" => {
-            ServiceErrorKind::AccessDenied
-        }
-        "ValidationException" | "ValidationError" | "InvalidParameterValue" | "InvalidParameterException"
-        | "MalformedPolicyDocument" | "MalformedPolicyDocumentException" | "InvalidParameter" => {
-            ServiceErrorKind::Validation
-        }
+        "EntityAlreadyExists"
+        | "ResourceAlreadyExistsException"
+        | "AlreadyExistsException"
+        | "AlreadyExists"
+        | "BucketAlreadyOwnedByYou"
+        | "ConflictException"
+        | "InvalidGroup.Duplicate"
+        | "InvalidPermission.Duplicate" => ServiceErrorKind::AlreadyExists,
+        "Throttling"
+        | "ThrottlingException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "SlowDown" => ServiceErrorKind::Throttled,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "AuthorizationError" => ServiceErrorKind::AccessDenied,
+        "ValidationException"
+        | "ValidationError"
+        | "InvalidParameterValue"
+        | "InvalidParameterException"
+        | "MalformedPolicyDocument"
+        | "MalformedPolicyDocumentException"
+        | "InvalidParameter" => ServiceErrorKind::Validation,
         _ => ServiceErrorKind::Other,
     }
 }
@@ -337,7 +381,12 @@ pub struct ApiError {
 
 impl ApiError {
     /// From an SDK error.
-    pub fn from_sdk<E, R>(service: &'static str, operation: &'static str, target: impl Into<String>, err: SdkError<E, R>) -> Self
+    pub fn from_sdk<E, R>(
+        service: &'static str,
+        operation: &'static str,
+        target: impl Into<String>,
+        err: SdkError<E, R>,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
@@ -346,16 +395,38 @@ impl ApiError {
         let detail = match &err {
             SdkError::ServiceError(se) => {
                 let e = se.err();
-                format!("{}: {}", e.code().unwrap_or("UnknownError"), e.message().unwrap_or("no message"))
+                format!(
+                    "{}: {}",
+                    e.code().unwrap_or("UnknownError"),
+                    e.message().unwrap_or("no message")
+                )
             }
             other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
         };
-        Self { service, operation, target: target.into(), kind, detail }
+        Self {
+            service,
+            operation,
+            target: target.into(),
+            kind,
+            detail,
+        }
     }
 
     /// An error of a given kind, for tests and mocks.
-    pub fn synthetic(service: &'static str, operation: &'static str, target: &str, kind: ServiceErrorKind, detail: &str) -> Self {
-        Self { service, operation, target: target.to_owned(), kind, detail: detail.to_owned() }
+    pub fn synthetic(
+        service: &'static str,
+        operation: &'static str,
+        target: &str,
+        kind: ServiceErrorKind,
+        detail: &str,
+    ) -> Self {
+        Self {
+            service,
+            operation,
+            target: target.to_owned(),
+            kind,
+            detail: detail.to_owned(),
+        }
     }
 
     /// True for [`ServiceErrorKind::NotFound`].

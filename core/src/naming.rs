@@ -19,7 +19,10 @@ pub struct Naming {
 impl Naming {
     /// `prefix` is `<project>-<environment>`, already validated (lowercase, digits, hyphens).
     pub fn new(prefix: impl Into<String>, user_tags: BTreeMap<String, String>) -> Self {
-        Self { prefix: prefix.into(), user_tags }
+        Self {
+            prefix: prefix.into(),
+            user_tags,
+        }
     }
 
     /// The stack name, which is also the prefix of every resource name.
@@ -60,7 +63,10 @@ impl Naming {
     /// The log bucket name: globally unique, so it includes the account id and region
     /// (S3: 3..=63 chars, lowercase).
     pub fn log_bucket(&self, account_id: &str, region: &str) -> String {
-        fit(&format!("{}-bedrock-logs-{}-{}", self.prefix, account_id, region), 63)
+        fit(
+            &format!("{}-bedrock-logs-{}-{}", self.prefix, account_id, region),
+            63,
+        )
     }
 }
 
@@ -79,7 +85,9 @@ pub fn fit(name: &str, max_len: usize) -> String {
 }
 
 fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
+    bytes.iter().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 #[cfg(test)]

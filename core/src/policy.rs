@@ -167,7 +167,11 @@ pub struct PolicyParseError(#[source] serde_json::Error);
 impl PolicyDocument {
     /// A document with the given statements.
     pub fn new(statement: Vec<Statement>) -> Self {
-        Self { version: POLICY_VERSION.to_owned(), id: None, statement }
+        Self {
+            version: POLICY_VERSION.to_owned(),
+            id: None,
+            statement,
+        }
     }
 
     /// Parses a policy as AWS returns it: JSON, or URL-encoded JSON (IAM).
@@ -199,14 +203,19 @@ impl PolicyDocument {
     pub fn normalized(&self) -> Self {
         let mut doc = self.clone();
         for st in &mut doc.statement {
-            for list in [&mut st.action, &mut st.not_action, &mut st.resource].into_iter().flatten() {
+            for list in [&mut st.action, &mut st.not_action, &mut st.resource]
+                .into_iter()
+                .flatten()
+            {
                 normalize_list(list);
             }
             if let Some(Principal::Map(map)) = &mut st.principal {
                 map.values_mut().for_each(normalize_list);
             }
             if let Some(cond) = &mut st.condition {
-                cond.values_mut().flat_map(|m| m.values_mut()).for_each(normalize_list);
+                cond.values_mut()
+                    .flat_map(|m| m.values_mut())
+                    .for_each(normalize_list);
             }
         }
         doc
@@ -219,14 +228,21 @@ impl PolicyDocument {
 
     /// The statement with this Sid.
     pub fn statement(&self, sid: &str) -> Option<&Statement> {
-        self.statement.iter().find(|s| s.sid.as_deref() == Some(sid))
+        self.statement
+            .iter()
+            .find(|s| s.sid.as_deref() == Some(sid))
     }
 
     /// True when an Allow statement grants `*` or `service:*` actions — never allowed here.
     pub fn has_wildcard_allow(&self) -> bool {
-        self.statement.iter().filter(|s| s.effect == Effect::Allow).any(|s| {
-            s.action.as_ref().is_some_and(|a| a.0.iter().any(|x| x == "*" || x.ends_with(":*")))
-        })
+        self.statement
+            .iter()
+            .filter(|s| s.effect == Effect::Allow)
+            .any(|s| {
+                s.action
+                    .as_ref()
+                    .is_some_and(|a| a.0.iter().any(|x| x == "*" || x.ends_with(":*")))
+            })
     }
 }
 
@@ -312,7 +328,11 @@ impl Statement {
         self.principal_of("AWS", arns)
     }
 
-    fn principal_of<S: Into<String>>(mut self, kind: &str, values: impl IntoIterator<Item = S>) -> Self {
+    fn principal_of<S: Into<String>>(
+        mut self,
+        kind: &str,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
         let mut map = match self.principal.take() {
             Some(Principal::Map(map)) => map,
             _ => BTreeMap::new(),
@@ -359,7 +379,11 @@ mod tests {
             .service_principal("logs.us-east-1.amazonaws.com")
             .actions(["kms:Encrypt", "kms:Decrypt"])
             .resources(["*"])
-            .condition("ArnLike", "kms:EncryptionContext:aws:logs:arn", ["arn:a", "arn:b"])]);
+            .condition(
+                "ArnLike",
+                "kms:EncryptionContext:aws:logs:arn",
+                ["arn:a", "arn:b"],
+            )]);
         let from_aws = r#"{"Statement":{"Condition":{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":["arn:b","arn:a"]}},
             "Resource":"*","Action":["kms:Decrypt","kms:Encrypt"],"Principal":{"Service":"logs.us-east-1.amazonaws.com"},
             "Effect":"Allow","Sid":"Logs"},"Version":"2012-10-17"}"#;
@@ -372,7 +396,10 @@ mod tests {
     fn url_encoded_iam_policy_parses() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22*%22%7D%5D%7D";
         let doc = PolicyDocument::parse(encoded).unwrap();
-        assert_eq!(doc.statement[0].action.as_ref().unwrap().0, vec!["s3:GetObject"]);
+        assert_eq!(
+            doc.statement[0].action.as_ref().unwrap().0,
+            vec!["s3:GetObject"]
+        );
     }
 
     #[test]
@@ -381,20 +408,32 @@ mod tests {
             "Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}]}"#;
         let doc = PolicyDocument::parse(text).unwrap();
         let st = &doc.statement[0];
-        assert_eq!(st.condition_values("Bool", "aws:SecureTransport").unwrap().0, vec!["false"]);
+        assert_eq!(
+            st.condition_values("Bool", "aws:SecureTransport")
+                .unwrap()
+                .0,
+            vec!["false"]
+        );
         assert_eq!(st.principal, Some(Principal::Any(AnyPrincipal)));
-        assert!(!doc.has_wildcard_allow(), "a deny with s3:* is not a wildcard grant");
+        assert!(
+            !doc.has_wildcard_allow(),
+            "a deny with s3:* is not a wildcard grant"
+        );
     }
 
     #[test]
     fn wildcard_allow_is_detected() {
-        let doc = PolicyDocument::new(vec![Statement::allow("All").actions(["*"]).resources(["*"])]);
+        let doc = PolicyDocument::new(vec![Statement::allow("All")
+            .actions(["*"])
+            .resources(["*"])]);
         assert!(doc.has_wildcard_allow());
     }
 
     #[test]
     fn single_element_lists_serialise_as_strings() {
-        let doc = PolicyDocument::new(vec![Statement::allow("A").actions(["sns:Publish"]).resources(["arn:t"])]);
+        let doc = PolicyDocument::new(vec![Statement::allow("A")
+            .actions(["sns:Publish"])
+            .resources(["arn:t"])]);
         assert_eq!(
             doc.to_json(),
             r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"sns:Publish","Resource":"arn:t"}]}"#

@@ -81,12 +81,22 @@ pub struct Change {
 impl Change {
     /// A create, listing every attribute of `after` (a JSON object).
     pub fn create(address: impl Into<String>, resource_type: &str, after: &Value) -> Self {
-        Self::new(address, resource_type, Action::Create, diff_attributes(&Value::Null, after))
+        Self::new(
+            address,
+            resource_type,
+            Action::Create,
+            diff_attributes(&Value::Null, after),
+        )
     }
 
     /// A delete, listing every attribute of `before`.
     pub fn delete(address: impl Into<String>, resource_type: &str, before: &Value) -> Self {
-        Self::new(address, resource_type, Action::Delete, diff_attributes(before, &Value::Null))
+        Self::new(
+            address,
+            resource_type,
+            Action::Delete,
+            diff_attributes(before, &Value::Null),
+        )
     }
 
     /// Update, or no-op when the two values are equal. `replace_on` names attributes whose change
@@ -99,7 +109,11 @@ impl Change {
         replace_on: &[&str],
     ) -> Self {
         let mut attributes = diff_attributes(before, after);
-        let mut action = if attributes.is_empty() { Action::NoOp } else { Action::Update };
+        let mut action = if attributes.is_empty() {
+            Action::NoOp
+        } else {
+            Action::Update
+        };
         for attr in &mut attributes {
             let top = attr.name.split('.').next().unwrap_or_default();
             if replace_on.contains(&top) {
@@ -122,7 +136,13 @@ impl Change {
         action: Action,
         attributes: Vec<AttributeChange>,
     ) -> Self {
-        Self { address: address.into(), resource_type: resource_type.to_owned(), action, attributes, note: None }
+        Self {
+            address: address.into(),
+            resource_type: resource_type.to_owned(),
+            action,
+            attributes,
+            note: None,
+        }
     }
 
     /// Adds a note shown beside the change.
@@ -155,8 +175,12 @@ pub fn diff_attributes(before: &Value, after: &Value) -> Vec<AttributeChange> {
         }
         match (bv, av) {
             (Some(Value::Object(bo)), Some(Value::Object(ao))) => {
-                for inner in diff_attributes(&Value::Object(bo.clone()), &Value::Object(ao.clone())) {
-                    out.push(AttributeChange { name: format!("{key}.{}", inner.name), ..inner });
+                for inner in diff_attributes(&Value::Object(bo.clone()), &Value::Object(ao.clone()))
+                {
+                    out.push(AttributeChange {
+                        name: format!("{key}.{}", inner.name),
+                        ..inner
+                    });
                 }
             }
             _ => out.push(AttributeChange {
@@ -248,7 +272,13 @@ impl StackPlan {
                 Action::NoOp => {}
             }
         }
-        Self { format_version: Self::FORMAT_VERSION, stack: stack.into(), operation, modules, summary }
+        Self {
+            format_version: Self::FORMAT_VERSION,
+            stack: stack.into(),
+            operation,
+            modules,
+            summary,
+        }
     }
 
     /// True when any resource changes.
@@ -295,7 +325,11 @@ pub trait Module: Send + Sync {
     /// output names exists already (even if drifted), `None` when some are still to be created.
     /// The orchestrator passes them downstream at plan time, so a deployed stack plans without
     /// placeholders and without reading state.
-    fn planned_outputs(&self, spec: &Self::Spec, observed: &Self::Observed) -> Option<Self::Outputs>;
+    fn planned_outputs(
+        &self,
+        spec: &Self::Spec,
+        observed: &Self::Observed,
+    ) -> Option<Self::Outputs>;
 
     /// Converges, waits where AWS is eventually consistent, and returns the outputs. Must be
     /// idempotent: it may run again after any failure.
@@ -307,7 +341,12 @@ pub trait Module: Send + Sync {
     ) -> Result<Self::Outputs, Self::Error>;
 
     /// The changes destroy would make (deletes, and no-ops for retained resources).
-    fn destroy_plan(&self, spec: &Self::Spec, observed: &Self::Observed, options: DestroyOptions) -> Vec<Change>;
+    fn destroy_plan(
+        &self,
+        spec: &Self::Spec,
+        observed: &Self::Observed,
+        options: DestroyOptions,
+    ) -> Vec<Change>;
 
     /// Deletes what [`Module::destroy_plan`] lists.
     async fn destroy(
@@ -327,7 +366,11 @@ pub struct Upstream(pub BTreeMap<String, Value>);
 impl Upstream {
     /// The typed outputs of `module`, if it ran.
     pub fn get<T: DeserializeOwned>(&self, module: &str) -> Result<Option<T>, serde_json::Error> {
-        self.0.get(module).filter(|v| !v.is_null()).map(|v| serde_json::from_value(v.clone())).transpose()
+        self.0
+            .get(module)
+            .filter(|v| !v.is_null())
+            .map(|v| serde_json::from_value(v.clone()))
+            .transpose()
     }
 }
 
@@ -335,7 +378,11 @@ impl Upstream {
     /// One field of a module's outputs, e.g. `field::<KmsKeyArn>("encryption", "kms_key_arn")`.
     /// Module crates never depend on each other, so downstream modules read upstream outputs by
     /// field name into their own typed inputs.
-    pub fn field<T: DeserializeOwned>(&self, module: &str, field: &str) -> Result<Option<T>, serde_json::Error> {
+    pub fn field<T: DeserializeOwned>(
+        &self,
+        module: &str,
+        field: &str,
+    ) -> Result<Option<T>, serde_json::Error> {
         self.0
             .get(module)
             .and_then(|outputs| outputs.get(field))
@@ -384,7 +431,10 @@ pub struct Prepared {
 
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prepared").field("plan", &self.plan).field("destroy", &self.destroy).finish()
+        f.debug_struct("Prepared")
+            .field("plan", &self.plan)
+            .field("destroy", &self.destroy)
+            .finish()
     }
 }
 
@@ -402,7 +452,11 @@ pub trait DynModule: Send + Sync {
         destroy: Option<DestroyOptions>,
     ) -> Result<Prepared, DynError>;
     /// Executes a prepared plan; returns the outputs as JSON (`null` after destroy).
-    async fn execute(&self, prepared: &Prepared, progress: &dyn Progress) -> Result<Value, DynError>;
+    async fn execute(
+        &self,
+        prepared: &Prepared,
+        progress: &dyn Progress,
+    ) -> Result<Value, DynError>;
 }
 
 #[async_trait]
@@ -428,9 +482,15 @@ where
             Some(options) => self.destroy_plan(&spec, &observed, options),
             None => self.diff(&spec, &observed),
         };
-        let outputs = self.planned_outputs(&spec, &observed).map(serde_json::to_value).transpose()?;
+        let outputs = self
+            .planned_outputs(&spec, &observed)
+            .map(serde_json::to_value)
+            .transpose()?;
         Ok(Prepared {
-            plan: ModulePlan { module: Module::name(self).to_owned(), changes },
+            plan: ModulePlan {
+                module: Module::name(self).to_owned(),
+                changes,
+            },
             outputs,
             upstream: upstream.clone(),
             destroy,
@@ -439,9 +499,19 @@ where
         })
     }
 
-    async fn execute(&self, prepared: &Prepared, progress: &dyn Progress) -> Result<Value, DynError> {
-        let spec = prepared.spec.downcast_ref::<M::Spec>().ok_or("prepared by another module")?;
-        let observed = prepared.observed.downcast_ref::<M::Observed>().ok_or("prepared by another module")?;
+    async fn execute(
+        &self,
+        prepared: &Prepared,
+        progress: &dyn Progress,
+    ) -> Result<Value, DynError> {
+        let spec = prepared
+            .spec
+            .downcast_ref::<M::Spec>()
+            .ok_or("prepared by another module")?;
+        let observed = prepared
+            .observed
+            .downcast_ref::<M::Observed>()
+            .ok_or("prepared by another module")?;
         match prepared.destroy {
             Some(options) => {
                 self.destroy(spec, observed, options, progress).await?;
@@ -477,14 +547,23 @@ mod tests {
 
     #[test]
     fn replace_on_marks_forcing_attribute() {
-        let c = Change::compare("network.endpoint[\"x\"]", "vpc_endpoint", &json!({"vpc_id": "a"}), &json!({"vpc_id": "b"}), &["vpc_id"]);
+        let c = Change::compare(
+            "network.endpoint[\"x\"]",
+            "vpc_endpoint",
+            &json!({"vpc_id": "a"}),
+            &json!({"vpc_id": "b"}),
+            &["vpc_id"],
+        );
         assert_eq!(c.action, Action::Replace);
         assert!(c.attributes[0].forces_replacement);
     }
 
     #[test]
     fn nested_objects_get_dotted_names() {
-        let attrs = diff_attributes(&json!({"pab": {"a": true, "b": true}}), &json!({"pab": {"a": true, "b": false}}));
+        let attrs = diff_attributes(
+            &json!({"pab": {"a": true, "b": true}}),
+            &json!({"pab": {"a": true, "b": false}}),
+        );
         assert_eq!(attrs[0].name, "pab.b");
     }
 
@@ -497,7 +576,21 @@ mod tests {
             Change::new("m.d", "t", Action::Delete, vec![]),
             Change::noop("m.e", "t"),
         ];
-        let plan = StackPlan::new("s", Operation::Apply, vec![ModulePlan { module: "m".into(), changes }]);
-        assert_eq!(plan.summary, PlanSummary { add: 2, change: 1, destroy: 2 });
+        let plan = StackPlan::new(
+            "s",
+            Operation::Apply,
+            vec![ModulePlan {
+                module: "m".into(),
+                changes,
+            }],
+        );
+        assert_eq!(
+            plan.summary,
+            PlanSummary {
+                add: 2,
+                change: 1,
+                destroy: 2
+            }
+        );
     }
 }

@@ -63,7 +63,11 @@ pub fn plan_text(plan: &StackPlan, opts: TextOptions) -> String {
     }
     append_kept(&mut out, plan, opts);
     let s = plan.summary;
-    let _ = writeln!(out, "\nPlan: {} to add, {} to change, {} to destroy.", s.add, s.change, s.destroy);
+    let _ = writeln!(
+        out,
+        "\nPlan: {} to add, {} to change, {} to destroy.",
+        s.add, s.change, s.destroy
+    );
     out
 }
 
@@ -79,29 +83,57 @@ fn append_kept(out: &mut String, plan: &StackPlan, _opts: TextOptions) {
     }
     let _ = writeln!(out, "\nLeft in place:");
     for c in kept {
-        let _ = writeln!(out, "  {} ({}): {}", c.address, c.resource_type, c.note.as_deref().unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "  {} ({}): {}",
+            c.address,
+            c.resource_type,
+            c.note.as_deref().unwrap_or_default()
+        );
     }
 }
 
 fn render_change(out: &mut String, change: &Change, opts: TextOptions) {
-    let head = format!("{} {} ({}) {}", change.action.symbol(), change.address, change.resource_type, verb(change.action));
+    let head = format!(
+        "{} {} ({}) {}",
+        change.action.symbol(),
+        change.address,
+        change.resource_type,
+        verb(change.action)
+    );
     let _ = writeln!(out, "  {}", paint(change.action, &head, opts));
     if let Some(note) = &change.note {
         let _ = writeln!(out, "      # {note}");
     }
-    let width = change.attributes.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    let width = change
+        .attributes
+        .iter()
+        .map(|a| a.name.len())
+        .max()
+        .unwrap_or(0);
     for attr in &change.attributes {
         render_attribute(out, change.action, attr, width, opts);
     }
 }
 
-fn render_attribute(out: &mut String, action: Action, attr: &AttributeChange, width: usize, opts: TextOptions) {
+fn render_attribute(
+    out: &mut String,
+    action: Action,
+    attr: &AttributeChange,
+    width: usize,
+    opts: TextOptions,
+) {
     let (sym, body) = match (&attr.before, &attr.after) {
         (None, Some(after)) => ("+", format_value(after, width + 11)),
         (Some(before), None) => ("-", format_value(before, width + 11)),
-        (Some(before), Some(after)) => {
-            ("~", format!("{} -> {}", format_value(before, width + 11), format_value(after, width + 11)))
-        }
+        (Some(before), Some(after)) => (
+            "~",
+            format!(
+                "{} -> {}",
+                format_value(before, width + 11),
+                format_value(after, width + 11)
+            ),
+        ),
         (None, None) => ("~", "(unknown)".to_owned()),
     };
     let sym_action = match sym {
@@ -109,8 +141,16 @@ fn render_attribute(out: &mut String, action: Action, attr: &AttributeChange, wi
         "-" => Action::Delete,
         _ => Action::Update,
     };
-    let shown_sym = if action == Action::Create || action == Action::Delete { action.symbol() } else { sym };
-    let forces = if attr.forces_replacement { " # forces replacement" } else { "" };
+    let shown_sym = if action == Action::Create || action == Action::Delete {
+        action.symbol()
+    } else {
+        sym
+    };
+    let forces = if attr.forces_replacement {
+        " # forces replacement"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
         "      {} {:width$} = {body}{forces}",
@@ -128,7 +168,17 @@ fn format_value(value: &Value, indent: usize) -> String {
     }
     let pretty = serde_json::to_string_pretty(value).unwrap_or(compact);
     let pad = " ".repeat(indent);
-    pretty.lines().enumerate().map(|(i, l)| if i == 0 { l.to_owned() } else { format!("\n{pad}{l}") }).collect()
+    pretty
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.to_owned()
+            } else {
+                format!("\n{pad}{l}")
+            }
+        })
+        .collect()
 }
 
 /// The plan as pretty JSON (the [`StackPlan`] document itself).
@@ -153,21 +203,42 @@ mod tests {
                 ModulePlan {
                     module: "encryption".into(),
                     changes: vec![
-                        Change::create("encryption.kms_key", "kms_key", &json!({"description": "demo", "enable_key_rotation": true})),
-                        Change::compare("encryption.key_policy", "kms_key_policy", &json!({"policy": policy_before}), &json!({"policy": policy_after}), &[]),
+                        Change::create(
+                            "encryption.kms_key",
+                            "kms_key",
+                            &json!({"description": "demo", "enable_key_rotation": true}),
+                        ),
+                        Change::compare(
+                            "encryption.key_policy",
+                            "kms_key_policy",
+                            &json!({"policy": policy_before}),
+                            &json!({"policy": policy_after}),
+                            &[],
+                        ),
                         Change::noop("encryption.alias", "kms_alias"),
                     ],
                 },
                 ModulePlan {
                     module: "network".into(),
                     changes: vec![
-                        Change::compare("network.endpoint[\"bedrock\"]", "vpc_endpoint", &json!({"vpc_id": "vpc-a", "private_dns": true}), &json!({"vpc_id": "vpc-b", "private_dns": true}), &["vpc_id"]),
-                        Change::delete("network.security_group_rule[\"sgr-1\"]", "security_group_rule", &json!({"cidr": "0.0.0.0/0", "port": 22})),
+                        Change::compare(
+                            "network.endpoint[\"bedrock\"]",
+                            "vpc_endpoint",
+                            &json!({"vpc_id": "vpc-a", "private_dns": true}),
+                            &json!({"vpc_id": "vpc-b", "private_dns": true}),
+                            &["vpc_id"],
+                        ),
+                        Change::delete(
+                            "network.security_group_rule[\"sgr-1\"]",
+                            "security_group_rule",
+                            &json!({"cidr": "0.0.0.0/0", "port": 22}),
+                        ),
                     ],
                 },
                 ModulePlan {
                     module: "logging".into(),
-                    changes: vec![Change::noop("logging.bucket", "s3_bucket").with_note("kept: audit data (use --delete-audit-data)")],
+                    changes: vec![Change::noop("logging.bucket", "s3_bucket")
+                        .with_note("kept: audit data (use --delete-audit-data)")],
                 },
             ],
         )
@@ -189,8 +260,18 @@ mod tests {
 
     #[test]
     fn no_changes_text() {
-        let plan = StackPlan::new("s", Operation::Apply, vec![ModulePlan { module: "m".into(), changes: vec![Change::noop("m.a", "t")] }]);
-        assert_eq!(plan_text(&plan, TextOptions::default()), "No changes. The stack matches the configuration.\n");
+        let plan = StackPlan::new(
+            "s",
+            Operation::Apply,
+            vec![ModulePlan {
+                module: "m".into(),
+                changes: vec![Change::noop("m.a", "t")],
+            }],
+        );
+        assert_eq!(
+            plan_text(&plan, TextOptions::default()),
+            "No changes. The stack matches the configuration.\n"
+        );
     }
 
     #[test]

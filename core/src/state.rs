@@ -79,13 +79,22 @@ impl LockHolder {
             .filter(|h| !h.is_empty())
             .or_else(|| std::env::var("HOSTNAME").ok())
             .unwrap_or_else(|| "unknown-host".to_owned());
-        Self { pid: std::process::id(), host, operation: operation.to_owned(), since: now() }
+        Self {
+            pid: std::process::id(),
+            host,
+            operation: operation.to_owned(),
+            since: now(),
+        }
     }
 }
 
 impl std::fmt::Display for LockHolder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (pid {} on {}, since {}s after the epoch)", self.operation, self.pid, self.host, self.since)
+        write!(
+            f,
+            "{} (pid {} on {}, since {}s after the epoch)",
+            self.operation, self.pid, self.host, self.since
+        )
     }
 }
 
@@ -132,11 +141,18 @@ pub enum StateError {
 }
 
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
-    move |source| StateError::Io { action, path: path.to_owned(), source }
+    move |source| StateError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The local state store of one stack.
@@ -162,7 +178,10 @@ impl Drop for StateLock {
 impl LocalStateStore {
     /// The store for `stack` under `dir` (default `.baseline/state`).
     pub fn new(dir: impl Into<PathBuf>, stack: impl Into<String>) -> Self {
-        Self { dir: dir.into(), stack: stack.into() }
+        Self {
+            dir: dir.into(),
+            stack: stack.into(),
+        }
     }
 
     /// The state file.
@@ -193,13 +212,17 @@ impl LocalStateStore {
                 let holder = serde_json::from_str::<LockHolder>(&text)
                     .map(|h| h.to_string())
                     .unwrap_or_else(|_| "another process".to_owned());
-                return Err(StateError::Locked { stack: self.stack.clone(), holder });
+                return Err(StateError::Locked {
+                    stack: self.stack.clone(),
+                    holder,
+                });
             }
             Err(fs::TryLockError::Error(e)) => return Err(io("locking", &path)(e)),
         }
         let body = serde_json::to_vec(holder).expect("lock holder serialises");
         file.set_len(0).map_err(io("writing", &path))?;
-        file.seek(SeekFrom::Start(0)).map_err(io("writing", &path))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(io("writing", &path))?;
         file.write_all(&body).map_err(io("writing", &path))?;
         file.sync_data().map_err(io("writing", &path))?;
         Ok(StateLock { file })
@@ -213,12 +236,20 @@ impl LocalStateStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io("reading", &path)(e)),
         };
-        let raw: Value = serde_json::from_slice(&bytes).map_err(|source| StateError::Corrupt { path: path.clone(), source })?;
-        let found = raw.get("schema_version").and_then(Value::as_u64).unwrap_or(0) as u32;
+        let raw: Value = serde_json::from_slice(&bytes).map_err(|source| StateError::Corrupt {
+            path: path.clone(),
+            source,
+        })?;
+        let found = raw
+            .get("schema_version")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as u32;
         if found > STATE_SCHEMA_VERSION {
             return Err(StateError::TooNew { path, found });
         }
-        serde_json::from_value(raw).map(Some).map_err(|source| StateError::Corrupt { path, source })
+        serde_json::from_value(raw)
+            .map(Some)
+            .map_err(|source| StateError::Corrupt { path, source })
     }
 
     /// Writes the state atomically, bumping its serial. The caller must hold the lock.
@@ -228,7 +259,9 @@ impl LocalStateStore {
         doc.schema_version = STATE_SCHEMA_VERSION;
         let path = self.path();
         fs::create_dir_all(&self.dir).map_err(io("creating", &self.dir))?;
-        let tmp = self.dir.join(format!(".{}.json.tmp-{}", self.stack, std::process::id()));
+        let tmp = self
+            .dir
+            .join(format!(".{}.json.tmp-{}", self.stack, std::process::id()));
         let body = serde_json::to_vec_pretty(doc).expect("state serialises");
         {
             let mut f = File::create(&tmp).map_err(io("writing", &tmp))?;
@@ -256,7 +289,9 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("locked by apply (pid"), "{msg}");
         drop(held);
-        store.lock(&LockHolder::current("plan")).expect("free again after release");
+        store
+            .lock(&LockHolder::current("plan"))
+            .expect("free again after release");
     }
 
     #[test]
@@ -266,7 +301,10 @@ mod tests {
         assert!(store.load().unwrap().is_none());
         let lock = store.lock(&LockHolder::current("apply")).unwrap();
         let mut doc = StateDocument::new("demo");
-        doc.resources.insert("encryption.kms_key".into(), ResourceRecord { id: "k-1".into() });
+        doc.resources.insert(
+            "encryption.kms_key".into(),
+            ResourceRecord { id: "k-1".into() },
+        );
         store.save(&lock, &mut doc).unwrap();
         store.save(&lock, &mut doc).unwrap();
         let back = store.load().unwrap().unwrap();
@@ -278,8 +316,15 @@ mod tests {
     fn newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStateStore::new(dir.path(), "demo");
-        fs::write(store.path(), r#"{"schema_version": 99, "stack": "demo", "serial": 1, "updated_at": 0}"#).unwrap();
-        assert!(matches!(store.load(), Err(StateError::TooNew { found: 99, .. })));
+        fs::write(
+            store.path(),
+            r#"{"schema_version": 99, "stack": "demo", "serial": 1, "updated_at": 0}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            store.load(),
+            Err(StateError::TooNew { found: 99, .. })
+        ));
     }
 
     /// A child process writes state in a loop and is SIGKILLed; the file left behind must parse.
@@ -290,7 +335,12 @@ mod tests {
             let lock = store.lock(&LockHolder::current("writer")).unwrap();
             let mut doc = StateDocument::new("demo");
             for i in 0..10_000 {
-                doc.resources.insert(format!("m.r{i}"), ResourceRecord { id: "x".repeat(200) });
+                doc.resources.insert(
+                    format!("m.r{i}"),
+                    ResourceRecord {
+                        id: "x".repeat(200),
+                    },
+                );
             }
             loop {
                 store.save(&lock, &mut doc).unwrap();
@@ -299,7 +349,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for delay_ms in [30_u64, 90, 170] {
             let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "state::tests::killed_writer_never_leaves_a_torn_file", "--nocapture"])
+                .args([
+                    "--exact",
+                    "state::tests::killed_writer_never_leaves_a_torn_file",
+                    "--nocapture",
+                ])
                 .env("BASELINE_TORN_WRITER_DIR", dir.path())
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
@@ -312,7 +366,9 @@ mod tests {
             if let Some(doc) = store.load().expect("state must never be torn") {
                 assert_eq!(doc.resources.len(), 10_000);
             }
-            store.lock(&LockHolder::current("check")).expect("a killed holder releases the lock");
+            store
+                .lock(&LockHolder::current("check"))
+                .expect("a killed holder releases the lock");
         }
     }
 }

@@ -4,6 +4,9 @@
 //! Uses `figment::Jail` (temporary working directory and environment, serialized across
 //! tests), so it lives in its own test binary.
 
+// `Jail::expect_with` closures must return figment's (large) `Result`.
+#![allow(clippy::result_large_err)]
+
 use baseline_core::config::{load, Config, ConfigError, ConfigSources, FilterStrength};
 use figment::Jail;
 
@@ -81,7 +84,10 @@ fn defaults_file_env_set_in_that_order() {
         let c = load_ok(&sources("baseline.toml", false, &[]))?;
         assert_eq!(c.log_retention_days, 14);
         assert_eq!(c.s3_lifecycle.expiration_days, 200);
-        assert_eq!(c.s3_lifecycle.transition_to_glacier_days, 90, "default kept");
+        assert_eq!(
+            c.s3_lifecycle.transition_to_glacier_days, 90,
+            "default kept"
+        );
         assert_eq!(c.alarm_period, 300, "default kept");
         assert_eq!(c.tags["Owner"], "Platform-Team");
 
@@ -90,11 +96,18 @@ fn defaults_file_env_set_in_that_order() {
         jail.set_env("BASELINE_S3_LIFECYCLE__EXPIRATION_DAYS", "400");
         jail.set_env("BASELINE_TAGS__Team", "ml");
         jail.set_env("BASELINE_LOG", "debug"); // reserved for the tool, not a config key
+        jail.set_env("BASELINE_SUBNET_IDS", "[subnet-01234567, subnet-89abcdef]");
         let c = load_ok(&sources("baseline.toml", true, &[]))?;
         assert_eq!(c.log_retention_days, 30);
         assert_eq!(c.s3_lifecycle.expiration_days, 400);
-        assert_eq!(c.tags.get("Team").map(String::as_str), Some("ml"), "{:?}", c.tags);
+        assert_eq!(
+            c.tags.get("Team").map(String::as_str),
+            Some("ml"),
+            "{:?}",
+            c.tags
+        );
         assert_eq!(c.tags["Owner"], "Platform-Team");
+        assert_eq!(c.subnet_ids, ["subnet-01234567", "subnet-89abcdef"]);
 
         // Environment ignored unless asked for.
         let c = load_ok(&sources("baseline.toml", false, &[]))?;
@@ -104,8 +117,17 @@ fn defaults_file_env_set_in_that_order() {
         let c = load_ok(&sources(
             "baseline.toml",
             true,
-            &["log_retention_days=60", "s3_lifecycle.expiration_days=500", "tags.Team=x"],
+            &[
+                "log_retention_days=60",
+                "s3_lifecycle.expiration_days=500",
+                "tags.Team=x",
+                r#"cost_alert_subscriptions.finops={ protocol = "email", endpoint = "f@example.com" }"#,
+            ],
         ))?;
+        assert_eq!(
+            c.cost_alert_subscriptions["finops"].endpoint,
+            "f@example.com"
+        );
         assert_eq!(c.log_retention_days, 60);
         assert_eq!(c.s3_lifecycle.expiration_days, 500);
         assert_eq!(c.tags["Team"], "x");
@@ -151,8 +173,15 @@ fn env_typo_is_reported_with_its_variable() {
         let issues = err.as_ref().map(ConfigError::issues).unwrap_or_default();
         assert_eq!(issues.len(), 1, "{issues:?}");
         assert_eq!(issues[0].path, "log_retention_day");
-        assert!(issues[0].message.contains("BASELINE_LOG_RETENTION_DAY"), "{}", issues[0].message);
-        assert_eq!(issues[0].hint.as_deref(), Some("did you mean `log_retention_days`?"));
+        assert!(
+            issues[0].message.contains("BASELINE_LOG_RETENTION_DAY"),
+            "{}",
+            issues[0].message
+        );
+        assert_eq!(
+            issues[0].hint.as_deref(),
+            Some("did you mean `log_retention_days`?")
+        );
         Ok(())
     });
 }
@@ -177,7 +206,9 @@ fn required_keys_are_not_filled_by_defaults() {
 #[test]
 fn file_errors() {
     Jail::expect_with(|jail| {
-        let missing = load(&sources("nope.toml", false, &[])).err().map(|e| e.to_string());
+        let missing = load(&sources("nope.toml", false, &[]))
+            .err()
+            .map(|e| e.to_string());
         assert!(missing.is_some_and(|m| m.contains("nope.toml")));
         jail.create_file("bad.toml", "environment = ")?;
         let bad = load(&sources("bad.toml", false, &[])).err();

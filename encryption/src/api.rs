@@ -80,8 +80,12 @@ pub struct SdkKmsApi {
 impl SdkKmsApi {
     /// A client from the context (records its calls in the context's call log).
     pub fn new(ctx: &AwsContext) -> Self {
-        let conf = aws_sdk_kms::config::Builder::from(ctx.sdk()).interceptor(ctx.call_recorder()).build();
-        Self { client: aws_sdk_kms::Client::from_conf(conf) }
+        let conf = aws_sdk_kms::config::Builder::from(ctx.sdk())
+            .interceptor(ctx.call_recorder())
+            .build();
+        Self {
+            client: aws_sdk_kms::Client::from_conf(conf),
+        }
     }
 
     /// Wraps an existing client (tests inject interceptors this way).
@@ -90,7 +94,10 @@ impl SdkKmsApi {
     }
 }
 
-fn err<'a, E, R>(op: &'static str, target: &'a str) -> impl FnOnce(aws_sdk_kms::error::SdkError<E, R>) -> ApiError + 'a
+fn err<'a, E, R>(
+    op: &'static str,
+    target: &'a str,
+) -> impl FnOnce(aws_sdk_kms::error::SdkError<E, R>) -> ApiError + 'a
 where
     E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -100,7 +107,13 @@ where
 
 fn kms_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
-        .map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().expect("tag key and value are set"))
+        .map(|(k, v)| {
+            Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .expect("tag key and value are set")
+        })
         .collect()
 }
 
@@ -109,8 +122,14 @@ fn describe(meta: &aws_sdk_kms::types::KeyMetadata) -> KeyDescription {
         key_id: meta.key_id().to_owned(),
         arn: meta.arn().unwrap_or_default().to_owned(),
         description: meta.description().unwrap_or_default().to_owned(),
-        state: meta.key_state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        manager: meta.key_manager().map(|m| m.as_str().to_owned()).unwrap_or_default(),
+        state: meta
+            .key_state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        manager: meta
+            .key_manager()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
         created: meta.creation_date().map(|d| d.secs()).unwrap_or_default(),
     }
 }
@@ -121,7 +140,11 @@ impl KmsApi for SdkKmsApi {
         let mut pages = self.client.list_aliases().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(err("ListAliases", alias))?;
-            if let Some(found) = page.aliases().iter().find(|a| a.alias_name() == Some(alias)) {
+            if let Some(found) = page
+                .aliases()
+                .iter()
+                .find(|a| a.alias_name() == Some(alias))
+            {
                 return Ok(found.target_key_id().map(str::to_owned));
             }
         }
@@ -136,7 +159,9 @@ impl KmsApi for SdkKmsApi {
             for key in page.keys() {
                 let Some(id) = key.key_id() else { continue };
                 // AWS-managed keys refuse ListResourceTags; they are never ours, so skip errors.
-                let Ok(tags) = self.tags(id).await else { continue };
+                let Ok(tags) = self.tags(id).await else {
+                    continue;
+                };
                 if tags.get(tag_key).map(String::as_str) == Some(tag_value) {
                     found.push(id.to_owned());
                 }
@@ -160,18 +185,36 @@ impl KmsApi for SdkKmsApi {
     }
 
     async fn rotation_enabled(&self, key_id: &str) -> Result<bool, ApiError> {
-        let out = self.client.get_key_rotation_status().key_id(key_id).send().await.map_err(err("GetKeyRotationStatus", key_id))?;
+        let out = self
+            .client
+            .get_key_rotation_status()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(err("GetKeyRotationStatus", key_id))?;
         Ok(out.key_rotation_enabled())
     }
 
     async fn key_policy(&self, key_id: &str) -> Result<String, ApiError> {
-        let out = self.client.get_key_policy().key_id(key_id).policy_name("default").send().await.map_err(err("GetKeyPolicy", key_id))?;
+        let out = self
+            .client
+            .get_key_policy()
+            .key_id(key_id)
+            .policy_name("default")
+            .send()
+            .await
+            .map_err(err("GetKeyPolicy", key_id))?;
         Ok(out.policy().unwrap_or_default().to_owned())
     }
 
     async fn tags(&self, key_id: &str) -> Result<BTreeMap<String, String>, ApiError> {
         let mut tags = BTreeMap::new();
-        let mut pages = self.client.list_resource_tags().key_id(key_id).into_paginator().send();
+        let mut pages = self
+            .client
+            .list_resource_tags()
+            .key_id(key_id)
+            .into_paginator()
+            .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(err("ListResourceTags", key_id))?;
             for t in page.tags() {
@@ -181,7 +224,12 @@ impl KmsApi for SdkKmsApi {
         Ok(tags)
     }
 
-    async fn create_key(&self, description: &str, policy: &str, tags: &BTreeMap<String, String>) -> Result<KeyDescription, ApiError> {
+    async fn create_key(
+        &self,
+        description: &str,
+        policy: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<KeyDescription, ApiError> {
         let out = self
             .client
             .create_key()
@@ -194,57 +242,120 @@ impl KmsApi for SdkKmsApi {
             .await
             .map_err(err("CreateKey", description))?;
         out.key_metadata().map(describe).ok_or_else(|| {
-            ApiError::synthetic("kms", "CreateKey", description, baseline_core::aws::ServiceErrorKind::Other, "no key metadata in the response")
+            ApiError::synthetic(
+                "kms",
+                "CreateKey",
+                description,
+                baseline_core::aws::ServiceErrorKind::Other,
+                "no key metadata in the response",
+            )
         })
     }
 
     async fn enable_rotation(&self, key_id: &str) -> Result<(), ApiError> {
-        self.client.enable_key_rotation().key_id(key_id).send().await.map_err(err("EnableKeyRotation", key_id))?;
+        self.client
+            .enable_key_rotation()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(err("EnableKeyRotation", key_id))?;
         Ok(())
     }
 
     async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), ApiError> {
-        self.client.put_key_policy().key_id(key_id).policy_name("default").policy(policy).send().await.map_err(err("PutKeyPolicy", key_id))?;
+        self.client
+            .put_key_policy()
+            .key_id(key_id)
+            .policy_name("default")
+            .policy(policy)
+            .send()
+            .await
+            .map_err(err("PutKeyPolicy", key_id))?;
         Ok(())
     }
 
     async fn update_description(&self, key_id: &str, description: &str) -> Result<(), ApiError> {
-        self.client.update_key_description().key_id(key_id).description(description).send().await.map_err(err("UpdateKeyDescription", key_id))?;
+        self.client
+            .update_key_description()
+            .key_id(key_id)
+            .description(description)
+            .send()
+            .await
+            .map_err(err("UpdateKeyDescription", key_id))?;
         Ok(())
     }
 
     async fn tag(&self, key_id: &str, tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
-        self.client.tag_resource().key_id(key_id).set_tags(Some(kms_tags(tags))).send().await.map_err(err("TagResource", key_id))?;
+        self.client
+            .tag_resource()
+            .key_id(key_id)
+            .set_tags(Some(kms_tags(tags)))
+            .send()
+            .await
+            .map_err(err("TagResource", key_id))?;
         Ok(())
     }
 
     async fn untag(&self, key_id: &str, keys: &[String]) -> Result<(), ApiError> {
-        self.client.untag_resource().key_id(key_id).set_tag_keys(Some(keys.to_vec())).send().await.map_err(err("UntagResource", key_id))?;
+        self.client
+            .untag_resource()
+            .key_id(key_id)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(err("UntagResource", key_id))?;
         Ok(())
     }
 
     async fn cancel_deletion(&self, key_id: &str) -> Result<(), ApiError> {
-        self.client.cancel_key_deletion().key_id(key_id).send().await.map_err(err("CancelKeyDeletion", key_id))?;
+        self.client
+            .cancel_key_deletion()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(err("CancelKeyDeletion", key_id))?;
         Ok(())
     }
 
     async fn enable_key(&self, key_id: &str) -> Result<(), ApiError> {
-        self.client.enable_key().key_id(key_id).send().await.map_err(err("EnableKey", key_id))?;
+        self.client
+            .enable_key()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(err("EnableKey", key_id))?;
         Ok(())
     }
 
     async fn create_alias(&self, alias: &str, key_id: &str) -> Result<(), ApiError> {
-        self.client.create_alias().alias_name(alias).target_key_id(key_id).send().await.map_err(err("CreateAlias", alias))?;
+        self.client
+            .create_alias()
+            .alias_name(alias)
+            .target_key_id(key_id)
+            .send()
+            .await
+            .map_err(err("CreateAlias", alias))?;
         Ok(())
     }
 
     async fn update_alias(&self, alias: &str, key_id: &str) -> Result<(), ApiError> {
-        self.client.update_alias().alias_name(alias).target_key_id(key_id).send().await.map_err(err("UpdateAlias", alias))?;
+        self.client
+            .update_alias()
+            .alias_name(alias)
+            .target_key_id(key_id)
+            .send()
+            .await
+            .map_err(err("UpdateAlias", alias))?;
         Ok(())
     }
 
     async fn delete_alias(&self, alias: &str) -> Result<(), ApiError> {
-        self.client.delete_alias().alias_name(alias).send().await.map_err(err("DeleteAlias", alias))?;
+        self.client
+            .delete_alias()
+            .alias_name(alias)
+            .send()
+            .await
+            .map_err(err("DeleteAlias", alias))?;
         Ok(())
     }
 

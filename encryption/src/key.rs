@@ -28,7 +28,13 @@ const SERVICE_USE: [&str; 2] = ["kms:GenerateDataKey", "kms:Decrypt"];
 
 /// The key policy of the stack's key.
 pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
-    let KeyPolicyContext { partition: p, account_id: acct, region, prefix, log_group_prefix } = c;
+    let KeyPolicyContext {
+        partition: p,
+        account_id: acct,
+        region,
+        prefix,
+        log_group_prefix,
+    } = c;
     let scoped = |sid: &str, service: &str, source_arn: String, actions: &[&str]| {
         Statement::allow(sid)
             .service_principal(service)
@@ -57,16 +63,28 @@ pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
             .condition(
                 "ArnLike",
                 "kms:EncryptionContext:aws:logs:arn",
-                [format!("arn:{p}:logs:{region}:{acct}:log-group:{log_group_prefix}*")],
+                [format!(
+                    "arn:{p}:logs:{region}:{acct}:log-group:{log_group_prefix}*"
+                )],
             ),
-        scoped("SnsTopicsUse", "sns.amazonaws.com", format!("arn:{p}:sns:{region}:{acct}:{prefix}-*"), &SERVICE_USE),
+        scoped(
+            "SnsTopicsUse",
+            "sns.amazonaws.com",
+            format!("arn:{p}:sns:{region}:{acct}:{prefix}-*"),
+            &SERVICE_USE,
+        ),
         scoped(
             "CloudWatchAlarmsUse",
             "cloudwatch.amazonaws.com",
             format!("arn:{p}:cloudwatch:{region}:{acct}:alarm:{prefix}-*"),
             &SERVICE_USE,
         ),
-        scoped("EventBridgeRulesUse", "events.amazonaws.com", format!("arn:{p}:events:{region}:{acct}:rule/{prefix}-*"), &SERVICE_USE),
+        scoped(
+            "EventBridgeRulesUse",
+            "events.amazonaws.com",
+            format!("arn:{p}:events:{region}:{acct}:rule/{prefix}-*"),
+            &SERVICE_USE,
+        ),
         scoped(
             "BedrockUse",
             "bedrock.amazonaws.com",
@@ -94,17 +112,35 @@ mod tests {
     #[test]
     fn every_service_grant_is_confined_to_the_stack() {
         let doc = key_policy(&ctx());
-        for st in doc.statement.iter().filter(|s| s.sid.as_deref() != Some("AccountAdministration")) {
+        for st in doc
+            .statement
+            .iter()
+            .filter(|s| s.sid.as_deref() != Some("AccountAdministration"))
+        {
             assert_eq!(st.effect, Effect::Allow);
             let sid = st.sid.as_deref().unwrap();
             let by_context = st.condition_values("ArnLike", "kms:EncryptionContext:aws:logs:arn");
             let by_source = st.condition_values("StringEquals", "aws:SourceAccount");
-            assert!(by_context.is_some() || by_source.is_some(), "{sid} has no confused-deputy condition");
+            assert!(
+                by_context.is_some() || by_source.is_some(),
+                "{sid} has no confused-deputy condition"
+            );
             if let Some(acct) = by_source {
                 assert_eq!(acct.0, vec!["123456789012"]);
-                assert!(st.condition_values("ArnLike", "aws:SourceArn").is_some(), "{sid} lacks aws:SourceArn");
+                assert!(
+                    st.condition_values("ArnLike", "aws:SourceArn").is_some(),
+                    "{sid} lacks aws:SourceArn"
+                );
             }
-            assert!(!st.action.as_ref().unwrap().0.iter().any(|a| a == "*" || a.ends_with(":*")), "{sid}");
+            assert!(
+                !st.action
+                    .as_ref()
+                    .unwrap()
+                    .0
+                    .iter()
+                    .any(|a| a == "*" || a.ends_with(":*")),
+                "{sid}"
+            );
         }
     }
 
@@ -113,7 +149,9 @@ mod tests {
         let doc = key_policy(&ctx());
         let st = doc.statement("CloudWatchLogsUse").unwrap();
         assert_eq!(
-            st.condition_values("ArnLike", "kms:EncryptionContext:aws:logs:arn").unwrap().0,
+            st.condition_values("ArnLike", "kms:EncryptionContext:aws:logs:arn")
+                .unwrap()
+                .0,
             vec!["arn:aws:logs:us-east-1:123456789012:log-group:/aws/bedrock/demo-prod/*"]
         );
     }

@@ -11,11 +11,13 @@ mod api;
 mod key;
 mod module;
 
-pub use api::{KeyDescription, KmsApi, SdkKmsApi};
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockKmsApi;
+pub use api::{KeyDescription, KmsApi, SdkKmsApi};
 pub use key::{key_policy, KeyPolicyContext};
-pub use module::{EncryptionModule, EncryptionObserved, EncryptionOutputs, EncryptionSpec, ObservedKey};
+pub use module::{
+    EncryptionModule, EncryptionObserved, EncryptionOutputs, EncryptionSpec, ObservedKey,
+};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use baseline_core::ids::KmsKeyArn;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
-use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent};
+use baseline_core::{
+    Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -74,24 +76,41 @@ pub struct EncryptionModule<A = SdkKmsApi> {
 impl EncryptionModule<SdkKmsApi> {
     /// The module over the SDK client built from `ctx`.
     pub fn new(ctx: &AwsContext) -> Self {
-        Self { api: SdkKmsApi::new(ctx), ctx: ctx.clone() }
+        Self {
+            api: SdkKmsApi::new(ctx),
+            ctx: ctx.clone(),
+        }
     }
 }
 
 impl<A: KmsApi> EncryptionModule<A> {
     /// The module over any [`KmsApi`] (mocks, clients with test interceptors).
     pub fn with_api(api: A, ctx: &AwsContext) -> Self {
-        Self { api, ctx: ctx.clone() }
+        Self {
+            api,
+            ctx: ctx.clone(),
+        }
     }
 
     async fn observe_key(&self, key_id: &str) -> Result<Option<ObservedKey>, EncryptionError> {
-        let Some(description) = self.api.describe_key(key_id).await? else { return Ok(None) };
+        let Some(description) = self.api.describe_key(key_id).await? else {
+            return Ok(None);
+        };
         let pending = description.state == "PendingDeletion";
-        let rotation = if pending { false } else { self.api.rotation_enabled(key_id).await? };
+        let rotation = if pending {
+            false
+        } else {
+            self.api.rotation_enabled(key_id).await?
+        };
         let policy = PolicyDocument::parse(&self.api.key_policy(key_id).await?).ok();
         let mut tags = self.api.tags(key_id).await?;
         tags.retain(|k, _| !k.starts_with("aws:"));
-        Ok(Some(ObservedKey { description, rotation, policy, tags }))
+        Ok(Some(ObservedKey {
+            description,
+            rotation,
+            policy,
+            tags,
+        }))
     }
 }
 
@@ -125,7 +144,13 @@ fn alias_change(spec: &EncryptionSpec, observed: &EncryptionObserved) -> Change 
     match (&observed.alias_target, &wanted) {
         (None, _) => Change::create(ALIAS, "kms_alias", &after),
         (Some(target), Some(key)) if target == key => Change::noop(ALIAS, "kms_alias"),
-        (Some(target), _) => Change::compare(ALIAS, "kms_alias", &json!({"name": spec.alias, "target_key_id": target}), &after, &[]),
+        (Some(target), _) => Change::compare(
+            ALIAS,
+            "kms_alias",
+            &json!({"name": spec.alias, "target_key_id": target}),
+            &after,
+            &[],
+        ),
     }
 }
 
@@ -152,7 +177,10 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         });
         Ok(EncryptionSpec {
             alias: naming.key_alias(),
-            description: format!("bedrock-baseline {}: Bedrock invocation logs, guardrails and alert topics", naming.stack()),
+            description: format!(
+                "bedrock-baseline {}: Bedrock invocation logs, guardrails and alert topics",
+                naming.stack()
+            ),
             policy,
             tags: naming.tags("encryption"),
             deletion_window_days: i32::try_from(config.kms_deletion_window_days).unwrap_or(30),
@@ -171,7 +199,10 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
                         stack: spec.stack.clone(),
                     });
                 }
-                return Ok(EncryptionObserved { key: Some(key), alias_target });
+                return Ok(EncryptionObserved {
+                    key: Some(key),
+                    alias_target,
+                });
             }
         }
         // No usable alias: a crash may have left the key without it. Find it by the stack tag,
@@ -183,16 +214,27 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
             }
         }
         candidates.sort_by_key(|k| (k.description.state == "Enabled", k.description.created));
-        Ok(EncryptionObserved { key: candidates.pop(), alias_target })
+        Ok(EncryptionObserved {
+            key: candidates.pop(),
+            alias_target,
+        })
     }
 
     fn diff(&self, spec: &EncryptionSpec, observed: &EncryptionObserved) -> Vec<Change> {
         let key = match &observed.key {
             None => Change::create(KEY, "kms_key", &desired_view(spec)),
             Some(key) => {
-                let change = Change::compare(KEY, "kms_key", &observed_view(key), &desired_view(spec), &[]);
+                let change = Change::compare(
+                    KEY,
+                    "kms_key",
+                    &observed_view(key),
+                    &desired_view(spec),
+                    &[],
+                );
                 if key.description.state == "PendingDeletion" {
-                    change.with_note("the key is pending deletion: apply cancels the deletion and re-enables it")
+                    change.with_note(
+                        "the key is pending deletion: apply cancels the deletion and re-enables it",
+                    )
                 } else {
                     change
                 }
@@ -201,7 +243,11 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         vec![key, alias_change(spec, observed)]
     }
 
-    fn planned_outputs(&self, spec: &EncryptionSpec, observed: &EncryptionObserved) -> Option<EncryptionOutputs> {
+    fn planned_outputs(
+        &self,
+        spec: &EncryptionSpec,
+        observed: &EncryptionObserved,
+    ) -> Option<EncryptionOutputs> {
         observed.key.as_ref().map(|k| EncryptionOutputs {
             kms_key_arn: KmsKeyArn(k.description.arn.clone()),
             kms_key_id: k.description.key_id.clone(),
@@ -209,23 +255,54 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         })
     }
 
-    async fn apply(&self, spec: &EncryptionSpec, observed: &EncryptionObserved, progress: &dyn Progress) -> Result<EncryptionOutputs, EncryptionError> {
+    async fn apply(
+        &self,
+        spec: &EncryptionSpec,
+        observed: &EncryptionObserved,
+        progress: &dyn Progress,
+    ) -> Result<EncryptionOutputs, EncryptionError> {
         let policy_json = spec.policy.to_json();
         let key = match &observed.key {
             None => {
-                progress.event(ProgressEvent::Started { address: KEY.into(), action: Action::Create });
-                let created = self.api.create_key(&spec.description, &policy_json, &spec.tags).await?;
-                progress.event(ProgressEvent::Exists { address: KEY.into(), id: created.arn.clone() });
+                progress.event(ProgressEvent::Started {
+                    address: KEY.into(),
+                    action: Action::Create,
+                });
+                let created = self
+                    .api
+                    .create_key(&spec.description, &policy_json, &spec.tags)
+                    .await?;
+                progress.event(ProgressEvent::Exists {
+                    address: KEY.into(),
+                    id: created.arn.clone(),
+                });
                 self.api.enable_rotation(&created.key_id).await?;
-                progress.event(ProgressEvent::Finished { address: KEY.into(), action: Action::Create });
+                progress.event(ProgressEvent::Finished {
+                    address: KEY.into(),
+                    action: Action::Create,
+                });
                 created
             }
             Some(found) => {
                 let id = found.description.key_id.as_str();
-                let change = Change::compare(KEY, "kms_key", &observed_view(found), &desired_view(spec), &[]);
+                let change = Change::compare(
+                    KEY,
+                    "kms_key",
+                    &observed_view(found),
+                    &desired_view(spec),
+                    &[],
+                );
                 if change.is_change() {
-                    progress.event(ProgressEvent::Started { address: KEY.into(), action: Action::Update });
-                    let changed = |name: &str| change.attributes.iter().any(|a| a.name == name || a.name.starts_with(&format!("{name}.")));
+                    progress.event(ProgressEvent::Started {
+                        address: KEY.into(),
+                        action: Action::Update,
+                    });
+                    let changed = |name: &str| {
+                        change
+                            .attributes
+                            .iter()
+                            .any(|a| a.name == name || a.name.starts_with(&format!("{name}.")))
+                    };
                     match found.description.state.as_str() {
                         "Enabled" => {}
                         "PendingDeletion" => {
@@ -233,7 +310,12 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
                             self.api.enable_key(id).await?;
                         }
                         "Disabled" => self.api.enable_key(id).await?,
-                        other => return Err(EncryptionError::UnusableKey { key_id: id.to_owned(), state: other.to_owned() }),
+                        other => {
+                            return Err(EncryptionError::UnusableKey {
+                                key_id: id.to_owned(),
+                                state: other.to_owned(),
+                            })
+                        }
                     }
                     if changed("description") {
                         self.api.update_description(id, &spec.description).await?;
@@ -241,43 +323,81 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
                     if changed("policy") {
                         self.api.put_key_policy(id, &policy_json).await?;
                     }
-                    if changed("enable_key_rotation") || found.description.state == "PendingDeletion" {
+                    if changed("enable_key_rotation")
+                        || found.description.state == "PendingDeletion"
+                    {
                         self.api.enable_rotation(id).await?;
                     }
                     if changed("tags") {
-                        let stale: Vec<String> = found.tags.keys().filter(|k| !spec.tags.contains_key(*k)).cloned().collect();
+                        let stale: Vec<String> = found
+                            .tags
+                            .keys()
+                            .filter(|k| !spec.tags.contains_key(*k))
+                            .cloned()
+                            .collect();
                         if !stale.is_empty() {
                             self.api.untag(id, &stale).await?;
                         }
-                        let missing: BTreeMap<String, String> =
-                            spec.tags.iter().filter(|(k, v)| found.tags.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                        let missing: BTreeMap<String, String> = spec
+                            .tags
+                            .iter()
+                            .filter(|(k, v)| found.tags.get(*k) != Some(v))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
                         if !missing.is_empty() {
                             self.api.tag(id, &missing).await?;
                         }
                     }
-                    progress.event(ProgressEvent::Finished { address: KEY.into(), action: Action::Update });
+                    progress.event(ProgressEvent::Finished {
+                        address: KEY.into(),
+                        action: Action::Update,
+                    });
                 }
                 found.description.clone()
             }
         };
         match &observed.alias_target {
             None => {
-                progress.event(ProgressEvent::Started { address: ALIAS.into(), action: Action::Create });
+                progress.event(ProgressEvent::Started {
+                    address: ALIAS.into(),
+                    action: Action::Create,
+                });
                 self.api.create_alias(&spec.alias, &key.key_id).await?;
-                progress.event(ProgressEvent::Exists { address: ALIAS.into(), id: spec.alias.clone() });
-                progress.event(ProgressEvent::Finished { address: ALIAS.into(), action: Action::Create });
+                progress.event(ProgressEvent::Exists {
+                    address: ALIAS.into(),
+                    id: spec.alias.clone(),
+                });
+                progress.event(ProgressEvent::Finished {
+                    address: ALIAS.into(),
+                    action: Action::Create,
+                });
             }
             Some(target) if *target != key.key_id => {
-                progress.event(ProgressEvent::Started { address: ALIAS.into(), action: Action::Update });
+                progress.event(ProgressEvent::Started {
+                    address: ALIAS.into(),
+                    action: Action::Update,
+                });
                 self.api.update_alias(&spec.alias, &key.key_id).await?;
-                progress.event(ProgressEvent::Finished { address: ALIAS.into(), action: Action::Update });
+                progress.event(ProgressEvent::Finished {
+                    address: ALIAS.into(),
+                    action: Action::Update,
+                });
             }
             Some(_) => {}
         }
-        Ok(EncryptionOutputs { kms_key_arn: KmsKeyArn(key.arn.clone()), kms_key_id: key.key_id.clone(), kms_alias: spec.alias.clone() })
+        Ok(EncryptionOutputs {
+            kms_key_arn: KmsKeyArn(key.arn.clone()),
+            kms_key_id: key.key_id.clone(),
+            kms_alias: spec.alias.clone(),
+        })
     }
 
-    fn destroy_plan(&self, spec: &EncryptionSpec, observed: &EncryptionObserved, _options: DestroyOptions) -> Vec<Change> {
+    fn destroy_plan(
+        &self,
+        spec: &EncryptionSpec,
+        observed: &EncryptionObserved,
+        _options: DestroyOptions,
+    ) -> Vec<Change> {
         let mut changes = Vec::new();
         if let Some(key) = &observed.key {
             if key.description.state == "PendingDeletion" {
@@ -290,27 +410,55 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
             }
         }
         if let Some(target) = &observed.alias_target {
-            changes.push(Change::delete(ALIAS, "kms_alias", &json!({"name": spec.alias, "target_key_id": target})));
+            changes.push(Change::delete(
+                ALIAS,
+                "kms_alias",
+                &json!({"name": spec.alias, "target_key_id": target}),
+            ));
         }
         changes
     }
 
-    async fn destroy(&self, spec: &EncryptionSpec, observed: &EncryptionObserved, _options: DestroyOptions, progress: &dyn Progress) -> Result<(), EncryptionError> {
+    async fn destroy(
+        &self,
+        spec: &EncryptionSpec,
+        observed: &EncryptionObserved,
+        _options: DestroyOptions,
+        progress: &dyn Progress,
+    ) -> Result<(), EncryptionError> {
         if observed.alias_target.is_some() {
-            progress.event(ProgressEvent::Started { address: ALIAS.into(), action: Action::Delete });
+            progress.event(ProgressEvent::Started {
+                address: ALIAS.into(),
+                action: Action::Delete,
+            });
             match self.api.delete_alias(&spec.alias).await {
                 Err(e) if !e.is_not_found() => return Err(e.into()),
                 _ => {}
             }
-            progress.event(ProgressEvent::Gone { address: ALIAS.into() });
+            progress.event(ProgressEvent::Gone {
+                address: ALIAS.into(),
+            });
         }
-        if let Some(key) = observed.key.as_ref().filter(|k| k.description.state != "PendingDeletion") {
-            progress.event(ProgressEvent::Started { address: KEY.into(), action: Action::Delete });
-            match self.api.schedule_deletion(&key.description.key_id, spec.deletion_window_days).await {
+        if let Some(key) = observed
+            .key
+            .as_ref()
+            .filter(|k| k.description.state != "PendingDeletion")
+        {
+            progress.event(ProgressEvent::Started {
+                address: KEY.into(),
+                action: Action::Delete,
+            });
+            match self
+                .api
+                .schedule_deletion(&key.description.key_id, spec.deletion_window_days)
+                .await
+            {
                 Err(e) if !e.is_not_found() => return Err(e.into()),
                 _ => {}
             }
-            progress.event(ProgressEvent::Gone { address: KEY.into() });
+            progress.event(ProgressEvent::Gone {
+                address: KEY.into(),
+            });
         }
         Ok(())
     }
@@ -328,9 +476,12 @@ mod tests {
         AwsContext::offline(Naming::new("demo-prod", BTreeMap::new()))
     }
 
-
     fn spec_of(m: &EncryptionModule<MockKmsApi>) -> EncryptionSpec {
-        let config = Config { environment: "prod".into(), kms_deletion_window_days: 14, ..Config::default() };
+        let config = Config {
+            environment: "prod".into(),
+            kms_deletion_window_days: 14,
+            ..Config::default()
+        };
         m.spec(&config, &()).unwrap()
     }
 
@@ -364,8 +515,14 @@ mod tests {
         let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
         let spec = spec_of(&m);
         let changes = m.diff(&spec, &EncryptionObserved::default());
-        let actions: Vec<_> = changes.iter().map(|c| (c.address.as_str(), c.action)).collect();
-        assert_eq!(actions, vec![(KEY, Action::Create), (ALIAS, Action::Create)]);
+        let actions: Vec<_> = changes
+            .iter()
+            .map(|c| (c.address.as_str(), c.action))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![(KEY, Action::Create), (ALIAS, Action::Create)]
+        );
     }
 
     #[test]
@@ -380,7 +537,10 @@ mod tests {
             }
         });
         key.policy = Some(reordered);
-        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        let observed = EncryptionObserved {
+            key: Some(key),
+            alias_target: Some("k-1".into()),
+        };
         assert!(m.diff(&spec, &observed).iter().all(|c| !c.is_change()));
     }
 
@@ -390,10 +550,17 @@ mod tests {
         let spec = spec_of(&m);
         let mut key = existing(&spec);
         key.rotation = false;
-        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        let observed = EncryptionObserved {
+            key: Some(key),
+            alias_target: Some("k-1".into()),
+        };
         let changes = m.diff(&spec, &observed);
         assert_eq!(changes[0].action, Action::Update);
-        let names: Vec<_> = changes[0].attributes.iter().map(|a| a.name.as_str()).collect();
+        let names: Vec<_> = changes[0]
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
         assert_eq!(names, vec!["enable_key_rotation"]);
     }
 
@@ -405,7 +572,10 @@ mod tests {
         let spec = spec_of(&m);
         let mut key = existing(&spec);
         key.rotation = false;
-        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        let observed = EncryptionObserved {
+            key: Some(key),
+            alias_target: Some("k-1".into()),
+        };
         let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
         assert_eq!(out.kms_key_id, "k-1");
     }
@@ -414,12 +584,23 @@ mod tests {
     async fn access_denied_on_create_is_reported_with_its_operation() {
         let mut api = MockKmsApi::new();
         api.expect_create_key().returning(|_, _, _| {
-            Err(ApiError::synthetic("kms", "CreateKey", "demo", ServiceErrorKind::AccessDenied, "AccessDeniedException: not allowed"))
+            Err(ApiError::synthetic(
+                "kms",
+                "CreateKey",
+                "demo",
+                ServiceErrorKind::AccessDenied,
+                "AccessDeniedException: not allowed",
+            ))
         });
         let m = EncryptionModule::with_api(api, &ctx());
         let spec = spec_of(&m);
-        let err = m.apply(&spec, &EncryptionObserved::default(), &NoProgress).await.unwrap_err();
-        assert!(matches!(&err, EncryptionError::Api(e) if e.kind == ServiceErrorKind::AccessDenied));
+        let err = m
+            .apply(&spec, &EncryptionObserved::default(), &NoProgress)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, EncryptionError::Api(e) if e.kind == ServiceErrorKind::AccessDenied)
+        );
         assert!(err.to_string().contains("kms:CreateKey"), "{err}");
     }
 
@@ -437,27 +618,52 @@ mod tests {
                 created: 1,
             })
         });
-        api.expect_enable_rotation()
-            .returning(|k| Err(ApiError::synthetic("kms", "EnableKeyRotation", k, ServiceErrorKind::Throttled, "ThrottlingException: slow down")));
+        api.expect_enable_rotation().returning(|k| {
+            Err(ApiError::synthetic(
+                "kms",
+                "EnableKeyRotation",
+                k,
+                ServiceErrorKind::Throttled,
+                "ThrottlingException: slow down",
+            ))
+        });
         let m = EncryptionModule::with_api(api, &ctx());
         let spec = spec_of(&m);
         let progress = baseline_core::progress::RecordedProgress::default();
-        let err = m.apply(&spec, &EncryptionObserved::default(), &progress).await.unwrap_err();
+        let err = m
+            .apply(&spec, &EncryptionObserved::default(), &progress)
+            .await
+            .unwrap_err();
         assert!(matches!(&err, EncryptionError::Api(e) if e.kind == ServiceErrorKind::Throttled));
         let events = progress.0.lock().unwrap();
-        assert!(events.iter().any(|e| matches!(e, ProgressEvent::Exists { address, .. } if address == KEY)), "the new key is reported before the failure");
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, ProgressEvent::Exists { address, .. } if address == KEY)),
+            "the new key is reported before the failure"
+        );
     }
 
     #[tokio::test]
     async fn key_deleted_between_observe_and_apply_fails_with_not_found() {
         let mut api = MockKmsApi::new();
-        api.expect_enable_rotation()
-            .returning(|k| Err(ApiError::synthetic("kms", "EnableKeyRotation", k, ServiceErrorKind::NotFound, "NotFoundException: gone")));
+        api.expect_enable_rotation().returning(|k| {
+            Err(ApiError::synthetic(
+                "kms",
+                "EnableKeyRotation",
+                k,
+                ServiceErrorKind::NotFound,
+                "NotFoundException: gone",
+            ))
+        });
         let m = EncryptionModule::with_api(api, &ctx());
         let spec = spec_of(&m);
         let mut key = existing(&spec);
         key.rotation = false;
-        let observed = EncryptionObserved { key: Some(key), alias_target: Some("k-1".into()) };
+        let observed = EncryptionObserved {
+            key: Some(key),
+            alias_target: Some("k-1".into()),
+        };
         let err = m.apply(&spec, &observed, &NoProgress).await.unwrap_err();
         assert!(matches!(&err, EncryptionError::Api(e) if e.is_not_found()));
     }
@@ -465,7 +671,8 @@ mod tests {
     #[tokio::test]
     async fn alias_on_a_foreign_key_is_refused() {
         let mut api = MockKmsApi::new();
-        api.expect_alias_target().returning(|_| Ok(Some("other".into())));
+        api.expect_alias_target()
+            .returning(|_| Ok(Some("other".into())));
         api.expect_describe_key().returning(|id| {
             Ok(Some(KeyDescription {
                 key_id: id.into(),
@@ -481,16 +688,25 @@ mod tests {
         api.expect_tags().returning(|_| Ok(BTreeMap::new()));
         let m = EncryptionModule::with_api(api, &ctx());
         let spec = spec_of(&m);
-        assert!(matches!(m.observe(&spec).await, Err(EncryptionError::ForeignAlias { .. })));
+        assert!(matches!(
+            m.observe(&spec).await,
+            Err(EncryptionError::ForeignAlias { .. })
+        ));
     }
 
     #[test]
     fn destroy_schedules_deletion_and_removes_alias() {
         let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
         let spec = spec_of(&m);
-        let observed = EncryptionObserved { key: Some(existing(&spec)), alias_target: Some("k-1".into()) };
+        let observed = EncryptionObserved {
+            key: Some(existing(&spec)),
+            alias_target: Some("k-1".into()),
+        };
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
-        assert_eq!(plan.iter().map(|c| c.action).collect::<Vec<_>>(), vec![Action::Delete, Action::Delete]);
+        assert_eq!(
+            plan.iter().map(|c| c.action).collect::<Vec<_>>(),
+            vec![Action::Delete, Action::Delete]
+        );
         assert!(plan[0].note.as_deref().unwrap().contains("14 days"));
     }
 }

@@ -57,7 +57,10 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigError> {
     if sources.use_env {
         figment = figment.merge(env_layer());
     }
-    figment = figment.merge(Layer::new("--set flags", parse_sets(&sources.sets, &mut issues)));
+    figment = figment.merge(Layer::new(
+        "--set flags",
+        parse_sets(&sources.sets, &mut issues),
+    ));
 
     let mut merged: Dict = figment.extract().map_err(|e| ConfigError::Parse {
         path: sources.file.clone().unwrap_or_default(),
@@ -98,7 +101,9 @@ pub fn load(sources: &ConfigSources) -> Result<Config, ConfigError> {
     if let Some(config) = &config {
         let covered = |p: &str| {
             failed.iter().any(|f| {
-                p == f || p.strip_prefix(f.as_str()).is_some_and(|r| r.starts_with(['.', '[']))
+                p == f
+                    || p.strip_prefix(f.as_str())
+                        .is_some_and(|r| r.starts_with(['.', '[']))
             })
         };
         issues.extend(validate(config).into_iter().filter(|i| !covered(&i.path)));
@@ -120,7 +125,10 @@ struct Layer {
 
 impl Layer {
     fn new(name: impl Into<String>, dict: Dict) -> Self {
-        Self { name: name.into(), dict }
+        Self {
+            name: name.into(),
+            dict,
+        }
     }
 }
 
@@ -149,7 +157,9 @@ fn defaults_dict() -> Dict {
 
 fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
     if !path.is_file() {
-        return Err(ConfigError::FileNotFound { path: path.to_owned() });
+        return Err(ConfigError::FileNotFound {
+            path: path.to_owned(),
+        });
     }
     let ext = path
         .extension()
@@ -160,7 +170,11 @@ fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
         "toml" => Toml::file_exact(path).data(),
         "yaml" | "yml" => Yaml::file_exact(path).data(),
         "json" => Json::file_exact(path).data(),
-        _ => return Err(ConfigError::UnsupportedFormat { path: path.to_owned() }),
+        _ => {
+            return Err(ConfigError::UnsupportedFormat {
+                path: path.to_owned(),
+            })
+        }
     };
     let mut data = data.map_err(|e| ConfigError::Parse {
         path: path.to_owned(),
@@ -173,10 +187,15 @@ fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
 /// `BASELINE_*` variables, `__` nesting. Keys are lowercased, except keys of free-form maps
 /// (tag keys, subscription names, PII types), which keep their case.
 fn env_layer() -> Layer {
-    let reserved: Vec<&str> =
-        RESERVED_ENV_VARS.iter().filter_map(|v| v.strip_prefix(ENV_PREFIX)).collect();
+    let reserved: Vec<&str> = RESERVED_ENV_VARS
+        .iter()
+        .filter_map(|v| v.strip_prefix(ENV_PREFIX))
+        .collect();
     // `lowercase(false)` must come last: figment's `split`/`ignore` reset it to `true`.
-    let env = Env::prefixed(ENV_PREFIX).ignore(&reserved).split("__").lowercase(false);
+    let env = Env::prefixed(ENV_PREFIX)
+        .ignore(&reserved)
+        .split("__")
+        .lowercase(false);
     let mut dict = env
         .data()
         .ok()
@@ -302,11 +321,22 @@ pub(crate) enum Shape {
 }
 
 const STR_LIST: Shape = Shape::List(&Shape::Str);
-const SUBSCRIPTIONS: Shape = Shape::Map(&Shape::Table(&[("protocol", Shape::Any), ("endpoint", Shape::Str)]));
-pub(crate) const FILTER_KEYS: &[&str] =
-    &["sexual", "violence", "hate", "insults", "misconduct", "prompt_attack"];
-const CONTENT_FILTER: Shape =
-    Shape::Table(&[("input_strength", Shape::Any), ("output_strength", Shape::Any)]);
+const SUBSCRIPTIONS: Shape = Shape::Map(&Shape::Table(&[
+    ("protocol", Shape::Any),
+    ("endpoint", Shape::Str),
+]));
+pub(crate) const FILTER_KEYS: &[&str] = &[
+    "sexual",
+    "violence",
+    "hate",
+    "insults",
+    "misconduct",
+    "prompt_attack",
+];
+const CONTENT_FILTER: Shape = Shape::Table(&[
+    ("input_strength", Shape::Any),
+    ("output_strength", Shape::Any),
+]);
 
 const S3_LIFECYCLE: &[(&str, Shape)] = &[
     ("transition_to_ia_days", Shape::Any),
@@ -339,7 +369,10 @@ const GUARDRAIL: &[(&str, Shape)] = &[
     ("managed_profanity_list", Shape::Any),
     (
         "contextual_grounding",
-        Shape::Table(&[("grounding_threshold", Shape::Any), ("relevance_threshold", Shape::Any)]),
+        Shape::Table(&[
+            ("grounding_threshold", Shape::Any),
+            ("relevance_threshold", Shape::Any),
+        ]),
     ),
     ("blocked_input_message", Shape::Str),
     ("blocked_outputs_message", Shape::Str),
@@ -371,7 +404,10 @@ pub(crate) const TOP_KEYS: &[(&str, Shape)] = &[
     ("enable_guardrails", Shape::Any),
     ("guardrail_name", Shape::Str),
     ("pii_entities_action", Shape::Any),
-    ("content_filters", Shape::Keyed(FILTER_KEYS, &CONTENT_FILTER)),
+    (
+        "content_filters",
+        Shape::Keyed(FILTER_KEYS, &CONTENT_FILTER),
+    ),
     ("enable_bedrock_management_endpoint", Shape::Any),
     ("enable_bedrock_runtime_endpoint", Shape::Any),
     ("enable_bedrock_agent_endpoint", Shape::Any),
@@ -504,7 +540,10 @@ fn source_of(figment: &Figment, segs: &[Seg]) -> Option<String> {
     let md = figment.find_metadata(&keys.join("."))?;
     if md.name == "environment variable" {
         let name: Vec<String> = keys.iter().map(|k| k.to_ascii_uppercase()).collect();
-        return Some(format!("environment variable `{ENV_PREFIX}{}`", name.join("__")));
+        return Some(format!(
+            "environment variable `{ENV_PREFIX}{}`",
+            name.join("__")
+        ));
     }
     Some(md.name.to_string())
 }
@@ -524,10 +563,16 @@ fn walk_table(
     issues: &mut Vec<ConfigIssue>,
 ) {
     let unknown: Vec<String> = match shape {
-        Shape::Table(fields) => {
-            dict.keys().filter(|k| !fields.iter().any(|(f, _)| f == k)).cloned().collect()
-        }
-        Shape::Keyed(keys, _) => dict.keys().filter(|k| !keys.contains(&k.as_str())).cloned().collect(),
+        Shape::Table(fields) => dict
+            .keys()
+            .filter(|k| !fields.iter().any(|(f, _)| f == k))
+            .cloned()
+            .collect(),
+        Shape::Keyed(keys, _) => dict
+            .keys()
+            .filter(|k| !keys.contains(&k.as_str()))
+            .cloned()
+            .collect(),
         _ => Vec::new(),
     };
     for key in unknown {
@@ -537,8 +582,15 @@ fn walk_table(
             Shape::Keyed(keys, _) => keys.to_vec(),
             _ => Vec::new(),
         };
-        let what = if matches!(shape, Shape::Keyed(..)) { "unknown name" } else { "unknown key" };
-        let mut issue = ConfigIssue::new(display_path(path), with_source(what.to_owned(), figment, path));
+        let what = if matches!(shape, Shape::Keyed(..)) {
+            "unknown name"
+        } else {
+            "unknown key"
+        };
+        let mut issue = ConfigIssue::new(
+            display_path(path),
+            with_source(what.to_owned(), figment, path),
+        );
         issue.hint = Some(match did_you_mean(&key, candidates.iter().copied()) {
             Some(m) => format!("did you mean `{m}`?"),
             None if candidates.len() <= 12 => format!("expected one of: {}", candidates.join(", ")),
@@ -633,7 +685,9 @@ fn to_segs(dict: &Dict, path: &[String]) -> Vec<Seg> {
 
 /// The value at `segs`, if any.
 fn lookup<'a>(dict: &'a Dict, segs: &[Seg]) -> Option<&'a Value> {
-    let (Seg::Key(first), rest) = segs.split_first()? else { return None };
+    let (Seg::Key(first), rest) = segs.split_first()? else {
+        return None;
+    };
     let mut node = dict.get(first)?;
     for seg in rest {
         node = match (node, seg) {
@@ -647,8 +701,12 @@ fn lookup<'a>(dict: &'a Dict, segs: &[Seg]) -> Option<&'a Value> {
 
 /// Replace the value at `segs`; `false` if there is none.
 fn replace_at(dict: &mut Dict, segs: &[Seg], value: Value) -> bool {
-    let Some((Seg::Key(first), rest)) = segs.split_first() else { return false };
-    let Some(mut node) = dict.get_mut(first) else { return false };
+    let Some((Seg::Key(first), rest)) = segs.split_first() else {
+        return false;
+    };
+    let Some(mut node) = dict.get_mut(first) else {
+        return false;
+    };
     for seg in rest {
         let next = match (node, seg) {
             (Value::Dict(_, d), Seg::Key(k)) => d.get_mut(k),
@@ -664,7 +722,9 @@ fn replace_at(dict: &mut Dict, segs: &[Seg], value: Value) -> bool {
 
 /// Remove the value at `segs`; `false` if there is none.
 fn remove_at(dict: &mut Dict, segs: &[Seg]) -> bool {
-    let Some((first, rest)) = segs.split_first() else { return false };
+    let Some((first, rest)) = segs.split_first() else {
+        return false;
+    };
     let Seg::Key(key) = first else { return false };
     if rest.is_empty() {
         return dict.remove(key).is_some();
@@ -686,7 +746,9 @@ fn remove_in_value(value: &mut Value, segs: &[Seg]) -> bool {
                 }
                 false
             } else {
-                items.get_mut(*i).is_some_and(|v| remove_in_value(v, &segs[1..]))
+                items
+                    .get_mut(*i)
+                    .is_some_and(|v| remove_in_value(v, &segs[1..]))
             }
         }
         _ => false,
@@ -694,7 +756,11 @@ fn remove_in_value(value: &mut Value, segs: &[Seg]) -> bool {
 }
 
 /// Keys whose values are CIDRs (for a better hint on parse errors).
-const CIDR_KEYS: &[&str] = &["management_allowed_cidrs", "runtime_allowed_cidrs", "vpc_cidr"];
+const CIDR_KEYS: &[&str] = &[
+    "management_allowed_cidrs",
+    "runtime_allowed_cidrs",
+    "vpc_cidr",
+];
 
 /// The issue for one extraction error.
 fn type_issue(kind: &Kind, segs: &[Seg], figment: &Figment) -> ConfigIssue {
@@ -734,7 +800,11 @@ fn type_issue(kind: &Kind, segs: &[Seg], figment: &Figment) -> ConfigIssue {
         }
     };
     let message = with_source(message, figment, &segs);
-    ConfigIssue { path: display_path(&segs), message, hint }
+    ConfigIssue {
+        path: display_path(&segs),
+        message,
+        hint,
+    }
 }
 
 /// The distinct top-level keys of the tree (for tests).
@@ -815,9 +885,13 @@ mod tests {
         dict.insert("LOG_RETENTION_DAYS".into(), Value::from(30u8));
         normalize_case(&mut dict, TOP);
         assert!(dict.contains_key("log_retention_days"));
-        assert!(dict["tags"].as_dict().is_some_and(|d| d.contains_key("Team")));
+        assert!(dict["tags"]
+            .as_dict()
+            .is_some_and(|d| d.contains_key("Team")));
         let g = dict["guardrail"].as_dict().cloned().unwrap_or_default();
-        assert!(g["pii_entity_actions"].as_dict().is_some_and(|d| d.contains_key("EMAIL")));
+        assert!(g["pii_entity_actions"]
+            .as_dict()
+            .is_some_and(|d| d.contains_key("EMAIL")));
     }
 
     #[test]
@@ -826,7 +900,10 @@ mod tests {
             file: Some(PathBuf::from("/nonexistent/baseline.toml")),
             ..ConfigSources::default()
         };
-        let err = load(&sources).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = load(&sources)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("/nonexistent/baseline.toml"), "{err}");
     }
 }

@@ -107,7 +107,11 @@ pub struct ConfigIssue {
 
 impl ConfigIssue {
     pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into(), hint: None }
+        Self {
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -502,15 +506,18 @@ pub struct GuardrailSettings {
 impl Default for GuardrailSettings {
     fn default() -> Self {
         Self {
-            pii_entities: DEFAULT_PII_ENTITIES.iter().map(|s| (*s).to_owned()).collect(),
+            pii_entities: DEFAULT_PII_ENTITIES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             pii_entity_actions: BTreeMap::new(),
             regexes: Vec::new(),
             denied_topics: Vec::new(),
             word_filters: Vec::new(),
             managed_profanity_list: true,
             contextual_grounding: None,
-            blocked_input_message: "Sorry, this request was blocked by the organization's AI usage policy."
-                .to_owned(),
+            blocked_input_message:
+                "Sorry, this request was blocked by the organization's AI usage policy.".to_owned(),
             blocked_outputs_message:
                 "Sorry, the response was blocked by the organization's AI usage policy.".to_owned(),
         }
@@ -839,7 +846,13 @@ pub fn default_content_filters() -> BTreeMap<ContentFilterType, ContentFilter> {
                 ContentFilterType::PromptAttack => FilterStrength::None,
                 _ => FilterStrength::High,
             };
-            (kind, ContentFilter { input_strength: FilterStrength::High, output_strength })
+            (
+                kind,
+                ContentFilter {
+                    input_strength: FilterStrength::High,
+                    output_strength,
+                },
+            )
         })
         .collect()
 }
@@ -987,10 +1000,13 @@ impl Config {
     /// The effective setting of a content filter: the configured one, else NONE/NONE (a filter
     /// removed from the map in code is off).
     pub fn content_filter(&self, kind: ContentFilterType) -> ContentFilter {
-        self.content_filters.get(&kind).copied().unwrap_or(ContentFilter {
-            input_strength: FilterStrength::None,
-            output_strength: FilterStrength::None,
-        })
+        self.content_filters
+            .get(&kind)
+            .copied()
+            .unwrap_or(ContentFilter {
+                input_strength: FilterStrength::None,
+                output_strength: FilterStrength::None,
+            })
     }
 
     /// The names of the Bedrock interface endpoints enabled by the `enable_bedrock_*_endpoint`
@@ -1000,7 +1016,10 @@ impl Config {
             (self.enable_bedrock_management_endpoint, "bedrock"),
             (self.enable_bedrock_runtime_endpoint, "bedrock-runtime"),
             (self.enable_bedrock_agent_endpoint, "bedrock-agent"),
-            (self.enable_bedrock_agent_runtime_endpoint, "bedrock-agent-runtime"),
+            (
+                self.enable_bedrock_agent_runtime_endpoint,
+                "bedrock-agent-runtime",
+            ),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -1019,15 +1038,23 @@ mod tests {
         let pa = c.content_filter(ContentFilterType::PromptAttack);
         assert_eq!(pa.input_strength, FilterStrength::High);
         assert_eq!(pa.output_strength, FilterStrength::None);
-        assert_eq!(c.content_filter(ContentFilterType::Hate).output_strength, FilterStrength::High);
+        assert_eq!(
+            c.content_filter(ContentFilterType::Hate).output_strength,
+            FilterStrength::High
+        );
     }
 
     #[test]
     fn prefix_and_pii_override() {
-        let mut c = Config { environment: "prod".into(), ..Config::default() };
+        let mut c = Config {
+            environment: "prod".into(),
+            ..Config::default()
+        };
         assert_eq!(c.prefix(), "bedrock-baseline-prod");
         assert_eq!(c.guardrail_name(), "bedrock-baseline-prod-guardrail");
-        c.guardrail.pii_entity_actions.insert("EMAIL".into(), PiiAction::Block);
+        c.guardrail
+            .pii_entity_actions
+            .insert("EMAIL".into(), PiiAction::Block);
         assert_eq!(c.pii_action_for("EMAIL"), PiiAction::Block);
         assert_eq!(c.pii_action_for("NAME"), PiiAction::Anonymize);
     }

@@ -43,7 +43,12 @@ impl Issues {
         self.0.push(ConfigIssue::new(path, message));
     }
 
-    fn hint(&mut self, path: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) {
+    fn hint(
+        &mut self,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.0.push(ConfigIssue::new(path, message).with_hint(hint));
     }
 
@@ -86,7 +91,11 @@ impl Issues {
         for (i, id) in c.subnet_ids.iter().enumerate() {
             let path = format!("subnet_ids[{i}]");
             if let Some(first) = seen.get(id.as_str()) {
-                self.hint(path, format!("duplicate of subnet_ids[{first}]"), "list each subnet once");
+                self.hint(
+                    path,
+                    format!("duplicate of subnet_ids[{first}]"),
+                    "list each subnet once",
+                );
                 continue;
             }
             seen.insert(id, i);
@@ -113,7 +122,9 @@ impl Issues {
 
         let role = &c.bedrock_role_name;
         let role_ok = (1..=64).contains(&role.chars().count())
-            && role.chars().all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch));
+            && role
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch));
         if !role_ok {
             self.hint(
                 "bedrock_role_name",
@@ -126,7 +137,9 @@ impl Issues {
     /// Lowercase letters, digits and hyphens, 1..=32, starting and ending alphanumeric.
     fn slug(&mut self, path: &str, value: &str) {
         let ok = (1..=32).contains(&value.len())
-            && value.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            && value
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
             && !value.starts_with('-')
             && !value.ends_with('-');
         if !ok {
@@ -177,7 +190,11 @@ impl Issues {
                     Some(m) => format!("did you mean `{m}`?"),
                     None => format!("expected one of: {}", ENDPOINT_POLICY_NAMES.join(", ")),
                 };
-                self.hint(path.clone(), format!("`{name}` is not a Bedrock endpoint"), hint);
+                self.hint(
+                    path.clone(),
+                    format!("`{name}` is not a Bedrock endpoint"),
+                    hint,
+                );
             }
             match serde_json::from_str::<serde_json::Value>(policy) {
                 Ok(serde_json::Value::Object(_)) => {}
@@ -204,7 +221,8 @@ impl Issues {
                 );
             }
         }
-        if c.extra_endpoint_services.contains(&EndpointService::S3) && c.route_table_ids.is_empty() {
+        if c.extra_endpoint_services.contains(&EndpointService::S3) && c.route_table_ids.is_empty()
+        {
             self.hint(
                 "route_table_ids",
                 "an S3 Gateway endpoint (extra_endpoint_services contains `s3`) needs route tables",
@@ -234,7 +252,10 @@ impl Issues {
             let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
             self.hint(
                 "log_retention_days",
-                format!("{} is not a CloudWatch Logs retention period", c.log_retention_days),
+                format!(
+                    "{} is not a CloudWatch Logs retention period",
+                    c.log_retention_days
+                ),
                 format!("use one of {}", allowed.join(", ")),
             );
         }
@@ -245,7 +266,10 @@ impl Issues {
             self.hint(
                 "s3_log_prefix",
                 format!("`{prefix}` starts with `/`"),
-                format!("S3 keys have no leading slash: `{}`", prefix.trim_start_matches('/')),
+                format!(
+                    "S3 keys have no leading slash: `{}`",
+                    prefix.trim_start_matches('/')
+                ),
             );
         } else if !prefix.ends_with('/') {
             self.hint(
@@ -305,7 +329,11 @@ impl Issues {
         }
         if let Some(region) = &c.region {
             if !is_region(region) {
-                self.hint("region", format!("`{region}` is not a region name"), "e.g. `us-east-1`");
+                self.hint(
+                    "region",
+                    format!("`{region}` is not a region name"),
+                    "e.g. `us-east-1`",
+                );
             }
         }
     }
@@ -315,7 +343,9 @@ impl Issues {
     fn guardrails(&mut self, c: &Config) {
         if let Some(name) = &c.guardrail_name {
             let ok = (1..=50).contains(&name.len())
-                && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
             if !ok {
                 self.hint(
                     "guardrail_name",
@@ -346,7 +376,11 @@ impl Issues {
         for (i, entity) in g.pii_entities.iter().enumerate() {
             let path = format!("guardrail.pii_entities[{i}]");
             if !seen.insert(entity.as_str()) {
-                self.hint(path, format!("`{entity}` is listed twice"), "list each type once");
+                self.hint(
+                    path,
+                    format!("`{entity}` is listed twice"),
+                    "list each type once",
+                );
             } else if !PII_ENTITY_TYPES.contains(&entity.as_str()) {
                 self.unknown_pii(path, entity);
             }
@@ -369,7 +403,11 @@ impl Issues {
             let base = format!("guardrail.regexes[{i}]");
             self.length(&format!("{base}.name"), &regex.name, 1, 100);
             if !regex.name.is_empty() && !names.insert(regex.name.as_str()) {
-                self.hint(format!("{base}.name"), format!("`{}` is used twice", regex.name), "give each regex its own name");
+                self.hint(
+                    format!("{base}.name"),
+                    format!("`{}` is used twice", regex.name),
+                    "give each regex its own name",
+                );
             }
             self.length(&format!("{base}.pattern"), &regex.pattern, 1, 500);
             if let Some(d) = &regex.description {
@@ -378,12 +416,20 @@ impl Issues {
         }
 
         if g.denied_topics.len() > 30 {
-            self.hint("guardrail.denied_topics", "more than 30 topics", "AWS allows at most 30 denied topics");
+            self.hint(
+                "guardrail.denied_topics",
+                "more than 30 topics",
+                "AWS allows at most 30 denied topics",
+            );
         }
         for (i, topic) in g.denied_topics.iter().enumerate() {
             let base = format!("guardrail.denied_topics[{i}]");
             self.length(&format!("{base}.name"), &topic.name, 1, 100);
-            if !topic.name.chars().all(|ch| ch.is_ascii_alphanumeric() || " -_!?.".contains(ch)) {
+            if !topic
+                .name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || " -_!?.".contains(ch))
+            {
                 self.hint(
                     format!("{base}.name"),
                     format!("`{}` has characters AWS does not accept", topic.name),
@@ -392,7 +438,11 @@ impl Issues {
             }
             self.length(&format!("{base}.definition"), &topic.definition, 1, 200);
             if topic.examples.len() > 5 {
-                self.hint(format!("{base}.examples"), "more than 5 examples", "AWS allows at most 5 examples per topic");
+                self.hint(
+                    format!("{base}.examples"),
+                    "more than 5 examples",
+                    "AWS allows at most 5 examples per topic",
+                );
             }
             for (j, ex) in topic.examples.iter().enumerate() {
                 self.length(&format!("{base}.examples[{j}]"), ex, 1, 100);
@@ -418,14 +468,27 @@ impl Issues {
                 }
             }
         }
-        self.length("guardrail.blocked_input_message", &g.blocked_input_message, 1, 500);
-        self.length("guardrail.blocked_outputs_message", &g.blocked_outputs_message, 1, 500);
+        self.length(
+            "guardrail.blocked_input_message",
+            &g.blocked_input_message,
+            1,
+            500,
+        );
+        self.length(
+            "guardrail.blocked_outputs_message",
+            &g.blocked_outputs_message,
+            1,
+            500,
+        );
     }
 
     fn unknown_pii(&mut self, path: String, entity: &str) {
         let hint = match did_you_mean(entity, PII_ENTITY_TYPES.iter().copied()) {
             Some(m) => format!("did you mean `{m}`?"),
-            None if entity == "ALL" => "`ALL` is not a PII type; list the types (see PII_ENTITY_TYPES in the reference)".to_owned(),
+            None if entity == "ALL" => {
+                "`ALL` is not a PII type; list the types (see PII_ENTITY_TYPES in the reference)"
+                    .to_owned()
+            }
             None => format!("expected one of: {}", PII_ENTITY_TYPES.join(", ")),
         };
         self.hint(path, format!("`{entity}` is not a PII entity type"), hint);
@@ -437,7 +500,11 @@ impl Issues {
         if n < min {
             self.err(path, "must not be empty");
         } else if n > max {
-            self.hint(path, format!("is {n} characters long"), format!("at most {max} characters"));
+            self.hint(
+                path,
+                format!("is {n} characters long"),
+                format!("at most {max} characters"),
+            );
         }
     }
 
@@ -445,8 +512,14 @@ impl Issues {
 
     fn alerting(&mut self, c: &Config) {
         for (topic, subs) in [
-            ("critical_alert_subscriptions", &c.critical_alert_subscriptions),
-            ("performance_alert_subscriptions", &c.performance_alert_subscriptions),
+            (
+                "critical_alert_subscriptions",
+                &c.critical_alert_subscriptions,
+            ),
+            (
+                "performance_alert_subscriptions",
+                &c.performance_alert_subscriptions,
+            ),
             ("cost_alert_subscriptions", &c.cost_alert_subscriptions),
         ] {
             for (name, sub) in subs {
@@ -480,9 +553,10 @@ impl Issues {
         let path = format!("{base}.endpoint");
         let e = sub.endpoint.as_str();
         let (ok, hint) = match sub.protocol {
-            SubscriptionProtocol::Email | SubscriptionProtocol::EmailJson => {
-                (is_email(e), "an e-mail address, e.g. `ops-team@example.com`")
-            }
+            SubscriptionProtocol::Email | SubscriptionProtocol::EmailJson => (
+                is_email(e),
+                "an e-mail address, e.g. `ops-team@example.com`",
+            ),
             SubscriptionProtocol::Sms => (
                 is_e164(e),
                 "an E.164 phone number: `+` then 8 to 15 digits, no spaces, e.g. `+14155550100`",
@@ -498,7 +572,10 @@ impl Issues {
             ),
             SubscriptionProtocol::Lambda => (
                 arn_parts(e, "lambda").is_some_and(|a| {
-                    a.account_ok() && a.resource.strip_prefix("function:").is_some_and(|f| !f.is_empty())
+                    a.account_ok()
+                        && a.resource
+                            .strip_prefix("function:")
+                            .is_some_and(|f| !f.is_empty())
                 }),
                 "a Lambda function ARN `arn:aws:lambda:<region>:<account>:function:<name>`",
             ),
@@ -526,7 +603,11 @@ impl Issues {
             let path = format!("tags.{key}");
             let n = key.chars().count();
             if n == 0 || n > 128 {
-                self.hint(path.clone(), "tag key length must be 1 to 128 characters", "shorten the key");
+                self.hint(
+                    path.clone(),
+                    "tag key length must be 1 to 128 characters",
+                    "shorten the key",
+                );
             }
             let lower = key.to_ascii_lowercase();
             if lower.starts_with("aws:") || lower.starts_with("baseline:") {
@@ -537,13 +618,25 @@ impl Issues {
                 );
             }
             if !key.chars().all(tag_char) {
-                self.hint(path.clone(), format!("tag key `{key}` has characters AWS does not accept"), "use letters, digits, spaces and `_.:/=+-@`");
+                self.hint(
+                    path.clone(),
+                    format!("tag key `{key}` has characters AWS does not accept"),
+                    "use letters, digits, spaces and `_.:/=+-@`",
+                );
             }
             if value.chars().count() > 256 {
-                self.hint(path.clone(), "tag value is longer than 256 characters", "shorten the value");
+                self.hint(
+                    path.clone(),
+                    "tag value is longer than 256 characters",
+                    "shorten the value",
+                );
             }
             if !value.chars().all(tag_char) {
-                self.hint(path, "tag value has characters AWS does not accept", "use letters, digits, spaces and `_.:/=+-@`");
+                self.hint(
+                    path,
+                    "tag value has characters AWS does not accept",
+                    "use letters, digits, spaces and `_.:/=+-@`",
+                );
             }
         }
     }
@@ -559,29 +652,47 @@ impl Issues {
             ("logging_failure_threshold", c.logging_failure_threshold),
             ("anomaly_threshold", c.anomaly_threshold),
             ("token_anomaly_threshold", c.token_anomaly_threshold),
-            ("guardrails_blocked_threshold", c.guardrails_blocked_threshold),
+            (
+                "guardrails_blocked_threshold",
+                c.guardrails_blocked_threshold,
+            ),
             ("agents_latency_threshold_ms", c.agents_latency_threshold_ms),
             ("kb_latency_threshold_ms", c.kb_latency_threshold_ms),
             ("agents_throttle_threshold", c.agents_throttle_threshold),
             ("kb_throttle_threshold", c.kb_throttle_threshold),
             ("agents_error_threshold", c.agents_error_threshold),
             ("kb_error_threshold", c.kb_error_threshold),
-            ("token_anomaly_threshold_value", c.token_anomaly_threshold_value),
+            (
+                "token_anomaly_threshold_value",
+                c.token_anomaly_threshold_value,
+            ),
         ] {
             self.positive(key, value);
         }
         let t = c.training_job_failure_threshold;
         if !t.is_finite() || t < 0.0 {
-            self.err("training_job_failure_threshold", format!("{t} must be 0 or more"));
+            self.err(
+                "training_job_failure_threshold",
+                format!("{t} must be 0 or more"),
+            );
         }
 
         for (key, value) in [
             ("alarm_evaluation_periods", c.alarm_evaluation_periods),
             ("alarm_datapoints_to_alarm", c.alarm_datapoints_to_alarm),
             ("anomaly_evaluation_periods", c.anomaly_evaluation_periods),
-            ("training_alarm_evaluation_periods", c.training_alarm_evaluation_periods),
-            ("maintenance_suppression_extension_period", c.maintenance_suppression_extension_period),
-            ("maintenance_suppression_wait_period", c.maintenance_suppression_wait_period),
+            (
+                "training_alarm_evaluation_periods",
+                c.training_alarm_evaluation_periods,
+            ),
+            (
+                "maintenance_suppression_extension_period",
+                c.maintenance_suppression_extension_period,
+            ),
+            (
+                "maintenance_suppression_wait_period",
+                c.maintenance_suppression_wait_period,
+            ),
         ] {
             if value == 0 {
                 self.err(key, "must be greater than 0");
@@ -613,7 +724,10 @@ impl Issues {
         }
         if let Some(arn) = &c.maintenance_window_alarm_arn {
             let ok = arn_parts(arn, "cloudwatch").is_some_and(|a| {
-                a.account_ok() && a.resource.strip_prefix("alarm:").is_some_and(|n| !n.is_empty())
+                a.account_ok()
+                    && a.resource
+                        .strip_prefix("alarm:")
+                        .is_some_and(|n| !n.is_empty())
             });
             if !ok {
                 self.hint(
@@ -635,7 +749,10 @@ impl Issues {
 
     fn budgets(&mut self, c: &Config) {
         for (key, value) in [
-            ("bedrock_monthly_budget_limit", &c.bedrock_monthly_budget_limit),
+            (
+                "bedrock_monthly_budget_limit",
+                &c.bedrock_monthly_budget_limit,
+            ),
             ("token_monthly_budget_limit", &c.token_monthly_budget_limit),
         ] {
             match value.trim().parse::<f64>() {
@@ -658,7 +775,11 @@ impl Issues {
         }
         if let Some(email) = &c.budget_notification_email {
             if !is_email(email) {
-                self.hint("budget_notification_email", format!("`{email}` is not an e-mail address"), "e.g. `finops@example.com`");
+                self.hint(
+                    "budget_notification_email",
+                    format!("`{email}` is not an e-mail address"),
+                    "e.g. `finops@example.com`",
+                );
             }
         }
         for (key, list) in [
@@ -671,13 +792,20 @@ impl Issues {
         ] {
             for (i, email) in list.iter().enumerate() {
                 if !is_email(email) {
-                    self.hint(format!("{key}[{i}]"), format!("`{email}` is not an e-mail address"), "e.g. `finops@example.com`");
+                    self.hint(
+                        format!("{key}[{i}]"),
+                        format!("`{email}` is not an e-mail address"),
+                        "e.g. `finops@example.com`",
+                    );
                 }
             }
         }
         for key in c.budget_cost_filter_tags.keys() {
             if key.is_empty() || key.chars().count() > 128 {
-                self.err(format!("budget_cost_filter_tags.{key}"), "tag key length must be 1 to 128 characters");
+                self.err(
+                    format!("budget_cost_filter_tags.{key}"),
+                    "tag key length must be 1 to 128 characters",
+                );
             }
         }
         if !(1..=60).contains(&c.budget_historical_adjustment_period) {
@@ -721,7 +849,10 @@ impl Issues {
         if lc.expiration_days != 0 && lc.expiration_days <= last_transition {
             self.hint(
                 "s3_lifecycle.expiration_days",
-                format!("{} days is not after the last transition ({last_transition})", lc.expiration_days),
+                format!(
+                    "{} days is not after the last transition ({last_transition})",
+                    lc.expiration_days
+                ),
                 "expire after the transitions, or set 0 to never expire",
             );
         }
@@ -744,7 +875,11 @@ impl Issues {
                     Some(_) => {}
                 }
                 match &st.key {
-                    None => self.hint("state.key", "is required for the s3 backend", "e.g. `bedrock-baseline/production.json`"),
+                    None => self.hint(
+                        "state.key",
+                        "is required for the s3 backend",
+                        "e.g. `bedrock-baseline/production.json`",
+                    ),
                     Some(k) if k.is_empty() || k.starts_with('/') => self.hint(
                         "state.key",
                         format!("`{k}` is not a valid object key"),
@@ -756,7 +891,11 @@ impl Issues {
         }
         if let Some(region) = &st.region {
             if !is_region(region) {
-                self.hint("state.region", format!("`{region}` is not a region name"), "e.g. `us-east-1`");
+                self.hint(
+                    "state.region",
+                    format!("`{region}` is not a region name"),
+                    "e.g. `us-east-1`",
+                );
             }
         }
     }
@@ -768,7 +907,9 @@ impl Issues {
 fn is_aws_id(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix).is_some_and(|hex| {
         (hex.len() == 8 || hex.len() == 17)
-            && hex.chars().all(|ch| ch.is_ascii_digit() || ('a'..='f').contains(&ch))
+            && hex
+                .chars()
+                .all(|ch| ch.is_ascii_digit() || ('a'..='f').contains(&ch))
     })
 }
 
@@ -808,8 +949,15 @@ fn arn_parts<'a>(arn: &'a str, service: &str) -> Option<Arn<'a>> {
     let mut it = arn.splitn(6, ':');
     let (scheme, partition, svc) = (it.next()?, it.next()?, it.next()?);
     let (region, account, resource) = (it.next()?, it.next()?, it.next()?);
-    let partition_ok = matches!(partition, "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b");
-    (scheme == "arn" && partition_ok && svc == service).then_some(Arn { region, account, resource })
+    let partition_ok = matches!(
+        partition,
+        "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b"
+    );
+    (scheme == "arn" && partition_ok && svc == service).then_some(Arn {
+        region,
+        account,
+        resource,
+    })
 }
 
 /// `arn:aws:iam::<account>:policy/<path/name>` (an AWS managed policy, account `aws`, too).
@@ -817,7 +965,9 @@ fn is_iam_policy_arn(arn: &str) -> bool {
     arn_parts(arn, "iam").is_some_and(|a| {
         a.region.is_empty()
             && (a.account_ok() || a.account == "aws")
-            && a.resource.strip_prefix("policy/").is_some_and(|n| !n.is_empty() && !n.ends_with('/'))
+            && a.resource
+                .strip_prefix("policy/")
+                .is_some_and(|n| !n.is_empty() && !n.ends_with('/'))
     })
 }
 
@@ -850,14 +1000,20 @@ fn is_account_principal(p: &str) -> bool {
         a.region.is_empty()
             && a.account_ok()
             && (a.resource == "root"
-                || a.resource.strip_prefix("role/").is_some_and(|r| !r.is_empty())
-                || a.resource.strip_prefix("user/").is_some_and(|u| !u.is_empty()))
+                || a.resource
+                    .strip_prefix("role/")
+                    .is_some_and(|r| !r.is_empty())
+                || a.resource
+                    .strip_prefix("user/")
+                    .is_some_and(|u| !u.is_empty()))
     })
 }
 
 /// A plausible e-mail address: `local@domain.tld`, no spaces.
 fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.contains('@')
         && !s.chars().any(|ch| ch.is_whitespace() || ch.is_control())
@@ -890,7 +1046,8 @@ fn tag_char(ch: char) -> bool {
 
 fn is_bucket_name(b: &str) -> bool {
     (3..=63).contains(&b.len())
-        && b.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '-')
+        && b.chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '-')
         && b.starts_with(|ch: char| ch.is_ascii_alphanumeric())
         && b.ends_with(|ch: char| ch.is_ascii_alphanumeric())
 }
@@ -925,7 +1082,11 @@ mod tests {
         let want: Vec<&str> = expected.iter().map(|(p, _)| *p).collect();
         assert_eq!(got, want, "issues: {issues:#?}");
         for (issue, (_, text)) in issues.iter().zip(expected) {
-            let hay = format!("{} {}", issue.message, issue.hint.clone().unwrap_or_default());
+            let hay = format!(
+                "{} {}",
+                issue.message,
+                issue.hint.clone().unwrap_or_default()
+            );
             assert!(hay.contains(text), "`{text}` not in `{hay}`");
         }
     }
@@ -941,28 +1102,58 @@ mod tests {
 
     #[test]
     fn default_config_reports_the_required_keys() {
-        let got: Vec<String> = validate(&Config::default()).into_iter().map(|i| i.path).collect();
+        let got: Vec<String> = validate(&Config::default())
+            .into_iter()
+            .map(|i| i.path)
+            .collect();
         assert_eq!(got, ["environment", "vpc_id", "subnet_ids"]);
     }
 
     #[test]
     fn names() {
-        check(|c| c.environment = "Prod_1".into(), &[("environment", "`prod-1`")]);
-        check(|c| c.environment = "a".repeat(33), &[("environment", "1 to 32")]);
-        check(|c| c.environment = "-prod".into(), &[("environment", "not a valid name")]);
-        check(|c| c.project = "My Project".into(), &[("project", "`my-project`")]);
-        check(|c| c.bedrock_role_name = "arn:aws:iam::1:role/x".into(), &[("bedrock_role_name", "not an ARN")]);
-        check(|c| c.bedrock_role_name = "r".repeat(65), &[("bedrock_role_name", "1 to 64")]);
+        check(
+            |c| c.environment = "Prod_1".into(),
+            &[("environment", "`prod-1`")],
+        );
+        check(
+            |c| c.environment = "a".repeat(33),
+            &[("environment", "1 to 32")],
+        );
+        check(
+            |c| c.environment = "-prod".into(),
+            &[("environment", "not a valid name")],
+        );
+        check(
+            |c| c.project = "My Project".into(),
+            &[("project", "`my-project`")],
+        );
+        check(
+            |c| c.bedrock_role_name = "arn:aws:iam::1:role/x".into(),
+            &[("bedrock_role_name", "not an ARN")],
+        );
+        check(
+            |c| c.bedrock_role_name = "r".repeat(65),
+            &[("bedrock_role_name", "1 to 64")],
+        );
         check(|c| c.bedrock_role_name = "App+Role=,.@_-1".into(), &[]);
     }
 
     #[test]
     fn vpc_and_subnets() {
-        check(|c| c.vpc_id = "vpc-0123456789abcdef".into(), &[("vpc_id", "vpc-0123456789abcdef0")]);
+        check(
+            |c| c.vpc_id = "vpc-0123456789abcdef".into(),
+            &[("vpc_id", "vpc-0123456789abcdef0")],
+        );
         check(|c| c.vpc_id = "vpc-01234567".into(), &[]);
-        check(|c| c.vpc_id = "VPC-01234567".into(), &[("vpc_id", "8 or 17")]);
+        check(
+            |c| c.vpc_id = "VPC-01234567".into(),
+            &[("vpc_id", "8 or 17")],
+        );
         check(|c| c.vpc_id.clear(), &[("vpc_id", "required")]);
-        check(|c| c.subnet_ids.clear(), &[("subnet_ids", "at least one subnet")]);
+        check(
+            |c| c.subnet_ids.clear(),
+            &[("subnet_ids", "at least one subnet")],
+        );
         check(
             |c| c.subnet_ids = vec!["snet-0123456789a".into(), "subnet-xyz".into()],
             &[
@@ -974,7 +1165,10 @@ mod tests {
             |c| c.subnet_ids.push("subnet-01234567".into()),
             &[("subnet_ids[2]", "duplicate of subnet_ids[1]")],
         );
-        check(|c| c.route_table_ids = vec!["rtb-01234567".into(), "rt-1".into()], &[("route_table_ids[1]", "rtb-")]);
+        check(
+            |c| c.route_table_ids = vec!["rtb-01234567".into(), "rt-1".into()],
+            &[("route_table_ids[1]", "rtb-")],
+        );
     }
 
     #[test]
@@ -987,32 +1181,74 @@ mod tests {
             |c| c.runtime_allowed_cidrs = vec![net("10.30.0.0/16"), net("0.0.0.0/0")],
             &[("runtime_allowed_cidrs[1]", "whole internet")],
         );
-        check(|c| c.management_allowed_cidrs = vec![net("::/0")], &[("management_allowed_cidrs[0]", "whole internet")]);
-        check(|c| c.management_allowed_cidrs = vec![net("fd00::1/64")], &[("management_allowed_cidrs[0]", "`fd00::/64`")]);
-        check(|c| c.vpc_cidr = net("10.0.1.0/16"), &[("vpc_cidr", "`10.0.0.0/16`")]);
-        check(|c| c.management_allowed_cidrs = vec![net("10.20.0.0/16"), net("192.168.1.7/32")], &[]);
+        check(
+            |c| c.management_allowed_cidrs = vec![net("::/0")],
+            &[("management_allowed_cidrs[0]", "whole internet")],
+        );
+        check(
+            |c| c.management_allowed_cidrs = vec![net("fd00::1/64")],
+            &[("management_allowed_cidrs[0]", "`fd00::/64`")],
+        );
+        check(
+            |c| c.vpc_cidr = net("10.0.1.0/16"),
+            &[("vpc_cidr", "`10.0.0.0/16`")],
+        );
+        check(
+            |c| c.management_allowed_cidrs = vec![net("10.20.0.0/16"), net("192.168.1.7/32")],
+            &[],
+        );
     }
 
     #[test]
     fn logging() {
-        check(|c| c.log_retention_days = 91, &[("log_retention_days", "90, 120")]);
+        check(
+            |c| c.log_retention_days = 91,
+            &[("log_retention_days", "90, 120")],
+        );
         check(|c| c.log_retention_days = 3653, &[]);
-        check(|c| c.s3_log_prefix = String::new(), &[("s3_log_prefix", "empty")]);
-        check(|c| c.s3_log_prefix = "/logs/".into(), &[("s3_log_prefix", "`logs/`")]);
-        check(|c| c.s3_log_prefix = "logs".into(), &[("s3_log_prefix", "`logs/`")]);
+        check(
+            |c| c.s3_log_prefix = String::new(),
+            &[("s3_log_prefix", "empty")],
+        );
+        check(
+            |c| c.s3_log_prefix = "/logs/".into(),
+            &[("s3_log_prefix", "`logs/`")],
+        );
+        check(
+            |c| c.s3_log_prefix = "logs".into(),
+            &[("s3_log_prefix", "`logs/`")],
+        );
         check(
             |c| c.permissions_boundary_arn = Some("arn:aws:iam::123456789012:role/X".into()),
             &[("permissions_boundary_arn", "policy/")],
         );
-        check(|c| c.permissions_boundary_arn = Some("arn:aws:iam::123456789012:policy/DeveloperBoundary".into()), &[]);
-        check(|c| c.permissions_boundary_arn = Some("arn:aws:iam::aws:policy/PowerUserAccess".into()), &[]);
+        check(
+            |c| {
+                c.permissions_boundary_arn =
+                    Some("arn:aws:iam::123456789012:policy/DeveloperBoundary".into())
+            },
+            &[],
+        );
+        check(
+            |c| c.permissions_boundary_arn = Some("arn:aws:iam::aws:policy/PowerUserAccess".into()),
+            &[],
+        );
     }
 
     #[test]
     fn models_and_regions() {
-        check(|c| c.allowed_model_regions.clear(), &[("allowed_model_regions", "at least one")]);
-        check(|c| c.allowed_model_regions.push("US-East-1".into()), &[("allowed_model_regions[3]", "us-east-1")]);
-        check(|c| c.allowed_model_regions.push("us-gov-west-1".into()), &[]);
+        check(
+            |c| c.allowed_model_regions.clear(),
+            &[("allowed_model_regions", "at least one")],
+        );
+        check(
+            |c| c.allowed_model_regions.push("US-East-1".into()),
+            &[("allowed_model_regions[3]", "us-east-1")],
+        );
+        check(
+            |c| c.allowed_model_regions.push("us-gov-west-1".into()),
+            &[],
+        );
         check(
             |c| {
                 c.foundation_models = vec![
@@ -1023,11 +1259,17 @@ mod tests {
                 ]
             },
             &[
-                ("foundation_models[1]", "allowed_model_regions is [us-east-1, us-east-2, us-west-2]"),
+                (
+                    "foundation_models[1]",
+                    "allowed_model_regions is [us-east-1, us-east-2, us-west-2]",
+                ),
                 ("foundation_models[2]", "foundation-model/"),
             ],
         );
-        check(|c| c.region = Some("useast1".into()), &[("region", "not a region")]);
+        check(
+            |c| c.region = Some("useast1".into()),
+            &[("region", "not a region")],
+        );
     }
 
     #[test]
@@ -1036,7 +1278,10 @@ mod tests {
             |c| {
                 c.content_filters.insert(
                     ContentFilterType::PromptAttack,
-                    ContentFilter { input_strength: FilterStrength::High, output_strength: FilterStrength::High },
+                    ContentFilter {
+                        input_strength: FilterStrength::High,
+                        output_strength: FilterStrength::High,
+                    },
                 );
             },
             &[(
@@ -1044,14 +1289,29 @@ mod tests {
                 "AWS rejects any other value for PROMPT_ATTACK output; set it to NONE",
             )],
         );
-        check(|c| { c.content_filters.remove(&ContentFilterType::Hate); }, &[]);
+        check(
+            |c| {
+                c.content_filters.remove(&ContentFilterType::Hate);
+            },
+            &[],
+        );
     }
 
     #[test]
     fn guardrail_settings() {
-        check(|c| c.guardrail_name = Some("my guardrail".into()), &[("guardrail_name", "1 to 50")]);
         check(
-            |c| c.guardrail.pii_entities = vec!["EMAIL".into(), "EMAILS".into(), "EMAIL".into(), "ALL".into()],
+            |c| c.guardrail_name = Some("my guardrail".into()),
+            &[("guardrail_name", "1 to 50")],
+        );
+        check(
+            |c| {
+                c.guardrail.pii_entities = vec![
+                    "EMAIL".into(),
+                    "EMAILS".into(),
+                    "EMAIL".into(),
+                    "ALL".into(),
+                ]
+            },
             &[
                 ("guardrail.pii_entities[1]", "did you mean `EMAIL`?"),
                 ("guardrail.pii_entities[2]", "twice"),
@@ -1060,20 +1320,42 @@ mod tests {
         );
         check(
             |c| {
-                c.guardrail.pii_entity_actions.insert("PHONE_NUMBER".into(), PiiAction::Block);
-                c.guardrail.pii_entity_actions.insert("AGE".into(), PiiAction::Block);
-                c.guardrail.pii_entity_actions.insert("EMAIL".into(), PiiAction::Block);
+                c.guardrail
+                    .pii_entity_actions
+                    .insert("PHONE_NUMBER".into(), PiiAction::Block);
+                c.guardrail
+                    .pii_entity_actions
+                    .insert("AGE".into(), PiiAction::Block);
+                c.guardrail
+                    .pii_entity_actions
+                    .insert("EMAIL".into(), PiiAction::Block);
             },
             &[
-                ("guardrail.pii_entity_actions.AGE", "not in guardrail.pii_entities"),
-                ("guardrail.pii_entity_actions.PHONE_NUMBER", "did you mean `PHONE`?"),
+                (
+                    "guardrail.pii_entity_actions.AGE",
+                    "not in guardrail.pii_entities",
+                ),
+                (
+                    "guardrail.pii_entity_actions.PHONE_NUMBER",
+                    "did you mean `PHONE`?",
+                ),
             ],
         );
         check(
             |c| {
                 c.guardrail.regexes = vec![
-                    GuardrailRegex { name: "emp".into(), pattern: "EMP-\\d{6}".into(), action: PiiAction::Block, description: None },
-                    GuardrailRegex { name: "emp".into(), pattern: String::new(), action: PiiAction::Anonymize, description: Some(String::new()) },
+                    GuardrailRegex {
+                        name: "emp".into(),
+                        pattern: "EMP-\\d{6}".into(),
+                        action: PiiAction::Block,
+                        description: None,
+                    },
+                    GuardrailRegex {
+                        name: "emp".into(),
+                        pattern: String::new(),
+                        action: PiiAction::Anonymize,
+                        description: Some(String::new()),
+                    },
                 ]
             },
             &[
@@ -1096,10 +1378,21 @@ mod tests {
                 ("guardrail.denied_topics[0].examples", "at most 5"),
             ],
         );
-        check(|c| c.guardrail.word_filters = vec!["ok".into(), String::new()], &[("guardrail.word_filters[1]", "empty")]);
         check(
-            |c| c.guardrail.contextual_grounding = Some(ContextualGrounding { grounding_threshold: 0.99, relevance_threshold: 1.0 }),
-            &[("guardrail.contextual_grounding.relevance_threshold", "0 to 0.99")],
+            |c| c.guardrail.word_filters = vec!["ok".into(), String::new()],
+            &[("guardrail.word_filters[1]", "empty")],
+        );
+        check(
+            |c| {
+                c.guardrail.contextual_grounding = Some(ContextualGrounding {
+                    grounding_threshold: 0.99,
+                    relevance_threshold: 1.0,
+                })
+            },
+            &[(
+                "guardrail.contextual_grounding.relevance_threshold",
+                "0 to 0.99",
+            )],
         );
         check(
             |c| {
@@ -1114,7 +1407,10 @@ mod tests {
     }
 
     fn sub(protocol: SubscriptionProtocol, endpoint: &str) -> Subscription {
-        Subscription { protocol, endpoint: endpoint.into() }
+        Subscription {
+            protocol,
+            endpoint: endpoint.into(),
+        }
     }
 
     #[test]
@@ -1127,10 +1423,18 @@ mod tests {
             (Https, "https://hooks.example.com/alerts"),
             (Http, "http://internal.example.com/hook"),
             (Sqs, "arn:aws:sqs:us-east-1:123456789012:alerts"),
-            (Lambda, "arn:aws:lambda:us-east-1:123456789012:function:notify"),
+            (
+                Lambda,
+                "arn:aws:lambda:us-east-1:123456789012:function:notify",
+            ),
         ];
         for (p, e) in ok {
-            check(|c| { c.critical_alert_subscriptions.insert("s".into(), sub(p, e)); }, &[]);
+            check(
+                |c| {
+                    c.critical_alert_subscriptions.insert("s".into(), sub(p, e));
+                },
+                &[],
+            );
         }
         let bad = [
             (Email, "ops-team.company.com", "e-mail"),
@@ -1140,93 +1444,253 @@ mod tests {
             (Https, "http://hooks.example.com", "https://"),
             (Http, "https://", "http://"),
             (Sqs, "arn:aws:sns:us-east-1:123456789012:x", "SQS queue ARN"),
-            (Lambda, "arn:aws:lambda:us-east-1:123456789012:notify", "function:"),
+            (
+                Lambda,
+                "arn:aws:lambda:us-east-1:123456789012:notify",
+                "function:",
+            ),
         ];
         for (p, e, text) in bad {
             check(
-                |c| { c.performance_alert_subscriptions.insert("ops-team-sms".into(), sub(p, e)); },
-                &[("performance_alert_subscriptions.ops-team-sms.endpoint", text)],
+                |c| {
+                    c.performance_alert_subscriptions
+                        .insert("ops-team-sms".into(), sub(p, e));
+                },
+                &[(
+                    "performance_alert_subscriptions.ops-team-sms.endpoint",
+                    text,
+                )],
             );
         }
         check(
-            |c| { c.cost_alert_subscriptions.insert(" ".into(), sub(Email, "a@b.co")); },
+            |c| {
+                c.cost_alert_subscriptions
+                    .insert(" ".into(), sub(Email, "a@b.co"));
+            },
             &[("cost_alert_subscriptions. ", "name must not be empty")],
         );
     }
 
     #[test]
     fn sns_topic_principals() {
-        check(|c| c.sns_topic_principals = vec!["*".into()], &[("sns_topic_principals[0]", "confused deputy")]);
         check(
-            |c| c.sns_topic_principals = vec!["123456789012".into(), "arn:aws:iam::123456789012:root".into(), "arn:aws:iam::123456789012:role/Pub".into(), "arn:aws:iam::123456789012:user/u".into()],
+            |c| c.sns_topic_principals = vec!["*".into()],
+            &[("sns_topic_principals[0]", "confused deputy")],
+        );
+        check(
+            |c| {
+                c.sns_topic_principals = vec![
+                    "123456789012".into(),
+                    "arn:aws:iam::123456789012:root".into(),
+                    "arn:aws:iam::123456789012:role/Pub".into(),
+                    "arn:aws:iam::123456789012:user/u".into(),
+                ]
+            },
             &[],
         );
         check(
             |c| c.sns_topic_principals = vec!["12345".into(), "events.amazonaws.com".into()],
-            &[("sns_topic_principals[0]", "12-digit"), ("sns_topic_principals[1]", "12-digit")],
+            &[
+                ("sns_topic_principals[0]", "12-digit"),
+                ("sns_topic_principals[1]", "12-digit"),
+            ],
         );
     }
 
     #[test]
     fn tags() {
-        check(|c| { c.tags.insert("Owner".into(), "x".repeat(257)); }, &[("tags.Owner", "256")]);
-        check(|c| { c.tags.insert("k".repeat(129), "v".into()); }, &[(&*format!("tags.{}", "k".repeat(129)), "1 to 128")]);
-        check(|c| { c.tags.insert("aws:owner".into(), "v".into()); }, &[("tags.aws:owner", "reserved")]);
-        check(|c| { c.tags.insert("baseline:stack".into(), "v".into()); }, &[("tags.baseline:stack", "reserved")]);
-        check(|c| { c.tags.insert("Team".into(), "a|b".into()); }, &[("tags.Team", "characters")]);
-        check(|c| { for i in 0..48 { c.tags.insert(format!("k{i}"), "v".into()); } }, &[]);
-        check(|c| { for i in 0..49 { c.tags.insert(format!("k{i}"), "v".into()); } }, &[("tags", "at most 48")]);
+        check(
+            |c| {
+                c.tags.insert("Owner".into(), "x".repeat(257));
+            },
+            &[("tags.Owner", "256")],
+        );
+        check(
+            |c| {
+                c.tags.insert("k".repeat(129), "v".into());
+            },
+            &[(&*format!("tags.{}", "k".repeat(129)), "1 to 128")],
+        );
+        check(
+            |c| {
+                c.tags.insert("aws:owner".into(), "v".into());
+            },
+            &[("tags.aws:owner", "reserved")],
+        );
+        check(
+            |c| {
+                c.tags.insert("baseline:stack".into(), "v".into());
+            },
+            &[("tags.baseline:stack", "reserved")],
+        );
+        check(
+            |c| {
+                c.tags.insert("Team".into(), "a|b".into());
+            },
+            &[("tags.Team", "characters")],
+        );
+        check(
+            |c| {
+                for i in 0..48 {
+                    c.tags.insert(format!("k{i}"), "v".into());
+                }
+            },
+            &[],
+        );
+        check(
+            |c| {
+                for i in 0..49 {
+                    c.tags.insert(format!("k{i}"), "v".into());
+                }
+            },
+            &[("tags", "at most 48")],
+        );
     }
 
     #[test]
     fn thresholds_and_periods() {
-        check(|c| c.throttle_threshold = 0.0, &[("throttle_threshold", "greater than 0")]);
-        check(|c| c.latency_threshold_ms = -1.0, &[("latency_threshold_ms", "greater than 0")]);
-        check(|c| c.anomaly_threshold = 0.0, &[("anomaly_threshold", "greater than 0")]);
-        check(|c| c.token_anomaly_threshold = f64::NAN, &[("token_anomaly_threshold", "greater than 0")]);
-        check(|c| c.training_job_failure_threshold = 0.0, &[]);
-        check(|c| c.training_job_failure_threshold = -1.0, &[("training_job_failure_threshold", "0 or more")]);
-        check(|c| c.alarm_period = 90, &[("alarm_period", "e.g. 120")]);
-        check(|c| c.anomaly_period = 0, &[("anomaly_period", "multiple of 60")]);
-        check(|c| { c.alarm_period = 10; c.anomaly_period = 30; c.training_alarm_period = 86_400 }, &[]);
-        check(|c| c.training_alarm_period = 45, &[("training_alarm_period", "multiple of 60")]);
-        check(|c| c.alarm_datapoints_to_alarm = 3, &[("alarm_datapoints_to_alarm", "evaluation periods")]);
         check(
-            |c| { c.alarm_evaluation_periods = 0; c.alarm_datapoints_to_alarm = 0 },
-            &[("alarm_evaluation_periods", "greater than 0"), ("alarm_datapoints_to_alarm", "greater than 0")],
+            |c| c.throttle_threshold = 0.0,
+            &[("throttle_threshold", "greater than 0")],
         );
-        check(|c| c.maintenance_suppression_wait_period = 0, &[("maintenance_suppression_wait_period", "greater than 0")]);
         check(
-            |c| c.maintenance_window_alarm_arn = Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:maint".into()),
+            |c| c.latency_threshold_ms = -1.0,
+            &[("latency_threshold_ms", "greater than 0")],
+        );
+        check(
+            |c| c.anomaly_threshold = 0.0,
+            &[("anomaly_threshold", "greater than 0")],
+        );
+        check(
+            |c| c.token_anomaly_threshold = f64::NAN,
+            &[("token_anomaly_threshold", "greater than 0")],
+        );
+        check(|c| c.training_job_failure_threshold = 0.0, &[]);
+        check(
+            |c| c.training_job_failure_threshold = -1.0,
+            &[("training_job_failure_threshold", "0 or more")],
+        );
+        check(|c| c.alarm_period = 90, &[("alarm_period", "e.g. 120")]);
+        check(
+            |c| c.anomaly_period = 0,
+            &[("anomaly_period", "multiple of 60")],
+        );
+        check(
+            |c| {
+                c.alarm_period = 10;
+                c.anomaly_period = 30;
+                c.training_alarm_period = 86_400
+            },
             &[],
         );
         check(
-            |c| c.maintenance_window_alarm_arn = Some("arn:aws:sns:us-east-1:123456789012:maint".into()),
+            |c| c.training_alarm_period = 45,
+            &[("training_alarm_period", "multiple of 60")],
+        );
+        check(
+            |c| c.alarm_datapoints_to_alarm = 3,
+            &[("alarm_datapoints_to_alarm", "evaluation periods")],
+        );
+        check(
+            |c| {
+                c.alarm_evaluation_periods = 0;
+                c.alarm_datapoints_to_alarm = 0
+            },
+            &[
+                ("alarm_evaluation_periods", "greater than 0"),
+                ("alarm_datapoints_to_alarm", "greater than 0"),
+            ],
+        );
+        check(
+            |c| c.maintenance_suppression_wait_period = 0,
+            &[("maintenance_suppression_wait_period", "greater than 0")],
+        );
+        check(
+            |c| {
+                c.maintenance_window_alarm_arn =
+                    Some("arn:aws:cloudwatch:us-east-1:123456789012:alarm:maint".into())
+            },
+            &[],
+        );
+        check(
+            |c| {
+                c.maintenance_window_alarm_arn =
+                    Some("arn:aws:sns:us-east-1:123456789012:maint".into())
+            },
             &[("maintenance_window_alarm_arn", "alarm:")],
         );
     }
 
     #[test]
     fn budgets() {
-        check(|c| c.bedrock_monthly_budget_limit = "1,000".into(), &[("bedrock_monthly_budget_limit", "positive number")]);
-        check(|c| c.token_monthly_budget_limit = "0".into(), &[("token_monthly_budget_limit", "positive number")]);
-        check(|c| c.budget_warning_threshold = 0.0, &[("budget_warning_threshold", "greater than 0")]);
-        check(|c| c.budget_notification_email = Some("finops".into()), &[("budget_notification_email", "e-mail")]);
-        check(|c| c.budget_anomaly_emails = vec!["a@b.co".into(), "nope".into()], &[("budget_anomaly_emails[1]", "e-mail")]);
-        check(|c| c.budget_historical_adjustment_period = 0, &[("budget_historical_adjustment_period", "1 to 60")]);
+        check(
+            |c| c.bedrock_monthly_budget_limit = "1,000".into(),
+            &[("bedrock_monthly_budget_limit", "positive number")],
+        );
+        check(
+            |c| c.token_monthly_budget_limit = "0".into(),
+            &[("token_monthly_budget_limit", "positive number")],
+        );
+        check(
+            |c| c.budget_warning_threshold = 0.0,
+            &[("budget_warning_threshold", "greater than 0")],
+        );
+        check(
+            |c| c.budget_notification_email = Some("finops".into()),
+            &[("budget_notification_email", "e-mail")],
+        );
+        check(
+            |c| c.budget_anomaly_emails = vec!["a@b.co".into(), "nope".into()],
+            &[("budget_anomaly_emails[1]", "e-mail")],
+        );
+        check(
+            |c| c.budget_historical_adjustment_period = 0,
+            &[("budget_historical_adjustment_period", "1 to 60")],
+        );
     }
 
     #[test]
     fn extensions() {
-        check(|c| c.kms_deletion_window_days = 6, &[("kms_deletion_window_days", "7 to 30")]);
-        check(|c| c.kms_deletion_window_days = 31, &[("kms_deletion_window_days", "7 to 30")]);
-        check(|c| c.s3_lifecycle.transition_to_ia_days = 10, &[("s3_lifecycle.transition_to_ia_days", "30 days")]);
-        check(|c| c.s3_lifecycle.transition_to_glacier_days = 45, &[("s3_lifecycle.transition_to_glacier_days", "use 60")]);
-        check(|c| c.s3_lifecycle.expiration_days = 90, &[("s3_lifecycle.expiration_days", "after the last transition")]);
-        check(|c| { c.s3_lifecycle.transition_to_ia_days = 0; c.s3_lifecycle.transition_to_glacier_days = 1; c.s3_lifecycle.expiration_days = 0 }, &[]);
-        check(|c| c.extra_endpoint_services = vec![EndpointService::Kms, EndpointService::Kms], &[("extra_endpoint_services[1]", "twice")]);
-        check(|c| c.extra_endpoint_services = vec![EndpointService::S3], &[("route_table_ids", "Gateway")]);
-        check(|c| c.endpoint_wait_timeout_seconds = 0, &[("endpoint_wait_timeout_seconds", "greater than 0")]);
+        check(
+            |c| c.kms_deletion_window_days = 6,
+            &[("kms_deletion_window_days", "7 to 30")],
+        );
+        check(
+            |c| c.kms_deletion_window_days = 31,
+            &[("kms_deletion_window_days", "7 to 30")],
+        );
+        check(
+            |c| c.s3_lifecycle.transition_to_ia_days = 10,
+            &[("s3_lifecycle.transition_to_ia_days", "30 days")],
+        );
+        check(
+            |c| c.s3_lifecycle.transition_to_glacier_days = 45,
+            &[("s3_lifecycle.transition_to_glacier_days", "use 60")],
+        );
+        check(
+            |c| c.s3_lifecycle.expiration_days = 90,
+            &[("s3_lifecycle.expiration_days", "after the last transition")],
+        );
+        check(
+            |c| {
+                c.s3_lifecycle.transition_to_ia_days = 0;
+                c.s3_lifecycle.transition_to_glacier_days = 1;
+                c.s3_lifecycle.expiration_days = 0
+            },
+            &[],
+        );
+        check(
+            |c| c.extra_endpoint_services = vec![EndpointService::Kms, EndpointService::Kms],
+            &[("extra_endpoint_services[1]", "twice")],
+        );
+        check(
+            |c| c.extra_endpoint_services = vec![EndpointService::S3],
+            &[("route_table_ids", "Gateway")],
+        );
+        check(
+            |c| c.endpoint_wait_timeout_seconds = 0,
+            &[("endpoint_wait_timeout_seconds", "greater than 0")],
+        );
         check(
             |c| c.state.backend = StateBackend::S3,
             &[("state.bucket", "required"), ("state.key", "required")],
@@ -1246,15 +1710,27 @@ mod tests {
     fn custom_endpoint_policies() {
         check(
             |c| {
-                c.custom_endpoint_policies.insert("bedrock-runtime".into(), r#"{"Version":"2012-10-17","Statement":[]}"#.into());
-                c.custom_endpoint_policies.insert("bedrock_agent".into(), "{}".into());
-                c.custom_endpoint_policies.insert("bedrock".into(), "[1]".into());
-                c.custom_endpoint_policies.insert("bedrock-agent-runtime".into(), "{".into());
+                c.custom_endpoint_policies.insert(
+                    "bedrock-runtime".into(),
+                    r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+                );
+                c.custom_endpoint_policies
+                    .insert("bedrock_agent".into(), "{}".into());
+                c.custom_endpoint_policies
+                    .insert("bedrock".into(), "[1]".into());
+                c.custom_endpoint_policies
+                    .insert("bedrock-agent-runtime".into(), "{".into());
             },
             &[
                 ("custom_endpoint_policies.bedrock", "not a JSON object"),
-                ("custom_endpoint_policies.bedrock-agent-runtime", "not valid JSON"),
-                ("custom_endpoint_policies.bedrock_agent", "did you mean `bedrock-agent`?"),
+                (
+                    "custom_endpoint_policies.bedrock-agent-runtime",
+                    "not valid JSON",
+                ),
+                (
+                    "custom_endpoint_policies.bedrock_agent",
+                    "did you mean `bedrock-agent`?",
+                ),
             ],
         );
     }
@@ -1266,7 +1742,11 @@ mod tests {
     }
 
     fn load_file(rel: &str) -> Result<Config, ConfigError> {
-        load(&ConfigSources { file: Some(repo_file(rel)), use_env: false, sets: Vec::new() })
+        load(&ConfigSources {
+            file: Some(repo_file(rel)),
+            use_env: false,
+            sets: Vec::new(),
+        })
     }
 
     fn issue_paths(result: &Result<Config, ConfigError>) -> Vec<&str> {
@@ -1281,12 +1761,26 @@ mod tests {
         let result = load_file("tests/fixtures/seed_basic_literal.toml");
         assert_eq!(
             issue_paths(&result),
-            ["vpc_id", "subnet_ids[0]", "subnet_ids[1]", "management_allowed_cidrs[0]"],
+            [
+                "vpc_id",
+                "subnet_ids[0]",
+                "subnet_ids[1]",
+                "management_allowed_cidrs[0]"
+            ],
             "{result:#?}"
         );
-        let issues = result.err().map(|e| e.issues().to_vec()).unwrap_or_default();
-        assert!(issues[3].hint.as_deref().is_some_and(|h| h.contains("10.0.0.0/8")));
-        assert!(issues[1].hint.as_deref().is_some_and(|h| h.contains("subnet-")));
+        let issues = result
+            .err()
+            .map(|e| e.issues().to_vec())
+            .unwrap_or_default();
+        assert!(issues[3]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("10.0.0.0/8")));
+        assert!(issues[1]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("subnet-")));
     }
 
     #[test]
@@ -1295,7 +1789,12 @@ mod tests {
         // The advanced example leaves management_allowed_cidrs unset: its default is now `[]`.
         assert_eq!(
             issue_paths(&result),
-            ["vpc_id", "subnet_ids[0]", "subnet_ids[1]", "content_filters.prompt_attack.output_strength"],
+            [
+                "vpc_id",
+                "subnet_ids[0]",
+                "subnet_ids[1]",
+                "content_filters.prompt_attack.output_strength"
+            ],
             "{result:#?}"
         );
     }
@@ -1304,9 +1803,15 @@ mod tests {
     fn examples_are_valid() {
         for file in ["../examples/basic.toml", "../examples/advanced.toml"] {
             let result = load_file(file);
-            assert!(result.is_ok(), "{file}: {}", result.err().map(|e| e.to_string()).unwrap_or_default());
+            assert!(
+                result.is_ok(),
+                "{file}: {}",
+                result.err().map(|e| e.to_string()).unwrap_or_default()
+            );
         }
-        let advanced = load_file("../examples/advanced.toml").ok().unwrap_or_default();
+        let advanced = load_file("../examples/advanced.toml")
+            .ok()
+            .unwrap_or_default();
         // Filters left out of the file keep their defaults.
         assert_eq!(advanced.content_filters.len(), 6);
         assert_eq!(advanced.critical_alert_subscriptions.len(), 2);
@@ -1329,17 +1834,30 @@ mod tests {
                 "s3_lifecycle.expiration_day=1".into(),
             ],
         });
-        let issues = result.err().map(|e| e.issues().to_vec()).unwrap_or_default();
+        let issues = result
+            .err()
+            .map(|e| e.issues().to_vec())
+            .unwrap_or_default();
         let find = |p: &str| issues.iter().find(|i| i.path == p).cloned();
         let typo = find("log_retention_day").expect("unknown key reported");
-        assert_eq!(typo.hint.as_deref(), Some("did you mean `log_retention_days`?"));
+        assert_eq!(
+            typo.hint.as_deref(),
+            Some("did you mean `log_retention_days`?")
+        );
         assert!(typo.message.contains("--set"), "{}", typo.message);
-        assert!(find("s3_lifecycle.expiration_day").is_some_and(|i| i.hint.as_deref() == Some("did you mean `expiration_days`?")));
-        assert!(find("content_filters.sexx").is_some_and(|i| i.hint.as_deref() == Some("did you mean `sexual`?")));
-        assert!(find("content_filters.hate.input_strength").is_some_and(|i| i.hint.as_deref() == Some("did you mean `HIGH`?")));
+        assert!(find("s3_lifecycle.expiration_day")
+            .is_some_and(|i| i.hint.as_deref() == Some("did you mean `expiration_days`?")));
+        assert!(find("content_filters.sexx")
+            .is_some_and(|i| i.hint.as_deref() == Some("did you mean `sexual`?")));
+        assert!(find("content_filters.hate.input_strength")
+            .is_some_and(|i| i.hint.as_deref() == Some("did you mean `HIGH`?")));
         assert!(find("alarm_period").is_some());
-        assert!(find("management_allowed_cidrs[0]").is_some_and(|i| i.hint.is_some_and(|h| h.contains("CIDR"))));
-        assert!(find("guardrail.regexes[0].pattern").is_some(), "{issues:#?}");
+        assert!(find("management_allowed_cidrs[0]")
+            .is_some_and(|i| i.hint.is_some_and(|h| h.contains("CIDR"))));
+        assert!(
+            find("guardrail.regexes[0].pattern").is_some(),
+            "{issues:#?}"
+        );
         assert!(find("vpc_id").is_some());
         assert_eq!(issues.len(), 8, "{issues:#?}");
     }
@@ -1358,7 +1876,13 @@ mod tests {
         let c = result.map_err(|e| e.to_string());
         let c = c.as_ref().map_err(String::as_str);
         assert_eq!(c.map(|c| c.tags["CostCenter"].as_str()), Ok("1234"));
-        assert_eq!(c.map(|c| c.bedrock_monthly_budget_limit.as_str()), Ok("2500"));
-        assert_eq!(c.map(|c| c.sns_topic_principals.clone()), Ok(vec!["123456789012".to_owned()]));
+        assert_eq!(
+            c.map(|c| c.bedrock_monthly_budget_limit.as_str()),
+            Ok("2500")
+        );
+        assert_eq!(
+            c.map(|c| c.sns_topic_principals.clone()),
+            Ok(vec!["123456789012".to_owned()])
+        );
     }
 }

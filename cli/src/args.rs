@@ -1,0 +1,117 @@
+//! Command-line arguments (clap).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Deploys, keeps in shape and audits a hardened Amazon Bedrock environment.
+///
+/// Write one config file, run `plan`, run `apply`. Re-apply any time: a converged stack makes no
+/// changes. Exit codes: 0 success, 1 error, 2 invalid configuration or failed pre-check
+/// (and, with `plan --detailed-exitcode`, "changes pending").
+#[derive(Debug, Parser)]
+#[command(version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Config file (TOML, YAML or JSON). Default: `baseline.toml` when it exists.
+    #[arg(short, long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override one config key, e.g. `--set log_retention_days=30` (repeatable; values are TOML).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// AWS endpoint override (e.g. a local emulator); also read from AWS_ENDPOINT_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region (overrides the config's `region` and AWS_REGION).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS named profile.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG wins when set.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Never colour the output.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Set an upstream output by hand, e.g. `--input encryption.kms_key_arn=arn:...` (for running one
+    /// module alone; otherwise inputs come from the state file).
+    #[arg(long = "input", global = true, value_name = "MODULE.FIELD=VALUE")]
+    pub inputs: Vec<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the configuration without calling AWS.
+    Validate,
+    /// Show what apply would change (read calls only).
+    Plan(PlanArgs),
+    /// Create or update the stack to match the configuration.
+    Apply(ApplyArgs),
+    /// Remove the stack (keeps audit data unless --delete-audit-data).
+    Destroy(DestroyArgs),
+    /// Print outputs from the state file.
+    Output(OutputArgs),
+}
+
+/// `plan` options.
+#[derive(Debug, Args, Default)]
+pub struct PlanArgs {
+    /// Exit 0 when nothing changes, 2 when something would change, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan only these modules (repeatable); their upstream outputs come from state.
+    #[arg(long = "target", value_name = "MODULE")]
+    pub targets: Vec<String>,
+    /// Plan a destroy instead.
+    #[arg(long)]
+    pub destroy: bool,
+    /// With --destroy: plan deleting audit data too.
+    #[arg(long)]
+    pub delete_audit_data: bool,
+}
+
+/// `apply` options.
+#[derive(Debug, Args, Default)]
+pub struct ApplyArgs {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Apply only these modules (repeatable); their upstream outputs come from state.
+    #[arg(long = "target", value_name = "MODULE")]
+    pub targets: Vec<String>,
+}
+
+/// `destroy` options.
+#[derive(Debug, Args, Default)]
+pub struct DestroyArgs {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Also delete the log bucket (emptied first) and the log groups. Audit data is kept otherwise.
+    #[arg(long)]
+    pub delete_audit_data: bool,
+    /// Destroy only these modules (repeatable).
+    #[arg(long = "target", value_name = "MODULE")]
+    pub targets: Vec<String>,
+}
+
+/// `output` options.
+#[derive(Debug, Args, Default)]
+pub struct OutputArgs {
+    /// One output, by name (`kms_key_arn`) or `module.name`.
+    pub name: Option<String>,
+}

@@ -1,0 +1,403 @@
+//! `baseline-cli`: the `bedrock-baseline` binary and the per-module binaries
+//! (`baseline-encryption`, ...), a thin orchestrator over the module crates.
+//!
+//! Owns: argument parsing, config loading and error reporting (exit codes), the module graph
+//! ([`registry`]), running it ([`orchestrator`]), the terminal display and confirmation prompts.
+//! Only this crate knows about terminals; modules report through `baseline_core::Progress`.
+
+pub mod args;
+pub mod display;
+pub mod orchestrator;
+pub mod registry;
+
+use anyhow::{bail, Context};
+use args::{Cli, Command, GlobalArgs};
+use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend};
+use baseline_core::reconcile::{Operation, PreconditionFailed, Upstream};
+use baseline_core::render::{plan_json, plan_text, TextOptions};
+use baseline_core::state::{LocalStateStore, LockHolder, StateDocument};
+use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming};
+use orchestrator::{ModuleFailures, Orchestrator, StateRecorder};
+use serde_json::{json, Value};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code for an invalid configuration or a failed pre-check (and pending changes with
+/// `plan --detailed-exitcode`).
+pub const EXIT_INVALID: u8 = 2;
+
+/// True when the error (or one of its causes) is a failed pre-check against the account.
+pub fn is_precondition(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|c| c.downcast_ref::<PreconditionFailed>().is_some())
+}
+
+/// Sets up logging on stderr: `RUST_LOG` (or `BASELINE_LOG`) wins, else `-v` levels.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug,aws_smithy_runtime=info,aws_config=info,hyper=info",
+        _ => "trace",
+    };
+    let filter = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("BASELINE_LOG"))
+        .unwrap_or_else(|_| default.to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs the CLI; `only` restricts it to one module (the per-module binaries).
+pub async fn run(cli: Cli, only: Option<&'static str>) -> ExitCode {
+    let json_mode = cli.global.json;
+    match dispatch(cli, only).await {
+        Ok(code) => code,
+        Err(err) => {
+            let invalid = err.downcast_ref::<ConfigError>().is_some()
+                || is_precondition(&err)
+                || err
+                    .downcast_ref::<ModuleFailures>()
+                    .is_some_and(ModuleFailures::all_preconditions);
+            if json_mode {
+                let issues = err
+                    .downcast_ref::<ConfigError>()
+                    .map(|e| e.issues().to_vec())
+                    .unwrap_or_default();
+                println!("{}", json!({"error": format!("{err:#}"), "issues": issues}));
+            }
+            eprintln!("Error: {err:#}");
+            ExitCode::from(if invalid { EXIT_INVALID } else { 1 })
+        }
+    }
+}
+
+fn config_sources(global: &GlobalArgs) -> ConfigSources {
+    let file = global.config.clone().or_else(|| {
+        let default = PathBuf::from("baseline.toml");
+        default.exists().then_some(default)
+    });
+    ConfigSources {
+        file,
+        use_env: true,
+        sets: global.sets.clone(),
+    }
+}
+
+async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCode> {
+    let global = cli.global;
+    // Validation first, before any network call: a bad config never reaches AWS.
+    let config = load(&config_sources(&global))?;
+    match cli.command {
+        Command::Validate => {
+            if global.json {
+                println!(
+                    "{}",
+                    json!({"valid": true, "stack": config.prefix(), "issues": []})
+                );
+            } else {
+                println!("The configuration is valid (stack {}).", config.prefix());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Output(args) => output(&config, &global, args.name.as_deref()),
+        Command::Plan(args) => {
+            let session = Session::connect(&config, &global, only, &args.targets).await?;
+            let operation = if args.destroy {
+                Operation::Destroy
+            } else {
+                Operation::Apply
+            };
+            let options = DestroyOptions {
+                delete_audit_data: args.delete_audit_data,
+            };
+            let prepared = session
+                .orchestrator()
+                .prepare(&session.stack, operation, options)
+                .await?;
+            session.print_plan(&prepared.plan);
+            Ok(if args.detailed_exitcode && prepared.plan.has_changes() {
+                ExitCode::from(EXIT_INVALID)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Apply(args) => {
+            let session = Session::connect(&config, &global, only, &args.targets).await?;
+            session.apply(args.auto_approve).await
+        }
+        Command::Destroy(args) => {
+            let session = Session::connect(&config, &global, only, &args.targets).await?;
+            session
+                .destroy(
+                    args.auto_approve,
+                    DestroyOptions {
+                        delete_audit_data: args.delete_audit_data,
+                    },
+                )
+                .await
+        }
+    }
+}
+
+fn state_store(config: &Config) -> anyhow::Result<LocalStateStore> {
+    if config.state.backend != StateBackend::Local {
+        bail!(
+            "state backend {:?} is not available in this build; use the local backend",
+            config.state.backend
+        );
+    }
+    Ok(LocalStateStore::new(&config.state.path, config.prefix()))
+}
+
+/// `--input module.field=value` pairs on top of the state's outputs.
+fn fixed_upstream(state: Option<&StateDocument>, inputs: &[String]) -> anyhow::Result<Upstream> {
+    let mut up = Upstream(state.map(|s| s.outputs.clone()).unwrap_or_default());
+    for raw in inputs {
+        let (key, value) = raw
+            .split_once('=')
+            .with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
+        let (module, field) = key
+            .split_once('.')
+            .with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        let entry = up.0.entry(module.to_owned()).or_insert_with(|| json!({}));
+        if let Some(map) = entry.as_object_mut() {
+            map.insert(field.to_owned(), value);
+        }
+    }
+    Ok(up)
+}
+
+struct Session<'a> {
+    config: &'a Config,
+    global: &'a GlobalArgs,
+    ctx: AwsContext,
+    stack: String,
+    store: LocalStateStore,
+    selected: Vec<&'static str>,
+    state: Option<StateDocument>,
+}
+
+impl<'a> Session<'a> {
+    async fn connect(
+        config: &'a Config,
+        global: &'a GlobalArgs,
+        only: Option<&'static str>,
+        targets: &[String],
+    ) -> anyhow::Result<Self> {
+        for t in targets {
+            if !registry::MODULE_NAMES.contains(&t.as_str()) {
+                bail!(
+                    "--target {t}: no such module (modules: {})",
+                    registry::MODULE_NAMES.join(", ")
+                );
+            }
+        }
+        let store = state_store(config)?;
+        let state = store.load()?;
+        let options = AwsOptions {
+            region: global.region.clone().or_else(|| config.region.clone()),
+            endpoint_url: global.endpoint_url.clone(),
+            profile: global.profile.clone(),
+            max_attempts: None,
+        };
+        let ctx = AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone()))
+            .await?;
+        let selected: Vec<&'static str> = registry::MODULE_NAMES
+            .iter()
+            .copied()
+            .filter(|m| only.is_none_or(|o| o == *m))
+            .filter(|m| targets.is_empty() || targets.iter().any(|t| t == m))
+            .collect();
+        Ok(Self {
+            config,
+            global,
+            ctx,
+            stack: config.prefix(),
+            store,
+            selected,
+            state,
+        })
+    }
+
+    fn orchestrator(&self) -> Orchestrator<'a> {
+        let entries = registry::registry(&self.ctx)
+            .into_iter()
+            .filter(|e| self.selected.contains(&e.name))
+            .collect();
+        let fixed = fixed_upstream(self.state.as_ref(), &self.global.inputs).unwrap_or_default();
+        Orchestrator::new(self.config, entries, fixed)
+    }
+
+    fn color(&self) -> bool {
+        !self.global.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stdout().is_terminal()
+    }
+
+    fn print_plan(&self, plan: &baseline_core::StackPlan) {
+        if self.global.json {
+            println!("{}", plan_json(plan));
+        } else {
+            print!(
+                "{}",
+                plan_text(
+                    plan,
+                    TextOptions {
+                        color: self.color()
+                    }
+                )
+            );
+        }
+    }
+
+    fn lock(&self, operation: &str) -> anyhow::Result<baseline_core::state::StateLock> {
+        Ok(self.store.lock(&LockHolder::current(operation))?)
+    }
+
+    async fn apply(&self, auto_approve: bool) -> anyhow::Result<ExitCode> {
+        let lock = self.lock("apply")?;
+        let state = self
+            .store
+            .load()?
+            .unwrap_or_else(|| StateDocument::new(&self.stack));
+        let orchestrator = self.orchestrator();
+        let prepared = orchestrator
+            .prepare(&self.stack, Operation::Apply, DestroyOptions::default())
+            .await?;
+        let summary = prepared.plan.summary;
+        if prepared.plan.has_changes() {
+            if !self.global.json {
+                self.print_plan(&prepared.plan);
+            }
+            confirm(auto_approve, "apply")?;
+        }
+        let display = display::Display::new(self.global.json);
+        let recorder = StateRecorder::new(&self.store, &lock, state, &display);
+        let outputs = orchestrator.apply(prepared, &recorder).await?;
+        drop(display);
+        let calls = self.ctx.call_log().calls();
+        let writes = calls.iter().filter(|c| !c.is_read()).count();
+        if self.global.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "summary": summary, "outputs": outputs, "api_calls": {"total": calls.len(), "writes": writes}
+                }))?
+            );
+        } else if summary.is_empty() {
+            println!("No changes. The stack matches the configuration.");
+        } else {
+            println!(
+                "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+                summary.add, summary.change, summary.destroy
+            );
+        }
+        tracing::info!(calls = calls.len(), writes, "AWS API calls");
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn destroy(
+        &self,
+        auto_approve: bool,
+        options: DestroyOptions,
+    ) -> anyhow::Result<ExitCode> {
+        let lock = self.lock("destroy")?;
+        let state = self
+            .store
+            .load()?
+            .unwrap_or_else(|| StateDocument::new(&self.stack));
+        let orchestrator = self.orchestrator();
+        let prepared = orchestrator
+            .prepare(&self.stack, Operation::Destroy, options)
+            .await?;
+        let summary = prepared.plan.summary;
+        if !self.global.json {
+            self.print_plan(&prepared.plan);
+        }
+        if prepared.plan.has_changes() {
+            confirm(auto_approve, "destroy")?;
+        }
+        let display = display::Display::new(self.global.json);
+        let recorder = StateRecorder::new(&self.store, &lock, state, &display);
+        orchestrator.destroy(prepared, &recorder).await?;
+        drop(display);
+        if self.global.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"summary": summary}))?
+            );
+        } else if summary.destroy > 0 {
+            println!(
+                "\nDestroy complete! Resources: {} destroyed.",
+                summary.destroy
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Asks on a terminal; refuses without one unless auto-approved.
+fn confirm(auto_approve: bool, what: &str) -> anyhow::Result<()> {
+    if auto_approve {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{what} needs confirmation: run it on a terminal or pass --auto-approve");
+    }
+    eprint!("\nDo you want to {what}? Only 'yes' will be accepted: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != "yes" {
+        bail!("{what} cancelled");
+    }
+    Ok(())
+}
+
+/// `output [NAME]`: from the state file, no AWS call.
+fn output(config: &Config, global: &GlobalArgs, name: Option<&str>) -> anyhow::Result<ExitCode> {
+    let store = state_store(config)?;
+    let state = store.load()?.with_context(|| {
+        format!(
+            "no state for stack {} at {}: run apply first",
+            config.prefix(),
+            store.path().display()
+        )
+    })?;
+    let mut flat: Vec<(String, String, Value)> = Vec::new();
+    for (module, outputs) in &state.outputs {
+        if let Some(map) = outputs.as_object() {
+            for (k, v) in map {
+                flat.push((module.clone(), k.clone(), v.clone()));
+            }
+        }
+    }
+    match name {
+        None if global.json => println!("{}", serde_json::to_string_pretty(&state.outputs)?),
+        None => {
+            for (module, k, v) in &flat {
+                println!("{module}.{k} = {v}");
+            }
+        }
+        Some(name) => {
+            let found: Vec<&Value> = flat
+                .iter()
+                .filter(|(m, k, _)| k == name || format!("{m}.{k}") == name)
+                .map(|(_, _, v)| v)
+                .collect();
+            match found.as_slice() {
+                [] => bail!("no output named {name}"),
+                [v] if global.json => println!("{v}"),
+                [Value::String(s)] => println!("{s}"),
+                [v] => println!("{}", serde_json::to_string_pretty(v)?),
+                _ => bail!("several modules have an output named {name}: use MODULE.{name}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
