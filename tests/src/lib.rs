@@ -39,7 +39,10 @@ impl Emulator {
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
 }
 
 /// The emulator of this test run (started on first use).
@@ -56,7 +59,11 @@ pub fn emulator() -> &'static Emulator {
 
 fn set_fake_credentials() {
     // The emulator accepts any credentials; never let a developer's real ones be used.
-    for (k, v) in [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", REGION)] {
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", REGION),
+    ] {
         std::env::set_var(k, v);
     }
     std::env::remove_var("AWS_PROFILE");
@@ -64,7 +71,10 @@ fn set_fake_credentials() {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn start_emulator() -> Emulator {
@@ -78,7 +88,13 @@ fn start_emulator() -> Emulator {
     let port = free_port();
     let mut child = Command::new(python)
         .arg(root.join("tests/emulator/server.py"))
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--exit-on-stdin-eof"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--exit-on-stdin-eof",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -97,7 +113,10 @@ fn start_emulator() -> Emulator {
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Emulator { url, _child: Some(Mutex::new(child)) }
+    Emulator {
+        url,
+        _child: Some(Mutex::new(child)),
+    }
 }
 
 /// A stack environment name unique to this test and run: `t<counter><time>`, short enough for
@@ -105,8 +124,17 @@ fn start_emulator() -> Emulator {
 pub fn unique_env(label: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0) % 10_000_000;
-    let label: String = label.chars().filter(|c| c.is_ascii_alphanumeric()).take(8).collect::<String>().to_lowercase();
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0)
+        % 10_000_000;
+    let label: String = label
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(8)
+        .collect::<String>()
+        .to_lowercase();
     format!("{label}-{}{n}-{t}", std::process::id() % 1000)
 }
 
@@ -143,10 +171,49 @@ pub async fn context(config: &Config) -> AwsContext {
         profile: None,
         max_attempts: Some(2),
     };
-    AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone())).await.expect("connect to the emulator")
+    AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone()))
+        .await
+        .expect("connect to the emulator")
 }
 
 /// Waits a little; eventual-consistency helpers use it.
 pub async fn pause(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// The `bedrock-baseline` binary of this workspace (built on first use when missing), run from a
+/// fresh temporary directory with fake credentials and no `BASELINE_*` variables of the caller.
+pub fn cli(workdir: &Path) -> Command {
+    cli_named("bedrock-baseline", workdir)
+}
+
+/// A binary of `baseline-cli` by name, e.g. `baseline-encryption`.
+pub fn cli_named(name: &str, workdir: &Path) -> Command {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let root = workspace_root();
+    let bin = root.join("target/debug").join(name);
+    BUILT.get_or_init(|| {
+        if !bin.exists() {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "-p", "baseline-cli", "--bins"])
+                .current_dir(&root)
+                .status()
+                .expect("cargo build");
+            assert!(status.success(), "building baseline-cli failed");
+        }
+    });
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(workdir)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("NO_COLOR", "1");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BASELINE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
 }

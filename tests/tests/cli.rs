@@ -1,0 +1,217 @@
+//! End-to-end tests of the `bedrock-baseline` binary: config validation and layering, exit
+//! codes, the state lock across processes, plan/apply/destroy of the whole stack against the
+//! emulator.
+
+use baseline_core::state::{LocalStateStore, LockHolder};
+use baseline_tests::{cli, emulator, workspace_root};
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+fn example(name: &str) -> PathBuf {
+    workspace_root().join("examples").join(name)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("core/tests/fixtures").join(name)
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// A TCP listener that counts connections: pointed at as the AWS endpoint, it proves that a
+/// command made no network call.
+fn counting_endpoint() -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut s) = stream {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf);
+            }
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn both_examples_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["basic.toml", "advanced.toml"] {
+        let out = cli(dir.path()).args(["validate", "--config"]).arg(example(name)).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", text(&out));
+    }
+}
+
+#[test]
+fn literal_seed_basic_names_every_problem_and_calls_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, calls) = counting_endpoint();
+    let out = cli(dir.path())
+        .args(["plan", "--endpoint-url", &url, "--config"])
+        .arg(fixture("seed_basic_literal.toml"))
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    for needle in ["subnet_ids[0]", "subnet_ids[1]", "vpc_id", "management_allowed_cidrs[0]", "10.0.0.0/8", "subnet-"] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "an invalid config must not reach the network");
+}
+
+#[test]
+fn literal_seed_advanced_names_prompt_attack_and_calls_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, calls) = counting_endpoint();
+    let out = cli(dir.path())
+        .args(["apply", "--auto-approve", "--endpoint-url", &url, "--config"])
+        .arg(fixture("seed_advanced_literal.toml"))
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    for needle in ["subnet_ids[0]", "vpc_id", "content_filters.prompt_attack.output_strength", "NONE"] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn validate_json_lists_issues_with_paths_and_hints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(dir.path()).args(["validate", "--json", "--config"]).arg(fixture("seed_basic_literal.toml")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let issues = doc["issues"].as_array().unwrap();
+    assert!(issues.iter().any(|i| i["path"] == "management_allowed_cidrs[0]" && i["hint"].as_str().unwrap_or("").contains("10.0.0.0/8")));
+}
+
+#[test]
+fn misspelt_key_gets_did_you_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(dir.path())
+        .args(["validate", "--config"])
+        .arg(example("basic.toml"))
+        .args(["--set", "log_retention_day=30"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("log_retention_day") && all.contains("did you mean `log_retention_days`"), "{all}");
+}
+
+#[test]
+fn environment_overrides_file_and_set_overrides_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: Option<&str>, set: Option<&str>| {
+        let mut cmd = cli(dir.path());
+        cmd.args(["validate", "--config"]).arg(example("basic.toml"));
+        if let Some(e) = env {
+            cmd.env("BASELINE_ENVIRONMENT", e);
+        }
+        if let Some(s) = set {
+            cmd.args(["--set", s]);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    assert!(run(None, None).contains("stack bedrock-baseline-production"));
+    assert!(run(Some("staging"), None).contains("stack bedrock-baseline-staging"));
+    assert!(run(Some("staging"), Some("environment=\"qa\"")).contains("stack bedrock-baseline-qa"));
+}
+
+#[test]
+fn a_held_state_lock_stops_apply_naming_the_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("lock");
+    let store = LocalStateStore::new(dir.path().join(".baseline/state"), format!("bedrock-baseline-{env}"));
+    let _held = store.lock(&LockHolder::current("apply")).unwrap();
+    let out = cli(dir.path())
+        .args(["apply", "--auto-approve", "--endpoint-url", emulator().url(), "--config"])
+        .arg(example("basic.toml"))
+        .args(["--set", &format!("environment={env:?}")])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("is locked by apply (pid"), "{all}");
+}
+
+#[test]
+fn plan_apply_plan_destroy_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("cli");
+    let base = |cmd: &mut std::process::Command| {
+        cmd.args(["--endpoint-url", emulator().url(), "--config"])
+            .arg(example("basic.toml"))
+            .args(["--set", &format!("environment={env:?}")]);
+    };
+    let mut plan = cli(dir.path());
+    plan.args(["plan", "--detailed-exitcode"]);
+    base(&mut plan);
+    let out = plan.output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "changes pending: {}", text(&out));
+    assert!(text(&out).contains("+ encryption.kms_key"));
+
+    let mut apply = cli(dir.path());
+    apply.args(["apply", "--auto-approve", "--json"]);
+    base(&mut apply);
+    let out = apply.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["outputs"]["encryption"]["kms_key_arn"].as_str().unwrap().starts_with("arn:aws:kms:"));
+
+    let mut again = cli(dir.path());
+    again.args(["apply", "--auto-approve", "--json"]);
+    base(&mut again);
+    let out = again.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["api_calls"]["writes"], 0, "a second apply writes nothing: {doc}");
+    assert_eq!(doc["summary"], serde_json::json!({"add": 0, "change": 0, "destroy": 0}));
+
+    let mut plan = cli(dir.path());
+    plan.args(["plan", "--detailed-exitcode", "--json"]);
+    base(&mut plan);
+    let out = plan.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let back: baseline_core::StackPlan = serde_json::from_value(doc).expect("plan JSON round-trips");
+    assert!(!back.has_changes());
+
+    let mut output = cli(dir.path());
+    output.args(["output", "kms_alias"]);
+    base(&mut output);
+    let out = output.output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("alias/bedrock-baseline-{env}-bedrock"));
+
+    let mut destroy = cli(dir.path());
+    destroy.args(["destroy", "--auto-approve"]);
+    base(&mut destroy);
+    let out = destroy.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("- encryption.kms_key"), "{}", text(&out));
+}
+
+#[test]
+fn apply_without_a_terminal_needs_auto_approve() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("confirm");
+    let out = cli(dir.path())
+        .args(["apply", "--endpoint-url", emulator().url(), "--config"])
+        .arg(example("basic.toml"))
+        .args(["--set", &format!("environment={env:?}")])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("--auto-approve"), "{}", text(&out));
+}
