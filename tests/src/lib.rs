@@ -191,7 +191,8 @@ pub fn cli(workdir: &Path) -> Command {
 pub fn cli_named(name: &str, workdir: &Path) -> Command {
     static BUILT: OnceLock<()> = OnceLock::new();
     let root = workspace_root();
-    let bin = root.join("target/debug").join(name);
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let bin = target.join("debug").join(name);
     BUILT.get_or_init(|| {
         if !bin.exists() {
             let status = Command::new(env!("CARGO"))

@@ -56,8 +56,8 @@ async fn guardrail_round_trip_and_validation() {
         .blocked_outputs_messaging("blocked")
         .content_policy_config(
             GuardrailContentPolicyConfig::builder()
-                .filters(filter(T::Hate, S::High, S::High))
-                .filters(filter(T::PromptAttack, S::High, S::None))
+                .filters_config(filter(T::Hate, S::High, S::High))
+                .filters_config(filter(T::PromptAttack, S::High, S::None))
                 .build()
                 .unwrap(),
         )
@@ -73,7 +73,7 @@ async fn guardrail_round_trip_and_validation() {
         .name(format!("{name}-bad"))
         .blocked_input_messaging("blocked")
         .blocked_outputs_messaging("blocked")
-        .content_policy_config(GuardrailContentPolicyConfig::builder().filters(filter(T::PromptAttack, S::High, S::High)).build().unwrap())
+        .content_policy_config(GuardrailContentPolicyConfig::builder().filters_config(filter(T::PromptAttack, S::High, S::High)).build().unwrap())
         .send()
         .await
         .unwrap_err();
@@ -86,7 +86,7 @@ async fn guardrail_round_trip_and_validation() {
         .blocked_input_messaging("blocked")
         .blocked_outputs_messaging("blocked")
         .content_policy_config(
-            GuardrailContentPolicyConfig::builder().filters(filter(T::from("GOSSIP"), S::High, S::High)).build().unwrap(),
+            GuardrailContentPolicyConfig::builder().filters_config(filter(T::from("GOSSIP"), S::High, S::High)).build().unwrap(),
         )
         .send()
         .await
