@@ -462,3 +462,60 @@ def test_call_log(endpoint):
         assert c["status"] == 200
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/_baseline/calls", method="DELETE")).read()
     assert calls() == []
+
+
+def test_logs_associate_and_disassociate_kms_key(endpoint):
+    logs = client(endpoint, "logs")
+    name = f"/aws/bedrock/t-{uid()}/invocations"
+    key = f"arn:aws:kms:{REGION}:123456789012:key/11111111-2222-3333-4444-555555555555"
+    other = key.replace("1111", "9999")
+    logs.create_log_group(logGroupName=name, kmsKeyId=key)
+    logs.associate_kms_key(logGroupName=name, kmsKeyId=other)
+    group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+    assert group["kmsKeyId"] == other
+    logs.disassociate_kms_key(logGroupName=name)
+    group = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+    assert "kmsKeyId" not in group
+    with pytest.raises(ClientError) as err:
+        logs.associate_kms_key(logGroupName=name + "-missing", kmsKeyId=key)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+# ------------------------------------------------------------------ faults
+
+def test_faults_delay_then_hang_until_released(endpoint):
+    def admin(method, body=None):
+        req = urllib.request.Request(f"{endpoint}/_baseline/faults/AKIDFAULT1", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(req) as r:
+            return json.load(r)
+
+    admin("PUT", {"delay_ms": 100, "hang_after": 1})
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="AKIDFAULT1",
+                       aws_secret_access_key="x", config=botocore.config.Config(retries={"max_attempts": 1}))
+    t = time.time()
+    sts.get_caller_identity()
+    assert time.time() - t >= 0.1
+    # the second call hangs until the fault is released, then fails
+    import threading
+    errors = []
+    th = threading.Thread(target=lambda: errors.append(_call_fails(sts)))
+    th.start()
+    deadline = time.time() + 10
+    while not admin("GET")["tripped"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert admin("GET") == {"count": 2, "tripped": True}
+    assert th.is_alive()
+    admin("DELETE")
+    th.join(10)
+    assert errors == [True]
+    # other access keys were never affected
+    client(endpoint, "sts").get_caller_identity()
+
+
+def _call_fails(sts) -> bool:
+    try:
+        sts.get_caller_identity()
+        return False
+    except Exception:
+        return True

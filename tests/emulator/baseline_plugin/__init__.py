@@ -14,16 +14,18 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import bedrock_guardrails, cloudwatch, moto_fixes
+    from . import bedrock_guardrails, cloudwatch, logs_kms, moto_fixes
 
     moto_fixes.install()
     cloudwatch.install()
     bedrock_guardrails.install()
+    logs_kms.install()
     _INSTALLED = True
 
 
 def wrap(app: Callable) -> Callable:
-    from . import calllog, cbor
+    from . import calllog, cbor, faults
 
-    # call log outermost so it times the whole request, including CBOR translation
-    return calllog.wrap(cbor.wrap(app))
+    # call log outermost so it times the whole request, including CBOR translation and any
+    # injected delay
+    return calllog.wrap(faults.wrap(cbor.wrap(app)))

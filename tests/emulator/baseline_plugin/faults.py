@@ -1,0 +1,78 @@
+"""Injected faults, per access key, for crash-safety tests and the latency benchmark.
+
+``PUT /_baseline/faults/<access key>`` with ``{"delay_ms": 50, "hang_after": 7}``:
+every request signed with that access key (``*``: every request) is delayed by ``delay_ms``;
+request number ``hang_after + 1`` and later ones block until the fault is deleted (the test
+kills the client process meanwhile: a SIGKILL at an exact point of an apply).
+``GET /_baseline/faults/<key>`` returns ``{"count": n, "tripped": bool}``;
+``DELETE /_baseline/faults/<key>`` releases blocked requests (they get HTTP 503) and removes it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from typing import Any, Callable
+
+_LOCK = threading.Lock()
+_FAULTS: dict[str, dict[str, Any]] = {}
+ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+PATH = re.compile(r"^/_baseline/faults/([^/]+)/?$")
+
+
+def _json(start_response, status: str, payload: Any):
+    body = json.dumps(payload).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _admin(environ, start_response, key: str):
+    method = environ.get("REQUEST_METHOD")
+    if method == "PUT":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        with _LOCK:
+            _FAULTS[key] = {
+                "delay_ms": float(spec.get("delay_ms") or 0),
+                "hang_after": spec.get("hang_after"),
+                "count": 0,
+                "tripped": False,
+                "release": threading.Event(),
+            }
+        return _json(start_response, "200 OK", {"key": key})
+    with _LOCK:
+        fault = _FAULTS.get(key)
+        if method == "DELETE" and fault:
+            del _FAULTS[key]
+    if fault is None:
+        return _json(start_response, "404 Not Found", {"message": f"no fault for {key}"})
+    if method == "DELETE":
+        fault["release"].set()
+        return _json(start_response, "200 OK", {"count": fault["count"], "tripped": fault["tripped"]})
+    return _json(start_response, "200 OK", {"count": fault["count"], "tripped": fault["tripped"]})
+
+
+def wrap(app: Callable) -> Callable:
+    def faulty_app(environ: dict, start_response: Callable):
+        m = PATH.match(environ.get("PATH_INFO", ""))
+        if m:
+            return _admin(environ, start_response, m.group(1))
+        if _FAULTS:
+            k = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+            with _LOCK:
+                fault = _FAULTS.get(k.group(1) if k else "") or _FAULTS.get("*")
+                if fault:
+                    fault["count"] += 1
+                    n = fault["count"]
+            if fault:
+                if fault["delay_ms"]:
+                    time.sleep(fault["delay_ms"] / 1000.0)
+                hang_after = fault["hang_after"]
+                if hang_after is not None and n > int(hang_after):
+                    fault["tripped"] = True
+                    fault["release"].wait(timeout=600)
+                    return _json(start_response, "503 Service Unavailable", {"message": "fault injected"})
+        return app(environ, start_response)
+
+    return faulty_app
