@@ -82,11 +82,16 @@ pub struct PlanArgs {
     /// With --destroy: plan deleting audit data too.
     #[arg(long)]
     pub delete_audit_data: bool,
+    /// Save the plan (with the config it was made from) for `apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `apply` options.
 #[derive(Debug, Args, Default)]
 pub struct ApplyArgs {
+    /// A plan saved with `plan --out`: applied only if the live stack still matches it.
+    pub plan_file: Option<PathBuf>,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,

@@ -16,7 +16,7 @@ use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend};
 use baseline_core::reconcile::{Operation, PreconditionFailed, Upstream};
 use baseline_core::render::{plan_json, plan_text, TextOptions};
 use baseline_core::state::{LocalStateStore, LockHolder, StateDocument};
-use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming};
+use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming, StackPlan};
 use orchestrator::{ModuleFailures, Orchestrator, StateRecorder};
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal, Write};
@@ -87,10 +87,38 @@ fn config_sources(global: &GlobalArgs) -> ConfigSources {
     }
 }
 
+/// A plan saved by `plan --out`: the plan and the exact config it was computed from.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SavedPlan {
+    /// Format of this file.
+    pub format_version: u32,
+    /// The config the plan was made from (applied as is, whatever the files say now).
+    pub config: Config,
+    /// The plan.
+    pub plan: StackPlan,
+}
+
+fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading plan {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text).with_context(|| format!("{} is not a saved plan", path.display()))?;
+    let issues = baseline_core::config::validate(&saved.config);
+    if !issues.is_empty() {
+        return Err(ConfigError::Invalid(issues).into());
+    }
+    Ok(saved)
+}
+
 async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCode> {
     let global = cli.global;
+    let saved = match &cli.command {
+        Command::Apply(args) => args.plan_file.as_deref().map(read_saved_plan).transpose()?,
+        _ => None,
+    };
     // Validation first, before any network call: a bad config never reaches AWS.
-    let config = load(&config_sources(&global))?;
+    let config = match &saved {
+        Some(saved) => saved.config.clone(),
+        None => load(&config_sources(&global))?,
+    };
     match cli.command {
         Command::Validate => {
             if global.json {
@@ -119,6 +147,24 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
                 .prepare(&session.stack, operation, options)
                 .await?;
             session.print_plan(&prepared.plan);
+            if let Some(out) = &args.out {
+                if operation == Operation::Destroy {
+                    bail!("--out saves apply plans only");
+                }
+                let saved = SavedPlan {
+                    format_version: 1,
+                    config: config.clone(),
+                    plan: prepared.plan.clone(),
+                };
+                std::fs::write(out, serde_json::to_vec_pretty(&saved)?)
+                    .with_context(|| format!("writing {}", out.display()))?;
+                if !global.json {
+                    println!(
+                        "\nSaved the plan to {0}: `bedrock-baseline apply {0}` applies exactly it.",
+                        out.display()
+                    );
+                }
+            }
             Ok(if args.detailed_exitcode && prepared.plan.has_changes() {
                 ExitCode::from(EXIT_INVALID)
             } else {
@@ -127,7 +173,7 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
         }
         Command::Apply(args) => {
             let session = Session::connect(&config, &global, only, &args.targets).await?;
-            session.apply(args.auto_approve).await
+            session.apply(args.auto_approve, saved.map(|s| s.plan)).await
         }
         Command::Destroy(args) => {
             let session = Session::connect(&config, &global, only, &args.targets).await?;
@@ -239,7 +285,7 @@ impl<'a> Session<'a> {
             && std::io::stdout().is_terminal()
     }
 
-    fn print_plan(&self, plan: &baseline_core::StackPlan) {
+    fn print_plan(&self, plan: &StackPlan) {
         if self.global.json {
             println!("{}", plan_json(plan));
         } else {
@@ -259,7 +305,7 @@ impl<'a> Session<'a> {
         Ok(self.store.lock(&LockHolder::current(operation))?)
     }
 
-    async fn apply(&self, auto_approve: bool) -> anyhow::Result<ExitCode> {
+    async fn apply(&self, auto_approve: bool, expected: Option<StackPlan>) -> anyhow::Result<ExitCode> {
         let lock = self.lock("apply")?;
         let state = self
             .store
@@ -270,7 +316,16 @@ impl<'a> Session<'a> {
             .prepare(&self.stack, Operation::Apply, DestroyOptions::default())
             .await?;
         let summary = prepared.plan.summary;
-        if prepared.plan.has_changes() {
+        if let Some(expected) = &expected {
+            if expected.stack != prepared.plan.stack || expected.modules != prepared.plan.modules {
+                bail!(
+                    "the stack changed since this plan was made (now: {} to add, {} to change, {} to destroy): run plan again",
+                    summary.add,
+                    summary.change,
+                    summary.destroy
+                );
+            }
+        } else if prepared.plan.has_changes() {
             if !self.global.json {
                 self.print_plan(&prepared.plan);
             }

@@ -218,3 +218,22 @@ pub fn cli_named(name: &str, workdir: &Path) -> Command {
     }
     cmd
 }
+
+/// Calls the emulator's admin API (`/_baseline/...`), e.g.
+/// `emulator_admin("PUT", "/_baseline/faults/AKID1", Some(json))`.
+pub fn emulator_admin(method: &str, path: &str, body: Option<&serde_json::Value>) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let addr = emulator().url().trim_start_matches("http://").to_owned();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect to the emulator");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)
+}

@@ -215,3 +215,39 @@ fn apply_without_a_terminal_needs_auto_approve() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("--auto-approve"), "{}", text(&out));
 }
+
+#[test]
+fn a_saved_plan_is_refused_when_the_stack_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("saved");
+    let run = |args: &[&str]| {
+        cli(dir.path())
+            .args(args)
+            .args(["--endpoint-url", emulator().url(), "--config"])
+            .arg(example("basic.toml"))
+            .args(["--set", &format!("environment={env:?}")])
+            .output()
+            .unwrap()
+    };
+    let out = run(&["plan", "--out", "tfplan.json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(&["apply", "tfplan.json"]);
+    assert!(out.status.success(), "a fresh saved plan applies: {}", text(&out));
+
+    let out = run(&["plan", "--out", "second.json"]);
+    assert!(out.status.success());
+    // Behind the tool's back: the stack's key loses its rotation.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let kms = aws_sdk_kms::Client::new(&baseline_tests::sdk_config().await);
+        let alias = format!("alias/bedrock-baseline-{env}-bedrock");
+        let aliases = kms.list_aliases().send().await.unwrap();
+        let key = aliases.aliases().iter().find(|a| a.alias_name() == Some(alias.as_str())).unwrap().target_key_id().unwrap().to_owned();
+        kms.disable_key_rotation().key_id(key).send().await.unwrap();
+    });
+    let out = run(&["apply", "second.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("changed since this plan was made"), "{}", text(&out));
+    let out = run(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "a fresh apply repairs the drift: {}", text(&out));
+}
