@@ -519,3 +519,16 @@ def _call_fails(sts) -> bool:
         return False
     except Exception:
         return True
+
+
+def test_s3_get_bucket_versioning_root_element_is_versioning_configuration(endpoint):
+    # The Rust SDK rejects any other root element; boto3 does not care.
+    s3 = client(endpoint, "s3")
+    bucket = f"bb-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    raw = urllib.request.urlopen(f"{endpoint}/{bucket}?versioning").read()
+    assert b"<VersioningConfiguration" in raw and b"GetBucketVersioningResponse" not in raw
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    raw = urllib.request.urlopen(f"{endpoint}/{bucket}?versioning").read()
+    assert b"<VersioningConfiguration" in raw and b"<Status>Enabled</Status>" in raw
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"

@@ -14,12 +14,12 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import bedrock_guardrails, cloudwatch, logs_kms, moto_fixes
+    from . import bedrock_guardrails, cloudwatch, logging_support, moto_fixes
 
     moto_fixes.install()
     cloudwatch.install()
     bedrock_guardrails.install()
-    logs_kms.install()
+    logging_support.install()
     _INSTALLED = True
 
 
