@@ -17,11 +17,18 @@ pub struct ModuleEntry {
 
 /// Every module, in a valid order.
 pub fn registry(ctx: &AwsContext) -> Vec<ModuleEntry> {
-    vec![ModuleEntry {
-        name: "encryption",
-        depends_on: &[],
-        module: Arc::new(baseline_encryption::EncryptionModule::new(ctx)),
-    }]
+    vec![
+        ModuleEntry {
+            name: "encryption",
+            depends_on: &[],
+            module: Arc::new(baseline_encryption::EncryptionModule::new(ctx)),
+        },
+        ModuleEntry {
+            name: "alerting",
+            depends_on: &["encryption"],
+            module: Arc::new(baseline_alerting::AlertingModule::new(ctx)),
+        },
+    ]
 }
 
 /// Names of every module, without building clients (for `--target` checks and help).

@@ -1,0 +1,377 @@
+//! Subscriptions of one topic, converged both ways. Pure: the config's subscriptions (by name)
+//! are matched with what ListSubscriptionsByTopic lists, by protocol and endpoint (SNS keeps one
+//! subscription per topic, protocol and endpoint), giving one [`SubscriptionStep`] each.
+//!
+//! SNS lists a subscription whose endpoint has not confirmed (e-mail, HTTP/S, cross-account) with
+//! the ARN `PendingConfirmation`. Such a subscription is never subscribed again (that would send
+//! the confirmation message again on every apply) and cannot be unsubscribed by ARN; SNS deletes
+//! it by itself when it stays unconfirmed (three days for e-mail).
+
+use crate::api::{SubscriptionInfo, PENDING_CONFIRMATION};
+use baseline_core::config::{Subscription, SubscriptionProtocol};
+use baseline_core::Change;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const RESOURCE: &str = "sns_subscription";
+
+/// Note on a configured subscription that waits for its endpoint's confirmation.
+pub(crate) const PENDING_NOTE: &str =
+    "pending confirmation: the endpoint has not confirmed yet; not subscribed again (that would re-send the confirmation)";
+
+/// Note on a pending subscription that is no longer in the config.
+pub(crate) const PENDING_UNMANAGED_NOTE: &str = "pending confirmation and not in the config: SNS cannot unsubscribe a pending subscription; it expires unless confirmed (e-mail: after 3 days), apply removes it once confirmed";
+
+/// What to do about one subscription of a topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SubscriptionStep {
+    /// In the config and confirmed.
+    Keep { name: String, arn: String },
+    /// In the config and waiting for confirmation.
+    Pending { name: String },
+    /// In the config, missing.
+    Subscribe {
+        name: String,
+        protocol: String,
+        endpoint: String,
+    },
+    /// Confirmed but not in the config.
+    Unsubscribe {
+        arn: String,
+        protocol: String,
+        endpoint: String,
+    },
+    /// Pending and not in the config: left alone.
+    PendingUnmanaged { protocol: String, endpoint: String },
+}
+
+/// True when the listed subscription is the configured one. E-mail addresses are compared
+/// without case (SNS delivers to the mailbox whatever the case); other endpoints exactly.
+fn same(wanted: &Subscription, listed: &SubscriptionInfo) -> bool {
+    if wanted.protocol.as_str() != listed.protocol {
+        return false;
+    }
+    match wanted.protocol {
+        SubscriptionProtocol::Email | SubscriptionProtocol::EmailJson => {
+            wanted.endpoint.eq_ignore_ascii_case(&listed.endpoint)
+        }
+        _ => wanted.endpoint == listed.endpoint,
+    }
+}
+
+fn is_pending(listed: &SubscriptionInfo) -> bool {
+    listed.arn == PENDING_CONFIRMATION
+}
+
+/// Matches the config with what exists: one step per configured subscription, then one per
+/// listed subscription nobody configured. Subscriptions SNS is deleting (`Deleted`) are ignored.
+pub(crate) fn plan(
+    wanted: &BTreeMap<String, Subscription>,
+    listed: &[SubscriptionInfo],
+) -> Vec<SubscriptionStep> {
+    let listed: Vec<&SubscriptionInfo> = listed.iter().filter(|s| s.arn != "Deleted").collect();
+    let mut steps = Vec::new();
+    for (name, sub) in wanted {
+        let step = match listed.iter().find(|l| same(sub, l)) {
+            Some(l) if is_pending(l) => SubscriptionStep::Pending { name: name.clone() },
+            Some(l) => SubscriptionStep::Keep {
+                name: name.clone(),
+                arn: l.arn.clone(),
+            },
+            None => SubscriptionStep::Subscribe {
+                name: name.clone(),
+                protocol: sub.protocol.as_str().to_owned(),
+                endpoint: sub.endpoint.clone(),
+            },
+        };
+        steps.push(step);
+    }
+    for l in listed
+        .iter()
+        .filter(|l| !wanted.values().any(|w| same(w, l)))
+    {
+        steps.push(if is_pending(l) {
+            SubscriptionStep::PendingUnmanaged {
+                protocol: l.protocol.clone(),
+                endpoint: l.endpoint.clone(),
+            }
+        } else {
+            SubscriptionStep::Unsubscribe {
+                arn: l.arn.clone(),
+                protocol: l.protocol.clone(),
+                endpoint: l.endpoint.clone(),
+            }
+        });
+    }
+    steps
+}
+
+/// `alerting.subscription["<topic>/<name>"]`; subscriptions not in the config are named by
+/// `<protocol>:<endpoint>`.
+pub(crate) fn address(topic_key: &str, name: &str) -> String {
+    format!("alerting.subscription[\"{topic_key}/{name}\"]")
+}
+
+pub(crate) fn unmanaged_name(protocol: &str, endpoint: &str) -> String {
+    format!("{protocol}:{endpoint}")
+}
+
+/// The plan entry of one step.
+pub(crate) fn change(
+    topic_key: &str,
+    topic_name: &str,
+    wanted: &BTreeMap<String, Subscription>,
+    step: &SubscriptionStep,
+) -> Change {
+    let view = |protocol: &str, endpoint: &str| json!({"topic": topic_name, "protocol": protocol, "endpoint": endpoint});
+    match step {
+        SubscriptionStep::Keep { name, .. } => Change::noop(address(topic_key, name), RESOURCE),
+        SubscriptionStep::Pending { name } => {
+            Change::noop(address(topic_key, name), RESOURCE).with_note(PENDING_NOTE)
+        }
+        SubscriptionStep::Subscribe {
+            name,
+            protocol,
+            endpoint,
+        } => {
+            let change = Change::create(
+                address(topic_key, name),
+                RESOURCE,
+                &view(protocol, endpoint),
+            );
+            match wanted.get(name).map(|s| s.protocol) {
+                Some(
+                    SubscriptionProtocol::Email
+                    | SubscriptionProtocol::EmailJson
+                    | SubscriptionProtocol::Http
+                    | SubscriptionProtocol::Https,
+                ) => change.with_note(
+                    "the endpoint must confirm the subscription before it receives alerts",
+                ),
+                _ => change,
+            }
+        }
+        SubscriptionStep::Unsubscribe {
+            arn,
+            protocol,
+            endpoint,
+        } => {
+            let mut before = view(protocol, endpoint);
+            before["subscription_arn"] = json!(arn);
+            Change::delete(
+                address(topic_key, &unmanaged_name(protocol, endpoint)),
+                RESOURCE,
+                &before,
+            )
+            .with_note("not in the config (added by hand or removed from the config)")
+        }
+        SubscriptionStep::PendingUnmanaged { protocol, endpoint } => Change::noop(
+            address(topic_key, &unmanaged_name(protocol, endpoint)),
+            RESOURCE,
+        )
+        .with_note(PENDING_UNMANAGED_NOTE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baseline_core::Action;
+
+    fn sub(protocol: SubscriptionProtocol, endpoint: &str) -> Subscription {
+        Subscription {
+            protocol,
+            endpoint: endpoint.into(),
+        }
+    }
+
+    fn listed(arn: &str, protocol: &str, endpoint: &str) -> SubscriptionInfo {
+        SubscriptionInfo {
+            arn: arn.into(),
+            protocol: protocol.into(),
+            endpoint: endpoint.into(),
+        }
+    }
+
+    fn wanted() -> BTreeMap<String, Subscription> {
+        BTreeMap::from([
+            (
+                "ops-team-email".to_owned(),
+                sub(SubscriptionProtocol::Email, "ops-team@company.com"),
+            ),
+            (
+                "ops-team-sms".to_owned(),
+                sub(SubscriptionProtocol::Sms, "+1234567890"),
+            ),
+        ])
+    }
+
+    #[track_caller]
+    fn check(listed: &[SubscriptionInfo], expected: &[(&str, Action, Option<&str>)]) {
+        let w = wanted();
+        let changes: Vec<Change> = plan(&w, listed)
+            .iter()
+            .map(|s| change("critical", "p-critical", &w, s))
+            .collect();
+        let got: Vec<(String, Action, Option<String>)> = changes
+            .iter()
+            .map(|c| (c.address.clone(), c.action, c.note.clone()))
+            .collect();
+        let expected: Vec<(String, Action, Option<String>)> = expected
+            .iter()
+            .map(|(a, x, n)| (a.to_string(), *x, n.map(str::to_owned)))
+            .collect();
+        let strip = |v: Vec<(String, Action, Option<String>)>| -> Vec<(String, Action, bool)> {
+            v.into_iter().map(|(a, x, n)| (a, x, n.is_some())).collect()
+        };
+        assert_eq!(strip(got.clone()), strip(expected.clone()), "{got:#?}");
+        for ((_, _, g), (_, _, e)) in got.iter().zip(&expected) {
+            if let (Some(g), Some(e)) = (g, e) {
+                assert!(g.contains(e.as_str()), "note {g:?} should mention {e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn missing_subscriptions_are_added() {
+        check(
+            &[],
+            &[
+                (
+                    r#"alerting.subscription["critical/ops-team-email"]"#,
+                    Action::Create,
+                    Some("confirm"),
+                ),
+                (
+                    r#"alerting.subscription["critical/ops-team-sms"]"#,
+                    Action::Create,
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn confirmed_subscriptions_are_kept() {
+        check(
+            &[
+                listed("arn:s:1", "email", "ops-team@company.com"),
+                listed("arn:s:2", "sms", "+1234567890"),
+            ],
+            &[
+                (
+                    r#"alerting.subscription["critical/ops-team-email"]"#,
+                    Action::NoOp,
+                    None,
+                ),
+                (
+                    r#"alerting.subscription["critical/ops-team-sms"]"#,
+                    Action::NoOp,
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn pending_email_is_shown_as_pending_and_not_subscribed_again() {
+        check(
+            &[
+                listed(PENDING_CONFIRMATION, "email", "Ops-Team@company.com"),
+                listed("arn:s:2", "sms", "+1234567890"),
+            ],
+            &[
+                (
+                    r#"alerting.subscription["critical/ops-team-email"]"#,
+                    Action::NoOp,
+                    Some("pending confirmation"),
+                ),
+                (
+                    r#"alerting.subscription["critical/ops-team-sms"]"#,
+                    Action::NoOp,
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn subscriptions_not_in_config_are_removed() {
+        check(
+            &[
+                listed("arn:s:1", "email", "ops-team@company.com"),
+                listed("arn:s:2", "sms", "+1234567890"),
+                listed("arn:s:3", "https", "https://hooks.example.com/x"),
+            ],
+            &[
+                (
+                    r#"alerting.subscription["critical/ops-team-email"]"#,
+                    Action::NoOp,
+                    None,
+                ),
+                (
+                    r#"alerting.subscription["critical/ops-team-sms"]"#,
+                    Action::NoOp,
+                    None,
+                ),
+                (
+                    r#"alerting.subscription["critical/https:https://hooks.example.com/x"]"#,
+                    Action::Delete,
+                    Some("not in the config"),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn pending_subscription_not_in_config_is_skipped_with_a_note() {
+        check(
+            &[
+                listed("arn:s:1", "email", "ops-team@company.com"),
+                listed("arn:s:2", "sms", "+1234567890"),
+                listed(PENDING_CONFIRMATION, "email", "someone@else.com"),
+                listed("Deleted", "email", "gone@else.com"),
+            ],
+            &[
+                (
+                    r#"alerting.subscription["critical/ops-team-email"]"#,
+                    Action::NoOp,
+                    None,
+                ),
+                (
+                    r#"alerting.subscription["critical/ops-team-sms"]"#,
+                    Action::NoOp,
+                    None,
+                ),
+                (
+                    r#"alerting.subscription["critical/email:someone@else.com"]"#,
+                    Action::NoOp,
+                    Some("cannot unsubscribe"),
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn protocol_must_match_too() {
+        let w = BTreeMap::from([(
+            "j".to_owned(),
+            sub(SubscriptionProtocol::EmailJson, "a@b.co"),
+        )]);
+        let steps = plan(&w, &[listed("arn:s:1", "email", "a@b.co")]);
+        assert!(matches!(steps[0], SubscriptionStep::Subscribe { .. }));
+        assert!(matches!(steps[1], SubscriptionStep::Unsubscribe { .. }));
+    }
+
+    #[test]
+    fn sms_endpoints_compare_exactly() {
+        let w = BTreeMap::from([(
+            "s".to_owned(),
+            sub(SubscriptionProtocol::Sms, "+1234567890"),
+        )]);
+        assert!(matches!(
+            plan(&w, &[listed("arn:s:1", "sms", "+1234567890")])[0],
+            SubscriptionStep::Keep { .. }
+        ));
+    }
+}

@@ -1,0 +1,346 @@
+//! The alert topics: their desired settings and the topic policy. Pure: built from the account,
+//! region, stack prefix and config; no I/O.
+//!
+//! The topic policy grants publishing to exactly what the stack routes to the topics, each
+//! service grant limited to this account's resources of this stack (confused-deputy
+//! prevention), keeps the account's own administration explicit, and denies every request that
+//! does not use TLS. The original module's `sns_topic_principals = ["*"]` (anyone may publish)
+//! is never produced: config validation refuses `*`, and listed principals get `sns:Publish` only.
+
+use baseline_core::ids::KmsKeyArn;
+use baseline_core::policy::{PolicyDocument, Statement};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The three topics, by key: the key is the topic-name suffix, the output key and the address key.
+pub const TOPIC_KEYS: [&str; 3] = ["critical", "performance", "cost"];
+
+/// Longest topic name SNS accepts.
+pub(crate) const TOPIC_NAME_MAX: usize = 256;
+
+/// Shown where a value is only known once upstream modules have applied.
+pub(crate) const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+/// What the account owner may do on its topics: SNS's default owner statement, written out
+/// (never `sns:*`).
+pub const OWNER_ACTIONS: [&str; 8] = [
+    "sns:GetTopicAttributes",
+    "sns:SetTopicAttributes",
+    "sns:AddPermission",
+    "sns:RemovePermission",
+    "sns:DeleteTopic",
+    "sns:Subscribe",
+    "sns:ListSubscriptionsByTopic",
+    "sns:Publish",
+];
+
+/// Actions refused to anyone over plain HTTP: every action SNS accepts in a topic policy (the
+/// "Valid Amazon SNS policy actions" table of the SNS developer guide; SNS rejects others).
+pub const INSECURE_TRANSPORT_DENIED: [&str; 11] = [
+    "sns:AddPermission",
+    "sns:DeleteTopic",
+    "sns:GetDataProtectionPolicy",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "sns:ListTagsForResource",
+    "sns:Publish",
+    "sns:PutDataProtectionPolicy",
+    "sns:RemovePermission",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+];
+
+/// What the topic policy depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicPolicyContext {
+    /// `aws`, `aws-cn`, ...
+    pub partition: String,
+    /// 12-digit account id.
+    pub account_id: String,
+    /// Region of the stack.
+    pub region: String,
+    /// Stack prefix (`<project>-<environment>`): alarms and rules of the stack start with it.
+    pub prefix: String,
+    /// The topic's ARN (the policy's resource).
+    pub topic_arn: String,
+    /// `sns_topic_principals`: account ids or IAM ARNs allowed to publish (validated, no `*`).
+    pub publishers: Vec<String>,
+}
+
+/// A 12-digit account id as the root ARN, which is how SNS stores and returns it; IAM ARNs as
+/// they are. Normalising here keeps the policy comparison free of spurious drift.
+fn principal_arn(partition: &str, principal: &str) -> String {
+    if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) {
+        format!("arn:{partition}:iam::{principal}:root")
+    } else {
+        principal.to_owned()
+    }
+}
+
+/// The policy of one alert topic.
+pub fn topic_policy(c: &TopicPolicyContext) -> PolicyDocument {
+    let TopicPolicyContext {
+        partition: p,
+        account_id: acct,
+        region,
+        prefix,
+        topic_arn,
+        publishers,
+    } = c;
+    let service_publish = |sid: &str, service: &str, source_arn: String| {
+        Statement::allow(sid)
+            .service_principal(service)
+            .actions(["sns:Publish"])
+            .resources([topic_arn.as_str()])
+            .condition("StringEquals", "aws:SourceAccount", [acct.as_str()])
+            .condition("ArnLike", "aws:SourceArn", [source_arn])
+    };
+    let mut statements = vec![
+        Statement::allow("AccountOwnerAccess")
+            .aws_principals([format!("arn:{p}:iam::{acct}:root")])
+            .actions(OWNER_ACTIONS)
+            .resources([topic_arn.as_str()]),
+        service_publish(
+            "CloudWatchAlarmsPublish",
+            "cloudwatch.amazonaws.com",
+            format!("arn:{p}:cloudwatch:{region}:{acct}:alarm:{prefix}-*"),
+        ),
+        service_publish(
+            "EventBridgeRulesPublish",
+            "events.amazonaws.com",
+            format!("arn:{p}:events:{region}:{acct}:rule/{prefix}-*"),
+        ),
+    ];
+    if !publishers.is_empty() {
+        statements.push(
+            Statement::allow("ListedPrincipalsPublish")
+                .aws_principals(publishers.iter().map(|x| principal_arn(p, x)))
+                .actions(["sns:Publish"])
+                .resources([topic_arn.as_str()]),
+        );
+    }
+    statements.push(
+        Statement::deny("DenyInsecureTransport")
+            .any_principal()
+            .actions(INSECURE_TRANSPORT_DENIED)
+            .resources([topic_arn.as_str()])
+            .condition("Bool", "aws:SecureTransport", ["false"]),
+    );
+    // SNS wants a policy Id unique to the policy; the topic ARN is.
+    PolicyDocument {
+        id: Some(format!("{topic_arn}/policy")),
+        ..PolicyDocument::new(statements)
+    }
+}
+
+/// How a topic is encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopicEncryption {
+    /// `enable_sns_encryption = false`: SNS's default (no server-side encryption).
+    Off,
+    /// The stack's key; `None` while the key is still to be created (plan time only).
+    Key(Option<KmsKeyArn>),
+}
+
+/// One desired topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicSpec {
+    /// `critical`, `performance` or `cost`.
+    pub key: String,
+    /// `<prefix>-<key>`.
+    pub name: String,
+    /// `arn:<partition>:sns:<region>:<account>:<name>` (deterministic: topics are found by it).
+    pub arn: String,
+    /// Server-side encryption.
+    pub encryption: TopicEncryption,
+    /// The topic policy.
+    pub policy: PolicyDocument,
+    /// Tags, stack tags included.
+    pub tags: BTreeMap<String, String>,
+    /// Subscriptions by config name.
+    pub subscriptions: BTreeMap<String, baseline_core::config::Subscription>,
+}
+
+/// What exists of one topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedTopic {
+    /// Topic ARN.
+    pub arn: String,
+    /// `KmsMasterKeyId` attribute (absent: not encrypted).
+    pub kms_master_key_id: Option<String>,
+    /// The topic policy (`None` if absent or unreadable).
+    pub policy: Option<PolicyDocument>,
+    /// Tags, without AWS-reserved `aws:` tags.
+    pub tags: BTreeMap<String, String>,
+    /// Every subscription of the topic, pending ones included.
+    pub subscriptions: Vec<crate::api::SubscriptionInfo>,
+}
+
+impl TopicSpec {
+    /// The `KmsMasterKeyId` the topic should have (`None`: unencrypted).
+    pub(crate) fn wanted_key(&self) -> Option<&str> {
+        match &self.encryption {
+            TopicEncryption::Off => None,
+            TopicEncryption::Key(Some(k)) => Some(k.as_str()),
+            TopicEncryption::Key(None) => Some(KNOWN_AFTER_APPLY),
+        }
+    }
+}
+
+/// The topic as the plan shows it (desired side).
+pub(crate) fn desired_topic_view(t: &TopicSpec) -> Value {
+    json!({"name": t.name, "kms_master_key_id": t.wanted_key(), "tags": t.tags})
+}
+
+/// The topic as the plan shows it (observed side); same shape as [`desired_topic_view`].
+pub(crate) fn observed_topic_view(name: &str, t: &ObservedTopic) -> Value {
+    json!({"name": name, "kms_master_key_id": t.kms_master_key_id, "tags": t.tags})
+}
+
+/// The topic policy as the plan shows it.
+pub(crate) fn policy_view(topic: &str, policy: Option<&PolicyDocument>) -> Value {
+    json!({"topic": topic, "policy": policy.map(|p| p.normalized().to_value())})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baseline_core::policy::{Effect, Principal};
+
+    fn ctx(publishers: &[&str]) -> TopicPolicyContext {
+        TopicPolicyContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            prefix: "demo-prod".into(),
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:demo-prod-critical".into(),
+            publishers: publishers.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_service_grant_carries_both_confused_deputy_conditions() {
+        let doc = topic_policy(&ctx(&[]));
+        let service_grants: Vec<_> = doc
+            .statement
+            .iter()
+            .filter(
+                |s| matches!(&s.principal, Some(Principal::Map(m)) if m.contains_key("Service")),
+            )
+            .collect();
+        assert_eq!(service_grants.len(), 2);
+        for st in service_grants {
+            let sid = st.sid.as_deref().unwrap();
+            assert_eq!(st.effect, Effect::Allow);
+            assert_eq!(
+                st.condition_values("StringEquals", "aws:SourceAccount")
+                    .unwrap()
+                    .0,
+                vec!["123456789012"],
+                "{sid}"
+            );
+            let source = &st.condition_values("ArnLike", "aws:SourceArn").unwrap().0;
+            assert_eq!(source.len(), 1, "{sid}");
+            assert!(
+                source[0].contains(":123456789012:") && source[0].ends_with("demo-prod-*"),
+                "{sid}: {source:?}"
+            );
+            assert_eq!(st.action.as_ref().unwrap().0, vec!["sns:Publish"], "{sid}");
+        }
+        let cw = doc.statement("CloudWatchAlarmsPublish").unwrap();
+        assert_eq!(
+            cw.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+            vec!["arn:aws:cloudwatch:us-east-1:123456789012:alarm:demo-prod-*"]
+        );
+        let ev = doc.statement("EventBridgeRulesPublish").unwrap();
+        assert_eq!(
+            ev.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+            vec!["arn:aws:events:us-east-1:123456789012:rule/demo-prod-*"]
+        );
+    }
+
+    #[test]
+    fn no_allow_names_anyone_or_every_action() {
+        let doc = topic_policy(&ctx(&[
+            "210987654321",
+            "arn:aws:iam::210987654321:role/publisher",
+        ]));
+        assert!(!doc.has_wildcard_allow());
+        for st in doc.statement.iter().filter(|s| s.effect == Effect::Allow) {
+            match &st.principal {
+                Some(Principal::Map(m)) => {
+                    assert!(m.values().all(|v| !v.contains("*")), "{:?}", st.sid)
+                }
+                other => panic!("allow {:?} has principal {other:?}", st.sid),
+            }
+        }
+    }
+
+    #[test]
+    fn plain_http_is_denied_to_everyone() {
+        let doc = topic_policy(&ctx(&[]));
+        let deny = doc.statement("DenyInsecureTransport").unwrap();
+        assert_eq!(deny.effect, Effect::Deny);
+        assert!(matches!(deny.principal, Some(Principal::Any(_))));
+        assert_eq!(
+            deny.condition_values("Bool", "aws:SecureTransport")
+                .unwrap()
+                .0,
+            vec!["false"]
+        );
+        let actions = deny.action.as_ref().unwrap();
+        assert!(actions.contains("sns:Publish") && actions.contains("sns:Subscribe"));
+        assert!(
+            !actions.0.iter().any(|a| a.contains('*')),
+            "explicit list, no wildcard"
+        );
+    }
+
+    #[test]
+    fn listed_principals_may_only_publish_and_account_ids_become_root_arns() {
+        let doc = topic_policy(&ctx(&[
+            "210987654321",
+            "arn:aws:iam::210987654321:role/publisher",
+        ]));
+        let st = doc.statement("ListedPrincipalsPublish").unwrap();
+        assert_eq!(st.action.as_ref().unwrap().0, vec!["sns:Publish"]);
+        let Some(Principal::Map(m)) = &st.principal else {
+            panic!("principal map")
+        };
+        assert_eq!(
+            m["AWS"].0,
+            vec![
+                "arn:aws:iam::210987654321:root",
+                "arn:aws:iam::210987654321:role/publisher"
+            ]
+        );
+        assert!(topic_policy(&ctx(&[]))
+            .statement("ListedPrincipalsPublish")
+            .is_none());
+    }
+
+    #[test]
+    fn owner_statement_is_the_account_root_with_explicit_actions() {
+        let doc = topic_policy(&ctx(&[]));
+        let st = doc.statement("AccountOwnerAccess").unwrap();
+        let Some(Principal::Map(m)) = &st.principal else {
+            panic!("principal map")
+        };
+        assert_eq!(m["AWS"].0, vec!["arn:aws:iam::123456789012:root"]);
+        assert!(st.condition.is_none());
+        assert_eq!(st.action.as_ref().unwrap().0.len(), OWNER_ACTIONS.len());
+    }
+
+    #[test]
+    fn every_statement_is_about_this_topic_only() {
+        let c = ctx(&["210987654321"]);
+        for st in &topic_policy(&c).statement {
+            assert_eq!(
+                st.resource.as_ref().unwrap().0,
+                vec![c.topic_arn.clone()],
+                "{:?}",
+                st.sid
+            );
+        }
+    }
+}
