@@ -65,6 +65,10 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Print outputs from the state file.
     Output(OutputArgs),
+    /// Rebuild the state from the live stack (found by name and tag), e.g. after losing it.
+    Refresh,
+    /// Remove a state lock left behind by a killed process (S3 backend).
+    ForceUnlock,
 }
 
 /// `plan` options.

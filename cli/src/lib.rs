@@ -12,10 +12,11 @@ pub mod registry;
 
 use anyhow::{bail, Context};
 use args::{Cli, Command, GlobalArgs};
-use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend};
+use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend as StateBackendKind};
 use baseline_core::reconcile::{Operation, PreconditionFailed, Upstream};
 use baseline_core::render::{plan_json, plan_text, TextOptions};
-use baseline_core::state::{LocalStateStore, LockHolder, StateDocument};
+use baseline_core::state::{LocalBackend, LocalStateStore, LockHolder, StateBackend, StateDocument};
+use baseline_core::state_s3::S3Backend;
 use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming, StackPlan};
 use orchestrator::{ModuleFailures, Orchestrator, StateRecorder};
 use serde_json::{json, Value};
@@ -131,7 +132,20 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Output(args) => output(&config, &global, args.name.as_deref()),
+        Command::Output(args) => output(&config, &global, args.name.as_deref()).await,
+        Command::Refresh => Session::connect(&config, &global, only, &[]).await?.refresh().await,
+        Command::ForceUnlock => {
+            let ctx = match config.state.backend {
+                StateBackendKind::Local => None,
+                StateBackendKind::S3 => Some(connect_aws(&config, &global).await?),
+            };
+            let store = state_backend(&config, ctx.as_ref())?;
+            match store.force_unlock().await? {
+                Some(holder) => println!("Removed the lock of {} held by {holder}.", store.location()),
+                None => println!("{} is not locked (a local lock ends with its process).", store.location()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Plan(args) => {
             let session = Session::connect(&config, &global, only, &args.targets).await?;
             let operation = if args.destroy {
@@ -143,7 +157,7 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
                 delete_audit_data: args.delete_audit_data,
             };
             let prepared = session
-                .orchestrator()
+                .orchestrator()?
                 .prepare(&session.stack, operation, options)
                 .await?;
             session.print_plan(&prepared.plan);
@@ -189,26 +203,25 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
     }
 }
 
-fn state_store(config: &Config) -> anyhow::Result<LocalStateStore> {
-    if config.state.backend != StateBackend::Local {
-        bail!(
-            "state backend {:?} is not available in this build; use the local backend",
-            config.state.backend
-        );
+/// The configured state backend. The S3 backend needs an AWS context; the local one does not.
+fn state_backend(config: &Config, ctx: Option<&AwsContext>) -> anyhow::Result<Box<dyn StateBackend>> {
+    match config.state.backend {
+        StateBackendKind::Local => Ok(Box::new(LocalBackend::new(LocalStateStore::new(&config.state.path, config.prefix())))),
+        StateBackendKind::S3 => {
+            let ctx = ctx.context("the S3 state backend needs AWS access")?;
+            let bucket = config.state.bucket.as_deref().context("state.bucket is required for the S3 backend")?;
+            let key = config.state.key.as_deref().context("state.key is required for the S3 backend")?;
+            Ok(Box::new(S3Backend::new(ctx, bucket, key, config.state.region.as_deref())))
+        }
     }
-    Ok(LocalStateStore::new(&config.state.path, config.prefix()))
 }
 
 /// `--input module.field=value` pairs on top of the state's outputs.
 fn fixed_upstream(state: Option<&StateDocument>, inputs: &[String]) -> anyhow::Result<Upstream> {
     let mut up = Upstream(state.map(|s| s.outputs.clone()).unwrap_or_default());
     for raw in inputs {
-        let (key, value) = raw
-            .split_once('=')
-            .with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
-        let (module, field) = key
-            .split_once('.')
-            .with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
+        let (key, value) = raw.split_once('=').with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
+        let (module, field) = key.split_once('.').with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
         let entry = up.0.entry(module.to_owned()).or_insert_with(|| json!({}));
         if let Some(map) = entry.as_object_mut() {
@@ -218,12 +231,22 @@ fn fixed_upstream(state: Option<&StateDocument>, inputs: &[String]) -> anyhow::R
     Ok(up)
 }
 
+async fn connect_aws(config: &Config, global: &GlobalArgs) -> anyhow::Result<AwsContext> {
+    let options = AwsOptions {
+        region: global.region.clone().or_else(|| config.region.clone()),
+        endpoint_url: global.endpoint_url.clone(),
+        profile: global.profile.clone(),
+        max_attempts: None,
+    };
+    Ok(AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone())).await?)
+}
+
 struct Session<'a> {
     config: &'a Config,
     global: &'a GlobalArgs,
     ctx: AwsContext,
     stack: String,
-    store: LocalStateStore,
+    store: Box<dyn StateBackend>,
     selected: Vec<&'static str>,
     state: Option<StateDocument>,
 }
@@ -243,16 +266,9 @@ impl<'a> Session<'a> {
                 );
             }
         }
-        let store = state_store(config)?;
-        let state = store.load()?;
-        let options = AwsOptions {
-            region: global.region.clone().or_else(|| config.region.clone()),
-            endpoint_url: global.endpoint_url.clone(),
-            profile: global.profile.clone(),
-            max_attempts: None,
-        };
-        let ctx = AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone()))
-            .await?;
+        let ctx = connect_aws(config, global).await?;
+        let store = state_backend(config, Some(&ctx))?;
+        let state = store.load().await?;
         let selected: Vec<&'static str> = registry::MODULE_NAMES
             .iter()
             .copied()
@@ -270,13 +286,13 @@ impl<'a> Session<'a> {
         })
     }
 
-    fn orchestrator(&self) -> Orchestrator<'a> {
+    fn orchestrator(&self) -> anyhow::Result<Orchestrator<'a>> {
         let entries = registry::registry(&self.ctx)
             .into_iter()
             .filter(|e| self.selected.contains(&e.name))
             .collect();
-        let fixed = fixed_upstream(self.state.as_ref(), &self.global.inputs).unwrap_or_default();
-        Orchestrator::new(self.config, entries, fixed)
+        let fixed = fixed_upstream(self.state.as_ref(), &self.global.inputs)?;
+        Ok(Orchestrator::new(self.config, entries, fixed))
     }
 
     fn color(&self) -> bool {
@@ -301,17 +317,62 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn lock(&self, operation: &str) -> anyhow::Result<baseline_core::state::StateLock> {
-        Ok(self.store.lock(&LockHolder::current(operation))?)
+    async fn lock(&self, operation: &str) -> anyhow::Result<()> {
+        Ok(self.store.lock(&LockHolder::current(operation)).await?)
+    }
+
+    /// Runs `work` under the state lock and releases the lock whatever happens.
+    async fn locked<T>(&self, operation: &str, work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        self.lock(operation).await?;
+        let result = work.await;
+        let unlocked = self.store.unlock().await;
+        let value = result?;
+        unlocked?;
+        Ok(value)
     }
 
     async fn apply(&self, auto_approve: bool, expected: Option<StackPlan>) -> anyhow::Result<ExitCode> {
-        let lock = self.lock("apply")?;
-        let state = self
-            .store
-            .load()?
-            .unwrap_or_else(|| StateDocument::new(&self.stack));
-        let orchestrator = self.orchestrator();
+        self.locked("apply", self.apply_locked(auto_approve, expected)).await
+    }
+
+    async fn destroy(&self, auto_approve: bool, options: DestroyOptions) -> anyhow::Result<ExitCode> {
+        self.locked("destroy", self.destroy_locked(auto_approve, options)).await
+    }
+
+    /// Rebuilds the state from what exists: every module observed, its outputs recorded.
+    async fn refresh(&self) -> anyhow::Result<ExitCode> {
+        self.locked("refresh", async {
+            let mut state = self.store.load().await?.unwrap_or_else(|| StateDocument::new(&self.stack));
+            let prepared = self.orchestrator()?.prepare(&self.stack, Operation::Apply, DestroyOptions::default()).await?;
+            let mut found = 0;
+            for (module, outputs) in prepared.outputs() {
+                match outputs {
+                    Some(v) => {
+                        state.outputs.insert(module.to_owned(), v.clone());
+                        found += 1;
+                    }
+                    None => {
+                        state.outputs.remove(module);
+                    }
+                }
+            }
+            self.store.save(&mut state).await?;
+            if self.global.json {
+                println!("{}", serde_json::to_string_pretty(&state.outputs)?);
+            } else {
+                println!("Refreshed {} from the live stack: {found} module(s) found.", self.store.location());
+                if prepared.plan.has_changes() {
+                    println!("The stack differs from the configuration; `plan` shows how.");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        })
+        .await
+    }
+
+    async fn apply_locked(&self, auto_approve: bool, expected: Option<StackPlan>) -> anyhow::Result<ExitCode> {
+                let state = self.store.load().await?.unwrap_or_else(|| StateDocument::new(&self.stack));
+        let orchestrator = self.orchestrator()?;
         let prepared = orchestrator
             .prepare(&self.stack, Operation::Apply, DestroyOptions::default())
             .await?;
@@ -332,7 +393,7 @@ impl<'a> Session<'a> {
             confirm(auto_approve, "apply")?;
         }
         let display = display::Display::new(self.global.json);
-        let recorder = StateRecorder::new(&self.store, &lock, state, &display);
+        let recorder = StateRecorder::new(self.store.as_ref(), state, &display);
         let outputs = orchestrator.apply(prepared, &recorder).await?;
         drop(display);
         let calls = self.ctx.call_log().calls();
@@ -356,17 +417,9 @@ impl<'a> Session<'a> {
         Ok(ExitCode::SUCCESS)
     }
 
-    async fn destroy(
-        &self,
-        auto_approve: bool,
-        options: DestroyOptions,
-    ) -> anyhow::Result<ExitCode> {
-        let lock = self.lock("destroy")?;
-        let state = self
-            .store
-            .load()?
-            .unwrap_or_else(|| StateDocument::new(&self.stack));
-        let orchestrator = self.orchestrator();
+    async fn destroy_locked(&self, auto_approve: bool, options: DestroyOptions) -> anyhow::Result<ExitCode> {
+                let state = self.store.load().await?.unwrap_or_else(|| StateDocument::new(&self.stack));
+        let orchestrator = self.orchestrator()?;
         let prepared = orchestrator
             .prepare(&self.stack, Operation::Destroy, options)
             .await?;
@@ -378,7 +431,7 @@ impl<'a> Session<'a> {
             confirm(auto_approve, "destroy")?;
         }
         let display = display::Display::new(self.global.json);
-        let recorder = StateRecorder::new(&self.store, &lock, state, &display);
+        let recorder = StateRecorder::new(self.store.as_ref(), state, &display);
         orchestrator.destroy(prepared, &recorder).await?;
         drop(display);
         if self.global.json {
@@ -415,15 +468,16 @@ fn confirm(auto_approve: bool, what: &str) -> anyhow::Result<()> {
 }
 
 /// `output [NAME]`: from the state file, no AWS call.
-fn output(config: &Config, global: &GlobalArgs, name: Option<&str>) -> anyhow::Result<ExitCode> {
-    let store = state_store(config)?;
-    let state = store.load()?.with_context(|| {
-        format!(
-            "no state for stack {} at {}: run apply first",
-            config.prefix(),
-            store.path().display()
-        )
-    })?;
+async fn output(config: &Config, global: &GlobalArgs, name: Option<&str>) -> anyhow::Result<ExitCode> {
+    let ctx = match config.state.backend {
+        StateBackendKind::Local => None,
+        StateBackendKind::S3 => Some(connect_aws(config, global).await?),
+    };
+    let store = state_backend(config, ctx.as_ref())?;
+    let state = store
+        .load()
+        .await?
+        .with_context(|| format!("no state for stack {} at {}: run apply first", config.prefix(), store.location()))?;
     let mut flat: Vec<(String, String, Value)> = Vec::new();
     for (module, outputs) in &state.outputs {
         if let Some(map) = outputs.as_object() {

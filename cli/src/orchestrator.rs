@@ -4,7 +4,7 @@
 
 use crate::registry::{levels, ModuleEntry};
 use baseline_core::reconcile::{Operation, Prepared, Upstream};
-use baseline_core::state::{LocalStateStore, ResourceRecord, StateDocument, StateLock};
+use baseline_core::state::{ResourceRecord, StateBackend, StateDocument};
 use baseline_core::{Config, DestroyOptions, ModulePlan, Progress, ProgressEvent, StackPlan};
 use futures::future::join_all;
 use serde_json::Value;
@@ -39,39 +39,43 @@ pub struct PreparedStack {
     prepared: BTreeMap<&'static str, Prepared>,
 }
 
+impl PreparedStack {
+    /// Each module's outputs as observed (`None`: not created yet).
+    pub fn outputs(&self) -> impl Iterator<Item = (&'static str, Option<&Value>)> + '_ {
+        self.prepared.iter().map(|(name, p)| (*name, p.outputs.as_ref()))
+    }
+}
+
 /// Records resources in state the moment they exist or disappear, and forwards every event to
 /// the display.
 pub struct StateRecorder<'a> {
-    store: &'a LocalStateStore,
-    lock: &'a StateLock,
+    store: &'a dyn StateBackend,
     doc: Mutex<StateDocument>,
     display: &'a dyn Progress,
 }
 
 impl<'a> StateRecorder<'a> {
-    /// Starts recording into `doc`.
-    pub fn new(
-        store: &'a LocalStateStore,
-        lock: &'a StateLock,
-        doc: StateDocument,
-        display: &'a dyn Progress,
-    ) -> Self {
-        Self {
-            store,
-            lock,
-            doc: Mutex::new(doc),
-            display,
-        }
+    /// Starts recording into `doc`; the caller holds the backend's lock.
+    pub fn new(store: &'a dyn StateBackend, doc: StateDocument, display: &'a dyn Progress) -> Self {
+        Self { store, doc: Mutex::new(doc), display }
+    }
+
+    fn save(&self, doc: &mut StateDocument) -> Result<(), baseline_core::state::StateError> {
+        // Progress events arrive on runtime threads from synchronous code: block this worker
+        // only (the multi-threaded runtime keeps the others running).
+        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(self.store.save(doc)))
     }
 
     /// Stores a module's outputs (or removes them with `None`) and saves.
     pub fn set_outputs(&self, module: &str, outputs: Option<Value>) -> anyhow::Result<()> {
         let mut doc = self.doc.lock().expect("state lock");
-        match outputs {
-            Some(v) => doc.outputs.insert(module.to_owned(), v),
-            None => doc.outputs.remove(module),
+        let changed = match outputs {
+            Some(v) => doc.outputs.insert(module.to_owned(), v.clone()) != Some(v),
+            None => doc.outputs.remove(module).is_some(),
         };
-        self.store.save(self.lock, &mut doc)?;
+        if changed {
+            self.save(&mut doc)?;
+        }
         Ok(())
     }
 
@@ -83,25 +87,22 @@ impl<'a> StateRecorder<'a> {
 
 impl Progress for StateRecorder<'_> {
     fn event(&self, event: ProgressEvent) {
-        let changed = {
+        {
             let mut doc = self.doc.lock().expect("state lock");
             let changed = match &event {
                 ProgressEvent::Exists { address, id } => {
-                    doc.resources
-                        .insert(address.clone(), ResourceRecord { id: id.clone() })
-                        != Some(ResourceRecord { id: id.clone() })
+                    let record = ResourceRecord { id: id.clone() };
+                    doc.resources.insert(address.clone(), record.clone()) != Some(record)
                 }
                 ProgressEvent::Gone { address } => doc.resources.remove(address).is_some(),
                 _ => false,
             };
             if changed {
-                if let Err(e) = self.store.save(self.lock, &mut doc) {
+                if let Err(e) = self.save(&mut doc) {
                     tracing::warn!(error = %e, "could not record a resource in state; it will be found again by name or tag");
                 }
             }
-            changed
-        };
-        let _ = changed;
+        }
         self.display.event(event);
     }
 }

@@ -24,6 +24,11 @@ pub fn registry(ctx: &AwsContext) -> Vec<ModuleEntry> {
             module: Arc::new(baseline_encryption::EncryptionModule::new(ctx)),
         },
         ModuleEntry {
+            name: "guardrails",
+            depends_on: &["encryption", "network"],
+            module: Arc::new(baseline_guardrails::GuardrailsModule::new(ctx)),
+        },
+        ModuleEntry {
             name: "alerting",
             depends_on: &["encryption"],
             module: Arc::new(baseline_alerting::AlertingModule::new(ctx)),

@@ -22,6 +22,7 @@ pub mod progress;
 pub mod reconcile;
 pub mod render;
 pub mod state;
+pub mod state_s3;
 
 pub use aws::{AwsContext, AwsOptions};
 pub use config::Config;

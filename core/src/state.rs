@@ -130,6 +130,24 @@ pub enum StateError {
         #[source]
         source: serde_json::Error,
     },
+    /// Someone else wrote the state since we read it (S3 backend: the ETag moved).
+    #[error("the state at {location} was changed by another process since it was read; run again")]
+    Conflict {
+        /// Where the state lives.
+        location: String,
+    },
+    /// A remote backend call failed.
+    #[error("state backend {location}: {source}")]
+    Remote {
+        /// Where the state lives.
+        location: String,
+        /// The failed call.
+        #[source]
+        source: crate::aws::ApiError,
+    },
+    /// Saving without holding the lock.
+    #[error("the state lock is not held")]
+    NotLocked,
     /// Written by a newer version of this tool.
     #[error("{path} has schema version {found}; this build reads up to {STATE_SCHEMA_VERSION}: upgrade bedrock-baseline")]
     TooNew {
@@ -273,6 +291,71 @@ impl LocalStateStore {
             let _ = dir.sync_all();
         }
         Ok(())
+    }
+}
+
+/// Where state lives: the local file or an S3 object. The lock is held by the backend value
+/// between [`StateBackend::lock`] and [`StateBackend::unlock`] (or drop).
+#[async_trait::async_trait]
+pub trait StateBackend: Send + Sync {
+    /// Human description, e.g. `.baseline/state/demo.json` or `s3://bucket/key`.
+    fn location(&self) -> String;
+    /// Reads the state; `None` when there is none yet.
+    async fn load(&self) -> Result<Option<StateDocument>, StateError>;
+    /// Takes the lock or fails at once naming the holder.
+    async fn lock(&self, holder: &LockHolder) -> Result<(), StateError>;
+    /// Writes the state (bumping its serial); the lock must be held.
+    async fn save(&self, doc: &mut StateDocument) -> Result<(), StateError>;
+    /// Releases the lock.
+    async fn unlock(&self) -> Result<(), StateError>;
+    /// Removes a lock left behind by a process that died; returns who held it.
+    async fn force_unlock(&self) -> Result<Option<String>, StateError>;
+}
+
+/// [`StateBackend`] over [`LocalStateStore`].
+#[derive(Debug)]
+pub struct LocalBackend {
+    store: LocalStateStore,
+    lock: std::sync::Mutex<Option<StateLock>>,
+}
+
+impl LocalBackend {
+    /// The local backend for `stack` under `dir`.
+    pub fn new(store: LocalStateStore) -> Self {
+        Self { store, lock: std::sync::Mutex::new(None) }
+    }
+}
+
+#[async_trait::async_trait]
+impl StateBackend for LocalBackend {
+    fn location(&self) -> String {
+        self.store.path().display().to_string()
+    }
+
+    async fn load(&self) -> Result<Option<StateDocument>, StateError> {
+        self.store.load()
+    }
+
+    async fn lock(&self, holder: &LockHolder) -> Result<(), StateError> {
+        let lock = self.store.lock(holder)?;
+        *self.lock.lock().expect("lock slot") = Some(lock);
+        Ok(())
+    }
+
+    async fn save(&self, doc: &mut StateDocument) -> Result<(), StateError> {
+        let guard = self.lock.lock().expect("lock slot");
+        let lock = guard.as_ref().ok_or(StateError::NotLocked)?;
+        self.store.save(lock, doc)
+    }
+
+    async fn unlock(&self) -> Result<(), StateError> {
+        self.lock.lock().expect("lock slot").take();
+        Ok(())
+    }
+
+    async fn force_unlock(&self) -> Result<Option<String>, StateError> {
+        // The local lock is an OS lock: it dies with its process, there is nothing to remove.
+        Ok(None)
     }
 }
 

@@ -1,0 +1,360 @@
+//! The guardrail's definition: one typed value for what the config asks for and for what
+//! GetGuardrail returns (draft or numbered version), so spec, observed state and diff all speak
+//! the same shape. Values are kept in the API's spelling (`HIGH`, `ANONYMIZE`, `PROFANITY`) so a
+//! value AWS returns that the config model does not know still shows in a plan.
+//!
+//! Also: the deterministic client request tokens (a retry after a crash never creates a second
+//! guardrail or version).
+
+use baseline_core::config::ContentFilterType;
+use baseline_core::Config;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Shown in plans where a value is only known once apply ran.
+pub(crate) const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+/// Input and output strength of one content filter (`NONE|LOW|MEDIUM|HIGH`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterStrengths {
+    /// Strength on prompts.
+    pub input_strength: String,
+    /// Strength on model responses.
+    pub output_strength: String,
+}
+
+/// A custom regex sensitive-information filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegexFilter {
+    /// The regular expression.
+    pub pattern: String,
+    /// `BLOCK` or `ANONYMIZE`.
+    pub action: String,
+    /// Optional description.
+    pub description: Option<String>,
+}
+
+/// A denied topic (type `DENY`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeniedTopic {
+    /// What the topic is.
+    pub definition: String,
+    /// Example phrases.
+    pub examples: Vec<String>,
+}
+
+/// Everything a guardrail version captures, plus its name and description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GuardrailDefinition {
+    /// Guardrail name.
+    pub name: String,
+    /// Guardrail description.
+    pub description: Option<String>,
+    /// The CMK encrypting the guardrail; `None` in a spec while the key is still to be created.
+    pub kms_key_arn: Option<String>,
+    /// Content filters by API type (`SEXUAL`, ..., `PROMPT_ATTACK`).
+    pub content_filters: BTreeMap<String, FilterStrengths>,
+    /// PII entity type -> action.
+    pub pii_entities: BTreeMap<String, String>,
+    /// Regex filters by name.
+    pub regexes: BTreeMap<String, RegexFilter>,
+    /// Denied topics by name.
+    pub denied_topics: BTreeMap<String, DeniedTopic>,
+    /// Blocked words or phrases.
+    pub words: BTreeSet<String>,
+    /// Managed word lists (`PROFANITY`).
+    pub managed_word_lists: BTreeSet<String>,
+    /// Contextual grounding filter type (`GROUNDING`, `RELEVANCE`) -> threshold.
+    pub contextual_grounding: BTreeMap<String, f64>,
+    /// Message returned when a prompt is blocked.
+    pub blocked_input_messaging: String,
+    /// Message returned when a response is blocked.
+    pub blocked_outputs_messaging: String,
+}
+
+impl GuardrailDefinition {
+    /// The definition the config asks for. `kms_key_arn` comes from the encryption module.
+    pub fn from_config(config: &Config, stack: &str, kms_key_arn: Option<String>) -> Self {
+        let g = &config.guardrail;
+        let content_filters = ContentFilterType::ALL
+            .iter()
+            .map(|kind| {
+                let f = config.content_filter(*kind);
+                (
+                    kind.api_name().to_owned(),
+                    FilterStrengths {
+                        input_strength: f.input_strength.as_str().to_owned(),
+                        // Validation rejects anything but NONE for PROMPT_ATTACK output; enforce
+                        // it here too so a config built in code cannot send what AWS refuses.
+                        output_strength: if *kind == ContentFilterType::PromptAttack {
+                            "NONE".to_owned()
+                        } else {
+                            f.output_strength.as_str().to_owned()
+                        },
+                    },
+                )
+            })
+            .collect();
+        let pii_entities = g
+            .pii_entities
+            .iter()
+            .map(|t| (t.clone(), config.pii_action_for(t).as_str().to_owned()))
+            .collect();
+        let regexes = g
+            .regexes
+            .iter()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    RegexFilter {
+                        pattern: r.pattern.clone(),
+                        action: r.action.as_str().to_owned(),
+                        description: r.description.clone(),
+                    },
+                )
+            })
+            .collect();
+        let denied_topics = g
+            .denied_topics
+            .iter()
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    DeniedTopic {
+                        definition: t.definition.clone(),
+                        examples: t.examples.clone(),
+                    },
+                )
+            })
+            .collect();
+        let managed_word_lists = if g.managed_profanity_list {
+            BTreeSet::from(["PROFANITY".to_owned()])
+        } else {
+            BTreeSet::new()
+        };
+        let contextual_grounding = g
+            .contextual_grounding
+            .map(|c| {
+                BTreeMap::from([
+                    ("GROUNDING".to_owned(), c.grounding_threshold),
+                    ("RELEVANCE".to_owned(), c.relevance_threshold),
+                ])
+            })
+            .unwrap_or_default();
+        Self {
+            name: config.guardrail_name(),
+            description: Some(format!(
+                "bedrock-baseline {stack}: content safety for Bedrock model invocations"
+            )),
+            kms_key_arn,
+            content_filters,
+            pii_entities,
+            regexes,
+            denied_topics,
+            words: g.word_filters.iter().cloned().collect(),
+            managed_word_lists,
+            contextual_grounding,
+            blocked_input_messaging: g.blocked_input_message.clone(),
+            blocked_outputs_messaging: g.blocked_outputs_message.clone(),
+        }
+    }
+
+    /// The definition as a JSON object for plans (`content_filters.HATE.input_strength`, ...),
+    /// as it is: a missing key shows as `null` (an unencrypted guardrail).
+    pub fn view(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// [`Self::view`] of a desired definition: a key not known yet shows as
+    /// "(known after apply)".
+    pub fn planned_view(&self) -> Value {
+        let mut v = self.view();
+        if self.kms_key_arn.is_none() {
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert(
+                    "kms_key_arn".into(),
+                    Value::String(KNOWN_AFTER_APPLY.into()),
+                );
+            }
+        }
+        v
+    }
+
+    /// What a numbered version captures: [`Self::view`] without name and description (a
+    /// version's description is its own, and a version keeps the name it was published under).
+    pub fn content_view(&self) -> Value {
+        content_of(self.view())
+    }
+
+    /// [`Self::content_view`] of a desired definition.
+    pub fn planned_content_view(&self) -> Value {
+        content_of(self.planned_view())
+    }
+}
+
+fn content_of(mut v: Value) -> Value {
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("name");
+        obj.remove("description");
+    }
+    v
+}
+
+/// A client request token derived from `parts`: the same request gets the same token, so an SDK
+/// retry or a re-run after a crash is deduplicated by AWS rather than creating a second resource.
+/// Bedrock tokens match `[a-zA-Z0-9](-*[a-zA-Z0-9])*`, 1..=256 characters.
+pub(crate) fn client_token(kind: &str, parts: &[&str]) -> String {
+    let mut h = 0xcbf2_9ce4_8422_2325_u64;
+    for part in parts {
+        for b in part.as_bytes().iter().chain([0u8].iter()) {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("baseline-{kind}-{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baseline_core::config::{
+        ContentFilter, ContextualGrounding, DeniedTopic as CfgTopic, FilterStrength,
+        GuardrailRegex, PiiAction,
+    };
+
+    fn config() -> Config {
+        Config {
+            environment: "prod".into(),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn all_six_filters_default_high_with_prompt_attack_output_none() {
+        let def = GuardrailDefinition::from_config(&config(), "s", None);
+        assert_eq!(def.content_filters.len(), 6);
+        for (kind, f) in &def.content_filters {
+            assert_eq!(f.input_strength, "HIGH", "{kind}");
+            let out = if kind == "PROMPT_ATTACK" {
+                "NONE"
+            } else {
+                "HIGH"
+            };
+            assert_eq!(f.output_strength, out, "{kind}");
+        }
+    }
+
+    #[test]
+    fn filter_strengths_follow_config() {
+        let mut c = config();
+        c.content_filters.insert(
+            ContentFilterType::Hate,
+            ContentFilter {
+                input_strength: FilterStrength::Low,
+                output_strength: FilterStrength::Medium,
+            },
+        );
+        c.content_filters.remove(&ContentFilterType::Insults);
+        let def = GuardrailDefinition::from_config(&c, "s", None);
+        assert_eq!(
+            def.content_filters["HATE"],
+            FilterStrengths {
+                input_strength: "LOW".into(),
+                output_strength: "MEDIUM".into()
+            }
+        );
+        assert_eq!(
+            def.content_filters["INSULTS"],
+            FilterStrengths {
+                input_strength: "NONE".into(),
+                output_strength: "NONE".into()
+            }
+        );
+    }
+
+    #[test]
+    fn prompt_attack_output_is_forced_to_none() {
+        let mut c = config();
+        c.content_filters.insert(
+            ContentFilterType::PromptAttack,
+            ContentFilter {
+                input_strength: FilterStrength::High,
+                output_strength: FilterStrength::High,
+            },
+        );
+        let def = GuardrailDefinition::from_config(&c, "s", None);
+        assert_eq!(def.content_filters["PROMPT_ATTACK"].output_strength, "NONE");
+    }
+
+    #[test]
+    fn pii_entities_take_the_default_action_or_their_override() {
+        let mut c = config();
+        c.pii_entities_action = PiiAction::Anonymize;
+        c.guardrail
+            .pii_entity_actions
+            .insert("US_SOCIAL_SECURITY_NUMBER".into(), PiiAction::Block);
+        let def = GuardrailDefinition::from_config(&c, "s", None);
+        assert_eq!(def.pii_entities.len(), c.guardrail.pii_entities.len());
+        assert_eq!(def.pii_entities["US_SOCIAL_SECURITY_NUMBER"], "BLOCK");
+        assert_eq!(def.pii_entities["EMAIL"], "ANONYMIZE");
+        assert!(def.pii_entities.contains_key("AWS_SECRET_KEY"));
+    }
+
+    #[test]
+    fn optional_policies_follow_config() {
+        let mut c = config();
+        c.guardrail.regexes.push(GuardrailRegex {
+            name: "employee-id".into(),
+            pattern: "EMP-[0-9]{6}".into(),
+            action: PiiAction::Block,
+            description: None,
+        });
+        c.guardrail.denied_topics.push(CfgTopic {
+            name: "Investment advice".into(),
+            definition: "Recommendations on buying or selling securities.".into(),
+            examples: vec!["Which stock should I buy?".into()],
+        });
+        c.guardrail.word_filters = vec!["project-x".into()];
+        c.guardrail.contextual_grounding = Some(ContextualGrounding {
+            grounding_threshold: 0.75,
+            relevance_threshold: 0.5,
+        });
+        let def = GuardrailDefinition::from_config(&c, "s", Some("arn:k".into()));
+        assert_eq!(def.regexes["employee-id"].action, "BLOCK");
+        assert_eq!(def.denied_topics["Investment advice"].examples.len(), 1);
+        assert!(def.words.contains("project-x"));
+        assert!(def.managed_word_lists.contains("PROFANITY"));
+        assert_eq!(def.contextual_grounding["GROUNDING"], 0.75);
+        assert_eq!(def.contextual_grounding["RELEVANCE"], 0.5);
+        assert_eq!(
+            def.blocked_input_messaging,
+            c.guardrail.blocked_input_message
+        );
+
+        c.guardrail.managed_profanity_list = false;
+        c.guardrail.contextual_grounding = None;
+        let def = GuardrailDefinition::from_config(&c, "s", None);
+        assert!(def.managed_word_lists.is_empty());
+        assert!(def.contextual_grounding.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_shows_as_known_after_apply() {
+        let def = GuardrailDefinition::from_config(&config(), "s", None);
+        assert_eq!(def.planned_view()["kms_key_arn"], KNOWN_AFTER_APPLY);
+        assert!(
+            def.view()["kms_key_arn"].is_null(),
+            "an observed guardrail without a key is unencrypted"
+        );
+        assert!(def.planned_content_view().get("name").is_none());
+    }
+
+    #[test]
+    fn tokens_are_deterministic_and_valid() {
+        let a = client_token("create", &["name", "x"]);
+        assert_eq!(a, client_token("create", &["name", "x"]));
+        assert_ne!(a, client_token("create", &["namex", ""]));
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        assert!(a.len() <= 256);
+    }
+}
