@@ -251,3 +251,85 @@ fn a_saved_plan_is_refused_when_the_stack_moved() {
     let out = run(&["apply", "--auto-approve"]);
     assert!(out.status.success(), "a fresh apply repairs the drift: {}", text(&out));
 }
+
+/// The S3 backend: state stored in the bucket, a second writer refused naming the holder, and
+/// `force-unlock` clearing a lock left by a killed process.
+#[test]
+fn s3_state_backend_locks_with_conditional_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("s3state");
+    let bucket = format!("state-{env}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await).force_path_style(true).build(),
+        );
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    });
+    let run = |args: &[&str]| {
+        cli(dir.path())
+            .args(args)
+            .args(["--endpoint-url", emulator().url(), "--config"])
+            .arg(example("basic.toml"))
+            .args(["--set", &format!("environment={env:?}")])
+            .args(["--set", "state.backend=\"s3\"", "--set", &format!("state.bucket={bucket:?}"), "--set", "state.key=\"team/baseline.json\""])
+            .output()
+            .unwrap()
+    };
+    let out = run(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(&["output", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(outputs["encryption"]["kms_key_arn"].is_string(), "{outputs}");
+
+    // A lock left behind (as by a killed apply) stops the next apply, naming its holder.
+    rt.block_on(async {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await).force_path_style(true).build(),
+        );
+        let holder = serde_json::json!({"pid": 4242, "host": "ci-runner", "operation": "apply", "since": 1});
+        s3.put_object()
+            .bucket(&bucket)
+            .key("team/baseline.json.lock")
+            .body(holder.to_string().into_bytes().into())
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = run(&["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("locked by apply (pid 4242 on ci-runner"), "{}", text(&out));
+    let out = run(&["force-unlock"]);
+    assert!(out.status.success() && text(&out).contains("pid 4242"), "{}", text(&out));
+    let out = run(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(run(&["destroy", "--auto-approve"]).status.success());
+}
+
+#[test]
+fn refresh_rebuilds_a_lost_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("refresh");
+    let run = |args: &[&str]| {
+        cli(dir.path())
+            .args(args)
+            .args(["--endpoint-url", emulator().url(), "--config"])
+            .arg(example("basic.toml"))
+            .args(["--set", &format!("environment={env:?}")])
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["apply", "--auto-approve"]).status.success());
+    let before = String::from_utf8(run(&["output", "--json"]).stdout).unwrap();
+    std::fs::remove_dir_all(dir.path().join(".baseline")).unwrap();
+    assert_eq!(run(&["output"]).status.code(), Some(1), "no state, no outputs");
+    let out = run(&["refresh"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let after = String::from_utf8(run(&["output", "--json"]).stdout).unwrap();
+    let (b, a): (serde_json::Value, serde_json::Value) = (serde_json::from_str(&before).unwrap(), serde_json::from_str(&after).unwrap());
+    assert_eq!(a, b, "the rebuilt outputs equal the lost ones");
+    let out = run(&["apply", "--auto-approve", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["api_calls"]["writes"], 0, "nothing is re-created after a lost state: {doc}");
+}
