@@ -23,7 +23,13 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
     /// Config file (TOML, YAML or JSON). Default: `baseline.toml` when it exists.
-    #[arg(short, long, global = true, value_name = "FILE", env = "BASELINE_CONFIG")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "BASELINE_CONFIG"
+    )]
     pub config: Option<PathBuf>,
     /// Override one config key, e.g. `--set log_retention_days=30` (repeatable; values are TOML).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]

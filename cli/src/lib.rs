@@ -15,7 +15,9 @@ use args::{Cli, Command, GlobalArgs};
 use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend as StateBackendKind};
 use baseline_core::reconcile::{Operation, PreconditionFailed, Upstream};
 use baseline_core::render::{plan_json, plan_text, TextOptions};
-use baseline_core::state::{LocalBackend, LocalStateStore, LockHolder, StateBackend, StateDocument};
+use baseline_core::state::{
+    LocalBackend, LocalStateStore, LockHolder, StateBackend, StateDocument,
+};
 use baseline_core::state_s3::S3Backend;
 use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming, StackPlan};
 use orchestrator::{ModuleFailures, Orchestrator, StateRecorder};
@@ -100,8 +102,10 @@ pub struct SavedPlan {
 }
 
 fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading plan {}", path.display()))?;
-    let saved: SavedPlan = serde_json::from_str(&text).with_context(|| format!("{} is not a saved plan", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading plan {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a saved plan", path.display()))?;
     let issues = baseline_core::config::validate(&saved.config);
     if !issues.is_empty() {
         return Err(ConfigError::Invalid(issues).into());
@@ -133,7 +137,12 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         Command::Output(args) => output(&config, &global, args.name.as_deref()).await,
-        Command::Refresh => Session::connect(&config, &global, only, &[]).await?.refresh().await,
+        Command::Refresh => {
+            Session::connect(&config, &global, only, &[])
+                .await?
+                .refresh()
+                .await
+        }
         Command::ForceUnlock => {
             let ctx = match config.state.backend {
                 StateBackendKind::Local => None,
@@ -141,8 +150,13 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
             };
             let store = state_backend(&config, ctx.as_ref())?;
             match store.force_unlock().await? {
-                Some(holder) => println!("Removed the lock of {} held by {holder}.", store.location()),
-                None => println!("{} is not locked (a local lock ends with its process).", store.location()),
+                Some(holder) => {
+                    println!("Removed the lock of {} held by {holder}.", store.location())
+                }
+                None => println!(
+                    "{} is not locked (a local lock ends with its process).",
+                    store.location()
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -187,7 +201,9 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
         }
         Command::Apply(args) => {
             let session = Session::connect(&config, &global, only, &args.targets).await?;
-            session.apply(args.auto_approve, saved.map(|s| s.plan)).await
+            session
+                .apply(args.auto_approve, saved.map(|s| s.plan))
+                .await
         }
         Command::Destroy(args) => {
             let session = Session::connect(&config, &global, only, &args.targets).await?;
@@ -204,14 +220,33 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
 }
 
 /// The configured state backend. The S3 backend needs an AWS context; the local one does not.
-fn state_backend(config: &Config, ctx: Option<&AwsContext>) -> anyhow::Result<Box<dyn StateBackend>> {
+fn state_backend(
+    config: &Config,
+    ctx: Option<&AwsContext>,
+) -> anyhow::Result<Box<dyn StateBackend>> {
     match config.state.backend {
-        StateBackendKind::Local => Ok(Box::new(LocalBackend::new(LocalStateStore::new(&config.state.path, config.prefix())))),
+        StateBackendKind::Local => Ok(Box::new(LocalBackend::new(LocalStateStore::new(
+            &config.state.path,
+            config.prefix(),
+        )))),
         StateBackendKind::S3 => {
             let ctx = ctx.context("the S3 state backend needs AWS access")?;
-            let bucket = config.state.bucket.as_deref().context("state.bucket is required for the S3 backend")?;
-            let key = config.state.key.as_deref().context("state.key is required for the S3 backend")?;
-            Ok(Box::new(S3Backend::new(ctx, bucket, key, config.state.region.as_deref())))
+            let bucket = config
+                .state
+                .bucket
+                .as_deref()
+                .context("state.bucket is required for the S3 backend")?;
+            let key = config
+                .state
+                .key
+                .as_deref()
+                .context("state.key is required for the S3 backend")?;
+            Ok(Box::new(S3Backend::new(
+                ctx,
+                bucket,
+                key,
+                config.state.region.as_deref(),
+            )))
         }
     }
 }
@@ -220,8 +255,12 @@ fn state_backend(config: &Config, ctx: Option<&AwsContext>) -> anyhow::Result<Bo
 fn fixed_upstream(state: Option<&StateDocument>, inputs: &[String]) -> anyhow::Result<Upstream> {
     let mut up = Upstream(state.map(|s| s.outputs.clone()).unwrap_or_default());
     for raw in inputs {
-        let (key, value) = raw.split_once('=').with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
-        let (module, field) = key.split_once('.').with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
+        let (key, value) = raw
+            .split_once('=')
+            .with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
+        let (module, field) = key
+            .split_once('.')
+            .with_context(|| format!("--input {raw}: expected MODULE.FIELD=VALUE"))?;
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
         let entry = up.0.entry(module.to_owned()).or_insert_with(|| json!({}));
         if let Some(map) = entry.as_object_mut() {
@@ -322,7 +361,11 @@ impl<'a> Session<'a> {
     }
 
     /// Runs `work` under the state lock and releases the lock whatever happens.
-    async fn locked<T>(&self, operation: &str, work: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    async fn locked<T>(
+        &self,
+        operation: &str,
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
         self.lock(operation).await?;
         let result = work.await;
         let unlocked = self.store.unlock().await;
@@ -331,19 +374,36 @@ impl<'a> Session<'a> {
         Ok(value)
     }
 
-    async fn apply(&self, auto_approve: bool, expected: Option<StackPlan>) -> anyhow::Result<ExitCode> {
-        self.locked("apply", self.apply_locked(auto_approve, expected)).await
+    async fn apply(
+        &self,
+        auto_approve: bool,
+        expected: Option<StackPlan>,
+    ) -> anyhow::Result<ExitCode> {
+        self.locked("apply", self.apply_locked(auto_approve, expected))
+            .await
     }
 
-    async fn destroy(&self, auto_approve: bool, options: DestroyOptions) -> anyhow::Result<ExitCode> {
-        self.locked("destroy", self.destroy_locked(auto_approve, options)).await
+    async fn destroy(
+        &self,
+        auto_approve: bool,
+        options: DestroyOptions,
+    ) -> anyhow::Result<ExitCode> {
+        self.locked("destroy", self.destroy_locked(auto_approve, options))
+            .await
     }
 
     /// Rebuilds the state from what exists: every module observed, its outputs recorded.
     async fn refresh(&self) -> anyhow::Result<ExitCode> {
         self.locked("refresh", async {
-            let mut state = self.store.load().await?.unwrap_or_else(|| StateDocument::new(&self.stack));
-            let prepared = self.orchestrator()?.prepare(&self.stack, Operation::Apply, DestroyOptions::default()).await?;
+            let mut state = self
+                .store
+                .load()
+                .await?
+                .unwrap_or_else(|| StateDocument::new(&self.stack));
+            let prepared = self
+                .orchestrator()?
+                .prepare(&self.stack, Operation::Apply, DestroyOptions::default())
+                .await?;
             let mut found = 0;
             for (module, outputs) in prepared.outputs() {
                 match outputs {
@@ -360,7 +420,10 @@ impl<'a> Session<'a> {
             if self.global.json {
                 println!("{}", serde_json::to_string_pretty(&state.outputs)?);
             } else {
-                println!("Refreshed {} from the live stack: {found} module(s) found.", self.store.location());
+                println!(
+                    "Refreshed {} from the live stack: {found} module(s) found.",
+                    self.store.location()
+                );
                 if prepared.plan.has_changes() {
                     println!("The stack differs from the configuration; `plan` shows how.");
                 }
@@ -370,8 +433,16 @@ impl<'a> Session<'a> {
         .await
     }
 
-    async fn apply_locked(&self, auto_approve: bool, expected: Option<StackPlan>) -> anyhow::Result<ExitCode> {
-                let state = self.store.load().await?.unwrap_or_else(|| StateDocument::new(&self.stack));
+    async fn apply_locked(
+        &self,
+        auto_approve: bool,
+        expected: Option<StackPlan>,
+    ) -> anyhow::Result<ExitCode> {
+        let state = self
+            .store
+            .load()
+            .await?
+            .unwrap_or_else(|| StateDocument::new(&self.stack));
         let orchestrator = self.orchestrator()?;
         let prepared = orchestrator
             .prepare(&self.stack, Operation::Apply, DestroyOptions::default())
@@ -417,8 +488,16 @@ impl<'a> Session<'a> {
         Ok(ExitCode::SUCCESS)
     }
 
-    async fn destroy_locked(&self, auto_approve: bool, options: DestroyOptions) -> anyhow::Result<ExitCode> {
-                let state = self.store.load().await?.unwrap_or_else(|| StateDocument::new(&self.stack));
+    async fn destroy_locked(
+        &self,
+        auto_approve: bool,
+        options: DestroyOptions,
+    ) -> anyhow::Result<ExitCode> {
+        let state = self
+            .store
+            .load()
+            .await?
+            .unwrap_or_else(|| StateDocument::new(&self.stack));
         let orchestrator = self.orchestrator()?;
         let prepared = orchestrator
             .prepare(&self.stack, Operation::Destroy, options)
@@ -468,16 +547,23 @@ fn confirm(auto_approve: bool, what: &str) -> anyhow::Result<()> {
 }
 
 /// `output [NAME]`: from the state file, no AWS call.
-async fn output(config: &Config, global: &GlobalArgs, name: Option<&str>) -> anyhow::Result<ExitCode> {
+async fn output(
+    config: &Config,
+    global: &GlobalArgs,
+    name: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let ctx = match config.state.backend {
         StateBackendKind::Local => None,
         StateBackendKind::S3 => Some(connect_aws(config, global).await?),
     };
     let store = state_backend(config, ctx.as_ref())?;
-    let state = store
-        .load()
-        .await?
-        .with_context(|| format!("no state for stack {} at {}: run apply first", config.prefix(), store.location()))?;
+    let state = store.load().await?.with_context(|| {
+        format!(
+            "no state for stack {} at {}: run apply first",
+            config.prefix(),
+            store.location()
+        )
+    })?;
     let mut flat: Vec<(String, String, Value)> = Vec::new();
     for (module, outputs) in &state.outputs {
         if let Some(map) = outputs.as_object() {

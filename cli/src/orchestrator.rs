@@ -42,7 +42,9 @@ pub struct PreparedStack {
 impl PreparedStack {
     /// Each module's outputs as observed (`None`: not created yet).
     pub fn outputs(&self) -> impl Iterator<Item = (&'static str, Option<&Value>)> + '_ {
-        self.prepared.iter().map(|(name, p)| (*name, p.outputs.as_ref()))
+        self.prepared
+            .iter()
+            .map(|(name, p)| (*name, p.outputs.as_ref()))
     }
 }
 
@@ -57,13 +59,19 @@ pub struct StateRecorder<'a> {
 impl<'a> StateRecorder<'a> {
     /// Starts recording into `doc`; the caller holds the backend's lock.
     pub fn new(store: &'a dyn StateBackend, doc: StateDocument, display: &'a dyn Progress) -> Self {
-        Self { store, doc: Mutex::new(doc), display }
+        Self {
+            store,
+            doc: Mutex::new(doc),
+            display,
+        }
     }
 
     fn save(&self, doc: &mut StateDocument) -> Result<(), baseline_core::state::StateError> {
         // Progress events arrive on runtime threads from synchronous code: block this worker
         // only (the multi-threaded runtime keeps the others running).
-        tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(self.store.save(doc)))
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(self.store.save(doc))
+        })
     }
 
     /// Stores a module's outputs (or removes them with `None`) and saves.

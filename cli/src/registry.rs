@@ -24,14 +24,29 @@ pub fn registry(ctx: &AwsContext) -> Vec<ModuleEntry> {
             module: Arc::new(baseline_encryption::EncryptionModule::new(ctx)),
         },
         ModuleEntry {
-            name: "guardrails",
-            depends_on: &["encryption", "network"],
-            module: Arc::new(baseline_guardrails::GuardrailsModule::new(ctx)),
+            name: "network",
+            depends_on: &[],
+            module: Arc::new(baseline_network::NetworkModule::new(ctx)),
+        },
+        ModuleEntry {
+            name: "logging",
+            depends_on: &["encryption"],
+            module: Arc::new(baseline_logging::LoggingModule::new(ctx)),
         },
         ModuleEntry {
             name: "alerting",
             depends_on: &["encryption"],
             module: Arc::new(baseline_alerting::AlertingModule::new(ctx)),
+        },
+        ModuleEntry {
+            name: "guardrails",
+            depends_on: &["encryption", "network"],
+            module: Arc::new(baseline_guardrails::GuardrailsModule::new(ctx)),
+        },
+        ModuleEntry {
+            name: "monitoring",
+            depends_on: &["alerting", "guardrails"],
+            module: Arc::new(baseline_monitoring::MonitoringModule::new(ctx)),
         },
     ]
 }

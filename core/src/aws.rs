@@ -106,9 +106,12 @@ impl Intercept for CallRecorder {
         "baseline.CallRecorder"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: for interceptors set on a client that hook runs before the
+    // operation has stored its `Metadata` in the config bag, so nothing would be recorded.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {

@@ -322,7 +322,10 @@ pub struct LocalBackend {
 impl LocalBackend {
     /// The local backend for `stack` under `dir`.
     pub fn new(store: LocalStateStore) -> Self {
-        Self { store, lock: std::sync::Mutex::new(None) }
+        Self {
+            store,
+            lock: std::sync::Mutex::new(None),
+        }
     }
 }
 

@@ -20,13 +20,16 @@ pub struct S3Backend {
 }
 
 fn is_precondition_failed(err: &ApiError) -> bool {
-    err.detail.starts_with("PreconditionFailed") || err.detail.contains("412") || err.detail.starts_with("ConditionalRequestConflict")
+    err.detail.starts_with("PreconditionFailed")
+        || err.detail.contains("412")
+        || err.detail.starts_with("ConditionalRequestConflict")
 }
 
 impl S3Backend {
     /// The backend for `s3://bucket/key` (region: `region`, else the context's).
     pub fn new(ctx: &AwsContext, bucket: &str, key: &str, region: Option<&str>) -> Self {
-        let mut conf = aws_sdk_s3::config::Builder::from(ctx.sdk()).interceptor(ctx.call_recorder());
+        let mut conf =
+            aws_sdk_s3::config::Builder::from(ctx.sdk()).interceptor(ctx.call_recorder());
         if let Some(region) = region {
             conf = conf.region(aws_sdk_s3::config::Region::new(region.to_owned()));
         }
@@ -47,11 +50,21 @@ impl S3Backend {
     }
 
     fn remote(&self, source: ApiError) -> StateError {
-        StateError::Remote { location: self.location(), source }
+        StateError::Remote {
+            location: self.location(),
+            source,
+        }
     }
 
     async fn read_holder(&self) -> Option<String> {
-        let out = self.client.get_object().bucket(&self.bucket).key(self.lock_key()).send().await.ok()?;
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.lock_key())
+            .send()
+            .await
+            .ok()?;
         let bytes = out.body.collect().await.ok()?.into_bytes();
         Some(
             serde_json::from_slice::<LockHolder>(&bytes)
@@ -68,7 +81,14 @@ impl StateBackend for S3Backend {
     }
 
     async fn load(&self) -> Result<Option<StateDocument>, StateError> {
-        let out = match self.client.get_object().bucket(&self.bucket).key(&self.key).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 let e = ApiError::from_sdk("s3", "GetObject", self.location(), e);
@@ -81,15 +101,33 @@ impl StateBackend for S3Backend {
         };
         let etag = out.e_tag().map(str::to_owned);
         let bytes = out.body.collect().await.map_err(|e| {
-            self.remote(ApiError::synthetic("s3", "GetObject", &self.location(), crate::aws::ServiceErrorKind::Other, &e.to_string()))
+            self.remote(ApiError::synthetic(
+                "s3",
+                "GetObject",
+                &self.location(),
+                crate::aws::ServiceErrorKind::Other,
+                &e.to_string(),
+            ))
         })?;
-        let raw: serde_json::Value = serde_json::from_slice(&bytes.into_bytes())
-            .map_err(|source| StateError::Corrupt { path: self.location().into(), source })?;
-        let found = raw.get("schema_version").and_then(serde_json::Value::as_u64).unwrap_or(0) as u32;
+        let raw: serde_json::Value =
+            serde_json::from_slice(&bytes.into_bytes()).map_err(|source| StateError::Corrupt {
+                path: self.location().into(),
+                source,
+            })?;
+        let found = raw
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0) as u32;
         if found > STATE_SCHEMA_VERSION {
-            return Err(StateError::TooNew { path: self.location().into(), found });
+            return Err(StateError::TooNew {
+                path: self.location().into(),
+                found,
+            });
         }
-        let doc = serde_json::from_value(raw).map_err(|source| StateError::Corrupt { path: self.location().into(), source })?;
+        let doc = serde_json::from_value(raw).map_err(|source| StateError::Corrupt {
+            path: self.location().into(),
+            source,
+        })?;
         *self.etag.lock().expect("etag") = etag;
         Ok(Some(doc))
     }
@@ -112,10 +150,21 @@ impl StateBackend for S3Backend {
                 Ok(())
             }
             Err(e) => {
-                let e = ApiError::from_sdk("s3", "PutObject", format!("s3://{}/{}", self.bucket, self.lock_key()), e);
+                let e = ApiError::from_sdk(
+                    "s3",
+                    "PutObject",
+                    format!("s3://{}/{}", self.bucket, self.lock_key()),
+                    e,
+                );
                 if is_precondition_failed(&e) {
-                    let holder = self.read_holder().await.unwrap_or_else(|| "another process".to_owned());
-                    Err(StateError::Locked { stack: self.location(), holder })
+                    let holder = self
+                        .read_holder()
+                        .await
+                        .unwrap_or_else(|| "another process".to_owned());
+                    Err(StateError::Locked {
+                        stack: self.location(),
+                        holder,
+                    })
                 } else {
                     Err(self.remote(e))
                 }
@@ -128,11 +177,19 @@ impl StateBackend for S3Backend {
             return Err(StateError::NotLocked);
         }
         doc.serial += 1;
-        doc.updated_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        doc.updated_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         doc.schema_version = STATE_SCHEMA_VERSION;
         let body = serde_json::to_vec_pretty(doc).expect("state serialises");
         let etag = self.etag.lock().expect("etag").clone();
-        let mut put = self.client.put_object().bucket(&self.bucket).key(&self.key).content_type("application/json");
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .content_type("application/json");
         put = match &etag {
             Some(tag) => put.if_match(tag),
             None => put.if_none_match("*"),
@@ -145,7 +202,9 @@ impl StateBackend for S3Backend {
             Err(e) => {
                 let e = ApiError::from_sdk("s3", "PutObject", self.location(), e);
                 if is_precondition_failed(&e) {
-                    Err(StateError::Conflict { location: self.location() })
+                    Err(StateError::Conflict {
+                        location: self.location(),
+                    })
                 } else {
                     Err(self.remote(e))
                 }
@@ -162,7 +221,9 @@ impl StateBackend for S3Backend {
                 .key(self.lock_key())
                 .send()
                 .await
-                .map_err(|e| self.remote(ApiError::from_sdk("s3", "DeleteObject", self.lock_key(), e)))?;
+                .map_err(|e| {
+                    self.remote(ApiError::from_sdk("s3", "DeleteObject", self.lock_key(), e))
+                })?;
         }
         Ok(())
     }
@@ -176,7 +237,9 @@ impl StateBackend for S3Backend {
                 .key(self.lock_key())
                 .send()
                 .await
-                .map_err(|e| self.remote(ApiError::from_sdk("s3", "DeleteObject", self.lock_key(), e)))?;
+                .map_err(|e| {
+                    self.remote(ApiError::from_sdk("s3", "DeleteObject", self.lock_key(), e))
+                })?;
         }
         Ok(holder)
     }

@@ -191,7 +191,9 @@ pub fn cli(workdir: &Path) -> Command {
 pub fn cli_named(name: &str, workdir: &Path) -> Command {
     static BUILT: OnceLock<()> = OnceLock::new();
     let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let bin = target.join("debug").join(name);
     BUILT.get_or_init(|| {
         if !bin.exists() {
@@ -221,7 +223,11 @@ pub fn cli_named(name: &str, workdir: &Path) -> Command {
 
 /// Calls the emulator's admin API (`/_baseline/...`), e.g.
 /// `emulator_admin("PUT", "/_baseline/faults/AKID1", Some(json))`.
-pub fn emulator_admin(method: &str, path: &str, body: Option<&serde_json::Value>) -> serde_json::Value {
+pub fn emulator_admin(
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> serde_json::Value {
     use std::io::{Read, Write};
     let addr = emulator().url().trim_start_matches("http://").to_owned();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -234,6 +240,55 @@ pub fn emulator_admin(method: &str, path: &str, body: Option<&serde_json::Value>
     .expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
-    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let payload = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
     serde_json::from_str(payload).unwrap_or(serde_json::Value::Null)
+}
+
+/// The emulator's stand-in VPC (10.0.0.0/16, DNS support and hostnames on, two subnets in two
+/// AZs), made once per test binary by `tests/emulator/make_stand_in_vpc.py` (idempotent).
+pub fn stand_in_vpc() -> &'static serde_json::Value {
+    static VPC: OnceLock<serde_json::Value> = OnceLock::new();
+    VPC.get_or_init(|| {
+        if let Ok(json) = std::env::var("BASELINE_STAND_IN_VPC") {
+            return serde_json::from_str(&json)
+                .expect("BASELINE_STAND_IN_VPC is the script's JSON");
+        }
+        let root = workspace_root();
+        let out = Command::new(root.join("target/emulator-venv/bin/python"))
+            .arg(root.join("tests/emulator/make_stand_in_vpc.py"))
+            .args(["--endpoint-url", emulator().url(), "--region", REGION])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .expect("run make_stand_in_vpc.py");
+        assert!(
+            out.status.success(),
+            "make_stand_in_vpc.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("stand-in VPC JSON")
+    })
+}
+
+/// `--set` values pointing a config at the stand-in VPC, plus the environment name.
+pub fn stack_sets(environment: &str) -> Vec<String> {
+    let vpc = stand_in_vpc();
+    vec![
+        format!("environment={environment:?}"),
+        format!("vpc_id={}", vpc["vpc_id"]),
+        format!("vpc_cidr={}", vpc["vpc_cidr"]),
+        format!("subnet_ids={}", vpc["subnet_ids"]),
+        format!("route_table_ids={}", vpc["route_table_ids"]),
+    ]
+}
+
+/// [`stack_sets`] as command-line arguments (`--set k=v ...`).
+pub fn stack_args(environment: &str) -> Vec<String> {
+    stack_sets(environment)
+        .into_iter()
+        .flat_map(|s| ["--set".to_owned(), s])
+        .collect()
 }

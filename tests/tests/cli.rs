@@ -20,7 +20,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// A TCP listener that counts connections: pointed at as the AWS endpoint, it proves that a
@@ -46,7 +50,11 @@ fn counting_endpoint() -> (String, Arc<AtomicUsize>) {
 fn both_examples_validate() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["basic.toml", "advanced.toml"] {
-        let out = cli(dir.path()).args(["validate", "--config"]).arg(example(name)).output().unwrap();
+        let out = cli(dir.path())
+            .args(["validate", "--config"])
+            .arg(example(name))
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{name}: {}", text(&out));
     }
 }
@@ -62,10 +70,21 @@ fn literal_seed_basic_names_every_problem_and_calls_nothing() {
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
-    for needle in ["subnet_ids[0]", "subnet_ids[1]", "vpc_id", "management_allowed_cidrs[0]", "10.0.0.0/8", "subnet-"] {
+    for needle in [
+        "subnet_ids[0]",
+        "subnet_ids[1]",
+        "vpc_id",
+        "management_allowed_cidrs[0]",
+        "10.0.0.0/8",
+        "subnet-",
+    ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 0, "an invalid config must not reach the network");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "an invalid config must not reach the network"
+    );
 }
 
 #[test]
@@ -73,13 +92,24 @@ fn literal_seed_advanced_names_prompt_attack_and_calls_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (url, calls) = counting_endpoint();
     let out = cli(dir.path())
-        .args(["apply", "--auto-approve", "--endpoint-url", &url, "--config"])
+        .args([
+            "apply",
+            "--auto-approve",
+            "--endpoint-url",
+            &url,
+            "--config",
+        ])
         .arg(fixture("seed_advanced_literal.toml"))
         .output()
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
-    for needle in ["subnet_ids[0]", "vpc_id", "content_filters.prompt_attack.output_strength", "NONE"] {
+    for needle in [
+        "subnet_ids[0]",
+        "vpc_id",
+        "content_filters.prompt_attack.output_strength",
+        "NONE",
+    ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
     assert_eq!(calls.load(Ordering::SeqCst), 0);
@@ -88,11 +118,18 @@ fn literal_seed_advanced_names_prompt_attack_and_calls_nothing() {
 #[test]
 fn validate_json_lists_issues_with_paths_and_hints() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cli(dir.path()).args(["validate", "--json", "--config"]).arg(fixture("seed_basic_literal.toml")).output().unwrap();
+    let out = cli(dir.path())
+        .args(["validate", "--json", "--config"])
+        .arg(fixture("seed_basic_literal.toml"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let issues = doc["issues"].as_array().unwrap();
-    assert!(issues.iter().any(|i| i["path"] == "management_allowed_cidrs[0]" && i["hint"].as_str().unwrap_or("").contains("10.0.0.0/8")));
+    assert!(issues
+        .iter()
+        .any(|i| i["path"] == "management_allowed_cidrs[0]"
+            && i["hint"].as_str().unwrap_or("").contains("10.0.0.0/8")));
 }
 
 #[test]
@@ -106,7 +143,10 @@ fn misspelt_key_gets_did_you_mean() {
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
-    assert!(all.contains("log_retention_day") && all.contains("did you mean `log_retention_days`"), "{all}");
+    assert!(
+        all.contains("log_retention_day") && all.contains("did you mean `log_retention_days`"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -114,7 +154,8 @@ fn environment_overrides_file_and_set_overrides_environment() {
     let dir = tempfile::tempdir().unwrap();
     let run = |env: Option<&str>, set: Option<&str>| {
         let mut cmd = cli(dir.path());
-        cmd.args(["validate", "--config"]).arg(example("basic.toml"));
+        cmd.args(["validate", "--config"])
+            .arg(example("basic.toml"));
         if let Some(e) = env {
             cmd.env("BASELINE_ENVIRONMENT", e);
         }
@@ -132,12 +173,21 @@ fn environment_overrides_file_and_set_overrides_environment() {
 fn a_held_state_lock_stops_apply_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     let env = baseline_tests::unique_env("lock");
-    let store = LocalStateStore::new(dir.path().join(".baseline/state"), format!("bedrock-baseline-{env}"));
+    let store = LocalStateStore::new(
+        dir.path().join(".baseline/state"),
+        format!("bedrock-baseline-{env}"),
+    );
     let _held = store.lock(&LockHolder::current("apply")).unwrap();
     let out = cli(dir.path())
-        .args(["apply", "--auto-approve", "--endpoint-url", emulator().url(), "--config"])
+        .args([
+            "apply",
+            "--auto-approve",
+            "--endpoint-url",
+            emulator().url(),
+            "--config",
+        ])
         .arg(example("basic.toml"))
-        .args(["--set", &format!("environment={env:?}")])
+        .args(baseline_tests::stack_args(&env))
         .output()
         .unwrap();
     let all = text(&out);
@@ -152,13 +202,18 @@ fn plan_apply_plan_destroy_through_the_binary() {
     let base = |cmd: &mut std::process::Command| {
         cmd.args(["--endpoint-url", emulator().url(), "--config"])
             .arg(example("basic.toml"))
-            .args(["--set", &format!("environment={env:?}")]);
+            .args(baseline_tests::stack_args(&env));
     };
     let mut plan = cli(dir.path());
     plan.args(["plan", "--detailed-exitcode"]);
     base(&mut plan);
     let out = plan.output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "changes pending: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "changes pending: {}",
+        text(&out)
+    );
     assert!(text(&out).contains("+ encryption.kms_key"));
 
     let mut apply = cli(dir.path());
@@ -167,7 +222,10 @@ fn plan_apply_plan_destroy_through_the_binary() {
     let out = apply.output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(doc["outputs"]["encryption"]["kms_key_arn"].as_str().unwrap().starts_with("arn:aws:kms:"));
+    assert!(doc["outputs"]["encryption"]["kms_key_arn"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:kms:"));
 
     let mut again = cli(dir.path());
     again.args(["apply", "--auto-approve", "--json"]);
@@ -175,8 +233,14 @@ fn plan_apply_plan_destroy_through_the_binary() {
     let out = again.output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["api_calls"]["writes"], 0, "a second apply writes nothing: {doc}");
-    assert_eq!(doc["summary"], serde_json::json!({"add": 0, "change": 0, "destroy": 0}));
+    assert_eq!(
+        doc["api_calls"]["writes"], 0,
+        "a second apply writes nothing: {doc}"
+    );
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"add": 0, "change": 0, "destroy": 0})
+    );
 
     let mut plan = cli(dir.path());
     plan.args(["plan", "--detailed-exitcode", "--json"]);
@@ -184,21 +248,29 @@ fn plan_apply_plan_destroy_through_the_binary() {
     let out = plan.output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let back: baseline_core::StackPlan = serde_json::from_value(doc).expect("plan JSON round-trips");
+    let back: baseline_core::StackPlan =
+        serde_json::from_value(doc).expect("plan JSON round-trips");
     assert!(!back.has_changes());
 
     let mut output = cli(dir.path());
     output.args(["output", "kms_alias"]);
     base(&mut output);
     let out = output.output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("alias/bedrock-baseline-{env}-bedrock"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("alias/bedrock-baseline-{env}-bedrock")
+    );
 
     let mut destroy = cli(dir.path());
     destroy.args(["destroy", "--auto-approve"]);
     base(&mut destroy);
     let out = destroy.output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("- encryption.kms_key"), "{}", text(&out));
+    assert!(
+        text(&out).contains("- encryption.kms_key"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -208,7 +280,7 @@ fn apply_without_a_terminal_needs_auto_approve() {
     let out = cli(dir.path())
         .args(["apply", "--endpoint-url", emulator().url(), "--config"])
         .arg(example("basic.toml"))
-        .args(["--set", &format!("environment={env:?}")])
+        .args(baseline_tests::stack_args(&env))
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -225,14 +297,18 @@ fn a_saved_plan_is_refused_when_the_stack_moved() {
             .args(args)
             .args(["--endpoint-url", emulator().url(), "--config"])
             .arg(example("basic.toml"))
-            .args(["--set", &format!("environment={env:?}")])
+            .args(baseline_tests::stack_args(&env))
             .output()
             .unwrap()
     };
     let out = run(&["plan", "--out", "tfplan.json"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = run(&["apply", "tfplan.json"]);
-    assert!(out.status.success(), "a fresh saved plan applies: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "a fresh saved plan applies: {}",
+        text(&out)
+    );
 
     let out = run(&["plan", "--out", "second.json"]);
     assert!(out.status.success());
@@ -242,14 +318,29 @@ fn a_saved_plan_is_refused_when_the_stack_moved() {
         let kms = aws_sdk_kms::Client::new(&baseline_tests::sdk_config().await);
         let alias = format!("alias/bedrock-baseline-{env}-bedrock");
         let aliases = kms.list_aliases().send().await.unwrap();
-        let key = aliases.aliases().iter().find(|a| a.alias_name() == Some(alias.as_str())).unwrap().target_key_id().unwrap().to_owned();
+        let key = aliases
+            .aliases()
+            .iter()
+            .find(|a| a.alias_name() == Some(alias.as_str()))
+            .unwrap()
+            .target_key_id()
+            .unwrap()
+            .to_owned();
         kms.disable_key_rotation().key_id(key).send().await.unwrap();
     });
     let out = run(&["apply", "second.json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("changed since this plan was made"), "{}", text(&out));
+    assert!(
+        text(&out).contains("changed since this plan was made"),
+        "{}",
+        text(&out)
+    );
     let out = run(&["apply", "--auto-approve"]);
-    assert!(out.status.success(), "a fresh apply repairs the drift: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "a fresh apply repairs the drift: {}",
+        text(&out)
+    );
 }
 
 /// The S3 backend: state stored in the bucket, a second writer refused naming the holder, and
@@ -262,7 +353,9 @@ fn s3_state_backend_locks_with_conditional_writes() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await).force_path_style(true).build(),
+            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await)
+                .force_path_style(true)
+                .build(),
         );
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
     });
@@ -271,8 +364,15 @@ fn s3_state_backend_locks_with_conditional_writes() {
             .args(args)
             .args(["--endpoint-url", emulator().url(), "--config"])
             .arg(example("basic.toml"))
-            .args(["--set", &format!("environment={env:?}")])
-            .args(["--set", "state.backend=\"s3\"", "--set", &format!("state.bucket={bucket:?}"), "--set", "state.key=\"team/baseline.json\""])
+            .args(baseline_tests::stack_args(&env))
+            .args([
+                "--set",
+                "state.backend=\"s3\"",
+                "--set",
+                &format!("state.bucket={bucket:?}"),
+                "--set",
+                "state.key=\"team/baseline.json\"",
+            ])
             .output()
             .unwrap()
     };
@@ -281,14 +381,20 @@ fn s3_state_backend_locks_with_conditional_writes() {
     let out = run(&["output", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(outputs["encryption"]["kms_key_arn"].is_string(), "{outputs}");
+    assert!(
+        outputs["encryption"]["kms_key_arn"].is_string(),
+        "{outputs}"
+    );
 
     // A lock left behind (as by a killed apply) stops the next apply, naming its holder.
     rt.block_on(async {
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await).force_path_style(true).build(),
+            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await)
+                .force_path_style(true)
+                .build(),
         );
-        let holder = serde_json::json!({"pid": 4242, "host": "ci-runner", "operation": "apply", "since": 1});
+        let holder =
+            serde_json::json!({"pid": 4242, "host": "ci-runner", "operation": "apply", "since": 1});
         s3.put_object()
             .bucket(&bucket)
             .key("team/baseline.json.lock")
@@ -299,9 +405,17 @@ fn s3_state_backend_locks_with_conditional_writes() {
     });
     let out = run(&["apply", "--auto-approve"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("locked by apply (pid 4242 on ci-runner"), "{}", text(&out));
+    assert!(
+        text(&out).contains("locked by apply (pid 4242 on ci-runner"),
+        "{}",
+        text(&out)
+    );
     let out = run(&["force-unlock"]);
-    assert!(out.status.success() && text(&out).contains("pid 4242"), "{}", text(&out));
+    assert!(
+        out.status.success() && text(&out).contains("pid 4242"),
+        "{}",
+        text(&out)
+    );
     let out = run(&["apply", "--auto-approve"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(run(&["destroy", "--auto-approve"]).status.success());
@@ -316,20 +430,30 @@ fn refresh_rebuilds_a_lost_state() {
             .args(args)
             .args(["--endpoint-url", emulator().url(), "--config"])
             .arg(example("basic.toml"))
-            .args(["--set", &format!("environment={env:?}")])
+            .args(baseline_tests::stack_args(&env))
             .output()
             .unwrap()
     };
     assert!(run(&["apply", "--auto-approve"]).status.success());
     let before = String::from_utf8(run(&["output", "--json"]).stdout).unwrap();
     std::fs::remove_dir_all(dir.path().join(".baseline")).unwrap();
-    assert_eq!(run(&["output"]).status.code(), Some(1), "no state, no outputs");
+    assert_eq!(
+        run(&["output"]).status.code(),
+        Some(1),
+        "no state, no outputs"
+    );
     let out = run(&["refresh"]);
     assert!(out.status.success(), "{}", text(&out));
     let after = String::from_utf8(run(&["output", "--json"]).stdout).unwrap();
-    let (b, a): (serde_json::Value, serde_json::Value) = (serde_json::from_str(&before).unwrap(), serde_json::from_str(&after).unwrap());
+    let (b, a): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&before).unwrap(),
+        serde_json::from_str(&after).unwrap(),
+    );
     assert_eq!(a, b, "the rebuilt outputs equal the lost ones");
     let out = run(&["apply", "--auto-approve", "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["api_calls"]["writes"], 0, "nothing is re-created after a lost state: {doc}");
+    assert_eq!(
+        doc["api_calls"]["writes"], 0,
+        "nothing is re-created after a lost state: {doc}"
+    );
 }

@@ -2,12 +2,22 @@
 //! over rpc-v2-cbor, Bedrock over rest-json) and reject what AWS rejects.
 
 use aws_sdk_bedrock::types::{
-    GuardrailContentFilterConfig, GuardrailContentFilterType, GuardrailContentPolicyConfig, GuardrailFilterStrength,
+    GuardrailContentFilterConfig, GuardrailContentFilterType, GuardrailContentPolicyConfig,
+    GuardrailFilterStrength,
 };
 use baseline_tests::{sdk_config, unique_env};
 
-fn filter(kind: GuardrailContentFilterType, input: GuardrailFilterStrength, output: GuardrailFilterStrength) -> GuardrailContentFilterConfig {
-    GuardrailContentFilterConfig::builder().r#type(kind).input_strength(input).output_strength(output).build().unwrap()
+fn filter(
+    kind: GuardrailContentFilterType,
+    input: GuardrailFilterStrength,
+    output: GuardrailFilterStrength,
+) -> GuardrailContentFilterConfig {
+    GuardrailContentFilterConfig::builder()
+        .r#type(kind)
+        .input_strength(input)
+        .output_strength(output)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -40,7 +50,10 @@ async fn composite_alarm_round_trip() {
         .await
         .unwrap();
     let composite = &out.composite_alarms()[0];
-    assert_eq!(composite.alarm_rule(), Some(format!("ALARM(\"{name}-child\")").as_str()));
+    assert_eq!(
+        composite.alarm_rule(),
+        Some(format!("ALARM(\"{name}-child\")").as_str())
+    );
 }
 
 #[tokio::test]
@@ -64,21 +77,36 @@ async fn guardrail_round_trip_and_validation() {
         .send()
         .await
         .unwrap();
-    let got = bedrock.get_guardrail().guardrail_identifier(created.guardrail_id()).send().await.unwrap();
+    let got = bedrock
+        .get_guardrail()
+        .guardrail_identifier(created.guardrail_id())
+        .send()
+        .await
+        .unwrap();
     let filters = got.content_policy().unwrap().filters();
-    assert!(filters.iter().any(|f| f.r#type() == &T::Hate && f.input_strength() == &S::High));
+    assert!(filters
+        .iter()
+        .any(|f| f.r#type() == &T::Hate && f.input_strength() == &S::High));
 
     let bad = bedrock
         .create_guardrail()
         .name(format!("{name}-bad"))
         .blocked_input_messaging("blocked")
         .blocked_outputs_messaging("blocked")
-        .content_policy_config(GuardrailContentPolicyConfig::builder().filters_config(filter(T::PromptAttack, S::High, S::High)).build().unwrap())
+        .content_policy_config(
+            GuardrailContentPolicyConfig::builder()
+                .filters_config(filter(T::PromptAttack, S::High, S::High))
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap_err();
     let service = bad.into_service_error();
-    assert!(service.is_validation_exception(), "PROMPT_ATTACK output HIGH must be rejected: {service:?}");
+    assert!(
+        service.is_validation_exception(),
+        "PROMPT_ATTACK output HIGH must be rejected: {service:?}"
+    );
 
     let unknown = bedrock
         .create_guardrail()
@@ -86,10 +114,16 @@ async fn guardrail_round_trip_and_validation() {
         .blocked_input_messaging("blocked")
         .blocked_outputs_messaging("blocked")
         .content_policy_config(
-            GuardrailContentPolicyConfig::builder().filters_config(filter(T::from("GOSSIP"), S::High, S::High)).build().unwrap(),
+            GuardrailContentPolicyConfig::builder()
+                .filters_config(filter(T::from("GOSSIP"), S::High, S::High))
+                .build()
+                .unwrap(),
         )
         .send()
         .await
         .unwrap_err();
-    assert!(unknown.into_service_error().is_validation_exception(), "an unknown filter type must be rejected");
+    assert!(
+        unknown.into_service_error().is_validation_exception(),
+        "an unknown filter type must be rejected"
+    );
 }

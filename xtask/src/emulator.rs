@@ -11,7 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ has a parent")
+        .to_owned()
 }
 
 fn venv() -> PathBuf {
@@ -38,7 +41,8 @@ fn run_checked(cmd: &mut Command) -> anyhow::Result<()> {
 /// requirements file.
 pub(crate) fn install() -> anyhow::Result<()> {
     let requirements = root().join("tests/emulator/requirements.txt");
-    let wanted = fs::read_to_string(&requirements).context("reading tests/emulator/requirements.txt")?;
+    let wanted =
+        fs::read_to_string(&requirements).context("reading tests/emulator/requirements.txt")?;
     let stamp = venv().join(".requirements-stamp");
     if python().exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(());
@@ -49,7 +53,14 @@ pub(crate) fn install() -> anyhow::Result<()> {
     }
     run_checked(
         Command::new(python())
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(&requirements),
     )?;
     fs::write(&stamp, wanted)?;
@@ -62,12 +73,19 @@ fn free_port() -> anyhow::Result<u16> {
 
 fn server_command(port: u16) -> Command {
     let mut cmd = Command::new(python());
-    cmd.arg(root().join("tests/emulator/server.py")).args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+    cmd.arg(root().join("tests/emulator/server.py")).args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+    ]);
     cmd
 }
 
 /// Waits for the "emulator listening on URL" line; returns the URL.
-fn wait_for_url(lines: &mut dyn Iterator<Item = std::io::Result<String>>) -> anyhow::Result<String> {
+fn wait_for_url(
+    lines: &mut dyn Iterator<Item = std::io::Result<String>>,
+) -> anyhow::Result<String> {
     for line in lines {
         let line = line?;
         if let Some(url) = line.strip_prefix("emulator listening on ") {
@@ -127,7 +145,10 @@ fn alive(pid: u32) -> bool {
 /// The detached emulator's URL if it runs.
 fn running() -> Option<String> {
     let pid: u32 = fs::read_to_string(pid_file()).ok()?.trim().parse().ok()?;
-    alive(pid).then(|| fs::read_to_string(url_file()).ok()).flatten().map(|u| u.trim().to_owned())
+    alive(pid)
+        .then(|| fs::read_to_string(url_file()).ok())
+        .flatten()
+        .map(|u| u.trim().to_owned())
 }
 
 /// Starts a detached emulator (or reuses the running one); returns its URL.
@@ -150,7 +171,10 @@ pub(crate) fn start_detached() -> anyhow::Result<String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let text = fs::read_to_string(&log_path).unwrap_or_default();
-        if let Some(url) = text.lines().find_map(|l| l.strip_prefix("emulator listening on ")) {
+        if let Some(url) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("emulator listening on "))
+        {
             fs::write(url_file(), url.trim())?;
             return Ok(url.trim().to_owned());
         }
@@ -158,10 +182,31 @@ pub(crate) fn start_detached() -> anyhow::Result<String> {
             bail!("the emulator exited at start:\n{text}");
         }
         if Instant::now() > deadline {
-            bail!("the emulator did not start within 120 s (see {})", log_path.display());
+            bail!(
+                "the emulator did not start within 120 s (see {})",
+                log_path.display()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Makes (or finds) the emulator's stand-in VPC: `{vpc_id, vpc_cidr, subnet_ids, route_table_ids}`.
+fn stand_in_vpc(url: &str) -> anyhow::Result<serde_json::Value> {
+    let out = Command::new(python())
+        .arg(root().join("tests/emulator/make_stand_in_vpc.py"))
+        .args(["--endpoint-url", url, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .context("making the stand-in VPC")?;
+    if !out.status.success() {
+        bail!(
+            "make_stand_in_vpc.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    serde_json::from_slice(&out.stdout).context("stand-in VPC output")
 }
 
 #[derive(Args)]
@@ -189,7 +234,10 @@ impl EmulatorArgs {
                 println!("{url}");
             }
             EmulatorAction::Stop => {
-                let Some(pid) = fs::read_to_string(pid_file()).ok().and_then(|p| p.trim().parse::<u32>().ok()) else {
+                let Some(pid) = fs::read_to_string(pid_file())
+                    .ok()
+                    .and_then(|p| p.trim().parse::<u32>().ok())
+                else {
                     println!("emulator not running");
                     return Ok(());
                 };
@@ -227,7 +275,12 @@ pub(crate) struct TestArgs {
 }
 
 fn has_nextest() -> bool {
-    Command::new("cargo").args(["nextest", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("cargo")
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 impl TestArgs {
@@ -241,13 +294,18 @@ impl TestArgs {
                 .current_dir(root()),
         )
         .context("emulator plugin tests")?;
+        // One stand-in VPC for the whole run, so parallel test processes don't race to make it.
+        let vpc = stand_in_vpc(&emulator.url)?;
         let mut cmd = Command::new("cargo");
         if has_nextest() {
             cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
         } else {
             cmd.args(["test", "--workspace", "--no-fail-fast"]);
         }
-        cmd.args(&self.rest).env("BASELINE_EMULATOR_URL", &emulator.url).current_dir(root());
+        cmd.args(&self.rest)
+            .env("BASELINE_EMULATOR_URL", &emulator.url)
+            .env("BASELINE_STAND_IN_VPC", vpc.to_string())
+            .current_dir(root());
         run_checked(&mut cmd)
     }
 }
@@ -267,25 +325,32 @@ pub(crate) struct DeployArgs {
 
 impl DeployArgs {
     pub(crate) fn run(self) -> anyhow::Result<()> {
-        run_checked(Command::new("cargo").args(["build", "--quiet", "-p", "baseline-cli", "--bin", "bedrock-baseline"]).current_dir(root()))?;
+        run_checked(
+            Command::new("cargo")
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "baseline-cli",
+                    "--bin",
+                    "bedrock-baseline",
+                ])
+                .current_dir(root()),
+        )?;
         let bin = root().join("target/debug/bedrock-baseline");
         let mut apply = Command::new(&bin);
         if self.local {
             let url = start_detached()?;
             eprintln!("emulator: {url}");
-            let out = Command::new(python())
-                .arg(root().join("tests/emulator/make_stand_in_vpc.py"))
-                .args(["--endpoint-url", &url, "--region", "us-east-1"])
-                .env("AWS_ACCESS_KEY_ID", "testing")
-                .env("AWS_SECRET_ACCESS_KEY", "testing")
-                .output()
-                .context("making the stand-in VPC")?;
-            if !out.status.success() {
-                bail!("make_stand_in_vpc.py failed: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            let vpc: serde_json::Value = serde_json::from_slice(&out.stdout).context("stand-in VPC output")?;
-            eprintln!("stand-in VPC: {} subnets {}", vpc["vpc_id"], vpc["subnet_ids"]);
-            let config = self.config.clone().unwrap_or_else(|| root().join("examples/advanced.toml"));
+            let vpc = stand_in_vpc(&url)?;
+            eprintln!(
+                "stand-in VPC: {} subnets {}",
+                vpc["vpc_id"], vpc["subnet_ids"]
+            );
+            let config = self
+                .config
+                .clone()
+                .unwrap_or_else(|| root().join("examples/advanced.toml"));
             apply
                 .arg("--config")
                 .arg(config)
@@ -293,7 +358,10 @@ impl DeployArgs {
                 .args(["--set", &format!("vpc_id={}", vpc["vpc_id"])])
                 .args(["--set", &format!("vpc_cidr={}", vpc["vpc_cidr"])])
                 .args(["--set", &format!("subnet_ids={}", vpc["subnet_ids"])])
-                .args(["--set", &format!("route_table_ids={}", vpc["route_table_ids"])])
+                .args([
+                    "--set",
+                    &format!("route_table_ids={}", vpc["route_table_ids"]),
+                ])
                 .args(["--set", "state.path=\"target/local-deploy/state\""])
                 .env("AWS_ACCESS_KEY_ID", "testing")
                 .env("AWS_SECRET_ACCESS_KEY", "testing");
@@ -301,13 +369,24 @@ impl DeployArgs {
             apply.arg("--config").arg(config);
         }
         let mut output = Command::new(&bin);
-        output.args(apply.get_args().filter(|a| !a.is_empty()).collect::<Vec<_>>());
+        output.args(
+            apply
+                .get_args()
+                .filter(|a| !a.is_empty())
+                .collect::<Vec<_>>(),
+        );
         for (k, v) in apply.get_envs() {
             if let Some(v) = v {
                 output.env(k, v);
             }
         }
-        run_checked(apply.arg("apply").arg("--auto-approve").args(&self.rest).current_dir(root()))?;
+        run_checked(
+            apply
+                .arg("apply")
+                .arg("--auto-approve")
+                .args(&self.rest)
+                .current_dir(root()),
+        )?;
         run_checked(output.arg("output").current_dir(root()))?;
         Ok(())
     }

@@ -1,0 +1,225 @@
+//! Bedrock's model invocation logging configuration: what it should say (pure), whether the one
+//! that exists is this stack's, and apply.
+//!
+//! The configuration is **account-and-region-wide** (Put replaces it whole, Delete turns logging
+//! off for every caller in the region). This module therefore treats an existing configuration as
+//! its own only when it points at this stack's log group or bucket: it deletes only such a
+//! configuration, and the plan says so when apply would replace somebody else's.
+
+use crate::api::{CloudWatchDestination, InvocationLoggingConfig, LoggingApi, S3Destination};
+use crate::LoggingError;
+use baseline_core::aws::ServiceErrorKind;
+use baseline_core::config::Config;
+use baseline_core::{Progress, ProgressEvent};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The names the configuration points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Destinations<'a> {
+    /// Log group name, when CloudWatch delivery is on.
+    pub(crate) log_group: Option<&'a str>,
+    /// Role ARN Bedrock assumes for CloudWatch delivery.
+    pub(crate) role_arn: &'a str,
+    /// Bucket name, when S3 delivery is on.
+    pub(crate) bucket: Option<&'a str>,
+}
+
+/// `s3_log_prefix` as Bedrock's `keyPrefix`: without the trailing slash, because Bedrock writes
+/// `<keyPrefix>/AWSLogs/<account>/BedrockModelInvocationLogs/...` itself.
+pub(crate) fn key_prefix(s3_log_prefix: &str) -> String {
+    s3_log_prefix.trim_end_matches('/').to_owned()
+}
+
+/// The desired configuration; `None` when invocation logging is off or has no destination.
+pub(crate) fn desired(config: &Config, to: &Destinations<'_>) -> Option<InvocationLoggingConfig> {
+    if !config.enable_model_invocation_logging || (to.log_group.is_none() && to.bucket.is_none()) {
+        return None;
+    }
+    let prefix = key_prefix(&config.s3_log_prefix);
+    let s3 = to.bucket.map(|b| S3Destination {
+        bucket_name: b.to_owned(),
+        key_prefix: Some(prefix.clone()),
+    });
+    let cloudwatch = to.log_group.map(|g| CloudWatchDestination {
+        log_group_name: g.to_owned(),
+        role_arn: to.role_arn.to_owned(),
+        large_data_delivery_s3: to.bucket.map(|b| S3Destination {
+            bucket_name: b.to_owned(),
+            key_prefix: Some(format!("{}large-data", config.s3_log_prefix)),
+        }),
+    });
+    Some(InvocationLoggingConfig {
+        cloudwatch,
+        s3,
+        text_data_delivery: config.text_data_delivery_enabled,
+        image_data_delivery: config.image_data_delivery_enabled,
+        embedding_data_delivery: config.embedding_data_delivery_enabled,
+        // No config keys for these: logging video or audio bodies is opt-in, and off here.
+        video_data_delivery: false,
+        audio_data_delivery: false,
+    })
+}
+
+/// True when `existing` points at this stack's log group or bucket.
+pub(crate) fn is_ours(existing: &InvocationLoggingConfig, log_group: &str, bucket: &str) -> bool {
+    existing
+        .cloudwatch
+        .as_ref()
+        .is_some_and(|c| c.log_group_name == log_group)
+        || existing
+            .s3
+            .as_ref()
+            .is_some_and(|s| s.bucket_name == bucket)
+}
+
+/// The configuration as the plan shows it.
+pub(crate) fn view(c: &InvocationLoggingConfig) -> Value {
+    json!(c)
+}
+
+/// A one-line description of a configuration's destinations, for notes.
+pub(crate) fn describe(c: &InvocationLoggingConfig) -> String {
+    let mut parts = Vec::new();
+    if let Some(cw) = &c.cloudwatch {
+        parts.push(format!("log group {}", cw.log_group_name));
+    }
+    if let Some(s3) = &c.s3 {
+        parts.push(format!("bucket {}", s3.bucket_name));
+    }
+    parts.join(" and ")
+}
+
+/// Puts the configuration. Bedrock checks on Put that it can assume the role and write to the
+/// destinations; right after the role was created IAM may not have propagated it yet, so a
+/// validation error is retried on `retry` delays (empty: no retry).
+pub(crate) async fn put(
+    api: &dyn LoggingApi,
+    config: &InvocationLoggingConfig,
+    retry: &[Duration],
+    address: &str,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    let start = std::time::Instant::now();
+    let mut delays = retry.iter();
+    loop {
+        match api.put_invocation_logging(config).await {
+            Err(e) if e.kind == ServiceErrorKind::Validation => match delays.next() {
+                Some(delay) => {
+                    progress.event(ProgressEvent::Waiting {
+                        address: address.to_owned(),
+                        status: "waiting for the new role to propagate".into(),
+                        elapsed: start.elapsed(),
+                    });
+                    tokio::time::sleep(*delay).await;
+                }
+                None => return Err(e.into()),
+            },
+            other => return Ok(other?),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn to() -> Destinations<'static> {
+        Destinations {
+            log_group: Some("/aws/bedrock/demo-prod/invocations"),
+            role_arn: "arn:aws:iam::123456789012:role/demo-prod-bedrock-logging",
+            bucket: Some("demo-prod-bedrock-logs-123456789012-us-east-1"),
+        }
+    }
+
+    #[test]
+    fn both_destinations_with_large_data_under_the_prefix() {
+        let config = Config {
+            environment: "prod".into(),
+            s3_log_prefix: "invocations/".into(),
+            ..Config::default()
+        };
+        let c = desired(&config, &to()).unwrap();
+        let s3 = c.s3.as_ref().unwrap();
+        assert_eq!(
+            s3.key_prefix.as_deref(),
+            Some("invocations"),
+            "no trailing slash: Bedrock adds /AWSLogs/..."
+        );
+        let cw = c.cloudwatch.as_ref().unwrap();
+        assert_eq!(cw.log_group_name, "/aws/bedrock/demo-prod/invocations");
+        assert_eq!(
+            cw.large_data_delivery_s3
+                .as_ref()
+                .unwrap()
+                .key_prefix
+                .as_deref(),
+            Some("invocations/large-data")
+        );
+        assert!(!c.video_data_delivery);
+    }
+
+    #[test]
+    fn delivery_flags_come_from_config() {
+        let config = Config {
+            environment: "prod".into(),
+            text_data_delivery_enabled: true,
+            image_data_delivery_enabled: false,
+            embedding_data_delivery_enabled: false,
+            ..Config::default()
+        };
+        let c = desired(&config, &to()).unwrap();
+        assert!(c.text_data_delivery && !c.image_data_delivery && !c.embedding_data_delivery);
+    }
+
+    #[test]
+    fn off_or_without_destination_means_no_configuration() {
+        let off = Config {
+            environment: "prod".into(),
+            enable_model_invocation_logging: false,
+            ..Config::default()
+        };
+        assert!(desired(&off, &to()).is_none());
+        let on = Config {
+            environment: "prod".into(),
+            ..Config::default()
+        };
+        assert!(desired(
+            &on,
+            &Destinations {
+                log_group: None,
+                role_arn: "r",
+                bucket: None
+            }
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn s3_only_has_no_cloudwatch_part() {
+        let config = Config {
+            environment: "prod".into(),
+            ..Config::default()
+        };
+        let c = desired(
+            &config,
+            &Destinations {
+                log_group: None,
+                ..to()
+            },
+        )
+        .unwrap();
+        assert!(c.cloudwatch.is_none() && c.s3.is_some());
+    }
+
+    #[test]
+    fn ownership_is_by_destination() {
+        let config = Config {
+            environment: "prod".into(),
+            ..Config::default()
+        };
+        let c = desired(&config, &to()).unwrap();
+        assert!(is_ours(&c, "/aws/bedrock/demo-prod/invocations", "other"));
+        assert!(!is_ours(&c, "/aws/bedrock/other/invocations", "other"));
+    }
+}

@@ -1,0 +1,1714 @@
+//! The reconcile steps of the logging module: spec, observe, diff, apply and destroy over the
+//! bucket, log group, role and invocation logging configuration.
+//!
+//! Everything is found by deterministic name (bucket, log group, role) or is a singleton
+//! (invocation logging), so a re-run after any failure finds what an earlier run created.
+//! Apply converges the bucket, the log group and the role concurrently (their ARNs are known
+//! from their names), then the invocation logging configuration, which needs all three.
+
+use crate::api::{
+    BucketEncryption, InvocationLoggingConfig, LifecycleRule, LogGroupInfo, LoggingApi,
+    PublicAccessBlock, RoleInfo, SdkLoggingApi,
+};
+use crate::bucket::{self, BucketSpec};
+use crate::invocation::{self, Destinations};
+use crate::log_group::{self, LogGroupSpec};
+use crate::role::{self, RoleSpec, INLINE_POLICY};
+use crate::LoggingError;
+use async_trait::async_trait;
+use baseline_core::config::ConfigIssue;
+use baseline_core::ids::KmsKeyArn;
+use baseline_core::naming::STACK_TAG;
+use baseline_core::reconcile::{FromUpstream, PreconditionFailed, Upstream};
+use baseline_core::{
+    Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub(crate) const BUCKET: &str = "logging.bucket";
+pub(crate) const BUCKET_POLICY: &str = "logging.bucket_policy";
+pub(crate) const LOG_GROUP: &str = "logging.log_group";
+pub(crate) const ROLE: &str = "logging.role";
+pub(crate) const ROLE_POLICY: &str = "logging.role_policy";
+pub(crate) const INVOCATION_LOGGING: &str = "logging.invocation_logging";
+
+/// A policy as plans show and compare it: normalised (lists sorted) and its statements in Sid
+/// order, so neither AWS's re-serialisation nor statement order shows as a change.
+pub(crate) fn policy_view(doc: &baseline_core::policy::PolicyDocument) -> serde_json::Value {
+    let mut doc = doc.normalized();
+    doc.statement
+        .sort_by_cached_key(|s| (s.sid.clone(), serde_json::to_string(s).unwrap_or_default()));
+    doc.to_value()
+}
+
+/// Placeholder for values that exist only once an upstream resource is created.
+pub(crate) const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+const KEPT_AUDIT_DATA: &str = "kept: audit data (pass --delete-audit-data to delete)";
+
+/// Upstream values the module needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggingInputs {
+    /// The stack's KMS key (`encryption.kms_key_arn`); `None` while it is still to be created.
+    pub kms_key_arn: Option<KmsKeyArn>,
+}
+
+impl FromUpstream for LoggingInputs {
+    fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            kms_key_arn: upstream.field("encryption", "kms_key_arn")?,
+        })
+    }
+}
+
+/// Desired state of every resource of the module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggingSpec {
+    pub(crate) stack: String,
+    pub(crate) kms_key_arn: Option<KmsKeyArn>,
+    pub(crate) bucket: BucketSpec,
+    pub(crate) log_group: LogGroupSpec,
+    pub(crate) role: RoleSpec,
+    pub(crate) invocation_logging: Option<InvocationLoggingConfig>,
+}
+
+impl LoggingSpec {
+    /// The log bucket's name.
+    pub fn bucket_name(&self) -> &str {
+        &self.bucket.name
+    }
+
+    /// The log group's name.
+    pub fn log_group_name(&self) -> &str {
+        &self.log_group.name
+    }
+
+    /// The logging role's name.
+    pub fn role_name(&self) -> &str {
+        &self.role.name
+    }
+
+    /// The invocation logging configuration apply puts (`None`: logging off).
+    pub fn invocation_logging(&self) -> Option<&InvocationLoggingConfig> {
+        self.invocation_logging.as_ref()
+    }
+}
+
+/// What exists of the bucket.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObservedBucket {
+    /// Default encryption.
+    pub encryption: Option<BucketEncryption>,
+    /// Versioning status.
+    pub versioning: Option<String>,
+    /// Public-access block.
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// Object ownership setting.
+    pub object_ownership: Option<String>,
+    /// Lifecycle rules.
+    pub lifecycle_rules: Vec<LifecycleRule>,
+    /// Bucket policy text.
+    pub policy: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What exists of the log group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedLogGroup {
+    /// DescribeLogGroups.
+    pub info: LogGroupInfo,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What exists of the role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedRole {
+    /// GetRole.
+    pub info: RoleInfo,
+    /// Tags, without AWS-reserved `aws:` tags.
+    pub tags: BTreeMap<String, String>,
+    /// Names of every inline policy.
+    pub inline_policy_names: Vec<String>,
+    /// The `logging` inline policy's document, if it exists.
+    pub inline_policy: Option<String>,
+    /// ARNs of attached managed policies.
+    pub attached_policies: Vec<String>,
+}
+
+impl ObservedRole {
+    /// Inline policies other than `logging` (someone else's additions).
+    pub fn other_inline_policies(&self) -> Vec<String> {
+        self.inline_policy_names
+            .iter()
+            .filter(|p| *p != INLINE_POLICY)
+            .cloned()
+            .collect()
+    }
+}
+
+/// What exists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LoggingObserved {
+    /// The log bucket, if it exists.
+    pub bucket: Option<ObservedBucket>,
+    /// The log group, if it exists.
+    pub log_group: Option<ObservedLogGroup>,
+    /// The role, if it exists.
+    pub role: Option<ObservedRole>,
+    /// The region's invocation logging configuration (whoever set it).
+    pub invocation_logging: Option<InvocationLoggingConfig>,
+}
+
+/// What downstream modules and users get. A part that is turned off is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggingOutputs {
+    /// Log bucket name.
+    pub bucket_name: Option<String>,
+    /// Log bucket ARN.
+    pub bucket_arn: Option<String>,
+    /// Invocation log group name.
+    pub log_group_name: Option<String>,
+    /// Invocation log group ARN (without `:*`).
+    pub log_group_arn: Option<String>,
+    /// Logging service role name.
+    pub role_name: Option<String>,
+    /// Logging service role ARN.
+    pub role_arn: Option<String>,
+    /// True when Bedrock model invocation logging is configured by this stack.
+    pub logging_enabled: bool,
+}
+
+/// The logging module.
+pub struct LoggingModule<A = SdkLoggingApi> {
+    api: A,
+    ctx: AwsContext,
+    /// Delays between retries of PutModelInvocationLoggingConfiguration while a new role
+    /// propagates.
+    propagation_retry: Vec<Duration>,
+}
+
+impl LoggingModule<SdkLoggingApi> {
+    /// The module over the SDK clients built from `ctx`.
+    pub fn new(ctx: &AwsContext) -> Self {
+        Self::with_api(SdkLoggingApi::new(ctx), ctx)
+    }
+}
+
+impl<A: LoggingApi> LoggingModule<A> {
+    /// The module over any [`LoggingApi`] (mocks, clients with test interceptors).
+    pub fn with_api(api: A, ctx: &AwsContext) -> Self {
+        // About 45 s in all: IAM usually propagates a new role within ten.
+        let propagation_retry = [2, 3, 5, 5, 10, 10, 10]
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect();
+        Self {
+            api,
+            ctx: ctx.clone(),
+            propagation_retry,
+        }
+    }
+
+    /// Replaces the delays between retries of the invocation logging Put while a new role
+    /// propagates (tests use none).
+    pub fn with_propagation_retry(mut self, delays: Vec<Duration>) -> Self {
+        self.propagation_retry = delays;
+        self
+    }
+
+    fn check_owner(
+        &self,
+        kind: &'static str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+        stack: &str,
+    ) -> Result<(), LoggingError> {
+        match tags.get(STACK_TAG) {
+            Some(owner) if owner != stack => Err(LoggingError::ForeignResource {
+                kind,
+                name: name.to_owned(),
+                owner: owner.clone(),
+                stack: stack.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn observe_bucket(
+        &self,
+        spec: &LoggingSpec,
+    ) -> Result<Option<ObservedBucket>, LoggingError> {
+        let name = spec.bucket.name.as_str();
+        let exists = match self.api.bucket_exists(name).await {
+            Ok(exists) => exists,
+            Err(e)
+                if e.kind == baseline_core::aws::ServiceErrorKind::AccessDenied
+                    && spec.bucket.enabled =>
+            {
+                return Err(LoggingError::Precondition(PreconditionFailed {
+                    issues: vec![ConfigIssue {
+                        path: "enable_s3_logging".into(),
+                        message: format!("the log bucket name {name} is taken by another account, or this account may not read it ({})", e.detail),
+                        hint: Some("bucket names are global: change `project` or `environment`, or grant s3:ListBucket on it".into()),
+                    }],
+                }));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !exists {
+            return Ok(None);
+        }
+        let api = &self.api;
+        let (
+            encryption,
+            versioning,
+            public_access_block,
+            object_ownership,
+            lifecycle_rules,
+            policy,
+            tags,
+        ) = futures::try_join!(
+            api.bucket_encryption(name),
+            api.bucket_versioning(name),
+            api.public_access_block(name),
+            api.object_ownership(name),
+            api.lifecycle_rules(name),
+            api.bucket_policy(name),
+            api.bucket_tags(name),
+        )?;
+        self.check_owner("s3 bucket", name, &tags, &spec.stack)?;
+        Ok(Some(ObservedBucket {
+            encryption,
+            versioning,
+            public_access_block,
+            object_ownership,
+            lifecycle_rules,
+            policy,
+            tags,
+        }))
+    }
+
+    async fn observe_log_group(
+        &self,
+        spec: &LoggingSpec,
+    ) -> Result<Option<ObservedLogGroup>, LoggingError> {
+        let Some(info) = self.api.describe_log_group(&spec.log_group.name).await? else {
+            return Ok(None);
+        };
+        let arn = if info.arn.is_empty() {
+            spec.log_group.arn.clone()
+        } else {
+            info.arn.clone()
+        };
+        let mut tags = match self.api.log_group_tags(&arn).await {
+            Err(e) if e.is_not_found() => return Ok(None),
+            other => other?,
+        };
+        tags.retain(|k, _| !k.starts_with("aws:"));
+        self.check_owner("log group", &info.name, &tags, &spec.stack)?;
+        Ok(Some(ObservedLogGroup { info, tags }))
+    }
+
+    async fn observe_role(&self, spec: &LoggingSpec) -> Result<Option<ObservedRole>, LoggingError> {
+        let name = spec.role.name.as_str();
+        let Some(info) = self.api.get_role(name).await? else {
+            return Ok(None);
+        };
+        let api = &self.api;
+        let (mut tags, inline_policy_names, inline_policy, attached_policies) = futures::try_join!(
+            api.role_tags(name),
+            api.role_policy_names(name),
+            api.role_policy(name, INLINE_POLICY),
+            api.attached_role_policies(name),
+        )?;
+        tags.retain(|k, _| !k.starts_with("aws:"));
+        self.check_owner("iam role", name, &tags, &spec.stack)?;
+        Ok(Some(ObservedRole {
+            info,
+            tags,
+            inline_policy_names,
+            inline_policy,
+            attached_policies,
+        }))
+    }
+
+    /// The boundary policy must exist before a role can carry it; checked only when apply would
+    /// set it.
+    async fn check_boundary(
+        &self,
+        spec: &LoggingSpec,
+        role: Option<&ObservedRole>,
+    ) -> Result<(), LoggingError> {
+        let Some(boundary) = spec
+            .role
+            .permissions_boundary_arn
+            .as_deref()
+            .filter(|_| spec.role.enabled)
+        else {
+            return Ok(());
+        };
+        if role.is_some_and(|r| r.info.permissions_boundary_arn.as_deref() == Some(boundary)) {
+            return Ok(());
+        }
+        if self.api.policy_exists(boundary).await? {
+            return Ok(());
+        }
+        Err(LoggingError::Precondition(PreconditionFailed {
+            issues: vec![ConfigIssue {
+                path: "permissions_boundary_arn".into(),
+                message: format!(
+                    "the permissions boundary policy {boundary} does not exist in this account"
+                ),
+                hint: Some(
+                    "create the managed policy first, or unset permissions_boundary_arn".into(),
+                ),
+            }],
+        }))
+    }
+
+    fn outputs(
+        &self,
+        spec: &LoggingSpec,
+        role_arn: Option<String>,
+        logging_enabled: bool,
+    ) -> LoggingOutputs {
+        let b = spec.bucket.enabled;
+        let g = spec.log_group.enabled;
+        LoggingOutputs {
+            bucket_name: b.then(|| spec.bucket.name.clone()),
+            bucket_arn: b.then(|| spec.bucket.arn.clone()),
+            log_group_name: g.then(|| spec.log_group.name.clone()),
+            log_group_arn: g.then(|| spec.log_group.arn.clone()),
+            role_name: spec.role.enabled.then(|| spec.role.name.clone()),
+            role_arn: spec
+                .role
+                .enabled
+                .then(|| role_arn.unwrap_or_else(|| spec.role.arn.clone())),
+            logging_enabled,
+        }
+    }
+
+    fn invocation_is_ours(&self, spec: &LoggingSpec, existing: &InvocationLoggingConfig) -> bool {
+        invocation::is_ours(existing, &spec.log_group.name, &spec.bucket.name)
+    }
+}
+
+fn bucket_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
+    let b = &spec.bucket;
+    let key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
+    match (&observed.bucket, b.enabled) {
+        (None, true) => vec![
+            Change::create(BUCKET, "s3_bucket", &bucket::desired_view(b, key)),
+            Change::create(
+                BUCKET_POLICY,
+                "s3_bucket_policy",
+                &bucket::desired_policy_view(b),
+            ),
+        ],
+        (Some(found), true) => {
+            let policy = match &found.policy {
+                None => Change::create(
+                    BUCKET_POLICY,
+                    "s3_bucket_policy",
+                    &bucket::desired_policy_view(b),
+                ),
+                Some(text) => Change::compare(
+                    BUCKET_POLICY,
+                    "s3_bucket_policy",
+                    &bucket::observed_policy_view(&b.name, Some(text)),
+                    &bucket::desired_policy_view(b),
+                    &[],
+                ),
+            };
+            vec![
+                Change::compare(
+                    BUCKET,
+                    "s3_bucket",
+                    &bucket::observed_view(&b.name, found),
+                    &bucket::desired_view(b, key),
+                    &[],
+                ),
+                policy,
+            ]
+        }
+        (Some(_), false) => vec![Change::noop(BUCKET, "s3_bucket").with_note(
+            "enable_s3_logging is off: the bucket is no longer managed and is kept (audit data)",
+        )],
+        (None, false) => Vec::new(),
+    }
+}
+
+fn log_group_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
+    let g = &spec.log_group;
+    let key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
+    match (&observed.log_group, g.enabled) {
+        (None, true) => vec![Change::create(LOG_GROUP, "log_group", &log_group::desired_view(g, key))],
+        (Some(found), true) => {
+            vec![Change::compare(LOG_GROUP, "log_group", &log_group::observed_view(found), &log_group::desired_view(g, key), &[])]
+        }
+        (Some(_), false) => vec![Change::noop(LOG_GROUP, "log_group")
+            .with_note("enable_cloudwatch_logging is off: the log group is no longer managed and is kept (audit data)")],
+        (None, false) => Vec::new(),
+    }
+}
+
+fn role_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
+    let r = &spec.role;
+    match (&observed.role, r.enabled) {
+        (None, true) => vec![
+            Change::create(ROLE, "iam_role", &role::desired_view(r)),
+            Change::create(
+                ROLE_POLICY,
+                "iam_role_policy",
+                &role::desired_policy_view(r),
+            ),
+        ],
+        (Some(found), true) => {
+            let policy = match &found.inline_policy {
+                None => Change::create(
+                    ROLE_POLICY,
+                    "iam_role_policy",
+                    &role::desired_policy_view(r),
+                ),
+                Some(_) => Change::compare(
+                    ROLE_POLICY,
+                    "iam_role_policy",
+                    &role::observed_policy_view(r, found),
+                    &role::desired_policy_view(r),
+                    &[],
+                ),
+            };
+            vec![
+                Change::compare(
+                    ROLE,
+                    "iam_role",
+                    &role::observed_view(found),
+                    &role::desired_view(r),
+                    &[],
+                ),
+                policy,
+            ]
+        }
+        (Some(found), false) => role_deletes(r, found),
+        (None, false) => Vec::new(),
+    }
+}
+
+fn role_deletes(r: &RoleSpec, found: &ObservedRole) -> Vec<Change> {
+    let mut changes = vec![Change::delete(
+        ROLE,
+        "iam_role",
+        &role::observed_view(found),
+    )];
+    if found.inline_policy.is_some() {
+        changes.push(Change::delete(
+            ROLE_POLICY,
+            "iam_role_policy",
+            &role::observed_policy_view(r, found),
+        ));
+    }
+    changes
+}
+
+#[async_trait]
+impl<A: LoggingApi> Module for LoggingModule<A> {
+    type Inputs = LoggingInputs;
+    type Spec = LoggingSpec;
+    type Observed = LoggingObserved;
+    type Outputs = LoggingOutputs;
+    type Error = LoggingError;
+
+    fn name(&self) -> &'static str {
+        "logging"
+    }
+
+    fn spec(&self, config: &Config, inputs: &LoggingInputs) -> Result<LoggingSpec, LoggingError> {
+        let ctx = &self.ctx;
+        let naming = ctx.naming();
+        let (p, acct, region) = (ctx.partition(), ctx.account_id(), ctx.region());
+        let tags = naming.tags("logging");
+
+        let bucket_name = naming.log_bucket(acct, region);
+        let bucket_arn = format!("arn:{p}:s3:::{bucket_name}");
+        let prefix_arn = format!("{bucket_arn}/{}*", config.s3_log_prefix);
+        let bucket = BucketSpec {
+            policy: bucket::bucket_policy(p, acct, region, &bucket_name, &config.s3_log_prefix),
+            name: bucket_name,
+            arn: bucket_arn,
+            region: region.to_owned(),
+            enabled: config.enable_s3_logging,
+            lifecycle_rules: bucket::lifecycle_rules(&config.s3_lifecycle),
+            tags: tags.clone(),
+        };
+
+        let log_group_name = naming.log_group("invocations");
+        let log_group = LogGroupSpec {
+            arn: ctx.arn("logs", &format!("log-group:{log_group_name}")),
+            name: log_group_name,
+            enabled: config.enable_cloudwatch_logging,
+            retention_in_days: i32::try_from(config.log_retention_days).unwrap_or(i32::MAX),
+            tags: tags.clone(),
+        };
+
+        let role_name = naming.name("bedrock-logging", 64);
+        let role = RoleSpec {
+            arn: ctx.iam_arn(&format!("role/{role_name}")),
+            // Bedrock assumes the role only to write to CloudWatch Logs; S3 delivery goes through
+            // the bucket policy.
+            enabled: config.enable_model_invocation_logging && log_group.enabled,
+            description: format!(
+                "bedrock-baseline {}: lets Amazon Bedrock deliver model invocation logs",
+                naming.stack()
+            ),
+            trust_policy: role::trust_policy(p, acct, region),
+            policy: role::role_policy(
+                &log_group.arn,
+                bucket.enabled.then_some(prefix_arn.as_str()),
+            ),
+            permissions_boundary_arn: config
+                .permissions_boundary_arn
+                .clone()
+                .filter(|b| !b.is_empty()),
+            tags,
+            name: role_name,
+        };
+
+        let invocation_logging = invocation::desired(
+            config,
+            &Destinations {
+                log_group: log_group.enabled.then_some(log_group.name.as_str()),
+                role_arn: &role.arn,
+                bucket: bucket.enabled.then_some(bucket.name.as_str()),
+            },
+        );
+        Ok(LoggingSpec {
+            stack: naming.stack().to_owned(),
+            kms_key_arn: inputs.kms_key_arn.clone(),
+            bucket,
+            log_group,
+            role,
+            invocation_logging,
+        })
+    }
+
+    async fn observe(&self, spec: &LoggingSpec) -> Result<LoggingObserved, LoggingError> {
+        let (bucket, log_group, role, invocation_logging) = futures::try_join!(
+            self.observe_bucket(spec),
+            self.observe_log_group(spec),
+            self.observe_role(spec),
+            async {
+                self.api
+                    .invocation_logging()
+                    .await
+                    .map_err(LoggingError::from)
+            },
+        )?;
+        self.check_boundary(spec, role.as_ref()).await?;
+        Ok(LoggingObserved {
+            bucket,
+            log_group,
+            role,
+            invocation_logging,
+        })
+    }
+
+    fn diff(&self, spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
+        let mut changes = bucket_changes(spec, observed);
+        changes.extend(log_group_changes(spec, observed));
+        changes.extend(role_changes(spec, observed));
+        match (&spec.invocation_logging, &observed.invocation_logging) {
+            (Some(want), None) => changes.push(
+                Change::create(
+                    INVOCATION_LOGGING,
+                    "bedrock_invocation_logging",
+                    &invocation::view(want),
+                )
+                .with_note("account-and-region-wide setting: one per region"),
+            ),
+            (Some(want), Some(have)) => {
+                let change = Change::compare(
+                    INVOCATION_LOGGING,
+                    "bedrock_invocation_logging",
+                    &invocation::view(have),
+                    &invocation::view(want),
+                    &[],
+                );
+                changes.push(if change.is_change() && !self.invocation_is_ours(spec, have) {
+                    change.with_note(format!(
+                        "account-and-region-wide setting: replaces the region's current configuration (to {})",
+                        invocation::describe(have)
+                    ))
+                } else {
+                    change
+                });
+            }
+            (None, Some(have)) if self.invocation_is_ours(spec, have) => {
+                changes.push(Change::delete(
+                    INVOCATION_LOGGING,
+                    "bedrock_invocation_logging",
+                    &invocation::view(have),
+                ));
+            }
+            (None, Some(have)) => changes.push(
+                Change::noop(INVOCATION_LOGGING, "bedrock_invocation_logging").with_note(format!(
+                    "the region's configuration (to {}) is not this stack's: left alone",
+                    invocation::describe(have)
+                )),
+            ),
+            (None, None) => {}
+        }
+        changes
+    }
+
+    fn planned_outputs(
+        &self,
+        spec: &LoggingSpec,
+        observed: &LoggingObserved,
+    ) -> Option<LoggingOutputs> {
+        let missing = (spec.bucket.enabled && observed.bucket.is_none())
+            || (spec.log_group.enabled && observed.log_group.is_none())
+            || (spec.role.enabled && observed.role.is_none());
+        if missing {
+            return None;
+        }
+        let logging_enabled = spec.invocation_logging.is_some()
+            && observed
+                .invocation_logging
+                .as_ref()
+                .is_some_and(|have| self.invocation_is_ours(spec, have));
+        Some(self.outputs(
+            spec,
+            observed.role.as_ref().map(|r| r.info.arn.clone()),
+            logging_enabled,
+        ))
+    }
+
+    async fn apply(
+        &self,
+        spec: &LoggingSpec,
+        observed: &LoggingObserved,
+        progress: &dyn Progress,
+    ) -> Result<LoggingOutputs, LoggingError> {
+        let changes = self.diff(spec, observed);
+        let action_of = |address: &str| {
+            changes
+                .iter()
+                .find(|c| c.address == address)
+                .map(|c| c.action)
+                .unwrap_or(Action::NoOp)
+        };
+        let needs_key = (spec.bucket.enabled && action_of(BUCKET) != Action::NoOp)
+            || (spec.log_group.enabled && action_of(LOG_GROUP) != Action::NoOp);
+        let key = spec.kms_key_arn.as_ref().map(|k| k.as_str().to_owned());
+        if needs_key && key.is_none() {
+            return Err(LoggingError::MissingKmsKey);
+        }
+        let key = key.unwrap_or_default();
+        let api: &dyn LoggingApi = &self.api;
+
+        let bucket_task = async {
+            if !spec.bucket.enabled {
+                return Ok(());
+            }
+            let (settings, policy) = (action_of(BUCKET), action_of(BUCKET_POLICY));
+            if settings != Action::NoOp {
+                progress.event(ProgressEvent::Started {
+                    address: BUCKET.into(),
+                    action: settings,
+                });
+                bucket::apply_settings(api, &spec.bucket, observed.bucket.as_ref(), &key, progress)
+                    .await?;
+                progress.event(ProgressEvent::Finished {
+                    address: BUCKET.into(),
+                    action: settings,
+                });
+            }
+            if policy != Action::NoOp {
+                progress.event(ProgressEvent::Started {
+                    address: BUCKET_POLICY.into(),
+                    action: policy,
+                });
+                api.put_bucket_policy(&spec.bucket.name, &spec.bucket.policy.to_json())
+                    .await?;
+                progress.event(ProgressEvent::Exists {
+                    address: BUCKET_POLICY.into(),
+                    id: spec.bucket.name.clone(),
+                });
+                progress.event(ProgressEvent::Finished {
+                    address: BUCKET_POLICY.into(),
+                    action: policy,
+                });
+            }
+            Ok::<_, LoggingError>(())
+        };
+        let log_group_task = async {
+            let action = action_of(LOG_GROUP);
+            if !spec.log_group.enabled || action == Action::NoOp {
+                return Ok(());
+            }
+            progress.event(ProgressEvent::Started {
+                address: LOG_GROUP.into(),
+                action,
+            });
+            log_group::apply(
+                api,
+                &spec.log_group,
+                observed.log_group.as_ref(),
+                &key,
+                progress,
+            )
+            .await?;
+            progress.event(ProgressEvent::Finished {
+                address: LOG_GROUP.into(),
+                action,
+            });
+            Ok::<_, LoggingError>(())
+        };
+        let role_task = async {
+            let (action, policy_action) = (action_of(ROLE), action_of(ROLE_POLICY));
+            if spec.role.enabled {
+                if action == Action::NoOp && policy_action == Action::NoOp {
+                    return Ok(false);
+                }
+                // The inline policy reports its own events; the role's only when it changes.
+                let role_changes = action != Action::NoOp;
+                if role_changes {
+                    progress.event(ProgressEvent::Started {
+                        address: ROLE.into(),
+                        action,
+                    });
+                }
+                let fresh = role::apply(api, &spec.role, observed.role.as_ref(), progress).await?;
+                if role_changes {
+                    progress.event(ProgressEvent::Finished {
+                        address: ROLE.into(),
+                        action,
+                    });
+                }
+                return Ok(fresh);
+            }
+            Ok::<_, LoggingError>(false)
+        };
+        let ((), (), role_fresh) = futures::try_join!(bucket_task, log_group_task, role_task)?;
+
+        let mut logging_enabled = false;
+        match (&spec.invocation_logging, &observed.invocation_logging) {
+            (Some(want), have) => {
+                if have.as_ref() != Some(want) {
+                    let action = if have.is_some() {
+                        Action::Update
+                    } else {
+                        Action::Create
+                    };
+                    progress.event(ProgressEvent::Started {
+                        address: INVOCATION_LOGGING.into(),
+                        action,
+                    });
+                    let retry: &[Duration] = if role_fresh {
+                        &self.propagation_retry
+                    } else {
+                        &[]
+                    };
+                    invocation::put(api, want, retry, INVOCATION_LOGGING, progress).await?;
+                    progress.event(ProgressEvent::Exists {
+                        address: INVOCATION_LOGGING.into(),
+                        id: "account".into(),
+                    });
+                    progress.event(ProgressEvent::Finished {
+                        address: INVOCATION_LOGGING.into(),
+                        action,
+                    });
+                }
+                logging_enabled = true;
+            }
+            (None, Some(have)) if self.invocation_is_ours(spec, have) => {
+                progress.event(ProgressEvent::Started {
+                    address: INVOCATION_LOGGING.into(),
+                    action: Action::Delete,
+                });
+                api.delete_invocation_logging().await?;
+                progress.event(ProgressEvent::Gone {
+                    address: INVOCATION_LOGGING.into(),
+                });
+            }
+            (None, _) => {}
+        }
+
+        // A role that is no longer needed goes after the configuration stopped using it.
+        if let (false, Some(found)) = (spec.role.enabled, &observed.role) {
+            progress.event(ProgressEvent::Started {
+                address: ROLE.into(),
+                action: Action::Delete,
+            });
+            role::destroy(api, &spec.role.name, found).await?;
+            progress.event(ProgressEvent::Gone {
+                address: ROLE_POLICY.into(),
+            });
+            progress.event(ProgressEvent::Gone {
+                address: ROLE.into(),
+            });
+        }
+        Ok(self.outputs(
+            spec,
+            observed.role.as_ref().map(|r| r.info.arn.clone()),
+            logging_enabled,
+        ))
+    }
+
+    fn destroy_plan(
+        &self,
+        spec: &LoggingSpec,
+        observed: &LoggingObserved,
+        options: DestroyOptions,
+    ) -> Vec<Change> {
+        let mut changes = Vec::new();
+        if let Some(have) = &observed.invocation_logging {
+            changes.push(if self.invocation_is_ours(spec, have) {
+                Change::delete(
+                    INVOCATION_LOGGING,
+                    "bedrock_invocation_logging",
+                    &invocation::view(have),
+                )
+                .with_note("turns Bedrock model invocation logging off for the whole region")
+            } else {
+                Change::noop(INVOCATION_LOGGING, "bedrock_invocation_logging").with_note(format!(
+                    "the region's configuration (to {}) is not this stack's: left alone",
+                    invocation::describe(have)
+                ))
+            });
+        }
+        if let Some(found) = &observed.role {
+            changes.extend(role_deletes(&spec.role, found));
+        }
+        if let Some(found) = &observed.log_group {
+            changes.push(if options.delete_audit_data {
+                Change::delete(LOG_GROUP, "log_group", &log_group::observed_view(found))
+            } else {
+                Change::noop(LOG_GROUP, "log_group").with_note(KEPT_AUDIT_DATA)
+            });
+        }
+        if let Some(found) = &observed.bucket {
+            if options.delete_audit_data {
+                changes.push(
+                    Change::delete(
+                        BUCKET,
+                        "s3_bucket",
+                        &bucket::observed_view(&spec.bucket.name, found),
+                    )
+                    .with_note("emptied first: every object version and delete marker"),
+                );
+                if found.policy.is_some() {
+                    changes.push(Change::delete(
+                        BUCKET_POLICY,
+                        "s3_bucket_policy",
+                        &bucket::observed_policy_view(&spec.bucket.name, found.policy.as_deref()),
+                    ));
+                }
+            } else {
+                changes.push(Change::noop(BUCKET, "s3_bucket").with_note(KEPT_AUDIT_DATA));
+                if found.policy.is_some() {
+                    changes.push(
+                        Change::noop(BUCKET_POLICY, "s3_bucket_policy")
+                            .with_note("kept with the bucket"),
+                    );
+                }
+            }
+        }
+        changes
+    }
+
+    async fn destroy(
+        &self,
+        spec: &LoggingSpec,
+        observed: &LoggingObserved,
+        options: DestroyOptions,
+        progress: &dyn Progress,
+    ) -> Result<(), LoggingError> {
+        let api: &dyn LoggingApi = &self.api;
+        // Stop delivery first, so nothing writes to what is deleted next.
+        if observed
+            .invocation_logging
+            .as_ref()
+            .is_some_and(|h| self.invocation_is_ours(spec, h))
+        {
+            progress.event(ProgressEvent::Started {
+                address: INVOCATION_LOGGING.into(),
+                action: Action::Delete,
+            });
+            match api.delete_invocation_logging().await {
+                Err(e) if !e.is_not_found() => return Err(e.into()),
+                _ => {}
+            }
+            progress.event(ProgressEvent::Gone {
+                address: INVOCATION_LOGGING.into(),
+            });
+        }
+        if let Some(found) = &observed.role {
+            progress.event(ProgressEvent::Started {
+                address: ROLE.into(),
+                action: Action::Delete,
+            });
+            role::destroy(api, &spec.role.name, found).await?;
+            progress.event(ProgressEvent::Gone {
+                address: ROLE_POLICY.into(),
+            });
+            progress.event(ProgressEvent::Gone {
+                address: ROLE.into(),
+            });
+        }
+        if !options.delete_audit_data {
+            return Ok(());
+        }
+        if observed.log_group.is_some() {
+            progress.event(ProgressEvent::Started {
+                address: LOG_GROUP.into(),
+                action: Action::Delete,
+            });
+            match api.delete_log_group(&spec.log_group.name).await {
+                Err(e) if !e.is_not_found() => return Err(e.into()),
+                _ => {}
+            }
+            progress.event(ProgressEvent::Gone {
+                address: LOG_GROUP.into(),
+            });
+        }
+        if observed.bucket.is_some() {
+            progress.event(ProgressEvent::Started {
+                address: BUCKET.into(),
+                action: Action::Delete,
+            });
+            bucket::empty_and_delete(api, &spec.bucket.name).await?;
+            progress.event(ProgressEvent::Gone {
+                address: BUCKET_POLICY.into(),
+            });
+            progress.event(ProgressEvent::Gone {
+                address: BUCKET.into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{MockLoggingApi, ObjectVersionRef};
+    use baseline_core::aws::{ApiError, ServiceErrorKind};
+    use baseline_core::progress::{NoProgress, RecordedProgress};
+    use baseline_core::Naming;
+    use serde_json::json;
+
+    const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k-1";
+
+    fn ctx() -> AwsContext {
+        AwsContext::offline(Naming::new("demo-prod", BTreeMap::new()))
+    }
+
+    fn config() -> Config {
+        Config {
+            environment: "prod".into(),
+            permissions_boundary_arn: None,
+            ..Config::default()
+        }
+    }
+
+    fn module(api: MockLoggingApi) -> LoggingModule<MockLoggingApi> {
+        LoggingModule::with_api(api, &ctx()).with_propagation_retry(Vec::new())
+    }
+
+    fn spec_with(m: &LoggingModule<MockLoggingApi>, config: &Config) -> LoggingSpec {
+        m.spec(
+            config,
+            &LoggingInputs {
+                kms_key_arn: Some(KmsKeyArn(KEY.into())),
+            },
+        )
+        .unwrap()
+    }
+
+    /// Percent-encodes like IAM does.
+    fn url_encode(text: &str) -> String {
+        text.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    /// Everything as specified, as AWS would return it (policies re-ordered and URL-encoded).
+    fn converged(spec: &LoggingSpec) -> LoggingObserved {
+        let mut bucket_policy = spec.bucket.policy.clone();
+        bucket_policy.statement.reverse();
+        LoggingObserved {
+            bucket: Some(ObservedBucket {
+                encryption: Some(BucketEncryption {
+                    sse_algorithm: "aws:kms".into(),
+                    kms_master_key_id: Some(KEY.into()),
+                    bucket_key_enabled: true,
+                }),
+                versioning: Some("Enabled".into()),
+                public_access_block: Some(PublicAccessBlock::ALL),
+                object_ownership: Some("BucketOwnerEnforced".into()),
+                lifecycle_rules: spec.bucket.lifecycle_rules.clone(),
+                policy: Some(bucket_policy.to_json()),
+                tags: spec.bucket.tags.clone(),
+            }),
+            log_group: Some(ObservedLogGroup {
+                info: LogGroupInfo {
+                    name: spec.log_group.name.clone(),
+                    arn: spec.log_group.arn.clone(),
+                    kms_key_id: Some(KEY.into()),
+                    retention_in_days: Some(spec.log_group.retention_in_days),
+                },
+                tags: spec.log_group.tags.clone(),
+            }),
+            role: Some(ObservedRole {
+                info: RoleInfo {
+                    name: spec.role.name.clone(),
+                    arn: spec.role.arn.clone(),
+                    trust_policy: url_encode(&spec.role.trust_policy.to_json()),
+                    permissions_boundary_arn: spec.role.permissions_boundary_arn.clone(),
+                },
+                tags: spec.role.tags.clone(),
+                inline_policy_names: vec![INLINE_POLICY.into()],
+                inline_policy: Some(url_encode(&spec.role.policy.to_json())),
+                attached_policies: Vec::new(),
+            }),
+            invocation_logging: spec.invocation_logging.clone(),
+        }
+    }
+
+    fn actions(changes: &[Change]) -> Vec<(&str, Action)> {
+        changes
+            .iter()
+            .map(|c| (c.address.as_str(), c.action))
+            .collect()
+    }
+
+    fn attrs<'a>(changes: &'a [Change], address: &str) -> Vec<&'a str> {
+        changes
+            .iter()
+            .find(|c| c.address == address)
+            .map(|c| c.attributes.iter().map(|a| a.name.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    fn api_err(op: &'static str, kind: ServiceErrorKind) -> ApiError {
+        ApiError::synthetic("test", op, "target", kind, "synthetic")
+    }
+
+    #[test]
+    fn spec_names_every_resource_from_the_stack() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        assert_eq!(
+            spec.bucket_name(),
+            "demo-prod-bedrock-logs-123456789012-us-east-1"
+        );
+        assert_eq!(spec.log_group_name(), "/aws/bedrock/demo-prod/invocations");
+        assert_eq!(spec.role_name(), "demo-prod-bedrock-logging");
+        assert_eq!(
+            spec.role.arn,
+            "arn:aws:iam::123456789012:role/demo-prod-bedrock-logging"
+        );
+        assert_eq!(
+            spec.log_group.arn,
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/bedrock/demo-prod/invocations"
+        );
+        assert_eq!(spec.bucket.tags["baseline:module"], "logging");
+        let inv = spec.invocation_logging().unwrap();
+        assert_eq!(inv.cloudwatch.as_ref().unwrap().role_arn, spec.role.arn);
+        assert_eq!(inv.s3.as_ref().unwrap().bucket_name, spec.bucket.name);
+    }
+
+    #[test]
+    fn s3_off_drops_the_bucket_and_its_grants_everywhere() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(
+            &m,
+            &Config {
+                enable_s3_logging: false,
+                ..config()
+            },
+        );
+        assert!(!spec.bucket.enabled);
+        assert!(spec
+            .role
+            .policy
+            .statement("WriteLargeDataToLogBucket")
+            .is_none());
+        let inv = spec.invocation_logging().unwrap();
+        assert!(
+            inv.s3.is_none()
+                && inv
+                    .cloudwatch
+                    .as_ref()
+                    .unwrap()
+                    .large_data_delivery_s3
+                    .is_none()
+        );
+        let changes = m.diff(&spec, &LoggingObserved::default());
+        assert!(!changes
+            .iter()
+            .any(|c| c.address.starts_with("logging.bucket")));
+        let out = m.planned_outputs(&spec, &converged(&spec)).unwrap();
+        assert_eq!(out.bucket_name, None);
+        assert!(out.log_group_name.is_some());
+    }
+
+    #[test]
+    fn cloudwatch_off_needs_no_role() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(
+            &m,
+            &Config {
+                enable_cloudwatch_logging: false,
+                ..config()
+            },
+        );
+        assert!(!spec.role.enabled);
+        assert!(spec.invocation_logging().unwrap().cloudwatch.is_none());
+    }
+
+    #[test]
+    fn empty_account_plans_every_create_and_unknown_key_shows_known_after_apply() {
+        let m = module(MockLoggingApi::new());
+        let spec = m.spec(&config(), &LoggingInputs::default()).unwrap();
+        let changes = m.diff(&spec, &LoggingObserved::default());
+        assert_eq!(
+            actions(&changes),
+            vec![
+                (BUCKET, Action::Create),
+                (BUCKET_POLICY, Action::Create),
+                (LOG_GROUP, Action::Create),
+                (ROLE, Action::Create),
+                (ROLE_POLICY, Action::Create),
+                (INVOCATION_LOGGING, Action::Create),
+            ]
+        );
+        let lg = changes.iter().find(|c| c.address == LOG_GROUP).unwrap();
+        let key = lg
+            .attributes
+            .iter()
+            .find(|a| a.name == "kms_key_id")
+            .unwrap();
+        assert_eq!(key.after, Some(json!(KNOWN_AFTER_APPLY)));
+        assert!(m
+            .planned_outputs(&spec, &LoggingObserved::default())
+            .is_none());
+    }
+
+    #[test]
+    fn converged_stack_is_all_no_ops_though_aws_reorders_and_encodes_policies() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        let changes = m.diff(&spec, &converged(&spec));
+        assert!(changes.iter().all(|c| !c.is_change()), "{changes:#?}");
+        let out = m.planned_outputs(&spec, &converged(&spec)).unwrap();
+        assert!(out.logging_enabled);
+        assert_eq!(out.role_arn.as_deref(), Some(spec.role.arn.as_str()));
+    }
+
+    #[test]
+    fn deleted_public_access_block_and_changed_retention_are_updates_of_those_attributes() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        observed.bucket.as_mut().unwrap().public_access_block = None;
+        observed.log_group.as_mut().unwrap().info.retention_in_days = Some(7);
+        let changes = m.diff(&spec, &observed);
+        let changed: Vec<_> = changes
+            .iter()
+            .filter(|c| c.is_change())
+            .map(|c| (c.address.as_str(), c.action))
+            .collect();
+        assert_eq!(
+            changed,
+            vec![(BUCKET, Action::Update), (LOG_GROUP, Action::Update)]
+        );
+        assert_eq!(attrs(&changes, BUCKET), vec!["public_access_block"]);
+        assert_eq!(attrs(&changes, LOG_GROUP), vec!["retention_in_days"]);
+    }
+
+    #[test]
+    fn config_changes_are_in_place_updates() {
+        let m = module(MockLoggingApi::new());
+        let deployed = spec_with(&m, &config());
+        let observed = converged(&deployed);
+        let mut lifecycle = config().s3_lifecycle;
+        lifecycle.expiration_days = 730;
+        let changed = Config {
+            log_retention_days: 365,
+            s3_log_prefix: "audit/".into(),
+            s3_lifecycle: lifecycle,
+            ..config()
+        };
+        let spec = spec_with(&m, &changed);
+        let changes = m.diff(&spec, &observed);
+        let updated: Vec<_> = changes
+            .iter()
+            .filter(|c| c.is_change())
+            .map(|c| (c.address.as_str(), c.action))
+            .collect();
+        assert_eq!(
+            updated,
+            vec![
+                (BUCKET, Action::Update),
+                (BUCKET_POLICY, Action::Update),
+                (LOG_GROUP, Action::Update),
+                (ROLE_POLICY, Action::Update),
+                (INVOCATION_LOGGING, Action::Update),
+            ]
+        );
+        assert_eq!(attrs(&changes, BUCKET), vec!["lifecycle_rules"]);
+        assert_eq!(attrs(&changes, LOG_GROUP), vec!["retention_in_days"]);
+    }
+
+    #[test]
+    fn boundary_and_hand_added_grants_on_the_role_are_drift() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(
+            &m,
+            &Config {
+                permissions_boundary_arn: Some("arn:aws:iam::123456789012:policy/B".into()),
+                ..config()
+            },
+        );
+        let mut observed = converged(&spec);
+        let role = observed.role.as_mut().unwrap();
+        role.info.permissions_boundary_arn = None;
+        role.attached_policies = vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()];
+        role.inline_policy_names.push("extra".into());
+        let changes = m.diff(&spec, &observed);
+        assert_eq!(
+            attrs(&changes, ROLE),
+            vec![
+                "attached_managed_policies",
+                "other_inline_policies",
+                "permissions_boundary"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_trust_policy_without_conditions_is_drift() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        let mut loose = spec.role.trust_policy.clone();
+        loose.statement[0].condition = None;
+        observed.role.as_mut().unwrap().info.trust_policy = url_encode(&loose.to_json());
+        let changes = m.diff(&spec, &observed);
+        assert!(
+            attrs(&changes, ROLE)
+                .iter()
+                .all(|a| a.starts_with("trust_policy")),
+            "{:?}",
+            attrs(&changes, ROLE)
+        );
+    }
+
+    #[test]
+    fn someone_elses_invocation_logging_is_replaced_with_a_note_and_never_deleted() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        let mut foreign = spec.invocation_logging.clone().unwrap();
+        foreign.cloudwatch.as_mut().unwrap().log_group_name = "/other/group".into();
+        foreign.s3.as_mut().unwrap().bucket_name = "other-bucket".into();
+        observed.invocation_logging = Some(foreign);
+        let changes = m.diff(&spec, &observed);
+        let inv = changes
+            .iter()
+            .find(|c| c.address == INVOCATION_LOGGING)
+            .unwrap();
+        assert_eq!(inv.action, Action::Update);
+        assert!(
+            inv.note.as_deref().unwrap().contains("/other/group"),
+            "{:?}",
+            inv.note
+        );
+        let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
+        let inv = plan
+            .iter()
+            .find(|c| c.address == INVOCATION_LOGGING)
+            .unwrap();
+        assert_eq!(inv.action, Action::NoOp);
+    }
+
+    #[test]
+    fn destroy_keeps_audit_data_unless_asked() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        let observed = converged(&spec);
+        let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
+        assert_eq!(
+            actions(&plan),
+            vec![
+                (INVOCATION_LOGGING, Action::Delete),
+                (ROLE, Action::Delete),
+                (ROLE_POLICY, Action::Delete),
+                (LOG_GROUP, Action::NoOp),
+                (BUCKET, Action::NoOp),
+                (BUCKET_POLICY, Action::NoOp),
+            ]
+        );
+        let kept = plan.iter().find(|c| c.address == BUCKET).unwrap();
+        assert_eq!(kept.note.as_deref(), Some(KEPT_AUDIT_DATA));
+        let all = m.destroy_plan(
+            &spec,
+            &observed,
+            DestroyOptions {
+                delete_audit_data: true,
+            },
+        );
+        assert!(all.iter().all(|c| c.action == Action::Delete), "{all:#?}");
+    }
+
+    #[tokio::test]
+    async fn drift_is_repaired_with_exactly_the_writes_it_needs() {
+        let mut api = MockLoggingApi::new();
+        api.expect_block_public_access()
+            .times(1)
+            .returning(|_| Ok(()));
+        api.expect_put_retention()
+            .times(1)
+            .withf(|_, days| *days == 90)
+            .returning(|_, _| Ok(()));
+        let m = module(api);
+        let spec = spec_with(
+            &m,
+            &Config {
+                log_retention_days: 90,
+                ..config()
+            },
+        );
+        let mut observed = converged(&spec);
+        observed.bucket.as_mut().unwrap().public_access_block = None;
+        observed.log_group.as_mut().unwrap().info.retention_in_days = Some(7);
+        let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
+        assert!(out.logging_enabled);
+    }
+
+    #[tokio::test]
+    async fn a_log_group_on_another_key_is_put_back_with_associate_kms_key() {
+        let mut api = MockLoggingApi::new();
+        api.expect_associate_kms_key()
+            .times(1)
+            .withf(|_, key| key == KEY)
+            .returning(|_, _| Ok(()));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        observed.log_group.as_mut().unwrap().info.kms_key_id =
+            Some("arn:aws:kms:us-east-1:123456789012:key/other".into());
+        assert_eq!(
+            attrs(&m.diff(&spec, &observed), LOG_GROUP),
+            vec!["kms_key_id"]
+        );
+        m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn converged_stack_applies_with_no_call_at_all() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        m.apply(&spec, &converged(&spec), &NoProgress)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn apply_without_the_key_refuses_before_any_write() {
+        let m = module(MockLoggingApi::new());
+        let spec = m.spec(&config(), &LoggingInputs::default()).unwrap();
+        let err = m
+            .apply(&spec, &LoggingObserved::default(), &NoProgress)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LoggingError::MissingKmsKey));
+    }
+
+    #[tokio::test]
+    async fn access_denied_on_bucket_creation_is_reported_with_its_operation() {
+        let mut api = MockLoggingApi::new();
+        api.expect_create_bucket().returning(|b, _| {
+            Err(ApiError::synthetic(
+                "s3",
+                "CreateBucket",
+                b,
+                ServiceErrorKind::AccessDenied,
+                "AccessDenied: no",
+            ))
+        });
+        // The other resources go ahead concurrently; let them succeed.
+        api.expect_create_log_group().returning(|_, _, _| Ok(()));
+        api.expect_put_retention().returning(|_, _| Ok(()));
+        api.expect_create_role()
+            .returning(|r| Ok(format!("arn:aws:iam::123456789012:role/{}", r.name)));
+        api.expect_put_role_policy().returning(|_, _, _| Ok(()));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        let err = m
+            .apply(&spec, &LoggingObserved::default(), &NoProgress)
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, LoggingError::Api(e) if e.kind == ServiceErrorKind::AccessDenied));
+        assert!(err.to_string().contains("s3:CreateBucket"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn throttling_after_the_role_exists_keeps_it_recorded() {
+        let mut api = MockLoggingApi::new();
+        api.expect_create_role()
+            .times(1)
+            .returning(|r| Ok(format!("arn:aws:iam::123456789012:role/{}", r.name)));
+        api.expect_put_role_policy()
+            .returning(|_, _, _| Err(api_err("PutRolePolicy", ServiceErrorKind::Throttled)));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        observed.role = None;
+        let progress = RecordedProgress::default();
+        let err = m.apply(&spec, &observed, &progress).await.unwrap_err();
+        assert!(matches!(&err, LoggingError::Api(e) if e.kind == ServiceErrorKind::Throttled));
+        let events = progress.0.lock().unwrap();
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::Exists { address, .. } if address == ROLE)));
+    }
+
+    #[tokio::test]
+    async fn log_group_deleted_between_observe_and_apply_fails_with_not_found() {
+        let mut api = MockLoggingApi::new();
+        api.expect_put_retention()
+            .returning(|_, _| Err(api_err("PutRetentionPolicy", ServiceErrorKind::NotFound)));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        observed.log_group.as_mut().unwrap().info.retention_in_days = Some(1);
+        let err = m.apply(&spec, &observed, &NoProgress).await.unwrap_err();
+        assert!(matches!(&err, LoggingError::Api(e) if e.is_not_found()));
+    }
+
+    #[tokio::test]
+    async fn role_created_meanwhile_by_an_interrupted_run_is_converged_not_duplicated() {
+        let mut api = MockLoggingApi::new();
+        api.expect_create_role().times(1).returning(|r| {
+            Err(ApiError::synthetic(
+                "iam",
+                "CreateRole",
+                &r.name,
+                ServiceErrorKind::AlreadyExists,
+                "EntityAlreadyExists",
+            ))
+        });
+        api.expect_update_trust_policy()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        api.expect_delete_role_boundary().times(1).returning(|_| {
+            Err(api_err(
+                "DeleteRolePermissionsBoundary",
+                ServiceErrorKind::NotFound,
+            ))
+        });
+        api.expect_tag_role().times(1).returning(|_, _| Ok(()));
+        api.expect_put_role_policy()
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        observed.role = None;
+        m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn invocation_logging_waits_for_a_new_role_to_propagate() {
+        let mut api = MockLoggingApi::new();
+        api.expect_create_role()
+            .returning(|r| Ok(format!("arn:aws:iam::123456789012:role/{}", r.name)));
+        api.expect_put_role_policy().returning(|_, _, _| Ok(()));
+        let mut calls = 0;
+        api.expect_put_invocation_logging()
+            .times(2)
+            .returning(move |_| {
+                calls += 1;
+                if calls == 1 {
+                    Err(api_err(
+                        "PutModelInvocationLoggingConfiguration",
+                        ServiceErrorKind::Validation,
+                    ))
+                } else {
+                    Ok(())
+                }
+            });
+        let m = module(api).with_propagation_retry(vec![Duration::from_millis(1)]);
+        let spec = spec_with(&m, &config());
+        let mut observed = converged(&spec);
+        observed.role = None;
+        observed.invocation_logging = None;
+        assert!(
+            m.apply(&spec, &observed, &NoProgress)
+                .await
+                .unwrap()
+                .logging_enabled
+        );
+    }
+
+    #[tokio::test]
+    async fn destroy_with_audit_data_empties_the_bucket_in_rounds() {
+        let mut api = MockLoggingApi::new();
+        api.expect_delete_invocation_logging()
+            .times(1)
+            .returning(|| Ok(()));
+        api.expect_delete_role_policy()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        api.expect_delete_role().times(1).returning(|_| Ok(()));
+        api.expect_delete_log_group().times(1).returning(|_| Ok(()));
+        let mut rounds = 0;
+        api.expect_list_object_versions()
+            .times(3)
+            .returning(move |_| {
+                rounds += 1;
+                Ok(if rounds < 3 {
+                    vec![
+                        ObjectVersionRef {
+                            key: format!("k{rounds}"),
+                            version_id: Some("v1".into()),
+                        },
+                        ObjectVersionRef {
+                            key: format!("k{rounds}"),
+                            version_id: Some("v2".into()),
+                        },
+                    ]
+                } else {
+                    Vec::new()
+                })
+            });
+        api.expect_delete_object_versions()
+            .times(2)
+            .returning(|_, _| Ok(Vec::new()));
+        api.expect_delete_bucket().times(1).returning(|_| Ok(()));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        m.destroy(
+            &spec,
+            &converged(&spec),
+            DestroyOptions {
+                delete_audit_data: true,
+            },
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn destroy_by_default_touches_neither_bucket_nor_log_group() {
+        let mut api = MockLoggingApi::new();
+        api.expect_delete_invocation_logging()
+            .times(1)
+            .returning(|| Ok(()));
+        api.expect_delete_role_policy()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        // Already gone (a re-run after a partial destroy) counts as done.
+        api.expect_delete_role()
+            .times(1)
+            .returning(|_| Err(api_err("DeleteRole", ServiceErrorKind::NotFound)));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        m.destroy(
+            &spec,
+            &converged(&spec),
+            DestroyOptions::default(),
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn missing_boundary_policy_is_a_precondition_failure() {
+        let mut api = MockLoggingApi::new();
+        api.expect_bucket_exists().returning(|_| Ok(false));
+        api.expect_describe_log_group().returning(|_| Ok(None));
+        api.expect_get_role().returning(|_| Ok(None));
+        api.expect_invocation_logging().returning(|| Ok(None));
+        api.expect_policy_exists().returning(|_| Ok(false));
+        let m = module(api);
+        let spec = spec_with(
+            &m,
+            &Config {
+                permissions_boundary_arn: Some("arn:aws:iam::123456789012:policy/Nope".into()),
+                ..config()
+            },
+        );
+        let err = m.observe(&spec).await.unwrap_err();
+        let LoggingError::Precondition(p) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(p.issues[0].path, "permissions_boundary_arn");
+    }
+
+    #[tokio::test]
+    async fn a_role_of_another_stack_is_refused() {
+        let mut api = MockLoggingApi::new();
+        api.expect_bucket_exists().returning(|_| Ok(false));
+        api.expect_describe_log_group().returning(|_| Ok(None));
+        api.expect_invocation_logging().returning(|| Ok(None));
+        api.expect_get_role().returning(|n| {
+            Ok(Some(RoleInfo {
+                name: n.into(),
+                arn: format!("arn:aws:iam::123456789012:role/{n}"),
+                trust_policy: "{}".into(),
+                permissions_boundary_arn: None,
+            }))
+        });
+        api.expect_role_tags().returning(|_| {
+            Ok(BTreeMap::from([(
+                STACK_TAG.to_owned(),
+                "someone-else".to_owned(),
+            )]))
+        });
+        api.expect_role_policy_names().returning(|_| Ok(Vec::new()));
+        api.expect_role_policy().returning(|_, _| Ok(None));
+        api.expect_attached_role_policies()
+            .returning(|_| Ok(Vec::new()));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        assert!(matches!(
+            m.observe(&spec).await,
+            Err(LoggingError::ForeignResource {
+                kind: "iam role",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn inputs_come_from_the_encryption_outputs_by_field_name() {
+        let upstream = Upstream(BTreeMap::from([(
+            "encryption".to_owned(),
+            json!({"kms_key_arn": KEY, "kms_key_id": "k-1"}),
+        )]));
+        assert_eq!(
+            LoggingInputs::from_upstream(&upstream).unwrap().kms_key_arn,
+            Some(KmsKeyArn(KEY.into()))
+        );
+        assert_eq!(
+            LoggingInputs::from_upstream(&Upstream::default()).unwrap(),
+            LoggingInputs::default()
+        );
+    }
+}

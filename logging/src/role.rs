@@ -1,0 +1,333 @@
+//! The logging service role `<prefix>-bedrock-logging`, which Bedrock assumes to write
+//! invocation logs to CloudWatch Logs: its trust policy and inline policy (pure), the views the
+//! plan compares (policies parsed and normalised: IAM returns them URL-encoded and re-ordered),
+//! and apply.
+//!
+//! The role is this stack's alone, so apply also removes inline policies other than `logging`
+//! and detaches managed policies that someone added by hand.
+
+use crate::api::{LoggingApi, NewRole};
+use crate::module::{policy_view, ObservedRole, ROLE, ROLE_POLICY};
+use crate::LoggingError;
+use baseline_core::aws::ServiceErrorKind;
+use baseline_core::policy::{PolicyDocument, Statement};
+use baseline_core::{Progress, ProgressEvent};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Name of the role's one inline policy.
+pub(crate) const INLINE_POLICY: &str = "logging";
+
+/// Desired role.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RoleSpec {
+    /// `<prefix>-bedrock-logging` (always set, so destroy finds it).
+    pub(crate) name: String,
+    /// `arn:<p>:iam::<account>:role/<name>`.
+    pub(crate) arn: String,
+    /// Needed: invocation logging to CloudWatch Logs is on.
+    pub(crate) enabled: bool,
+    /// Set at creation.
+    pub(crate) description: String,
+    /// Who may assume it.
+    pub(crate) trust_policy: PolicyDocument,
+    /// The inline policy `logging`.
+    pub(crate) policy: PolicyDocument,
+    /// `permissions_boundary_arn`.
+    pub(crate) permissions_boundary_arn: Option<String>,
+    /// Tags, stack tags included.
+    pub(crate) tags: BTreeMap<String, String>,
+}
+
+/// Trust: only Bedrock, and only on behalf of this account and region (confused-deputy
+/// conditions `aws:SourceAccount` and `aws:SourceArn`).
+pub fn trust_policy(partition: &str, account_id: &str, region: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![Statement::allow("BedrockAssumeForInvocationLogging")
+        .service_principal("bedrock.amazonaws.com")
+        .actions(["sts:AssumeRole"])
+        .condition("StringEquals", "aws:SourceAccount", [account_id])
+        .condition(
+            "ArnLike",
+            "aws:SourceArn",
+            [format!("arn:{partition}:bedrock:{region}:{account_id}:*")],
+        )])
+}
+
+/// The inline policy: write streams of the invocation log group and, when S3 delivery is on,
+/// put large data under the bucket's log prefix. Nothing else.
+pub fn role_policy(log_group_arn: &str, bucket_prefix_arn: Option<&str>) -> PolicyDocument {
+    let mut statements = vec![Statement::allow("WriteInvocationLogStreams")
+        .actions(["logs:CreateLogStream", "logs:PutLogEvents"])
+        .resources([format!("{log_group_arn}:log-stream:*")])];
+    if let Some(prefix_arn) = bucket_prefix_arn {
+        statements.push(
+            Statement::allow("WriteLargeDataToLogBucket")
+                .actions(["s3:PutObject"])
+                .resources([prefix_arn]),
+        );
+    }
+    PolicyDocument::new(statements)
+}
+
+fn parsed_view(text: Option<&str>) -> Value {
+    match text.map(|t| PolicyDocument::parse(t).map_err(|_| t)) {
+        None => Value::Null,
+        Some(Ok(doc)) => policy_view(&doc),
+        Some(Err(raw)) => Value::String(raw.to_owned()),
+    }
+}
+
+/// What the plan shows for the role as specified.
+pub(crate) fn desired_view(spec: &RoleSpec) -> Value {
+    json!({
+        "name": spec.name,
+        "trust_policy": policy_view(&spec.trust_policy),
+        "permissions_boundary": spec.permissions_boundary_arn,
+        "attached_managed_policies": Vec::<String>::new(),
+        "other_inline_policies": Vec::<String>::new(),
+        "tags": spec.tags,
+    })
+}
+
+/// The same view of the role as it is.
+pub(crate) fn observed_view(r: &ObservedRole) -> Value {
+    json!({
+        "name": r.info.name,
+        "trust_policy": parsed_view(Some(&r.info.trust_policy)),
+        "permissions_boundary": r.info.permissions_boundary_arn,
+        "attached_managed_policies": r.attached_policies,
+        "other_inline_policies": r.other_inline_policies(),
+        "tags": r.tags,
+    })
+}
+
+/// The inline policy as specified.
+pub(crate) fn desired_policy_view(spec: &RoleSpec) -> Value {
+    json!({"role": spec.name, "name": INLINE_POLICY, "policy": policy_view(&spec.policy)})
+}
+
+/// The inline policy as it is (`policy: null` when missing).
+pub(crate) fn observed_policy_view(spec: &RoleSpec, r: &ObservedRole) -> Value {
+    json!({"role": spec.name, "name": INLINE_POLICY, "policy": parsed_view(r.inline_policy.as_deref())})
+}
+
+/// Creates or converges the role and its inline policy. Returns true when the role was created
+/// or its trust changed (Bedrock may not be able to assume it for a few seconds).
+pub(crate) async fn apply(
+    api: &dyn LoggingApi,
+    spec: &RoleSpec,
+    observed: Option<&ObservedRole>,
+    progress: &dyn Progress,
+) -> Result<bool, LoggingError> {
+    let name = spec.name.as_str();
+    let policy_json = spec.policy.to_json();
+    let trust_json = spec.trust_policy.to_json();
+    let Some(found) = observed else {
+        let new = NewRole {
+            name: spec.name.clone(),
+            description: spec.description.clone(),
+            trust_policy: trust_json.clone(),
+            permissions_boundary_arn: spec.permissions_boundary_arn.clone(),
+            tags: spec.tags.clone(),
+        };
+        match api.create_role(&new).await {
+            Ok(arn) => {
+                let arn = if arn.is_empty() {
+                    spec.arn.clone()
+                } else {
+                    arn
+                };
+                progress.event(ProgressEvent::Exists {
+                    address: ROLE.into(),
+                    id: arn,
+                });
+            }
+            // Created after observe: its state is unknown, so write every setting.
+            Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                progress.event(ProgressEvent::Exists {
+                    address: ROLE.into(),
+                    id: spec.arn.clone(),
+                });
+                api.update_trust_policy(name, &trust_json).await?;
+                match &spec.permissions_boundary_arn {
+                    Some(b) => api.put_role_boundary(name, b).await?,
+                    None => match api.delete_role_boundary(name).await {
+                        Err(e) if !e.is_not_found() => return Err(e.into()),
+                        _ => {}
+                    },
+                }
+                api.tag_role(name, &spec.tags).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        progress.event(ProgressEvent::Started {
+            address: ROLE_POLICY.into(),
+            action: baseline_core::Action::Create,
+        });
+        api.put_role_policy(name, INLINE_POLICY, &policy_json)
+            .await?;
+        progress.event(ProgressEvent::Exists {
+            address: ROLE_POLICY.into(),
+            id: format!("{name}:{INLINE_POLICY}"),
+        });
+        progress.event(ProgressEvent::Finished {
+            address: ROLE_POLICY.into(),
+            action: baseline_core::Action::Create,
+        });
+        return Ok(true);
+    };
+    let current = observed_view(found);
+    let desired = desired_view(spec);
+    let changed = |attr: &str| current.get(attr) != desired.get(attr);
+    let mut trust_changed = false;
+    if changed("trust_policy") {
+        api.update_trust_policy(name, &trust_json).await?;
+        trust_changed = true;
+    }
+    if changed("permissions_boundary") {
+        match &spec.permissions_boundary_arn {
+            Some(b) => api.put_role_boundary(name, b).await?,
+            None => api.delete_role_boundary(name).await?,
+        }
+    }
+    for arn in &found.attached_policies {
+        api.detach_role_policy(name, arn).await?;
+    }
+    for other in found.other_inline_policies() {
+        api.delete_role_policy(name, &other).await?;
+    }
+    if changed("tags") {
+        let stale: Vec<String> = found
+            .tags
+            .keys()
+            .filter(|k| !spec.tags.contains_key(*k))
+            .cloned()
+            .collect();
+        if !stale.is_empty() {
+            api.untag_role(name, &stale).await?;
+        }
+        let missing: BTreeMap<String, String> = spec
+            .tags
+            .iter()
+            .filter(|(k, v)| found.tags.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !missing.is_empty() {
+            api.tag_role(name, &missing).await?;
+        }
+    }
+    if observed_policy_view(spec, found) != desired_policy_view(spec) {
+        let action = if found.inline_policy.is_some() {
+            baseline_core::Action::Update
+        } else {
+            baseline_core::Action::Create
+        };
+        progress.event(ProgressEvent::Started {
+            address: ROLE_POLICY.into(),
+            action,
+        });
+        api.put_role_policy(name, INLINE_POLICY, &policy_json)
+            .await?;
+        progress.event(ProgressEvent::Finished {
+            address: ROLE_POLICY.into(),
+            action,
+        });
+    }
+    Ok(trust_changed)
+}
+
+/// Deletes the role: inline policies and managed attachments first, as IAM requires. Gone
+/// already counts as done.
+pub(crate) async fn destroy(
+    api: &dyn LoggingApi,
+    name: &str,
+    observed: &ObservedRole,
+) -> Result<(), LoggingError> {
+    let ignore_missing = |r: Result<(), baseline_core::aws::ApiError>| match r {
+        Err(e) if !e.is_not_found() => Err(e),
+        _ => Ok(()),
+    };
+    let mut inline = observed.inline_policy_names.clone();
+    if observed.inline_policy.is_some() && !inline.iter().any(|p| p == INLINE_POLICY) {
+        inline.push(INLINE_POLICY.to_owned());
+    }
+    for policy in &inline {
+        ignore_missing(api.delete_role_policy(name, policy).await)?;
+    }
+    for arn in &observed.attached_policies {
+        ignore_missing(api.detach_role_policy(name, arn).await)?;
+    }
+    ignore_missing(api.delete_role(name).await)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_is_bedrock_only_with_both_confused_deputy_conditions() {
+        let doc = trust_policy("aws", "123456789012", "eu-west-1");
+        let st = &doc.statement[0];
+        assert_eq!(doc.statement.len(), 1);
+        assert_eq!(st.action.as_ref().unwrap().0, vec!["sts:AssumeRole"]);
+        assert_eq!(
+            st.condition_values("StringEquals", "aws:SourceAccount")
+                .unwrap()
+                .0,
+            vec!["123456789012"]
+        );
+        assert_eq!(
+            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+            vec!["arn:aws:bedrock:eu-west-1:123456789012:*"]
+        );
+    }
+
+    #[test]
+    fn inline_policy_is_limited_to_the_log_group_streams_and_bucket_prefix() {
+        let lg = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/bedrock/demo-prod/invocations";
+        let doc = role_policy(lg, Some("arn:aws:s3:::b/invocations/*"));
+        assert_eq!(
+            doc.statement("WriteInvocationLogStreams")
+                .unwrap()
+                .resource
+                .as_ref()
+                .unwrap()
+                .0,
+            vec![format!("{lg}:log-stream:*")]
+        );
+        assert_eq!(
+            doc.statement("WriteLargeDataToLogBucket")
+                .unwrap()
+                .resource
+                .as_ref()
+                .unwrap()
+                .0,
+            vec!["arn:aws:s3:::b/invocations/*"]
+        );
+        assert!(!doc.has_wildcard_allow());
+        assert!(
+            role_policy(lg, None)
+                .statement("WriteLargeDataToLogBucket")
+                .is_none(),
+            "no S3 grant without S3 delivery"
+        );
+    }
+
+    #[test]
+    fn url_encoded_trust_policy_from_iam_shows_no_change() {
+        let doc = trust_policy("aws", "123456789012", "us-east-1");
+        let encoded: String = doc
+            .to_json()
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        assert_eq!(parsed_view(Some(&encoded)), policy_view(&doc));
+    }
+}

@@ -1,0 +1,93 @@
+//! The training-job rule: model customization jobs publish no CloudWatch metric, only EventBridge
+//! state-change events ("How EventBridge for Amazon Bedrock works", monitoring-eventbridge-how-it-works),
+//! so a failed job is caught by a rule on `aws.bedrock` / `Model Customization Job State Change` /
+//! `detail.jobStatus = Failed` with the critical topic as its target.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Target id of the critical topic on the rule.
+pub(crate) const TARGET_ID: &str = "critical-topic";
+
+/// One target of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RuleTarget {
+    /// Target id.
+    pub id: String,
+    /// Target ARN.
+    pub arn: String,
+}
+
+/// An EventBridge rule on the default bus, desired or observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleDef {
+    /// Rule name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Event pattern (compared as parsed JSON).
+    pub event_pattern: Value,
+    /// `ENABLED` or `DISABLED`.
+    pub state: String,
+    /// Targets, sorted by id.
+    pub targets: Vec<RuleTarget>,
+}
+
+/// The event pattern of a failed model customization job.
+pub(crate) fn failed_job_pattern() -> Value {
+    json!({
+        "source": ["aws.bedrock"],
+        "detail-type": ["Model Customization Job State Change"],
+        "detail": {"jobStatus": ["Failed"]}
+    })
+}
+
+/// The rule: `critical` is the critical topic's ARN, when alerting is on.
+pub(crate) fn rule(name: String, stack: &str, critical: Option<String>) -> RuleDef {
+    RuleDef {
+        name,
+        description: format!("Failed Bedrock model customization jobs to the critical topic. Managed by bedrock-baseline, stack {stack}."),
+        event_pattern: failed_job_pattern(),
+        state: "ENABLED".into(),
+        targets: critical.map(|arn| RuleTarget { id: TARGET_ID.into(), arn }).into_iter().collect(),
+    }
+}
+
+/// The JSON compared by the diff (tags included).
+pub(crate) fn view(def: &RuleDef, tags: &BTreeMap<String, String>) -> Value {
+    json!({
+        "name": def.name,
+        "description": def.description,
+        "event_pattern": def.event_pattern,
+        "state": def.state,
+        "targets": def.targets,
+        "tags": tags,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_matches_the_documented_sample_event() {
+        let p = failed_job_pattern();
+        assert_eq!(p["source"][0], "aws.bedrock");
+        assert_eq!(p["detail-type"][0], "Model Customization Job State Change");
+        assert_eq!(p["detail"]["jobStatus"][0], "Failed");
+    }
+
+    #[test]
+    fn no_topic_means_no_target() {
+        assert!(rule("r".into(), "s", None).targets.is_empty());
+        let r = rule("r".into(), "s", Some("arn:aws:sns:us-east-1:1:t".into()));
+        assert_eq!(
+            r.targets,
+            vec![RuleTarget {
+                id: TARGET_ID.into(),
+                arn: "arn:aws:sns:us-east-1:1:t".into()
+            }]
+        );
+    }
+}

@@ -1,0 +1,394 @@
+//! Endpoint policies: pure, built as typed documents from the account, region, application role
+//! and the model settings of the config.
+//!
+//! Why `"Principal": "*"`: an endpoint policy names who may use the endpoint. Naming the role as
+//! an `AWS` principal would tie the policy to the role's unique id (a re-created role would be
+//! locked out until the policy is rewritten, and a role that does not exist yet is rejected at
+//! write time). `"*"` is therefore used ONLY together with two conditions that pin the caller:
+//! `aws:PrincipalArn` (the application role `bedrock_role_name`) and `aws:PrincipalAccount`
+//! (this account). No statement here grants `"*"` or `bedrock:*`.
+//!
+//! - `bedrock-runtime`: only `bedrock:InvokeModel` and `bedrock:InvokeModelWithResponseStream`
+//!   (which also authorise Converse and ConverseStream) on the allowed model ARNs, plus
+//!   `bedrock:ApplyGuardrail` on the account's guardrails; `aws:RequestedRegion` limited to
+//!   `allowed_model_regions` (models) or the stack's region (guardrails).
+//! - `bedrock` (management): the read, list, guardrail and invocation-logging actions in
+//!   [`MANAGEMENT_ACTIONS`]; `aws:RequestedRegion` = the stack's region.
+//! - `bedrock-agent` / `bedrock-agent-runtime`: [`AGENT_ACTIONS`] / [`AGENT_RUNTIME_ACTIONS`].
+//! - extra services (`kms`, `logs`, ...): these endpoints carry every caller of the VPC to that
+//!   service (private DNS), not just the application, so they admit principals of this account
+//!   (`aws:PrincipalAccount`) for the explicit actions in [`extra_actions`].
+
+use baseline_core::policy::{PolicyDocument, Statement};
+
+/// What the endpoint policies depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyContext {
+    /// `aws`, `aws-cn`, ...
+    pub partition: String,
+    /// 12-digit account id.
+    pub account_id: String,
+    /// The stack's region (where the endpoints are).
+    pub region: String,
+    /// `bedrock_role_name`: the application role admitted by the Bedrock endpoint policies.
+    pub role_name: String,
+    /// `allowed_model_regions`.
+    pub allowed_model_regions: Vec<String>,
+    /// `foundation_models` (model or inference-profile ARNs; empty: every foundation model of the
+    /// allowed regions).
+    pub foundation_models: Vec<String>,
+}
+
+impl PolicyContext {
+    /// `arn:<p>:iam::<account>:role/<bedrock_role_name>`.
+    pub fn role_arn(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition, self.account_id, self.role_name
+        )
+    }
+
+    /// The model ARNs the runtime endpoint admits.
+    pub fn model_arns(&self) -> Vec<String> {
+        if self.foundation_models.is_empty() {
+            self.allowed_model_regions
+                .iter()
+                .map(|r| format!("arn:{}:bedrock:{r}::foundation-model/*", self.partition))
+                .collect()
+        } else {
+            self.foundation_models.clone()
+        }
+    }
+}
+
+/// Runtime actions: InvokeModel and InvokeModelWithResponseStream also authorise Converse and
+/// ConverseStream.
+pub(crate) const RUNTIME_INVOKE_ACTIONS: &[&str] = &[
+    "bedrock:InvokeModel",
+    "bedrock:InvokeModelWithResponseStream",
+];
+
+/// What the application may do through the management (`bedrock`) endpoint: read the model
+/// catalogue, custom models and throughput, manage guardrails and model invocation logging, and
+/// tag. Creating or deleting models, jobs or throughput is not on the list.
+pub const MANAGEMENT_ACTIONS: &[&str] = &[
+    // model catalogue
+    "bedrock:ListFoundationModels",
+    "bedrock:GetFoundationModel",
+    "bedrock:ListInferenceProfiles",
+    "bedrock:GetInferenceProfile",
+    // custom models, customization jobs and provisioned throughput (read only)
+    "bedrock:ListCustomModels",
+    "bedrock:GetCustomModel",
+    "bedrock:ListModelCustomizationJobs",
+    "bedrock:GetModelCustomizationJob",
+    "bedrock:ListProvisionedModelThroughputs",
+    "bedrock:GetProvisionedModelThroughput",
+    // guardrails
+    "bedrock:ListGuardrails",
+    "bedrock:GetGuardrail",
+    "bedrock:CreateGuardrail",
+    "bedrock:UpdateGuardrail",
+    "bedrock:CreateGuardrailVersion",
+    "bedrock:DeleteGuardrail",
+    // model invocation logging
+    "bedrock:GetModelInvocationLoggingConfiguration",
+    "bedrock:PutModelInvocationLoggingConfiguration",
+    "bedrock:DeleteModelInvocationLoggingConfiguration",
+    // tags
+    "bedrock:ListTagsForResource",
+    "bedrock:TagResource",
+    "bedrock:UntagResource",
+];
+
+/// What the application may do through the `bedrock-agent` (build-time) endpoint: read agents
+/// and knowledge bases and run knowledge-base ingestion.
+pub const AGENT_ACTIONS: &[&str] = &[
+    "bedrock:ListAgents",
+    "bedrock:GetAgent",
+    "bedrock:ListAgentAliases",
+    "bedrock:GetAgentAlias",
+    "bedrock:ListAgentVersions",
+    "bedrock:GetAgentVersion",
+    "bedrock:ListAgentActionGroups",
+    "bedrock:GetAgentActionGroup",
+    "bedrock:ListAgentKnowledgeBases",
+    "bedrock:GetAgentKnowledgeBase",
+    "bedrock:ListKnowledgeBases",
+    "bedrock:GetKnowledgeBase",
+    "bedrock:ListDataSources",
+    "bedrock:GetDataSource",
+    "bedrock:StartIngestionJob",
+    "bedrock:GetIngestionJob",
+    "bedrock:ListIngestionJobs",
+];
+
+/// What the application may do through the `bedrock-agent-runtime` endpoint.
+pub const AGENT_RUNTIME_ACTIONS: &[&str] = &[
+    "bedrock:InvokeAgent",
+    "bedrock:GetAgentMemory",
+    "bedrock:Retrieve",
+    "bedrock:RetrieveAndGenerate",
+];
+
+/// The data-plane actions admitted through an extra service's endpoint.
+pub(crate) fn extra_actions(service: &str) -> &'static [&'static str] {
+    match service {
+        "kms" => &[
+            "kms:Decrypt",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:DescribeKey",
+        ],
+        "logs" => &[
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams",
+            "logs:GetLogEvents",
+            "logs:FilterLogEvents",
+        ],
+        "monitoring" => &[
+            "cloudwatch:PutMetricData",
+            "cloudwatch:GetMetricData",
+            "cloudwatch:GetMetricStatistics",
+            "cloudwatch:ListMetrics",
+            "cloudwatch:DescribeAlarms",
+        ],
+        "sns" => &["sns:Publish", "sns:GetTopicAttributes", "sns:ListTopics"],
+        "sts" => &["sts:AssumeRole", "sts:GetCallerIdentity", "sts:TagSession"],
+        "s3" => &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:PutObject",
+            "s3:ListBucket",
+            "s3:GetBucketLocation",
+            "s3:AbortMultipartUpload",
+            "s3:ListMultipartUploadParts",
+        ],
+        _ => &[],
+    }
+}
+
+/// Principal `*` pinned to the application role of this account (see the module doc).
+fn application_role_only(st: Statement, c: &PolicyContext) -> Statement {
+    st.any_principal()
+        .condition("ArnEquals", "aws:PrincipalArn", [c.role_arn()])
+        .condition(
+            "StringEquals",
+            "aws:PrincipalAccount",
+            [c.account_id.as_str()],
+        )
+}
+
+/// The generated policy of the endpoint for `service` (`bedrock`, `bedrock-runtime`, ...,
+/// or an extra service such as `kms`).
+pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
+    let stack_region = [c.region.as_str()];
+    match service {
+        "bedrock-runtime" => PolicyDocument::new(vec![
+            application_role_only(Statement::allow("InvokeAllowedModels"), c)
+                .actions(RUNTIME_INVOKE_ACTIONS.iter().copied())
+                .resources(c.model_arns())
+                .condition(
+                    "StringEquals",
+                    "aws:RequestedRegion",
+                    c.allowed_model_regions.iter().cloned(),
+                ),
+            application_role_only(Statement::allow("ApplyAccountGuardrails"), c)
+                .actions(["bedrock:ApplyGuardrail"])
+                .resources([format!(
+                    "arn:{}:bedrock:{}:{}:guardrail/*",
+                    c.partition, c.region, c.account_id
+                )])
+                .condition("StringEquals", "aws:RequestedRegion", stack_region),
+        ]),
+        "bedrock" => PolicyDocument::new(vec![application_role_only(
+            Statement::allow("ManageBedrock"),
+            c,
+        )
+        .actions(MANAGEMENT_ACTIONS.iter().copied())
+        .resources(["*"])
+        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
+        "bedrock-agent" => PolicyDocument::new(vec![application_role_only(
+            Statement::allow("ReadAgentsAndKnowledgeBases"),
+            c,
+        )
+        .actions(AGENT_ACTIONS.iter().copied())
+        .resources(["*"])
+        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
+        "bedrock-agent-runtime" => PolicyDocument::new(vec![application_role_only(
+            Statement::allow("InvokeAgents"),
+            c,
+        )
+        .actions(AGENT_RUNTIME_ACTIONS.iter().copied())
+        .resources(["*"])
+        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
+        other => PolicyDocument::new(vec![Statement::allow("ThisAccountOnly")
+            .any_principal()
+            .actions(extra_actions(other).iter().copied())
+            .resources(["*"])
+            .condition(
+                "StringEquals",
+                "aws:PrincipalAccount",
+                [c.account_id.as_str()],
+            )]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baseline_core::policy::{Effect, Principal};
+
+    fn ctx(models: &[&str]) -> PolicyContext {
+        PolicyContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            role_name: "JQ-12345678-Bedrock".into(),
+            allowed_model_regions: vec!["us-east-1".into(), "us-west-2".into()],
+            foundation_models: models.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    const ALL: &[&str] = &[
+        "bedrock",
+        "bedrock-runtime",
+        "bedrock-agent",
+        "bedrock-agent-runtime",
+        "kms",
+        "logs",
+        "monitoring",
+        "sns",
+        "sts",
+        "s3",
+    ];
+
+    #[test]
+    fn every_star_principal_is_pinned_by_conditions_and_no_wildcard_is_granted() {
+        for service in ALL {
+            let doc = endpoint_policy(service, &ctx(&[]));
+            assert!(!doc.has_wildcard_allow(), "{service}");
+            for st in &doc.statement {
+                assert_eq!(st.effect, Effect::Allow);
+                assert!(matches!(st.principal, Some(Principal::Any(_))));
+                assert_eq!(
+                    st.condition_values("StringEquals", "aws:PrincipalAccount")
+                        .unwrap()
+                        .0,
+                    vec!["123456789012"],
+                    "{service}"
+                );
+                assert!(
+                    !st.action.as_ref().unwrap().0.is_empty(),
+                    "{service} grants nothing"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bedrock_endpoints_admit_only_the_application_role() {
+        for service in &ALL[..4] {
+            for st in &endpoint_policy(service, &ctx(&[])).statement {
+                assert_eq!(
+                    st.condition_values("ArnEquals", "aws:PrincipalArn")
+                        .unwrap()
+                        .0,
+                    vec!["arn:aws:iam::123456789012:role/JQ-12345678-Bedrock"],
+                    "{service}"
+                );
+                assert!(
+                    st.condition_values("StringEquals", "aws:RequestedRegion")
+                        .is_some(),
+                    "{service}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn runtime_allows_only_invoke_on_the_models_of_the_allowed_regions() {
+        let doc = endpoint_policy("bedrock-runtime", &ctx(&[]));
+        let invoke = doc.statement("InvokeAllowedModels").unwrap();
+        assert_eq!(
+            invoke.action.as_ref().unwrap().0,
+            vec![
+                "bedrock:InvokeModel",
+                "bedrock:InvokeModelWithResponseStream"
+            ]
+        );
+        assert_eq!(
+            invoke.resource.as_ref().unwrap().0,
+            vec![
+                "arn:aws:bedrock:us-east-1::foundation-model/*",
+                "arn:aws:bedrock:us-west-2::foundation-model/*"
+            ]
+        );
+        assert_eq!(
+            invoke
+                .condition_values("StringEquals", "aws:RequestedRegion")
+                .unwrap()
+                .0,
+            vec!["us-east-1", "us-west-2"]
+        );
+        let guard = doc.statement("ApplyAccountGuardrails").unwrap();
+        assert_eq!(
+            guard.action.as_ref().unwrap().0,
+            vec!["bedrock:ApplyGuardrail"]
+        );
+        assert_eq!(
+            guard.resource.as_ref().unwrap().0,
+            vec!["arn:aws:bedrock:us-east-1:123456789012:guardrail/*"]
+        );
+    }
+
+    #[test]
+    fn listed_foundation_models_replace_the_region_wildcards() {
+        let arn = "arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-text-express-v1:0";
+        let doc = endpoint_policy("bedrock-runtime", &ctx(&[arn]));
+        assert_eq!(
+            doc.statement("InvokeAllowedModels")
+                .unwrap()
+                .resource
+                .as_ref()
+                .unwrap()
+                .0,
+            vec![arn]
+        );
+    }
+
+    #[test]
+    fn management_is_limited_to_the_stack_region_and_lists_its_actions() {
+        let doc = endpoint_policy("bedrock", &ctx(&[]));
+        let st = &doc.statement[0];
+        assert_eq!(
+            st.condition_values("StringEquals", "aws:RequestedRegion")
+                .unwrap()
+                .0,
+            vec!["us-east-1"]
+        );
+        let actions = &st.action.as_ref().unwrap().0;
+        assert!(actions
+            .iter()
+            .all(|a| a.starts_with("bedrock:") && !a.contains('*')));
+        assert!(actions.contains(&"bedrock:GetGuardrail".to_owned()));
+        assert!(
+            !actions.contains(&"bedrock:InvokeModel".to_owned()),
+            "invocation goes through bedrock-runtime"
+        );
+    }
+
+    #[test]
+    fn generated_policies_survive_the_aws_round_trip() {
+        for service in ALL {
+            let doc = endpoint_policy(service, &ctx(&[]));
+            let back = PolicyDocument::parse(&doc.to_json()).unwrap();
+            assert!(doc.equivalent(&back), "{service}");
+        }
+    }
+}

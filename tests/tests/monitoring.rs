@@ -1,0 +1,746 @@
+//! End-to-end tests of `baseline-monitoring` against the emulator: the seed's examples create
+//! every alarm with its definition, a second apply writes nothing, one threshold rewrites one
+//! alarm, drift is repaired, a disabled group disappears from alarms and composite rules, and
+//! destroy leaves nothing of the stack.
+//!
+//! Inputs are built directly: three real SNS topics per test (created with the SDK) and a
+//! guardrail id that only has to be a dimension value. Anomaly detectors are account-level and
+//! shared by metric, so the tests of this binary run one at a time (one lock) to keep each
+//! test's detector assertions its own.
+
+use aws_sdk_cloudwatch::types::AlarmType;
+use baseline_core::ids::TopicArn;
+use baseline_core::progress::NoProgress;
+use baseline_core::{Action, AwsContext, Config, DestroyOptions, Module};
+use baseline_monitoring::{MonitoringInputs, MonitoringModule, MonitoringOutputs, MonitoringSpec};
+use baseline_tests::{context, example_config, sdk_config, unique_env};
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+async fn topics(prefix: &str) -> BTreeMap<String, TopicArn> {
+    let sns = aws_sdk_sns::Client::new(&sdk_config().await);
+    let mut out = BTreeMap::new();
+    for t in ["critical", "performance", "cost"] {
+        let arn = sns
+            .create_topic()
+            .name(format!("{prefix}-{t}"))
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn()
+            .unwrap()
+            .to_owned();
+        out.insert(t.to_owned(), TopicArn(arn));
+    }
+    out
+}
+
+async fn inputs(config: &Config, guardrail: bool) -> MonitoringInputs {
+    MonitoringInputs {
+        topic_arns: topics(&config.prefix()).await,
+        guardrail_id: guardrail.then(|| "gr0test0001".into()),
+        guardrail_version: guardrail.then(|| "1".into()),
+    }
+}
+
+async fn cw() -> aws_sdk_cloudwatch::Client {
+    aws_sdk_cloudwatch::Client::new(&sdk_config().await)
+}
+
+/// spec + observe + apply; returns the spec and outputs.
+async fn apply(
+    m: &MonitoringModule,
+    config: &Config,
+    inputs: &MonitoringInputs,
+) -> (MonitoringSpec, MonitoringOutputs) {
+    let spec = m.spec(config, inputs).unwrap();
+    let observed = m.observe(&spec).await.unwrap();
+    let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    (spec, out)
+}
+
+/// The changes a plan shows now (no-ops left out).
+async fn plan(
+    m: &MonitoringModule,
+    config: &Config,
+    inputs: &MonitoringInputs,
+) -> Vec<(String, Action)> {
+    let spec = m.spec(config, inputs).unwrap();
+    let observed = m.observe(&spec).await.unwrap();
+    m.diff(&spec, &observed)
+        .into_iter()
+        .filter(|c| c.is_change())
+        .map(|c| (c.address, c.action))
+        .collect()
+}
+
+async fn destroy(m: &MonitoringModule, config: &Config, inputs: &MonitoringInputs) {
+    let spec = m.spec(config, inputs).unwrap();
+    let observed = m.observe(&spec).await.unwrap();
+    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
+        .await
+        .unwrap();
+}
+
+/// Every write the emulator has served so far (operation names, in order).
+///
+/// Read from the emulator's own call log (`GET /_baseline/calls`) rather than
+/// `ctx.call_log()`: core's `CallRecorder` reads the operation metadata in
+/// `read_before_execution`, before the SDK has put it in the config bag, so that log stays empty
+/// (reported to the lead). The tests of this binary run one at a time, so the window between two
+/// reads holds only the module's calls.
+fn writes(_ctx: &AwsContext) -> Vec<String> {
+    use std::io::{Read, Write};
+    let url = baseline_tests::emulator()
+        .url()
+        .trim_start_matches("http://")
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&url).expect("connect to the emulator");
+    write!(
+        stream,
+        "GET /_baseline/calls HTTP/1.0\r\nHost: {url}\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    let log: serde_json::Value = serde_json::from_str(body).expect("call log JSON");
+    log["calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["operation"].as_str())
+        .filter(|op| !baseline_core::aws::is_read_operation(op))
+        .map(str::to_owned)
+        .collect()
+}
+
+struct Alarms {
+    metric: BTreeMap<String, aws_sdk_cloudwatch::types::MetricAlarm>,
+    composite: BTreeMap<String, aws_sdk_cloudwatch::types::CompositeAlarm>,
+}
+
+async fn alarms_of(prefix: &str) -> Alarms {
+    let out = cw()
+        .await
+        .describe_alarms()
+        .alarm_name_prefix(format!("{prefix}-"))
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .send()
+        .await
+        .unwrap();
+    Alarms {
+        metric: out
+            .metric_alarms()
+            .iter()
+            .map(|a| (a.alarm_name().unwrap().to_owned(), a.clone()))
+            .collect(),
+        composite: out
+            .composite_alarms()
+            .iter()
+            .map(|a| (a.alarm_name().unwrap().to_owned(), a.clone()))
+            .collect(),
+    }
+}
+
+/// Names an `ALARM("..") OR ..` rule refers to.
+fn rule_names(rule: &str) -> BTreeSet<String> {
+    rule.split("ALARM(\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+async fn detectors() -> Vec<(String, String, String)> {
+    let out = cw()
+        .await
+        .describe_anomaly_detectors()
+        .send()
+        .await
+        .unwrap();
+    out.anomaly_detectors()
+        .iter()
+        .filter_map(|d| d.single_metric_anomaly_detector())
+        .map(|s| {
+            (
+                s.namespace().unwrap().to_owned(),
+                s.metric_name().unwrap().to_owned(),
+                s.stat().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
+    let prefix = config.prefix();
+    let left = alarms_of(&prefix).await;
+    assert!(
+        left.metric.is_empty() && left.composite.is_empty(),
+        "alarms left: {:?} {:?}",
+        left.metric.keys(),
+        left.composite.keys()
+    );
+    let dets = detectors().await;
+    for d in &spec.detectors {
+        let key = (
+            d.def.metric.namespace.clone(),
+            d.def.metric.metric_name.clone(),
+            d.def.stat.clone(),
+        );
+        assert!(!dets.contains(&key), "detector {key:?} left");
+    }
+    let dash = cw()
+        .await
+        .get_dashboard()
+        .dashboard_name(format!("{prefix}-bedrock"))
+        .send()
+        .await;
+    assert!(dash.is_err(), "dashboard left");
+    let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
+    assert!(
+        events
+            .describe_rule()
+            .name(format!("{prefix}-training-job-failed"))
+            .send()
+            .await
+            .is_err(),
+        "rule left"
+    );
+}
+
+#[tokio::test]
+async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let config = example_config("advanced", &unique_env("monadv"), &[]);
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, true).await;
+    let prefix = config.prefix();
+    let (spec, out) = apply(&m, &config, &inputs).await;
+
+    // Every alarm of the README, with its definition.
+    let found = alarms_of(&prefix).await;
+    assert_eq!(
+        found.metric.keys().cloned().collect::<BTreeSet<_>>(),
+        spec.alarms.iter().map(|a| a.def.name.clone()).collect()
+    );
+    assert_eq!(spec.alarms.len(), 21);
+    let topic = |t: &str| inputs.topic_arns[t].as_str().to_owned();
+    // (key, namespace, metric, statistic, threshold, topic)
+    let expected = [
+        (
+            "runtime-client-errors",
+            "AWS/Bedrock",
+            "InvocationClientErrors",
+            "Sum",
+            10.0,
+            "critical",
+        ),
+        (
+            "runtime-server-errors",
+            "AWS/Bedrock",
+            "InvocationServerErrors",
+            "Sum",
+            5.0,
+            "critical",
+        ),
+        (
+            "runtime-throttles",
+            "AWS/Bedrock",
+            "InvocationThrottles",
+            "Sum",
+            20.0,
+            "performance",
+        ),
+        (
+            "runtime-p99-latency",
+            "AWS/Bedrock",
+            "InvocationLatency",
+            "p99",
+            10_000.0,
+            "performance",
+        ),
+        (
+            "tokens-input-high",
+            "AWS/Bedrock",
+            "InputTokenCount",
+            "Sum",
+            1000.0,
+            "cost",
+        ),
+        (
+            "tokens-output-high",
+            "AWS/Bedrock",
+            "OutputTokenCount",
+            "Sum",
+            1000.0,
+            "cost",
+        ),
+        (
+            "logging-cloudwatch-delivery-failures",
+            "AWS/Bedrock",
+            "ModelInvocationLogsCloudWatchDeliveryFailure",
+            "Sum",
+            1.0,
+            "critical",
+        ),
+        (
+            "logging-s3-delivery-failures",
+            "AWS/Bedrock",
+            "ModelInvocationLogsS3DeliveryFailure",
+            "Sum",
+            1.0,
+            "critical",
+        ),
+        (
+            "agents-client-errors",
+            "AWS/Bedrock/Agents",
+            "InvocationClientErrors",
+            "Sum",
+            5.0,
+            "critical",
+        ),
+        (
+            "agents-server-errors",
+            "AWS/Bedrock/Agents",
+            "InvocationServerErrors",
+            "Sum",
+            5.0,
+            "critical",
+        ),
+        (
+            "agents-throttles",
+            "AWS/Bedrock/Agents",
+            "InvocationThrottles",
+            "Sum",
+            10.0,
+            "performance",
+        ),
+        (
+            "agents-p99-latency",
+            "AWS/Bedrock/Agents",
+            "TotalTime",
+            "p99",
+            15_000.0,
+            "performance",
+        ),
+        (
+            "kb-client-errors",
+            "AWS/Bedrock/KnowledgeBases",
+            "ClientErrors",
+            "Sum",
+            5.0,
+            "critical",
+        ),
+        (
+            "kb-server-errors",
+            "AWS/Bedrock/KnowledgeBases",
+            "ServerErrors",
+            "Sum",
+            5.0,
+            "critical",
+        ),
+        (
+            "kb-throttles",
+            "AWS/Bedrock/KnowledgeBases",
+            "Throttles",
+            "Sum",
+            10.0,
+            "performance",
+        ),
+        (
+            "guardrails-input-intervened",
+            "AWS/Bedrock/Guardrails",
+            "InvocationsIntervened",
+            "Sum",
+            50.0,
+            "performance",
+        ),
+        (
+            "guardrails-output-intervened",
+            "AWS/Bedrock/Guardrails",
+            "InvocationsIntervened",
+            "Sum",
+            50.0,
+            "performance",
+        ),
+    ];
+    for (key, ns, metric, stat, threshold, t) in expected {
+        let a = &found.metric[&format!("{prefix}-{key}")];
+        assert_eq!(a.namespace(), Some(ns), "{key}");
+        assert_eq!(a.metric_name(), Some(metric), "{key}");
+        if stat.starts_with('p') {
+            assert_eq!(a.extended_statistic(), Some(stat), "{key}");
+            assert_eq!(a.statistic(), None, "{key}");
+        } else {
+            assert_eq!(a.statistic().map(|s| s.as_str()), Some(stat), "{key}");
+        }
+        assert_eq!(a.threshold(), Some(threshold), "{key}");
+        assert_eq!(a.period(), Some(300), "{key}");
+        assert_eq!(a.evaluation_periods(), Some(2), "{key}");
+        assert_eq!(a.datapoints_to_alarm(), Some(2), "{key}");
+        assert_eq!(a.alarm_actions(), [topic(t)], "{key}");
+        assert!(a.ok_actions().is_empty(), "{key}: enable_ok_actions is off");
+    }
+    let g = &found.metric[&format!("{prefix}-guardrails-output-intervened")];
+    let dims: BTreeMap<_, _> = g
+        .dimensions()
+        .iter()
+        .map(|d| (d.name().unwrap(), d.value().unwrap()))
+        .collect();
+    assert_eq!(dims["GuardrailContentSource"], "Output");
+    assert_eq!(
+        dims["GuardrailArn"],
+        "arn:aws:bedrock:us-east-1:123456789012:guardrail/gr0test0001"
+    );
+    assert_eq!(
+        found.metric[&format!("{prefix}-runtime-p99-latency")].treat_missing_data(),
+        Some("missing")
+    );
+    assert_eq!(
+        found.metric[&format!("{prefix}-runtime-client-errors")].treat_missing_data(),
+        Some("notBreaching")
+    );
+
+    // Anomaly-band alarms and their detectors.
+    for (key, metric, t) in [
+        ("runtime-invocations-anomaly", "Invocations", "performance"),
+        ("tokens-input-anomaly", "InputTokenCount", "cost"),
+        ("tokens-output-anomaly", "OutputTokenCount", "cost"),
+        ("api-calls-anomaly", "CallCount", "performance"),
+    ] {
+        let a = &found.metric[&format!("{prefix}-{key}")];
+        assert_eq!(a.threshold_metric_id(), Some("ad1"), "{key}");
+        assert_eq!(
+            a.comparison_operator().map(|c| c.as_str()),
+            Some("GreaterThanUpperThreshold")
+        );
+        let band = a.metrics().iter().find(|q| q.id() == Some("ad1")).unwrap();
+        assert_eq!(
+            band.expression(),
+            Some("ANOMALY_DETECTION_BAND(m1, 2)"),
+            "{key}"
+        );
+        let m1 = a
+            .metrics()
+            .iter()
+            .find(|q| q.id() == Some("m1"))
+            .unwrap()
+            .metric_stat()
+            .unwrap();
+        assert_eq!(m1.metric().unwrap().metric_name(), Some(metric));
+        assert_eq!(m1.stat(), Some("Sum"));
+        assert_eq!(m1.period(), Some(300));
+        assert_eq!(a.alarm_actions(), [topic(t)], "{key}");
+    }
+    let dets = detectors().await;
+    for d in &spec.detectors {
+        assert!(
+            dets.contains(&(
+                d.def.metric.namespace.clone(),
+                d.def.metric.metric_name.clone(),
+                "Sum".into()
+            )),
+            "{}",
+            d.key
+        );
+    }
+    assert_eq!(out.anomaly_detectors, 4);
+
+    // Composite rules name exactly the enabled alarms.
+    let basic = &found.composite[&format!("{prefix}-basic-health")];
+    let want_basic: BTreeSet<String> = [
+        "runtime-client-errors",
+        "runtime-server-errors",
+        "runtime-throttles",
+        "runtime-p99-latency",
+        "logging-cloudwatch-delivery-failures",
+        "logging-s3-delivery-failures",
+    ]
+    .iter()
+    .map(|k| format!("{prefix}-{k}"))
+    .collect();
+    assert_eq!(rule_names(basic.alarm_rule().unwrap()), want_basic);
+    assert_eq!(basic.alarm_actions(), [topic("critical")]);
+    let comprehensive = &found.composite[&format!("{prefix}-comprehensive-health")];
+    assert_eq!(
+        rule_names(comprehensive.alarm_rule().unwrap()),
+        found.metric.keys().cloned().collect()
+    );
+
+    // Dashboard and training rule.
+    let dash = cw()
+        .await
+        .get_dashboard()
+        .dashboard_name(format!("{prefix}-bedrock"))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(dash.dashboard_body().unwrap()).unwrap();
+    assert_eq!(body, spec.dashboard_body);
+    let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
+    let rule = events
+        .describe_rule()
+        .name(format!("{prefix}-training-job-failed"))
+        .send()
+        .await
+        .unwrap();
+    let pattern: serde_json::Value = serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+    assert_eq!(pattern["detail"]["jobStatus"][0], "Failed");
+    let targets = events
+        .list_targets_by_rule()
+        .rule(format!("{prefix}-training-job-failed"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(targets.targets()[0].arn(), topic("critical"));
+    assert_eq!(
+        out.training_rule_name,
+        Some(format!("{prefix}-training-job-failed"))
+    );
+
+    // Second apply: no changes and no write call.
+    assert_eq!(plan(&m, &config, &inputs).await, vec![]);
+    let before = writes(&ctx).len();
+    apply(&m, &config, &inputs).await;
+    assert_eq!(
+        writes(&ctx)[before..],
+        [] as [String; 0],
+        "a converged stack is not written to"
+    );
+
+    // One threshold changes: exactly one alarm is rewritten.
+    let changed = example_config("advanced", &config.environment, &["throttle_threshold=35"]);
+    assert_eq!(
+        plan(&m, &changed, &inputs).await,
+        vec![(
+            "monitoring.alarm[\"runtime-throttles\"]".to_owned(),
+            Action::Update
+        )]
+    );
+    let before = writes(&ctx).len();
+    apply(&m, &changed, &inputs).await;
+    assert_eq!(writes(&ctx)[before..], ["PutMetricAlarm".to_owned()]);
+    assert_eq!(
+        alarms_of(&prefix).await.metric[&format!("{prefix}-runtime-throttles")].threshold(),
+        Some(35.0)
+    );
+    assert_eq!(plan(&m, &changed, &inputs).await, vec![]);
+
+    destroy(&m, &changed, &inputs).await;
+    assert_nothing_left(&changed, &spec).await;
+    assert_eq!(
+        plan(&m, &changed, &inputs).await.len(),
+        spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 2
+    );
+}
+
+#[tokio::test]
+async fn basic_example_without_a_guardrail_creates_only_the_matching_subset() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    // The basic example leaves every monitoring switch at its default; this stack has no
+    // guardrail and no comprehensive health alarm.
+    let config = example_config(
+        "basic",
+        &unique_env("monbasic"),
+        &[
+            "enable_guardrails=false",
+            "enable_comprehensive_health_monitoring=false",
+        ],
+    );
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, false).await;
+    let prefix = config.prefix();
+    let (spec, out) = apply(&m, &config, &inputs).await;
+    let found = alarms_of(&prefix).await;
+    let keys: BTreeSet<String> = found
+        .metric
+        .keys()
+        .map(|n| n.trim_start_matches(&format!("{prefix}-")).to_owned())
+        .collect();
+    assert_eq!(keys.len(), 19);
+    assert!(
+        !keys.iter().any(|k| k.starts_with("guardrails-")),
+        "{keys:?}"
+    );
+    assert!(keys.contains("agents-p99-latency") && keys.contains("api-calls-anomaly"));
+    assert_eq!(
+        found.composite.keys().cloned().collect::<Vec<_>>(),
+        vec![format!("{prefix}-basic-health")]
+    );
+    assert!(!out.alarm_names.contains_key("guardrails"));
+    let dash = cw()
+        .await
+        .get_dashboard()
+        .dashboard_name(format!("{prefix}-bedrock"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!dash
+        .dashboard_body()
+        .unwrap()
+        .contains("Guardrail interventions"));
+    assert_eq!(plan(&m, &config, &inputs).await, vec![]);
+    destroy(&m, &config, &inputs).await;
+    assert_nothing_left(&config, &spec).await;
+}
+
+#[tokio::test]
+async fn an_alarm_deleted_by_hand_is_shown_and_recreated() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let config = example_config("advanced", &unique_env("mondrift"), &[]);
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, true).await;
+    let prefix = config.prefix();
+    let (spec, _) = apply(&m, &config, &inputs).await;
+
+    cw().await
+        .delete_alarms()
+        .alarm_names(format!("{prefix}-agents-p99-latency"))
+        .send()
+        .await
+        .unwrap();
+    cw().await
+        .untag_resource()
+        .resource_arn(format!(
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{prefix}-runtime-throttles"
+        ))
+        .tag_keys("baseline:stack")
+        .send()
+        .await
+        .unwrap();
+    let mut drift = plan(&m, &config, &inputs).await;
+    drift.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        drift,
+        vec![
+            (
+                "monitoring.alarm[\"agents-p99-latency\"]".to_owned(),
+                Action::Create
+            ),
+            (
+                "monitoring.alarm[\"runtime-throttles\"]".to_owned(),
+                Action::Update
+            ),
+        ]
+    );
+    let before = writes(&ctx).len();
+    apply(&m, &config, &inputs).await;
+    // The alarm writes run concurrently: compare without order.
+    let mut repaired = writes(&ctx)[before..].to_vec();
+    repaired.sort();
+    assert_eq!(
+        repaired,
+        ["PutMetricAlarm".to_owned(), "TagResource".to_owned()]
+    );
+    assert_eq!(plan(&m, &config, &inputs).await, vec![]);
+    let a = &alarms_of(&prefix).await.metric[&format!("{prefix}-agents-p99-latency")];
+    assert_eq!(a.extended_statistic(), Some("p99"));
+
+    destroy(&m, &config, &inputs).await;
+    assert_nothing_left(&config, &spec).await;
+}
+
+#[tokio::test]
+async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_references() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let config = example_config("advanced", &unique_env("mongroup"), &[]);
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, true).await;
+    let prefix = config.prefix();
+    let (spec, _) = apply(&m, &config, &inputs).await;
+    let before_alarms = alarms_of(&prefix).await;
+
+    let off = example_config(
+        "advanced",
+        &config.environment,
+        &[
+            "enable_agents_monitoring=false",
+            "enable_api_call_monitoring=false",
+        ],
+    );
+    let mut changes = plan(&m, &off, &inputs).await;
+    changes.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        changes,
+        vec![
+            (
+                "monitoring.alarm[\"agents-client-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-p99-latency\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-server-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-throttles\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"api-calls-anomaly\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.anomaly_detector[\"api-calls\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.composite_alarm[\"comprehensive-health\"]".to_owned(),
+                Action::Update
+            ),
+            ("monitoring.dashboard".to_owned(), Action::Update),
+        ]
+    );
+    apply(&m, &off, &inputs).await;
+    let after = alarms_of(&prefix).await;
+    let gone: BTreeSet<String> = before_alarms
+        .metric
+        .keys()
+        .filter(|n| !after.metric.contains_key(*n))
+        .cloned()
+        .collect();
+    let want_gone: BTreeSet<String> = [
+        "agents-client-errors",
+        "agents-server-errors",
+        "agents-throttles",
+        "agents-p99-latency",
+        "api-calls-anomaly",
+    ]
+    .iter()
+    .map(|k| format!("{prefix}-{k}"))
+    .collect();
+    assert_eq!(gone, want_gone);
+    let comprehensive = rule_names(
+        after.composite[&format!("{prefix}-comprehensive-health")]
+            .alarm_rule()
+            .unwrap(),
+    );
+    assert_eq!(comprehensive, after.metric.keys().cloned().collect());
+    assert!(comprehensive.is_disjoint(&want_gone));
+    assert_eq!(
+        after.composite[&format!("{prefix}-basic-health")].alarm_rule(),
+        before_alarms.composite[&format!("{prefix}-basic-health")].alarm_rule(),
+        "the basic rule never named agents or API calls"
+    );
+    assert!(
+        !detectors().await.iter().any(|d| d.1 == "CallCount"),
+        "the API-call detector went with its alarm"
+    );
+    assert_eq!(plan(&m, &off, &inputs).await, vec![]);
+
+    destroy(&m, &off, &inputs).await;
+    assert_nothing_left(&off, &spec).await;
+}
