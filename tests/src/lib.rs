@@ -1,7 +1,7 @@
 //! Test support for end-to-end tests against the local emulator (moto plus the plugin in
 //! `tests/emulator/`).
 //!
-//! One emulator per test run: `cargo xtask test` starts it and exports `BASELINE_EMULATOR_URL`;
+//! One emulator per test run: `cargo xtask test` starts it and exports `BB_EMULATOR_URL`;
 //! when that is unset (a plain `cargo test`), the first test of a test binary starts one from
 //! `target/emulator-venv` (made by `cargo xtask emulator start`) and it lives as long as the
 //! binary (it exits when its stdin closes). Every test gets its own stack name, so tests run in
@@ -50,7 +50,7 @@ pub fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
     EMULATOR.get_or_init(|| {
         set_fake_credentials();
-        if let Ok(url) = std::env::var("BASELINE_EMULATOR_URL") {
+        if let Ok(url) = std::env::var("BB_EMULATOR_URL") {
             return Emulator { url, _child: None };
         }
         start_emulator()
@@ -252,9 +252,9 @@ pub fn emulator_admin(
 pub fn stand_in_vpc() -> &'static serde_json::Value {
     static VPC: OnceLock<serde_json::Value> = OnceLock::new();
     VPC.get_or_init(|| {
-        if let Ok(json) = std::env::var("BASELINE_STAND_IN_VPC") {
+        if let Ok(json) = std::env::var("BB_STAND_IN_VPC") {
             return serde_json::from_str(&json)
-                .expect("BASELINE_STAND_IN_VPC is the script's JSON");
+                .expect("BB_STAND_IN_VPC is the script's JSON");
         }
         let root = workspace_root();
         let out = Command::new(root.join("target/emulator-venv/bin/python"))

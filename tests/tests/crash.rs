@@ -1,44 +1,38 @@
 //! Crash safety: an apply SIGKILLed at several points and run again converges with no duplicate
 //! and no orphan. The emulator holds the N+1-th call of the doomed apply (fault injection keyed
 //! by its access key) while the test kills the process, so each kill lands at an exact point.
+//! After the re-run, a census of every kind of resource of the stack must equal the census of a
+//! stack applied in one go.
 
-use baseline_tests::{cli, emulator, emulator_admin, sdk_config, unique_env, workspace_root};
+use baseline_tests::{cli, emulator, emulator_admin, sdk_config, stack_args, unique_env, workspace_root};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn apply(dir: &std::path::Path, env: &str) -> Command {
     let mut cmd = cli(dir);
-    cmd.args([
-        "apply",
-        "--auto-approve",
-        "--endpoint-url",
-        emulator().url(),
-        "--config",
-    ])
-    .arg(workspace_root().join("examples/basic.toml"))
-    .args(baseline_tests::stack_args(&env))
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    cmd.args(["apply", "--auto-approve", "--endpoint-url", emulator().url(), "--config"])
+        .arg(workspace_root().join("examples/advanced.toml"))
+        .args(stack_args(env))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     cmd
 }
 
-/// Runs an apply that is killed while its call number `after + 1` is in flight. Returns false
-/// when the apply needed fewer calls than that (it finished).
-fn killed_apply(dir: &std::path::Path, env: &str, after: usize) -> bool {
-    let key = format!("AKIDCRASH{}X{after}", std::process::id());
-    emulator_admin(
-        "PUT",
-        &format!("/_baseline/faults/{key}"),
-        Some(&json!({"hang_after": after})),
-    );
-    let mut child = apply(dir, env)
-        .env("AWS_ACCESS_KEY_ID", &key)
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Runs an apply whose call number `after + 1` is held while the process is SIGKILLed.
+/// Returns the number of calls the apply made, and whether it was killed (false: it finished
+/// in `after` calls or fewer).
+fn killed_apply(dir: &std::path::Path, env: &str, after: Option<usize>) -> (usize, bool) {
+    let key = format!("AKIDCRASH{}X{}", std::process::id(), after.unwrap_or(0));
+    emulator_admin("PUT", &format!("/_baseline/faults/{key}"), Some(&json!({"hang_after": after})));
+    let mut child = apply(dir, env).env("AWS_ACCESS_KEY_ID", &key).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
     let killed = loop {
-        if child.try_wait().unwrap().is_some() {
+        if let Some(status) = child.try_wait().unwrap() {
+            if after.is_none() {
+                assert!(status.success(), "the counting apply must succeed");
+            }
             break false;
         }
         if emulator_admin("GET", &format!("/_baseline/faults/{key}"), None)["tripped"] == true {
@@ -46,87 +40,124 @@ fn killed_apply(dir: &std::path::Path, env: &str, after: usize) -> bool {
             child.wait().unwrap();
             break true;
         }
-        assert!(
-            Instant::now() < deadline,
-            "apply neither finished nor reached call {after}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+        assert!(Instant::now() < deadline, "apply neither finished nor reached call {after:?}");
+        std::thread::sleep(Duration::from_millis(10));
     };
-    emulator_admin("DELETE", &format!("/_baseline/faults/{key}"), None);
-    killed
+    let fault = emulator_admin("DELETE", &format!("/_baseline/faults/{key}"), None);
+    (fault["count"].as_u64().unwrap_or(0) as usize, killed)
 }
 
-async fn stack_keys(stack: &str) -> Vec<(String, String)> {
-    let kms = aws_sdk_kms::Client::new(&sdk_config().await);
-    let mut found = Vec::new();
+/// How many resources of each kind the stack has.
+async fn census(stack: &str) -> BTreeMap<&'static str, usize> {
+    let conf = sdk_config().await;
+    let mut c = BTreeMap::new();
+    let tagged = |tags: Vec<(String, String)>| tags.iter().any(|(k, v)| k == "baseline:stack" && v == stack);
+
+    let kms = aws_sdk_kms::Client::new(&conf);
+    let mut keys = 0;
     for key in kms.list_keys().limit(1000).send().await.unwrap().keys() {
         let id = key.key_id().unwrap();
         let tags = kms.list_resource_tags().key_id(id).send().await.unwrap();
-        if tags
-            .tags()
-            .iter()
-            .any(|t| t.tag_key() == "baseline:stack" && t.tag_value() == stack)
-        {
-            let meta = kms.describe_key().key_id(id).send().await.unwrap();
-            found.push((
-                id.to_owned(),
-                meta.key_metadata()
-                    .unwrap()
-                    .key_state()
-                    .unwrap()
-                    .as_str()
-                    .to_owned(),
-            ));
+        let state = kms.describe_key().key_id(id).send().await.unwrap();
+        let enabled = state.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str() == "Enabled").unwrap_or(false);
+        if enabled && tagged(tags.tags().iter().map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned())).collect()) {
+            keys += 1;
         }
     }
-    found
+    c.insert("kms_keys", keys);
+    let aliases = kms.list_aliases().send().await.unwrap();
+    c.insert("kms_aliases", aliases.aliases().iter().filter(|a| a.alias_name() == Some(&format!("alias/{stack}-bedrock"))).count());
+
+    let sns = aws_sdk_sns::Client::new(&conf);
+    let topics = sns.list_topics().send().await.unwrap();
+    let ours: Vec<String> =
+        topics.topics().iter().filter_map(|t| t.topic_arn()).filter(|a| a.rsplit(':').next().unwrap_or("").starts_with(&format!("{stack}-"))).map(str::to_owned).collect();
+    c.insert("sns_topics", ours.len());
+    let mut subs = 0;
+    for t in &ours {
+        subs += sns.list_subscriptions_by_topic().topic_arn(t).send().await.unwrap().subscriptions().len();
+    }
+    c.insert("sns_subscriptions", subs);
+
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let filter = aws_sdk_ec2::types::Filter::builder().name("tag:baseline:stack").values(stack).build();
+    let groups = ec2.describe_security_groups().filters(filter.clone()).send().await.unwrap();
+    c.insert("security_groups", groups.security_groups().len());
+    let endpoints = ec2.describe_vpc_endpoints().filters(filter).send().await.unwrap();
+    c.insert(
+        "vpc_endpoints",
+        endpoints.vpc_endpoints().iter().filter(|e| e.state().map(|s| s.as_str()) != Some("deleted")).count(),
+    );
+
+    let bedrock = aws_sdk_bedrock::Client::new(&conf);
+    let guardrails = bedrock.list_guardrails().send().await.unwrap();
+    c.insert("guardrails", guardrails.guardrails().iter().filter(|g| g.name().starts_with(stack)).count());
+
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let roles = iam.list_roles().send().await.unwrap();
+    c.insert("iam_roles", roles.roles().iter().filter(|r| r.role_name().starts_with(stack)).count());
+    let policies = iam.list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.unwrap();
+    c.insert("iam_policies", policies.policies().iter().filter(|p| p.policy_name().unwrap_or("").starts_with(stack)).count());
+
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
+    let groups = logs.describe_log_groups().log_group_name_prefix(format!("/aws/bedrock/{stack}/")).send().await.unwrap();
+    c.insert("log_groups", groups.log_groups().len());
+
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    let buckets = s3.list_buckets().send().await.unwrap();
+    c.insert("s3_buckets", buckets.buckets().iter().filter(|b| b.name().unwrap_or("").starts_with(&format!("{stack}-"))).count());
+
+    let cw = aws_sdk_cloudwatch::Client::new(&conf);
+    let alarms = cw
+        .describe_alarms()
+        .alarm_name_prefix(format!("{stack}-"))
+        .alarm_types(aws_sdk_cloudwatch::types::AlarmType::MetricAlarm)
+        .alarm_types(aws_sdk_cloudwatch::types::AlarmType::CompositeAlarm)
+        .max_records(100)
+        .send()
+        .await
+        .unwrap();
+    c.insert("metric_alarms", alarms.metric_alarms().len());
+    c.insert("composite_alarms", alarms.composite_alarms().len());
+    let dashboards = cw.list_dashboards().dashboard_name_prefix(stack).send().await.unwrap();
+    c.insert("dashboards", dashboards.dashboard_entries().len());
+
+    let events = aws_sdk_eventbridge::Client::new(&conf);
+    let rules = events.list_rules().name_prefix(format!("{stack}-")).send().await.unwrap();
+    c.insert("event_rules", rules.rules().len());
+    c
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_killed_at_several_points_converges_without_duplicates() {
+    // A clean apply in one go: how many calls it takes, and what it leaves.
+    let dir = tempfile::tempdir().unwrap();
+    let env = unique_env("crashref");
+    let (total, killed) = tokio::task::block_in_place(|| killed_apply(dir.path(), &env, None));
+    assert!(!killed && total > 20, "the reference apply made {total} calls");
+    let reference = census(&format!("bedrock-baseline-{env}")).await;
+    assert!(reference.values().all(|n| *n > 0), "the reference stack has every kind: {reference:?}");
+
     let mut kills = 0;
-    for after in [1usize, 2, 3, 5, 8] {
+    for sixth in 1..=5 {
+        let after = total * sixth / 6;
         let dir = tempfile::tempdir().unwrap();
-        let env = unique_env(&format!("crash{after}"));
-        let stack = format!("bedrock-baseline-{env}");
-        if killed_apply(dir.path(), &env, after) {
-            kills += 1;
-        }
-        let status = apply(dir.path(), &env).status().unwrap();
-        assert!(
-            status.success(),
-            "re-run after a kill at call {after} failed"
-        );
-        let plan = cli(dir.path())
-            .args([
-                "plan",
-                "--detailed-exitcode",
-                "--endpoint-url",
-                emulator().url(),
-                "--config",
-            ])
-            .arg(workspace_root().join("examples/basic.toml"))
-            .args(baseline_tests::stack_args(&env))
-            .output()
-            .unwrap();
-        assert_eq!(
-            plan.status.code(),
-            Some(0),
-            "converged after kill at {after}: {}",
-            String::from_utf8_lossy(&plan.stdout)
-        );
-        let keys = stack_keys(&stack).await;
-        assert_eq!(
-            keys.len(),
-            1,
-            "exactly one key for {stack} after a kill at call {after}: {keys:?}"
-        );
-        let kms = aws_sdk_kms::Client::new(&sdk_config().await);
-        let aliases = kms.list_aliases().key_id(&keys[0].0).send().await.unwrap();
-        assert_eq!(aliases.aliases().len(), 1, "one alias on the key");
+        let env = unique_env(&format!("crash{sixth}"));
+        let (_, killed) = tokio::task::block_in_place(|| killed_apply(dir.path(), &env, Some(after)));
+        kills += usize::from(killed);
+        let status = tokio::task::block_in_place(|| apply(dir.path(), &env).status().unwrap());
+        assert!(status.success(), "re-run after a kill at call {after} failed");
+        let plan = tokio::task::block_in_place(|| {
+            cli(dir.path())
+                .args(["plan", "--detailed-exitcode", "--endpoint-url", emulator().url(), "--config"])
+                .arg(workspace_root().join("examples/advanced.toml"))
+                .args(stack_args(&env))
+                .output()
+                .unwrap()
+        });
+        assert_eq!(plan.status.code(), Some(0), "converged after a kill at call {after}: {}", String::from_utf8_lossy(&plan.stdout));
+        let got = census(&format!("bedrock-baseline-{env}")).await;
+        assert_eq!(got, reference, "after a kill at call {after} of {total}, the stack has exactly the resources of a clean apply");
     }
-    assert!(
-        kills >= 3,
-        "most kill points must land inside the apply ({kills} did)"
-    );
+    assert!(kills >= 4, "the kill points must land inside the apply ({kills} did)");
 }

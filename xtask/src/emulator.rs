@@ -303,8 +303,8 @@ impl TestArgs {
             cmd.args(["test", "--workspace", "--no-fail-fast"]);
         }
         cmd.args(&self.rest)
-            .env("BASELINE_EMULATOR_URL", &emulator.url)
-            .env("BASELINE_STAND_IN_VPC", vpc.to_string())
+            .env("BB_EMULATOR_URL", &emulator.url)
+            .env("BB_STAND_IN_VPC", vpc.to_string())
             .current_dir(root());
         run_checked(&mut cmd)
     }
