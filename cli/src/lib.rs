@@ -20,7 +20,7 @@ use baseline_core::state::{
 };
 use baseline_core::state_s3::S3Backend;
 use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming, StackPlan};
-use orchestrator::{ModuleFailures, Orchestrator, StateRecorder};
+use orchestrator::{save_loop, ModuleFailures, Orchestrator, StateRecorder};
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -464,9 +464,15 @@ impl<'a> Session<'a> {
             confirm(auto_approve, "apply")?;
         }
         let display = display::Display::new(self.global.json);
-        let recorder = StateRecorder::new(self.store.as_ref(), state, &display);
-        let outputs = orchestrator.apply(prepared, &recorder).await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let work = async {
+            let recorder = StateRecorder::new(tx, &display);
+            orchestrator.apply(prepared, &recorder).await
+        };
+        let (outputs, saved) = tokio::join!(work, save_loop(self.store.as_ref(), state, rx));
         drop(display);
+        saved?;
+        let outputs = outputs?;
         let calls = self.ctx.call_log().calls();
         let writes = calls.iter().filter(|c| !c.is_read()).count();
         if self.global.json {
@@ -510,9 +516,15 @@ impl<'a> Session<'a> {
             confirm(auto_approve, "destroy")?;
         }
         let display = display::Display::new(self.global.json);
-        let recorder = StateRecorder::new(self.store.as_ref(), state, &display);
-        orchestrator.destroy(prepared, &recorder).await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let work = async {
+            let recorder = StateRecorder::new(tx, &display);
+            orchestrator.destroy(prepared, &recorder).await
+        };
+        let (destroyed, saved) = tokio::join!(work, save_loop(self.store.as_ref(), state, rx));
         drop(display);
+        saved?;
+        destroyed?;
         if self.global.json {
             println!(
                 "{}",

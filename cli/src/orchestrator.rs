@@ -9,7 +9,6 @@ use baseline_core::{Config, DestroyOptions, ModulePlan, Progress, ProgressEvent,
 use futures::future::join_all;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 /// A module that failed, and why.
 #[derive(Debug)]
@@ -48,70 +47,94 @@ impl PreparedStack {
     }
 }
 
+/// A change to the state, sent by the recorder to the saver.
+#[derive(Debug)]
+pub enum StateUpdate {
+    /// A resource exists with this id (`None`: it is gone).
+    Resource(String, Option<String>),
+    /// A module's outputs (`None`: removed).
+    Outputs(String, Option<Value>),
+}
+
 /// Records resources in state the moment they exist or disappear, and forwards every event to
-/// the display.
+/// the display. Saving happens in [`save_loop`], so no module task ever waits on state I/O.
 pub struct StateRecorder<'a> {
-    store: &'a dyn StateBackend,
-    doc: Mutex<StateDocument>,
+    tx: tokio::sync::mpsc::UnboundedSender<StateUpdate>,
     display: &'a dyn Progress,
 }
 
 impl<'a> StateRecorder<'a> {
-    /// Starts recording into `doc`; the caller holds the backend's lock.
-    pub fn new(store: &'a dyn StateBackend, doc: StateDocument, display: &'a dyn Progress) -> Self {
-        Self {
-            store,
-            doc: Mutex::new(doc),
-            display,
-        }
+    /// A recorder sending to a [`save_loop`].
+    pub fn new(
+        tx: tokio::sync::mpsc::UnboundedSender<StateUpdate>,
+        display: &'a dyn Progress,
+    ) -> Self {
+        Self { tx, display }
     }
 
-    fn save(&self, doc: &mut StateDocument) -> Result<(), baseline_core::state::StateError> {
-        // Progress events arrive on runtime threads from synchronous code: block this worker
-        // only (the multi-threaded runtime keeps the others running).
-        tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(self.store.save(doc))
-        })
-    }
-
-    /// Stores a module's outputs (or removes them with `None`) and saves.
-    pub fn set_outputs(&self, module: &str, outputs: Option<Value>) -> anyhow::Result<()> {
-        let mut doc = self.doc.lock().expect("state lock");
-        let changed = match outputs {
-            Some(v) => doc.outputs.insert(module.to_owned(), v.clone()) != Some(v),
-            None => doc.outputs.remove(module).is_some(),
-        };
-        if changed {
-            self.save(&mut doc)?;
-        }
-        Ok(())
-    }
-
-    /// The state as recorded so far.
-    pub fn snapshot(&self) -> StateDocument {
-        self.doc.lock().expect("state lock").clone()
+    /// Stores a module's outputs (or removes them with `None`).
+    pub fn set_outputs(&self, module: &str, outputs: Option<Value>) {
+        let _ = self
+            .tx
+            .send(StateUpdate::Outputs(module.to_owned(), outputs));
     }
 }
 
 impl Progress for StateRecorder<'_> {
     fn event(&self, event: ProgressEvent) {
-        {
-            let mut doc = self.doc.lock().expect("state lock");
-            let changed = match &event {
-                ProgressEvent::Exists { address, id } => {
-                    let record = ResourceRecord { id: id.clone() };
-                    doc.resources.insert(address.clone(), record.clone()) != Some(record)
-                }
-                ProgressEvent::Gone { address } => doc.resources.remove(address).is_some(),
-                _ => false,
-            };
-            if changed {
-                if let Err(e) = self.save(&mut doc) {
-                    tracing::warn!(error = %e, "could not record a resource in state; it will be found again by name or tag");
+        match &event {
+            ProgressEvent::Exists { address, id } => {
+                let _ = self
+                    .tx
+                    .send(StateUpdate::Resource(address.clone(), Some(id.clone())));
+            }
+            ProgressEvent::Gone { address } => {
+                let _ = self.tx.send(StateUpdate::Resource(address.clone(), None));
+            }
+            _ => {}
+        }
+        self.display.event(event);
+    }
+}
+
+/// Applies updates to `doc` and saves after each batch, until every sender is gone. A failed
+/// save is retried with the next batch; the last error, if any, is returned.
+pub async fn save_loop(
+    store: &dyn StateBackend,
+    mut doc: StateDocument,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<StateUpdate>,
+) -> Result<StateDocument, baseline_core::state::StateError> {
+    let mut last_error = None;
+    while let Some(first) = rx.recv().await {
+        let mut changed = apply_update(&mut doc, first);
+        while let Ok(more) = rx.try_recv() {
+            changed |= apply_update(&mut doc, more);
+        }
+        if changed {
+            match store.save(&mut doc).await {
+                Ok(()) => last_error = None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not save state; resources will be found again by name or tag");
+                    last_error = Some(e);
                 }
             }
         }
-        self.display.event(event);
+    }
+    match last_error {
+        Some(e) => Err(e),
+        None => Ok(doc),
+    }
+}
+
+fn apply_update(doc: &mut StateDocument, update: StateUpdate) -> bool {
+    match update {
+        StateUpdate::Resource(address, Some(id)) => {
+            let record = ResourceRecord { id };
+            doc.resources.insert(address, record.clone()) != Some(record)
+        }
+        StateUpdate::Resource(address, None) => doc.resources.remove(&address).is_some(),
+        StateUpdate::Outputs(module, Some(v)) => doc.outputs.insert(module, v.clone()) != Some(v),
+        StateUpdate::Outputs(module, None) => doc.outputs.remove(&module).is_some(),
     }
 }
 
@@ -244,12 +267,7 @@ impl<'a> Orchestrator<'a> {
             for (name, result) in join_all(jobs).await {
                 match result {
                     Ok(out) => {
-                        if let Err(error) = recorder.set_outputs(name, Some(out.clone())) {
-                            failures.push(ModuleFailure {
-                                module: name,
-                                error,
-                            });
-                        }
+                        recorder.set_outputs(name, Some(out.clone()));
                         outputs.insert(name, out);
                     }
                     Err(error) => failures.push(ModuleFailure {
@@ -297,12 +315,7 @@ impl<'a> Orchestrator<'a> {
             for (name, result) in join_all(jobs).await {
                 match result {
                     Ok(()) => {
-                        if let Err(error) = recorder.set_outputs(name, None) {
-                            failures.push(ModuleFailure {
-                                module: name,
-                                error,
-                            });
-                        }
+                        recorder.set_outputs(name, None);
                     }
                     Err(error) => failures.push(ModuleFailure {
                         module: name,

@@ -253,8 +253,7 @@ pub fn stand_in_vpc() -> &'static serde_json::Value {
     static VPC: OnceLock<serde_json::Value> = OnceLock::new();
     VPC.get_or_init(|| {
         if let Ok(json) = std::env::var("BB_STAND_IN_VPC") {
-            return serde_json::from_str(&json)
-                .expect("BB_STAND_IN_VPC is the script's JSON");
+            return serde_json::from_str(&json).expect("BB_STAND_IN_VPC is the script's JSON");
         }
         let root = workspace_root();
         let out = Command::new(root.join("target/emulator-venv/bin/python"))

@@ -4,7 +4,9 @@
 //! After the re-run, a census of every kind of resource of the stack must equal the census of a
 //! stack applied in one go.
 
-use baseline_tests::{cli, emulator, emulator_admin, sdk_config, stack_args, unique_env, workspace_root};
+use baseline_tests::{
+    cli, emulator, emulator_admin, sdk_config, stack_args, unique_env, workspace_root,
+};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -12,11 +14,17 @@ use std::time::{Duration, Instant};
 
 fn apply(dir: &std::path::Path, env: &str) -> Command {
     let mut cmd = cli(dir);
-    cmd.args(["apply", "--auto-approve", "--endpoint-url", emulator().url(), "--config"])
-        .arg(workspace_root().join("examples/advanced.toml"))
-        .args(stack_args(env))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.args([
+        "apply",
+        "--auto-approve",
+        "--endpoint-url",
+        emulator().url(),
+        "--config",
+    ])
+    .arg(workspace_root().join("examples/advanced.toml"))
+    .args(stack_args(env))
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     cmd
 }
 
@@ -25,8 +33,15 @@ fn apply(dir: &std::path::Path, env: &str) -> Command {
 /// in `after` calls or fewer).
 fn killed_apply(dir: &std::path::Path, env: &str, after: Option<usize>) -> (usize, bool) {
     let key = format!("AKIDCRASH{}X{}", std::process::id(), after.unwrap_or(0));
-    emulator_admin("PUT", &format!("/_baseline/faults/{key}"), Some(&json!({"hang_after": after})));
-    let mut child = apply(dir, env).env("AWS_ACCESS_KEY_ID", &key).spawn().unwrap();
+    emulator_admin(
+        "PUT",
+        &format!("/_baseline/faults/{key}"),
+        Some(&json!({"hang_after": after})),
+    );
+    let mut child = apply(dir, env)
+        .env("AWS_ACCESS_KEY_ID", &key)
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     let killed = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -40,7 +55,10 @@ fn killed_apply(dir: &std::path::Path, env: &str, after: Option<usize>) -> (usiz
             child.wait().unwrap();
             break true;
         }
-        assert!(Instant::now() < deadline, "apply neither finished nor reached call {after:?}");
+        assert!(
+            Instant::now() < deadline,
+            "apply neither finished nor reached call {after:?}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     };
     let fault = emulator_admin("DELETE", &format!("/_baseline/faults/{key}"), None);
@@ -51,7 +69,10 @@ fn killed_apply(dir: &std::path::Path, env: &str, after: Option<usize>) -> (usiz
 async fn census(stack: &str) -> BTreeMap<&'static str, usize> {
     let conf = sdk_config().await;
     let mut c = BTreeMap::new();
-    let tagged = |tags: Vec<(String, String)>| tags.iter().any(|(k, v)| k == "baseline:stack" && v == stack);
+    let tagged = |tags: Vec<(String, String)>| {
+        tags.iter()
+            .any(|(k, v)| k == "baseline:stack" && v == stack)
+    };
 
     let kms = aws_sdk_kms::Client::new(&conf);
     let mut keys = 0;
@@ -59,53 +80,147 @@ async fn census(stack: &str) -> BTreeMap<&'static str, usize> {
         let id = key.key_id().unwrap();
         let tags = kms.list_resource_tags().key_id(id).send().await.unwrap();
         let state = kms.describe_key().key_id(id).send().await.unwrap();
-        let enabled = state.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str() == "Enabled").unwrap_or(false);
-        if enabled && tagged(tags.tags().iter().map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned())).collect()) {
+        let enabled = state
+            .key_metadata()
+            .and_then(|m| m.key_state())
+            .map(|s| s.as_str() == "Enabled")
+            .unwrap_or(false);
+        if enabled
+            && tagged(
+                tags.tags()
+                    .iter()
+                    .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
+                    .collect(),
+            )
+        {
             keys += 1;
         }
     }
     c.insert("kms_keys", keys);
     let aliases = kms.list_aliases().send().await.unwrap();
-    c.insert("kms_aliases", aliases.aliases().iter().filter(|a| a.alias_name() == Some(&format!("alias/{stack}-bedrock"))).count());
+    c.insert(
+        "kms_aliases",
+        aliases
+            .aliases()
+            .iter()
+            .filter(|a| a.alias_name() == Some(&format!("alias/{stack}-bedrock")))
+            .count(),
+    );
 
     let sns = aws_sdk_sns::Client::new(&conf);
     let topics = sns.list_topics().send().await.unwrap();
-    let ours: Vec<String> =
-        topics.topics().iter().filter_map(|t| t.topic_arn()).filter(|a| a.rsplit(':').next().unwrap_or("").starts_with(&format!("{stack}-"))).map(str::to_owned).collect();
+    let ours: Vec<String> = topics
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .filter(|a| {
+            a.rsplit(':')
+                .next()
+                .unwrap_or("")
+                .starts_with(&format!("{stack}-"))
+        })
+        .map(str::to_owned)
+        .collect();
     c.insert("sns_topics", ours.len());
     let mut subs = 0;
     for t in &ours {
-        subs += sns.list_subscriptions_by_topic().topic_arn(t).send().await.unwrap().subscriptions().len();
+        subs += sns
+            .list_subscriptions_by_topic()
+            .topic_arn(t)
+            .send()
+            .await
+            .unwrap()
+            .subscriptions()
+            .len();
     }
     c.insert("sns_subscriptions", subs);
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let filter = aws_sdk_ec2::types::Filter::builder().name("tag:baseline:stack").values(stack).build();
-    let groups = ec2.describe_security_groups().filters(filter.clone()).send().await.unwrap();
+    let filter = aws_sdk_ec2::types::Filter::builder()
+        .name("tag:baseline:stack")
+        .values(stack)
+        .build();
+    let groups = ec2
+        .describe_security_groups()
+        .filters(filter.clone())
+        .send()
+        .await
+        .unwrap();
     c.insert("security_groups", groups.security_groups().len());
-    let endpoints = ec2.describe_vpc_endpoints().filters(filter).send().await.unwrap();
+    let endpoints = ec2
+        .describe_vpc_endpoints()
+        .filters(filter)
+        .send()
+        .await
+        .unwrap();
     c.insert(
         "vpc_endpoints",
-        endpoints.vpc_endpoints().iter().filter(|e| e.state().map(|s| s.as_str()) != Some("deleted")).count(),
+        endpoints
+            .vpc_endpoints()
+            .iter()
+            .filter(|e| e.state().map(|s| s.as_str()) != Some("deleted"))
+            .count(),
     );
 
     let bedrock = aws_sdk_bedrock::Client::new(&conf);
     let guardrails = bedrock.list_guardrails().send().await.unwrap();
-    c.insert("guardrails", guardrails.guardrails().iter().filter(|g| g.name().starts_with(stack)).count());
+    c.insert(
+        "guardrails",
+        guardrails
+            .guardrails()
+            .iter()
+            .filter(|g| g.name().starts_with(stack))
+            .count(),
+    );
 
     let iam = aws_sdk_iam::Client::new(&conf);
     let roles = iam.list_roles().send().await.unwrap();
-    c.insert("iam_roles", roles.roles().iter().filter(|r| r.role_name().starts_with(stack)).count());
-    let policies = iam.list_policies().scope(aws_sdk_iam::types::PolicyScopeType::Local).send().await.unwrap();
-    c.insert("iam_policies", policies.policies().iter().filter(|p| p.policy_name().unwrap_or("").starts_with(stack)).count());
+    c.insert(
+        "iam_roles",
+        roles
+            .roles()
+            .iter()
+            .filter(|r| r.role_name().starts_with(stack))
+            .count(),
+    );
+    let policies = iam
+        .list_policies()
+        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
+    c.insert(
+        "iam_policies",
+        policies
+            .policies()
+            .iter()
+            .filter(|p| p.policy_name().unwrap_or("").starts_with(stack))
+            .count(),
+    );
 
     let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
-    let groups = logs.describe_log_groups().log_group_name_prefix(format!("/aws/bedrock/{stack}/")).send().await.unwrap();
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/bedrock/{stack}/"))
+        .send()
+        .await
+        .unwrap();
     c.insert("log_groups", groups.log_groups().len());
 
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&conf)
+            .force_path_style(true)
+            .build(),
+    );
     let buckets = s3.list_buckets().send().await.unwrap();
-    c.insert("s3_buckets", buckets.buckets().iter().filter(|b| b.name().unwrap_or("").starts_with(&format!("{stack}-"))).count());
+    c.insert(
+        "s3_buckets",
+        buckets
+            .buckets()
+            .iter()
+            .filter(|b| b.name().unwrap_or("").starts_with(&format!("{stack}-")))
+            .count(),
+    );
 
     let cw = aws_sdk_cloudwatch::Client::new(&conf);
     let alarms = cw
@@ -119,11 +234,21 @@ async fn census(stack: &str) -> BTreeMap<&'static str, usize> {
         .unwrap();
     c.insert("metric_alarms", alarms.metric_alarms().len());
     c.insert("composite_alarms", alarms.composite_alarms().len());
-    let dashboards = cw.list_dashboards().dashboard_name_prefix(stack).send().await.unwrap();
+    let dashboards = cw
+        .list_dashboards()
+        .dashboard_name_prefix(stack)
+        .send()
+        .await
+        .unwrap();
     c.insert("dashboards", dashboards.dashboard_entries().len());
 
     let events = aws_sdk_eventbridge::Client::new(&conf);
-    let rules = events.list_rules().name_prefix(format!("{stack}-")).send().await.unwrap();
+    let rules = events
+        .list_rules()
+        .name_prefix(format!("{stack}-"))
+        .send()
+        .await
+        .unwrap();
     c.insert("event_rules", rules.rules().len());
     c
 }
@@ -134,30 +259,54 @@ async fn apply_killed_at_several_points_converges_without_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let env = unique_env("crashref");
     let (total, killed) = tokio::task::block_in_place(|| killed_apply(dir.path(), &env, None));
-    assert!(!killed && total > 20, "the reference apply made {total} calls");
+    assert!(
+        !killed && total > 20,
+        "the reference apply made {total} calls"
+    );
     let reference = census(&format!("bedrock-baseline-{env}")).await;
-    assert!(reference.values().all(|n| *n > 0), "the reference stack has every kind: {reference:?}");
+    assert!(
+        reference.values().all(|n| *n > 0),
+        "the reference stack has every kind: {reference:?}"
+    );
 
     let mut kills = 0;
     for sixth in 1..=5 {
         let after = total * sixth / 6;
         let dir = tempfile::tempdir().unwrap();
         let env = unique_env(&format!("crash{sixth}"));
-        let (_, killed) = tokio::task::block_in_place(|| killed_apply(dir.path(), &env, Some(after)));
+        let (_, killed) =
+            tokio::task::block_in_place(|| killed_apply(dir.path(), &env, Some(after)));
         kills += usize::from(killed);
         let status = tokio::task::block_in_place(|| apply(dir.path(), &env).status().unwrap());
-        assert!(status.success(), "re-run after a kill at call {after} failed");
+        assert!(
+            status.success(),
+            "re-run after a kill at call {after} failed"
+        );
         let plan = tokio::task::block_in_place(|| {
             cli(dir.path())
-                .args(["plan", "--detailed-exitcode", "--endpoint-url", emulator().url(), "--config"])
+                .args([
+                    "plan",
+                    "--detailed-exitcode",
+                    "--endpoint-url",
+                    emulator().url(),
+                    "--config",
+                ])
                 .arg(workspace_root().join("examples/advanced.toml"))
                 .args(stack_args(&env))
                 .output()
                 .unwrap()
         });
-        assert_eq!(plan.status.code(), Some(0), "converged after a kill at call {after}: {}", String::from_utf8_lossy(&plan.stdout));
+        assert_eq!(
+            plan.status.code(),
+            Some(0),
+            "converged after a kill at call {after}: {}",
+            String::from_utf8_lossy(&plan.stdout)
+        );
         let got = census(&format!("bedrock-baseline-{env}")).await;
         assert_eq!(got, reference, "after a kill at call {after} of {total}, the stack has exactly the resources of a clean apply");
     }
-    assert!(kills >= 4, "the kill points must land inside the apply ({kills} did)");
+    assert!(
+        kills >= 4,
+        "the kill points must land inside the apply ({kills} did)"
+    );
 }
