@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Create (or reuse) the stand-in VPC the bedrock-baseline network module deploys into.
+"""Create (or reuse) the stand-in VPC the bedrock-baseline network module deploys into,
+and the permissions boundary policy the examples name.
 
     python make_stand_in_vpc.py --endpoint-url http://127.0.0.1:PORT --region us-east-1
 
@@ -73,6 +74,22 @@ def main(argv: list[str] | None = None) -> int:
 
     route_tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
     route_table_ids = sorted(rt["RouteTableId"] for rt in route_tables)
+
+    # The examples name a permissions boundary; the stand-in account has it, as a real one would.
+    iam = boto3.client("iam", endpoint_url=args.endpoint_url, region_name=args.region)
+    try:
+        iam.create_policy(
+            PolicyName="DeveloperBoundary",
+            PolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Sid": "BedrockAndLogs", "Effect": "Allow",
+                               "Action": ["bedrock:InvokeModel", "logs:CreateLogStream", "logs:PutLogEvents",
+                                          "s3:PutObject"],
+                               "Resource": "*"}],
+            }),
+        )
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
 
     print(json.dumps({
         "vpc_id": vpc_id,

