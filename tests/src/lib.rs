@@ -45,12 +45,24 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+static PRIVATE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this test process use an emulator of its own instead of the run's shared one: for
+/// tests that count account-wide resources (anomaly detectors) other tests also create. Call it
+/// first thing in the test (nextest runs each test in its own process).
+pub fn isolate() {
+    PRIVATE.store(true, Ordering::SeqCst);
+}
+
 /// The emulator of this test run (started on first use).
 pub fn emulator() -> &'static Emulator {
     static EMULATOR: OnceLock<Emulator> = OnceLock::new();
     EMULATOR.get_or_init(|| {
         set_fake_credentials();
-        if let Ok(url) = std::env::var("BB_EMULATOR_URL") {
+        if let Some(url) = std::env::var("BB_EMULATOR_URL")
+            .ok()
+            .filter(|_| !PRIVATE.load(Ordering::SeqCst))
+        {
             return Emulator { url, _child: None };
         }
         start_emulator()

@@ -251,6 +251,8 @@ async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
 
 #[tokio::test]
 async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
+    // Anomaly detectors are account-wide: counting them needs an account of our own.
+    baseline_tests::isolate();
     let _one = ONE_AT_A_TIME.lock().await;
     let config = example_config("advanced", &unique_env("monadv"), &[]);
     let ctx = context(&config).await;
@@ -586,6 +588,8 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
 
 #[tokio::test]
 async fn basic_example_without_a_guardrail_creates_only_the_matching_subset() {
+    // Anomaly detectors are account-wide: counting them needs an account of our own.
+    baseline_tests::isolate();
     let _one = ONE_AT_A_TIME.lock().await;
     // The basic example leaves every monitoring switch at its default; this stack has no
     // guardrail and no comprehensive health alarm.
@@ -637,6 +641,8 @@ async fn basic_example_without_a_guardrail_creates_only_the_matching_subset() {
 
 #[tokio::test]
 async fn an_alarm_deleted_by_hand_is_shown_and_recreated() {
+    // Anomaly detectors are account-wide: counting them needs an account of our own.
+    baseline_tests::isolate();
     let _one = ONE_AT_A_TIME.lock().await;
     let config = example_config("advanced", &unique_env("mondrift"), &[]);
     let ctx = context(&config).await;
@@ -694,6 +700,8 @@ async fn an_alarm_deleted_by_hand_is_shown_and_recreated() {
 
 #[tokio::test]
 async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_references() {
+    // Anomaly detectors are account-wide: counting them needs an account of our own.
+    baseline_tests::isolate();
     let _one = ONE_AT_A_TIME.lock().await;
     let config = example_config("advanced", &unique_env("mongroup"), &[]);
     let ctx = context(&config).await;
