@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask/ has a parent")
@@ -21,7 +21,7 @@ fn venv() -> PathBuf {
     root().join("target/emulator-venv")
 }
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     venv().join("bin/python")
 }
 
@@ -192,7 +192,7 @@ pub(crate) fn start_detached() -> anyhow::Result<String> {
 }
 
 /// Makes (or finds) the emulator's stand-in VPC: `{vpc_id, vpc_cidr, subnet_ids, route_table_ids}`.
-fn stand_in_vpc(url: &str) -> anyhow::Result<serde_json::Value> {
+pub(crate) fn stand_in_vpc(url: &str) -> anyhow::Result<serde_json::Value> {
     let out = Command::new(python())
         .arg(root().join("tests/emulator/make_stand_in_vpc.py"))
         .args(["--endpoint-url", url, "--region", "us-east-1"])

@@ -6,7 +6,9 @@
 //! - `test`: installs the emulator if missing, starts one for the run, runs every test.
 //! - `deploy [--local] [--config F]`: builds and runs `bedrock-baseline apply`; `--local` starts the
 //!   emulator, makes a stand-in VPC there and applies `examples/advanced.toml` to it.
+//! - `bench`: timings and call counts of the main operations against a private emulator.
 
+mod bench;
 mod emulator;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +28,8 @@ enum Task {
     Test(emulator::TestArgs),
     /// Build and apply the stack (`--local`: against a local emulator with a stand-in VPC).
     Deploy(emulator::DeployArgs),
+    /// Time and count API calls of apply, plan, no-op apply and destroy (plus a delayed pass).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +37,6 @@ fn main() -> anyhow::Result<()> {
         Task::Emulator(args) => args.run(),
         Task::Test(args) => args.run(),
         Task::Deploy(args) => args.run(),
+        Task::Bench(args) => args.run(),
     }
 }
