@@ -48,19 +48,31 @@ fn admin(url: &str, method: &str, path: &str, body: Option<Value>) -> anyhow::Re
     )?;
     let mut response = String::new();
     s.read_to_string(&mut response)?;
-    let payload = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    let payload = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
     Ok(serde_json::from_str(payload).unwrap_or(Value::Null))
 }
 
 fn is_read(op: &str) -> bool {
-    ["Get", "Describe", "List", "Head"].iter().any(|p| op.starts_with(p))
+    ["Get", "Describe", "List", "Head"]
+        .iter()
+        .any(|p| op.starts_with(p))
 }
 
 /// Longest sequence of calls each of which started after the previous one ended: the calls
 /// that ran one after another.
 fn longest_chain(calls: &[Value]) -> usize {
-    let mut spans: Vec<(f64, f64)> =
-        calls.iter().map(|c| (c["start"].as_f64().unwrap_or(0.0), c["end"].as_f64().unwrap_or(0.0))).collect();
+    let mut spans: Vec<(f64, f64)> = calls
+        .iter()
+        .map(|c| {
+            (
+                c["start"].as_f64().unwrap_or(0.0),
+                c["end"].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect();
     spans.sort_by(|a, b| a.1.total_cmp(&b.1));
     let mut best = vec![1usize; spans.len()];
     for j in 0..spans.len() {
@@ -76,7 +88,11 @@ fn longest_chain(calls: &[Value]) -> usize {
 fn peak_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -99,9 +115,21 @@ fn measure(url: &str, mut cmd: Command) -> anyhow::Result<Sample> {
         child.stderr.take().map(|mut e| e.read_to_string(&mut err));
         bail!("{cmd:?} failed: {err}");
     }
-    let calls = admin(url, "GET", "/_baseline/calls", None)?["calls"].as_array().cloned().unwrap_or_default();
-    let writes = calls.iter().filter(|c| !is_read(c["operation"].as_str().unwrap_or(""))).count();
-    Ok(Sample { seconds, calls: calls.len(), writes, chain: longest_chain(&calls), peak_kib: peak })
+    let calls = admin(url, "GET", "/_baseline/calls", None)?["calls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let writes = calls
+        .iter()
+        .filter(|c| !is_read(c["operation"].as_str().unwrap_or("")))
+        .count();
+    Ok(Sample {
+        seconds,
+        calls: calls.len(),
+        writes,
+        chain: longest_chain(&calls),
+        peak_kib: peak,
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -112,12 +140,30 @@ fn median(mut v: Vec<f64>) -> f64 {
 impl BenchArgs {
     pub(crate) fn run(self) -> anyhow::Result<()> {
         let mut build = Command::new("cargo");
-        build.args(["build", "--quiet", "-p", "baseline-cli", "--bin", "bedrock-baseline"]);
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "baseline-cli",
+            "--bin",
+            "bedrock-baseline",
+        ]);
         if self.release {
             build.arg("--release");
         }
-        build.current_dir(root()).status()?.success().then_some(()).context("building bedrock-baseline")?;
-        let bin = root().join(if self.release { "target/release" } else { "target/debug" }).join("bedrock-baseline");
+        build
+            .current_dir(root())
+            .status()?
+            .success()
+            .then_some(())
+            .context("building bedrock-baseline")?;
+        let bin = root()
+            .join(if self.release {
+                "target/release"
+            } else {
+                "target/debug"
+            })
+            .join("bedrock-baseline");
         let emulator = OwnedEmulator::start()?;
         let url = emulator.url.clone();
         let vpc = stand_in_vpc(&url)?;
@@ -132,7 +178,10 @@ impl BenchArgs {
                 .args(["--set", &format!("environment={env:?}")])
                 .args(["--set", &format!("vpc_id={}", vpc["vpc_id"])])
                 .args(["--set", &format!("subnet_ids={}", vpc["subnet_ids"])])
-                .args(["--set", &format!("route_table_ids={}", vpc["route_table_ids"])])
+                .args([
+                    "--set",
+                    &format!("route_table_ids={}", vpc["route_table_ids"]),
+                ])
                 .env("AWS_ACCESS_KEY_ID", "testing")
                 .env("AWS_SECRET_ACCESS_KEY", "testing")
                 .current_dir(&work);
@@ -142,15 +191,30 @@ impl BenchArgs {
         let mut table = Vec::new();
         let mut report = serde_json::Map::new();
         for (pass, delay) in [("no delay", 0), ("with delay", self.delay_ms)] {
-            admin(&url, "PUT", "/_baseline/faults/*", Some(json!({"delay_ms": delay})))?;
+            admin(
+                &url,
+                "PUT",
+                "/_baseline/faults/*",
+                Some(json!({"delay_ms": delay})),
+            )?;
             let mut samples: Vec<(&str, Vec<Sample>)> =
-                ["apply from empty", "no-op plan", "no-op apply", "destroy"].into_iter().map(|s| (s, Vec::new())).collect();
+                ["apply from empty", "no-op plan", "no-op apply", "destroy"]
+                    .into_iter()
+                    .map(|s| (s, Vec::new()))
+                    .collect();
             for run in 0..self.runs {
                 let env = format!("bench{}-{run}-{}", delay, std::process::id() % 10_000);
-                samples[0].1.push(measure(&url, command(&env, &["apply", "--auto-approve"]))?);
+                samples[0]
+                    .1
+                    .push(measure(&url, command(&env, &["apply", "--auto-approve"]))?);
                 samples[1].1.push(measure(&url, command(&env, &["plan"]))?);
-                samples[2].1.push(measure(&url, command(&env, &["apply", "--auto-approve"]))?);
-                samples[3].1.push(measure(&url, command(&env, &["destroy", "--auto-approve", "--delete-audit-data"]))?);
+                samples[2]
+                    .1
+                    .push(measure(&url, command(&env, &["apply", "--auto-approve"]))?);
+                samples[3].1.push(measure(
+                    &url,
+                    command(&env, &["destroy", "--auto-approve", "--delete-audit-data"]),
+                )?);
                 eprintln!("{pass}: run {} of {} done", run + 1, self.runs);
             }
             let mut pass_json = serde_json::Map::new();
@@ -161,7 +225,11 @@ impl BenchArgs {
                 let chain = median(s.iter().map(|x| x.chain as f64).collect()) as usize;
                 let peak_mib = s.iter().map(|x| x.peak_kib).max().unwrap_or(0) as f64 / 1024.0;
                 let bound = chain as f64 * delay as f64 / 1000.0;
-                let ratio = if delay > 0 && bound > 0.0 { Some(seconds / bound) } else { None };
+                let ratio = if delay > 0 && bound > 0.0 {
+                    Some(seconds / bound)
+                } else {
+                    None
+                };
                 table.push(format!(
                     "{pass:<10} {name:<17} {seconds:>8.3}s {calls:>6} {writes:>6} {chain:>6} {:>10} {:>6} {peak_mib:>8.1}",
                     if delay > 0 { format!("{bound:.3}s") } else { "-".into() },
@@ -173,25 +241,38 @@ impl BenchArgs {
                            "chain_bound_seconds": bound, "ratio_to_bound": ratio, "peak_rss_mib": peak_mib, "runs": s.len()}),
                 );
             }
-            report.insert(format!("{pass} ({delay} ms per call)"), Value::Object(pass_json));
+            report.insert(
+                format!("{pass} ({delay} ms per call)"),
+                Value::Object(pass_json),
+            );
         }
         admin(&url, "DELETE", "/_baseline/faults/*", None)?;
 
         let mut validate = Vec::new();
         for _ in 0..self.runs.max(5) {
             let t = Instant::now();
-            let ok = command("benchvalidate", &["validate"]).stdout(Stdio::null()).status()?.success();
+            let ok = command("benchvalidate", &["validate"])
+                .stdout(Stdio::null())
+                .status()?
+                .success();
             anyhow::ensure!(ok, "validate failed");
             validate.push(t.elapsed().as_secs_f64());
         }
         let validate = median(validate);
         report.insert("validate_median_seconds".into(), json!(validate));
 
-        println!("{:<10} {:<17} {:>9} {:>6} {:>6} {:>6} {:>10} {:>6} {:>8}", "pass", "scenario", "median", "calls", "writes", "chain", "bound", "ratio", "peak MiB");
+        println!(
+            "{:<10} {:<17} {:>9} {:>6} {:>6} {:>6} {:>10} {:>6} {:>8}",
+            "pass", "scenario", "median", "calls", "writes", "chain", "bound", "ratio", "peak MiB"
+        );
         for line in table {
             println!("{line}");
         }
-        println!("validate (median of {}): {:.1} ms", self.runs.max(5), validate * 1000.0);
+        println!(
+            "validate (median of {}): {:.1} ms",
+            self.runs.max(5),
+            validate * 1000.0
+        );
         println!("chain = the longest run of calls that started only after the previous one ended; bound = chain x delay");
         let out = root().join(&self.out);
         std::fs::create_dir_all(out.parent().expect("a file path"))?;

@@ -1,0 +1,290 @@
+//! The encryption module against the emulator: the key as specified, read back through the SDK;
+//! a second apply that writes nothing; drift repaired; an apply interrupted right after the key
+//! was created converging without a second key; destroy scheduling deletion; and the module's
+//! own binary.
+
+use aws_sdk_kms::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_kms::config::{ConfigBag, Intercept, RuntimeComponents};
+use baseline_core::policy::PolicyDocument;
+use baseline_core::progress::NoProgress;
+use baseline_core::{Action, DestroyOptions, Module};
+use baseline_encryption::{EncryptionModule, SdkKmsApi};
+use baseline_tests::{
+    cli_named, context, emulator, example_config, sdk_config, stack_args, unique_env,
+    workspace_root,
+};
+
+async fn kms() -> aws_sdk_kms::Client {
+    aws_sdk_kms::Client::new(&sdk_config().await)
+}
+
+/// Fails every call of one operation: an apply "interrupted" at that point.
+#[derive(Debug)]
+struct FailOperation(&'static str);
+
+impl Intercept for FailOperation {
+    fn name(&self) -> &'static str {
+        "FailOperation"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_kms::error::BoxError> {
+        let op = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map(|m| m.name().to_owned());
+        if op.as_deref() == Some(self.0) {
+            return Err(format!("injected failure of {}", self.0).into());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn key_as_specified_converges_repairs_drift_and_is_scheduled_for_deletion() {
+    let config = example_config("advanced", &unique_env("enc"), &[]);
+    let ctx = context(&config).await;
+    let m = EncryptionModule::new(&ctx);
+    let spec = m.spec(&config, &()).unwrap();
+    let observed = m.observe(&spec).await.unwrap();
+    let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
+
+    let kms = kms().await;
+    let key = kms
+        .describe_key()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap();
+    let meta = key.key_metadata().unwrap();
+    assert_eq!(meta.arn(), Some(out.kms_key_arn.as_str()));
+    assert_eq!(
+        meta.key_spec().map(|s| s.as_str()),
+        Some("SYMMETRIC_DEFAULT")
+    );
+    assert!(kms
+        .get_key_rotation_status()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_rotation_enabled());
+    let policy = kms
+        .get_key_policy()
+        .key_id(&out.kms_key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    let policy = PolicyDocument::parse(policy.policy().unwrap()).unwrap();
+    assert!(policy.equivalent(&spec.policy));
+    for sid in [
+        "SnsTopicsUse",
+        "CloudWatchAlarmsUse",
+        "EventBridgeRulesUse",
+        "BedrockUse",
+    ] {
+        let st = policy.statement(sid).unwrap();
+        assert_eq!(
+            st.condition_values("StringEquals", "aws:SourceAccount")
+                .unwrap()
+                .0,
+            vec![ctx.account_id()]
+        );
+        assert!(
+            st.condition_values("ArnLike", "aws:SourceArn").is_some(),
+            "{sid}"
+        );
+    }
+    assert!(policy
+        .statement("CloudWatchLogsUse")
+        .unwrap()
+        .condition_values("ArnLike", "kms:EncryptionContext:aws:logs:arn")
+        .is_some());
+    let aliases = kms
+        .list_aliases()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(aliases.aliases()[0].alias_name(), Some(spec.alias.as_str()));
+
+    // Second apply: no change, no write.
+    let before = ctx.call_log().writes().len();
+    let observed = m.observe(&spec).await.unwrap();
+    assert!(m.diff(&spec, &observed).iter().all(|c| !c.is_change()));
+    m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    assert_eq!(
+        ctx.call_log().writes().len(),
+        before,
+        "a converged key makes no write call"
+    );
+    assert!(before > 0, "the call log records the first apply's writes");
+
+    // Drift: rotation turned off behind the tool's back.
+    kms.disable_key_rotation()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap();
+    let observed = m.observe(&spec).await.unwrap();
+    let changes = m.diff(&spec, &observed);
+    assert_eq!(changes[0].action, Action::Update);
+    assert_eq!(
+        changes[0]
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        ["enable_key_rotation"]
+    );
+    m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    assert!(kms
+        .get_key_rotation_status()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_rotation_enabled());
+
+    // Destroy: alias gone, key pending deletion with the configured window, never deleted.
+    let observed = m.observe(&spec).await.unwrap();
+    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
+        .await
+        .unwrap();
+    let meta = kms
+        .describe_key()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta.key_metadata().unwrap().key_state().map(|s| s.as_str()),
+        Some("PendingDeletion")
+    );
+    assert!(kms
+        .list_aliases()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap()
+        .aliases()
+        .is_empty());
+
+    // Applying again restores the same key (cancels the deletion) instead of making a new one.
+    let observed = m.observe(&spec).await.unwrap();
+    assert_eq!(
+        observed.key.as_ref().map(|k| k.description.key_id.as_str()),
+        Some(out.kms_key_id.as_str())
+    );
+    let again = m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    assert_eq!(again.kms_key_id, out.kms_key_id);
+    let meta = kms
+        .describe_key()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta.key_metadata().unwrap().key_state().map(|s| s.as_str()),
+        Some("Enabled")
+    );
+}
+
+#[tokio::test]
+async fn apply_interrupted_after_the_key_was_created_makes_no_second_key() {
+    let config = example_config("basic", &unique_env("encint"), &[]);
+    let ctx = context(&config).await;
+    let failing = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(&sdk_config().await)
+            .interceptor(FailOperation("EnableKeyRotation"))
+            .build(),
+    );
+    let broken = EncryptionModule::with_api(SdkKmsApi::from_client(failing), &ctx);
+    let spec = broken.spec(&config, &()).unwrap();
+    let observed = broken.observe(&spec).await.unwrap();
+    assert!(
+        broken.apply(&spec, &observed, &NoProgress).await.is_err(),
+        "the injected failure stops the apply"
+    );
+
+    let m = EncryptionModule::new(&ctx);
+    let observed = m.observe(&spec).await.unwrap();
+    let found = observed
+        .key
+        .clone()
+        .expect("the key created before the failure is found by its stack tag");
+    let changes = m.diff(&spec, &observed);
+    assert_eq!(
+        changes[0].action,
+        Action::Update,
+        "the orphaned key is adopted, not re-created"
+    );
+    assert_eq!(
+        changes[1].action,
+        Action::Create,
+        "only the alias is missing"
+    );
+    let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    assert_eq!(out.kms_key_id, found.description.key_id);
+
+    let kms = kms().await;
+    let mut tagged = 0;
+    for key in kms.list_keys().limit(1000).send().await.unwrap().keys() {
+        let tags = kms
+            .list_resource_tags()
+            .key_id(key.key_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+        if tags
+            .tags()
+            .iter()
+            .any(|t| t.tag_key() == "baseline:stack" && t.tag_value() == spec.stack)
+        {
+            tagged += 1;
+        }
+    }
+    assert_eq!(tagged, 1, "exactly one key carries the stack tag");
+}
+
+#[test]
+fn the_module_runs_alone_through_its_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = unique_env("encbin");
+    let run = |args: &[&str]| {
+        cli_named("baseline-encryption", dir.path())
+            .args(args)
+            .args(["--endpoint-url", emulator().url(), "--config"])
+            .arg(workspace_root().join("examples/basic.toml"))
+            .args(stack_args(&env))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["plan"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("module encryption") && !text.contains("module network"),
+        "{text}"
+    );
+    let out = run(&["apply", "--auto-approve", "--json"]);
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["outputs"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["encryption"]
+    );
+    assert!(run(&["destroy", "--auto-approve"]).status.success());
+}
