@@ -160,7 +160,7 @@ pub(crate) fn start_detached() -> anyhow::Result<String> {
     fs::create_dir_all(state_dir())?;
     let log_path = state_dir().join("server.log");
     let log = fs::File::create(&log_path)?;
-    let child = server_command(free_port()?)
+    let mut child = server_command(free_port()?)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -178,7 +178,8 @@ pub(crate) fn start_detached() -> anyhow::Result<String> {
             fs::write(url_file(), url.trim())?;
             return Ok(url.trim().to_owned());
         }
-        if !alive(child.id()) {
+        // try_wait, not /proc: right after spawn the child's cmdline may still be ours.
+        if child.try_wait()?.is_some() {
             bail!("the emulator exited at start:\n{text}");
         }
         if Instant::now() > deadline {
