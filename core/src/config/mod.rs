@@ -106,6 +106,7 @@ pub struct ConfigIssue {
 }
 
 impl ConfigIssue {
+    /// An issue at a key path (`subnet_ids[1]`), without a hint.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
@@ -114,6 +115,7 @@ impl ConfigIssue {
         }
     }
 
+    /// Adds how to fix it.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
