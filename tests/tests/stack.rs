@@ -187,6 +187,34 @@ async fn advanced_stack_end_to_end() {
     assert_eq!(again["api_calls"]["writes"], 0, "{again}");
     assert!(again["api_calls"]["total"].as_u64().unwrap() > 0);
 
+    // --target: one module planned alone, its upstream inputs read from state.
+    let targeted = tokio::task::block_in_place(|| {
+        json(&run(
+            d,
+            &env,
+            &[
+                "plan",
+                "--json",
+                "--target",
+                "logging",
+                "--set",
+                "log_retention_days=30",
+            ],
+        ))
+    });
+    let modules: Vec<&str> = targeted["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, ["logging"]);
+    assert_eq!(
+        targeted["summary"],
+        serde_json::json!({"add": 0, "change": 1, "destroy": 0}),
+        "{targeted}"
+    );
+
     // `output --json` from state equals what apply returned.
     let outputs = tokio::task::block_in_place(|| json(&run(d, &env, &["output", "--json"])));
     assert_eq!(&outputs, out);
