@@ -318,6 +318,13 @@ pub trait Module: Send + Sync {
     /// Reads what exists, by deterministic name or stack tag. Read calls only.
     async fn observe(&self, spec: &Self::Spec) -> Result<Self::Observed, Self::Error>;
 
+    /// Reads what exists before a destroy. Defaults to [`Module::observe`]; a module whose
+    /// observe also checks that the account is ready for an apply (the VPC exists, ...) skips
+    /// those checks here, so a stack can still be destroyed once its surroundings are gone.
+    async fn observe_for_destroy(&self, spec: &Self::Spec) -> Result<Self::Observed, Self::Error> {
+        self.observe(spec).await
+    }
+
     /// Spec vs observed -> one change per resource. Pure.
     fn diff(&self, spec: &Self::Spec, observed: &Self::Observed) -> Vec<Change>;
 
@@ -477,7 +484,10 @@ where
     ) -> Result<Prepared, DynError> {
         let inputs = M::Inputs::from_upstream(upstream)?;
         let spec = self.spec(config, &inputs)?;
-        let observed = self.observe(&spec).await?;
+        let observed = match destroy {
+            Some(_) => self.observe_for_destroy(&spec).await?,
+            None => self.observe(&spec).await?,
+        };
         let changes = match destroy {
             Some(options) => self.destroy_plan(&spec, &observed, options),
             None => self.diff(&spec, &observed),

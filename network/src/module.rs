@@ -160,6 +160,71 @@ fn stray_group_address(g: &SecurityGroupInfo) -> String {
 }
 
 impl<A: Ec2Api> NetworkModule<A> {
+    /// Reads the groups (by name in the VPC, and by stack tag) and the endpoints (by stack tag).
+    async fn observe_resources(
+        &self,
+        spec: &NetworkSpec,
+        checks: CheckReport,
+    ) -> Result<NetworkObserved, NetworkError> {
+        let names: Vec<String> = spec.groups.iter().map(|g| g.name.clone()).collect();
+        let (by_name, tagged, endpoints) = futures::try_join!(
+            self.api
+                .find_security_groups(&spec.placement.vpc_id, &names),
+            self.api.security_groups_tagged(STACK_TAG, &spec.stack),
+            self.api.endpoints_tagged(STACK_TAG, &spec.stack),
+        )?;
+        let mut observed = NetworkObserved {
+            checks,
+            ..NetworkObserved::default()
+        };
+        for g in &spec.groups {
+            if let Some(info) = by_name
+                .iter()
+                .find(|i| i.name == g.name && i.vpc_id == spec.placement.vpc_id)
+            {
+                let rules = self.api.security_group_rules(&info.group_id).await?;
+                observed.groups.insert(
+                    g.role,
+                    ObservedGroup {
+                        info: info.clone(),
+                        rules,
+                    },
+                );
+            }
+        }
+        observed.stray_groups = tagged
+            .into_iter()
+            .filter(|t| {
+                ours(&t.tags, &spec.stack)
+                    && !observed
+                        .groups
+                        .values()
+                        .any(|o| o.info.group_id == t.group_id)
+            })
+            .collect();
+        let mut candidates: BTreeMap<String, Vec<EndpointInfo>> = BTreeMap::new();
+        for e in endpoints
+            .into_iter()
+            .filter(|e| is_live(e) && ours(&e.tags, &spec.stack))
+        {
+            let service = e.tags.get(ENDPOINT_TAG).cloned().unwrap_or_default();
+            if spec.endpoints.iter().any(|s| s.service == service) {
+                candidates.entry(service).or_default().push(e);
+            } else {
+                observed.stray_endpoints.push(e);
+            }
+        }
+        for (service, mut list) in candidates {
+            // Keep the usable one (then the newest); a crash can at worst leave a duplicate.
+            list.sort_by_key(|e| (e.state == "available", e.state == "pending", e.created));
+            if let Some(keep) = list.pop() {
+                observed.endpoints.insert(service, keep);
+            }
+            observed.stray_endpoints.extend(list);
+        }
+        Ok(observed)
+    }
+
     /// The module over any [`Ec2Api`] (mocks, clients with test interceptors).
     pub fn with_api(api: A, ctx: &AwsContext) -> Self {
         Self {
@@ -720,63 +785,16 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
 
     async fn observe(&self, spec: &NetworkSpec) -> Result<NetworkObserved, NetworkError> {
         let checks = self.live_checks(spec).await?;
-        let names: Vec<String> = spec.groups.iter().map(|g| g.name.clone()).collect();
-        let (by_name, tagged, endpoints) = futures::try_join!(
-            self.api
-                .find_security_groups(&spec.placement.vpc_id, &names),
-            self.api.security_groups_tagged(STACK_TAG, &spec.stack),
-            self.api.endpoints_tagged(STACK_TAG, &spec.stack),
-        )?;
-        let mut observed = NetworkObserved {
-            checks,
-            ..NetworkObserved::default()
-        };
-        for g in &spec.groups {
-            if let Some(info) = by_name
-                .iter()
-                .find(|i| i.name == g.name && i.vpc_id == spec.placement.vpc_id)
-            {
-                let rules = self.api.security_group_rules(&info.group_id).await?;
-                observed.groups.insert(
-                    g.role,
-                    ObservedGroup {
-                        info: info.clone(),
-                        rules,
-                    },
-                );
-            }
-        }
-        observed.stray_groups = tagged
-            .into_iter()
-            .filter(|t| {
-                ours(&t.tags, &spec.stack)
-                    && !observed
-                        .groups
-                        .values()
-                        .any(|o| o.info.group_id == t.group_id)
-            })
-            .collect();
-        let mut candidates: BTreeMap<String, Vec<EndpointInfo>> = BTreeMap::new();
-        for e in endpoints
-            .into_iter()
-            .filter(|e| is_live(e) && ours(&e.tags, &spec.stack))
-        {
-            let service = e.tags.get(ENDPOINT_TAG).cloned().unwrap_or_default();
-            if spec.endpoints.iter().any(|s| s.service == service) {
-                candidates.entry(service).or_default().push(e);
-            } else {
-                observed.stray_endpoints.push(e);
-            }
-        }
-        for (service, mut list) in candidates {
-            // Keep the usable one (then the newest); a crash can at worst leave a duplicate.
-            list.sort_by_key(|e| (e.state == "available", e.state == "pending", e.created));
-            if let Some(keep) = list.pop() {
-                observed.endpoints.insert(service, keep);
-            }
-            observed.stray_endpoints.extend(list);
-        }
-        Ok(observed)
+        self.observe_resources(spec, checks).await
+    }
+
+    /// Destroy needs no live checks: the groups and endpoints are found by name and stack tag
+    /// even when the VPC or subnets are already gone.
+    async fn observe_for_destroy(
+        &self,
+        spec: &NetworkSpec,
+    ) -> Result<NetworkObserved, NetworkError> {
+        self.observe_resources(spec, CheckReport::default()).await
     }
 
     fn diff(&self, spec: &NetworkSpec, observed: &NetworkObserved) -> Vec<Change> {
@@ -1694,6 +1712,25 @@ mod tests {
             .endpoint_ids
             .values()
             .all(|id| id.as_str() == "vpce-new"));
+    }
+
+    #[tokio::test]
+    async fn destroy_observes_without_the_live_checks() {
+        // No expectation on find_vpc/find_subnets: calling them would fail the test. A stack
+        // whose VPC is gone can still be destroyed.
+        let mut api = MockEc2Api::new();
+        api.expect_find_security_groups()
+            .returning(|_, _| Ok(vec![]));
+        api.expect_security_groups_tagged()
+            .returning(|_, _| Ok(vec![]));
+        api.expect_endpoints_tagged().returning(|_, _| Ok(vec![]));
+        let m0 = NetworkModule::with_api(MockEc2Api::new(), &ctx());
+        let spec = spec_of(&m0, &config());
+        let m = NetworkModule::with_api(api, &ctx());
+        let observed = m.observe_for_destroy(&spec).await.unwrap();
+        assert!(m
+            .destroy_plan(&spec, &observed, DestroyOptions::default())
+            .is_empty());
     }
 
     #[tokio::test]
