@@ -142,6 +142,35 @@ fn alive(pid: u32) -> bool {
         && fs::read_to_string(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.contains("server.py"))
 }
 
+/// A fingerprint of the emulator's code and pins: a running emulator started from other code is
+/// restarted, so `deploy --local` never talks to a stale plugin.
+fn code_fingerprint() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut files = Vec::new();
+    let dir = root().join("tests/emulator");
+    for sub in [dir.clone(), dir.join("baseline_plugin")] {
+        if let Ok(entries) = fs::read_dir(&sub) {
+            files.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "py" || x == "txt")),
+            );
+        }
+    }
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in files {
+        f.hash(&mut h);
+        fs::read(&f).unwrap_or_default().hash(&mut h);
+    }
+    format!("{:016x}", h.finish())
+}
+
+fn fingerprint_file() -> PathBuf {
+    state_dir().join("fingerprint")
+}
+
 /// The detached emulator's URL if it runs.
 fn running() -> Option<String> {
     let pid: u32 = fs::read_to_string(pid_file()).ok()?.trim().parse().ok()?;
@@ -154,7 +183,13 @@ fn running() -> Option<String> {
 /// Starts a detached emulator (or reuses the running one); returns its URL.
 pub(crate) fn start_detached() -> anyhow::Result<String> {
     if let Some(url) = running() {
-        return Ok(url);
+        if fs::read_to_string(fingerprint_file()).ok().as_deref()
+            == Some(code_fingerprint().as_str())
+        {
+            return Ok(url);
+        }
+        eprintln!("the emulator's code changed since it started: restarting it");
+        stop_detached()?;
     }
     install()?;
     fs::create_dir_all(state_dir())?;
@@ -168,6 +203,7 @@ pub(crate) fn start_detached() -> anyhow::Result<String> {
         .spawn()
         .context("starting the emulator")?;
     fs::write(pid_file(), child.id().to_string())?;
+    fs::write(fingerprint_file(), code_fingerprint())?;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let text = fs::read_to_string(&log_path).unwrap_or_default();
@@ -210,6 +246,26 @@ pub(crate) fn stand_in_vpc(url: &str) -> anyhow::Result<serde_json::Value> {
     serde_json::from_slice(&out.stdout).context("stand-in VPC output")
 }
 
+/// Stops the detached emulator, if any.
+fn stop_detached() -> anyhow::Result<()> {
+    if let Some(pid) = fs::read_to_string(pid_file())
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+    {
+        if alive(pid) {
+            run_checked(Command::new("kill").arg(pid.to_string()))?;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while alive(pid) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    let _ = fs::remove_file(pid_file());
+    let _ = fs::remove_file(url_file());
+    let _ = fs::remove_file(fingerprint_file());
+    Ok(())
+}
+
 #[derive(Args)]
 pub(crate) struct EmulatorArgs {
     #[command(subcommand)]
@@ -235,22 +291,7 @@ impl EmulatorArgs {
                 println!("{url}");
             }
             EmulatorAction::Stop => {
-                let Some(pid) = fs::read_to_string(pid_file())
-                    .ok()
-                    .and_then(|p| p.trim().parse::<u32>().ok())
-                else {
-                    println!("emulator not running");
-                    return Ok(());
-                };
-                if alive(pid) {
-                    run_checked(Command::new("kill").arg(pid.to_string()))?;
-                    let deadline = Instant::now() + Duration::from_secs(10);
-                    while alive(pid) && Instant::now() < deadline {
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
-                }
-                let _ = fs::remove_file(pid_file());
-                let _ = fs::remove_file(url_file());
+                stop_detached()?;
                 println!("emulator stopped");
             }
             EmulatorAction::Status => match running() {
