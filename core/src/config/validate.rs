@@ -353,6 +353,16 @@ impl Issues {
                     "1 to 50 letters, digits, `-` and `_`",
                 );
             }
+        } else if c.enable_guardrails && c.guardrail_name().len() > 50 {
+            // The default name is derived from the prefix; Bedrock caps guardrail names at 50.
+            self.hint(
+                "guardrail_name",
+                format!(
+                    "the default guardrail name `{}` is longer than Bedrock's 50 characters",
+                    c.guardrail_name()
+                ),
+                "set a shorter `guardrail_name`, or shorten `project` or `environment`",
+            );
         }
 
         for (kind, filter) in &c.content_filters {
@@ -1302,6 +1312,11 @@ mod tests {
         check(
             |c| c.guardrail_name = Some("my guardrail".into()),
             &[("guardrail_name", "1 to 50")],
+        );
+        // Regression: a long environment made a default name Bedrock rejects at apply time.
+        check(
+            |c| c.environment = "a-very-long-environment-name-x".into(),
+            &[("guardrail_name", "longer than Bedrock's 50")],
         );
         check(
             |c| {
