@@ -353,7 +353,11 @@ impl Issues {
                     "1 to 50 letters, digits, `-` and `_`",
                 );
             }
-        } else if c.enable_guardrails && c.guardrail_name().len() > 50 {
+        } else if c.enable_guardrails
+            && c.guardrail_name().len() > 50
+            // An invalid environment or project is reported once, on its own key.
+            && !self.0.iter().any(|i| i.path == "environment" || i.path == "project")
+        {
             // The default name is derived from the prefix; Bedrock caps guardrail names at 50.
             self.hint(
                 "guardrail_name",
