@@ -66,15 +66,33 @@ pub async fn run(cli: Cli, only: Option<&'static str>) -> ExitCode {
                     .downcast_ref::<ModuleFailures>()
                     .is_some_and(ModuleFailures::all_preconditions);
             if json_mode {
-                let issues = err
-                    .downcast_ref::<ConfigError>()
-                    .map(|e| e.issues().to_vec())
-                    .unwrap_or_default();
+                let issues = issues_of(&err);
                 println!("{}", json!({"error": format!("{err:#}"), "issues": issues}));
             }
             eprintln!("Error: {err:#}");
             ExitCode::from(if invalid { EXIT_INVALID } else { 1 })
         }
+    }
+}
+
+/// Every config or pre-check issue inside an error, for `--json` output.
+fn issues_of(err: &anyhow::Error) -> Vec<baseline_core::config::ConfigIssue> {
+    if let Some(e) = err.downcast_ref::<ConfigError>() {
+        return e.issues().to_vec();
+    }
+    let prechecks = |e: &anyhow::Error| -> Vec<baseline_core::config::ConfigIssue> {
+        e.chain()
+            .filter_map(|c| c.downcast_ref::<PreconditionFailed>())
+            .flat_map(|p| p.issues.clone())
+            .collect()
+    };
+    match err.downcast_ref::<ModuleFailures>() {
+        Some(failures) => failures
+            .0
+            .iter()
+            .flat_map(|f| prechecks(&f.error))
+            .collect(),
+        None => prechecks(err),
     }
 }
 

@@ -457,3 +457,52 @@ fn refresh_rebuilds_a_lost_state() {
         "nothing is re-created after a lost state: {doc}"
     );
 }
+
+/// Live pre-checks (here: a VPC and subnets that do not exist) fail like a bad config: exit 2,
+/// every problem with its key path, nothing created.
+#[test]
+fn a_missing_vpc_fails_apply_with_exit_2_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("novpc");
+    let out = cli(dir.path())
+        .args([
+            "apply",
+            "--auto-approve",
+            "--json",
+            "--endpoint-url",
+            emulator().url(),
+            "--config",
+        ])
+        .arg(example("basic.toml"))
+        .args(["--set", &format!("environment={env:?}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let paths: Vec<&str> = doc["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["vpc_id", "subnet_ids[0]", "subnet_ids[1]"], "{doc}");
+    assert!(
+        !dir.path()
+            .join(format!(".baseline/state/bedrock-baseline-{env}.json"))
+            .exists(),
+        "no state: nothing was created"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let kms = aws_sdk_kms::Client::new(&baseline_tests::sdk_config().await);
+        let aliases = kms.list_aliases().send().await.unwrap();
+        let alias = format!("alias/bedrock-baseline-{env}-bedrock");
+        assert!(
+            aliases
+                .aliases()
+                .iter()
+                .all(|a| a.alias_name() != Some(alias.as_str())),
+            "no key was created"
+        );
+    });
+}
