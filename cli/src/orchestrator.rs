@@ -148,7 +148,11 @@ pub struct Orchestrator<'a> {
 
 impl<'a> Orchestrator<'a> {
     /// `entries` are the modules to run; `fixed` the outputs of the others.
-    pub fn new(config: &'a Config, entries: Vec<ModuleEntry>, fixed: Upstream) -> Self {
+    pub fn new(config: &'a Config, entries: Vec<ModuleEntry>, mut fixed: Upstream) -> Self {
+        // Modules that run now report their own outputs; state's copy of them may be stale.
+        for e in &entries {
+            fixed.0.remove(e.name);
+        }
         Self {
             config,
             entries,
