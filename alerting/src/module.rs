@@ -111,16 +111,8 @@ fn subscriptions_of<'a>(
 
 fn topic_change(t: &TopicSpec, observed: Option<&ObservedTopic>) -> Change {
     let address = topic_address(&t.key);
-    let change = match observed {
-        None => Change::create(address, TOPIC, &desired_topic_view(t)),
-        Some(o) => Change::compare(
-            address,
-            TOPIC,
-            &observed_topic_view(&t.name, o),
-            &desired_topic_view(t),
-            &[],
-        ),
-    };
+    let before = observed.map(|o| observed_topic_view(&t.name, o));
+    let change = Change::converge(address, TOPIC, before.as_ref(), &desired_topic_view(t), &[]);
     if t.encryption == TopicEncryption::Off {
         change.with_note(UNENCRYPTED_NOTE)
     } else {

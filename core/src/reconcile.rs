@@ -124,6 +124,21 @@ impl Change {
         Self::new(address, resource_type, action, attributes)
     }
 
+    /// The change that converges one resource: a create when nothing exists (`before` is
+    /// `None`), else [`Change::compare`] of what exists with what is wanted.
+    pub fn converge(
+        address: impl Into<String>,
+        resource_type: &str,
+        before: Option<&Value>,
+        after: &Value,
+        replace_on: &[&str],
+    ) -> Self {
+        match before {
+            None => Self::create(address, resource_type, after),
+            Some(before) => Self::compare(address, resource_type, before, after, replace_on),
+        }
+    }
+
     /// A no-op (resource as specified).
     pub fn noop(address: impl Into<String>, resource_type: &str) -> Self {
         Self::new(address, resource_type, Action::NoOp, Vec::new())
@@ -553,6 +568,24 @@ mod tests {
         assert_eq!(c.attributes.len(), 1);
         assert_eq!(c.attributes[0].name, "retention_in_days");
         assert_eq!(c.attributes[0].before, Some(json!(30)));
+    }
+
+    #[test]
+    fn converge_creates_what_is_missing_and_compares_what_exists() {
+        let after = json!({"retention_in_days": 90});
+        assert_eq!(
+            Change::converge("m.a", "t", None, &after, &[]),
+            Change::create("m.a", "t", &after)
+        );
+        let before = json!({"retention_in_days": 30});
+        assert_eq!(
+            Change::converge("m.a", "t", Some(&before), &after, &[]),
+            Change::compare("m.a", "t", &before, &after, &[])
+        );
+        assert_eq!(
+            Change::converge("m.a", "t", Some(&after), &after, &[]).action,
+            Action::NoOp
+        );
     }
 
     #[test]

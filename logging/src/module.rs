@@ -410,20 +410,17 @@ fn bucket_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change>
             ),
         ],
         (Some(found), true) => {
-            let policy = match &found.policy {
-                None => Change::create(
-                    BUCKET_POLICY,
-                    "s3_bucket_policy",
-                    &bucket::desired_policy_view(b),
-                ),
-                Some(text) => Change::compare(
-                    BUCKET_POLICY,
-                    "s3_bucket_policy",
-                    &bucket::observed_policy_view(&b.name, Some(text)),
-                    &bucket::desired_policy_view(b),
-                    &[],
-                ),
-            };
+            let before = found
+                .policy
+                .as_ref()
+                .map(|text| bucket::observed_policy_view(&b.name, Some(text)));
+            let policy = Change::converge(
+                BUCKET_POLICY,
+                "s3_bucket_policy",
+                before.as_ref(),
+                &bucket::desired_policy_view(b),
+                &[],
+            );
             vec![
                 Change::compare(
                     BUCKET,
@@ -468,20 +465,17 @@ fn role_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
             ),
         ],
         (Some(found), true) => {
-            let policy = match &found.inline_policy {
-                None => Change::create(
-                    ROLE_POLICY,
-                    "iam_role_policy",
-                    &role::desired_policy_view(r),
-                ),
-                Some(_) => Change::compare(
-                    ROLE_POLICY,
-                    "iam_role_policy",
-                    &role::observed_policy_view(r, found),
-                    &role::desired_policy_view(r),
-                    &[],
-                ),
-            };
+            let before = found
+                .inline_policy
+                .as_ref()
+                .map(|_| role::observed_policy_view(r, found));
+            let policy = Change::converge(
+                ROLE_POLICY,
+                "iam_role_policy",
+                before.as_ref(),
+                &role::desired_policy_view(r),
+                &[],
+            );
             vec![
                 Change::compare(
                     ROLE,

@@ -774,22 +774,32 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
         for a in &spec.alarms {
             let address = alarm_address(&a.key);
             let after = with_tags(&a.def, &spec.tags);
-            changes.push(match observed.metric_alarms.get(&a.def.name) {
-                None => Change::create(address, ALARM, &after),
-                Some(o) => {
-                    Change::compare(address, ALARM, &with_tags(&o.def, &o.tags), &after, &[])
-                }
-            });
+            let before = observed
+                .metric_alarms
+                .get(&a.def.name)
+                .map(|o| with_tags(&o.def, &o.tags));
+            changes.push(Change::converge(
+                address,
+                ALARM,
+                before.as_ref(),
+                &after,
+                &[],
+            ));
         }
         for c in &spec.composites {
             let address = composite_address(&c.key);
             let after = with_tags(&c.def, &spec.tags);
-            changes.push(match observed.composite_alarms.get(&c.def.name) {
-                None => Change::create(address, COMPOSITE, &after),
-                Some(o) => {
-                    Change::compare(address, COMPOSITE, &with_tags(&o.def, &o.tags), &after, &[])
-                }
-            });
+            let before = observed
+                .composite_alarms
+                .get(&c.def.name)
+                .map(|o| with_tags(&o.def, &o.tags));
+            changes.push(Change::converge(
+                address,
+                COMPOSITE,
+                before.as_ref(),
+                &after,
+                &[],
+            ));
         }
         for name in stale_composites(spec, observed) {
             let o = &observed.composite_alarms[name];
@@ -818,16 +828,17 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             );
         }
         let after = dashboard_view(&spec.dashboard_name, &spec.dashboard_body);
-        changes.push(match &observed.dashboard {
-            None => Change::create(DASHBOARD_ADDRESS, DASHBOARD, &after),
-            Some(body) => Change::compare(
-                DASHBOARD_ADDRESS,
-                DASHBOARD,
-                &dashboard_view(&spec.dashboard_name, body),
-                &after,
-                &[],
-            ),
-        });
+        let before = observed
+            .dashboard
+            .as_ref()
+            .map(|body| dashboard_view(&spec.dashboard_name, body));
+        changes.push(Change::converge(
+            DASHBOARD_ADDRESS,
+            DASHBOARD,
+            before.as_ref(),
+            &after,
+            &[],
+        ));
         match (&spec.rule, &observed.rule) {
             (Some(want), None) => changes.push(Change::create(
                 rule_address(),
