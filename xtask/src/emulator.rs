@@ -367,16 +367,14 @@ pub(crate) struct DeployArgs {
 
 impl DeployArgs {
     pub(crate) fn run(self) -> anyhow::Result<()> {
+        // Cargo's own progress stays visible: the first build of the AWS SDK crates takes minutes,
+        // and a silent terminal for that long looks like a hang.
+        eprintln!(
+            "building bedrock-baseline (the first build compiles the AWS SDK: a few minutes) ..."
+        );
         run_checked(
             Command::new("cargo")
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "baseline-cli",
-                    "--bin",
-                    "bedrock-baseline",
-                ])
+                .args(["build", "-p", "baseline-cli", "--bin", "bedrock-baseline"])
                 .current_dir(root()),
         )?;
         let bin = root().join("target/debug/bedrock-baseline");
