@@ -73,6 +73,8 @@ pub struct AnomalySpec {
     pub monitor: AnomalyMonitor,
     /// The subscription (no ARN, no monitor ARN yet); `None` when it would have no subscriber.
     pub subscription: Option<AnomalySubscription>,
+    /// Why there is no subscription, for the plan.
+    pub no_subscription_note: &'static str,
 }
 
 /// Desired cost controls.
@@ -353,9 +355,7 @@ fn anomaly_changes(spec: &CostSpec, observed: &CostObserved) -> Vec<Change> {
             ),
             None => Change::noop(SUBSCRIPTION, "ce_anomaly_subscription"),
         }
-        .with_note(
-            "no subscription: DAILY and WEEKLY anomaly summaries go to e-mail only; set budget_anomaly_emails or budget_notification_email(s)",
-        ),
+        .with_note(a.no_subscription_note),
     };
     vec![monitor, subscription]
 }
@@ -703,6 +703,10 @@ impl<A: CostApi> Module for CostModule<A> {
                     .collect(),
             };
             AnomalySpec {
+                no_subscription_note: match frequency {
+                    AnomalyFrequency::Immediate => "no subscription: IMMEDIATE anomaly alerts go to SNS only, and there is no cost topic",
+                    _ => "no subscription: DAILY and WEEKLY anomaly summaries go to e-mail only; set budget_anomaly_emails or budget_notification_email(s)",
+                },
                 // Cost Anomaly Detection user guide, "Monitor types": an AWS services monitor
                 // (DIMENSIONAL, SERVICE) evaluates every service, Bedrock included, separately.
                 monitor: AnomalyMonitor {
