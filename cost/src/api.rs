@@ -240,6 +240,46 @@ impl SdkCostApi {
     }
 }
 
+impl SdkCostApi {
+    /// DescribeSubscribersForNotification, every page.
+    async fn subscribers(
+        &self,
+        account: &str,
+        budget: &str,
+        n: &bt::Notification,
+    ) -> Result<NotificationWithSubscribers, ApiError> {
+        let mut subscribers = BTreeSet::new();
+        let mut token = None;
+        loop {
+            let subs = self
+                .budgets
+                .describe_subscribers_for_notification()
+                .account_id(account)
+                .budget_name(budget)
+                .notification(n.clone())
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(budgets_err("DescribeSubscribersForNotification", budget))?;
+            subscribers.extend(subs.subscribers().iter().map(|s| Subscriber {
+                kind: s.subscription_type().as_str().to_owned(),
+                address: s.address().to_owned(),
+            }));
+            token = subs
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(NotificationWithSubscribers {
+            notification: from_sdk_notification(n),
+            subscribers,
+        })
+    }
+}
+
 fn budgets_err<'a, E, R>(
     op: &'static str,
     target: &'a str,
@@ -474,37 +514,13 @@ impl CostApi for SdkCostApi {
                 .send()
                 .await
                 .map_err(budgets_err("DescribeNotificationsForBudget", budget))?;
-            for n in out.notifications() {
-                let mut subscribers = BTreeSet::new();
-                let mut sub_token = None;
-                loop {
-                    let subs = self
-                        .budgets
-                        .describe_subscribers_for_notification()
-                        .account_id(account)
-                        .budget_name(budget)
-                        .notification(n.clone())
-                        .set_next_token(sub_token)
-                        .send()
-                        .await
-                        .map_err(budgets_err("DescribeSubscribersForNotification", budget))?;
-                    subscribers.extend(subs.subscribers().iter().map(|s| Subscriber {
-                        kind: s.subscription_type().as_str().to_owned(),
-                        address: s.address().to_owned(),
-                    }));
-                    sub_token = subs
-                        .next_token()
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned);
-                    if sub_token.is_none() {
-                        break;
-                    }
-                }
-                found.push(NotificationWithSubscribers {
-                    notification: from_sdk_notification(n),
-                    subscribers,
-                });
-            }
+            let page = futures::future::try_join_all(
+                out.notifications()
+                    .iter()
+                    .map(|n| self.subscribers(account, budget, n)),
+            )
+            .await?;
+            found.extend(page);
             token = out
                 .next_token()
                 .filter(|t| !t.is_empty())

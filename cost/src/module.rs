@@ -739,35 +739,35 @@ impl<A: CostApi> Module for CostModule<A> {
     }
 
     async fn observe(&self, spec: &CostSpec) -> Result<CostObserved, CostError> {
-        let budget = self
-            .api
-            .describe_budget(&spec.account_id, &spec.budget_name)
-            .await?;
-        let notifications = match &budget {
-            Some(_) => {
-                self.api
-                    .notifications(&spec.account_id, &spec.budget_name)
-                    .await?
-            }
-            None => Vec::new(),
+        // The budget chain and the two Cost Explorer listings are independent: read them
+        // concurrently so the module adds one chain of calls to a plan, not three.
+        let budget = async {
+            let budget = self
+                .api
+                .describe_budget(&spec.account_id, &spec.budget_name)
+                .await?;
+            let notifications = match &budget {
+                Some(_) => {
+                    self.api
+                        .notifications(&spec.account_id, &spec.budget_name)
+                        .await?
+                }
+                None => Vec::new(),
+            };
+            Ok::<_, baseline_core::aws::ApiError>((budget, notifications))
         };
-        let monitor = self
-            .api
-            .anomaly_monitors()
-            .await?
-            .into_iter()
-            .find(|m| m.name == spec.monitor_name);
-        let subscription = self
-            .api
-            .anomaly_subscriptions()
-            .await?
-            .into_iter()
-            .find(|s| s.name == spec.subscription_name);
+        let ((budget, notifications), monitors, subscriptions) = futures::try_join!(
+            budget,
+            self.api.anomaly_monitors(),
+            self.api.anomaly_subscriptions()
+        )?;
         Ok(CostObserved {
             budget,
             notifications,
-            monitor,
-            subscription,
+            monitor: monitors.into_iter().find(|m| m.name == spec.monitor_name),
+            subscription: subscriptions
+                .into_iter()
+                .find(|s| s.name == spec.subscription_name),
         })
     }
 
