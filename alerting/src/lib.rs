@@ -32,8 +32,8 @@ pub use api::MockSnsApi;
 pub use api::{SdkSnsApi, SnsApi, SubscriptionInfo, PENDING_CONFIRMATION};
 pub use module::{AlertingInputs, AlertingModule, AlertingObserved, AlertingOutputs, AlertingSpec};
 pub use topic::{
-    topic_policy, ObservedTopic, TopicEncryption, TopicPolicyContext, TopicSpec,
-    INSECURE_TRANSPORT_DENIED, OWNER_ACTIONS, TOPIC_KEYS,
+    topic_policy, with_cost_publishers, ObservedTopic, TopicEncryption, TopicPolicyContext,
+    TopicSpec, INSECURE_TRANSPORT_DENIED, OWNER_ACTIONS, TOPIC_KEYS,
 };
 
 /// Errors of this crate.

@@ -9,8 +9,8 @@
 use crate::api::{SdkSnsApi, SnsApi, PENDING_CONFIRMATION};
 use crate::subscription::{self, SubscriptionStep};
 use crate::topic::{
-    desired_topic_view, observed_topic_view, policy_view, topic_policy, ObservedTopic,
-    TopicEncryption, TopicPolicyContext, TopicSpec, TOPIC_KEYS, TOPIC_NAME_MAX,
+    desired_topic_view, observed_topic_view, policy_view, topic_policy, with_cost_publishers,
+    ObservedTopic, TopicEncryption, TopicPolicyContext, TopicSpec, TOPIC_KEYS, TOPIC_NAME_MAX,
 };
 use crate::AlertingError;
 use async_trait::async_trait;
@@ -464,14 +464,19 @@ impl<A: SnsApi> Module for AlertingModule<A> {
             .map(|key| {
                 let name = naming.name(key, TOPIC_NAME_MAX);
                 let arn = self.ctx.arn("sns", &name);
-                let policy = topic_policy(&TopicPolicyContext {
+                let policy_ctx = TopicPolicyContext {
                     partition: self.ctx.partition().to_owned(),
                     account_id: self.ctx.account_id().to_owned(),
                     region: self.ctx.region().to_owned(),
                     prefix: naming.stack().to_owned(),
                     topic_arn: arn.clone(),
                     publishers: config.sns_topic_principals.clone(),
-                });
+                };
+                let mut policy = topic_policy(&policy_ctx);
+                if *key == "cost" {
+                    // The cost module's budgets and anomaly subscription publish here.
+                    policy = with_cost_publishers(policy, &policy_ctx);
+                }
                 TopicSpec {
                     key: (*key).to_owned(),
                     name,

@@ -133,6 +133,47 @@ pub fn topic_policy(c: &TopicPolicyContext) -> PolicyDocument {
     }
 }
 
+/// The cost topic's extra publishers: AWS Budgets and Cost Anomaly Detection, inserted before
+/// the insecure-transport deny. Budgets: "Creating an Amazon SNS topic for budget
+/// notifications" (AWS Cost Management User Guide) gives `aws:SourceAccount` and
+/// `aws:SourceArn` `arn:<partition>:budgets::<account>:*` (budget ARNs have no region). Cost
+/// Anomaly Detection: "Creating an Amazon SNS topic for anomaly notifications" gives
+/// `aws:SourceAccount` and restricting to the account's anomaly subscriptions by
+/// `aws:SourceArn`; subscription ARNs are `arn:<partition>:ce::<account>:anomalysubscription/<id>`
+/// ("Controlling access for Cost Anomaly Detection").
+pub fn with_cost_publishers(mut doc: PolicyDocument, c: &TopicPolicyContext) -> PolicyDocument {
+    let (p, acct) = (&c.partition, c.account_id.as_str());
+    let publish = |sid: &str, service: &str, source_arn: String| {
+        Statement::allow(sid)
+            .service_principal(service)
+            .actions(["sns:Publish"])
+            .resources([c.topic_arn.as_str()])
+            .condition("StringEquals", "aws:SourceAccount", [acct])
+            .condition("ArnLike", "aws:SourceArn", [source_arn])
+    };
+    let at = doc
+        .statement
+        .iter()
+        .position(|s| s.sid.as_deref() == Some("DenyInsecureTransport"))
+        .unwrap_or(doc.statement.len());
+    doc.statement.splice(
+        at..at,
+        [
+            publish(
+                "BudgetsPublish",
+                "budgets.amazonaws.com",
+                format!("arn:{p}:budgets::{acct}:*"),
+            ),
+            publish(
+                "CostAnomalyDetectionPublish",
+                "costalerts.amazonaws.com",
+                format!("arn:{p}:ce::{acct}:anomalysubscription/*"),
+            ),
+        ],
+    );
+    doc
+}
+
 /// How a topic is encrypted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopicEncryption {
@@ -257,6 +298,44 @@ mod tests {
             ev.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
             vec!["arn:aws:events:us-east-1:123456789012:rule/demo-prod-*"]
         );
+    }
+
+    #[test]
+    fn the_cost_topic_admits_budgets_and_anomaly_detection_with_both_conditions() {
+        let doc = with_cost_publishers(topic_policy(&ctx(&[])), &ctx(&[]));
+        for (sid, service, source) in [
+            (
+                "BudgetsPublish",
+                "budgets.amazonaws.com",
+                "arn:aws:budgets::123456789012:*",
+            ),
+            (
+                "CostAnomalyDetectionPublish",
+                "costalerts.amazonaws.com",
+                "arn:aws:ce::123456789012:anomalysubscription/*",
+            ),
+        ] {
+            let st = doc.statement(sid).unwrap();
+            assert!(
+                matches!(&st.principal, Some(Principal::Map(m)) if m["Service"].contains(service))
+            );
+            assert_eq!(st.action.as_ref().unwrap().0, vec!["sns:Publish"]);
+            assert_eq!(
+                st.condition_values("StringEquals", "aws:SourceAccount")
+                    .unwrap()
+                    .0,
+                vec!["123456789012"]
+            );
+            assert_eq!(
+                st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+                vec![source]
+            );
+        }
+        assert_eq!(
+            doc.statement.last().unwrap().sid.as_deref(),
+            Some("DenyInsecureTransport")
+        );
+        assert!(!doc.has_wildcard_allow());
     }
 
     #[test]

@@ -48,6 +48,13 @@ pub fn registry(ctx: &AwsContext) -> Vec<ModuleEntry> {
             depends_on: &["alerting", "guardrails"],
             module: Arc::new(baseline_monitoring::MonitoringModule::new(ctx)),
         },
+        // After encryption too: the key policy must admit Budgets and Cost Anomaly Detection
+        // before they publish to the (encrypted) cost topic.
+        ModuleEntry {
+            name: "cost",
+            depends_on: &["alerting", "encryption"],
+            module: Arc::new(baseline_cost::CostModule::new(ctx)),
+        },
     ]
 }
 
@@ -59,6 +66,7 @@ pub const MODULE_NAMES: &[&str] = &[
     "alerting",
     "guardrails",
     "monitoring",
+    "cost",
 ];
 
 /// Groups entries into levels: level n depends only on levels < n. Dependencies on modules

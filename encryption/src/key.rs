@@ -85,6 +85,22 @@ pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
             format!("arn:{p}:events:{region}:{acct}:rule/{prefix}-*"),
             &SERVICE_USE,
         ),
+        // Budgets and Cost Anomaly Detection publish to the stack's encrypted cost topic; a
+        // publisher to an encrypted topic needs GenerateDataKey and Decrypt on its key (SNS
+        // developer guide, "Configuring AWS KMS permissions" for AWS service event sources).
+        // Source ARNs: budgets-sns-policy and ad-SNS pages of the Cost Management guide.
+        scoped(
+            "BudgetsUse",
+            "budgets.amazonaws.com",
+            format!("arn:{p}:budgets::{acct}:*"),
+            &SERVICE_USE,
+        ),
+        scoped(
+            "CostAnomalyDetectionUse",
+            "costalerts.amazonaws.com",
+            format!("arn:{p}:ce::{acct}:anomalysubscription/*"),
+            &SERVICE_USE,
+        ),
         scoped(
             "BedrockUse",
             "bedrock.amazonaws.com",
@@ -154,6 +170,28 @@ mod tests {
                 .0,
             vec!["arn:aws:logs:us-east-1:123456789012:log-group:/aws/bedrock/demo-prod/*"]
         );
+    }
+
+    #[test]
+    fn budgets_and_anomaly_detection_may_use_the_key_for_this_account_only() {
+        let doc = key_policy(&ctx());
+        for (sid, source) in [
+            ("BudgetsUse", "arn:aws:budgets::123456789012:*"),
+            (
+                "CostAnomalyDetectionUse",
+                "arn:aws:ce::123456789012:anomalysubscription/*",
+            ),
+        ] {
+            let st = doc.statement(sid).unwrap();
+            assert_eq!(
+                st.action.as_ref().unwrap().0,
+                vec!["kms:GenerateDataKey", "kms:Decrypt"]
+            );
+            assert_eq!(
+                st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+                vec![source]
+            );
+        }
     }
 
     #[test]

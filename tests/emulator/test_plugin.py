@@ -532,3 +532,141 @@ def test_s3_get_bucket_versioning_root_element_is_versioning_configuration(endpo
     raw = urllib.request.urlopen(f"{endpoint}/{bucket}?versioning").read()
     assert b"<VersioningConfiguration" in raw and b"<Status>Enabled</Status>" in raw
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+
+# ----- cost: Budgets updates and subscribers, Cost Explorer anomaly monitors/subscriptions -----
+
+def _budget(name):
+    return {"BudgetName": name, "BudgetType": "COST", "TimeUnit": "MONTHLY",
+            "BudgetLimit": {"Amount": "1000", "Unit": "USD"},
+            "CostFilters": {"Service": ["Amazon Bedrock"]}}
+
+
+def _notification(kind, threshold):
+    return {"NotificationType": kind, "ComparisonOperator": "GREATER_THAN",
+            "Threshold": threshold, "ThresholdType": "PERCENTAGE"}
+
+
+def test_budget_update_notification_and_subscribers(endpoint):
+    b = client(endpoint, "budgets")
+    name = f"t-{uid()}-bedrock-monthly-cost"
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:t-cost"
+    b.create_budget(AccountId=ACCOUNT, Budget=_budget(name), NotificationsWithSubscribers=[
+        {"Notification": _notification("ACTUAL", 50), "Subscribers": [
+            {"SubscriptionType": "SNS", "Address": topic}]},
+        {"Notification": _notification("FORECASTED", 100), "Subscribers": [
+            {"SubscriptionType": "EMAIL", "Address": "finops@example.com"}]},
+    ], ResourceTags=[{"Key": "baseline:stack", "Value": "t"}])
+
+    new = dict(_budget(name), BudgetLimit={"Amount": "2000", "Unit": "USD"},
+               AutoAdjustData={"AutoAdjustType": "HISTORICAL",
+                               "HistoricalOptions": {"BudgetAdjustmentPeriod": 6}})
+    b.update_budget(AccountId=ACCOUNT, NewBudget=new)
+    got = b.describe_budget(AccountId=ACCOUNT, BudgetName=name)["Budget"]
+    assert got["BudgetLimit"]["Amount"] == "2000"
+    assert got["AutoAdjustData"]["HistoricalOptions"]["BudgetAdjustmentPeriod"] == 6
+
+    b.update_notification(AccountId=ACCOUNT, BudgetName=name,
+                          OldNotification=_notification("ACTUAL", 50),
+                          NewNotification=_notification("ACTUAL", 60))
+    ns = b.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName=name)["Notifications"]
+    assert sorted(n["Threshold"] for n in ns) == [60, 100]
+    subs = b.describe_subscribers_for_notification(
+        AccountId=ACCOUNT, BudgetName=name, Notification=_notification("ACTUAL", 60))["Subscribers"]
+    assert subs == [{"SubscriptionType": "SNS", "Address": topic}]
+
+    mail = {"SubscriptionType": "EMAIL", "Address": "ops@example.com"}
+    b.create_subscriber(AccountId=ACCOUNT, BudgetName=name,
+                        Notification=_notification("ACTUAL", 60), Subscriber=mail)
+    with pytest.raises(ClientError) as e:
+        b.create_subscriber(AccountId=ACCOUNT, BudgetName=name,
+                            Notification=_notification("ACTUAL", 60), Subscriber=mail)
+    assert e.value.response["Error"]["Code"] == "DuplicateRecordException"
+    b.delete_subscriber(AccountId=ACCOUNT, BudgetName=name,
+                        Notification=_notification("ACTUAL", 60),
+                        Subscriber={"SubscriptionType": "SNS", "Address": topic})
+    subs = b.describe_subscribers_for_notification(
+        AccountId=ACCOUNT, BudgetName=name, Notification=_notification("ACTUAL", 60))["Subscribers"]
+    assert subs == [mail]
+
+    with pytest.raises(ClientError) as e:
+        b.update_notification(AccountId=ACCOUNT, BudgetName=name,
+                              OldNotification=_notification("ACTUAL", 99),
+                              NewNotification=_notification("ACTUAL", 70))
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
+    b.delete_notification(AccountId=ACCOUNT, BudgetName=name, Notification=_notification("ACTUAL", 60))
+    ns = b.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName=name)["Notifications"]
+    assert [n["NotificationType"] for n in ns] == ["FORECASTED"]
+    b.delete_budget(AccountId=ACCOUNT, BudgetName=name)
+
+
+def test_budget_requests_are_validated_against_the_model(endpoint):
+    b = client(endpoint, "budgets", config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as e:
+        b.create_budget(AccountId=ACCOUNT, Budget=dict(_budget(f"t-{uid()}"), TimeUnit="HOURLY"))
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "TimeUnit" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        b.update_notification(AccountId=ACCOUNT, BudgetName="x",
+                              OldNotification=_notification("ACTUAL", 50),
+                              NewNotification=_notification("SOMETIMES", 60))
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_anomaly_monitor_and_subscription_lifecycle(endpoint):
+    ce = client(endpoint, "ce")
+    name = f"t-{uid()}-bedrock-cost-anomalies"
+    arn = ce.create_anomaly_monitor(
+        AnomalyMonitor={"MonitorName": name, "MonitorType": "DIMENSIONAL", "MonitorDimension": "SERVICE"},
+        ResourceTags=[{"Key": "baseline:stack", "Value": "t"}])["MonitorArn"]
+    assert arn.startswith(f"arn:aws:ce::{ACCOUNT}:anomalymonitor/")
+    monitors = ce.get_anomaly_monitors()["AnomalyMonitors"]
+    assert [m["MonitorDimension"] for m in monitors if m["MonitorName"] == name] == ["SERVICE"]
+    assert ce.list_tags_for_resource(ResourceArn=arn)["ResourceTags"] == [
+        {"Key": "baseline:stack", "Value": "t"}]
+
+    threshold = {"Dimensions": {"Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE", "Values": ["100"],
+                                "MatchOptions": ["GREATER_THAN_OR_EQUAL"]}}
+    sub = ce.create_anomaly_subscription(AnomalySubscription={
+        "SubscriptionName": name, "MonitorArnList": [arn], "Frequency": "DAILY",
+        "Subscribers": [{"Type": "EMAIL", "Address": "finops@example.com"}],
+        "ThresholdExpression": threshold})["SubscriptionArn"]
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:t-cost"
+    ce.update_anomaly_subscription(SubscriptionArn=sub, Frequency="IMMEDIATE",
+                                   Subscribers=[{"Type": "SNS", "Address": topic}])
+    got = [s for s in ce.get_anomaly_subscriptions()["AnomalySubscriptions"] if s["SubscriptionArn"] == sub]
+    assert got[0]["Frequency"] == "IMMEDIATE"
+    assert got[0]["Subscribers"] == [{"Type": "SNS", "Address": topic}]
+    assert got[0]["ThresholdExpression"] == threshold
+
+    ce.delete_anomaly_subscription(SubscriptionArn=sub)
+    ce.delete_anomaly_monitor(MonitorArn=arn)
+    assert all(m["MonitorArn"] != arn for m in ce.get_anomaly_monitors()["AnomalyMonitors"])
+    with pytest.raises(ClientError) as e:
+        ce.delete_anomaly_monitor(MonitorArn=arn)
+    assert e.value.response["Error"]["Code"] == "UnknownMonitorException"
+
+
+def test_anomaly_subscription_rules(endpoint):
+    ce = client(endpoint, "ce")
+    arn = ce.create_anomaly_monitor(AnomalyMonitor={
+        "MonitorName": f"t-{uid()}", "MonitorType": "DIMENSIONAL", "MonitorDimension": "SERVICE"})["MonitorArn"]
+    base = {"SubscriptionName": f"t-{uid()}", "MonitorArnList": [arn], "Frequency": "IMMEDIATE",
+            "Subscribers": [{"Type": "EMAIL", "Address": "finops@example.com"}]}
+    # IMMEDIATE goes to SNS only; DAILY/WEEKLY to e-mail only.
+    with pytest.raises(ClientError) as e:
+        ce.create_anomaly_subscription(AnomalySubscription=base)
+    assert "SNS subscribers only" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        ce.create_anomaly_subscription(AnomalySubscription=dict(
+            base, Frequency="WEEKLY", MonitorArnList=[arn + "x"]))
+    assert e.value.response["Error"]["Code"] == "UnknownMonitorException"
+    with pytest.raises(ClientError) as e:
+        ce.create_anomaly_monitor(AnomalyMonitor={"MonitorName": "m", "MonitorType": "DIMENSIONAL"})
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    raw = client(endpoint, "ce", config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as e:
+        raw.create_anomaly_subscription(AnomalySubscription=dict(base, Frequency="MONTHLY"))
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert "Frequency" in e.value.response["Error"]["Message"]
+    ce.delete_anomaly_monitor(MonitorArn=arn)

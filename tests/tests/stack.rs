@@ -47,7 +47,8 @@ async fn advanced_stack_end_to_end() {
             "logging",
             "alerting",
             "guardrails",
-            "monitoring"
+            "monitoring",
+            "cost"
         ]
     );
     assert_eq!(plan["summary"]["destroy"], 0);

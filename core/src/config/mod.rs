@@ -359,16 +359,28 @@ pub struct Subscription {
     pub endpoint: String,
 }
 
-/// Cost anomaly monitor notification frequency.
+/// Cost anomaly subscription frequency: the values of `AnomalySubscriptionFrequency` in the Cost
+/// Explorer API reference (`API_AnomalySubscription`). `MONTHLY` (accepted before) is not one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum AnomalyFrequency {
-    /// `DAILY`.
+    /// `DAILY`: a daily summary, e-mail subscribers only.
     Daily,
-    /// `WEEKLY`.
+    /// `IMMEDIATE`: one notification per anomaly, SNS subscribers only.
+    Immediate,
+    /// `WEEKLY`: a weekly summary, e-mail subscribers only.
     Weekly,
-    /// `MONTHLY`.
-    Monthly,
+}
+
+impl AnomalyFrequency {
+    /// The API value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Daily => "DAILY",
+            Self::Immediate => "IMMEDIATE",
+            Self::Weekly => "WEEKLY",
+        }
+    }
 }
 
 /// AWS Budgets auto-adjust type.
@@ -769,7 +781,8 @@ pub struct Config {
     // ----- cost (later) ---------------------------------------------------------------------
     /// Create the monthly cost budget.
     pub enable_budget_monitoring: bool,
-    /// Create the token budget.
+    /// Create the token budget. Default false (the original: true): AWS documents no Bedrock
+    /// usage type a token USAGE budget could filter on, so validation refuses `true`.
     pub enable_token_budget_monitoring: bool,
     /// Monthly cost budget, USD (a positive number, as a string like the original).
     #[serde(deserialize_with = "lenient_string")]
@@ -941,7 +954,7 @@ impl Default for Config {
             training_alarm_evaluation_periods: 1,
             training_alarm_period: 3600,
             enable_budget_monitoring: true,
-            enable_token_budget_monitoring: true,
+            enable_token_budget_monitoring: false,
             bedrock_monthly_budget_limit: "1000".to_owned(),
             token_monthly_budget_limit: "1000000".to_owned(),
             budget_notification_email: None,

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 
 use super::{
-    did_you_mean, Config, ConfigIssue, ContentFilterType, EndpointService, FilterStrength,
-    StateBackend, Subscription, SubscriptionProtocol, ENDPOINT_POLICY_NAMES, LOG_RETENTION_DAYS,
-    PII_ENTITY_TYPES,
+    did_you_mean, AnomalyFrequency, Config, ConfigIssue, ContentFilterType, EndpointService,
+    FilterStrength, StateBackend, Subscription, SubscriptionProtocol, ENDPOINT_POLICY_NAMES,
+    LOG_RETENTION_DAYS, PII_ENTITY_TYPES,
 };
 
 /// User tags allowed: AWS allows 50 per resource, the tool adds its own `baseline:*` tags.
@@ -828,6 +828,76 @@ impl Issues {
                 format!("{} is out of range", c.budget_historical_adjustment_period),
                 "use 1 to 60 months",
             );
+        }
+        self.cost_module(c);
+    }
+
+    /// What the cost module needs beyond single values.
+    fn cost_module(&mut self, c: &Config) {
+        // AWS publishes no list of Bedrock usage types (Budgets' "UsageType" filter values): the
+        // Bedrock pricing page and the Budgets/Cost Explorer guides name none, and the ones seen
+        // on bills are per model and region. A USAGE budget on guessed names would never fire.
+        if c.enable_token_budget_monitoring {
+            self.hint(
+                "enable_token_budget_monitoring",
+                "AWS documents no Amazon Bedrock usage type a token USAGE budget could filter on",
+                "set it to false; the cost budget (`bedrock_monthly_budget_limit`) and the token anomaly alarm (`enable_token_anomaly_detection`) cover Bedrock spend and token use",
+            );
+        }
+        if c.enable_budget_monitoring && c.budget_warning_threshold >= c.budget_critical_threshold {
+            self.hint(
+                "budget_warning_threshold",
+                format!(
+                    "{} is not below budget_critical_threshold ({})",
+                    c.budget_warning_threshold, c.budget_critical_threshold
+                ),
+                "both are ACTUAL notifications of one budget and must differ; use e.g. 50 and 80",
+            );
+        }
+        // AWS Cost Management User Guide, "Quotas and restrictions" (Budgets): a notification
+        // has at most 10 e-mail subscribers (and one SNS topic).
+        let main: Vec<&String> = c
+            .budget_notification_email
+            .iter()
+            .chain(&c.budget_notification_emails)
+            .collect();
+        if c.enable_budget_monitoring {
+            for (key, list) in [
+                ("budget_warning_emails", &c.budget_warning_emails),
+                ("budget_critical_emails", &c.budget_critical_emails),
+                ("budget_forecast_emails", &c.budget_forecast_emails),
+            ] {
+                let mut all: Vec<&String> = main.iter().copied().chain(list).collect();
+                all.sort();
+                all.dedup();
+                if all.len() > 10 {
+                    self.hint(
+                        key,
+                        format!("{} addresses with budget_notification_email(s); a budget notification takes at most 10", all.len()),
+                        "subscribe further addresses to the cost topic (`cost_alert_subscriptions`) instead",
+                    );
+                }
+            }
+        }
+        // Cost Explorer API reference, AnomalySubscription.Frequency: notifications go over
+        // e-mail for DAILY and WEEKLY, over SNS for IMMEDIATE.
+        if c.enable_budget_anomaly_detection
+            && c.budget_anomaly_frequency == AnomalyFrequency::Immediate
+        {
+            if !c.budget_anomaly_emails.is_empty() {
+                self.hint(
+                    "budget_anomaly_emails",
+                    "IMMEDIATE anomaly alerts go to SNS only, not to e-mail addresses",
+                    "subscribe the addresses to the cost topic (`cost_alert_subscriptions`), or use DAILY or WEEKLY",
+                );
+            }
+            if !c.enable_alerting {
+                self.hint(
+                    "budget_anomaly_frequency",
+                    "IMMEDIATE needs the cost topic, and enable_alerting = false removes it",
+                    "use DAILY or WEEKLY (e-mail), or enable alerting",
+                );
+            }
         }
     }
 
@@ -1665,6 +1735,65 @@ mod tests {
         check(
             |c| c.budget_historical_adjustment_period = 0,
             &[("budget_historical_adjustment_period", "1 to 60")],
+        );
+    }
+
+    #[test]
+    fn token_budget_is_refused_with_a_hint() {
+        assert!(!Config::default().enable_token_budget_monitoring);
+        check(
+            |c| c.enable_token_budget_monitoring = true,
+            &[("enable_token_budget_monitoring", "set it to false")],
+        );
+    }
+
+    #[test]
+    fn warning_threshold_must_be_below_critical() {
+        check(
+            |c| c.budget_warning_threshold = 80.0,
+            &[("budget_warning_threshold", "not below")],
+        );
+        check(
+            |c| {
+                c.enable_budget_monitoring = false;
+                c.budget_warning_threshold = 90.0
+            },
+            &[],
+        );
+    }
+
+    #[test]
+    fn at_most_ten_addresses_per_budget_notification() {
+        check(
+            |c| {
+                c.budget_notification_emails =
+                    (0..6).map(|i| format!("m{i}@example.com")).collect();
+                c.budget_critical_emails = (0..5).map(|i| format!("c{i}@example.com")).collect();
+                c.budget_warning_emails = vec!["m0@example.com".into()];
+            },
+            &[("budget_critical_emails", "at most 10")],
+        );
+    }
+
+    #[test]
+    fn immediate_anomaly_alerts_need_sns() {
+        check(
+            |c| c.budget_anomaly_frequency = AnomalyFrequency::Immediate,
+            &[],
+        );
+        check(
+            |c| {
+                c.budget_anomaly_frequency = AnomalyFrequency::Immediate;
+                c.budget_anomaly_emails = vec!["finops@example.com".into()];
+            },
+            &[("budget_anomaly_emails", "SNS only")],
+        );
+        check(
+            |c| {
+                c.budget_anomaly_frequency = AnomalyFrequency::Immediate;
+                c.enable_alerting = false;
+            },
+            &[("budget_anomaly_frequency", "DAILY or WEEKLY")],
         );
     }
 
