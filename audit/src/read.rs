@@ -334,13 +334,16 @@ impl Reader {
             .send()
             .await
             .map_err(|e| list_missing("bedrock:GetModelInvocationLoggingConfiguration", e))?;
-        Ok(out.logging_config().map(|c| LoggingConfig {
+        let config = out.logging_config().map(|c| LoggingConfig {
             log_group: c
                 .cloud_watch_config()
                 .and_then(|w| non_empty(w.log_group_name())),
             bucket: c.s3_config().and_then(|s| non_empty(s.bucket_name())),
             text_data_delivery: c.text_data_delivery_enabled(),
-        }))
+        });
+        // A configuration with no destination delivers nothing: logging is off (Prowler's
+        // reading too: "FAIL if loggingConfig empty").
+        Ok(config.filter(|c| c.log_group.is_some() || c.bucket.is_some()))
     }
 
     async fn guardrail_list(&self) -> Read<Vec<(String, String, String)>> {

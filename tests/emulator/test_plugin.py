@@ -615,3 +615,24 @@ def test_custom_model_kms_key_only_when_given(endpoint):
     assert br.get_custom_model(modelIdentifier=arns[n1])["modelKmsKeyArn"] == key
     assert "modelKmsKeyArn" not in br.get_custom_model(modelIdentifier=arns[n2])
     assert "modelKmsKeyArn" not in br.get_custom_model(modelIdentifier=n2)
+
+
+def test_audit_reads_kms_multi_region_and_bedrock_managed_policies(endpoint):
+    kms, iam = client(endpoint, "kms"), client(endpoint, "iam")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["MultiRegion"] is False
+    policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonBedrockFullAccess")["Policy"]
+    doc = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+    assert any("bedrock:*" in json.dumps(s) for s in doc["PolicyVersion"]["Document"]["Statement"])
+
+
+def test_bedrock_agent_timestamps_are_iso8601_on_the_wire(endpoint):
+    # the Rust SDK rejects moto's epoch floats: the model says timestampFormat iso8601
+    ba = client(endpoint, "bedrock-agent")
+    agent = ba.create_agent(agentName=f"t{uid()}", agentResourceRoleArn=f"arn:aws:iam::{ACCOUNT}:role/r")["agent"]
+    captured = {}
+    ba.meta.events.register("after-call.bedrock-agent.GetAgent",
+                            lambda http_response, **_: captured.update(body=http_response.content))
+    ba.get_agent(agentId=agent["agentId"])
+    raw = json.loads(captured["body"])["agent"]
+    assert isinstance(raw["createdAt"], str) and "T" in raw["createdAt"]

@@ -5,6 +5,9 @@
   method + URI against botocore's model), requests validated against botocore's model.
 * Agents keep ``guardrailConfiguration`` (moto drops it) and return it from GetAgent and in
   the ListAgents summary, as AWS does.
+* Timestamps as ISO-8601 (the models' format) for agents, knowledge bases, custom models.
+* KMS DescribeKey reports ``MultiRegion: false`` for single-Region keys, as AWS does.
+* IAM: the AWS managed ``AmazonBedrock*`` policies exist (moto loads none by default).
 * Custom models: moto invents ``modelKmsKeyArn`` for every model (a key that does not exist);
   AWS returns it only when the customization job named ``customModelKmsKeyId``. Fixed, and
   GetCustomModel accepts a model ARN as the identifier (the SDK percent-encodes it).
@@ -221,7 +224,15 @@ def _patch_agents() -> None:
             dct["guardrailConfiguration"] = self.guardrail_configuration
         return dct
 
+    def get_agent(self: AgentsforBedrockResponse) -> str:
+        # moto takes the id from path segment [-2], assuming the model's trailing slash
+        # (`/agents/{agentId}/`); the Rust SDK sends `/agents/{agentId}` without it.
+        agent_id = _uri(self, "agentId") or [p for p in self.path.split("?")[0].split("/") if p][-1]
+        agent = self.bedrockagent_backend.get_agent(agent_id=agent_id)
+        return json.dumps({"agent": agent.to_dict()})
+
     AgentsforBedrockResponse.create_agent = create_agent
+    AgentsforBedrockResponse.get_agent = get_agent
     agent_models.Agent.to_dict = to_dict
     agent_models.Agent.dict_summary = dict_summary
 
@@ -253,9 +264,96 @@ def _patch_custom_models() -> None:
     BedrockResponse.get_custom_model = get_custom_model
 
 
+def _patch_bedrock_managed_policies() -> None:
+    """Every real account has AWS's managed policies; moto loads them only with
+    MOTO_IAM_LOAD_MANAGED_POLICIES (all ~1300, slow). Load the Bedrock ones regardless, from
+    moto's own snapshot, so ``AttachRolePolicy(AmazonBedrockFullAccess)`` works as in AWS."""
+    from moto.iam import models as iam_models
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    original = iam_models.IAMBackend._init_aws_policies
+
+    def _init_aws_policies(self):
+        policies = original(self)
+        if policies:
+            return policies
+        data = json.loads(aws_managed_policies_data)
+        return [
+            iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, d)
+            for name, d in data.items()
+            if name.startswith("AmazonBedrock")
+        ]
+
+    iam_models.IAMBackend._init_aws_policies = _init_aws_policies
+
+
+_TIME_KEYS = {"createdAt", "updatedAt", "preparedAt", "creationTime", "lastModifiedTime", "endTime"}
+
+
+def _iso_times(value: Any) -> Any:
+    """moto writes these timestamps as epoch floats (bedrock-agent) or `YYYY-MM-DD HH:MM:SS`
+    (bedrock); the models say ``timestampFormat: iso8601``, which the Rust SDK insists on."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in _TIME_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = _iso(_dt.datetime.fromtimestamp(v, _dt.timezone.utc))
+            elif k in _TIME_KEYS and isinstance(v, str) and " " in v:
+                v = v.replace(" ", "T") + "Z"
+            out[k] = _iso_times(v)
+        return out
+    if isinstance(value, list):
+        return [_iso_times(v) for v in value]
+    return value
+
+
+def _patch_timestamps() -> None:
+    def wrap(cls, name: str) -> None:
+        original = getattr(cls, name)
+
+        def method(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            body = result[0] if isinstance(result, tuple) else result
+            if not isinstance(body, str) or not body:
+                return result
+            try:
+                fixed = json.dumps(_iso_times(json.loads(body)))
+            except ValueError:
+                return result
+            return (fixed, *result[1:]) if isinstance(result, tuple) else fixed
+
+        method.__name__ = name
+        setattr(cls, name, method)
+
+    for name in ("create_agent", "get_agent", "list_agents", "create_knowledge_base",
+                 "get_knowledge_base", "list_knowledge_bases"):
+        wrap(AgentsforBedrockResponse, name)
+    for name in ("get_custom_model", "list_custom_models"):
+        wrap(BedrockResponse, name)
+
+
+def _patch_kms_multi_region() -> None:
+    """CreateKey's MultiRegion defaults to false and DescribeKey reports it for every key; moto
+    returns null when the request omitted it."""
+    from moto.kms import models as kms_models
+
+    original = kms_models.Key.to_dict
+
+    def to_dict(self):
+        d = original(self)
+        if d["KeyMetadata"].get("MultiRegion") is None:
+            d["KeyMetadata"]["MultiRegion"] = False
+        return d
+
+    kms_models.Key.to_dict = to_dict
+
+
 def install() -> None:
+    _patch_bedrock_managed_policies()
+    _patch_kms_multi_region()
     for fn in (create_data_source, get_data_source, list_data_sources, delete_data_source):
         setattr(AgentsforBedrockResponse, fn.__name__, fn)
     _patch_ids()
     _patch_agents()
     _patch_custom_models()
+    _patch_timestamps()
