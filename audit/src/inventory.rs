@@ -73,8 +73,10 @@ pub struct StackScope {
     pub key_alias: String,
     /// Names of the stack's SNS topics (empty when alerting is off).
     pub topic_names: Vec<String>,
-    /// The guardrail version the stack's model-access policy pins, when known.
-    pub pinned_guardrail_version: Option<String>,
+    /// Name of the stack's managed model-access policy (path `/`), whose
+    /// `bedrock:GuardrailIdentifier` condition pins the guardrail version applications must use;
+    /// `None` when the stack deploys none.
+    pub model_access_policy: Option<String>,
 }
 
 /// The account/region's invocation logging configuration (only what rules read).

@@ -213,18 +213,42 @@ impl Reader {
                 }
             }
         }
-        let pinned = stack
-            .as_ref()
-            .and_then(|s| s.pinned_guardrail_version.clone());
-        let guardrails = match guardrails {
-            Ok(list) => Ok(join_all(list.into_iter().map(|(id, arn, name)| {
-                let mut versions: BTreeSet<String> =
-                    used_versions.get(&id).cloned().unwrap_or_default();
-                if let (Some(v), Some(s)) = (&pinned, &stack) {
-                    if s.guardrail_name.as_deref() == Some(name.as_str()) {
-                        versions.insert(v.clone());
+        // The version the stack's model-access policy makes applications use: read it too, so a
+        // fix made only to the DRAFT does not hide a weak published version.
+        if let Some(name) = stack.as_ref().and_then(|s| s.model_access_policy.as_ref()) {
+            let arn = format!(
+                "arn:{}:iam::{}:policy/{name}",
+                self.partition, self.account_id
+            );
+            let policy = self.managed_policy(&arn).await;
+            if let Err(m) = &policy {
+                tracing::warn!(policy = %arn, reason = m.reason(), "model-access policy not read: only DRAFT and agents' guardrail versions are judged");
+            }
+            if let Ok(doc) = policy {
+                for pin in doc
+                    .statement
+                    .iter()
+                    .filter_map(|s| {
+                        s.condition_values("StringEquals", "bedrock:GuardrailIdentifier")
+                    })
+                    .flat_map(|v| v.0.iter())
+                {
+                    // `<guardrail arn>:<version>`; the guardrail id is the last path segment.
+                    if let Some((gr, version)) = pin.rsplit_once(':') {
+                        if let Some(id) = gr.rsplit('/').next() {
+                            used_versions
+                                .entry(id.to_owned())
+                                .or_default()
+                                .insert(version.to_owned());
+                        }
                     }
                 }
+            }
+        }
+        let guardrails = match guardrails {
+            Ok(list) => Ok(join_all(list.into_iter().map(|(id, arn, name)| {
+                let versions: BTreeSet<String> =
+                    used_versions.get(&id).cloned().unwrap_or_default();
                 self.guardrail(id, arn, name, versions)
             }))
             .await),

@@ -404,7 +404,7 @@ fn stack_scope(guardrail: Option<&str>, topics: &[&str]) -> StackScope {
         guardrail_name: guardrail.map(str::to_owned),
         key_alias: "alias/x-bedrock".into(),
         topic_names: topics.iter().map(|s| s.to_string()).collect(),
-        pinned_guardrail_version: None,
+        model_access_policy: None,
     }
 }
 

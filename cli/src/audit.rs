@@ -29,9 +29,10 @@ fn stack_scope(config: &Config, naming: &Naming) -> StackScope {
         guardrail_name: config.enable_guardrails.then(|| config.guardrail_name()),
         key_alias: naming.key_alias(),
         topic_names: topics,
-        // The model-access policy's pinned version is not read yet (a later step reads it from
-        // the policy); agents' versions are read regardless.
-        pinned_guardrail_version: None,
+        // Named like the guardrails module names it (`naming.name("bedrock-model-access", 128)`).
+        model_access_policy: config
+            .enable_guardrails
+            .then(|| naming.name("bedrock-model-access", 128)),
     }
 }
 

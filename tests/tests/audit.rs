@@ -2,7 +2,8 @@
 //! account of issue #12 gives exactly the expected FAIL set, SARIF validates against the 2.1.0
 //! schema, JUnit has one testcase per rule and resource, exit codes 0/2/3.
 
-use baseline_tests::{cli, emulator, isolate, workspace_root};
+use baseline_audit::{rules::rule, Scope};
+use baseline_tests::{cli, emulator, isolate, stack_args, unique_env, workspace_root};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
@@ -60,7 +61,7 @@ fn seeded_non_compliant_account_gives_exactly_the_expected_fails() {
 
     // The issue's shape: rules {id,title,severity,sources,frameworks}, findings {rule,resource,status,reason}.
     let rules = report["rules"].as_array().unwrap();
-    assert!(rules.len() >= 25, "{} rules", rules.len());
+    assert_eq!(rules.len(), baseline_audit::catalog().len());
     for r in rules {
         let keys: BTreeSet<_> = r.as_object().unwrap().keys().cloned().collect();
         assert_eq!(
@@ -271,4 +272,70 @@ fn bad_audit_flags_exit_2() {
         let out = cli(dir.path()).arg("audit").args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
     }
+}
+
+#[test]
+fn deployed_advanced_example_fails_only_what_its_config_turns_off() {
+    isolate();
+    let url = emulator().url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let env = unique_env("audit");
+    let run = |args: &[&str]| {
+        cli(dir.path())
+            .args(args)
+            .args(["--endpoint-url", &url, "--region", REGION, "--config"])
+            .arg(workspace_root().join("examples/advanced.toml"))
+            .args(stack_args(&env))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["apply", "--auto-approve", "--json"]);
+    assert!(out.status.success(), "apply: {}", text(&out));
+
+    let out = run(&["audit", "--json"]);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    let findings = report["findings"].as_array().unwrap();
+    let stack_fails: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["status"] == "FAIL")
+        .filter(|f| rule(f["rule"].as_str().unwrap()).unwrap().scope == Scope::Stack)
+        .collect();
+    // The advanced example sets no `guardrail.contextual_grounding`: that, and only that, FAILs,
+    // on the DRAFT and on the published version, with a remediation naming the key.
+    let rules: BTreeSet<&str> = stack_fails
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, BTreeSet::from(["BB-23"]), "{stack_fails:#?}");
+    assert!(rule("BB-23")
+        .unwrap()
+        .remediation
+        .contains("guardrail.contextual_grounding"));
+    assert!(
+        stack_fails.len() >= 2,
+        "DRAFT and the published version: {stack_fails:#?}"
+    );
+    // Every stack rule found the stack's resources and judged them from data read.
+    let unknown: Vec<_> = findings
+        .iter()
+        .filter(|f| f["status"] == "UNKNOWN")
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:#?}");
+    for id in [
+        "BB-01", "BB-03", "BB-19", "BB-20", "BB-27", "BB-61", "BB-70", "BB-72", "BB-73", "BB-74",
+    ] {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["rule"] == id && f["status"] == "PASS"),
+            "{id} has no PASS: {:#?}",
+            findings
+                .iter()
+                .filter(|f| f["rule"] == id)
+                .collect::<Vec<_>>()
+        );
+    }
+    // BB-23 is high, so the default --fail-on high exits 3.
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
