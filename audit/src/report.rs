@@ -340,3 +340,81 @@ fn xml(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Inventory;
+
+    fn report() -> Report {
+        // An empty account: logging off and no guardrail FAIL, the rest NOT_APPLICABLE.
+        evaluate(&Inventory::empty("123456789012", "us-east-1"), None)
+    }
+
+    #[test]
+    fn json_has_exactly_the_issue_shape() {
+        let v = report().to_json();
+        let rule = &v["rules"][0];
+        let mut keys: Vec<_> = rule.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["frameworks", "id", "severity", "sources", "title"]);
+        let f = &v["findings"][0];
+        let mut keys: Vec<_> = f.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["reason", "resource", "rule", "status"]);
+        assert_eq!(f["status"], "FAIL");
+    }
+
+    #[test]
+    fn framework_filter_keeps_only_its_rules_and_controls() {
+        let r = evaluate(&Inventory::empty("1", "us-east-1"), Some(Framework::Hipaa));
+        assert!(!r.rules.is_empty());
+        for rule in &r.rules {
+            assert!(rule
+                .frameworks
+                .iter()
+                .any(|c| c.framework == Framework::Hipaa));
+        }
+        let json = r.to_json();
+        for rule in json["rules"].as_array().unwrap() {
+            for c in rule["frameworks"].as_array().unwrap() {
+                assert!(c.as_str().unwrap().starts_with("hipaa:"), "{c}");
+            }
+        }
+        assert!(r
+            .to_markdown("1", "us-east-1")
+            .contains("### HIPAA 164.312(b)"));
+    }
+
+    #[test]
+    fn fail_on_gates_by_severity() {
+        let r = report();
+        // BB-01 and BB-19 are medium
+        assert_eq!(r.failures_at_or_above(Severity::Medium).len(), 2);
+        assert!(r.failures_at_or_above(Severity::High).is_empty());
+    }
+
+    #[test]
+    fn junit_has_one_testcase_per_finding_and_escapes() {
+        let mut r = report();
+        r.findings[0].reason = "a <b> & \"c\"".into();
+        let xml = r.to_junit();
+        assert_eq!(xml.matches("<testcase ").count(), r.findings.len());
+        assert_eq!(xml.matches("<failure ").count(), 2);
+        assert!(xml.contains("a &lt;b&gt; &amp; &quot;c&quot;"));
+        assert!(!xml.contains("<b>"));
+    }
+
+    #[test]
+    fn sarif_results_point_at_their_rules() {
+        let s = report().to_sarif();
+        assert_eq!(s["version"], "2.1.0");
+        let rules = s["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        let results = s["runs"][0]["results"].as_array().unwrap();
+        for res in results {
+            let i = res["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], res["ruleId"]);
+        }
+        assert_eq!(results.iter().filter(|x| x["kind"] == "fail").count(), 2);
+    }
+}

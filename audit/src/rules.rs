@@ -1332,7 +1332,7 @@ fn check_user_bedrock_star(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
 
 /// The customer keys scope-B key rules judge: the stack's key, or every key a Bedrock resource or
 /// the stack's topics reference.
-fn keys_in_scope<'a>(inv: &'a Inventory) -> Vec<(&'a String, &'a Read<crate::inventory::Key>)> {
+fn keys_in_scope(inv: &Inventory) -> Vec<(&String, &Read<crate::inventory::Key>)> {
     match scope_name(inv) {
         Some(stack) => inv
             .keys
