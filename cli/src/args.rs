@@ -75,6 +75,41 @@ pub enum Command {
     Refresh,
     /// Remove a state lock left behind by a killed process (S3 backend).
     ForceUnlock,
+    /// Audit the account's Bedrock security posture, rule by rule (read-only; exit 3 on FAILs
+    /// at or above --fail-on). Works without a config; with one, stack rules look at its resources.
+    Audit(AuditArgs),
+}
+
+/// `audit` options.
+#[derive(Debug, Args, Clone)]
+pub struct AuditArgs {
+    /// Output format (`--json` is `--format json`).
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Only the rules supporting this framework, grouped by its controls.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(["soc2", "hipaa", "iso27001", "gdpr"]))]
+    pub framework: Option<String>,
+    /// Exit 3 when a rule of this severity or higher FAILs.
+    #[arg(long, default_value = "high", value_parser = clap::builder::PossibleValuesParser::new(["low", "medium", "high", "critical"]))]
+    pub fail_on: String,
+    /// Read calls in flight at most.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+}
+
+/// `audit --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// Findings grouped by severity (the default on a terminal).
+    Table,
+    /// `{"rules": [...], "findings": [...]}`.
+    Json,
+    /// SARIF 2.1.0, for code-scanning UIs.
+    Sarif,
+    /// JUnit XML, one testcase per rule and resource.
+    Junit,
+    /// A Markdown report for a reviewer.
+    Markdown,
 }
 
 /// `plan` options.

@@ -6,6 +6,7 @@
 //! Only this crate knows about terminals; modules report through `baseline_core::Progress`.
 
 pub mod args;
+pub mod audit;
 pub mod display;
 pub mod orchestrator;
 pub mod registry;
@@ -132,6 +133,10 @@ fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
 }
 
 async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCode> {
+    // Audit works on any account: a config is optional, so it is loaded by the command itself.
+    if let Command::Audit(args) = &cli.command {
+        return audit::run(&cli.global, args).await;
+    }
     let global = cli.global;
     let saved = match &cli.command {
         Command::Apply(args) => args.plan_file.as_deref().map(read_saved_plan).transpose()?,
@@ -178,6 +183,7 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit(_) => unreachable!("audit is dispatched before the config is loaded"),
         Command::Plan(args) => {
             let session = Session::connect(&config, &global, only, &args.targets).await?;
             let operation = if args.destroy {

@@ -670,3 +670,105 @@ def test_anomaly_subscription_rules(endpoint):
     assert e.value.response["Error"]["Code"] == "ValidationException"
     assert "Frequency" in e.value.response["Error"]["Message"]
     ce.delete_anomaly_monitor(MonitorArn=arn)
+# --- bedrock-agent: data sources, agent guardrails; bedrock: custom-model keys ---------------------
+
+def _kb(endpoint) -> str:
+    ba = client(endpoint, "bedrock-agent")
+    return ba.create_knowledge_base(
+        name=f"kb-{uid()}", roleArn=f"arn:aws:iam::{ACCOUNT}:role/kb",
+        knowledgeBaseConfiguration={"type": "VECTOR", "vectorKnowledgeBaseConfiguration": {
+            "embeddingModelArn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"}},
+        storageConfiguration={"type": "OPENSEARCH_SERVERLESS", "opensearchServerlessConfiguration": {
+            "collectionArn": f"arn:aws:aoss:us-east-1:{ACCOUNT}:collection/abc", "vectorIndexName": "i",
+            "fieldMapping": {"vectorField": "v", "textField": "t", "metadataField": "m"}}},
+    )["knowledgeBase"]["knowledgeBaseId"]
+
+
+def test_data_source_create_get_list_delete(endpoint):
+    ba = client(endpoint, "bedrock-agent")
+    kb = _kb(endpoint)
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    s3 = {"type": "S3", "s3Configuration": {"bucketArn": "arn:aws:s3:::docs"}}
+    with_key = ba.create_data_source(knowledgeBaseId=kb, name="with-key", dataSourceConfiguration=s3,
+                                     serverSideEncryptionConfiguration={"kmsKeyArn": key})["dataSource"]
+    without = ba.create_data_source(knowledgeBaseId=kb, name="without-key", dataSourceConfiguration=s3)["dataSource"]
+    assert with_key["status"] == "AVAILABLE" and len(with_key["dataSourceId"]) == 10
+    got = ba.get_data_source(knowledgeBaseId=kb, dataSourceId=with_key["dataSourceId"])["dataSource"]
+    assert got["serverSideEncryptionConfiguration"] == {"kmsKeyArn": key}
+    got = ba.get_data_source(knowledgeBaseId=kb, dataSourceId=without["dataSourceId"])["dataSource"]
+    assert "serverSideEncryptionConfiguration" not in got
+    names = {d["name"] for d in ba.list_data_sources(knowledgeBaseId=kb)["dataSourceSummaries"]}
+    assert names == {"with-key", "without-key"}
+    page = ba.list_data_sources(knowledgeBaseId=kb, maxResults=1)
+    assert len(page["dataSourceSummaries"]) == 1 and page["nextToken"]
+    with pytest.raises(ClientError) as err:
+        ba.create_data_source(knowledgeBaseId=kb, name="with-key", dataSourceConfiguration=s3)
+    assert err.value.response["Error"]["Code"] == "ConflictException"
+    assert ba.delete_data_source(knowledgeBaseId=kb, dataSourceId=without["dataSourceId"])["status"] == "DELETING"
+    with pytest.raises(ClientError) as err:
+        ba.get_data_source(knowledgeBaseId=kb, dataSourceId=without["dataSourceId"])
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as err:
+        ba.list_data_sources(knowledgeBaseId="NOSUCHKB00")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_data_source_request_validated_against_botocore_model(endpoint):
+    ba = client(endpoint, "bedrock-agent", config=Config(parameter_validation=False))
+    kb = _kb(endpoint)
+    with pytest.raises(ClientError) as err:
+        ba.create_data_source(knowledgeBaseId=kb, name="bad name!",
+                              dataSourceConfiguration={"type": "NOT_A_TYPE"})
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    msg = err.value.response["Error"]["Message"]
+    assert "name" in msg and "NOT_A_TYPE" in msg
+
+
+def test_agent_keeps_guardrail_configuration(endpoint):
+    ba = client(endpoint, "bedrock-agent")
+    role = f"arn:aws:iam::{ACCOUNT}:role/AmazonBedrockExecutionRoleForAgents_x"
+    guarded = ba.create_agent(agentName=f"a{uid()}", agentResourceRoleArn=role,
+                              guardrailConfiguration={"guardrailIdentifier": "abcdef123456",
+                                                      "guardrailVersion": "1"})["agent"]
+    plain = ba.create_agent(agentName=f"b{uid()}", agentResourceRoleArn=role)["agent"]
+    got = ba.get_agent(agentId=guarded["agentId"])["agent"]
+    assert got["guardrailConfiguration"] == {"guardrailIdentifier": "abcdef123456", "guardrailVersion": "1"}
+    assert "guardrailConfiguration" not in ba.get_agent(agentId=plain["agentId"])["agent"]
+    summaries = {a["agentId"]: a for a in ba.list_agents()["agentSummaries"]}
+    assert summaries[guarded["agentId"]]["guardrailConfiguration"]["guardrailVersion"] == "1"
+
+
+def test_custom_model_kms_key_only_when_given(endpoint):
+    br = client(endpoint, "bedrock")
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    common = dict(roleArn=f"arn:aws:iam::{ACCOUNT}:role/custom", baseModelIdentifier="amazon.titan-text-express-v1",
+                  trainingDataConfig={"s3Uri": "s3://train/data.jsonl"}, outputDataConfig={"s3Uri": "s3://out/"},
+                  hyperParameters={"epochCount": "1"})
+    n1, n2 = f"m1-{uid()}", f"m2-{uid()}"
+    br.create_model_customization_job(jobName=f"j1-{uid()}", customModelName=n1, customModelKmsKeyId=key, **common)
+    br.create_model_customization_job(jobName=f"j2-{uid()}", customModelName=n2, **common)
+    arns = {m["modelName"]: m["modelArn"] for m in br.list_custom_models()["modelSummaries"]}
+    assert br.get_custom_model(modelIdentifier=arns[n1])["modelKmsKeyArn"] == key
+    assert "modelKmsKeyArn" not in br.get_custom_model(modelIdentifier=arns[n2])
+    assert "modelKmsKeyArn" not in br.get_custom_model(modelIdentifier=n2)
+
+
+def test_audit_reads_kms_multi_region_and_bedrock_managed_policies(endpoint):
+    kms, iam = client(endpoint, "kms"), client(endpoint, "iam")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["MultiRegion"] is False
+    policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonBedrockFullAccess")["Policy"]
+    doc = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+    assert any("bedrock:*" in json.dumps(s) for s in doc["PolicyVersion"]["Document"]["Statement"])
+
+
+def test_bedrock_agent_timestamps_are_iso8601_on_the_wire(endpoint):
+    # the Rust SDK rejects moto's epoch floats: the model says timestampFormat iso8601
+    ba = client(endpoint, "bedrock-agent")
+    agent = ba.create_agent(agentName=f"t{uid()}", agentResourceRoleArn=f"arn:aws:iam::{ACCOUNT}:role/r")["agent"]
+    captured = {}
+    ba.meta.events.register("after-call.bedrock-agent.GetAgent",
+                            lambda http_response, **_: captured.update(body=http_response.content))
+    ba.get_agent(agentId=agent["agentId"])
+    raw = json.loads(captured["body"])["agent"]
+    assert isinstance(raw["createdAt"], str) and "T" in raw["createdAt"]

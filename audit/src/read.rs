@@ -1,0 +1,1059 @@
+//! The read layer: gathers each service's data once, concurrently, with one bound on the calls in
+//! flight, into an [`Inventory`]. Read calls only. Every call that fails becomes a [`Missing`] in
+//! the inventory (the rules then say UNKNOWN or NOT_APPLICABLE), never an early return: one denied
+//! call must not hide the rest of the audit.
+
+use crate::inventory::*;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baseline_core::aws::{classify, ServiceErrorKind};
+use baseline_core::policy::PolicyDocument;
+use baseline_core::AwsContext;
+use futures::future::join_all;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Default bound on concurrent read calls.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// Progress of the read phase, for the CLI's live display.
+pub trait ReadProgress: Send + Sync {
+    /// One service's reads are done (`what` e.g. "bedrock-agent agents: 3").
+    fn read(&self, what: &str);
+}
+
+impl<F: Fn(&str) + Send + Sync> ReadProgress for F {
+    fn read(&self, what: &str) {
+        self(what)
+    }
+}
+
+/// Reads the inventory of the context's account and region.
+pub struct Reader {
+    bedrock: aws_sdk_bedrock::Client,
+    agent: aws_sdk_bedrockagent::Client,
+    iam: aws_sdk_iam::Client,
+    kms: aws_sdk_kms::Client,
+    sns: aws_sdk_sns::Client,
+    ec2: aws_sdk_ec2::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    limit: Arc<Semaphore>,
+    account_id: String,
+    region: String,
+    partition: String,
+}
+
+fn describe<E, R>(op: &str, err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(msg)) => format!("{op}: {code}: {msg}"),
+        (Some(code), None) => format!("{op}: {code}"),
+        _ => format!("{op}: {}", DisplayErrorContext(err)),
+    }
+}
+
+/// A failed list call: `ValidationException` is how Bedrock answers in a region where the
+/// feature is not offered (the convention Prowler adopted after prowler#5674; AWS documents no
+/// dedicated error code for it), anything else is a failure.
+fn list_missing<E, R>(op: &str, err: SdkError<E, R>) -> Missing
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let text = describe(op, &err);
+    match classify(&err) {
+        ServiceErrorKind::Validation => {
+            Missing::NotOffered(format!("not offered in this region ({text})"))
+        }
+        _ => Missing::Failed(text),
+    }
+}
+
+fn failed<E, R>(op: &str, err: SdkError<E, R>) -> Missing
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    Missing::Failed(describe(op, &err))
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl Reader {
+    /// Clients from the context's `SdkConfig`, calls recorded in its call log.
+    pub fn new(ctx: &AwsContext, concurrency: usize) -> Self {
+        let sdk = ctx.sdk();
+        let rec = ctx.call_recorder();
+        Self {
+            bedrock: aws_sdk_bedrock::Client::from_conf(
+                aws_sdk_bedrock::config::Builder::from(sdk)
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
+            agent: aws_sdk_bedrockagent::Client::from_conf(
+                aws_sdk_bedrockagent::config::Builder::from(sdk)
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(sdk)
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(sdk)
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(sdk)
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(sdk)
+                    .interceptor(rec.clone())
+                    .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
+                    .interceptor(rec)
+                    .build(),
+            ),
+            limit: Arc::new(Semaphore::new(concurrency.max(1))),
+            account_id: ctx.account_id().to_owned(),
+            region: ctx.region().to_owned(),
+            partition: ctx.partition().to_owned(),
+        }
+    }
+
+    async fn permit(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.limit.acquire().await.expect("semaphore never closed")
+    }
+
+    /// Reads everything the rules need. `stack` scopes the stack rules (see [`StackScope`]).
+    pub async fn read(&self, stack: Option<StackScope>, progress: &dyn ReadProgress) -> Inventory {
+        // Phase 1: the lists and per-resource details that depend on nothing else.
+        let (
+            logging,
+            guardrails,
+            agents,
+            knowledge_bases,
+            custom_models,
+            topics,
+            endpoints,
+            roles,
+            users,
+        ) = tokio::join!(
+            async {
+                let r = self.logging().await;
+                progress.read("bedrock invocation logging");
+                r
+            },
+            async {
+                let r = self.guardrail_list().await;
+                progress.read("bedrock guardrails");
+                r
+            },
+            async {
+                let r = self.agents().await;
+                progress.read("bedrock-agent agents");
+                r
+            },
+            async {
+                let r = self.knowledge_bases().await;
+                progress.read("bedrock-agent knowledge bases");
+                r
+            },
+            async {
+                let r = self.custom_models().await;
+                progress.read("bedrock custom models");
+                r
+            },
+            async {
+                let r = self.topics().await;
+                progress.read("sns topics");
+                r
+            },
+            async {
+                let r = self.endpoints().await;
+                progress.read("ec2 vpc endpoints");
+                r
+            },
+            async {
+                let r = self.roles().await;
+                progress.read("iam roles");
+                r
+            },
+            async {
+                let r = self.users().await;
+                progress.read("iam users");
+                r
+            },
+        );
+
+        // Phase 2: guardrail versions in use, keys referenced, the invocation log group.
+        let mut used_versions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        if let Ok(agents) = &agents {
+            for a in agents {
+                if let Ok(AgentDetail {
+                    guardrail: Some((id, Some(v))),
+                    ..
+                }) = &a.detail
+                {
+                    let id = id.rsplit('/').next().unwrap_or(id).to_owned();
+                    used_versions.entry(id).or_default().insert(v.clone());
+                }
+            }
+        }
+        // The version the stack's model-access policy makes applications use: read it too, so a
+        // fix made only to the DRAFT does not hide a weak published version.
+        if let Some(name) = stack.as_ref().and_then(|s| s.model_access_policy.as_ref()) {
+            let arn = format!(
+                "arn:{}:iam::{}:policy/{name}",
+                self.partition, self.account_id
+            );
+            let policy = self.managed_policy(&arn).await;
+            if let Err(m) = &policy {
+                tracing::warn!(policy = %arn, reason = m.reason(), "model-access policy not read: only DRAFT and agents' guardrail versions are judged");
+            }
+            if let Ok(doc) = policy {
+                for pin in doc
+                    .statement
+                    .iter()
+                    .filter_map(|s| {
+                        s.condition_values("StringEquals", "bedrock:GuardrailIdentifier")
+                    })
+                    .flat_map(|v| v.0.iter())
+                {
+                    // `<guardrail arn>:<version>`; the guardrail id is the last path segment.
+                    if let Some((gr, version)) = pin.rsplit_once(':') {
+                        if let Some(id) = gr.rsplit('/').next() {
+                            used_versions
+                                .entry(id.to_owned())
+                                .or_default()
+                                .insert(version.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let guardrails = match guardrails {
+            Ok(list) => Ok(join_all(list.into_iter().map(|(id, arn, name)| {
+                let versions: BTreeSet<String> =
+                    used_versions.get(&id).cloned().unwrap_or_default();
+                self.guardrail(id, arn, name, versions)
+            }))
+            .await),
+            Err(m) => Err(m),
+        };
+        progress.read("bedrock guardrail versions");
+
+        let log_group_name = logging
+            .as_ref()
+            .ok()
+            .and_then(|l| l.as_ref())
+            .and_then(|l| l.log_group.clone());
+        let log_groups = match &log_group_name {
+            Some(name) => BTreeMap::from([(name.clone(), self.log_group(name).await)]),
+            None => BTreeMap::new(),
+        };
+
+        let mut key_refs: BTreeSet<String> = BTreeSet::new();
+        if let Some(s) = &stack {
+            key_refs.insert(s.key_alias.clone());
+        }
+        if let Ok(gs) = &guardrails {
+            for g in gs {
+                for v in &g.versions {
+                    if let Ok(GuardrailDetail {
+                        kms_key_arn: Some(k),
+                        ..
+                    }) = &v.detail
+                    {
+                        key_refs.insert(k.clone());
+                    }
+                }
+            }
+        }
+        if let Ok(agents) = &agents {
+            for a in agents {
+                if let Ok(AgentDetail {
+                    customer_key_arn: Some(k),
+                    ..
+                }) = &a.detail
+                {
+                    key_refs.insert(k.clone());
+                }
+            }
+        }
+        if let Ok(kbs) = &knowledge_bases {
+            for kb in kbs {
+                for ds in kb.data_sources.iter().flatten() {
+                    if let Ok(Some(k)) = &ds.kms_key_arn {
+                        key_refs.insert(k.clone());
+                    }
+                }
+            }
+        }
+        if let Ok(models) = &custom_models {
+            for m in models {
+                if let Ok(Some(k)) = &m.kms_key_arn {
+                    key_refs.insert(k.clone());
+                }
+            }
+        }
+        for g in log_groups.values() {
+            if let Ok(Some(LogGroup {
+                kms_key_id: Some(k),
+                ..
+            })) = g
+            {
+                key_refs.insert(k.clone());
+            }
+        }
+        let keys: BTreeMap<String, Read<Key>> =
+            join_all(key_refs.into_iter().map(|k| async move {
+                let v = self.key(&k).await;
+                (k, v)
+            }))
+            .await
+            .into_iter()
+            .collect();
+        progress.read("kms keys");
+
+        Inventory {
+            account_id: self.account_id.clone(),
+            region: self.region.clone(),
+            partition: self.partition.clone(),
+            stack,
+            logging,
+            guardrails,
+            agents,
+            knowledge_bases,
+            custom_models,
+            keys,
+            log_groups,
+            topics,
+            endpoints,
+            roles,
+            users,
+        }
+    }
+
+    // -- bedrock -------------------------------------------------------------------------------
+
+    async fn logging(&self) -> Read<Option<LoggingConfig>> {
+        let _p = self.permit().await;
+        let out = self
+            .bedrock
+            .get_model_invocation_logging_configuration()
+            .send()
+            .await
+            .map_err(|e| list_missing("bedrock:GetModelInvocationLoggingConfiguration", e))?;
+        let config = out.logging_config().map(|c| LoggingConfig {
+            log_group: c
+                .cloud_watch_config()
+                .and_then(|w| non_empty(w.log_group_name())),
+            bucket: c.s3_config().and_then(|s| non_empty(s.bucket_name())),
+            text_data_delivery: c.text_data_delivery_enabled(),
+        });
+        // A configuration with no destination delivers nothing: logging is off (Prowler's
+        // reading too: "FAIL if loggingConfig empty").
+        Ok(config.filter(|c| c.log_group.is_some() || c.bucket.is_some()))
+    }
+
+    async fn guardrail_list(&self) -> Read<Vec<(String, String, String)>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.bedrock
+                    .list_guardrails()
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("bedrock:ListGuardrails", e))?
+            };
+            for g in page.guardrails() {
+                out.push((g.id().to_owned(), g.arn().to_owned(), g.name().to_owned()));
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn guardrail(
+        &self,
+        id: String,
+        arn: String,
+        name: String,
+        mut versions: BTreeSet<String>,
+    ) -> Guardrail {
+        versions.insert("DRAFT".into());
+        let tags = async {
+            let _p = self.permit().await;
+            self.bedrock
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+                .map(|o| {
+                    o.tags()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                        .collect()
+                })
+                .map_err(|e| failed("bedrock:ListTagsForResource", e))
+        };
+        let latest = async {
+            let mut latest: Option<u64> = None;
+            let mut token: Option<String> = None;
+            loop {
+                let page = {
+                    let _p = self.permit().await;
+                    self.bedrock
+                        .list_guardrails()
+                        .guardrail_identifier(&id)
+                        .set_next_token(token.clone())
+                        .send()
+                        .await
+                        .map_err(|e| failed("bedrock:ListGuardrails(guardrailIdentifier)", e))?
+                };
+                for g in page.guardrails() {
+                    if let Ok(n) = g.version().parse::<u64>() {
+                        latest = latest.max(Some(n));
+                    }
+                }
+                match page.next_token() {
+                    Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                    _ => break,
+                }
+            }
+            Ok(latest.map(|n| n.to_string()))
+        };
+        let details = join_all(versions.into_iter().map(|v| {
+            let id = id.clone();
+            async move {
+                let _p = self.permit().await;
+                let mut req = self.bedrock.get_guardrail().guardrail_identifier(&id);
+                if v != "DRAFT" {
+                    req = req.guardrail_version(&v);
+                }
+                let detail = req
+                    .send()
+                    .await
+                    .map_err(|e| failed("bedrock:GetGuardrail", e))
+                    .map(|g| GuardrailDetail {
+                        status: Some(g.status().as_str().to_owned()),
+                        kms_key_arn: g.kms_key_arn().map(str::to_owned),
+                        content_filters: g.content_policy().map(|c| {
+                            c.filters()
+                                .iter()
+                                .map(|f| ContentFilter {
+                                    kind: f.r#type().as_str().to_owned(),
+                                    input_strength: non_empty(f.input_strength().as_str()),
+                                    output_strength: non_empty(f.output_strength().as_str()),
+                                })
+                                .collect()
+                        }),
+                        sensitive_info: g.sensitive_information_policy().map(|s| SensitiveInfo {
+                            entries: s
+                                .pii_entities()
+                                .iter()
+                                .map(|p| SensitiveEntry {
+                                    name: p.r#type().as_str().to_owned(),
+                                    action: non_empty(p.action().as_str()),
+                                    output_action: p.output_action().map(|a| a.as_str().to_owned()),
+                                    output_enabled: p.output_enabled(),
+                                })
+                                .chain(s.regexes().iter().map(|r| SensitiveEntry {
+                                    name: r.name().to_owned(),
+                                    action: non_empty(r.action().as_str()),
+                                    output_action: r.output_action().map(|a| a.as_str().to_owned()),
+                                    output_enabled: r.output_enabled(),
+                                }))
+                                .collect(),
+                        }),
+                        grounding_filters: g.contextual_grounding_policy().map(|c| {
+                            c.filters()
+                                .iter()
+                                .map(|f| GroundingFilter {
+                                    kind: f.r#type().as_str().to_owned(),
+                                    threshold: Some(f.threshold()),
+                                    action: f.action().map(|a| a.as_str().to_owned()),
+                                    enabled: f.enabled(),
+                                })
+                                .collect()
+                        }),
+                    });
+                GuardrailVersion { version: v, detail }
+            }
+        }));
+        let (tags, latest_version, versions) = tokio::join!(tags, latest, details);
+        Guardrail {
+            id,
+            arn,
+            name,
+            tags,
+            latest_version,
+            versions,
+        }
+    }
+
+    async fn custom_models(&self) -> Read<Vec<CustomModel>> {
+        let mut summaries = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.bedrock
+                    .list_custom_models()
+                    .is_owned(true)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("bedrock:ListCustomModels", e))?
+            };
+            for m in page.model_summaries() {
+                summaries.push((m.model_arn().to_owned(), m.model_name().to_owned()));
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(
+            join_all(summaries.into_iter().map(|(arn, name)| async move {
+                let _p = self.permit().await;
+                let kms_key_arn = self
+                    .bedrock
+                    .get_custom_model()
+                    .model_identifier(&arn)
+                    .send()
+                    .await
+                    .map(|m| m.model_kms_key_arn().map(str::to_owned))
+                    .map_err(|e| failed("bedrock:GetCustomModel", e));
+                CustomModel {
+                    arn,
+                    name,
+                    kms_key_arn,
+                }
+            }))
+            .await,
+        )
+    }
+
+    // -- bedrock-agent -------------------------------------------------------------------------
+
+    async fn agents(&self) -> Read<Vec<Agent>> {
+        let mut summaries = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.agent
+                    .list_agents()
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("bedrock-agent:ListAgents", e))?
+            };
+            for a in page.agent_summaries() {
+                summaries.push((a.agent_id().to_owned(), a.agent_name().to_owned()));
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(join_all(summaries.into_iter().map(|(id, name)| async move {
+            let _p = self.permit().await;
+            let detail = self
+                .agent
+                .get_agent()
+                .agent_id(&id)
+                .send()
+                .await
+                .map_err(|e| failed("bedrock-agent:GetAgent", e))
+                .and_then(|o| {
+                    let a = o
+                        .agent()
+                        .ok_or_else(|| Missing::Failed("GetAgent returned no agent".into()))?;
+                    Ok(AgentDetail {
+                        arn: a.agent_arn().to_owned(),
+                        role_arn: non_empty(a.agent_resource_role_arn()),
+                        customer_key_arn: a.customer_encryption_key_arn().map(str::to_owned),
+                        guardrail: a.guardrail_configuration().and_then(|g| {
+                            g.guardrail_identifier()
+                                .filter(|i| !i.is_empty())
+                                .map(|i| (i.to_owned(), g.guardrail_version().map(str::to_owned)))
+                        }),
+                        // The SDK fills a missing required integer with 0; the API's minimum is 60.
+                        idle_session_ttl: Some(a.idle_session_ttl_in_seconds()).filter(|t| *t > 0),
+                    })
+                });
+            Agent { id, name, detail }
+        }))
+        .await)
+    }
+
+    async fn knowledge_bases(&self) -> Read<Vec<KnowledgeBase>> {
+        let mut summaries = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.agent
+                    .list_knowledge_bases()
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("bedrock-agent:ListKnowledgeBases", e))?
+            };
+            for kb in page.knowledge_base_summaries() {
+                summaries.push((kb.knowledge_base_id().to_owned(), kb.name().to_owned()));
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(join_all(summaries.into_iter().map(|(id, name)| async move {
+            let data_sources = self.data_sources(&id).await;
+            KnowledgeBase {
+                id,
+                name,
+                data_sources,
+            }
+        }))
+        .await)
+    }
+
+    async fn data_sources(&self, kb: &str) -> Read<Vec<DataSource>> {
+        let mut summaries = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.agent
+                    .list_data_sources()
+                    .knowledge_base_id(kb)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| failed("bedrock-agent:ListDataSources", e))?
+            };
+            for ds in page.data_source_summaries() {
+                summaries.push((ds.data_source_id().to_owned(), ds.name().to_owned()));
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(join_all(summaries.into_iter().map(|(id, name)| async move {
+            let _p = self.permit().await;
+            let kms_key_arn = self
+                .agent
+                .get_data_source()
+                .knowledge_base_id(kb)
+                .data_source_id(&id)
+                .send()
+                .await
+                .map_err(|e| failed("bedrock-agent:GetDataSource", e))
+                .and_then(|o| {
+                    let ds = o.data_source().ok_or_else(|| {
+                        Missing::Failed("GetDataSource returned no dataSource".into())
+                    })?;
+                    Ok(ds
+                        .server_side_encryption_configuration()
+                        .and_then(|s| s.kms_key_arn())
+                        .map(str::to_owned))
+                });
+            DataSource {
+                id,
+                name,
+                kms_key_arn,
+            }
+        }))
+        .await)
+    }
+
+    // -- kms, logs -----------------------------------------------------------------------------
+
+    async fn key(&self, reference: &str) -> Read<Key> {
+        let meta = {
+            let _p = self.permit().await;
+            self.kms
+                .describe_key()
+                .key_id(reference)
+                .send()
+                .await
+                .map_err(|e| failed("kms:DescribeKey", e))?
+        };
+        let m = meta
+            .key_metadata()
+            .ok_or_else(|| Missing::Failed("DescribeKey returned no KeyMetadata".into()))?;
+        let manager = m.key_manager().map(|k| k.as_str().to_owned());
+        let rotation = if manager.as_deref() == Some("CUSTOMER") {
+            let _p = self.permit().await;
+            self.kms
+                .get_key_rotation_status()
+                .key_id(m.key_id())
+                .send()
+                .await
+                .map(|r| Some(r.key_rotation_enabled()))
+                .map_err(|e| failed("kms:GetKeyRotationStatus", e))
+        } else {
+            Ok(None)
+        };
+        Ok(Key {
+            arn: m.arn().map_or_else(|| reference.to_owned(), str::to_owned),
+            manager,
+            state: m.key_state().map(|s| s.as_str().to_owned()),
+            spec: m.key_spec().map(|s| s.as_str().to_owned()),
+            multi_region: m.multi_region(),
+            rotation,
+        })
+    }
+
+    async fn log_group(&self, name: &str) -> Read<Option<LogGroup>> {
+        let _p = self.permit().await;
+        let out = self
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .map_err(|e| failed("logs:DescribeLogGroups", e))?;
+        Ok(out
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+            .map(|g| LogGroup {
+                name: name.to_owned(),
+                arn: g.arn().map(str::to_owned),
+                kms_key_id: g.kms_key_id().map(str::to_owned),
+            }))
+    }
+
+    // -- sns, ec2 ------------------------------------------------------------------------------
+
+    async fn topics(&self) -> Read<Vec<Topic>> {
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.sns
+                    .list_topics()
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("sns:ListTopics", e))?
+            };
+            arns.extend(
+                page.topics()
+                    .iter()
+                    .filter_map(|t| t.topic_arn().map(str::to_owned)),
+            );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(join_all(arns.into_iter().map(|arn| async move {
+            let _p = self.permit().await;
+            match self.sns.get_topic_attributes().topic_arn(&arn).send().await {
+                Err(e) => {
+                    let m = failed("sns:GetTopicAttributes", e);
+                    Topic {
+                        arn,
+                        kms_key: None,
+                        policy: Err(m),
+                    }
+                }
+                Ok(o) => {
+                    let attrs = o.attributes();
+                    let get = |k: &str| {
+                        attrs
+                            .and_then(|a| a.get(k))
+                            .filter(|v| !v.is_empty())
+                            .cloned()
+                    };
+                    let policy = match get("Policy") {
+                        None => Ok(None),
+                        Some(text) => PolicyDocument::parse(&text).map(Some).map_err(|e| {
+                            Missing::Failed(format!("topic policy did not parse: {e}"))
+                        }),
+                    };
+                    Topic {
+                        kms_key: get("KmsMasterKeyId"),
+                        policy,
+                        arn,
+                    }
+                }
+            }
+        }))
+        .await)
+    }
+
+    async fn endpoints(&self) -> Read<Vec<VpcEndpoint>> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.ec2
+                    .describe_vpc_endpoints()
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("ec2:DescribeVpcEndpoints", e))?
+            };
+            for e in page.vpc_endpoints() {
+                let service = e.service_name().unwrap_or_default();
+                // com.amazonaws.<region>.bedrock, -runtime, -agent, -agent-runtime, ...
+                let last = service.rsplit('.').next().unwrap_or_default();
+                if !last.starts_with("bedrock") {
+                    continue;
+                }
+                out.push(VpcEndpoint {
+                    id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
+                    service_name: service.to_owned(),
+                    tags: e
+                        .tags()
+                        .iter()
+                        .filter_map(|t| {
+                            Some((
+                                t.key()?.to_owned(),
+                                t.value().unwrap_or_default().to_owned(),
+                            ))
+                        })
+                        .collect(),
+                    policy: match e.policy_document().filter(|p| !p.is_empty()) {
+                        None => Ok(None),
+                        Some(text) => PolicyDocument::parse(text)
+                            .map(Some)
+                            .map_err(|e| e.to_string()),
+                    },
+                });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    // -- iam -----------------------------------------------------------------------------------
+
+    async fn roles(&self) -> Read<Vec<Role>> {
+        let mut roles = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.iam
+                    .list_roles()
+                    .set_marker(marker.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("iam:ListRoles", e))?
+            };
+            for r in page.roles() {
+                roles.push((
+                    r.role_name().to_owned(),
+                    r.arn().to_owned(),
+                    r.path().to_owned(),
+                ));
+            }
+            match (page.is_truncated(), page.marker()) {
+                (true, Some(m)) => marker = Some(m.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(
+            join_all(roles.into_iter().map(|(name, arn, path)| async move {
+                let attached = self.attached(AttachedTo::Role(&name)).await;
+                Role {
+                    name,
+                    arn,
+                    path,
+                    attached,
+                }
+            }))
+            .await,
+        )
+    }
+
+    async fn attached(&self, to: AttachedTo<'_>) -> Read<Vec<String>> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let _p = self.permit().await;
+            let (arns, truncated, next) = match to {
+                AttachedTo::Role(n) => {
+                    let o = self
+                        .iam
+                        .list_attached_role_policies()
+                        .role_name(n)
+                        .set_marker(marker.clone())
+                        .send()
+                        .await
+                        .map_err(|e| failed("iam:ListAttachedRolePolicies", e))?;
+                    (
+                        o.attached_policies()
+                            .iter()
+                            .filter_map(|p| p.policy_arn().map(str::to_owned))
+                            .collect::<Vec<_>>(),
+                        o.is_truncated(),
+                        o.marker().map(str::to_owned),
+                    )
+                }
+                AttachedTo::User(n) => {
+                    let o = self
+                        .iam
+                        .list_attached_user_policies()
+                        .user_name(n)
+                        .set_marker(marker.clone())
+                        .send()
+                        .await
+                        .map_err(|e| failed("iam:ListAttachedUserPolicies", e))?;
+                    (
+                        o.attached_policies()
+                            .iter()
+                            .filter_map(|p| p.policy_arn().map(str::to_owned))
+                            .collect::<Vec<_>>(),
+                        o.is_truncated(),
+                        o.marker().map(str::to_owned),
+                    )
+                }
+            };
+            out.extend(arns);
+            match (truncated, next) {
+                (true, Some(m)) => marker = Some(m),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn users(&self) -> Read<Vec<User>> {
+        let mut users = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = {
+                let _p = self.permit().await;
+                self.iam
+                    .list_users()
+                    .set_marker(marker.clone())
+                    .send()
+                    .await
+                    .map_err(|e| list_missing("iam:ListUsers", e))?
+            };
+            for u in page.users() {
+                users.push((u.user_name().to_owned(), u.arn().to_owned()));
+            }
+            match (page.is_truncated(), page.marker()) {
+                (true, Some(m)) => marker = Some(m.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(join_all(users.into_iter().map(|(name, arn)| async move {
+            let policies = self.user_policies(&name).await;
+            User {
+                name,
+                arn,
+                policies,
+            }
+        }))
+        .await)
+    }
+
+    /// The documents of a user's inline policies and the default versions of its attached ones.
+    async fn user_policies(&self, user: &str) -> Read<Vec<(String, PolicyDocument)>> {
+        let names = {
+            let _p = self.permit().await;
+            self.iam
+                .list_user_policies()
+                .user_name(user)
+                .send()
+                .await
+                .map_err(|e| failed("iam:ListUserPolicies", e))?
+                .policy_names()
+                .to_vec()
+        };
+        let mut docs = Vec::new();
+        for name in names {
+            let text = {
+                let _p = self.permit().await;
+                self.iam
+                    .get_user_policy()
+                    .user_name(user)
+                    .policy_name(&name)
+                    .send()
+                    .await
+                    .map_err(|e| failed("iam:GetUserPolicy", e))?
+                    .policy_document()
+                    .to_owned()
+            };
+            let doc = PolicyDocument::parse(&text)
+                .map_err(|e| Missing::Failed(format!("inline policy {name} did not parse: {e}")))?;
+            docs.push((name, doc));
+        }
+        for arn in self.attached(AttachedTo::User(user)).await? {
+            docs.push((arn.clone(), self.managed_policy(&arn).await?));
+        }
+        Ok(docs)
+    }
+
+    async fn managed_policy(&self, arn: &str) -> Read<PolicyDocument> {
+        let _p = self.permit().await;
+        let policy = self
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| failed("iam:GetPolicy", e))?;
+        let version = policy
+            .policy()
+            .and_then(|p| p.default_version_id())
+            .ok_or_else(|| Missing::Failed(format!("{arn}: no default version")))?
+            .to_owned();
+        let v = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| failed("iam:GetPolicyVersion", e))?;
+        let text = v
+            .policy_version()
+            .and_then(|p| p.document())
+            .ok_or_else(|| Missing::Failed(format!("{arn}: no document")))?;
+        PolicyDocument::parse(text)
+            .map_err(|e| Missing::Failed(format!("{arn} did not parse: {e}")))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum AttachedTo<'a> {
+    Role(&'a str),
+    User(&'a str),
+}

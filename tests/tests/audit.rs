@@ -1,0 +1,341 @@
+//! End-to-end tests of `bedrock-baseline audit` against the emulator: the seeded non-compliant
+//! account of issue #12 gives exactly the expected FAIL set, SARIF validates against the 2.1.0
+//! schema, JUnit has one testcase per rule and resource, exit codes 0/2/3.
+
+use baseline_audit::{rules::rule, Scope};
+use baseline_tests::{cli, emulator, isolate, stack_args, unique_env, workspace_root};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+fn python() -> std::path::PathBuf {
+    workspace_root().join("target/emulator-venv/bin/python")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Seeds the account with tests/emulator/seed_audit.py; returns what it created.
+fn seed(url: &str) -> Value {
+    let out = Command::new(python())
+        .arg(workspace_root().join("tests/emulator/seed_audit.py"))
+        .arg(url)
+        .output()
+        .expect("run the seed script");
+    assert!(out.status.success(), "seed failed: {}", text(&out));
+    serde_json::from_slice(&out.stdout).expect("seed prints JSON")
+}
+
+fn audit(url: &str, args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    cli(dir.path())
+        .args(["audit", "--endpoint-url", url, "--region", REGION])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn seeded_non_compliant_account_gives_exactly_the_expected_fails() {
+    // A private emulator: the FAIL set is judged over the whole account.
+    isolate();
+    let url = emulator().url().to_owned();
+    let s = seed(&url);
+    let get = |k: &str| {
+        s[k].as_str()
+            .unwrap_or_else(|| panic!("seed output lacks {k}"))
+            .to_owned()
+    };
+
+    let out = audit(&url, &["--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+
+    // The issue's shape: rules {id,title,severity,sources,frameworks}, findings {rule,resource,status,reason}.
+    let rules = report["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), baseline_audit::catalog().len());
+    for r in rules {
+        let keys: BTreeSet<_> = r.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            ["frameworks", "id", "severity", "sources", "title"]
+                .map(String::from)
+                .into()
+        );
+    }
+    let findings = report["findings"].as_array().unwrap();
+    for f in findings {
+        let keys: BTreeSet<_> = f.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            ["reason", "resource", "rule", "status"]
+                .map(String::from)
+                .into()
+        );
+        assert!(
+            ["PASS", "FAIL", "NOT_APPLICABLE", "UNKNOWN"].contains(&f["status"].as_str().unwrap())
+        );
+        assert!(!f["reason"].as_str().unwrap().is_empty());
+    }
+
+    let fails: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f["status"] == "FAIL")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["resource"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let bedrock = |r: &str| format!("arn:aws:bedrock:{REGION}:{ACCOUNT}:{r}");
+    let expected: BTreeSet<(String, String)> = [
+        // logging disabled
+        ("BB-01", bedrock("model-invocation-logging")),
+        // agent without guardrail
+        ("BB-34", get("agent_no_guardrail")),
+        // agent without CMK
+        ("BB-35", get("agent_no_cmk")),
+        // knowledge-base data source without CMK
+        (
+            "BB-41",
+            bedrock(&format!(
+                "knowledge-base/{}/data-source/{}",
+                get("knowledge_base"),
+                get("data_source")
+            )),
+        ),
+        // custom model without CMK
+        ("BB-48", get("custom_model")),
+        // endpoint policy with Principal: *
+        (
+            "BB-61",
+            format!(
+                "arn:aws:ec2:{REGION}:{ACCOUNT}:vpc-endpoint/{}",
+                get("endpoint")
+            ),
+        ),
+        // role with AmazonBedrockFullAccess
+        ("BB-63", get("role_full_access")),
+        // IAM user with bedrock:*
+        ("BB-64", get("user")),
+        // topic without encryption
+        ("BB-73", get("topic")),
+    ]
+    .into_iter()
+    .map(|(r, res)| (r.to_owned(), res))
+    .collect();
+    assert_eq!(fails, expected, "findings: {findings:#?}");
+
+    // Nothing the emulator serves was left unread.
+    let unknown: Vec<_> = findings
+        .iter()
+        .filter(|f| f["status"] == "UNKNOWN")
+        .collect();
+    assert!(unknown.is_empty(), "UNKNOWN findings: {unknown:#?}");
+    // The guardrail version the agent uses was judged, not only the DRAFT.
+    let version_res = format!("{}:{}", get("guardrail_arn"), get("guardrail_version"));
+    assert!(
+        findings.iter().any(|f| f["rule"] == "BB-20"
+            && f["resource"] == version_res.as_str()
+            && f["status"] == "PASS"),
+        "no BB-20 finding on {version_res}"
+    );
+    // A key ARN alone is not enough: the agent with a key passes BB-35 because DescribeKey says CUSTOMER.
+    assert!(findings.iter().any(|f| f["rule"] == "BB-35"
+        && f["resource"] == get("agent_no_guardrail").as_str()
+        && f["status"] == "PASS"));
+
+    // SARIF 2.1.0, validated against the schema vendored from npm @microsoft/jest-sarif.
+    let out = audit(&url, &["--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let sarif_path = dir.path().join("audit.sarif");
+    std::fs::write(&sarif_path, &out.stdout).unwrap();
+    let check = Command::new(python())
+        .args([
+            "-c",
+            "import json,sys,jsonschema; s=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2])); \
+             jsonschema.Draft4Validator(s).validate(d); print(len(d['runs'][0]['results']))",
+        ])
+        .arg(workspace_root().join("tests/fixtures/sarif-2.1.0-rtm.5.json"))
+        .arg(&sarif_path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "SARIF does not validate: {}",
+        text(&check)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).trim(),
+        findings.len().to_string()
+    );
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sarif_fails = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "fail")
+        .count();
+    assert_eq!(sarif_fails, expected.len());
+
+    // JUnit: one testcase per rule and resource, a <failure> per FAIL.
+    let out = audit(&url, &["--format", "junit"]);
+    assert_eq!(out.status.code(), Some(3));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), findings.len());
+    assert_eq!(xml.matches("<failure ").count(), expected.len());
+    let cases: BTreeSet<_> = xml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("<testcase "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(cases.len(), findings.len(), "duplicate testcases");
+    for (rule, resource) in &expected {
+        assert!(
+            xml.contains(&format!("classname=\"{rule}\" name=\"{resource}\"")),
+            "no testcase for {rule} {resource}"
+        );
+    }
+
+    // Markdown names every failing rule and resource.
+    let out = audit(&url, &["--format", "markdown"]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    for (rule, resource) in &expected {
+        assert!(
+            md.contains(rule) && md.contains(resource.as_str()),
+            "markdown lacks {rule} {resource}"
+        );
+    }
+
+    // --framework filters rules; --fail-on critical still fails on the critical BB-48.
+    let out = audit(
+        &url,
+        &["--json", "--framework", "gdpr", "--fail-on", "critical"],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let gdpr: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for r in gdpr["rules"].as_array().unwrap() {
+        assert!(r["frameworks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c.as_str().unwrap().starts_with("gdpr:")));
+    }
+    // Table on a non-terminal: grouped by severity, with the fix of each FAIL.
+    let out = audit(&url, &[]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains("CRITICAL") && table.contains("HIGH") && table.contains("fix:"),
+        "{table}"
+    );
+}
+
+#[test]
+fn empty_account_fails_only_on_logging_and_guardrail_presence_below_high() {
+    isolate();
+    let url = emulator().url().to_owned();
+    // Medium FAILs only (no logging, no guardrail): the default --fail-on high exits 0 ...
+    let out = audit(&url, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fails: BTreeSet<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "FAIL")
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fails, ["BB-01", "BB-19"].map(String::from).into());
+    // ... and --fail-on medium exits 3.
+    let out = audit(&url, &["--json", "--fail-on", "medium"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
+
+#[test]
+fn bad_audit_flags_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--fail-on", "severe"][..],
+        &["--framework", "pci"],
+        &["--format", "xml"],
+    ] {
+        let out = cli(dir.path()).arg("audit").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+    }
+}
+
+#[test]
+fn deployed_advanced_example_fails_only_what_its_config_turns_off() {
+    isolate();
+    let url = emulator().url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let env = unique_env("audit");
+    let run = |args: &[&str]| {
+        cli(dir.path())
+            .args(args)
+            .args(["--endpoint-url", &url, "--region", REGION, "--config"])
+            .arg(workspace_root().join("examples/advanced.toml"))
+            .args(stack_args(&env))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["apply", "--auto-approve", "--json"]);
+    assert!(out.status.success(), "apply: {}", text(&out));
+
+    let out = run(&["audit", "--json"]);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    let findings = report["findings"].as_array().unwrap();
+    let stack_fails: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["status"] == "FAIL")
+        .filter(|f| rule(f["rule"].as_str().unwrap()).unwrap().scope == Scope::Stack)
+        .collect();
+    // The advanced example sets no `guardrail.contextual_grounding`: that, and only that, FAILs,
+    // on the DRAFT and on the published version, with a remediation naming the key.
+    let rules: BTreeSet<&str> = stack_fails
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, BTreeSet::from(["BB-23"]), "{stack_fails:#?}");
+    assert!(rule("BB-23")
+        .unwrap()
+        .remediation
+        .contains("guardrail.contextual_grounding"));
+    assert!(
+        stack_fails.len() >= 2,
+        "DRAFT and the published version: {stack_fails:#?}"
+    );
+    // Every stack rule found the stack's resources and judged them from data read.
+    let unknown: Vec<_> = findings
+        .iter()
+        .filter(|f| f["status"] == "UNKNOWN")
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:#?}");
+    for id in [
+        "BB-01", "BB-03", "BB-19", "BB-20", "BB-27", "BB-61", "BB-70", "BB-72", "BB-73", "BB-74",
+    ] {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["rule"] == id && f["status"] == "PASS"),
+            "{id} has no PASS: {:#?}",
+            findings
+                .iter()
+                .filter(|f| f["rule"] == id)
+                .collect::<Vec<_>>()
+        );
+    }
+    // BB-23 is high, so the default --fail-on high exits 3.
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
