@@ -1683,6 +1683,10 @@ mod tests {
     #[test]
     fn extensions() {
         check(
+            |c| c.s3_object_lock.days = 0,
+            &[("s3_object_lock.days", "at least 1 day")],
+        );
+        check(
             |c| c.kms_deletion_window_days = 6,
             &[("kms_deletion_window_days", "7 to 30")],
         );
