@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 
 const KEY: &str = "encryption.kms_key";
 const ALIAS: &str = "encryption.kms_alias";
+const KEPT_WITH_AUDIT_DATA: &str =
+    "kept, enabled, with its alias and policy: it encrypts the audit data destroy keeps (pass --delete-audit-data to delete both)";
 
 /// Desired key and alias.
 #[derive(Debug, Clone, PartialEq)]
@@ -396,15 +398,34 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         &self,
         spec: &EncryptionSpec,
         observed: &EncryptionObserved,
-        _options: DestroyOptions,
+        options: DestroyOptions,
     ) -> Vec<Change> {
         let mut changes = Vec::new();
+        if !options.delete_audit_data {
+            // The kept log bucket and log group are encrypted with this key: once it is deleted
+            // nobody can read them again, so it stays (enabled, with its alias and policy) for as
+            // long as the audit data does.
+            if let Some(key) = &observed.key {
+                changes.push(Change::noop(KEY, "kms_key").with_note(
+                    if key.description.state == "PendingDeletion" {
+                        "already pending deletion: the kept audit data becomes unreadable when it is deleted; `apply` cancels the deletion".to_owned()
+                    } else {
+                        format!("{KEPT_WITH_AUDIT_DATA}; a later apply of this stack adopts it")
+                    },
+                ));
+            }
+            if observed.alias_target.is_some() {
+                changes
+                    .push(Change::noop(ALIAS, "kms_alias").with_note("kept with the key it names"));
+            }
+            return changes;
+        }
         if let Some(key) = &observed.key {
             if key.description.state == "PendingDeletion" {
                 changes.push(Change::noop(KEY, "kms_key").with_note("already pending deletion"));
             } else {
                 changes.push(Change::delete(KEY, "kms_key", &observed_view(key)).with_note(format!(
-                    "deletion is scheduled in {} days, never at once; logs encrypted with this key stay readable only until then (cancel with kms:CancelKeyDeletion)",
+                    "scheduled for deletion in {} days, only after the audit data it encrypts is deleted, never at once (cancel with kms:CancelKeyDeletion)",
                     spec.deletion_window_days
                 )));
             }
@@ -423,9 +444,14 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         &self,
         spec: &EncryptionSpec,
         observed: &EncryptionObserved,
-        _options: DestroyOptions,
+        options: DestroyOptions,
         progress: &dyn Progress,
     ) -> Result<(), EncryptionError> {
+        // Destroy runs the levels in reverse, so logging has deleted the audit data (or failed,
+        // and this never runs) before the key it needs is scheduled for deletion.
+        if !options.delete_audit_data {
+            return Ok(());
+        }
         if observed.alias_target.is_some() {
             progress.event(ProgressEvent::Started {
                 address: ALIAS.into(),
@@ -695,7 +721,29 @@ mod tests {
     }
 
     #[test]
-    fn destroy_schedules_deletion_and_removes_alias() {
+    fn destroy_schedules_deletion_and_removes_alias_only_with_the_audit_data() {
+        let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
+        let spec = spec_of(&m);
+        let observed = EncryptionObserved {
+            key: Some(existing(&spec)),
+            alias_target: Some("k-1".into()),
+        };
+        let plan = m.destroy_plan(
+            &spec,
+            &observed,
+            DestroyOptions {
+                delete_audit_data: true,
+            },
+        );
+        assert_eq!(
+            plan.iter().map(|c| c.action).collect::<Vec<_>>(),
+            vec![Action::Delete, Action::Delete]
+        );
+        assert!(plan[0].note.as_deref().unwrap().contains("14 days"));
+    }
+
+    #[test]
+    fn destroy_keeps_the_key_and_alias_while_audit_data_is_kept() {
         let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
         let spec = spec_of(&m);
         let observed = EncryptionObserved {
@@ -705,8 +753,22 @@ mod tests {
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
         assert_eq!(
             plan.iter().map(|c| c.action).collect::<Vec<_>>(),
-            vec![Action::Delete, Action::Delete]
+            vec![Action::NoOp, Action::NoOp]
         );
-        assert!(plan[0].note.as_deref().unwrap().contains("14 days"));
+        assert!(plan[0].note.as_deref().unwrap().contains("kept, enabled"));
+    }
+
+    #[tokio::test]
+    async fn destroy_without_audit_data_makes_no_call() {
+        // A mock without expectations panics on any call: keeping the key writes nothing.
+        let m = EncryptionModule::with_api(MockKmsApi::new(), &ctx());
+        let spec = spec_of(&m);
+        let observed = EncryptionObserved {
+            key: Some(existing(&spec)),
+            alias_target: Some("k-1".into()),
+        };
+        m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
+            .await
+            .unwrap();
     }
 }

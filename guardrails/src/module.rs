@@ -756,11 +756,15 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
         let mut changes = Vec::new();
         match &observed.guardrail {
             None => {
-                changes.push(Change::create(
+                let create = Change::create(
                     GUARDRAIL,
                     "bedrock_guardrail",
                     &desired_guardrail_view(spec),
-                ));
+                );
+                changes.push(match grounding_note(spec) {
+                    Some(note) => create.with_note(note),
+                    None => create,
+                });
                 changes.push(Change::create(
                     VERSION,
                     "bedrock_guardrail_version",
@@ -893,6 +897,16 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
     ) -> Result<(), GuardrailsError> {
         self.remove(observed, progress).await
     }
+}
+
+/// What the plan says about the contextual grounding check when it is off (the default; see
+/// docs/config-reference.md, "Guardrails"): grounding acts only on requests that carry a
+/// grounding source and a query, and AWS does not support it for conversational use
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html).
+fn grounding_note(spec: &GuardrailsSpec) -> Option<&'static str> {
+    spec.guardrail.contextual_grounding.is_empty().then_some(
+        "contextual grounding is off (guardrail.contextual_grounding unset): it acts only on requests that carry a grounding source and a query, so scanners' grounding check (Prowler bedrock_guardrail_contextual_grounding_filter_enabled) reports FAIL by this choice; set grounding_threshold and relevance_threshold to turn it on",
+    )
 }
 
 #[cfg(test)]
@@ -1061,6 +1075,21 @@ mod tests {
         assert!(m
             .planned_outputs(&spec, &GuardrailsObserved::default())
             .is_none());
+    }
+
+    #[test]
+    fn plan_says_what_the_stack_does_about_the_grounding_check() {
+        let m = module(MockGuardrailsApi::new());
+        let off = m.diff(&spec(), &GuardrailsObserved::default());
+        let note = off[0].note.as_deref().unwrap();
+        assert!(note.contains("contextual grounding is off"), "{note}");
+        let mut c = config();
+        c.guardrail.contextual_grounding = Some(baseline_core::config::ContextualGrounding {
+            grounding_threshold: 0.75,
+            relevance_threshold: 0.5,
+        });
+        let on = m.diff(&spec_with(&c, &inputs()), &GuardrailsObserved::default());
+        assert!(on[0].note.is_none());
     }
 
     #[test]

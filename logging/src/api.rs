@@ -161,6 +161,37 @@ pub struct InvocationLoggingConfig {
 }
 
 /// The S3, CloudWatch Logs, IAM and Bedrock operations the module uses.
+/// A bucket's S3 Object Lock configuration (GetObjectLockConfiguration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLockConfig {
+    /// `ObjectLockEnabled` is `Enabled`.
+    pub enabled: bool,
+    /// Default retention mode (`GOVERNANCE`, `COMPLIANCE`), if a default is set.
+    pub mode: Option<String>,
+    /// Default retention in days, if set in days.
+    pub days: Option<i32>,
+    /// Default retention in years, if set in years.
+    pub years: Option<i32>,
+}
+
+/// A bucket's server access logging target (GetBucketLogging).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLogTarget {
+    /// Destination bucket.
+    pub bucket: String,
+    /// Key prefix of the log objects.
+    pub prefix: String,
+}
+
+/// One object version's Object Lock retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRetention {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub mode: String,
+    /// Retain-until date, RFC 3339.
+    pub retain_until: String,
+}
+
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait LoggingApi: Send + Sync {
@@ -185,7 +216,32 @@ pub trait LoggingApi: Send + Sync {
     /// GetBucketTagging; empty without tags.
     async fn bucket_tags(&self, bucket: &str) -> Result<BTreeMap<String, String>, ApiError>;
     /// CreateBucket with ObjectOwnership BucketOwnerEnforced (no LocationConstraint in us-east-1).
-    async fn create_bucket(&self, bucket: &str, region: &str) -> Result<(), ApiError>;
+    async fn create_bucket(
+        &self,
+        bucket: &str,
+        region: &str,
+        object_lock: bool,
+    ) -> Result<(), ApiError>;
+    /// GetObjectLockConfiguration (`None`: Object Lock is not enabled).
+    async fn object_lock(&self, bucket: &str) -> Result<Option<ObjectLockConfig>, ApiError>;
+    /// PutObjectLockConfiguration: Object Lock on, with a default retention.
+    async fn put_object_lock(&self, bucket: &str, mode: &str, days: i32) -> Result<(), ApiError>;
+    /// GetBucketLogging (`None`: server access logging is off).
+    async fn bucket_logging(&self, bucket: &str) -> Result<Option<AccessLogTarget>, ApiError>;
+    /// PutBucketLogging to `target`.
+    async fn put_bucket_logging(
+        &self,
+        bucket: &str,
+        target: &AccessLogTarget,
+    ) -> Result<(), ApiError>;
+    /// PutBucketEncryption with SSE-S3 (AES256).
+    async fn put_bucket_encryption_s3(&self, bucket: &str) -> Result<(), ApiError>;
+    /// One version's Object Lock retention, from HeadObject (`None`: no retention).
+    async fn object_retention(
+        &self,
+        bucket: &str,
+        version: &ObjectVersionRef,
+    ) -> Result<Option<ObjectRetention>, ApiError>;
     /// PutBucketEncryption: SSE-KMS with `kms_key_arn` and the bucket key on.
     async fn put_bucket_encryption(&self, bucket: &str, kms_key_arn: &str) -> Result<(), ApiError>;
     /// PutBucketVersioning Enabled.
@@ -626,15 +682,23 @@ impl LoggingApi for SdkLoggingApi {
             .unwrap_or_default())
     }
 
-    async fn create_bucket(&self, bucket: &str, region: &str) -> Result<(), ApiError> {
+    async fn create_bucket(
+        &self,
+        bucket: &str,
+        region: &str,
+        object_lock: bool,
+    ) -> Result<(), ApiError> {
         use aws_sdk_s3::types::{
             BucketLocationConstraint, CreateBucketConfiguration, ObjectOwnership,
         };
+        // `x-amz-bucket-object-lock-enabled` at creation also turns versioning on
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
         let mut req = self
             .s3
             .create_bucket()
             .bucket(bucket)
-            .object_ownership(ObjectOwnership::BucketOwnerEnforced);
+            .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+            .object_lock_enabled_for_bucket(object_lock);
         // us-east-1 is the default location and rejects an explicit LocationConstraint.
         if region != "us-east-1" {
             req = req.create_bucket_configuration(
@@ -647,6 +711,163 @@ impl LoggingApi for SdkLoggingApi {
             .await
             .map_err(err("s3", "CreateBucket", bucket))?;
         Ok(())
+    }
+
+    async fn object_lock(&self, bucket: &str) -> Result<Option<ObjectLockConfig>, ApiError> {
+        let out = none_if_missing(
+            self.s3
+                .get_object_lock_configuration()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(err("s3", "GetObjectLockConfiguration", bucket)),
+        )?;
+        Ok(out.and_then(|o| {
+            let c = o.object_lock_configuration()?;
+            let retention = c.rule().and_then(|r| r.default_retention());
+            Some(ObjectLockConfig {
+                enabled: c.object_lock_enabled().map(|e| e.as_str()) == Some("Enabled"),
+                mode: retention
+                    .and_then(|d| d.mode())
+                    .map(|m| m.as_str().to_owned()),
+                days: retention.and_then(|d| d.days()),
+                years: retention.and_then(|d| d.years()),
+            })
+        }))
+    }
+
+    async fn put_object_lock(&self, bucket: &str, mode: &str, days: i32) -> Result<(), ApiError> {
+        use aws_sdk_s3::types::{
+            DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode,
+            ObjectLockRule,
+        };
+        let config = ObjectLockConfiguration::builder()
+            .object_lock_enabled(ObjectLockEnabled::Enabled)
+            .rule(
+                ObjectLockRule::builder()
+                    .default_retention(
+                        DefaultRetention::builder()
+                            .mode(ObjectLockRetentionMode::from(mode))
+                            .days(days)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        self.s3
+            .put_object_lock_configuration()
+            .bucket(bucket)
+            .object_lock_configuration(config)
+            .send()
+            .await
+            .map_err(err("s3", "PutObjectLockConfiguration", bucket))?;
+        Ok(())
+    }
+
+    async fn bucket_logging(&self, bucket: &str) -> Result<Option<AccessLogTarget>, ApiError> {
+        let out = self
+            .s3
+            .get_bucket_logging()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(err("s3", "GetBucketLogging", bucket))?;
+        Ok(out.logging_enabled().map(|l| AccessLogTarget {
+            bucket: l.target_bucket().to_owned(),
+            prefix: l.target_prefix().to_owned(),
+        }))
+    }
+
+    async fn put_bucket_logging(
+        &self,
+        bucket: &str,
+        target: &AccessLogTarget,
+    ) -> Result<(), ApiError> {
+        use aws_sdk_s3::types::{BucketLoggingStatus, LoggingEnabled};
+        let op = "PutBucketLogging";
+        let enabled = LoggingEnabled::builder()
+            .target_bucket(&target.bucket)
+            .target_prefix(&target.prefix)
+            .build()
+            .map_err(|e| build_error("s3", op, bucket, e))?;
+        self.s3
+            .put_bucket_logging()
+            .bucket(bucket)
+            .bucket_logging_status(
+                BucketLoggingStatus::builder()
+                    .logging_enabled(enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(err("s3", op, bucket))?;
+        Ok(())
+    }
+
+    async fn put_bucket_encryption_s3(&self, bucket: &str) -> Result<(), ApiError> {
+        use aws_sdk_s3::types::{
+            ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+            ServerSideEncryptionRule,
+        };
+        let op = "PutBucketEncryption";
+        let default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::Aes256)
+            .build()
+            .map_err(|e| build_error("s3", op, bucket, e))?;
+        let config = ServerSideEncryptionConfiguration::builder()
+            .rules(
+                ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(default)
+                    .build(),
+            )
+            .build()
+            .map_err(|e| build_error("s3", op, bucket, e))?;
+        self.s3
+            .put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(config)
+            .send()
+            .await
+            .map_err(err("s3", op, bucket))?;
+        Ok(())
+    }
+
+    async fn object_retention(
+        &self,
+        bucket: &str,
+        version: &ObjectVersionRef,
+    ) -> Result<Option<ObjectRetention>, ApiError> {
+        // HeadObject answers with the version's Object Lock mode and retain-until date (headers
+        // x-amz-object-lock-mode / -retain-until-date; needs s3:GetObjectRetention:
+        // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). A delete marker
+        // answers 404/405: it holds no data and no retention.
+        let out = self
+            .s3
+            .head_object()
+            .bucket(bucket)
+            .key(&version.key)
+            .set_version_id(version.version_id.clone())
+            .send()
+            .await;
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                if matches!(status, Some(404 | 405)) {
+                    return Ok(None);
+                }
+                return Err(ApiError::from_sdk("s3", "HeadObject", bucket, e));
+            }
+        };
+        Ok(out.object_lock_mode().and_then(|mode| {
+            Some(ObjectRetention {
+                mode: mode.as_str().to_owned(),
+                retain_until: out
+                    .object_lock_retain_until_date()?
+                    .fmt(aws_smithy_types::date_time::Format::DateTime)
+                    .ok()?,
+            })
+        }))
     }
 
     async fn put_bucket_encryption(&self, bucket: &str, kms_key_arn: &str) -> Result<(), ApiError> {
@@ -848,10 +1069,14 @@ impl LoggingApi for SdkLoggingApi {
             .quiet(true)
             .build()
             .map_err(|e| build_error("s3", op, bucket, e))?;
+        // Only destroy with --delete-audit-data empties a bucket, so GOVERNANCE retention is
+        // bypassed explicitly (needs s3:BypassGovernanceRetention; COMPLIANCE cannot be bypassed:
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html).
         let out = self
             .s3
             .delete_objects()
             .bucket(bucket)
+            .bypass_governance_retention(true)
             .delete(delete)
             .send()
             .await

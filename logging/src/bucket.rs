@@ -6,8 +6,11 @@
 //! and apply writes only the ones that differ. The policy is its own address,
 //! `logging.bucket_policy`, because it is what a reviewer reads.
 
-use crate::api::{LifecycleRule, LifecycleTransition, LoggingApi, PublicAccessBlock};
-use crate::module::{policy_view, ObservedBucket, BUCKET, KNOWN_AFTER_APPLY};
+use crate::api::{
+    AccessLogTarget, LifecycleRule, LifecycleTransition, LoggingApi, ObjectLockConfig,
+    PublicAccessBlock,
+};
+use crate::module::{policy_view, ObservedBucket, KNOWN_AFTER_APPLY};
 use crate::LoggingError;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use baseline_core::config::S3Lifecycle;
@@ -37,6 +40,62 @@ pub(crate) struct BucketSpec {
     pub(crate) lifecycle_rules: Vec<LifecycleRule>,
     /// Tags, stack tags included.
     pub(crate) tags: BTreeMap<String, String>,
+    /// SSE-KMS with the stack's key (`false`: SSE-S3, for the access-log bucket, because server
+    /// access logs can be delivered only to SSE-S3 buckets:
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+    pub(crate) sse_kms: bool,
+    /// S3 Object Lock default retention (`None`: off). Never on the access-log bucket: "S3
+    /// buckets with Object Lock can't be used as destination buckets for server access logs"
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
+    pub(crate) object_lock: Option<ObjectLockSpec>,
+    /// Where the bucket's server access logs go (`None`: not logged).
+    pub(crate) access_log: Option<AccessLogTarget>,
+}
+
+/// Desired S3 Object Lock default retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ObjectLockSpec {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub(crate) mode: String,
+    /// Days of default retention.
+    pub(crate) days: i32,
+}
+
+/// The policy of the access-log bucket: TLS only, and the S3 logging service may put objects
+/// under `<source bucket>/` for that one source bucket of this account. The grant and its
+/// `aws:SourceArn`/`aws:SourceAccount` conditions are the ones S3 documents for log delivery
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html,
+/// "Grant permissions to the logging service principal by using a bucket policy").
+pub(crate) fn access_log_bucket_policy(
+    partition: &str,
+    account_id: &str,
+    bucket: &str,
+    source_bucket: &str,
+) -> PolicyDocument {
+    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
+    let objects = format!("{bucket_arn}/*");
+    PolicyDocument::new(vec![
+        Statement::deny("DenyInsecureTransport")
+            .any_principal()
+            .actions(["s3:*"])
+            .resources([bucket_arn.clone(), objects.clone()])
+            .condition("Bool", "aws:SecureTransport", ["false"]),
+        Statement::deny("DenyOutdatedTls")
+            .any_principal()
+            .actions(["s3:*"])
+            .resources([bucket_arn.clone(), objects])
+            .condition("NumericLessThan", "s3:TlsVersion", ["1.2"]),
+        Statement::allow("AllowS3ServerAccessLogs")
+            .service_principal("logging.s3.amazonaws.com")
+            .actions(["s3:PutObject"])
+            .resources([format!("{bucket_arn}/{source_bucket}/*")])
+            .condition("StringEquals", "aws:SourceAccount", [account_id])
+            .condition(
+                "ArnLike",
+                "aws:SourceArn",
+                [format!("arn:{partition}:s3:::{source_bucket}")],
+            ),
+    ])
 }
 
 /// The bucket policy: TLS only (1.2 or later), and Bedrock may put invocation logs under
@@ -113,23 +172,72 @@ pub fn lifecycle_rules(lc: &S3Lifecycle) -> Vec<LifecycleRule> {
 /// What the plan shows for the bucket as specified. `kms_key_arn` is `None` before the key
 /// exists.
 pub(crate) fn desired_view(spec: &BucketSpec, kms_key_arn: Option<&str>) -> Value {
-    json!({
-        "name": spec.name,
-        "encryption": {
+    let encryption = if spec.sse_kms {
+        json!({
             "sse_algorithm": "aws:kms",
             "kms_master_key_id": kms_key_arn.unwrap_or(KNOWN_AFTER_APPLY),
             "bucket_key_enabled": true,
-        },
+        })
+    } else {
+        json!({"sse_algorithm": "AES256", "kms_master_key_id": null, "bucket_key_enabled": false})
+    };
+    let mut view = json!({
+        "name": spec.name,
+        "encryption": encryption,
         "versioning": "Enabled",
         "public_access_block": PublicAccessBlock::ALL,
         "object_ownership": "BucketOwnerEnforced",
         "lifecycle_rules": spec.lifecycle_rules,
         "tags": spec.tags,
-    })
+    });
+    if let Some(lock) = &spec.object_lock {
+        view["object_lock"] = json!({"enabled": true, "mode": lock.mode, "days": lock.days});
+    }
+    if let Some(target) = &spec.access_log {
+        view["access_logging"] = json!(target);
+    }
+    view
 }
 
-/// The same view of the bucket as it is.
-pub(crate) fn observed_view(name: &str, b: &ObservedBucket) -> Value {
+/// True when Object Lock is wanted but the existing bucket does not have it: it is turned on
+/// only at creation, so apply leaves it and the plan says so.
+pub(crate) fn lock_missing_on_existing(spec: &BucketSpec, b: &ObservedBucket) -> bool {
+    spec.object_lock.is_some() && !b.object_lock.as_ref().is_some_and(|l| l.enabled)
+}
+
+fn lock_view(l: &ObjectLockConfig) -> Value {
+    json!({"enabled": l.enabled, "mode": l.mode, "days": l.days})
+}
+
+/// The same view of the bucket as it is. Attributes the spec does not manage (Object Lock when
+/// off, or on an existing bucket without it; access logging when off) are left out.
+pub(crate) fn observed_view(spec: &BucketSpec, b: &ObservedBucket) -> Value {
+    let mut view = observed_base_view(&spec.name, b);
+    if spec.object_lock.is_some() && !lock_missing_on_existing(spec, b) {
+        view["object_lock"] = b.object_lock.as_ref().map(lock_view).into();
+    }
+    if spec.access_log.is_some() {
+        view["access_logging"] = json!(b.access_log);
+    }
+    view
+}
+
+/// What the plan compares for an existing bucket as specified (see [`observed_view`]).
+pub(crate) fn desired_view_for(
+    spec: &BucketSpec,
+    b: &ObservedBucket,
+    kms_key_arn: Option<&str>,
+) -> Value {
+    let mut view = desired_view(spec, kms_key_arn);
+    if lock_missing_on_existing(spec, b) {
+        if let Some(map) = view.as_object_mut() {
+            map.remove("object_lock");
+        }
+    }
+    view
+}
+
+fn observed_base_view(name: &str, b: &ObservedBucket) -> Value {
     json!({
         "name": name,
         "encryption": b.encryption.as_ref().map(|e| json!({
@@ -189,32 +297,46 @@ pub(crate) async fn apply_settings(
     spec: &BucketSpec,
     observed: Option<&ObservedBucket>,
     kms_key_arn: &str,
+    address: &str,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
     let name = spec.name.as_str();
-    let desired = desired_view(spec, Some(kms_key_arn));
     let Some(found) = observed else {
-        match api.create_bucket(name, &spec.region).await {
+        match api
+            .create_bucket(name, &spec.region, spec.object_lock.is_some())
+            .await
+        {
             // Created by an earlier, interrupted apply after this one observed: converge it.
             Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {}
             other => other?,
         }
         progress.event(ProgressEvent::Exists {
-            address: BUCKET.into(),
+            address: address.into(),
             id: spec.arn.clone(),
         });
         // Public access is blocked before anything else is written to the bucket.
         settle(|| api.block_public_access(name)).await?;
         settle(|| api.enforce_bucket_owner(name)).await?;
-        settle(|| api.put_bucket_encryption(name, kms_key_arn)).await?;
+        if spec.sse_kms {
+            settle(|| api.put_bucket_encryption(name, kms_key_arn)).await?;
+        } else {
+            settle(|| api.put_bucket_encryption_s3(name)).await?;
+        }
         settle(|| api.enable_versioning(name)).await?;
+        if let Some(lock) = &spec.object_lock {
+            settle(|| api.put_object_lock(name, &lock.mode, lock.days)).await?;
+        }
         if !spec.lifecycle_rules.is_empty() {
             settle(|| api.put_lifecycle_rules(name, &spec.lifecycle_rules)).await?;
+        }
+        if let Some(target) = &spec.access_log {
+            settle(|| api.put_bucket_logging(name, target)).await?;
         }
         settle(|| api.put_bucket_tags(name, &spec.tags)).await?;
         return Ok(());
     };
-    let current = observed_view(name, found);
+    let desired = desired_view_for(spec, found, Some(kms_key_arn));
+    let current = observed_view(spec, found);
     if differs(&current, &desired, "public_access_block") {
         api.block_public_access(name).await?;
     }
@@ -222,10 +344,28 @@ pub(crate) async fn apply_settings(
         api.enforce_bucket_owner(name).await?;
     }
     if differs(&current, &desired, "encryption") {
-        api.put_bucket_encryption(name, kms_key_arn).await?;
+        if spec.sse_kms {
+            api.put_bucket_encryption(name, kms_key_arn).await?;
+        } else {
+            api.put_bucket_encryption_s3(name).await?;
+        }
     }
     if differs(&current, &desired, "versioning") {
         api.enable_versioning(name).await?;
+    }
+    // Only a bucket that has Object Lock gets its default retention changed (see
+    // `desired_view_for`).
+    if let (true, Some(lock)) = (
+        differs(&current, &desired, "object_lock"),
+        &spec.object_lock,
+    ) {
+        api.put_object_lock(name, &lock.mode, lock.days).await?;
+    }
+    if let (true, Some(target)) = (
+        differs(&current, &desired, "access_logging"),
+        &spec.access_log,
+    ) {
+        api.put_bucket_logging(name, target).await?;
     }
     if differs(&current, &desired, "lifecycle_rules") {
         if spec.lifecycle_rules.is_empty() {
@@ -238,6 +378,40 @@ pub(crate) async fn apply_settings(
         api.put_bucket_tags(name, &spec.tags).await?;
     }
     Ok(())
+}
+
+/// Refuses (before anything is deleted) when a version of `bucket` is under COMPLIANCE-mode
+/// retention that has not ended: S3 lets nobody delete it before then
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes).
+/// GOVERNANCE-mode versions are deleted by [`empty_and_delete`], which bypasses governance.
+pub(crate) async fn refuse_compliance_locked(
+    api: &dyn LoggingApi,
+    bucket: &str,
+) -> Result<(), LoggingError> {
+    let versions = match api.list_object_versions(bucket).await {
+        Err(e) if e.is_not_found() => return Ok(()),
+        other => other?,
+    };
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default();
+    let mut locked = Vec::new();
+    for v in &versions {
+        if let Some(r) = api.object_retention(bucket, v).await? {
+            // RFC 3339 UTC timestamps of one format compare as text.
+            if r.mode == "COMPLIANCE" && r.retain_until > now {
+                locked.push(r.retain_until);
+            }
+        }
+    }
+    match locked.iter().max() {
+        Some(until) => Err(LoggingError::ComplianceRetention {
+            bucket: bucket.to_owned(),
+            count: locked.len(),
+            until: until.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Deletes every object version and delete marker, then the bucket. Safe to run again after a

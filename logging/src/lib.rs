@@ -90,4 +90,15 @@ pub enum LoggingError {
         /// The first failure.
         first: String,
     },
+    /// Destroy refuses to delete a bucket whose object versions are under COMPLIANCE-mode
+    /// retention: nobody, root included, can delete them before that date.
+    #[error("bucket {bucket}: {count} object versions are under COMPLIANCE-mode Object Lock retention until {until}; nothing of the audit data was deleted (run destroy --delete-audit-data again after that date)")]
+    ComplianceRetention {
+        /// The bucket.
+        bucket: String,
+        /// How many versions are locked.
+        count: usize,
+        /// The latest retain-until date.
+        until: String,
+    },
 }

@@ -7,10 +7,10 @@
 //! from their names), then the invocation logging configuration, which needs all three.
 
 use crate::api::{
-    BucketEncryption, InvocationLoggingConfig, LifecycleRule, LogGroupInfo, LoggingApi,
-    PublicAccessBlock, RoleInfo, SdkLoggingApi,
+    AccessLogTarget, BucketEncryption, InvocationLoggingConfig, LifecycleRule, LogGroupInfo,
+    LoggingApi, ObjectLockConfig, PublicAccessBlock, RoleInfo, SdkLoggingApi,
 };
-use crate::bucket::{self, BucketSpec};
+use crate::bucket::{self, BucketSpec, ObjectLockSpec};
 use crate::invocation::{self, Destinations};
 use crate::log_group::{self, LogGroupSpec};
 use crate::role::{self, RoleSpec, INLINE_POLICY};
@@ -29,6 +29,8 @@ use std::time::Duration;
 
 pub(crate) const BUCKET: &str = "logging.bucket";
 pub(crate) const BUCKET_POLICY: &str = "logging.bucket_policy";
+pub(crate) const ACCESS_LOG_BUCKET: &str = "logging.access_log_bucket";
+pub(crate) const ACCESS_LOG_BUCKET_POLICY: &str = "logging.access_log_bucket_policy";
 pub(crate) const LOG_GROUP: &str = "logging.log_group";
 pub(crate) const ROLE: &str = "logging.role";
 pub(crate) const ROLE_POLICY: &str = "logging.role_policy";
@@ -69,6 +71,8 @@ pub struct LoggingSpec {
     pub(crate) stack: String,
     pub(crate) kms_key_arn: Option<KmsKeyArn>,
     pub(crate) bucket: BucketSpec,
+    /// Receives the log bucket's server access logs (`enabled` false: not managed).
+    pub(crate) access_log_bucket: BucketSpec,
     pub(crate) log_group: LogGroupSpec,
     pub(crate) role: RoleSpec,
     pub(crate) invocation_logging: Option<InvocationLoggingConfig>,
@@ -113,6 +117,10 @@ pub struct ObservedBucket {
     pub policy: Option<String>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// S3 Object Lock (`None`: not enabled).
+    pub object_lock: Option<ObjectLockConfig>,
+    /// Server access logging target (`None`: off).
+    pub access_log: Option<AccessLogTarget>,
 }
 
 /// What exists of the log group.
@@ -155,6 +163,8 @@ impl ObservedRole {
 pub struct LoggingObserved {
     /// The log bucket, if it exists.
     pub bucket: Option<ObservedBucket>,
+    /// The access-log bucket, if it exists.
+    pub access_log_bucket: Option<ObservedBucket>,
     /// The log group, if it exists.
     pub log_group: Option<ObservedLogGroup>,
     /// The role, if it exists.
@@ -240,15 +250,13 @@ impl<A: LoggingApi> LoggingModule<A> {
 
     async fn observe_bucket(
         &self,
-        spec: &LoggingSpec,
+        b: &BucketSpec,
+        stack: &str,
     ) -> Result<Option<ObservedBucket>, LoggingError> {
-        let name = spec.bucket.name.as_str();
+        let name = b.name.as_str();
         let exists = match self.api.bucket_exists(name).await {
             Ok(exists) => exists,
-            Err(e)
-                if e.kind == baseline_core::aws::ServiceErrorKind::AccessDenied
-                    && spec.bucket.enabled =>
-            {
+            Err(e) if e.kind == baseline_core::aws::ServiceErrorKind::AccessDenied && b.enabled => {
                 return Err(LoggingError::Precondition(PreconditionFailed {
                     issues: vec![ConfigIssue {
                         path: "enable_s3_logging".into(),
@@ -271,6 +279,8 @@ impl<A: LoggingApi> LoggingModule<A> {
             lifecycle_rules,
             policy,
             tags,
+            object_lock,
+            access_log,
         ) = futures::try_join!(
             api.bucket_encryption(name),
             api.bucket_versioning(name),
@@ -279,8 +289,10 @@ impl<A: LoggingApi> LoggingModule<A> {
             api.lifecycle_rules(name),
             api.bucket_policy(name),
             api.bucket_tags(name),
+            api.object_lock(name),
+            api.bucket_logging(name),
         )?;
-        self.check_owner("s3 bucket", name, &tags, &spec.stack)?;
+        self.check_owner("s3 bucket", name, &tags, stack)?;
         Ok(Some(ObservedBucket {
             encryption,
             versioning,
@@ -289,6 +301,8 @@ impl<A: LoggingApi> LoggingModule<A> {
             lifecycle_rules,
             policy,
             tags,
+            object_lock,
+            access_log,
         }))
     }
 
@@ -398,43 +412,97 @@ impl<A: LoggingApi> LoggingModule<A> {
 }
 
 fn bucket_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
-    let b = &spec.bucket;
     let key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
-    match (&observed.bucket, b.enabled) {
-        (None, true) => vec![
-            Change::create(BUCKET, "s3_bucket", &bucket::desired_view(b, key)),
-            Change::create(
-                BUCKET_POLICY,
-                "s3_bucket_policy",
-                &bucket::desired_policy_view(b),
-            ),
-        ],
+    let mut changes = one_bucket_changes(
+        (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
+        &spec.access_log_bucket,
+        observed.access_log_bucket.as_ref(),
+        key,
+        "s3_access_logging is off: the access-log bucket is no longer managed and is kept (audit data)",
+    );
+    changes.extend(one_bucket_changes(
+        (BUCKET, BUCKET_POLICY),
+        &spec.bucket,
+        observed.bucket.as_ref(),
+        key,
+        "enable_s3_logging is off: the bucket is no longer managed and is kept (audit data)",
+    ));
+    changes
+}
+
+/// The plan note on Object Lock of a bucket to create, or of an existing one without it.
+fn object_lock_note(lock: &ObjectLockSpec, existing: bool) -> String {
+    if existing {
+        // S3 now also accepts PutObjectLockConfiguration on an existing versioned bucket
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html),
+        // but it is irreversible and leaves every version written before it unlocked, so this
+        // tool turns it on only when it creates the bucket.
+        return format!(
+            "S3 Object Lock is off on this existing bucket and is turned on only at creation: recreate the bucket (destroy --delete-audit-data, then apply) or turn it on by hand ({} {} days)",
+            lock.mode, lock.days
+        );
+    }
+    let mode = if lock.mode == "COMPLIANCE" {
+        "COMPLIANCE: nobody, root included, can delete or overwrite a log version before its retention ends, and destroy refuses to delete the bucket until then"
+    } else {
+        "GOVERNANCE: only a principal with s3:BypassGovernanceRetention can delete a version early (destroy --delete-audit-data does, explicitly)"
+    };
+    format!(
+        "S3 Object Lock is turned on at creation (it cannot be turned on later without recreating the bucket, nor ever off): each log version is retained {} days, {mode}",
+        lock.days
+    )
+}
+
+fn one_bucket_changes(
+    (address, policy_address): (&str, &str),
+    b: &BucketSpec,
+    observed: Option<&ObservedBucket>,
+    key: Option<&str>,
+    off_note: &str,
+) -> Vec<Change> {
+    match (observed, b.enabled) {
+        (None, true) => {
+            let create = Change::create(address, "s3_bucket", &bucket::desired_view(b, key));
+            vec![
+                match &b.object_lock {
+                    Some(lock) => create.with_note(object_lock_note(lock, false)),
+                    None => create,
+                },
+                Change::create(
+                    policy_address,
+                    "s3_bucket_policy",
+                    &bucket::desired_policy_view(b),
+                ),
+            ]
+        }
         (Some(found), true) => {
             let before = found
                 .policy
                 .as_ref()
                 .map(|text| bucket::observed_policy_view(&b.name, Some(text)));
             let policy = Change::converge(
-                BUCKET_POLICY,
+                policy_address,
                 "s3_bucket_policy",
                 before.as_ref(),
                 &bucket::desired_policy_view(b),
                 &[],
             );
-            vec![
-                Change::compare(
-                    BUCKET,
-                    "s3_bucket",
-                    &bucket::observed_view(&b.name, found),
-                    &bucket::desired_view(b, key),
-                    &[],
-                ),
-                policy,
-            ]
+            let settings = Change::compare(
+                address,
+                "s3_bucket",
+                &bucket::observed_view(b, found),
+                &bucket::desired_view_for(b, found, key),
+                &[],
+            );
+            let settings = match &b.object_lock {
+                Some(lock) if bucket::lock_missing_on_existing(b, found) => {
+                    settings.with_note(object_lock_note(lock, true))
+                }
+                _ => settings,
+            };
+            vec![settings, policy]
         }
-        (Some(_), false) => vec![Change::noop(BUCKET, "s3_bucket").with_note(
-            "enable_s3_logging is off: the bucket is no longer managed and is kept (audit data)",
-        )],
+        (Some(_), false) => vec![Change::noop(address, "s3_bucket").with_note(off_note)],
         (None, false) => Vec::new(),
     }
 }
@@ -529,14 +597,41 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         let bucket_name = naming.log_bucket(acct, region);
         let bucket_arn = format!("arn:{p}:s3:::{bucket_name}");
         let prefix_arn = format!("{bucket_arn}/{}*", config.s3_log_prefix);
+        let access_log_name = baseline_core::naming::fit(
+            &format!("{}-access-logs-{acct}-{region}", naming.stack()),
+            63,
+        );
+        let access_logging = config.enable_s3_logging && config.s3_access_logging;
+        let access_log_bucket = BucketSpec {
+            policy: bucket::access_log_bucket_policy(p, acct, &access_log_name, &bucket_name),
+            arn: format!("arn:{p}:s3:::{access_log_name}"),
+            name: access_log_name,
+            region: region.to_owned(),
+            enabled: access_logging,
+            lifecycle_rules: bucket::lifecycle_rules(&config.s3_lifecycle),
+            tags: tags.clone(),
+            sse_kms: false,
+            object_lock: None,
+            access_log: None,
+        };
+        let lock = &config.s3_object_lock;
         let bucket = BucketSpec {
             policy: bucket::bucket_policy(p, acct, region, &bucket_name, &config.s3_log_prefix),
+            access_log: access_logging.then(|| AccessLogTarget {
+                bucket: access_log_bucket.name.clone(),
+                prefix: format!("{bucket_name}/"),
+            }),
             name: bucket_name,
             arn: bucket_arn,
             region: region.to_owned(),
             enabled: config.enable_s3_logging,
             lifecycle_rules: bucket::lifecycle_rules(&config.s3_lifecycle),
             tags: tags.clone(),
+            sse_kms: true,
+            object_lock: lock.enabled.then(|| ObjectLockSpec {
+                mode: lock.mode.as_str().to_owned(),
+                days: i32::try_from(lock.days).unwrap_or(i32::MAX),
+            }),
         };
 
         let log_group_name = naming.log_group("invocations");
@@ -583,6 +678,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             stack: naming.stack().to_owned(),
             kms_key_arn: inputs.kms_key_arn.clone(),
             bucket,
+            access_log_bucket,
             log_group,
             role,
             invocation_logging,
@@ -590,8 +686,9 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
     }
 
     async fn observe(&self, spec: &LoggingSpec) -> Result<LoggingObserved, LoggingError> {
-        let (bucket, log_group, role, invocation_logging) = futures::try_join!(
-            self.observe_bucket(spec),
+        let (bucket, access_log_bucket, log_group, role, invocation_logging) = futures::try_join!(
+            self.observe_bucket(&spec.bucket, &spec.stack),
+            self.observe_bucket(&spec.access_log_bucket, &spec.stack),
             self.observe_log_group(spec),
             self.observe_role(spec),
             async {
@@ -604,6 +701,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         self.check_boundary(spec, role.as_ref()).await?;
         Ok(LoggingObserved {
             bucket,
+            access_log_bucket,
             log_group,
             role,
             invocation_logging,
@@ -664,6 +762,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         observed: &LoggingObserved,
     ) -> Option<LoggingOutputs> {
         let missing = (spec.bucket.enabled && observed.bucket.is_none())
+            || (spec.access_log_bucket.enabled && observed.access_log_bucket.is_none())
             || (spec.log_group.enabled && observed.log_group.is_none())
             || (spec.role.enabled && observed.role.is_none());
         if missing {
@@ -696,6 +795,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 .unwrap_or(Action::NoOp)
         };
         let needs_key = (spec.bucket.enabled && action_of(BUCKET) != Action::NoOp)
+            || (spec.access_log_bucket.enabled && action_of(ACCESS_LOG_BUCKET) != Action::NoOp)
             || (spec.log_group.enabled && action_of(LOG_GROUP) != Action::NoOp);
         let key = spec.kms_key_arn.as_ref().map(|k| k.as_str().to_owned());
         if needs_key && key.is_none() {
@@ -705,39 +805,31 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         let api: &dyn LoggingApi = &self.api;
 
         let bucket_task = async {
-            if !spec.bucket.enabled {
-                return Ok(());
-            }
-            let (settings, policy) = (action_of(BUCKET), action_of(BUCKET_POLICY));
-            if settings != Action::NoOp {
-                progress.event(ProgressEvent::Started {
-                    address: BUCKET.into(),
-                    action: settings,
-                });
-                bucket::apply_settings(api, &spec.bucket, observed.bucket.as_ref(), &key, progress)
-                    .await?;
-                progress.event(ProgressEvent::Finished {
-                    address: BUCKET.into(),
-                    action: settings,
-                });
-            }
-            if policy != Action::NoOp {
-                progress.event(ProgressEvent::Started {
-                    address: BUCKET_POLICY.into(),
-                    action: policy,
-                });
-                api.put_bucket_policy(&spec.bucket.name, &spec.bucket.policy.to_json())
-                    .await?;
-                progress.event(ProgressEvent::Exists {
-                    address: BUCKET_POLICY.into(),
-                    id: spec.bucket.name.clone(),
-                });
-                progress.event(ProgressEvent::Finished {
-                    address: BUCKET_POLICY.into(),
-                    action: policy,
-                });
-            }
-            Ok::<_, LoggingError>(())
+            // The access-log bucket and its policy first: S3 checks that the target of
+            // PutBucketLogging exists and admits the logging service.
+            converge_bucket(
+                api,
+                &spec.access_log_bucket,
+                observed.access_log_bucket.as_ref(),
+                (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
+                (
+                    action_of(ACCESS_LOG_BUCKET),
+                    action_of(ACCESS_LOG_BUCKET_POLICY),
+                ),
+                &key,
+                progress,
+            )
+            .await?;
+            converge_bucket(
+                api,
+                &spec.bucket,
+                observed.bucket.as_ref(),
+                (BUCKET, BUCKET_POLICY),
+                (action_of(BUCKET), action_of(BUCKET_POLICY)),
+                &key,
+                progress,
+            )
+            .await
         };
         let log_group_task = async {
             let action = action_of(LOG_GROUP);
@@ -885,33 +977,18 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 Change::noop(LOG_GROUP, "log_group").with_note(KEPT_AUDIT_DATA)
             });
         }
-        if let Some(found) = &observed.bucket {
-            if options.delete_audit_data {
-                changes.push(
-                    Change::delete(
-                        BUCKET,
-                        "s3_bucket",
-                        &bucket::observed_view(&spec.bucket.name, found),
-                    )
-                    .with_note("emptied first: every object version and delete marker"),
-                );
-                if found.policy.is_some() {
-                    changes.push(Change::delete(
-                        BUCKET_POLICY,
-                        "s3_bucket_policy",
-                        &bucket::observed_policy_view(&spec.bucket.name, found.policy.as_deref()),
-                    ));
-                }
-            } else {
-                changes.push(Change::noop(BUCKET, "s3_bucket").with_note(KEPT_AUDIT_DATA));
-                if found.policy.is_some() {
-                    changes.push(
-                        Change::noop(BUCKET_POLICY, "s3_bucket_policy")
-                            .with_note("kept with the bucket"),
-                    );
-                }
-            }
-        }
+        changes.extend(bucket_destroy_plan(
+            (BUCKET, BUCKET_POLICY),
+            &spec.bucket,
+            observed.bucket.as_ref(),
+            options,
+        ));
+        changes.extend(bucket_destroy_plan(
+            (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
+            &spec.access_log_bucket,
+            observed.access_log_bucket.as_ref(),
+            options,
+        ));
         changes
     }
 
@@ -957,6 +1034,19 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         if !options.delete_audit_data {
             return Ok(());
         }
+        // COMPLIANCE retention is checked before any audit data is deleted, so a refused
+        // destroy leaves all of it (and, as encryption runs after logging, its key).
+        for (b, found) in [
+            (&spec.bucket, &observed.bucket),
+            (&spec.access_log_bucket, &observed.access_log_bucket),
+        ] {
+            if found
+                .as_ref()
+                .is_some_and(|f| f.object_lock.as_ref().is_some_and(|l| l.enabled))
+            {
+                bucket::refuse_compliance_locked(api, &b.name).await?;
+            }
+        }
         if observed.log_group.is_some() {
             progress.event(ProgressEvent::Started {
                 address: LOG_GROUP.into(),
@@ -970,21 +1060,117 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 address: LOG_GROUP.into(),
             });
         }
-        if observed.bucket.is_some() {
+        // The log bucket before the access-log bucket it logs to.
+        for (b, found, (address, policy_address)) in [
+            (&spec.bucket, &observed.bucket, (BUCKET, BUCKET_POLICY)),
+            (
+                &spec.access_log_bucket,
+                &observed.access_log_bucket,
+                (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
+            ),
+        ] {
+            if found.is_none() {
+                continue;
+            }
             progress.event(ProgressEvent::Started {
-                address: BUCKET.into(),
+                address: address.into(),
                 action: Action::Delete,
             });
-            bucket::empty_and_delete(api, &spec.bucket.name).await?;
+            bucket::empty_and_delete(api, &b.name).await?;
             progress.event(ProgressEvent::Gone {
-                address: BUCKET_POLICY.into(),
+                address: policy_address.into(),
             });
             progress.event(ProgressEvent::Gone {
-                address: BUCKET.into(),
+                address: address.into(),
             });
         }
         Ok(())
     }
+}
+
+/// Converges one bucket's settings and policy, with its progress events.
+async fn converge_bucket(
+    api: &dyn LoggingApi,
+    b: &BucketSpec,
+    observed: Option<&ObservedBucket>,
+    (address, policy_address): (&str, &str),
+    (settings, policy): (Action, Action),
+    key: &str,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    if !b.enabled {
+        return Ok(());
+    }
+    if settings != Action::NoOp {
+        progress.event(ProgressEvent::Started {
+            address: address.into(),
+            action: settings,
+        });
+        bucket::apply_settings(api, b, observed, key, address, progress).await?;
+        progress.event(ProgressEvent::Finished {
+            address: address.into(),
+            action: settings,
+        });
+    }
+    if policy != Action::NoOp {
+        progress.event(ProgressEvent::Started {
+            address: policy_address.into(),
+            action: policy,
+        });
+        api.put_bucket_policy(&b.name, &b.policy.to_json()).await?;
+        progress.event(ProgressEvent::Exists {
+            address: policy_address.into(),
+            id: b.name.clone(),
+        });
+        progress.event(ProgressEvent::Finished {
+            address: policy_address.into(),
+            action: policy,
+        });
+    }
+    Ok(())
+}
+
+/// What destroy does to one bucket: kept unless `--delete-audit-data`; then emptied (GOVERNANCE
+/// retention bypassed explicitly) and deleted, or refused under COMPLIANCE retention.
+fn bucket_destroy_plan(
+    (address, policy_address): (&str, &str),
+    b: &BucketSpec,
+    found: Option<&ObservedBucket>,
+    options: DestroyOptions,
+) -> Vec<Change> {
+    let Some(found) = found else {
+        return Vec::new();
+    };
+    let mut changes = Vec::new();
+    if options.delete_audit_data {
+        let lock = found.object_lock.as_ref().filter(|l| l.enabled);
+        let note = match lock.and_then(|l| l.mode.as_deref()) {
+            Some("COMPLIANCE") => format!(
+                "COMPLIANCE-mode Object Lock ({} days after each write): destroy refuses while any version is still retained and names the date it ends",
+                lock.and_then(|l| l.days).unwrap_or_default()
+            ),
+            Some(_) => "emptied first, bypassing GOVERNANCE-mode retention explicitly (x-amz-bypass-governance-retention; needs s3:BypassGovernanceRetention): every object version and delete marker".to_owned(),
+            None => "emptied first: every object version and delete marker".to_owned(),
+        };
+        changes.push(
+            Change::delete(address, "s3_bucket", &bucket::observed_view(b, found)).with_note(note),
+        );
+        if found.policy.is_some() {
+            changes.push(Change::delete(
+                policy_address,
+                "s3_bucket_policy",
+                &bucket::observed_policy_view(&b.name, found.policy.as_deref()),
+            ));
+        }
+    } else {
+        changes.push(Change::noop(address, "s3_bucket").with_note(KEPT_AUDIT_DATA));
+        if found.policy.is_some() {
+            changes.push(
+                Change::noop(policy_address, "s3_bucket_policy").with_note("kept with the bucket"),
+            );
+        }
+    }
+    changes
 }
 
 #[cfg(test)]
@@ -1038,23 +1224,46 @@ mod tests {
     }
 
     /// Everything as specified, as AWS would return it (policies re-ordered and URL-encoded).
-    fn converged(spec: &LoggingSpec) -> LoggingObserved {
-        let mut bucket_policy = spec.bucket.policy.clone();
-        bucket_policy.statement.reverse();
-        LoggingObserved {
-            bucket: Some(ObservedBucket {
-                encryption: Some(BucketEncryption {
+    fn observed_bucket(b: &BucketSpec) -> ObservedBucket {
+        let mut policy = b.policy.clone();
+        policy.statement.reverse();
+        ObservedBucket {
+            encryption: Some(if b.sse_kms {
+                BucketEncryption {
                     sse_algorithm: "aws:kms".into(),
                     kms_master_key_id: Some(KEY.into()),
                     bucket_key_enabled: true,
-                }),
-                versioning: Some("Enabled".into()),
-                public_access_block: Some(PublicAccessBlock::ALL),
-                object_ownership: Some("BucketOwnerEnforced".into()),
-                lifecycle_rules: spec.bucket.lifecycle_rules.clone(),
-                policy: Some(bucket_policy.to_json()),
-                tags: spec.bucket.tags.clone(),
+                }
+            } else {
+                BucketEncryption {
+                    sse_algorithm: "AES256".into(),
+                    kms_master_key_id: None,
+                    bucket_key_enabled: false,
+                }
             }),
+            versioning: Some("Enabled".into()),
+            public_access_block: Some(PublicAccessBlock::ALL),
+            object_ownership: Some("BucketOwnerEnforced".into()),
+            lifecycle_rules: b.lifecycle_rules.clone(),
+            policy: Some(policy.to_json()),
+            tags: b.tags.clone(),
+            object_lock: b.object_lock.as_ref().map(|l| ObjectLockConfig {
+                enabled: true,
+                mode: Some(l.mode.clone()),
+                days: Some(l.days),
+                years: None,
+            }),
+            access_log: b.access_log.clone(),
+        }
+    }
+
+    fn converged(spec: &LoggingSpec) -> LoggingObserved {
+        LoggingObserved {
+            bucket: spec.bucket.enabled.then(|| observed_bucket(&spec.bucket)),
+            access_log_bucket: spec
+                .access_log_bucket
+                .enabled
+                .then(|| observed_bucket(&spec.access_log_bucket)),
             log_group: Some(ObservedLogGroup {
                 info: LogGroupInfo {
                     name: spec.log_group.name.clone(),
@@ -1180,6 +1389,8 @@ mod tests {
         assert_eq!(
             actions(&changes),
             vec![
+                (ACCESS_LOG_BUCKET, Action::Create),
+                (ACCESS_LOG_BUCKET_POLICY, Action::Create),
                 (BUCKET, Action::Create),
                 (BUCKET_POLICY, Action::Create),
                 (LOG_GROUP, Action::Create),
@@ -1255,6 +1466,8 @@ mod tests {
         assert_eq!(
             updated,
             vec![
+                // Both buckets share the lifecycle.
+                (ACCESS_LOG_BUCKET, Action::Update),
                 (BUCKET, Action::Update),
                 (BUCKET_POLICY, Action::Update),
                 (LOG_GROUP, Action::Update),
@@ -1353,6 +1566,8 @@ mod tests {
                 (LOG_GROUP, Action::NoOp),
                 (BUCKET, Action::NoOp),
                 (BUCKET_POLICY, Action::NoOp),
+                (ACCESS_LOG_BUCKET, Action::NoOp),
+                (ACCESS_LOG_BUCKET_POLICY, Action::NoOp),
             ]
         );
         let kept = plan.iter().find(|c| c.address == BUCKET).unwrap();
@@ -1434,7 +1649,7 @@ mod tests {
     #[tokio::test]
     async fn access_denied_on_bucket_creation_is_reported_with_its_operation() {
         let mut api = MockLoggingApi::new();
-        api.expect_create_bucket().returning(|b, _| {
+        api.expect_create_bucket().returning(|b, _, _| {
             Err(ApiError::synthetic(
                 "s3",
                 "CreateBucket",
@@ -1594,7 +1809,11 @@ mod tests {
             .returning(|_, _| Ok(Vec::new()));
         api.expect_delete_bucket().times(1).returning(|_| Ok(()));
         let m = module(api);
-        let spec = spec_with(&m, &config());
+        // One unlocked bucket: the rounds are counted on it alone.
+        let mut c = config();
+        c.s3_access_logging = false;
+        c.s3_object_lock.enabled = false;
+        let spec = spec_with(&m, &c);
         m.destroy(
             &spec,
             &converged(&spec),
@@ -1703,6 +1922,112 @@ mod tests {
         assert_eq!(
             LoggingInputs::from_upstream(&Upstream::default()).unwrap(),
             LoggingInputs::default()
+        );
+    }
+
+    #[tokio::test]
+    async fn destroy_refuses_compliance_locked_audit_data_before_deleting_anything() {
+        let mut api = MockLoggingApi::new();
+        api.expect_delete_invocation_logging().returning(|| Ok(()));
+        api.expect_delete_role_policy().returning(|_, _| Ok(()));
+        api.expect_delete_role().returning(|_| Ok(()));
+        api.expect_list_object_versions().returning(|_| {
+            Ok(vec![ObjectVersionRef {
+                key: "invocations/a.json.gz".into(),
+                version_id: Some("v1".into()),
+            }])
+        });
+        api.expect_object_retention().returning(|_, _| {
+            Ok(Some(crate::api::ObjectRetention {
+                mode: "COMPLIANCE".into(),
+                retain_until: "2999-01-01T00:00:00Z".into(),
+            }))
+        });
+        // No delete_log_group, delete_object_versions or delete_bucket expectation: any
+        // deletion of audit data would panic the mock.
+        let m = module(api);
+        let mut c = config();
+        c.s3_object_lock.mode = baseline_core::config::ObjectLockMode::Compliance;
+        let spec = spec_with(&m, &c);
+        let all = DestroyOptions {
+            delete_audit_data: true,
+        };
+        let plan = m.destroy_plan(&spec, &converged(&spec), all);
+        let b = plan.iter().find(|c| c.address == BUCKET).unwrap();
+        assert!(b.note.as_deref().unwrap().contains("COMPLIANCE"), "{b:?}");
+        let err = m
+            .destroy(&spec, &converged(&spec), all, &NoProgress)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, LoggingError::ComplianceRetention { until, .. } if until == "2999-01-01T00:00:00Z"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn new_bucket_plan_explains_object_lock_and_existing_bucket_without_it_is_left_alone() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        let create = m.diff(&spec, &LoggingObserved::default());
+        let b = create.iter().find(|c| c.address == BUCKET).unwrap();
+        let note = b.note.as_deref().unwrap();
+        assert!(
+            note.contains("turned on at creation") && note.contains("GOVERNANCE"),
+            "{note}"
+        );
+        assert!(create
+            .iter()
+            .find(|c| c.address == ACCESS_LOG_BUCKET)
+            .unwrap()
+            .note
+            .is_none());
+
+        // An adopted bucket without Object Lock: no change planned (it is irreversible), a note.
+        let mut observed = converged(&spec);
+        observed.bucket.as_mut().unwrap().object_lock = None;
+        let changes = m.diff(&spec, &observed);
+        let b = changes.iter().find(|c| c.address == BUCKET).unwrap();
+        assert_eq!(b.action, Action::NoOp);
+        assert!(
+            b.note.as_deref().unwrap().contains("only at creation"),
+            "{b:?}"
+        );
+
+        // A different default retention on a locked bucket is an update of that attribute.
+        let mut observed = converged(&spec);
+        observed
+            .bucket
+            .as_mut()
+            .unwrap()
+            .object_lock
+            .as_mut()
+            .unwrap()
+            .days = Some(30);
+        assert_eq!(
+            attrs(&m.diff(&spec, &observed), BUCKET),
+            ["object_lock.days"]
+        );
+    }
+
+    #[test]
+    fn access_log_bucket_admits_only_s3_logging_for_the_log_bucket() {
+        let m = module(MockLoggingApi::new());
+        let spec = spec_with(&m, &config());
+        let a = &spec.access_log_bucket;
+        assert!(!a.sse_kms && a.object_lock.is_none() && a.access_log.is_none());
+        let st = a.policy.statement("AllowS3ServerAccessLogs").unwrap();
+        assert_eq!(
+            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+            vec![spec.bucket.arn.clone()]
+        );
+        assert!(st
+            .condition_values("StringEquals", "aws:SourceAccount")
+            .is_some());
+        assert!(!a.policy.has_wildcard_allow());
+        assert_eq!(
+            spec.bucket.access_log.as_ref().map(|t| t.bucket.as_str()),
+            Some(a.name.as_str())
         );
     }
 }

@@ -422,6 +422,33 @@ def test_s3_secure_transport_deny_does_not_block_objects(endpoint):
         s3.delete_object(Bucket=bucket, Key="state.json")
 
 
+def test_s3_bucket_logging_to_a_bucket_with_a_tls_only_policy(endpoint):
+    s3 = client(endpoint, "s3")
+    source, target = f"bb-src-{uid()}", f"bb-dst-{uid()}"
+    s3.create_bucket(Bucket=source, ObjectLockEnabledForBucket=True)
+    s3.create_bucket(Bucket=target)
+    s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{target}", f"arn:aws:s3:::{target}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "AllowS3ServerAccessLogs", "Effect": "Allow",
+         "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{target}/{source}/*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                       "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source}"}}}]}))
+    s3.put_bucket_logging(Bucket=source, BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{source}/"}})
+    got = s3.get_bucket_logging(Bucket=source)["LoggingEnabled"]
+    assert got == {"TargetBucket": target, "TargetPrefix": f"{source}/"}
+    # Without the logging grant it is still refused, as AWS does.
+    other = f"bb-src2-{uid()}"
+    s3.create_bucket(Bucket=other)
+    with pytest.raises(ClientError) as err:
+        s3.put_bucket_logging(Bucket=other, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": f"{other}/"}})
+    assert err.value.response["Error"]["Code"] == "InvalidTargetBucketForLogging"
+
+
 def test_make_stand_in_vpc_is_idempotent(endpoint):
     cmd = [sys.executable, os.path.join(HERE, "make_stand_in_vpc.py"), "--endpoint-url", endpoint, "--region", REGION]
     first = json.loads(subprocess.check_output(cmd, text=True))

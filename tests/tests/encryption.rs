@@ -150,11 +150,29 @@ async fn key_as_specified_converges_repairs_drift_and_is_scheduled_for_deletion(
         .unwrap()
         .key_rotation_enabled());
 
-    // Destroy: alias gone, key pending deletion with the configured window, never deleted.
+    // Destroy without --delete-audit-data: the key encrypts kept logs, so nothing changes.
     let observed = m.observe(&spec).await.unwrap();
     m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
         .await
         .unwrap();
+    let meta = kms
+        .describe_key()
+        .key_id(&out.kms_key_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        meta.key_metadata().unwrap().key_state().map(|s| s.as_str()),
+        Some("Enabled")
+    );
+
+    // With the audit data: alias gone, key pending deletion with the configured window, never
+    // deleted.
+    let observed = m.observe(&spec).await.unwrap();
+    let all = DestroyOptions {
+        delete_audit_data: true,
+    };
+    m.destroy(&spec, &observed, all, &NoProgress).await.unwrap();
     let meta = kms
         .describe_key()
         .key_id(&out.kms_key_id)

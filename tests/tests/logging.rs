@@ -262,6 +262,8 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
     assert_eq!(
         actions,
         vec![
+            ("logging.access_log_bucket", Action::Create),
+            ("logging.access_log_bucket_policy", Action::Create),
             ("logging.bucket", Action::Create),
             ("logging.bucket_policy", Action::Create),
             ("logging.log_group", Action::Create),
@@ -630,6 +632,8 @@ async fn config_changes_to_retention_prefix_and_lifecycle_are_in_place_updates()
     assert_eq!(
         addresses,
         vec![
+            // The access-log bucket shares the lifecycle.
+            "logging.access_log_bucket",
             "logging.bucket",
             "logging.bucket_policy",
             "logging.log_group",
@@ -891,7 +895,9 @@ async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_ask
         vec![
             "logging.log_group",
             "logging.bucket",
-            "logging.bucket_policy"
+            "logging.bucket_policy",
+            "logging.access_log_bucket",
+            "logging.access_log_bucket_policy"
         ]
     );
     p.module

@@ -345,6 +345,12 @@ const S3_LIFECYCLE: &[(&str, Shape)] = &[
     ("noncurrent_version_expiration_days", Shape::Any),
 ];
 
+const S3_OBJECT_LOCK: &[(&str, Shape)] = &[
+    ("enabled", Shape::Any),
+    ("mode", Shape::Any),
+    ("days", Shape::Any),
+];
+
 const GUARDRAIL: &[(&str, Shape)] = &[
     ("pii_entities", STR_LIST),
     ("pii_entity_actions", Shape::Map(&Shape::Any)),
@@ -491,6 +497,8 @@ pub(crate) const TOP_KEYS: &[(&str, Shape)] = &[
     ("region", Shape::Str),
     ("kms_deletion_window_days", Shape::Any),
     ("s3_lifecycle", Shape::Table(S3_LIFECYCLE)),
+    ("s3_object_lock", Shape::Table(S3_OBJECT_LOCK)),
+    ("s3_access_logging", Shape::Any),
     ("extra_endpoint_services", Shape::Any),
     ("endpoint_wait_timeout_seconds", Shape::Any),
     ("guardrail", Shape::Table(GUARDRAIL)),
@@ -836,6 +844,10 @@ mod tests {
         let top: BTreeSet<String> = top_level_keys().into_iter().map(String::from).collect();
         assert_eq!(top, keys_of(Config::default()));
         assert_eq!(table_keys(S3_LIFECYCLE), keys_of(S3Lifecycle::default()));
+        assert_eq!(
+            table_keys(S3_OBJECT_LOCK),
+            keys_of(crate::config::S3ObjectLock::default())
+        );
         assert_eq!(table_keys(GUARDRAIL), keys_of(GuardrailSettings::default()));
         assert_eq!(table_keys(STATE), keys_of(StateSettings::default()));
         let filters: Vec<&str> = ContentFilterType::ALL.iter().map(|f| f.key()).collect();

@@ -455,6 +455,48 @@ impl Default for S3Lifecycle {
     }
 }
 
+/// S3 Object Lock retention mode of the log bucket (extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ObjectLockMode {
+    /// Users with `s3:BypassGovernanceRetention` can still delete locked versions.
+    Governance,
+    /// Nobody, root included, can delete a locked version before its retention ends.
+    Compliance,
+}
+
+impl ObjectLockMode {
+    /// The API spelling (`GOVERNANCE`, `COMPLIANCE`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Governance => "GOVERNANCE",
+            Self::Compliance => "COMPLIANCE",
+        }
+    }
+}
+
+/// Tamper resistance of the invocation-log bucket (extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3ObjectLock {
+    /// Turn S3 Object Lock on (irreversible for the bucket).
+    pub enabled: bool,
+    /// Default retention mode of new object versions.
+    pub mode: ObjectLockMode,
+    /// Default retention of new object versions, in days.
+    pub days: u32,
+}
+
+impl Default for S3ObjectLock {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            mode: ObjectLockMode::Governance,
+            days: 90,
+        }
+    }
+}
+
 /// A custom regex sensitive-information filter of the guardrail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -841,6 +883,10 @@ pub struct Config {
     pub kms_deletion_window_days: u32,
     /// Lifecycle of the invocation-log bucket.
     pub s3_lifecycle: S3Lifecycle,
+    /// S3 Object Lock of the invocation-log bucket.
+    pub s3_object_lock: S3ObjectLock,
+    /// Server access logging of the log bucket to a second access-log bucket of the stack.
+    pub s3_access_logging: bool,
     /// Additional VPC endpoints (`s3` is a Gateway endpoint on `route_table_ids`).
     pub extra_endpoint_services: Vec<EndpointService>,
     /// How long to wait for endpoints to become available, seconds.
@@ -981,6 +1027,8 @@ impl Default for Config {
             region: None,
             kms_deletion_window_days: 30,
             s3_lifecycle: S3Lifecycle::default(),
+            s3_object_lock: S3ObjectLock::default(),
+            s3_access_logging: true,
             extra_endpoint_services: Vec::new(),
             endpoint_wait_timeout_seconds: 600,
             guardrail: GuardrailSettings::default(),

@@ -941,6 +941,18 @@ impl Issues {
             );
         }
 
+        // A default retention needs a mode and a period
+        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DefaultRetention.html); that page
+        // names no upper bound, so only a zero period is rejected here.
+        let lock = &c.s3_object_lock;
+        if lock.enabled && lock.days == 0 {
+            self.hint(
+                "s3_object_lock.days",
+                "0 days is no retention",
+                "give at least 1 day, or set `s3_object_lock.enabled = false`",
+            );
+        }
+
         let st = &c.state;
         match st.backend {
             StateBackend::Local => {
@@ -1799,6 +1811,10 @@ mod tests {
 
     #[test]
     fn extensions() {
+        check(
+            |c| c.s3_object_lock.days = 0,
+            &[("s3_object_lock.days", "at least 1 day")],
+        );
         check(
             |c| c.kms_deletion_window_days = 6,
             &[("kms_deletion_window_days", "7 to 30")],

@@ -9,6 +9,11 @@
   (moto cannot evaluate them, and skipping is the safer default for a stand-in).
 * EC2 CreateVpcEndpoint: ``ClientToken`` idempotency (moto stored the token
   but created a new endpoint on every retry).
+* S3 PutBucketLogging: moto's check that the target bucket's policy admits
+  ``logging.s3.amazonaws.com`` called ``.get`` on every statement's
+  ``Principal`` and failed with HTTP 500 on a ``"Principal": "*"`` statement
+  (such as the standard TLS-only deny). Statements whose principal is not a map
+  are now skipped by that check, as AWS ignores them for log delivery too.
 """
 from __future__ import annotations
 
@@ -77,3 +82,28 @@ def install() -> None:
         return original_create(self, *args, **kwargs)
 
     VPCBackend.create_vpc_endpoint = create_vpc_endpoint
+
+    original_log_check = FakeBucket._log_permissions_enabled_policy
+
+    def log_permissions_enabled_policy(target_bucket: FakeBucket, target_prefix: Any) -> bool:
+        policy = target_bucket.policy
+        if not policy:
+            return False
+        doc = json.loads(policy.decode() if isinstance(policy, bytes) else policy)
+        statements = doc.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        mapped = [st for st in statements if isinstance(st.get("Principal", {}), dict)]
+        if len(mapped) == len(statements):
+            return original_log_check(target_bucket, target_prefix)
+        # Re-run moto's own check on the statements it can read, without touching the bucket.
+        class _View:
+            pass
+
+        view = _View()
+        view.policy = json.dumps({**doc, "Statement": mapped}).encode()
+        view.partition = target_bucket.partition
+        view.name = target_bucket.name
+        return original_log_check(view, target_prefix)
+
+    FakeBucket._log_permissions_enabled_policy = staticmethod(log_permissions_enabled_policy)

@@ -1,0 +1,356 @@
+//! Audit data that nobody can lose, through the binary against the emulator: the log bucket
+//! with Object Lock and server access logging to its own hardened access-log bucket; destroy
+//! keeping the key (enabled, alias, policy) with the data; a re-apply adopting key, buckets and
+//! log group with an empty plan after it; `--delete-audit-data` bypassing GOVERNANCE retention
+//! and only then scheduling the key's deletion; COMPLIANCE retention refusing the destroy.
+
+use baseline_core::policy::PolicyDocument;
+use baseline_tests::{cli, emulator, sdk_config, stack_args, unique_env, workspace_root};
+use serde_json::Value;
+use std::process::Output;
+
+fn run(dir: &std::path::Path, env: &str, sets: &[&str], args: &[&str]) -> Output {
+    let mut cmd = cli(dir);
+    cmd.args(args)
+        .args(["--endpoint-url", emulator().url(), "--config"])
+        .arg(workspace_root().join("examples/basic.toml"))
+        .args(stack_args(env));
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", text(out));
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn s3(conf: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+const OBJECT: &str = "invocations/kept.json";
+const EVENT: &str = "a kept invocation log event";
+
+/// Writes one log object and one log event, as Bedrock would.
+async fn write_audit_data(conf: &aws_types::SdkConfig, bucket: &str, group: &str) {
+    s3(conf)
+        .put_object()
+        .bucket(bucket)
+        .key(OBJECT)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"{\"kept\":true}",
+        ))
+        .send()
+        .await
+        .unwrap();
+    let logs = aws_sdk_cloudwatchlogs::Client::new(conf);
+    logs.create_log_stream()
+        .log_group_name(group)
+        .log_stream_name("kept")
+        .send()
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    logs.put_log_events()
+        .log_group_name(group)
+        .log_stream_name("kept")
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now)
+                .message(EVENT)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Reads the object and event back.
+async fn read_audit_data(conf: &aws_types::SdkConfig, bucket: &str, group: &str) {
+    let body = s3(conf)
+        .get_object()
+        .bucket(bucket)
+        .key(OBJECT)
+        .send()
+        .await
+        .expect("the kept log object is readable")
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert_eq!(&body[..], b"{\"kept\":true}");
+    let events = aws_sdk_cloudwatchlogs::Client::new(conf)
+        .get_log_events()
+        .log_group_name(group)
+        .log_stream_name("kept")
+        .start_from_head(true)
+        .send()
+        .await
+        .expect("the kept log event is readable");
+    assert!(events.events().iter().any(|e| e.message() == Some(EVENT)));
+}
+
+async fn key_state(conf: &aws_types::SdkConfig, key_id: &str) -> String {
+    aws_sdk_kms::Client::new(conf)
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_state()
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+async fn stack_keys(conf: &aws_types::SdkConfig, stack: &str) -> Vec<String> {
+    let kms = aws_sdk_kms::Client::new(conf);
+    let mut ours = Vec::new();
+    for k in kms.list_keys().limit(1000).send().await.unwrap().keys() {
+        let id = k.key_id().unwrap();
+        let tags = kms.list_resource_tags().key_id(id).send().await.unwrap();
+        if tags
+            .tags()
+            .iter()
+            .any(|t| t.tag_key() == "baseline:stack" && t.tag_value() == stack)
+        {
+            ours.push(id.to_owned());
+        }
+    }
+    ours
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let env = unique_env("keep");
+    let stack = format!("bedrock-baseline-{env}");
+    let conf = sdk_config().await;
+
+    let applied = tokio::task::block_in_place(|| {
+        json(&run(d, &env, &[], &["apply", "--auto-approve", "--json"]))
+    });
+    let out = &applied["outputs"];
+    let key_id = out["encryption"]["kms_key_id"].as_str().unwrap().to_owned();
+    let alias = out["encryption"]["kms_alias"].as_str().unwrap().to_owned();
+    let bucket = out["logging"]["bucket_name"].as_str().unwrap().to_owned();
+    let group = out["logging"]["log_group_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let s3c = s3(&conf);
+
+    // Object Lock, on at creation, GOVERNANCE 90 days by default.
+    let lock = s3c
+        .get_object_lock_configuration()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let lock = lock.object_lock_configuration().unwrap();
+    assert_eq!(
+        lock.object_lock_enabled().map(|e| e.as_str()),
+        Some("Enabled")
+    );
+    let retention = lock.rule().unwrap().default_retention().unwrap();
+    assert_eq!(retention.mode().map(|m| m.as_str()), Some("GOVERNANCE"));
+    assert_eq!(retention.days(), Some(90));
+
+    // Server access logging to the access-log bucket, which has its own policy admitting only
+    // the S3 logging service for this bucket and account.
+    let logging = s3c
+        .get_bucket_logging()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let target = logging.logging_enabled().expect("access logging is on");
+    let access = target.target_bucket().to_owned();
+    assert_ne!(access, bucket);
+    assert_eq!(target.target_prefix(), format!("{bucket}/"));
+    let policy = s3c
+        .get_bucket_policy()
+        .bucket(&access)
+        .send()
+        .await
+        .unwrap();
+    let policy = PolicyDocument::parse(policy.policy().unwrap()).unwrap();
+    let grant = policy.statement("AllowS3ServerAccessLogs").unwrap();
+    assert_eq!(
+        grant
+            .condition_values("ArnLike", "aws:SourceArn")
+            .unwrap()
+            .0,
+        vec![format!("arn:aws:s3:::{bucket}")]
+    );
+    assert!(grant
+        .condition_values("StringEquals", "aws:SourceAccount")
+        .is_some());
+    assert!(policy.statement("DenyInsecureTransport").is_some());
+    let pab = s3c
+        .get_public_access_block()
+        .bucket(&access)
+        .send()
+        .await
+        .unwrap();
+    let pab = pab.public_access_block_configuration().unwrap();
+    assert_eq!(pab.restrict_public_buckets(), Some(true));
+    let versioning = s3c
+        .get_bucket_versioning()
+        .bucket(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+    // Server access logs go only to SSE-S3 buckets.
+    let enc = s3c
+        .get_bucket_encryption()
+        .bucket(&access)
+        .send()
+        .await
+        .unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm()
+            .as_str(),
+        "AES256"
+    );
+
+    write_audit_data(&conf, &bucket, &group).await;
+
+    // Destroy without --delete-audit-data: key kept (said in the plan), data readable.
+    let destroyed =
+        tokio::task::block_in_place(|| run(d, &env, &[], &["destroy", "--auto-approve"]));
+    assert!(destroyed.status.success(), "{}", text(&destroyed));
+    assert!(
+        text(&destroyed).contains("encrypts the audit data destroy keeps"),
+        "{}",
+        text(&destroyed)
+    );
+    assert_eq!(key_state(&conf, &key_id).await, "Enabled");
+    let aliases = aws_sdk_kms::Client::new(&conf)
+        .list_aliases()
+        .key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(aliases
+        .aliases()
+        .iter()
+        .any(|a| a.alias_name() == Some(alias.as_str())));
+    read_audit_data(&conf, &bucket, &group).await;
+
+    // Re-apply: the same key, bucket and log group; nothing duplicated; plan empty after it.
+    let again = tokio::task::block_in_place(|| {
+        json(&run(d, &env, &[], &["apply", "--auto-approve", "--json"]))
+    });
+    assert_eq!(
+        again["outputs"]["encryption"]["kms_key_id"],
+        key_id.as_str()
+    );
+    assert_eq!(again["outputs"]["logging"]["bucket_name"], bucket.as_str());
+    assert_eq!(stack_keys(&conf, &stack).await, vec![key_id.clone()]);
+    let buckets = s3c.list_buckets().send().await.unwrap();
+    let ours: Vec<_> = buckets
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .filter(|n| n.starts_with(&format!("{stack}-")))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        2,
+        "log and access-log bucket, once each: {ours:?}"
+    );
+    let groups = aws_sdk_cloudwatchlogs::Client::new(&conf)
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/bedrock/{stack}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups().len(), 1);
+    let plan = tokio::task::block_in_place(|| json(&run(d, &env, &[], &["plan", "--json"])));
+    assert_eq!(
+        plan["summary"],
+        serde_json::json!({"add": 0, "change": 0, "destroy": 0}),
+        "{plan}"
+    );
+    read_audit_data(&conf, &bucket, &group).await;
+
+    // With --delete-audit-data: the GOVERNANCE-locked versions are deleted (bypassing
+    // governance explicitly), both buckets go, and only then is the key scheduled for deletion.
+    let all = tokio::task::block_in_place(|| {
+        run(
+            d,
+            &env,
+            &[],
+            &["destroy", "--auto-approve", "--delete-audit-data"],
+        )
+    });
+    assert!(all.status.success(), "{}", text(&all));
+    assert!(s3c.head_bucket().bucket(&bucket).send().await.is_err());
+    assert!(s3c.head_bucket().bucket(&access).send().await.is_err());
+    assert_eq!(key_state(&conf, &key_id).await, "PendingDeletion");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compliance_retention_refuses_the_destroy_and_keeps_data_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let env = unique_env("comply");
+    let sets = ["s3_object_lock.mode=COMPLIANCE", "s3_object_lock.days=1"];
+    let conf = sdk_config().await;
+    let applied = tokio::task::block_in_place(|| {
+        json(&run(d, &env, &sets, &["apply", "--auto-approve", "--json"]))
+    });
+    let out = &applied["outputs"];
+    let key_id = out["encryption"]["kms_key_id"].as_str().unwrap().to_owned();
+    let bucket = out["logging"]["bucket_name"].as_str().unwrap().to_owned();
+    let group = out["logging"]["log_group_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    write_audit_data(&conf, &bucket, &group).await;
+
+    let refused = tokio::task::block_in_place(|| {
+        run(
+            d,
+            &env,
+            &sets,
+            &["destroy", "--auto-approve", "--delete-audit-data"],
+        )
+    });
+    assert!(!refused.status.success(), "{}", text(&refused));
+    let t = text(&refused);
+    assert!(
+        t.contains("COMPLIANCE-mode") && t.contains("until 20"),
+        "{t}"
+    );
+    // Nothing of the audit data, nor its key, was deleted.
+    read_audit_data(&conf, &bucket, &group).await;
+    assert_eq!(key_state(&conf, &key_id).await, "Enabled");
+}
