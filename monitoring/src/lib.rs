@@ -68,6 +68,7 @@
 mod alarms;
 mod api;
 mod dashboard;
+pub mod metrics;
 mod module;
 mod training;
 

@@ -35,7 +35,81 @@ const DETECTOR: &str = "cloudwatch_anomaly_detector";
 const DASHBOARD: &str = "cloudwatch_dashboard";
 const RULE: &str = "eventbridge_rule";
 const DASHBOARD_ADDRESS: &str = "monitoring.dashboard";
-const RULE_KEY: &str = "training-job-failed";
+const RULE_KEY: &str = crate::alarms::TRAINING_RULE_KEY;
+const CONFIG_WARNING: &str = "config_warning";
+
+/// The routing of an alarm, shown beside its change in `plan`.
+fn route_note(spec: &MonitoringSpec, a: &AlarmSpec) -> String {
+    let health = if a.in_health {
+        ", in comprehensive-health"
+    } else {
+        ""
+    };
+    if !a.notifies {
+        format!("no action of its own{health}")
+    } else if !spec.alerting {
+        format!("no action: enable_alerting = false{health}")
+    } else {
+        format!("notifies the {} topic{health}", a.topic.as_str())
+    }
+}
+
+/// Adds the routing note to a change; a no-op stays bare (`plan` lists noted no-ops apart).
+fn routed(change: Change, note: String) -> Change {
+    if change.is_change() {
+        change.with_note(note)
+    } else {
+        change
+    }
+}
+
+/// Keys that are accepted but cannot do what their name says, with the plain reason.
+fn config_warnings(c: &Config) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if c.enable_api_call_monitoring {
+        // Docs: no Bedrock page lists AWS/Usage CallCount (checked: runtime, agents, guardrails,
+        // knowledge-base and quota pages), so an alarm on it may never see a datapoint.
+        out.push((
+            "enable_api_call_monitoring".to_owned(),
+            "no API-call alarm is created: no AWS page documents AWS/Usage CallCount for Bedrock, \
+             and Resource=InvokeModel would miss Converse, streaming and agent calls; \
+             runtime-invocations-anomaly (AWS/Bedrock Invocations, all four runtime operations) \
+             watches API traffic instead"
+                .to_owned(),
+        ));
+    }
+    let default = Config::default();
+    if c.enable_knowledge_base_monitoring
+        && c.kb_latency_threshold_ms != default.kb_latency_threshold_ms
+    {
+        out.push((
+            "kb_latency_threshold_ms".to_owned(),
+            "ignored: AWS publishes no latency metric for knowledge bases (only Invocations, \
+             ClientErrors, ServerErrors, Throttles for managed knowledge bases)"
+                .to_owned(),
+        ));
+    }
+    if c.enable_token_monitoring
+        && c.enable_token_anomaly_detection
+        && c.token_anomaly_threshold_value.is_none()
+    {
+        out.push((
+            "token_anomaly_threshold_value".to_owned(),
+            "not set: no static token alarm (the token anomaly bands still run); set it to the \
+             tokens per alarm_period that should page"
+                .to_owned(),
+        ));
+    }
+    if c.enable_knowledge_base_monitoring {
+        out.push((
+            "enable_knowledge_base_monitoring".to_owned(),
+            "the kb-* alarms watch AWS/Bedrock/KnowledgeBases Operation=Retrieve, which AWS \
+             documents for managed knowledge bases only; other knowledge bases publish nothing there"
+                .to_owned(),
+        ));
+    }
+    out
+}
 
 fn alarm_address(key: &str) -> String {
     format!("monitoring.alarm[\"{key}\"]")
@@ -80,6 +154,10 @@ pub struct MonitoringSpec {
     pub rule: Option<RuleDef>,
     /// Tags of alarms and the rule, stack tags included.
     pub tags: BTreeMap<String, String>,
+    /// Config keys accepted but not acted on, with why (shown by `plan`).
+    pub warnings: Vec<(String, String)>,
+    /// Whether alarms have actions (`enable_alerting`).
+    pub alerting: bool,
 }
 
 /// An existing alarm with its tags.
@@ -659,7 +737,8 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
         Ok(MonitoringSpec {
             stack: naming.stack().to_owned(),
             alarm_prefix: format!("{}-", naming.stack()),
-            owned_names: universe_names(&universe),
+            owned_names: universe_names(&universe, naming),
+            warnings: config_warnings(config),
             owned_detectors: universe.detectors,
             alarms: cat.alarms,
             detectors: cat.detectors,
@@ -669,6 +748,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             rule_name,
             rule,
             tags: naming.tags("monitoring"),
+            alerting: config.enable_alerting,
         })
     }
 
@@ -778,12 +858,9 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .metric_alarms
                 .get(&a.def.name)
                 .map(|o| with_tags(&o.def, &o.tags));
-            changes.push(Change::converge(
-                address,
-                ALARM,
-                before.as_ref(),
-                &after,
-                &[],
+            changes.push(routed(
+                Change::converge(address, ALARM, before.as_ref(), &after, &[]),
+                route_note(spec, a),
             ));
         }
         for c in &spec.composites {
@@ -793,12 +870,14 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .composite_alarms
                 .get(&c.def.name)
                 .map(|o| with_tags(&o.def, &o.tags));
-            changes.push(Change::converge(
-                address,
-                COMPOSITE,
-                before.as_ref(),
-                &after,
-                &[],
+            let route = if spec.alerting {
+                "notifies the critical topic"
+            } else {
+                "no action: enable_alerting = false"
+            };
+            changes.push(routed(
+                Change::converge(address, COMPOSITE, before.as_ref(), &after, &[]),
+                route.to_owned(),
             ));
         }
         for name in stale_composites(spec, observed) {
@@ -825,6 +904,15 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                     &json!(d),
                 )
                 .with_note("kept if alarms outside the stack still use it"),
+            );
+        }
+        for (key, message) in &spec.warnings {
+            changes.push(
+                Change::noop(
+                    format!("monitoring.config_warning[\"{key}\"]"),
+                    CONFIG_WARNING,
+                )
+                .with_note(message.clone()),
             );
         }
         let after = dashboard_view(&spec.dashboard_name, &spec.dashboard_body);
@@ -1189,7 +1277,7 @@ mod tests {
             out.composite_alarm_names,
             vec!["demo-prod-basic-health", "demo-prod-comprehensive-health"]
         );
-        assert_eq!(out.anomaly_detectors, 4);
+        assert_eq!(out.anomaly_detectors, 3);
         assert_eq!(
             out.training_rule_name.as_deref(),
             Some("demo-prod-training-job-failed")
@@ -1200,8 +1288,12 @@ mod tests {
     fn empty_account_plans_every_resource_and_no_outputs() {
         let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
         let spec = spec_with(&m, |_| {});
-        let changes = m.diff(&spec, &MonitoringObserved::default());
+        let (warnings, changes): (Vec<Change>, Vec<Change>) = m
+            .diff(&spec, &MonitoringObserved::default())
+            .into_iter()
+            .partition(|c| c.resource_type == CONFIG_WARNING);
         assert!(changes.iter().all(|c| c.action == Action::Create));
+        assert!(warnings.iter().all(|c| c.action == Action::NoOp));
         assert_eq!(
             changes.len(),
             spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 2
@@ -1271,6 +1363,22 @@ mod tests {
             got,
             vec![
                 ("monitoring.alarm[\"agents-client-errors\"]", Action::Delete),
+                (
+                    "monitoring.alarm[\"agents-inline-client-errors\"]",
+                    Action::Delete,
+                ),
+                (
+                    "monitoring.alarm[\"agents-inline-p99-latency\"]",
+                    Action::Delete,
+                ),
+                (
+                    "monitoring.alarm[\"agents-inline-server-errors\"]",
+                    Action::Delete,
+                ),
+                (
+                    "monitoring.alarm[\"agents-inline-throttles\"]",
+                    Action::Delete
+                ),
                 ("monitoring.alarm[\"agents-p99-latency\"]", Action::Delete),
                 ("monitoring.alarm[\"agents-server-errors\"]", Action::Delete),
                 ("monitoring.alarm[\"agents-throttles\"]", Action::Delete),
@@ -1329,7 +1437,7 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .withf(|names| {
-                names.len() == 4 && names.iter().all(|n| n.starts_with("demo-prod-agents-"))
+                names.len() == 8 && names.iter().all(|n| n.starts_with("demo-prod-agents-"))
             })
             .returning(|_| Ok(()));
         api.expect_put_dashboard().times(1).returning(|_, _| Ok(()));
@@ -1345,15 +1453,18 @@ mod tests {
     async fn a_stale_detector_is_deleted_only_when_no_other_stack_uses_it() {
         let m0 = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
         let before = spec_with(&m0, |_| {});
-        let after = spec_with(&m0, |c| c.enable_api_call_monitoring = false);
+        let after = spec_with(&m0, |c| c.enable_token_monitoring = false);
         let observed = converged(&m0, &before);
-        let api_detector = before
-            .detectors
-            .iter()
-            .find(|d| d.key == "api-calls")
-            .unwrap()
-            .def
-            .clone();
+        let detector = |key: &str| {
+            before
+                .detectors
+                .iter()
+                .find(|d| d.key == key)
+                .unwrap()
+                .def
+                .clone()
+        };
+        let (input, output) = (detector("tokens-input"), detector("tokens-output"));
 
         let mut api = MockMonitoringApi::new();
         api.expect_put_composite_alarm().returning(|_, _| Ok(()));
@@ -1361,10 +1472,10 @@ mod tests {
         api.expect_put_dashboard().returning(|_, _| Ok(()));
         api.expect_describe_alarms()
             .returning(|_| Ok(DescribedAlarms::default()));
-        let expected = api_detector.clone();
+        let expected = [input.clone(), output.clone()];
         api.expect_delete_anomaly_detector()
-            .times(1)
-            .withf(move |d| *d == expected)
+            .times(2)
+            .withf(move |d| expected.contains(d))
             .returning(|_| Ok(()));
         MonitoringModule::with_api(api, &ctx())
             .apply(&after, &observed, &NoProgress)
@@ -1379,11 +1490,11 @@ mod tests {
         let mut foreign = before
             .alarms
             .iter()
-            .find(|a| a.key == "api-calls-anomaly")
+            .find(|a| a.key == "tokens-input-anomaly")
             .unwrap()
             .def
             .clone();
-        foreign.name = "other-stack-api-calls-anomaly".into();
+        foreign.name = "other-stack-tokens-input-anomaly".into();
         api.expect_describe_alarms().returning(move |_| {
             Ok(DescribedAlarms {
                 metric: vec![crate::api::ObservedMetricAlarm {
@@ -1393,7 +1504,10 @@ mod tests {
                 composite: vec![],
             })
         });
-        api.expect_delete_anomaly_detector().times(0);
+        api.expect_delete_anomaly_detector()
+            .times(1)
+            .withf(move |d| *d == output)
+            .returning(|_| Ok(()));
         MonitoringModule::with_api(api, &ctx())
             .apply(&after, &observed, &NoProgress)
             .await
@@ -1515,12 +1629,12 @@ mod tests {
         api.expect_delete_alarms()
             .times(1)
             .in_sequence(&mut seq)
-            .withf(|n| n.len() == 21)
+            .withf(|n| n.len() == 26)
             .returning(|_| Ok(()));
         api.expect_describe_alarms()
             .returning(|_| Ok(DescribedAlarms::default()));
         api.expect_delete_anomaly_detector()
-            .times(4)
+            .times(3)
             .returning(|_| Ok(()));
         api.expect_delete_dashboard().times(1).returning(|_| Ok(()));
         let mut rule_seq = Sequence::new();
@@ -1538,10 +1652,54 @@ mod tests {
         let observed = converged(&m, &spec);
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
         assert!(plan.iter().all(|c| c.action == Action::Delete));
-        assert_eq!(plan.len(), 2 + 21 + 4 + 2);
+        assert_eq!(plan.len(), 2 + 26 + 3 + 2);
         m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
             .await
             .unwrap();
+    }
+
+    #[test]
+    fn plan_shows_each_alarms_topic_and_the_ignored_keys() {
+        let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
+        let spec = spec_with(&m, |c| c.kb_latency_threshold_ms = 2_000.0);
+        let changes = m.diff(&spec, &MonitoringObserved::default());
+        let note = |address: &str| {
+            changes
+                .iter()
+                .find(|c| c.address == address)
+                .and_then(|c| c.note.clone())
+                .unwrap_or_else(|| panic!("{address} has no note"))
+        };
+        assert_eq!(
+            note("monitoring.alarm[\"runtime-client-errors\"]"),
+            "notifies the critical topic, in comprehensive-health"
+        );
+        assert_eq!(
+            note("monitoring.alarm[\"tokens-input-anomaly\"]"),
+            "notifies the cost topic"
+        );
+        assert_eq!(
+            note("monitoring.alarm[\"runtime-invocations-anomaly\"]"),
+            "notifies the performance topic"
+        );
+        assert_eq!(
+            note("monitoring.alarm[\"training-job-failures\"]"),
+            "no action of its own, in comprehensive-health"
+        );
+        assert!(
+            note("monitoring.config_warning[\"kb_latency_threshold_ms\"]")
+                .contains("no latency metric")
+        );
+        assert!(
+            note("monitoring.config_warning[\"enable_api_call_monitoring\"]").contains("AWS/Usage")
+        );
+        // Converged: no note on the unchanged alarms, so `plan` does not list them as kept.
+        let observed = converged(&m, &spec);
+        assert!(m
+            .diff(&spec, &observed)
+            .iter()
+            .filter(|c| c.resource_type == ALARM)
+            .all(|c| c.note.is_none()));
     }
 
     #[test]
