@@ -1099,6 +1099,7 @@ mod tests {
             topic_arns: topics(),
             guardrail_id: Some("gr1".into()),
             guardrail_version: Some("1".into()),
+            ..MonitoringInputs::default()
         }
     }
 

@@ -70,6 +70,7 @@ mod api;
 mod dashboard;
 pub mod metrics;
 mod module;
+mod tamper;
 mod training;
 
 pub use alarms::{
@@ -101,6 +102,18 @@ pub struct MonitoringInputs {
     pub guardrail_id: Option<GuardrailId>,
     /// Its published version.
     pub guardrail_version: Option<String>,
+    /// The stack key (`encryption.kms_key_arn`), watched by the tamper rules.
+    #[serde(default)]
+    pub kms_key_arn: Option<String>,
+    /// Its id (`encryption.kms_key_id`).
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// The invocation log bucket (`logging.bucket_name`).
+    #[serde(default)]
+    pub log_bucket_name: Option<String>,
+    /// The stack's VPC endpoint ids by service (`network.endpoint_ids`).
+    #[serde(default)]
+    pub endpoint_ids: BTreeMap<String, String>,
 }
 
 impl FromUpstream for MonitoringInputs {
@@ -111,6 +124,12 @@ impl FromUpstream for MonitoringInputs {
                 .unwrap_or_default(),
             guardrail_id: upstream.field("guardrails", "guardrail_id")?,
             guardrail_version: upstream.field("guardrails", "guardrail_version")?,
+            kms_key_arn: upstream.field("encryption", "kms_key_arn")?,
+            kms_key_id: upstream.field("encryption", "kms_key_id")?,
+            log_bucket_name: upstream.field("logging", "bucket_name")?,
+            endpoint_ids: upstream
+                .field("network", "endpoint_ids")?
+                .unwrap_or_default(),
         })
     }
 }
@@ -129,6 +148,9 @@ pub struct MonitoringOutputs {
     pub dashboard_name: Option<String>,
     /// The failed-training-job rule, when training monitoring is on.
     pub training_rule_name: Option<String>,
+    /// Every EventBridge rule of the stack (training, tamper and access alerts).
+    #[serde(default)]
+    pub event_rule_names: Vec<String>,
 }
 
 /// Errors of this crate.

@@ -14,6 +14,7 @@ use crate::alarms::{
 };
 use crate::api::{MonitoringApi, SdkMonitoringApi};
 use crate::dashboard;
+use crate::tamper::{self, TamperContext};
 use crate::training::{self, RuleDef};
 use crate::{MonitoringError, MonitoringInputs, MonitoringOutputs};
 use async_trait::async_trait;
@@ -60,6 +61,52 @@ fn routed(change: Change, note: String) -> Change {
         change.with_note(note)
     } else {
         change
+    }
+}
+
+/// The stack's resources the tamper rules watch. A resource the config manages but whose id is
+/// not known yet (plan before the first apply) is a placeholder, which apply refuses.
+fn tamper_context(
+    c: &Config,
+    inputs: &MonitoringInputs,
+    guardrail_arn: Option<&str>,
+) -> TamperContext {
+    let known = |v: &Option<String>| Some(v.clone().unwrap_or_else(|| UNKNOWN.to_owned()));
+    let guardrail = inputs.guardrail_id.is_some() || c.enable_guardrails;
+    TamperContext {
+        kms_key_arn: known(&inputs.kms_key_arn),
+        kms_key_id: known(&inputs.kms_key_id),
+        bucket_name: (c.enable_model_invocation_logging && c.enable_s3_logging)
+            .then(|| known(&inputs.log_bucket_name))
+            .flatten(),
+        endpoint_ids: if inputs.endpoint_ids.is_empty() {
+            vec![UNKNOWN.to_owned()]
+        } else {
+            inputs.endpoint_ids.values().cloned().collect()
+        },
+        topic_arns: if c.enable_alerting {
+            let mut t: Vec<String> = inputs
+                .topic_arns
+                .values()
+                .map(|a| a.as_str().to_owned())
+                .collect();
+            if t.is_empty() {
+                t.push(UNKNOWN.to_owned());
+            }
+            t
+        } else {
+            Vec::new()
+        },
+        guardrail_id: guardrail.then(|| {
+            inputs
+                .guardrail_id
+                .as_ref()
+                .map(|g| g.as_str().to_owned())
+                .unwrap_or_else(|| UNKNOWN.to_owned())
+        }),
+        guardrail_arn: guardrail.then(|| guardrail_arn.unwrap_or(UNKNOWN).to_owned()),
+        logging: c.enable_model_invocation_logging,
+        guardrail,
     }
 }
 
@@ -123,8 +170,8 @@ fn detector_address(key: &str) -> String {
     format!("monitoring.anomaly_detector[\"{key}\"]")
 }
 
-fn rule_address() -> String {
-    format!("monitoring.event_rule[\"{RULE_KEY}\"]")
+fn rule_address(key: &str) -> String {
+    format!("monitoring.event_rule[\"{key}\"]")
 }
 
 /// Desired monitoring resources.
@@ -148,10 +195,10 @@ pub struct MonitoringSpec {
     pub dashboard_name: String,
     /// The dashboard body.
     pub dashboard_body: Value,
-    /// `<prefix>-training-job-failed`.
-    pub rule_name: String,
-    /// The training-job rule, when `enable_training_monitoring`.
-    pub rule: Option<RuleDef>,
+    /// Desired EventBridge rules (training-job failures, tamper and access alerts), by key.
+    pub rules: Vec<(String, RuleDef)>,
+    /// Every rule the module may own: key and name (all switches on).
+    pub owned_rules: Vec<(String, String)>,
     /// Tags of alarms and the rule, stack tags included.
     pub tags: BTreeMap<String, String>,
     /// Config keys accepted but not acted on, with why (shown by `plan`).
@@ -193,8 +240,8 @@ pub struct MonitoringObserved {
     pub detectors: Vec<DetectorDef>,
     /// The dashboard body, parsed (a string when it is not JSON).
     pub dashboard: Option<Value>,
-    /// The training-job rule.
-    pub rule: Option<ObservedRule>,
+    /// Existing rules of the stack, by key.
+    pub rules: BTreeMap<String, ObservedRule>,
 }
 
 /// The monitoring module.
@@ -292,7 +339,7 @@ fn unknown_input(spec: &MonitoringSpec) -> Option<String> {
             serde_json::to_string(&c.def).unwrap_or_default(),
         )
     });
-    let rule = spec.rule.iter().map(|r| {
+    let rule = spec.rules.iter().map(|(_, r)| {
         (
             r.name.as_str(),
             serde_json::to_string(r).unwrap_or_default(),
@@ -539,11 +586,14 @@ impl<A: MonitoringApi> MonitoringModule<A> {
     async fn converge_rule(
         &self,
         spec: &MonitoringSpec,
-        observed: &MonitoringObserved,
+        key: &str,
+        name: &str,
+        want: Option<&RuleDef>,
+        have: Option<&ObservedRule>,
         progress: &dyn Progress,
     ) -> Result<(), MonitoringError> {
-        let address = rule_address();
-        match (&spec.rule, &observed.rule) {
+        let address = rule_address(key);
+        match (want, have) {
             (Some(want), None) => {
                 progress.event(ProgressEvent::Started {
                     address: address.clone(),
@@ -620,7 +670,7 @@ impl<A: MonitoringApi> MonitoringModule<A> {
                     action: Action::Update,
                 });
             }
-            (None, Some(have)) => self.delete_rule(&spec.rule_name, have, progress).await?,
+            (None, Some(have)) => self.delete_rule(key, name, have, progress).await?,
             _ => {}
         }
         Ok(())
@@ -628,11 +678,12 @@ impl<A: MonitoringApi> MonitoringModule<A> {
 
     async fn delete_rule(
         &self,
+        key: &str,
         name: &str,
         have: &ObservedRule,
         progress: &dyn Progress,
     ) -> Result<(), MonitoringError> {
-        let address = rule_address();
+        let address = rule_address(key);
         progress.event(ProgressEvent::Started {
             address: address.clone(),
             action: Action::Delete,
@@ -666,7 +717,12 @@ impl<A: MonitoringApi> MonitoringModule<A> {
             composite_alarm_names: spec.composites.iter().map(|c| c.def.name.clone()).collect(),
             anomaly_detectors: spec.detectors.len(),
             dashboard_name: Some(spec.dashboard_name.clone()),
-            training_rule_name: spec.rule.as_ref().map(|r| r.name.clone()),
+            training_rule_name: spec
+                .rules
+                .iter()
+                .find(|(k, _)| k == RULE_KEY)
+                .map(|(_, r)| r.name.clone()),
+            event_rule_names: spec.rules.iter().map(|(_, r)| r.name.clone()).collect(),
         }
     }
 }
@@ -696,6 +752,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 self.ctx.arn("bedrock", &format!("guardrail/{id}"))
             }
         });
+        let guardrail_arn_for_rules = guardrail_arn.clone();
         let cx = CatalogContext {
             naming,
             inputs,
@@ -731,9 +788,34 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .map(|a| a.as_str().to_owned())
                 .unwrap_or_else(|| UNKNOWN.to_owned())
         });
-        let rule = config
-            .enable_training_monitoring
-            .then(|| training::rule(rule_name.clone(), naming.stack(), critical));
+        let performance = config.enable_alerting.then(|| {
+            inputs
+                .topic_arns
+                .get("performance")
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_else(|| UNKNOWN.to_owned())
+        });
+        let mut rules: Vec<(String, RuleDef)> = Vec::new();
+        if config.enable_training_monitoring {
+            rules.push((
+                RULE_KEY.to_owned(),
+                training::rule(rule_name.clone(), naming.stack(), critical.clone()),
+            ));
+        }
+        let tamper_cx = tamper_context(config, inputs, guardrail_arn_for_rules.as_deref());
+        for r in tamper::rules(
+            &tamper_cx,
+            naming.stack(),
+            |k| naming.name(k, 64),
+            critical.as_deref(),
+            performance.as_deref(),
+        ) {
+            rules.push((r.key.to_owned(), r.def));
+        }
+        let owned_rules = std::iter::once(RULE_KEY)
+            .chain(tamper::KEYS.iter().copied())
+            .map(|k| (k.to_owned(), naming.name(k, 64)))
+            .collect();
         Ok(MonitoringSpec {
             stack: naming.stack().to_owned(),
             alarm_prefix: format!("{}-", naming.stack()),
@@ -745,8 +827,8 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             composites: cat.composites,
             dashboard_name: naming.name("bedrock", 255),
             dashboard_body,
-            rule_name,
-            rule,
+            rules,
+            owned_rules,
             tags: naming.tags("monitoring"),
             alerting: config.enable_alerting,
         })
@@ -822,21 +904,27 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             .get_dashboard(&spec.dashboard_name)
             .await?
             .map(|body| serde_json::from_str(&body).unwrap_or(Value::String(body)));
-        if let Some(rule) = self.api.describe_rule(&spec.rule_name).await? {
-            let targets = self.api.rule_targets(&spec.rule_name).await?;
+        for (key, name) in &spec.owned_rules {
+            let Some(rule) = self.api.describe_rule(name).await? else {
+                continue;
+            };
+            let targets = self.api.rule_targets(name).await?;
             let tags = self.api.rule_tags(&rule.arn).await?;
-            observed.rule = Some(ObservedRule {
-                def: RuleDef {
-                    name: spec.rule_name.clone(),
-                    description: rule.description,
-                    event_pattern: serde_json::from_str(&rule.event_pattern)
-                        .unwrap_or(Value::String(rule.event_pattern)),
-                    state: rule.state,
-                    targets,
+            observed.rules.insert(
+                key.clone(),
+                ObservedRule {
+                    def: RuleDef {
+                        name: name.clone(),
+                        description: rule.description,
+                        event_pattern: serde_json::from_str(&rule.event_pattern)
+                            .unwrap_or(Value::String(rule.event_pattern)),
+                        state: rule.state,
+                        targets,
+                    },
+                    arn: rule.arn,
+                    tags,
                 },
-                arn: rule.arn,
-                tags,
-            });
+            );
         }
         Ok(observed)
     }
@@ -927,25 +1015,29 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             &after,
             &[],
         ));
-        match (&spec.rule, &observed.rule) {
-            (Some(want), None) => changes.push(Change::create(
-                rule_address(),
-                RULE,
-                &training::view(want, &spec.tags),
-            )),
-            (Some(want), Some(have)) => changes.push(Change::compare(
-                rule_address(),
-                RULE,
-                &training::view(&have.def, &have.tags),
-                &training::view(want, &spec.tags),
-                &[],
-            )),
-            (None, Some(have)) => changes.push(Change::delete(
-                rule_address(),
-                RULE,
-                &training::view(&have.def, &have.tags),
-            )),
-            (None, None) => {}
+        for (key, _) in &spec.owned_rules {
+            let want = spec.rules.iter().find(|(k, _)| k == key).map(|(_, r)| r);
+            let address = rule_address(key);
+            match (want, observed.rules.get(key)) {
+                (Some(want), None) => changes.push(Change::create(
+                    address,
+                    RULE,
+                    &training::view(want, &spec.tags),
+                )),
+                (Some(want), Some(have)) => changes.push(Change::compare(
+                    address,
+                    RULE,
+                    &training::view(&have.def, &have.tags),
+                    &training::view(want, &spec.tags),
+                    &[],
+                )),
+                (None, Some(have)) => changes.push(Change::delete(
+                    address,
+                    RULE,
+                    &training::view(&have.def, &have.tags),
+                )),
+                (None, None) => {}
+            }
         }
         changes
     }
@@ -968,7 +1060,10 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .iter()
                 .all(|d| observed.detectors.contains(&d.def))
             && observed.dashboard.is_some()
-            && (spec.rule.is_none() || observed.rule.is_some());
+            && spec
+                .rules
+                .iter()
+                .all(|(k, _)| observed.rules.contains_key(k));
         complete.then(|| self.outputs(spec))
     }
 
@@ -1063,7 +1158,11 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 action,
             });
         }
-        self.converge_rule(spec, observed, progress).await?;
+        for (key, name) in &spec.owned_rules {
+            let want = spec.rules.iter().find(|(k, _)| k == key).map(|(_, r)| r);
+            self.converge_rule(spec, key, name, want, observed.rules.get(key), progress)
+                .await?;
+        }
         Ok(self.outputs(spec))
     }
 
@@ -1105,9 +1204,9 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 &dashboard_view(&spec.dashboard_name, body),
             ));
         }
-        if let Some(rule) = &observed.rule {
+        for (key, rule) in &observed.rules {
             changes.push(Change::delete(
-                rule_address(),
+                rule_address(key),
                 RULE,
                 &training::view(&rule.def, &rule.tags),
             ));
@@ -1143,8 +1242,9 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 address: DASHBOARD_ADDRESS.into(),
             });
         }
-        if let Some(rule) = &observed.rule {
-            self.delete_rule(&spec.rule_name, rule, progress).await?;
+        for (key, rule) in &observed.rules {
+            self.delete_rule(key, &rule.def.name, rule, progress)
+                .await?;
         }
         Ok(())
     }
@@ -1189,6 +1289,10 @@ mod tests {
                 .collect(),
             guardrail_id: Some("gr1".into()),
             guardrail_version: Some("1".into()),
+            kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/k1".into()),
+            kms_key_id: Some("k1".into()),
+            log_bucket_name: Some("demo-prod-logs".into()),
+            endpoint_ids: BTreeMap::from([("bedrock-runtime".to_owned(), "vpce-1".to_owned())]),
         }
     }
 
@@ -1237,11 +1341,20 @@ mod tests {
                 .collect(),
             detectors: spec.detectors.iter().map(|d| d.def.clone()).collect(),
             dashboard: Some(spec.dashboard_body.clone()),
-            rule: spec.rule.clone().map(|def| ObservedRule {
-                arn: "arn:aws:events:us-east-1:123456789012:rule/r".into(),
-                def,
-                tags: spec.tags.clone(),
-            }),
+            rules: spec
+                .rules
+                .iter()
+                .map(|(k, def)| {
+                    (
+                        k.clone(),
+                        ObservedRule {
+                            arn: format!("arn:aws:events:us-east-1:123456789012:rule/{}", def.name),
+                            def: def.clone(),
+                            tags: spec.tags.clone(),
+                        },
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -1296,7 +1409,7 @@ mod tests {
         assert!(warnings.iter().all(|c| c.action == Action::NoOp));
         assert_eq!(
             changes.len(),
-            spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 2
+            spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 1 + spec.rules.len()
         );
         assert!(changes
             .iter()
@@ -1646,13 +1759,22 @@ mod tests {
         api.expect_delete_rule()
             .times(1)
             .in_sequence(&mut rule_seq)
+            .withf(|n| n.ends_with("training-job-failed"))
+            .returning(|_| Ok(()));
+        api.expect_remove_targets()
+            .times(7)
+            .withf(|_, ids| ids == [crate::tamper::TOPIC_TARGET_ID.to_owned()])
+            .returning(|_, _| Ok(()));
+        api.expect_delete_rule()
+            .times(7)
+            .withf(|n| !n.ends_with("training-job-failed"))
             .returning(|_| Ok(()));
         let m = MonitoringModule::with_api(api, &ctx());
         let spec = spec_with(&m, |_| {});
         let observed = converged(&m, &spec);
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
         assert!(plan.iter().all(|c| c.action == Action::Delete));
-        assert_eq!(plan.len(), 2 + 26 + 3 + 2);
+        assert_eq!(plan.len(), 2 + 26 + 3 + 1 + 8);
         m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
             .await
             .unwrap();
@@ -1706,7 +1828,7 @@ mod tests {
     fn rule_targets_follow_the_critical_topic() {
         let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
         let spec = spec_with(&m, |_| {});
-        let rule = spec.rule.as_ref().unwrap();
+        let rule = &spec.rules.iter().find(|(k, _)| k == RULE_KEY).unwrap().1;
         assert_eq!(
             rule.targets,
             vec![RuleTarget {
@@ -1715,6 +1837,18 @@ mod tests {
             }]
         );
         let off = spec_with(&m, |c| c.enable_training_monitoring = false);
-        assert!(off.rule.is_none());
+        assert!(!off.rules.iter().any(|(k, _)| k == RULE_KEY));
+        // Tamper rules: one per watched resource kind, each to its topic; none without alerting.
+        let keys: Vec<&str> = spec.rules.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys[1..], *tamper::KEYS);
+        let no_alerting = spec_with(&m, |c| c.enable_alerting = false);
+        assert_eq!(
+            no_alerting
+                .rules
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>(),
+            vec![RULE_KEY]
+        );
     }
 }

@@ -128,6 +128,35 @@ def test_composite_alarm_create_describe_delete(endpoint, protocol):
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_describe_alarms_for_metric_matches_the_exact_dimension_set(endpoint, protocol):
+    cw = cw_client(endpoint, protocol)
+    n = uid()
+    ns = "AWS/Bedrock/Guardrails"
+    arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:guardrail/{n}"
+    two = [{"Name": "GuardrailArn", "Value": arn}, {"Name": "GuardrailVersion", "Value": "1"}]
+    three = two + [{"Name": "GuardrailContentSource", "Value": "Input"}]
+    for name, dims in ((f"{n}-two", two), (f"{n}-three", three)):
+        cw.put_metric_alarm(AlarmName=name, Namespace=ns, MetricName="InvocationsIntervened",
+                            Dimensions=dims, Statistic="Sum", Period=300, EvaluationPeriods=1,
+                            Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "InvocationsIntervened", "Dimensions": two, "Value": 1.0, "Unit": "Count"}])
+    found = cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                          Dimensions=list(reversed(two)))["MetricAlarms"]
+    assert [a["AlarmName"] for a in found] == [f"{n}-two"]
+    assert cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                         Dimensions=two, Statistic="Average")["MetricAlarms"] == []
+    assert cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                         Dimensions=two, Period=60)["MetricAlarms"] == []
+    with_stat = cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                              Dimensions=two, Statistic="Sum", Period=300)
+    assert [a["AlarmName"] for a in with_stat["MetricAlarms"]] == [f"{n}-two"]
+    assert cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                         Dimensions=two[:1])["MetricAlarms"] == []
+    cw.delete_alarms(AlarmNames=[f"{n}-two", f"{n}-three"])
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_anomaly_detector_put_describe_delete(endpoint, protocol):
     cw = cw_client(endpoint, protocol)
     ns = f"Test/{uid()}"

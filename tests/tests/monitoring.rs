@@ -42,6 +42,10 @@ async fn inputs(config: &Config, guardrail: bool) -> MonitoringInputs {
         topic_arns: topics(&config.prefix()).await,
         guardrail_id: guardrail.then(|| "gr0test0001".into()),
         guardrail_version: guardrail.then(|| "1".into()),
+        kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/1111-2222".into()),
+        kms_key_id: Some("1111-2222".into()),
+        log_bucket_name: Some(format!("{}-logs", config.prefix())),
+        endpoint_ids: BTreeMap::from([("bedrock-runtime".to_owned(), "vpce-0test".to_owned())]),
     }
 }
 
@@ -267,7 +271,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         found.metric.keys().cloned().collect::<BTreeSet<_>>(),
         spec.alarms.iter().map(|a| a.def.name.clone()).collect()
     );
-    assert_eq!(spec.alarms.len(), 21);
+    assert_eq!(spec.alarms.len(), 26);
     let topic = |t: &str| inputs.topic_arns[t].as_str().to_owned();
     // (key, namespace, metric, statistic, threshold, topic)
     let expected = [
@@ -302,22 +306,6 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             "p99",
             10_000.0,
             "performance",
-        ),
-        (
-            "tokens-input-high",
-            "AWS/Bedrock",
-            "InputTokenCount",
-            "Sum",
-            1000.0,
-            "cost",
-        ),
-        (
-            "tokens-output-high",
-            "AWS/Bedrock",
-            "OutputTokenCount",
-            "Sum",
-            1000.0,
-            "cost",
         ),
         (
             "logging-cloudwatch-delivery-failures",
@@ -392,7 +380,31 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             "performance",
         ),
         (
-            "guardrails-input-intervened",
+            "logging-large-data-delivery-failures",
+            "AWS/Bedrock",
+            "ModelInvocationLargeDataS3DeliveryFailure",
+            "Sum",
+            1.0,
+            "critical",
+        ),
+        (
+            "agents-inline-client-errors",
+            "AWS/Bedrock/Agents",
+            "InvocationClientErrors",
+            "Sum",
+            5.0,
+            "critical",
+        ),
+        (
+            "agents-inline-p99-latency",
+            "AWS/Bedrock/Agents",
+            "TotalTime",
+            "p99",
+            15_000.0,
+            "performance",
+        ),
+        (
+            "guardrails-intervened",
             "AWS/Bedrock/Guardrails",
             "InvocationsIntervened",
             "Sum",
@@ -400,7 +412,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             "performance",
         ),
         (
-            "guardrails-output-intervened",
+            "guardrails-sensitive-information-intervened",
             "AWS/Bedrock/Guardrails",
             "InvocationsIntervened",
             "Sum",
@@ -425,17 +437,38 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         assert_eq!(a.alarm_actions(), [topic(t)], "{key}");
         assert!(a.ok_actions().is_empty(), "{key}: enable_ok_actions is off");
     }
-    let g = &found.metric[&format!("{prefix}-guardrails-output-intervened")];
+    let g = &found.metric[&format!("{prefix}-guardrails-intervened")];
     let dims: BTreeMap<_, _> = g
         .dimensions()
         .iter()
         .map(|d| (d.name().unwrap(), d.value().unwrap()))
         .collect();
-    assert_eq!(dims["GuardrailContentSource"], "Output");
     assert_eq!(
-        dims["GuardrailArn"],
-        "arn:aws:bedrock:us-east-1:123456789012:guardrail/gr0test0001"
+        dims,
+        BTreeMap::from([
+            (
+                "GuardrailArn",
+                "arn:aws:bedrock:us-east-1:123456789012:guardrail/gr0test0001"
+            ),
+            ("GuardrailVersion", "1"),
+        ])
     );
+    // The training alarm: the rule's matches, training_* periods, no action of its own.
+    let t = &found.metric[&format!("{prefix}-training-job-failures")];
+    assert_eq!(t.namespace(), Some("AWS/Events"));
+    assert_eq!(t.metric_name(), Some("TriggeredRules"));
+    assert_eq!(t.period(), Some(3600));
+    assert_eq!(t.threshold(), Some(0.0));
+    assert!(t.alarm_actions().is_empty());
+    // Invoked but nothing delivered: metric math over Invocations and the delivery successes.
+    let nd = &found.metric[&format!("{prefix}-logging-no-delivery")];
+    let ids: Vec<_> = nd.metrics().iter().map(|q| q.id().unwrap()).collect();
+    assert_eq!(ids, ["m1", "m2", "e1"]);
+    assert_eq!(
+        nd.metrics()[2].expression(),
+        Some("IF(m1 > 0 AND FILL(m2, 0) == 0, 1, 0)")
+    );
+    assert_eq!(nd.alarm_actions(), [topic("critical")]);
     assert_eq!(
         found.metric[&format!("{prefix}-runtime-p99-latency")].treat_missing_data(),
         Some("missing")
@@ -450,7 +483,6 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         ("runtime-invocations-anomaly", "Invocations", "performance"),
         ("tokens-input-anomaly", "InputTokenCount", "cost"),
         ("tokens-output-anomaly", "OutputTokenCount", "cost"),
-        ("api-calls-anomaly", "CallCount", "performance"),
     ] {
         let a = &found.metric[&format!("{prefix}-{key}")];
         assert_eq!(a.threshold_metric_id(), Some("ad1"), "{key}");
@@ -496,7 +528,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             d.key
         );
     }
-    assert_eq!(out.anomaly_detectors, 4);
+    assert_eq!(out.anomaly_detectors, 3);
 
     // Composite rules name exactly the enabled alarms.
     let basic = &found.composite[&format!("{prefix}-basic-health")];
@@ -507,17 +539,37 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         "runtime-p99-latency",
         "logging-cloudwatch-delivery-failures",
         "logging-s3-delivery-failures",
+        "logging-large-data-delivery-failures",
+        "logging-no-delivery",
     ]
     .iter()
     .map(|k| format!("{prefix}-{k}"))
     .collect();
     assert_eq!(rule_names(basic.alarm_rule().unwrap()), want_basic);
     assert_eq!(basic.alarm_actions(), [topic("critical")]);
+    // Comprehensive health pages the critical topic: errors, failures and delivery problems
+    // only, never an anomaly band, a token alarm, latency or throttles.
     let comprehensive = &found.composite[&format!("{prefix}-comprehensive-health")];
-    assert_eq!(
-        rule_names(comprehensive.alarm_rule().unwrap()),
-        found.metric.keys().cloned().collect()
-    );
+    let want_health: BTreeSet<String> = [
+        "runtime-client-errors",
+        "runtime-server-errors",
+        "logging-cloudwatch-delivery-failures",
+        "logging-s3-delivery-failures",
+        "logging-large-data-delivery-failures",
+        "logging-no-delivery",
+        "agents-client-errors",
+        "agents-server-errors",
+        "agents-inline-client-errors",
+        "agents-inline-server-errors",
+        "kb-client-errors",
+        "kb-server-errors",
+        "training-job-failures",
+    ]
+    .iter()
+    .map(|k| format!("{prefix}-{k}"))
+    .collect();
+    assert_eq!(rule_names(comprehensive.alarm_rule().unwrap()), want_health);
+    assert_eq!(comprehensive.alarm_actions(), [topic("critical")]);
 
     // Dashboard and training rule.
     let dash = cw()
@@ -582,7 +634,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
     assert_nothing_left(&changed, &spec).await;
     assert_eq!(
         plan(&m, &changed, &inputs).await.len(),
-        spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 2
+        spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 1 + spec.rules.len()
     );
 }
 
@@ -612,12 +664,16 @@ async fn basic_example_without_a_guardrail_creates_only_the_matching_subset() {
         .keys()
         .map(|n| n.trim_start_matches(&format!("{prefix}-")).to_owned())
         .collect();
-    assert_eq!(keys.len(), 19);
+    assert_eq!(keys.len(), spec.alarms.len());
     assert!(
         !keys.iter().any(|k| k.starts_with("guardrails-")),
         "{keys:?}"
     );
-    assert!(keys.contains("agents-p99-latency") && keys.contains("api-calls-anomaly"));
+    assert!(keys.contains("agents-p99-latency") && !keys.contains("api-calls-anomaly"));
+    assert!(
+        !keys.contains("tokens-input-high"),
+        "no static token alarm by default"
+    );
     assert_eq!(
         found.composite.keys().cloned().collect::<Vec<_>>(),
         vec![format!("{prefix}-basic-health")]
@@ -714,10 +770,7 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
     let off = example_config(
         "advanced",
         &config.environment,
-        &[
-            "enable_agents_monitoring=false",
-            "enable_api_call_monitoring=false",
-        ],
+        &["enable_agents_monitoring=false"],
     );
     let mut changes = plan(&m, &off, &inputs).await;
     changes.sort_by(|a, b| a.0.cmp(&b.0));
@@ -726,6 +779,22 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
         vec![
             (
                 "monitoring.alarm[\"agents-client-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-client-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-p99-latency\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-server-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-throttles\"]".to_owned(),
                 Action::Delete
             ),
             (
@@ -738,14 +807,6 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
             ),
             (
                 "monitoring.alarm[\"agents-throttles\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"api-calls-anomaly\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.anomaly_detector[\"api-calls\"]".to_owned(),
                 Action::Delete
             ),
             (
@@ -768,7 +829,10 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
         "agents-server-errors",
         "agents-throttles",
         "agents-p99-latency",
-        "api-calls-anomaly",
+        "agents-inline-client-errors",
+        "agents-inline-server-errors",
+        "agents-inline-throttles",
+        "agents-inline-p99-latency",
     ]
     .iter()
     .map(|k| format!("{prefix}-{k}"))
@@ -779,19 +843,170 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
             .alarm_rule()
             .unwrap(),
     );
-    assert_eq!(comprehensive, after.metric.keys().cloned().collect());
     assert!(comprehensive.is_disjoint(&want_gone));
+    assert!(comprehensive.contains(&format!("{prefix}-runtime-client-errors")));
     assert_eq!(
         after.composite[&format!("{prefix}-basic-health")].alarm_rule(),
         before_alarms.composite[&format!("{prefix}-basic-health")].alarm_rule(),
-        "the basic rule never named agents or API calls"
-    );
-    assert!(
-        !detectors().await.iter().any(|d| d.1 == "CallCount"),
-        "the API-call detector went with its alarm"
+        "the basic rule never named agents"
     );
     assert_eq!(plan(&m, &off, &inputs).await, vec![]);
 
     destroy(&m, &off, &inputs).await;
     assert_nothing_left(&off, &spec).await;
+}
+
+/// The acceptance test of the metric catalog against the emulator: for every single-metric
+/// alarm of the advanced example, a datapoint with exactly the documented dimensions is
+/// accepted (PutMetricData) and DescribeAlarmsForMetric with that metric, statistic and period
+/// finds the alarm. The plugin matches the whole dimension set as AWS does, so an alarm on an
+/// unpublished set (the old {GuardrailArn, GuardrailVersion, GuardrailContentSource}) fails here.
+#[tokio::test]
+async fn every_alarm_is_found_from_a_datapoint_of_its_documented_metric() {
+    baseline_tests::isolate();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let config = example_config(
+        "advanced",
+        &unique_env("monmetric"),
+        &["token_anomaly_threshold_value=500000"],
+    );
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, true).await;
+    let prefix = config.prefix();
+
+    // The plan names each alarm's topic; the critical composite holds no band or token alarm.
+    let spec = m.spec(&config, &inputs).unwrap();
+    let planned = m.diff(&spec, &m.observe(&spec).await.unwrap());
+    for a in &spec.alarms {
+        let address = format!("monitoring.alarm[\"{}\"]", a.key);
+        let c = planned.iter().find(|c| c.address == address).unwrap();
+        let note = c.note.as_deref().unwrap_or_default();
+        if a.notifies {
+            assert!(
+                note.starts_with(&format!("notifies the {} topic", a.topic.as_str())),
+                "{address}: {note}"
+            );
+        } else {
+            assert!(note.starts_with("no action"), "{address}: {note}");
+        }
+    }
+    let comprehensive = spec
+        .composites
+        .iter()
+        .find(|c| c.key == "comprehensive-health")
+        .unwrap();
+    for a in &spec.alarms {
+        if a.detector_key.is_some() || a.key.starts_with("tokens-") {
+            assert!(
+                !comprehensive.def.alarm_rule.contains(&a.def.name),
+                "{} in the critical composite",
+                a.key
+            );
+        }
+    }
+    assert!(spec.alarms.iter().any(|a| a.key == "tokens-input-high"));
+
+    let (spec, _) = apply(&m, &config, &inputs).await;
+    let cw = cw().await;
+    let dims = |m: &baseline_monitoring::MetricRef| -> Vec<aws_sdk_cloudwatch::types::Dimension> {
+        m.dimensions
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name(k)
+                    .value(v)
+                    .build()
+            })
+            .collect()
+    };
+    let mut checked = 0;
+    for a in &spec.alarms {
+        let queried: Vec<&baseline_monitoring::MetricRef> = a
+            .def
+            .metric
+            .iter()
+            .chain(a.def.metrics.iter().filter_map(|q| q.metric.as_ref()))
+            .collect();
+        for metric in &queried {
+            assert_eq!(
+                baseline_monitoring::metrics::undocumented(metric),
+                None,
+                "{}",
+                a.key
+            );
+            cw.put_metric_data()
+                .namespace(&metric.namespace)
+                .metric_data(
+                    aws_sdk_cloudwatch::types::MetricDatum::builder()
+                        .metric_name(&metric.metric_name)
+                        .set_dimensions(Some(dims(metric)))
+                        .value(1.0)
+                        .unit(aws_sdk_cloudwatch::types::StandardUnit::Count)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{}: PutMetricData {e:?}", a.key));
+        }
+        let Some(metric) = &a.def.metric else {
+            continue;
+        };
+        let mut q = cw
+            .describe_alarms_for_metric()
+            .namespace(&metric.namespace)
+            .metric_name(&metric.metric_name)
+            .set_dimensions(Some(dims(metric)))
+            .period(a.def.period.unwrap());
+        q = match (&a.def.statistic, &a.def.extended_statistic) {
+            (Some(s), _) => q.statistic(aws_sdk_cloudwatch::types::Statistic::from(s.as_str())),
+            (_, Some(e)) => q.extended_statistic(e),
+            _ => q,
+        };
+        let found = q.send().await.unwrap();
+        assert!(
+            found
+                .metric_alarms()
+                .iter()
+                .any(|f| f.alarm_name() == Some(a.def.name.as_str())),
+            "{}: DescribeAlarmsForMetric does not find it",
+            a.key
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked}");
+
+    // An alarm of an earlier release on an unpublished dimension set is deleted by the next apply.
+    let retired = format!("{prefix}-guardrails-input-intervened");
+    cw.put_metric_alarm()
+        .alarm_name(&retired)
+        .namespace("AWS/Bedrock/Guardrails")
+        .metric_name("InvocationsIntervened")
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("GuardrailContentSource")
+                .value("Input")
+                .build(),
+        )
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        plan(&m, &config, &inputs).await,
+        vec![(
+            "monitoring.alarm[\"guardrails-input-intervened\"]".to_owned(),
+            Action::Delete
+        )]
+    );
+    apply(&m, &config, &inputs).await;
+    assert!(!alarms_of(&prefix).await.metric.contains_key(&retired));
+    assert_eq!(plan(&m, &config, &inputs).await, vec![]);
+
+    destroy(&m, &config, &inputs).await;
+    assert_nothing_left(&config, &spec).await;
 }
