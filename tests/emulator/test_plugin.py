@@ -84,6 +84,31 @@ def uid() -> str:
     return uuid.uuid4().hex[:8]
 
 
+# ------------------------------------------------------------------ EventBridge
+
+def test_test_event_pattern_matches_cloudtrail_events(endpoint):
+    ev = client(endpoint, "events")
+    pattern = json.dumps({
+        "source": ["aws.s3"], "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": ["s3.amazonaws.com"], "eventName": ["PutBucketPolicy"],
+                   "requestParameters": {"bucketName": ["logs-a"]}},
+    })
+
+    def event(bucket: str) -> str:
+        return json.dumps({
+            "id": "1", "account": ACCOUNT, "region": REGION, "time": "2026-01-01T00:00:00Z",
+            "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "resources": [],
+            "detail": {"eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy",
+                       "requestParameters": {"bucketName": bucket, "policy": {}}},
+        })
+
+    assert ev.test_event_pattern(EventPattern=pattern, Event=event("logs-a"))["Result"] is True
+    assert ev.test_event_pattern(EventPattern=pattern, Event=event("other"))["Result"] is False
+    with pytest.raises(ClientError) as err:
+        ev.test_event_pattern(EventPattern=json.dumps({"source": "aws.s3"}), Event=event("logs-a"))
+    assert err.value.response["Error"]["Code"] == "InvalidEventPatternException"
+
+
 # ------------------------------------------------------------------ CloudWatch
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -242,15 +242,12 @@ async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
         .await;
     assert!(dash.is_err(), "dashboard left");
     let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
-    assert!(
-        events
-            .describe_rule()
-            .name(format!("{prefix}-training-job-failed"))
-            .send()
-            .await
-            .is_err(),
-        "rule left"
-    );
+    for (_, name) in &spec.owned_rules {
+        assert!(
+            events.describe_rule().name(name).send().await.is_err(),
+            "rule {name} left"
+        );
+    }
 }
 
 #[tokio::test]
@@ -1007,6 +1004,210 @@ async fn every_alarm_is_found_from_a_datapoint_of_its_documented_metric() {
     assert!(!alarms_of(&prefix).await.metric.contains_key(&retired));
     assert_eq!(plan(&m, &config, &inputs).await, vec![]);
 
+    destroy(&m, &config, &inputs).await;
+    assert_nothing_left(&config, &spec).await;
+}
+
+/// `*` wildcards as IAM's ArnLike applies them.
+fn arn_like(pattern: &str, arn: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = arn;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else if let Some(at) = rest.find(part) {
+            rest = &rest[at + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    rest.is_empty()
+}
+
+/// A CloudTrail management event as EventBridge delivers it, built from a rule's pattern: the
+/// first value of every matched field, or `other` in `requestParameters` (another resource).
+fn cloudtrail_event(pattern: &serde_json::Value, other: bool) -> serde_json::Value {
+    let first = |v: &serde_json::Value| v[0].clone();
+    let d = &pattern["detail"];
+    let mut detail = serde_json::json!({
+        "eventVersion": "1.08",
+        "eventSource": first(&d["eventSource"]),
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-01-01T00:00:00Z",
+        "userIdentity": {"type": "IAMUser", "accountId": "123456789012"},
+    });
+    detail["eventName"] = if d["eventName"].is_null() {
+        serde_json::json!("InvokeModel")
+    } else {
+        first(&d["eventName"])
+    };
+    if !d["errorCode"].is_null() {
+        detail["errorCode"] = first(&d["errorCode"]);
+    }
+    if let Some(params) = d["requestParameters"].as_object() {
+        let mut rp = serde_json::Map::new();
+        for (k, v) in params {
+            let value = if other {
+                serde_json::json!("someone-elses-resource")
+            } else {
+                first(v)
+            };
+            rp.insert(k.clone(), value);
+        }
+        detail["requestParameters"] = serde_json::Value::Object(rp);
+    }
+    serde_json::json!({
+        "version": "0",
+        "id": "7e4a1b2c-0000-0000-0000-000000000000",
+        "detail-type": first(&pattern["detail-type"]),
+        "source": first(&pattern["source"]),
+        "account": "123456789012",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    })
+}
+
+/// Tamper and access rules: each exists with its pattern and one target (critical, or
+/// performance for access denials); a CloudTrail event of the stack's resource matches
+/// (TestEventPattern), the same call on another resource does not; the alert topics' policy
+/// admits EventBridge for exactly these rules; a second apply writes nothing and destroy
+/// removes every rule.
+#[tokio::test]
+async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic() {
+    baseline_tests::isolate();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let config = example_config("advanced", &unique_env("montamper"), &[]);
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, true).await;
+    let prefix = config.prefix();
+    let (spec, out) = apply(&m, &config, &inputs).await;
+    let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
+    let sns = aws_sdk_sns::Client::new(&sdk_config().await);
+    let tamper: Vec<&(String, baseline_monitoring::RuleDef)> = spec
+        .rules
+        .iter()
+        .filter(|(k, _)| k != "training-job-failed")
+        .collect();
+    assert_eq!(tamper.len(), 7, "{:?}", spec.rules);
+    assert_eq!(out.event_rule_names.len(), 8);
+    for (key, want) in &tamper {
+        let rule = events
+            .describe_rule()
+            .name(&want.name)
+            .send()
+            .await
+            .unwrap();
+        let pattern: serde_json::Value =
+            serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+        assert_eq!(pattern, want.event_pattern, "{key}");
+        assert_eq!(pattern["detail-type"][0], "AWS API Call via CloudTrail");
+        let targets = events
+            .list_targets_by_rule()
+            .rule(&want.name)
+            .send()
+            .await
+            .unwrap();
+        let topic = if key.as_str() == "bedrock-access-denied" {
+            "performance"
+        } else {
+            "critical"
+        };
+        assert_eq!(
+            targets
+                .targets()
+                .iter()
+                .map(|t| t.arn())
+                .collect::<Vec<_>>(),
+            [inputs.topic_arns[topic].as_str()],
+            "{key}"
+        );
+        let matches = |event: serde_json::Value| {
+            let events = events.clone();
+            let pattern = rule.event_pattern().unwrap().to_owned();
+            async move {
+                events
+                    .test_event_pattern()
+                    .event_pattern(pattern)
+                    .event(event.to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .result()
+            }
+        };
+        assert!(matches(cloudtrail_event(&pattern, false)).await, "{key}");
+        if pattern["detail"]["requestParameters"].is_object() {
+            assert!(
+                !matches(cloudtrail_event(&pattern, true)).await,
+                "{key}: other resource"
+            );
+        }
+        // The topic policy alerting writes admits EventBridge for this rule, and only with the
+        // account and the rule's ARN as conditions.
+        let topic_arn = inputs.topic_arns[topic].as_str();
+        let policy = baseline_alerting::topic_policy(&baseline_alerting::TopicPolicyContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            prefix: prefix.clone(),
+            topic_arn: topic_arn.to_owned(),
+            publishers: vec![],
+        });
+        sns.set_topic_attributes()
+            .topic_arn(topic_arn)
+            .attribute_name("Policy")
+            .attribute_value(serde_json::to_string(&policy).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let stored = sns
+            .get_topic_attributes()
+            .topic_arn(topic_arn)
+            .send()
+            .await
+            .unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&stored.attributes().unwrap()["Policy"]).unwrap();
+        let rule_arn = rule.arn().unwrap();
+        let grant = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|st| st["Principal"]["Service"] == "events.amazonaws.com")
+            .expect("an EventBridge statement");
+        assert_eq!(grant["Effect"], "Allow");
+        assert!(grant["Action"] == "sns:Publish" || grant["Action"][0] == "sns:Publish");
+        assert_eq!(
+            grant["Condition"]["StringEquals"]["aws:SourceAccount"]
+                .as_str()
+                .or(grant["Condition"]["StringEquals"]["aws:SourceAccount"][0].as_str()),
+            Some("123456789012")
+        );
+        let source = &grant["Condition"]["ArnLike"]["aws:SourceArn"];
+        let source = source.as_str().or(source[0].as_str()).unwrap();
+        assert!(
+            arn_like(source, rule_arn),
+            "{source} does not admit {rule_arn}"
+        );
+        assert!(!arn_like(
+            source,
+            "arn:aws:events:us-east-1:123456789012:rule/other-stack-rule"
+        ));
+    }
+
+    // Re-apply writes nothing; destroy removes every rule.
+    assert_eq!(plan(&m, &config, &inputs).await, vec![]);
+    let before = writes(&ctx).len();
+    apply(&m, &config, &inputs).await;
+    assert_eq!(writes(&ctx)[before..], [] as [String; 0]);
     destroy(&m, &config, &inputs).await;
     assert_nothing_left(&config, &spec).await;
 }

@@ -14,10 +14,11 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import bedrock_guardrails, cloudwatch, logging_support, moto_fixes
+    from . import bedrock_guardrails, cloudwatch, events, logging_support, moto_fixes
 
     moto_fixes.install()
     cloudwatch.install()
+    events.install()
     bedrock_guardrails.install()
     logging_support.install()
     _INSTALLED = True
