@@ -5,9 +5,9 @@
 //! `detail-type = "AWS API Call via CloudTrail"`, `source = aws.<service>` and
 //! `detail.eventSource = <service>.amazonaws.com`; `detail.eventName` selects API calls
 //! ("AWS service events delivered via AWS CloudTrail", EventBridge user guide,
-//! https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html, and
+//! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html>, and
 //! the per-service pages of the EventBridge events reference, e.g.
-//! https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-bedrock.html). Matching on
+//! <https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-bedrock.html>). Matching on
 //! `detail.requestParameters.<field>` narrows a rule to the stack's resource: the field is the
 //! API's request parameter as CloudTrail records it (KMS `keyId`, S3 `bucketName`, SNS
 //! `topicArn`, Bedrock `guardrailIdentifier`). The docs do not list each service's recorded
