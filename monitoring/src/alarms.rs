@@ -35,6 +35,8 @@ pub enum Group {
     Guardrails,
     /// The failed-training-job rule's matches.
     Training,
+    /// `AWS/PrivateLinkEndpoints` of the stack's Bedrock interface endpoints.
+    VpcEndpoints,
 }
 
 impl Group {
@@ -48,6 +50,7 @@ impl Group {
             Group::KnowledgeBases => "knowledge_bases",
             Group::Guardrails => "guardrails",
             Group::Training => "training",
+            Group::VpcEndpoints => "vpc_endpoints",
         }
     }
 }
@@ -245,6 +248,8 @@ pub(crate) struct CatalogContext<'a> {
     pub(crate) guardrail_arn: Option<String>,
     /// Ignore every switch: the universe of what the module may own.
     pub(crate) all: bool,
+    /// The stack's region (endpoint service names).
+    pub(crate) region: &'a str,
 }
 
 /// The catalog: metric alarms, their detectors and the composite alarms.
@@ -305,7 +310,7 @@ enum Eval {
 }
 
 struct Entry {
-    key: &'static str,
+    key: String,
     group: Group,
     topic: Topic,
     /// Whether the alarm notifies its topic itself (false: it only feeds a composite).
@@ -316,7 +321,7 @@ struct Entry {
     metric: MetricRef,
     eval: Eval,
     treat_missing: &'static str,
-    what: &'static str,
+    what: String,
 }
 
 /// Keys the module created in earlier releases on metrics or dimension sets AWS does not
@@ -342,7 +347,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
     // dimension), so Converse, ConverseStream and streaming calls are all counted.
     let bedrock = |name: &str| metric("AWS/Bedrock", name, &[]);
     entries.push(Entry {
-        key: "runtime-client-errors",
+        key: "runtime-client-errors".into(),
         group: Group::Runtime,
         topic: Topic::Critical,
         notify: true,
@@ -350,10 +355,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         metric: bedrock("InvocationClientErrors"),
         eval: gt(c.invocation_error_threshold),
         treat_missing: "notBreaching",
-        what: "Bedrock invocations failing with client errors",
+        what: "Bedrock invocations failing with client errors".into(),
     });
     entries.push(Entry {
-        key: "runtime-server-errors",
+        key: "runtime-server-errors".into(),
         group: Group::Runtime,
         topic: Topic::Critical,
         notify: true,
@@ -361,10 +366,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         metric: bedrock("InvocationServerErrors"),
         eval: gt(c.server_error_threshold),
         treat_missing: "notBreaching",
-        what: "Bedrock invocations failing with server errors",
+        what: "Bedrock invocations failing with server errors".into(),
     });
     entries.push(Entry {
-        key: "runtime-throttles",
+        key: "runtime-throttles".into(),
         group: Group::Runtime,
         topic: Topic::Performance,
         notify: true,
@@ -372,10 +377,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         metric: bedrock("InvocationThrottles"),
         eval: gt(c.throttle_threshold),
         treat_missing: "notBreaching",
-        what: "Bedrock invocations throttled",
+        what: "Bedrock invocations throttled".into(),
     });
     entries.push(Entry {
-        key: "runtime-p99-latency",
+        key: "runtime-p99-latency".into(),
         group: Group::Runtime,
         topic: Topic::Performance,
         notify: true,
@@ -386,12 +391,12 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             threshold: c.latency_threshold_ms,
         },
         treat_missing: "missing",
-        what: "Bedrock invocation latency p99 (ms)",
+        what: "Bedrock invocation latency p99 (ms)".into(),
     });
     // Traffic surges are a performance matter; token surges a cost one (below).
     if on(c.enable_anomaly_detection) {
         entries.push(Entry {
-            key: "runtime-invocations-anomaly",
+            key: "runtime-invocations-anomaly".into(),
             group: Group::Runtime,
             topic: Topic::Performance,
             notify: true,
@@ -400,10 +405,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             eval: Eval::Band {
                 stat: "Sum",
                 width: c.anomaly_threshold,
-                detector_key: "runtime-invocations",
+                detector_key: "runtime-invocations".into(),
             },
             treat_missing: "notBreaching",
-            what: "Bedrock invocations above their anomaly band",
+            what: "Bedrock invocations above their anomaly band".into(),
         });
     }
 
@@ -416,7 +421,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         };
         if on(c.enable_anomaly_detection) {
             entries.push(Entry {
-                key: "tokens-input-anomaly",
+                key: "tokens-input-anomaly".into(),
                 group: Group::Tokens,
                 topic,
                 notify: true,
@@ -425,13 +430,13 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 eval: Eval::Band {
                     stat: "Sum",
                     width: c.token_anomaly_threshold,
-                    detector_key: "tokens-input",
+                    detector_key: "tokens-input".into(),
                 },
                 treat_missing: "notBreaching",
-                what: "input tokens above their anomaly band",
+                what: "input tokens above their anomaly band".into(),
             });
             entries.push(Entry {
-                key: "tokens-output-anomaly",
+                key: "tokens-output-anomaly".into(),
                 group: Group::Tokens,
                 topic,
                 notify: true,
@@ -440,10 +445,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 eval: Eval::Band {
                     stat: "Sum",
                     width: c.token_anomaly_threshold,
-                    detector_key: "tokens-output",
+                    detector_key: "tokens-output".into(),
                 },
                 treat_missing: "notBreaching",
-                what: "output tokens above their anomaly band",
+                what: "output tokens above their anomaly band".into(),
             });
         }
         // Static token alarms only with an explicit threshold: any fixed default (the
@@ -453,7 +458,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             .or(cx.all.then_some(f64::MAX));
         if let (true, Some(threshold)) = (on(c.enable_token_anomaly_detection), threshold) {
             entries.push(Entry {
-                key: "tokens-input-high",
+                key: "tokens-input-high".into(),
                 group: Group::Tokens,
                 topic,
                 notify: true,
@@ -461,10 +466,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 metric: bedrock("InputTokenCount"),
                 eval: gt(threshold),
                 treat_missing: "notBreaching",
-                what: "input tokens per period over the absolute limit",
+                what: "input tokens per period over the absolute limit".into(),
             });
             entries.push(Entry {
-                key: "tokens-output-high",
+                key: "tokens-output-high".into(),
                 group: Group::Tokens,
                 topic,
                 notify: true,
@@ -472,7 +477,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 metric: bedrock("OutputTokenCount"),
                 eval: gt(threshold),
                 treat_missing: "notBreaching",
-                what: "output tokens per period over the absolute limit",
+                what: "output tokens per period over the absolute limit".into(),
             });
         }
     }
@@ -506,7 +511,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
     ] {
         if enabled {
             entries.push(Entry {
-                key,
+                key: key.into(),
                 group: Group::LogDelivery,
                 topic: Topic::Critical,
                 notify: true,
@@ -514,7 +519,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 metric: bedrock(name),
                 eval: sum("GreaterThanOrEqualToThreshold", c.logging_failure_threshold),
                 treat_missing: "notBreaching",
-                what,
+                what: what.into(),
             });
         }
     }
@@ -527,7 +532,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             "ModelInvocationLogsS3DeliverySuccess"
         };
         entries.push(Entry {
-            key: "logging-no-delivery",
+            key: "logging-no-delivery".into(),
             group: Group::LogDelivery,
             topic: Topic::Critical,
             notify: true,
@@ -542,7 +547,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 threshold: 1.0,
             },
             treat_missing: "notBreaching",
-            what: "Bedrock invoked but no invocation log delivered (logging off or broken)",
+            what: "Bedrock invoked but no invocation log delivered (logging off or broken)".into(),
         });
     }
 
@@ -596,7 +601,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 ),
             ] {
                 entries.push(Entry {
-                    key: agent_key(prefix, suffix),
+                    key: agent_key(prefix, suffix).into(),
                     group: Group::Agents,
                     topic,
                     notify: true,
@@ -604,7 +609,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                     metric: agents(name),
                     eval,
                     treat_missing: missing,
-                    what: agent_what(op, what),
+                    what: agent_what(op, what).into(),
                 });
             }
         }
@@ -621,7 +626,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             )
         };
         entries.push(Entry {
-            key: "kb-client-errors",
+            key: "kb-client-errors".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Critical,
             notify: true,
@@ -629,10 +634,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             metric: kb("ClientErrors"),
             eval: gt(c.kb_error_threshold),
             treat_missing: "notBreaching",
-            what: "managed knowledge base Retrieve client errors",
+            what: "managed knowledge base Retrieve client errors".into(),
         });
         entries.push(Entry {
-            key: "kb-server-errors",
+            key: "kb-server-errors".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Critical,
             notify: true,
@@ -640,10 +645,10 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             metric: kb("ServerErrors"),
             eval: gt(c.kb_error_threshold),
             treat_missing: "notBreaching",
-            what: "managed knowledge base Retrieve server errors",
+            what: "managed knowledge base Retrieve server errors".into(),
         });
         entries.push(Entry {
-            key: "kb-throttles",
+            key: "kb-throttles".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Performance,
             notify: true,
@@ -651,7 +656,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             metric: kb("Throttles"),
             eval: gt(c.kb_throttle_threshold),
             treat_missing: "notBreaching",
-            what: "managed knowledge base Retrieve requests throttled",
+            what: "managed knowledge base Retrieve requests throttled".into(),
         });
     }
 
@@ -674,7 +679,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         let intervened =
             |dims: &[(&str, &str)]| metric("AWS/Bedrock/Guardrails", "InvocationsIntervened", dims);
         entries.push(Entry {
-            key: "guardrails-intervened",
+            key: "guardrails-intervened".into(),
             group: Group::Guardrails,
             topic: Topic::Performance,
             notify: true,
@@ -682,7 +687,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             metric: intervened(&[("GuardrailArn", &arn), ("GuardrailVersion", &version)]),
             eval: gt(c.guardrails_blocked_threshold),
             treat_missing: "notBreaching",
-            what: "the stack's guardrail intervening (prompts and responses)",
+            what: "the stack's guardrail intervening (prompts and responses)".into(),
         });
         for (key, policy, what) in [
             (
@@ -697,7 +702,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             ),
         ] {
             entries.push(Entry {
-                key,
+                key: key.into(),
                 group: Group::Guardrails,
                 topic: Topic::Performance,
                 notify: true,
@@ -705,9 +710,48 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 metric: intervened(&[("GuardrailPolicyType", policy)]),
                 eval: gt(c.guardrails_blocked_threshold),
                 treat_missing: "notBreaching",
-                what,
+                what: what.into(),
             });
         }
+    }
+
+    // VPC endpoints: metrics::PRIVATELINK_PAGE, AWS/PrivateLinkEndpoints on the documented set
+    // {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, one alarm per Bedrock interface
+    // endpoint: dropped packets mean the endpoint is at capacity or unhealthy (normally zero).
+    // Gateway endpoints (s3 in extra_endpoint_services) publish no metrics, per the same page.
+    let endpoint_keys: Vec<&str> = if cx.all {
+        BEDROCK_ENDPOINTS.to_vec()
+    } else {
+        c.bedrock_endpoints()
+    };
+    for service in endpoint_keys {
+        let id = cx
+            .inputs
+            .endpoint_ids
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| UNKNOWN.to_owned());
+        let service_name = format!("com.amazonaws.{}.{service}", cx.region);
+        entries.push(Entry {
+            key: format!("endpoint-{service}-packets-dropped"),
+            group: Group::VpcEndpoints,
+            topic: Topic::Performance,
+            notify: true,
+            health: false,
+            metric: metric(
+                "AWS/PrivateLinkEndpoints",
+                "PacketsDropped",
+                &[
+                    ("Endpoint Type", "Interface"),
+                    ("Service Name", &service_name),
+                    ("VPC Endpoint Id", &id),
+                    ("VPC Id", &c.vpc_id),
+                ],
+            ),
+            eval: gt(0.0),
+            treat_missing: "notBreaching",
+            what: format!("packets dropped by the {service} VPC endpoint"),
+        });
     }
 
     // Training: model customization jobs publish no metric; the failed-job rule's matches are
@@ -716,7 +760,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
     // its own because the rule already sends each failed job's event to the critical topic.
     if on(c.enable_training_monitoring) {
         entries.push(Entry {
-            key: "training-job-failures",
+            key: "training-job-failures".into(),
             group: Group::Training,
             topic: Topic::Critical,
             notify: false,
@@ -732,7 +776,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 threshold: c.training_job_failure_threshold,
             },
             treat_missing: "notBreaching",
-            what: "failed Bedrock model customization jobs",
+            what: "failed Bedrock model customization jobs".into(),
         });
     }
 
@@ -758,7 +802,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
     let mut alarms = Vec::new();
     let mut detectors: Vec<DetectorSpec> = Vec::new();
     for e in entries {
-        let name = cx.naming.name(e.key, ALARM_NAME_MAX);
+        let name = cx.naming.name(&e.key, ALARM_NAME_MAX);
         let (period, evaluation_periods, datapoints) = if e.group == Group::Training {
             (
                 c.training_alarm_period,
@@ -916,7 +960,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             cx.naming.stack()
         );
         alarms.push(AlarmSpec {
-            key: e.key.to_owned(),
+            key: e.key.clone(),
             group: e.group,
             topic: e.topic,
             notifies: e.notify,
@@ -939,6 +983,14 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         composites,
     }
 }
+
+/// The Bedrock interface endpoints the network module can create (`Config::bedrock_endpoints`).
+const BEDROCK_ENDPOINTS: &[&str] = &[
+    "bedrock",
+    "bedrock-runtime",
+    "bedrock-agent",
+    "bedrock-agent-runtime",
+];
 
 /// Name key of the failed-training-job rule (its RuleName is the alarm's dimension).
 pub(crate) const TRAINING_RULE_KEY: &str = "training-job-failed";
@@ -1085,6 +1137,7 @@ mod tests {
                 .as_ref()
                 .map(|id| format!("arn:aws:bedrock:us-east-1:123456789012:guardrail/{id}")),
             all: false,
+            region: "us-east-1",
         };
         catalog(config, &cx)
     }
@@ -1256,6 +1309,7 @@ mod tests {
                 inputs: &inputs,
                 guardrail_arn: Some("arn:aws:bedrock:us-east-1:123456789012:guardrail/gr1".into()),
                 all: true,
+                region: "us-east-1",
             },
         );
         let mut checked = 0;
@@ -1287,6 +1341,41 @@ mod tests {
             assert_eq!(crate::metrics::undocumented(&d.def.metric), None);
         }
         assert!(checked >= universe.alarms.len());
+    }
+
+    #[test]
+    fn each_bedrock_endpoint_has_a_dropped_packets_alarm_on_the_documented_set() {
+        let mut config = defaults();
+        config.vpc_id = "vpc-1".into();
+        config.enable_bedrock_agent_endpoint = false;
+        let mut inputs = inputs();
+        inputs
+            .endpoint_ids
+            .insert("bedrock-runtime".into(), "vpce-rt".into());
+        let cat = build(&config, &inputs);
+        let endpoint: Vec<&AlarmSpec> = cat
+            .alarms
+            .iter()
+            .filter(|a| a.group == Group::VpcEndpoints)
+            .collect();
+        assert_eq!(endpoint.len(), config.bedrock_endpoints().len());
+        assert!(!endpoint
+            .iter()
+            .any(|a| a.key == "endpoint-bedrock-agent-packets-dropped"));
+        let rt = endpoint
+            .iter()
+            .find(|a| a.key == "endpoint-bedrock-runtime-packets-dropped")
+            .unwrap();
+        let m = rt.def.metric.as_ref().unwrap();
+        assert_eq!(m.namespace, "AWS/PrivateLinkEndpoints");
+        assert_eq!(m.dimensions["VPC Endpoint Id"], "vpce-rt");
+        assert_eq!(
+            m.dimensions["Service Name"],
+            "com.amazonaws.us-east-1.bedrock-runtime"
+        );
+        assert_eq!(m.dimensions["VPC Id"], "vpc-1");
+        assert_eq!(rt.topic, Topic::Performance);
+        assert!(!rt.in_health);
     }
 
     #[test]

@@ -119,6 +119,32 @@ pub(crate) fn body(
             region,
         ));
     }
+    // VPC endpoint health: the documented traffic metrics of each stack endpoint, on the
+    // dimension set its alarm uses.
+    let endpoint_lines: Vec<Value> = alarms
+        .iter()
+        .filter(|a| a.group == Group::VpcEndpoints)
+        .filter_map(|a| a.def.metric.as_ref())
+        .flat_map(|m| {
+            ["PacketsDropped", "RstPacketsReceived", "ActiveConnections"].map(|name| {
+                metric_line(&MetricRef {
+                    metric_name: name.to_owned(),
+                    ..m.clone()
+                })
+            })
+        })
+        .collect();
+    if !endpoint_lines.is_empty() {
+        widgets.push(widget(
+            0,
+            4 * HEIGHT,
+            "VPC endpoints: dropped packets, resets, active connections",
+            endpoint_lines,
+            "Sum",
+            period,
+            region,
+        ));
+    }
     let guardrail_lines: Vec<Value> = alarms
         .iter()
         .filter(|a| a.group == Group::Guardrails)
@@ -167,6 +193,7 @@ mod tests {
                 inputs: &inputs,
                 guardrail_arn: Some("arn:aws:bedrock:us-east-1:1:guardrail/g".into()),
                 all: true,
+                region: "us-east-1",
             },
         );
         let b = body(&cat.alarms, &[], "us-east-1", 300);

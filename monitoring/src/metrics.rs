@@ -29,6 +29,10 @@ pub const KB_PAGE: &str =
 pub const EVENTBRIDGE_PAGE: &str =
     "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html";
 
+/// VPC endpoints: "CloudWatch metrics for AWS PrivateLink" (AWS/PrivateLinkEndpoints).
+pub const PRIVATELINK_PAGE: &str =
+    "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-cloudwatch-metrics.html";
+
 /// One dimension of a documented set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dim {
@@ -109,6 +113,23 @@ const GUARDRAIL_INTERVENED_SETS: &[&[Dim]] = &[
 /// The page shows `Retrieve` as the operation the metrics are published for.
 const KB_SETS: &[&[Dim]] = &[&[any("Operation")]];
 const RULE_SETS: &[&[Dim]] = &[&[any("RuleName")]];
+/// The page lists these two sets for the endpoint metrics (per endpoint, and per endpoint and
+/// subnet).
+const ENDPOINT_SETS: &[&[Dim]] = &[
+    &[
+        any("Endpoint Type"),
+        any("Service Name"),
+        any("VPC Endpoint Id"),
+        any("VPC Id"),
+    ],
+    &[
+        any("Endpoint Type"),
+        any("Service Name"),
+        any("Subnet Id"),
+        any("VPC Endpoint Id"),
+        any("VPC Id"),
+    ],
+];
 
 macro_rules! doc {
     ($ns:expr, $metric:expr, $unit:expr, $stat:expr, $sets:expr, $page:expr) => {
@@ -175,6 +196,12 @@ pub const CATALOG: &[MetricDoc] = &[
     // failed-training-job rule feeds the comprehensive composite through it).
     doc!("AWS/Events", "TriggeredRules", "Count", "Sum", RULE_SETS, EVENTBRIDGE_PAGE),
     doc!("AWS/Events", "FailedInvocations", "Count", "Sum", RULE_SETS, EVENTBRIDGE_PAGE),
+    // AWS/PrivateLinkEndpoints, interface endpoints (reported when the endpoint had traffic).
+    doc!("AWS/PrivateLinkEndpoints", "ActiveConnections", "Count", "Average", ENDPOINT_SETS, PRIVATELINK_PAGE),
+    doc!("AWS/PrivateLinkEndpoints", "NewConnections", "Count", "Sum", ENDPOINT_SETS, PRIVATELINK_PAGE),
+    doc!("AWS/PrivateLinkEndpoints", "BytesProcessed", "Bytes", "Sum", ENDPOINT_SETS, PRIVATELINK_PAGE),
+    doc!("AWS/PrivateLinkEndpoints", "PacketsDropped", "Count", "Sum", ENDPOINT_SETS, PRIVATELINK_PAGE),
+    doc!("AWS/PrivateLinkEndpoints", "RstPacketsReceived", "Count", "Sum", ENDPOINT_SETS, PRIVATELINK_PAGE),
 ];
 
 /// The catalog entry of a namespace and metric name.

@@ -758,6 +758,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             inputs,
             guardrail_arn: guardrail_arn.clone(),
             all: false,
+            region: self.ctx.region(),
         };
         let cat = catalog(config, &cx);
         let universe = catalog(
@@ -767,6 +768,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 inputs,
                 guardrail_arn,
                 all: true,
+                region: self.ctx.region(),
             },
         );
         let alarm_arns: Vec<String> = cat
@@ -1292,7 +1294,15 @@ mod tests {
             kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/k1".into()),
             kms_key_id: Some("k1".into()),
             log_bucket_name: Some("demo-prod-logs".into()),
-            endpoint_ids: BTreeMap::from([("bedrock-runtime".to_owned(), "vpce-1".to_owned())]),
+            endpoint_ids: [
+                "bedrock",
+                "bedrock-runtime",
+                "bedrock-agent",
+                "bedrock-agent-runtime",
+            ]
+            .into_iter()
+            .map(|s| (s.to_owned(), format!("vpce-{s}")))
+            .collect(),
         }
     }
 
@@ -1742,7 +1752,7 @@ mod tests {
         api.expect_delete_alarms()
             .times(1)
             .in_sequence(&mut seq)
-            .withf(|n| n.len() == 26)
+            .withf(|n| n.len() == 30)
             .returning(|_| Ok(()));
         api.expect_describe_alarms()
             .returning(|_| Ok(DescribedAlarms::default()));
@@ -1774,7 +1784,7 @@ mod tests {
         let observed = converged(&m, &spec);
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
         assert!(plan.iter().all(|c| c.action == Action::Delete));
-        assert_eq!(plan.len(), 2 + 26 + 3 + 1 + 8);
+        assert_eq!(plan.len(), 2 + 30 + 3 + 1 + 8);
         m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
             .await
             .unwrap();

@@ -45,7 +45,15 @@ async fn inputs(config: &Config, guardrail: bool) -> MonitoringInputs {
         kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/1111-2222".into()),
         kms_key_id: Some("1111-2222".into()),
         log_bucket_name: Some(format!("{}-logs", config.prefix())),
-        endpoint_ids: BTreeMap::from([("bedrock-runtime".to_owned(), "vpce-0test".to_owned())]),
+        endpoint_ids: [
+            "bedrock",
+            "bedrock-runtime",
+            "bedrock-agent",
+            "bedrock-agent-runtime",
+        ]
+        .into_iter()
+        .map(|s| (s.to_owned(), format!("vpce-0{}", s.len())))
+        .collect(),
     }
 }
 
@@ -268,7 +276,13 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         found.metric.keys().cloned().collect::<BTreeSet<_>>(),
         spec.alarms.iter().map(|a| a.def.name.clone()).collect()
     );
-    assert_eq!(spec.alarms.len(), 26);
+    let endpoint_alarms = spec
+        .alarms
+        .iter()
+        .filter(|a| a.key.starts_with("endpoint-"))
+        .count();
+    assert_eq!(endpoint_alarms, config.bedrock_endpoints().len());
+    assert_eq!(spec.alarms.len() - endpoint_alarms, 26);
     let topic = |t: &str| inputs.topic_arns[t].as_str().to_owned();
     // (key, namespace, metric, statistic, threshold, topic)
     let expected = [
