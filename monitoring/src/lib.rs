@@ -26,6 +26,7 @@
 //! | `kb-*` | `AWS/Bedrock/KnowledgeBases` ClientErrors / ServerErrors / Throttles, Operation = Retrieve (managed knowledge bases) | errors critical | errors |
 //! | `guardrails-intervened` | `AWS/Bedrock/Guardrails` InvocationsIntervened, {GuardrailArn, GuardrailVersion} at the pinned version | performance | no |
 //! | `guardrails-content-policy-intervened`, `guardrails-sensitive-information-intervened` | InvocationsIntervened, {GuardrailPolicyType} (account-wide) | performance | no |
+//! | `endpoint-<service>-packets-dropped` | `AWS/PrivateLinkEndpoints` PacketsDropped (Sum > 0) on {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, per Bedrock interface endpoint | performance | no |
 //! | `training-job-failures` | `AWS/Events` TriggeredRules of the failed-job rule; training_* threshold and periods | none (the rule notifies) | yes |
 //!
 //! Decisions, so a reader need not guess:
