@@ -405,7 +405,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             eval: Eval::Band {
                 stat: "Sum",
                 width: c.anomaly_threshold,
-                detector_key: "runtime-invocations".into(),
+                detector_key: "runtime-invocations",
             },
             treat_missing: "notBreaching",
             what: "Bedrock invocations above their anomaly band".into(),
@@ -430,7 +430,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 eval: Eval::Band {
                     stat: "Sum",
                     width: c.token_anomaly_threshold,
-                    detector_key: "tokens-input".into(),
+                    detector_key: "tokens-input",
                 },
                 treat_missing: "notBreaching",
                 what: "input tokens above their anomaly band".into(),
@@ -445,7 +445,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 eval: Eval::Band {
                     stat: "Sum",
                     width: c.token_anomaly_threshold,
-                    detector_key: "tokens-output".into(),
+                    detector_key: "tokens-output",
                 },
                 treat_missing: "notBreaching",
                 what: "output tokens above their anomaly band".into(),
