@@ -9,7 +9,8 @@
 //! `critical_alert_subscriptions`, `performance_alert_subscriptions` and
 //! `cost_alert_subscriptions` and converge both ways: missing ones are subscribed, ones not in
 //! the config are unsubscribed, and one still pending confirmation is shown as such and never
-//! subscribed again. `enable_alerting = false` deletes the stack's topics. Destroy removes the
+//! subscribed again. `enable_alerting = false` deletes the stack's topics; `enable_cost_alerting = false` deletes the
+//! cost topic only (as in the original; token alarms then notify `performance`). Destroy removes the
 //! subscriptions and the topics.
 //!
 //! Topics are found by their deterministic ARN; a topic of that name tagged for another stack is

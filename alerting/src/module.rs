@@ -23,7 +23,7 @@ use baseline_core::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const TOPIC: &str = "sns_topic";
 const TOPIC_POLICY: &str = "sns_topic_policy";
@@ -64,6 +64,9 @@ pub struct AlertingSpec {
     /// The three topics, in [`TOPIC_KEYS`] order. Present also when disabled: observe looks them
     /// up by name to find what is left to delete.
     pub topics: Vec<TopicSpec>,
+    /// Keys of topics not wanted although alerting is on (`cost` when
+    /// `enable_cost_alerting = false`, as in the original): deleted when they exist.
+    pub retired: BTreeSet<String>,
     /// Stack name, the value of the stack tag.
     pub stack: String,
 }
@@ -495,6 +498,11 @@ impl<A: SnsApi> Module for AlertingModule<A> {
         Ok(AlertingSpec {
             enabled: config.enable_alerting,
             topics,
+            retired: if config.enable_cost_alerting {
+                BTreeSet::new()
+            } else {
+                BTreeSet::from(["cost".to_owned()])
+            },
             stack: naming.stack().to_owned(),
         })
     }
@@ -519,6 +527,10 @@ impl<A: SnsApi> Module for AlertingModule<A> {
         let mut changes = Vec::new();
         for t in &spec.topics {
             let o = observed.topics.get(&t.key);
+            if spec.retired.contains(&t.key) {
+                changes.extend(o.map(|o| deletion_changes(t, o)).into_iter().flatten());
+                continue;
+            }
             changes.push(topic_change(t, o));
             changes.push(policy_change(t, o));
             let listed = o.map(|o| o.subscriptions.as_slice()).unwrap_or_default();
@@ -545,6 +557,7 @@ impl<A: SnsApi> Module for AlertingModule<A> {
         let topic_arns = spec
             .topics
             .iter()
+            .filter(|t| !spec.retired.contains(&t.key))
             .map(|t| {
                 observed
                     .topics
@@ -566,8 +579,12 @@ impl<A: SnsApi> Module for AlertingModule<A> {
             return Ok(AlertingOutputs::default());
         }
         // Refuse before any write rather than leave some topics converged and others not.
-        if let Some(t) = spec
+        let wanted: Vec<&TopicSpec> = spec
             .topics
+            .iter()
+            .filter(|t| !spec.retired.contains(&t.key))
+            .collect();
+        if let Some(t) = wanted
             .iter()
             .find(|t| t.encryption == TopicEncryption::Key(None))
         {
@@ -576,13 +593,23 @@ impl<A: SnsApi> Module for AlertingModule<A> {
             });
         }
         let arns = futures::future::try_join_all(
-            spec.topics
+            wanted
                 .iter()
                 .map(|t| self.apply_topic(t, observed.topics.get(&t.key), progress)),
         )
         .await?;
-        let topic_arns = spec
+        let retired = spec
             .topics
+            .iter()
+            .filter(|t| spec.retired.contains(&t.key))
+            .filter_map(|t| {
+                observed
+                    .topics
+                    .get(&t.key)
+                    .map(|o| self.delete_topic(t, o, progress))
+            });
+        futures::future::try_join_all(retired).await?;
+        let topic_arns = wanted
             .iter()
             .zip(arns)
             .map(|(t, arn)| (t.key.clone(), TopicArn(arn)))
@@ -799,6 +826,38 @@ mod tests {
                 .topic_arns
                 .len(),
             3
+        );
+    }
+
+    #[tokio::test]
+    async fn cost_alerting_off_deletes_the_cost_topic_and_keeps_the_others() {
+        let mut c = config();
+        c.enable_cost_alerting = false;
+        let existing = converged(&spec_of(
+            &AlertingModule::with_api(MockSnsApi::new(), &ctx()),
+            &config(),
+            &inputs(),
+        ));
+        let mut api = MockSnsApi::new();
+        api.expect_delete_topic()
+            .times(1)
+            .withf(|arn| arn.ends_with("-cost"))
+            .returning(|_| Ok(()));
+        let m = AlertingModule::with_api(api, &ctx());
+        let spec = spec_of(&m, &c, &inputs());
+        let changes: Vec<_> = m
+            .diff(&spec, &existing)
+            .into_iter()
+            .filter(|c| c.is_change())
+            .collect();
+        assert!(!changes.is_empty());
+        assert!(changes
+            .iter()
+            .all(|c| c.action == Action::Delete && c.address.contains("cost")));
+        let out = m.apply(&spec, &existing, &NoProgress).await.unwrap();
+        assert_eq!(
+            out.topic_arns.keys().collect::<Vec<_>>(),
+            vec!["critical", "performance"]
         );
     }
 

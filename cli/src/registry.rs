@@ -45,7 +45,8 @@ pub fn registry(ctx: &AwsContext) -> Vec<ModuleEntry> {
         },
         ModuleEntry {
             name: "monitoring",
-            depends_on: &["alerting", "guardrails"],
+            // encryption, logging, network: the tamper rules watch the key, bucket, endpoints.
+            depends_on: &["alerting", "guardrails", "encryption", "logging", "network"],
             module: Arc::new(baseline_monitoring::MonitoringModule::new(ctx)),
         },
         // After encryption too: the key policy must admit Budgets and Cost Anomaly Detection

@@ -33,8 +33,10 @@ pub enum Group {
     KnowledgeBases,
     /// `AWS/Bedrock/Guardrails`.
     Guardrails,
-    /// `AWS/Usage` call counts.
-    ApiCalls,
+    /// The failed-training-job rule's matches.
+    Training,
+    /// `AWS/PrivateLinkEndpoints` of the stack's Bedrock interface endpoints.
+    VpcEndpoints,
 }
 
 impl Group {
@@ -47,7 +49,8 @@ impl Group {
             Group::Agents => "agents",
             Group::KnowledgeBases => "knowledge_bases",
             Group::Guardrails => "guardrails",
-            Group::ApiCalls => "api_calls",
+            Group::Training => "training",
+            Group::VpcEndpoints => "vpc_endpoints",
         }
     }
 }
@@ -207,8 +210,12 @@ pub struct AlarmSpec {
     pub key: String,
     /// Its group.
     pub group: Group,
-    /// The topic it notifies.
+    /// The topic it routes to.
     pub topic: Topic,
+    /// Whether it notifies the topic itself (false: it only feeds comprehensive-health).
+    pub notifies: bool,
+    /// Whether comprehensive-health watches it (errors, failures, delivery problems).
+    pub in_health: bool,
     /// The definition.
     pub def: MetricAlarmDef,
     /// Key of its anomaly detector, for anomaly-band alarms.
@@ -241,6 +248,8 @@ pub(crate) struct CatalogContext<'a> {
     pub(crate) guardrail_arn: Option<String>,
     /// Ignore every switch: the universe of what the module may own.
     pub(crate) all: bool,
+    /// The stack's region (endpoint service names).
+    pub(crate) region: &'a str,
 }
 
 /// The catalog: metric alarms, their detectors and the composite alarms.
@@ -291,17 +300,37 @@ enum Eval {
         width: f64,
         detector_key: &'static str,
     },
+    /// Metric math: `m1` is the entry's metric, `m2` the second one, `e1` the expression the
+    /// alarm compares with `>= threshold`.
+    Math {
+        second: MetricRef,
+        expression: &'static str,
+        threshold: f64,
+    },
 }
 
 struct Entry {
-    key: &'static str,
+    key: String,
     group: Group,
     topic: Topic,
+    /// Whether the alarm notifies its topic itself (false: it only feeds a composite).
+    notify: bool,
+    /// Whether the comprehensive-health composite watches it: errors, failures and delivery
+    /// problems only, never latency, throttles, anomaly bands, interventions or tokens.
+    health: bool,
     metric: MetricRef,
     eval: Eval,
     treat_missing: &'static str,
-    what: &'static str,
+    what: String,
 }
+
+/// Keys the module created in earlier releases on metrics or dimension sets AWS does not
+/// publish; kept in the universe so an existing stack deletes them on its next apply.
+const RETIRED_KEYS: &[&str] = &[
+    "api-calls-anomaly",
+    "guardrails-input-intervened",
+    "guardrails-output-intervened",
+];
 
 /// Builds the catalog. Pure.
 pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
@@ -314,53 +343,64 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
     };
     let gt = |threshold: f64| sum("GreaterThanThreshold", threshold);
 
-    // Runtime: "Amazon Bedrock runtime metrics" (monitoring-runtime-metrics), namespace AWS/Bedrock,
-    // published across all model ids (no dimension) and per ModelId.
+    // Runtime: metrics::RUNTIME_PAGE, namespace AWS/Bedrock, across all model ids (no
+    // dimension), so Converse, ConverseStream and streaming calls are all counted.
     let bedrock = |name: &str| metric("AWS/Bedrock", name, &[]);
     entries.push(Entry {
-        key: "runtime-client-errors",
+        key: "runtime-client-errors".into(),
         group: Group::Runtime,
         topic: Topic::Critical,
+        notify: true,
+        health: true,
         metric: bedrock("InvocationClientErrors"),
         eval: gt(c.invocation_error_threshold),
         treat_missing: "notBreaching",
-        what: "Bedrock invocations failing with client errors",
+        what: "Bedrock invocations failing with client errors".into(),
     });
     entries.push(Entry {
-        key: "runtime-server-errors",
+        key: "runtime-server-errors".into(),
         group: Group::Runtime,
         topic: Topic::Critical,
+        notify: true,
+        health: true,
         metric: bedrock("InvocationServerErrors"),
         eval: gt(c.server_error_threshold),
         treat_missing: "notBreaching",
-        what: "Bedrock invocations failing with server errors",
+        what: "Bedrock invocations failing with server errors".into(),
     });
     entries.push(Entry {
-        key: "runtime-throttles",
+        key: "runtime-throttles".into(),
         group: Group::Runtime,
         topic: Topic::Performance,
+        notify: true,
+        health: false,
         metric: bedrock("InvocationThrottles"),
         eval: gt(c.throttle_threshold),
         treat_missing: "notBreaching",
-        what: "Bedrock invocations throttled",
+        what: "Bedrock invocations throttled".into(),
     });
     entries.push(Entry {
-        key: "runtime-p99-latency",
+        key: "runtime-p99-latency".into(),
         group: Group::Runtime,
         topic: Topic::Performance,
+        notify: true,
+        health: false,
         metric: bedrock("InvocationLatency"),
         eval: Eval::Percentile {
             pct: "p99",
             threshold: c.latency_threshold_ms,
         },
         treat_missing: "missing",
-        what: "Bedrock invocation latency p99 (ms)",
+        what: "Bedrock invocation latency p99 (ms)".into(),
     });
+    // Traffic surges are a performance matter; token surges a cost one (below).
     if on(c.enable_anomaly_detection) {
         entries.push(Entry {
-            key: "runtime-invocations-anomaly",
+            key: "runtime-invocations-anomaly".into(),
             group: Group::Runtime,
             topic: Topic::Performance,
+            notify: true,
+            health: false,
             metric: bedrock("Invocations"),
             eval: Eval::Band {
                 stat: "Sum",
@@ -368,7 +408,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 detector_key: "runtime-invocations",
             },
             treat_missing: "notBreaching",
-            what: "Bedrock invocations above their anomaly band",
+            what: "Bedrock invocations above their anomaly band".into(),
         });
     }
 
@@ -379,132 +419,204 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         } else {
             Topic::Performance
         };
-        entries.push(Entry {
-            key: "tokens-input-anomaly",
-            group: Group::Tokens,
-            topic,
-            metric: bedrock("InputTokenCount"),
-            eval: Eval::Band {
-                stat: "Sum",
-                width: c.token_anomaly_threshold,
-                detector_key: "tokens-input",
-            },
-            treat_missing: "notBreaching",
-            what: "input tokens above their anomaly band",
-        });
-        entries.push(Entry {
-            key: "tokens-output-anomaly",
-            group: Group::Tokens,
-            topic,
-            metric: bedrock("OutputTokenCount"),
-            eval: Eval::Band {
-                stat: "Sum",
-                width: c.token_anomaly_threshold,
-                detector_key: "tokens-output",
-            },
-            treat_missing: "notBreaching",
-            what: "output tokens above their anomaly band",
-        });
-        if on(c.enable_token_anomaly_detection) {
+        if on(c.enable_anomaly_detection) {
             entries.push(Entry {
-                key: "tokens-input-high",
+                key: "tokens-input-anomaly".into(),
                 group: Group::Tokens,
                 topic,
+                notify: true,
+                health: false,
                 metric: bedrock("InputTokenCount"),
-                eval: gt(c.token_anomaly_threshold_value),
+                eval: Eval::Band {
+                    stat: "Sum",
+                    width: c.token_anomaly_threshold,
+                    detector_key: "tokens-input",
+                },
                 treat_missing: "notBreaching",
-                what: "input tokens per period over the absolute limit",
+                what: "input tokens above their anomaly band".into(),
             });
             entries.push(Entry {
-                key: "tokens-output-high",
+                key: "tokens-output-anomaly".into(),
                 group: Group::Tokens,
                 topic,
+                notify: true,
+                health: false,
                 metric: bedrock("OutputTokenCount"),
-                eval: gt(c.token_anomaly_threshold_value),
+                eval: Eval::Band {
+                    stat: "Sum",
+                    width: c.token_anomaly_threshold,
+                    detector_key: "tokens-output",
+                },
                 treat_missing: "notBreaching",
-                what: "output tokens per period over the absolute limit",
+                what: "output tokens above their anomaly band".into(),
+            });
+        }
+        // Static token alarms only with an explicit threshold: any fixed default (the
+        // original's 1000 per 5 minutes is one or two requests) pages for normal traffic.
+        let threshold = c
+            .token_anomaly_threshold_value
+            .or(cx.all.then_some(f64::MAX));
+        if let (true, Some(threshold)) = (on(c.enable_token_anomaly_detection), threshold) {
+            entries.push(Entry {
+                key: "tokens-input-high".into(),
+                group: Group::Tokens,
+                topic,
+                notify: true,
+                health: false,
+                metric: bedrock("InputTokenCount"),
+                eval: gt(threshold),
+                treat_missing: "notBreaching",
+                what: "input tokens per period over the absolute limit".into(),
+            });
+            entries.push(Entry {
+                key: "tokens-output-high".into(),
+                group: Group::Tokens,
+                topic,
+                notify: true,
+                health: false,
+                metric: bedrock("OutputTokenCount"),
+                eval: gt(threshold),
+                treat_missing: "notBreaching",
+                what: "output tokens per period over the absolute limit".into(),
             });
         }
     }
 
-    // Log delivery: same page, "model invocation logging" metrics.
+    // Log delivery: same page, "CloudWatch metrics for Amazon Bedrock" (published every time a
+    // delivery succeeds or fails, across all model ids). Large-data delivery is the S3 copy of
+    // bodies too big for CloudWatch Logs, so it belongs to S3 logging... and to CloudWatch
+    // logging with a large-data bucket; both use the stack's bucket here, so S3 logging gates it.
     let logging = on(c.enable_model_invocation_logging);
+    let cloudwatch_logs = logging && on(c.enable_cloudwatch_logging);
+    let s3_logs = logging && on(c.enable_s3_logging);
     for (enabled, key, name, what) in [
         (
-            c.enable_cloudwatch_logging,
+            cloudwatch_logs,
             "logging-cloudwatch-delivery-failures",
             "ModelInvocationLogsCloudWatchDeliveryFailure",
             "invocation logs not delivered to CloudWatch Logs",
         ),
         (
-            c.enable_s3_logging,
+            s3_logs,
             "logging-s3-delivery-failures",
             "ModelInvocationLogsS3DeliveryFailure",
             "invocation logs not delivered to S3",
         ),
+        (
+            s3_logs,
+            "logging-large-data-delivery-failures",
+            "ModelInvocationLargeDataS3DeliveryFailure",
+            "large invocation payloads not delivered to S3",
+        ),
     ] {
-        if logging && on(enabled) {
+        if enabled {
             entries.push(Entry {
-                key,
+                key: key.into(),
                 group: Group::LogDelivery,
                 topic: Topic::Critical,
+                notify: true,
+                health: true,
                 metric: bedrock(name),
                 eval: sum("GreaterThanOrEqualToThreshold", c.logging_failure_threshold),
                 treat_missing: "notBreaching",
-                what,
+                what: what.into(),
             });
         }
     }
-
-    // Agents: "Monitor Amazon Bedrock Agents using CloudWatch Metrics" (monitoring-agents-cw-metrics),
-    // namespace AWS/Bedrock/Agents, dimension Operation = InvokeAgent.
-    if on(c.enable_agents_monitoring) {
-        let agents =
-            |name: &str| metric("AWS/Bedrock/Agents", name, &[("Operation", "InvokeAgent")]);
+    // Logging switched off (DeleteModelInvocationLoggingConfiguration) or pointed elsewhere
+    // publishes no failure metric at all: only "invocations but no successful delivery" sees it.
+    if cloudwatch_logs || s3_logs {
+        let success = if cloudwatch_logs {
+            "ModelInvocationLogsCloudWatchDeliverySuccess"
+        } else {
+            "ModelInvocationLogsS3DeliverySuccess"
+        };
         entries.push(Entry {
-            key: "agents-client-errors",
-            group: Group::Agents,
+            key: "logging-no-delivery".into(),
+            group: Group::LogDelivery,
             topic: Topic::Critical,
-            metric: agents("InvocationClientErrors"),
-            eval: gt(c.agents_error_threshold),
-            treat_missing: "notBreaching",
-            what: "InvokeAgent client errors",
-        });
-        entries.push(Entry {
-            key: "agents-server-errors",
-            group: Group::Agents,
-            topic: Topic::Critical,
-            metric: agents("InvocationServerErrors"),
-            eval: gt(c.agents_error_threshold),
-            treat_missing: "notBreaching",
-            what: "InvokeAgent server errors",
-        });
-        entries.push(Entry {
-            key: "agents-throttles",
-            group: Group::Agents,
-            topic: Topic::Performance,
-            metric: agents("InvocationThrottles"),
-            eval: gt(c.agents_throttle_threshold),
-            treat_missing: "notBreaching",
-            what: "InvokeAgent requests throttled",
-        });
-        entries.push(Entry {
-            key: "agents-p99-latency",
-            group: Group::Agents,
-            topic: Topic::Performance,
-            metric: agents("TotalTime"),
-            eval: Eval::Percentile {
-                pct: "p99",
-                threshold: c.agents_latency_threshold_ms,
+            notify: true,
+            health: true,
+            metric: bedrock("Invocations"),
+            eval: Eval::Math {
+                second: bedrock(success),
+                // FILL: the success metric is only published when a delivery happens, so a
+                // period without one has no datapoint; CloudWatch's metric math page documents
+                // FILL(m, 0) for exactly that.
+                expression: "IF(m1 > 0 AND FILL(m2, 0) == 0, 1, 0)",
+                threshold: 1.0,
             },
-            treat_missing: "missing",
-            what: "InvokeAgent total time p99 (ms)",
+            treat_missing: "notBreaching",
+            what: "Bedrock invoked but no invocation log delivered (logging off or broken)".into(),
         });
     }
 
-    // Knowledge bases: "Observability for managed knowledge bases" (kb-managed-observability),
-    // namespace AWS/Bedrock/KnowledgeBases, dimension Operation = Retrieve. No retrieval latency
-    // metric is documented, so kb_latency_threshold_ms has nothing to watch (see crate docs).
+    // Agents: metrics::AGENTS_PAGE, namespace AWS/Bedrock/Agents, one alarm set per documented
+    // Operation value (InvokeAgent, InvokeInlineAgent).
+    if on(c.enable_agents_monitoring) {
+        for (op, prefix) in [
+            ("InvokeAgent", "agents"),
+            ("InvokeInlineAgent", "agents-inline"),
+        ] {
+            let agents = |name: &str| metric("AWS/Bedrock/Agents", name, &[("Operation", op)]);
+            for (suffix, name, topic, health, eval, missing, what) in [
+                (
+                    "client-errors",
+                    "InvocationClientErrors",
+                    Topic::Critical,
+                    true,
+                    gt(c.agents_error_threshold),
+                    "notBreaching",
+                    "client errors",
+                ),
+                (
+                    "server-errors",
+                    "InvocationServerErrors",
+                    Topic::Critical,
+                    true,
+                    gt(c.agents_error_threshold),
+                    "notBreaching",
+                    "server errors",
+                ),
+                (
+                    "throttles",
+                    "InvocationThrottles",
+                    Topic::Performance,
+                    false,
+                    gt(c.agents_throttle_threshold),
+                    "notBreaching",
+                    "requests throttled",
+                ),
+                (
+                    "p99-latency",
+                    "TotalTime",
+                    Topic::Performance,
+                    false,
+                    Eval::Percentile {
+                        pct: "p99",
+                        threshold: c.agents_latency_threshold_ms,
+                    },
+                    "missing",
+                    "total time p99 (ms)",
+                ),
+            ] {
+                entries.push(Entry {
+                    key: agent_key(prefix, suffix).into(),
+                    group: Group::Agents,
+                    topic,
+                    notify: true,
+                    health,
+                    metric: agents(name),
+                    eval,
+                    treat_missing: missing,
+                    what: agent_what(op, what).into(),
+                });
+            }
+        }
+    }
+
+    // Knowledge bases: metrics::KB_PAGE (managed knowledge bases only), namespace
+    // AWS/Bedrock/KnowledgeBases, Operation = Retrieve. No latency metric is documented.
     if on(c.enable_knowledge_base_monitoring) {
         let kb = |name: &str| {
             metric(
@@ -514,36 +626,45 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             )
         };
         entries.push(Entry {
-            key: "kb-client-errors",
+            key: "kb-client-errors".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Critical,
+            notify: true,
+            health: true,
             metric: kb("ClientErrors"),
             eval: gt(c.kb_error_threshold),
             treat_missing: "notBreaching",
-            what: "knowledge base Retrieve client errors",
+            what: "managed knowledge base Retrieve client errors".into(),
         });
         entries.push(Entry {
-            key: "kb-server-errors",
+            key: "kb-server-errors".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Critical,
+            notify: true,
+            health: true,
             metric: kb("ServerErrors"),
             eval: gt(c.kb_error_threshold),
             treat_missing: "notBreaching",
-            what: "knowledge base Retrieve server errors",
+            what: "managed knowledge base Retrieve server errors".into(),
         });
         entries.push(Entry {
-            key: "kb-throttles",
+            key: "kb-throttles".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Performance,
+            notify: true,
+            health: false,
             metric: kb("Throttles"),
             eval: gt(c.kb_throttle_threshold),
             treat_missing: "notBreaching",
-            what: "knowledge base Retrieve requests throttled",
+            what: "managed knowledge base Retrieve requests throttled".into(),
         });
     }
 
-    // Guardrails: "Monitor Amazon Bedrock Guardrails using CloudWatch metrics"
-    // (monitoring-guardrails-cw-metrics), InvocationsIntervened split by GuardrailContentSource.
+    // Guardrails: metrics::GUARDRAILS_PAGE. The stack's guardrail is watched on the documented
+    // set {GuardrailArn, GuardrailVersion} at the version apps call: the model-access policy
+    // pins the published version (guardrails::access_policy), so DRAFT is never called and not
+    // watched. The policy-type split ({GuardrailPolicyType}) is documented only on its own,
+    // not per guardrail, so those two alarms count every guardrail of the account and region.
     let guardrail_present = cx.all || cx.inputs.guardrail_id.is_some() || c.enable_guardrails;
     if on(c.enable_guardrails_monitoring) && guardrail_present {
         let arn = cx
@@ -555,62 +676,107 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             .guardrail_version
             .clone()
             .unwrap_or_else(|| UNKNOWN.to_owned());
-        for (key, source, what) in [
+        let intervened =
+            |dims: &[(&str, &str)]| metric("AWS/Bedrock/Guardrails", "InvocationsIntervened", dims);
+        entries.push(Entry {
+            key: "guardrails-intervened".into(),
+            group: Group::Guardrails,
+            topic: Topic::Performance,
+            notify: true,
+            health: false,
+            metric: intervened(&[("GuardrailArn", &arn), ("GuardrailVersion", &version)]),
+            eval: gt(c.guardrails_blocked_threshold),
+            treat_missing: "notBreaching",
+            what: "the stack's guardrail intervening (prompts and responses)".into(),
+        });
+        for (key, policy, what) in [
             (
-                "guardrails-input-intervened",
-                "Input",
-                "guardrail interventions on prompts",
+                "guardrails-content-policy-intervened",
+                "ContentPolicy",
+                "harmful content blocked by guardrails (account-wide)",
             ),
             (
-                "guardrails-output-intervened",
-                "Output",
-                "guardrail interventions on model responses",
+                "guardrails-sensitive-information-intervened",
+                "SensitiveInformationPolicy",
+                "PII and sensitive information detected by guardrails (account-wide)",
             ),
         ] {
             entries.push(Entry {
-                key,
+                key: key.into(),
                 group: Group::Guardrails,
                 topic: Topic::Performance,
-                metric: metric(
-                    "AWS/Bedrock/Guardrails",
-                    "InvocationsIntervened",
-                    &[
-                        ("GuardrailArn", &arn),
-                        ("GuardrailVersion", &version),
-                        ("GuardrailContentSource", source),
-                    ],
-                ),
+                notify: true,
+                health: false,
+                metric: intervened(&[("GuardrailPolicyType", policy)]),
                 eval: gt(c.guardrails_blocked_threshold),
                 treat_missing: "notBreaching",
-                what,
+                what: what.into(),
             });
         }
     }
 
-    // API calls: "Service Quotas integration and usage metrics" (AWS/Usage CallCount, documented
-    // under CloudWatch's "AWS usage metrics").
-    if on(c.enable_api_call_monitoring) {
+    // VPC endpoints: metrics::PRIVATELINK_PAGE, AWS/PrivateLinkEndpoints on the documented set
+    // {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, one alarm per Bedrock interface
+    // endpoint: dropped packets mean the endpoint is at capacity or unhealthy (normally zero).
+    // Gateway endpoints (s3 in extra_endpoint_services) publish no metrics, per the same page.
+    let endpoint_keys: Vec<&str> = if cx.all {
+        BEDROCK_ENDPOINTS.to_vec()
+    } else {
+        c.bedrock_endpoints()
+    };
+    for service in endpoint_keys {
+        let id = cx
+            .inputs
+            .endpoint_ids
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| UNKNOWN.to_owned());
+        let service_name = format!("com.amazonaws.{}.{service}", cx.region);
         entries.push(Entry {
-            key: "api-calls-anomaly",
-            group: Group::ApiCalls,
+            key: format!("endpoint-{service}-packets-dropped"),
+            group: Group::VpcEndpoints,
             topic: Topic::Performance,
+            notify: true,
+            health: false,
             metric: metric(
-                "AWS/Usage",
-                "CallCount",
+                "AWS/PrivateLinkEndpoints",
+                "PacketsDropped",
                 &[
-                    ("Type", "API"),
-                    ("Service", "Bedrock"),
-                    ("Resource", "InvokeModel"),
-                    ("Class", "None"),
+                    ("Endpoint Type", "Interface"),
+                    ("Service Name", &service_name),
+                    ("VPC Endpoint Id", &id),
+                    ("VPC Id", &c.vpc_id),
                 ],
             ),
-            eval: Eval::Band {
+            eval: gt(0.0),
+            treat_missing: "notBreaching",
+            what: format!("packets dropped by the {service} VPC endpoint"),
+        });
+    }
+
+    // Training: model customization jobs publish no metric; the failed-job rule's matches are
+    // AWS/Events TriggeredRules on its RuleName (metrics::EVENTBRIDGE_PAGE). This alarm carries
+    // the training_* threshold and periods and feeds comprehensive-health; it has no action of
+    // its own because the rule already sends each failed job's event to the critical topic.
+    if on(c.enable_training_monitoring) {
+        entries.push(Entry {
+            key: "training-job-failures".into(),
+            group: Group::Training,
+            topic: Topic::Critical,
+            notify: false,
+            health: true,
+            metric: metric(
+                "AWS/Events",
+                "TriggeredRules",
+                &[("RuleName", &cx.naming.name(TRAINING_RULE_KEY, 64))],
+            ),
+            eval: Eval::Stat {
                 stat: "Sum",
-                width: c.anomaly_threshold,
-                detector_key: "api-calls",
+                comparison: "GreaterThanThreshold",
+                threshold: c.training_job_failure_threshold,
             },
             treat_missing: "notBreaching",
-            what: "InvokeModel API calls above their anomaly band",
+            what: "failed Bedrock model customization jobs".into(),
         });
     }
 
@@ -636,7 +802,20 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
     let mut alarms = Vec::new();
     let mut detectors: Vec<DetectorSpec> = Vec::new();
     for e in entries {
-        let name = cx.naming.name(e.key, ALARM_NAME_MAX);
+        let name = cx.naming.name(&e.key, ALARM_NAME_MAX);
+        let (period, evaluation_periods, datapoints) = if e.group == Group::Training {
+            (
+                c.training_alarm_period,
+                c.training_alarm_evaluation_periods,
+                c.training_alarm_evaluation_periods,
+            )
+        } else {
+            (
+                c.alarm_period,
+                c.alarm_evaluation_periods,
+                c.alarm_datapoints_to_alarm,
+            )
+        };
         let mut def = MetricAlarmDef {
             name,
             description: String::new(),
@@ -648,12 +827,16 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             threshold_metric_id: None,
             threshold: None,
             comparison_operator: String::new(),
-            evaluation_periods: secs(c.alarm_evaluation_periods),
-            datapoints_to_alarm: Some(secs(c.alarm_datapoints_to_alarm)),
+            evaluation_periods: secs(evaluation_periods),
+            datapoints_to_alarm: Some(secs(datapoints)),
             treat_missing_data: e.treat_missing.to_owned(),
             actions_enabled: true,
-            alarm_actions: topic_actions(e.topic),
-            ok_actions: ok(e.topic),
+            alarm_actions: if e.notify {
+                topic_actions(e.topic)
+            } else {
+                Vec::new()
+            },
+            ok_actions: if e.notify { ok(e.topic) } else { Vec::new() },
         };
         let mut detector_key = None;
         let rule = match e.eval {
@@ -664,7 +847,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             } => {
                 def.metric = Some(e.metric.clone());
                 def.statistic = Some(stat.to_owned());
-                def.period = Some(secs(c.alarm_period));
+                def.period = Some(secs(period));
                 def.threshold = Some(threshold);
                 def.comparison_operator = comparison.to_owned();
                 let op = if comparison == "GreaterThanOrEqualToThreshold" {
@@ -672,19 +855,51 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 } else {
                     ">"
                 };
-                format!(
-                    "{stat} over {} s {op} {}",
-                    c.alarm_period,
-                    number(threshold)
-                )
+                format!("{stat} over {period} s {op} {}", number(threshold))
             }
             Eval::Percentile { pct, threshold } => {
                 def.metric = Some(e.metric.clone());
                 def.extended_statistic = Some(pct.to_owned());
-                def.period = Some(secs(c.alarm_period));
+                def.period = Some(secs(period));
                 def.threshold = Some(threshold);
                 def.comparison_operator = "GreaterThanThreshold".to_owned();
-                format!("{pct} over {} s > {}", c.alarm_period, number(threshold))
+                format!("{pct} over {period} s > {}", number(threshold))
+            }
+            Eval::Math {
+                second,
+                expression,
+                threshold,
+            } => {
+                let query = |id: &str, m: &MetricRef| MetricQuery {
+                    id: id.into(),
+                    metric: Some(m.clone()),
+                    period: Some(secs(period)),
+                    stat: Some("Sum".into()),
+                    expression: None,
+                    label: None,
+                    return_data: false,
+                };
+                def.metrics = vec![
+                    query("m1", &e.metric),
+                    query("m2", &second),
+                    MetricQuery {
+                        id: "e1".into(),
+                        metric: None,
+                        period: None,
+                        stat: None,
+                        expression: Some(expression.to_owned()),
+                        label: Some("invoked without a delivered log".into()),
+                        return_data: true,
+                    },
+                ];
+                def.threshold = Some(threshold);
+                def.comparison_operator = "GreaterThanOrEqualToThreshold".to_owned();
+                format!(
+                    "{expression} with m2 = {}/{} over {period} s >= {}",
+                    second.namespace,
+                    second.metric_name,
+                    number(threshold)
+                )
             }
             Eval::Band {
                 stat,
@@ -732,18 +947,24 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 )
             }
         };
+        let route = if e.notify {
+            e.topic.as_str()
+        } else {
+            "no action, feeds comprehensive-health"
+        };
         def.description = format!(
-            "{}: {}/{} {rule} ({}). Managed by bedrock-baseline, stack {}.",
+            "{}: {}/{} {rule} ({route}). Managed by bedrock-baseline, stack {}.",
             e.what,
             e.metric.namespace,
             e.metric.metric_name,
-            e.topic.as_str(),
             cx.naming.stack()
         );
         alarms.push(AlarmSpec {
-            key: e.key.to_owned(),
+            key: e.key.clone(),
             group: e.group,
             topic: e.topic,
+            notifies: e.notify,
+            in_health: e.health,
             def,
             detector_key,
         });
@@ -760,6 +981,44 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         alarms,
         detectors,
         composites,
+    }
+}
+
+/// The Bedrock interface endpoints the network module can create (`Config::bedrock_endpoints`).
+const BEDROCK_ENDPOINTS: &[&str] = &[
+    "bedrock",
+    "bedrock-runtime",
+    "bedrock-agent",
+    "bedrock-agent-runtime",
+];
+
+/// Name key of the failed-training-job rule (its RuleName is the alarm's dimension).
+pub(crate) const TRAINING_RULE_KEY: &str = "training-job-failed";
+
+fn agent_key(prefix: &str, suffix: &str) -> &'static str {
+    // The keys are a small fixed set; match instead of allocating per build.
+    match (prefix, suffix) {
+        ("agents", "client-errors") => "agents-client-errors",
+        ("agents", "server-errors") => "agents-server-errors",
+        ("agents", "throttles") => "agents-throttles",
+        ("agents", "p99-latency") => "agents-p99-latency",
+        ("agents-inline", "client-errors") => "agents-inline-client-errors",
+        ("agents-inline", "server-errors") => "agents-inline-server-errors",
+        ("agents-inline", "throttles") => "agents-inline-throttles",
+        _ => "agents-inline-p99-latency",
+    }
+}
+
+fn agent_what(op: &str, what: &str) -> &'static str {
+    match (op, what) {
+        ("InvokeAgent", "client errors") => "InvokeAgent client errors",
+        ("InvokeAgent", "server errors") => "InvokeAgent server errors",
+        ("InvokeAgent", "requests throttled") => "InvokeAgent requests throttled",
+        ("InvokeAgent", _) => "InvokeAgent total time p99 (ms)",
+        (_, "client errors") => "InvokeInlineAgent client errors",
+        (_, "server errors") => "InvokeInlineAgent server errors",
+        (_, "requests throttled") => "InvokeInlineAgent requests throttled",
+        _ => "InvokeInlineAgent total time p99 (ms)",
     }
 }
 
@@ -826,23 +1085,28 @@ fn composites(
         "Bedrock basic health: runtime errors, latency, throttles and log delivery",
     ));
     if cx.all || c.enable_comprehensive_health_monitoring {
-        let every: Vec<&str> = alarms.iter().map(|a| a.def.name.as_str()).collect();
+        let health: Vec<&str> = alarms
+            .iter()
+            .filter(|a| a.in_health)
+            .map(|a| a.def.name.as_str())
+            .collect();
         out.push(composite(
             "comprehensive-health",
-            every,
-            "Bedrock comprehensive health: every enabled alarm of the stack",
+            health,
+            "Bedrock comprehensive health: errors, failures and delivery problems of every enabled group (no anomaly band, token or latency alarm)",
         ));
     }
     out
 }
 
 /// Names of every alarm (metric and composite) the module may own for this stack.
-pub(crate) fn universe_names(catalog: &Catalog) -> BTreeSet<String> {
+pub(crate) fn universe_names(catalog: &Catalog, naming: &Naming) -> BTreeSet<String> {
     catalog
         .alarms
         .iter()
         .map(|a| a.def.name.clone())
         .chain(catalog.composites.iter().map(|c| c.def.name.clone()))
+        .chain(RETIRED_KEYS.iter().map(|k| naming.name(k, ALARM_NAME_MAX)))
         .collect()
 }
 
@@ -873,6 +1137,7 @@ mod tests {
                 .as_ref()
                 .map(|id| format!("arn:aws:bedrock:us-east-1:123456789012:guardrail/{id}")),
             all: false,
+            region: "us-east-1",
         };
         catalog(config, &cx)
     }
@@ -887,6 +1152,7 @@ mod tests {
             topic_arns: topics(),
             guardrail_id: Some("gr1".into()),
             guardrail_version: Some("1".into()),
+            ..MonitoringInputs::default()
         }
     }
 
@@ -919,46 +1185,73 @@ mod tests {
             "runtime-invocations-anomaly",
             "tokens-input-anomaly",
             "tokens-output-anomaly",
-            "tokens-input-high",
-            "tokens-output-high",
             "logging-cloudwatch-delivery-failures",
             "logging-s3-delivery-failures",
+            "logging-large-data-delivery-failures",
+            "logging-no-delivery",
             "agents-client-errors",
             "agents-server-errors",
             "agents-throttles",
             "agents-p99-latency",
+            "agents-inline-client-errors",
+            "agents-inline-server-errors",
+            "agents-inline-throttles",
+            "agents-inline-p99-latency",
             "kb-client-errors",
             "kb-server-errors",
             "kb-throttles",
-            "guardrails-input-intervened",
-            "guardrails-output-intervened",
-            "api-calls-anomaly",
+            "guardrails-intervened",
+            "guardrails-content-policy-intervened",
+            "guardrails-sensitive-information-intervened",
+            "training-job-failures",
         ];
-        check(|_| {}, &all, &[]);
+        check(
+            |_| {},
+            &all,
+            &[
+                "tokens-input-high",
+                "tokens-output-high",
+                "api-calls-anomaly",
+                "guardrails-input-intervened",
+            ],
+        );
         check(
             |c| c.enable_anomaly_detection = false,
             &["runtime-client-errors"],
-            &["runtime-invocations-anomaly"],
+            &[
+                "runtime-invocations-anomaly",
+                "tokens-input-anomaly",
+                "tokens-output-anomaly",
+            ],
         );
         check(
             |c| c.enable_token_monitoring = false,
             &["runtime-client-errors"],
-            &[
-                "tokens-input-anomaly",
-                "tokens-output-anomaly",
-                "tokens-input-high",
-                "tokens-output-high",
-            ],
+            &["tokens-input-anomaly", "tokens-output-anomaly"],
         );
         check(
-            |c| c.enable_token_anomaly_detection = false,
+            |c| c.token_anomaly_threshold_value = Some(250_000.0),
+            &["tokens-input-high", "tokens-output-high"],
+            &[],
+        );
+        check(
+            |c| {
+                c.token_anomaly_threshold_value = Some(250_000.0);
+                c.enable_token_anomaly_detection = false;
+            },
             &["tokens-input-anomaly"],
             &["tokens-input-high", "tokens-output-high"],
         );
         check(
             |c| c.enable_s3_logging = false,
-            &["logging-cloudwatch-delivery-failures"],
-            &["logging-s3-delivery-failures"],
+            &[
+                "logging-cloudwatch-delivery-failures",
+                "logging-no-delivery",
+            ],
+            &[
+                "logging-s3-delivery-failures",
+                "logging-large-data-delivery-failures",
+            ],
         );
         check(
             |c| c.enable_model_invocation_logging = false,
@@ -966,6 +1259,8 @@ mod tests {
             &[
                 "logging-cloudwatch-delivery-failures",
                 "logging-s3-delivery-failures",
+                "logging-large-data-delivery-failures",
+                "logging-no-delivery",
             ],
         );
         check(
@@ -976,6 +1271,8 @@ mod tests {
                 "agents-server-errors",
                 "agents-throttles",
                 "agents-p99-latency",
+                "agents-inline-client-errors",
+                "agents-inline-p99-latency",
             ],
         );
         check(
@@ -985,17 +1282,100 @@ mod tests {
         );
         check(
             |c| c.enable_guardrails_monitoring = false,
-            &["api-calls-anomaly"],
+            &["training-job-failures"],
             &[
-                "guardrails-input-intervened",
-                "guardrails-output-intervened",
+                "guardrails-intervened",
+                "guardrails-content-policy-intervened",
+                "guardrails-sensitive-information-intervened",
             ],
         );
         check(
-            |c| c.enable_api_call_monitoring = false,
+            |c| c.enable_training_monitoring = false,
             &["runtime-throttles"],
-            &["api-calls-anomaly"],
+            &["training-job-failures"],
         );
+    }
+
+    /// The catalog test: every alarm the module can produce (all switches on), every metric of
+    /// its metric math, and every detector is a (namespace, metric, dimension set) AWS documents.
+    #[test]
+    fn every_alarm_watches_a_documented_metric_and_dimension_set() {
+        let naming = Naming::new("demo-prod", BTreeMap::new());
+        let inputs = inputs();
+        let universe = catalog(
+            &defaults(),
+            &CatalogContext {
+                naming: &naming,
+                inputs: &inputs,
+                guardrail_arn: Some("arn:aws:bedrock:us-east-1:123456789012:guardrail/gr1".into()),
+                all: true,
+                region: "us-east-1",
+            },
+        );
+        let mut checked = 0;
+        for a in &universe.alarms {
+            let metrics = a
+                .def
+                .metric
+                .iter()
+                .chain(a.def.metrics.iter().filter_map(|q| q.metric.as_ref()));
+            for m in metrics {
+                assert_eq!(
+                    crate::metrics::undocumented(m),
+                    None,
+                    "alarm {} watches an undocumented metric",
+                    a.key
+                );
+                checked += 1;
+            }
+            if let Some(stat) = &a.def.statistic {
+                let doc = crate::metrics::lookup(
+                    &a.def.metric.as_ref().unwrap().namespace,
+                    &a.def.metric.as_ref().unwrap().metric_name,
+                )
+                .unwrap();
+                assert_eq!(stat, doc.statistic, "{}", a.key);
+            }
+        }
+        for d in &universe.detectors {
+            assert_eq!(crate::metrics::undocumented(&d.def.metric), None);
+        }
+        assert!(checked >= universe.alarms.len());
+    }
+
+    #[test]
+    fn each_bedrock_endpoint_has_a_dropped_packets_alarm_on_the_documented_set() {
+        let mut config = defaults();
+        config.vpc_id = "vpc-1".into();
+        config.enable_bedrock_agent_endpoint = false;
+        let mut inputs = inputs();
+        inputs
+            .endpoint_ids
+            .insert("bedrock-runtime".into(), "vpce-rt".into());
+        let cat = build(&config, &inputs);
+        let endpoint: Vec<&AlarmSpec> = cat
+            .alarms
+            .iter()
+            .filter(|a| a.group == Group::VpcEndpoints)
+            .collect();
+        assert_eq!(endpoint.len(), config.bedrock_endpoints().len());
+        assert!(!endpoint
+            .iter()
+            .any(|a| a.key == "endpoint-bedrock-agent-packets-dropped"));
+        let rt = endpoint
+            .iter()
+            .find(|a| a.key == "endpoint-bedrock-runtime-packets-dropped")
+            .unwrap();
+        let m = rt.def.metric.as_ref().unwrap();
+        assert_eq!(m.namespace, "AWS/PrivateLinkEndpoints");
+        assert_eq!(m.dimensions["VPC Endpoint Id"], "vpce-rt");
+        assert_eq!(
+            m.dimensions["Service Name"],
+            "com.amazonaws.us-east-1.bedrock-runtime"
+        );
+        assert_eq!(m.dimensions["VPC Id"], "vpc-1");
+        assert_eq!(rt.topic, Topic::Performance);
+        assert!(!rt.in_health);
     }
 
     #[test]
@@ -1016,12 +1396,107 @@ mod tests {
         let g = cat
             .alarms
             .iter()
-            .find(|a| a.key == "guardrails-input-intervened")
+            .find(|a| a.key == "guardrails-intervened")
             .unwrap();
         assert_eq!(
             g.def.metric.as_ref().unwrap().dimensions["GuardrailArn"],
             UNKNOWN
         );
+    }
+
+    #[test]
+    fn guardrail_alarms_watch_the_pinned_version_and_the_policy_types() {
+        let cat = build(&defaults(), &inputs());
+        let dims = |k: &str| {
+            cat.alarms
+                .iter()
+                .find(|a| a.key == k)
+                .unwrap()
+                .def
+                .metric
+                .clone()
+                .unwrap()
+                .dimensions
+        };
+        let own = dims("guardrails-intervened");
+        assert_eq!(
+            own.keys().collect::<Vec<_>>(),
+            vec!["GuardrailArn", "GuardrailVersion"]
+        );
+        assert_eq!(own["GuardrailVersion"], "1");
+        assert_eq!(
+            dims("guardrails-sensitive-information-intervened")["GuardrailPolicyType"],
+            "SensitiveInformationPolicy"
+        );
+        assert_eq!(
+            dims("guardrails-content-policy-intervened")["GuardrailPolicyType"],
+            "ContentPolicy"
+        );
+    }
+
+    #[test]
+    fn no_delivery_alarm_compares_invocations_with_successful_deliveries() {
+        let cat = build(&defaults(), &inputs());
+        let a = cat
+            .alarms
+            .iter()
+            .find(|a| a.key == "logging-no-delivery")
+            .unwrap();
+        assert_eq!(a.topic, Topic::Critical);
+        assert!(a.in_health);
+        let q = &a.def.metrics;
+        assert_eq!(q[0].metric.as_ref().unwrap().metric_name, "Invocations");
+        assert_eq!(
+            q[1].metric.as_ref().unwrap().metric_name,
+            "ModelInvocationLogsCloudWatchDeliverySuccess"
+        );
+        assert!(q[2].return_data && !q[0].return_data && !q[1].return_data);
+        assert_eq!(
+            q[2].expression.as_deref(),
+            Some("IF(m1 > 0 AND FILL(m2, 0) == 0, 1, 0)")
+        );
+        assert_eq!(a.def.threshold, Some(1.0));
+        // Only S3 logging: the S3 success metric is the one that must appear.
+        let mut config = defaults();
+        config.enable_cloudwatch_logging = false;
+        let cat = build(&config, &inputs());
+        let a = cat
+            .alarms
+            .iter()
+            .find(|a| a.key == "logging-no-delivery")
+            .unwrap();
+        assert_eq!(
+            a.def.metrics[1].metric.as_ref().unwrap().metric_name,
+            "ModelInvocationLogsS3DeliverySuccess"
+        );
+    }
+
+    #[test]
+    fn training_alarm_honours_its_threshold_and_periods_and_has_no_action() {
+        let mut config = defaults();
+        config.training_job_failure_threshold = 2.0;
+        config.training_alarm_period = 900;
+        config.training_alarm_evaluation_periods = 4;
+        let cat = build(&config, &inputs());
+        let a = cat
+            .alarms
+            .iter()
+            .find(|a| a.key == "training-job-failures")
+            .unwrap();
+        let m = a.def.metric.as_ref().unwrap();
+        assert_eq!(
+            (m.namespace.as_str(), m.metric_name.as_str()),
+            ("AWS/Events", "TriggeredRules")
+        );
+        assert_eq!(m.dimensions["RuleName"], "demo-prod-training-job-failed");
+        assert_eq!(a.def.threshold, Some(2.0));
+        assert_eq!(a.def.period, Some(900));
+        assert_eq!(a.def.evaluation_periods, 4);
+        assert!(a.def.alarm_actions.is_empty());
+        assert!(cat.composites[1]
+            .def
+            .alarm_rule
+            .contains("training-job-failures"));
     }
 
     #[test]
@@ -1058,7 +1533,7 @@ mod tests {
             by("logging-s3-delivery-failures").def.comparison_operator,
             "GreaterThanOrEqualToThreshold"
         );
-        assert_eq!(by("guardrails-output-intervened").def.threshold, Some(50.0));
+        assert_eq!(by("guardrails-intervened").def.threshold, Some(50.0));
     }
 
     #[test]
@@ -1123,16 +1598,8 @@ mod tests {
         let keys: Vec<_> = cat.detectors.iter().map(|d| d.key.as_str()).collect();
         assert_eq!(
             keys,
-            vec![
-                "runtime-invocations",
-                "tokens-input",
-                "tokens-output",
-                "api-calls"
-            ]
+            vec!["runtime-invocations", "tokens-input", "tokens-output"]
         );
-        let api = &cat.detectors[3].def.metric;
-        assert_eq!(api.namespace, "AWS/Usage");
-        assert_eq!(api.dimensions["Class"], "None");
     }
 
     #[test]
@@ -1146,19 +1613,42 @@ mod tests {
             basic.alarm_rule,
             "ALARM(\"demo-prod-runtime-client-errors\") OR ALARM(\"demo-prod-runtime-server-errors\") OR \
              ALARM(\"demo-prod-runtime-throttles\") OR ALARM(\"demo-prod-runtime-p99-latency\") OR \
-             ALARM(\"demo-prod-logging-cloudwatch-delivery-failures\")"
+             ALARM(\"demo-prod-logging-cloudwatch-delivery-failures\") OR \
+             ALARM(\"demo-prod-logging-no-delivery\")"
         );
         let comprehensive = &cat.composites[1].def;
-        for a in &cat.alarms {
-            assert!(comprehensive
-                .alarm_rule
-                .contains(&format!("ALARM(\"{}\")", a.def.name)));
-        }
-        assert!(!comprehensive.alarm_rule.contains("agents"));
+        let members: Vec<&str> = cat
+            .alarms
+            .iter()
+            .filter(|a| {
+                comprehensive
+                    .alarm_rule
+                    .contains(&format!("ALARM(\"{}\")", a.def.name))
+            })
+            .map(|a| a.key.as_str())
+            .collect();
+        assert_eq!(
+            members,
+            vec![
+                "runtime-client-errors",
+                "runtime-server-errors",
+                "logging-cloudwatch-delivery-failures",
+                "logging-no-delivery",
+                "kb-client-errors",
+                "kb-server-errors",
+                "training-job-failures"
+            ]
+        );
         assert_eq!(
             comprehensive.alarm_rule.matches("ALARM(").count(),
-            cat.alarms.len()
+            members.len()
         );
+        // The critical composite never pages for anomaly bands or token usage.
+        for a in &cat.alarms {
+            if a.detector_key.is_some() || a.group == Group::Tokens {
+                assert!(!members.contains(&a.key.as_str()), "{}", a.key);
+            }
+        }
         assert!(basic.alarm_actions[0].ends_with("-critical"));
         assert_eq!(basic.actions_suppressor, None);
     }

@@ -90,6 +90,61 @@ pub(crate) fn body(
             region,
         ),
     ];
+    // Log delivery: successes next to failures, so "logging switched off" (both flat) is
+    // visible beside "logging broken" (failures up).
+    let delivery: Vec<Value> = alarms
+        .iter()
+        .filter(|a| a.group == Group::LogDelivery)
+        .flat_map(|a| {
+            a.def
+                .metric
+                .iter()
+                .chain(a.def.metrics.iter().filter_map(|q| q.metric.as_ref()))
+        })
+        .fold(Vec::new(), |mut acc: Vec<Value>, m| {
+            let line = metric_line(m);
+            if !acc.contains(&line) {
+                acc.push(line);
+            }
+            acc
+        });
+    if !delivery.is_empty() {
+        widgets.push(widget(
+            HALF,
+            2 * HEIGHT,
+            "Invocation log delivery",
+            delivery,
+            "Sum",
+            period,
+            region,
+        ));
+    }
+    // VPC endpoint health: the documented traffic metrics of each stack endpoint, on the
+    // dimension set its alarm uses.
+    let endpoint_lines: Vec<Value> = alarms
+        .iter()
+        .filter(|a| a.group == Group::VpcEndpoints)
+        .filter_map(|a| a.def.metric.as_ref())
+        .flat_map(|m| {
+            ["PacketsDropped", "RstPacketsReceived", "ActiveConnections"].map(|name| {
+                metric_line(&MetricRef {
+                    metric_name: name.to_owned(),
+                    ..m.clone()
+                })
+            })
+        })
+        .collect();
+    if !endpoint_lines.is_empty() {
+        widgets.push(widget(
+            0,
+            4 * HEIGHT,
+            "VPC endpoints: dropped packets, resets, active connections",
+            endpoint_lines,
+            "Sum",
+            period,
+            region,
+        ));
+    }
     let guardrail_lines: Vec<Value> = alarms
         .iter()
         .filter(|a| a.group == Group::Guardrails)
@@ -109,7 +164,7 @@ pub(crate) fn body(
     }
     widgets.push(json!({
         "type": "alarm",
-        "x": 0, "y": 2 * HEIGHT, "width": 2 * HALF, "height": HEIGHT,
+        "x": 0, "y": 3 * HEIGHT, "width": 2 * HALF, "height": HEIGHT,
         "properties": {"title": "Alarm status", "alarms": alarm_arns}
     }));
     json!({"widgets": widgets})
@@ -118,6 +173,53 @@ pub(crate) fn body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alarms::{catalog, CatalogContext};
+    use crate::MonitoringInputs;
+    use baseline_core::{Config, Naming};
+    use std::collections::BTreeMap;
+
+    /// Every metric line of every widget is a documented metric and dimension set.
+    #[test]
+    fn every_widget_line_is_a_documented_metric() {
+        let naming = Naming::new("demo-prod", BTreeMap::new());
+        let inputs = MonitoringInputs {
+            guardrail_version: Some("1".into()),
+            ..MonitoringInputs::default()
+        };
+        let cat = catalog(
+            &Config::default(),
+            &CatalogContext {
+                naming: &naming,
+                inputs: &inputs,
+                guardrail_arn: Some("arn:aws:bedrock:us-east-1:1:guardrail/g".into()),
+                all: true,
+                region: "us-east-1",
+            },
+        );
+        let b = body(&cat.alarms, &[], "us-east-1", 300);
+        let mut lines = 0;
+        for w in b["widgets"].as_array().unwrap() {
+            for line in w["properties"]["metrics"].as_array().into_iter().flatten() {
+                let parts: Vec<&str> = line
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect();
+                let m = MetricRef {
+                    namespace: parts[0].into(),
+                    metric_name: parts[1].into(),
+                    dimensions: parts[2..]
+                        .chunks(2)
+                        .map(|kv| (kv[0].to_owned(), kv[1].to_owned()))
+                        .collect(),
+                };
+                assert_eq!(crate::metrics::undocumented(&m), None);
+                lines += 1;
+            }
+        }
+        assert!(lines > 10, "{lines}");
+    }
 
     #[test]
     fn body_has_runtime_token_and_alarm_widgets() {

@@ -14,6 +14,7 @@ use crate::alarms::{
 };
 use crate::api::{MonitoringApi, SdkMonitoringApi};
 use crate::dashboard;
+use crate::tamper::{self, TamperContext};
 use crate::training::{self, RuleDef};
 use crate::{MonitoringError, MonitoringInputs, MonitoringOutputs};
 use async_trait::async_trait;
@@ -35,7 +36,127 @@ const DETECTOR: &str = "cloudwatch_anomaly_detector";
 const DASHBOARD: &str = "cloudwatch_dashboard";
 const RULE: &str = "eventbridge_rule";
 const DASHBOARD_ADDRESS: &str = "monitoring.dashboard";
-const RULE_KEY: &str = "training-job-failed";
+const RULE_KEY: &str = crate::alarms::TRAINING_RULE_KEY;
+const CONFIG_WARNING: &str = "config_warning";
+
+/// The routing of an alarm, shown beside its change in `plan`.
+fn route_note(spec: &MonitoringSpec, a: &AlarmSpec) -> String {
+    let health = if a.in_health {
+        ", in comprehensive-health"
+    } else {
+        ""
+    };
+    if !a.notifies {
+        format!("no action of its own{health}")
+    } else if !spec.alerting {
+        format!("no action: enable_alerting = false{health}")
+    } else {
+        format!("notifies the {} topic{health}", a.topic.as_str())
+    }
+}
+
+/// Adds the routing note to a change; a no-op stays bare (`plan` lists noted no-ops apart).
+fn routed(change: Change, note: String) -> Change {
+    if change.is_change() {
+        change.with_note(note)
+    } else {
+        change
+    }
+}
+
+/// The stack's resources the tamper rules watch. A resource the config manages but whose id is
+/// not known yet (plan before the first apply) is a placeholder, which apply refuses.
+fn tamper_context(
+    c: &Config,
+    inputs: &MonitoringInputs,
+    guardrail_arn: Option<&str>,
+) -> TamperContext {
+    let known = |v: &Option<String>| Some(v.clone().unwrap_or_else(|| UNKNOWN.to_owned()));
+    let guardrail = inputs.guardrail_id.is_some() || c.enable_guardrails;
+    TamperContext {
+        kms_key_arn: known(&inputs.kms_key_arn),
+        kms_key_id: known(&inputs.kms_key_id),
+        bucket_name: (c.enable_model_invocation_logging && c.enable_s3_logging)
+            .then(|| known(&inputs.log_bucket_name))
+            .flatten(),
+        endpoint_ids: if inputs.endpoint_ids.is_empty() {
+            vec![UNKNOWN.to_owned()]
+        } else {
+            inputs.endpoint_ids.values().cloned().collect()
+        },
+        topic_arns: if c.enable_alerting {
+            let mut t: Vec<String> = inputs
+                .topic_arns
+                .values()
+                .map(|a| a.as_str().to_owned())
+                .collect();
+            if t.is_empty() {
+                t.push(UNKNOWN.to_owned());
+            }
+            t
+        } else {
+            Vec::new()
+        },
+        guardrail_id: guardrail.then(|| {
+            inputs
+                .guardrail_id
+                .as_ref()
+                .map(|g| g.as_str().to_owned())
+                .unwrap_or_else(|| UNKNOWN.to_owned())
+        }),
+        guardrail_arn: guardrail.then(|| guardrail_arn.unwrap_or(UNKNOWN).to_owned()),
+        logging: c.enable_model_invocation_logging,
+        guardrail,
+    }
+}
+
+/// Keys that are accepted but cannot do what their name says, with the plain reason.
+fn config_warnings(c: &Config) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if c.enable_api_call_monitoring {
+        // Docs: no Bedrock page lists AWS/Usage CallCount (checked: runtime, agents, guardrails,
+        // knowledge-base and quota pages), so an alarm on it may never see a datapoint.
+        out.push((
+            "enable_api_call_monitoring".to_owned(),
+            "no API-call alarm is created: no AWS page documents AWS/Usage CallCount for Bedrock, \
+             and Resource=InvokeModel would miss Converse, streaming and agent calls; \
+             runtime-invocations-anomaly (AWS/Bedrock Invocations, all four runtime operations) \
+             watches API traffic instead"
+                .to_owned(),
+        ));
+    }
+    let default = Config::default();
+    if c.enable_knowledge_base_monitoring
+        && c.kb_latency_threshold_ms != default.kb_latency_threshold_ms
+    {
+        out.push((
+            "kb_latency_threshold_ms".to_owned(),
+            "ignored: AWS publishes no latency metric for knowledge bases (only Invocations, \
+             ClientErrors, ServerErrors, Throttles for managed knowledge bases)"
+                .to_owned(),
+        ));
+    }
+    if c.enable_token_monitoring
+        && c.enable_token_anomaly_detection
+        && c.token_anomaly_threshold_value.is_none()
+    {
+        out.push((
+            "token_anomaly_threshold_value".to_owned(),
+            "not set: no static token alarm (the token anomaly bands still run); set it to the \
+             tokens per alarm_period that should page"
+                .to_owned(),
+        ));
+    }
+    if c.enable_knowledge_base_monitoring {
+        out.push((
+            "enable_knowledge_base_monitoring".to_owned(),
+            "the kb-* alarms watch AWS/Bedrock/KnowledgeBases Operation=Retrieve, which AWS \
+             documents for managed knowledge bases only; other knowledge bases publish nothing there"
+                .to_owned(),
+        ));
+    }
+    out
+}
 
 fn alarm_address(key: &str) -> String {
     format!("monitoring.alarm[\"{key}\"]")
@@ -49,8 +170,8 @@ fn detector_address(key: &str) -> String {
     format!("monitoring.anomaly_detector[\"{key}\"]")
 }
 
-fn rule_address() -> String {
-    format!("monitoring.event_rule[\"{RULE_KEY}\"]")
+fn rule_address(key: &str) -> String {
+    format!("monitoring.event_rule[\"{key}\"]")
 }
 
 /// Desired monitoring resources.
@@ -74,12 +195,16 @@ pub struct MonitoringSpec {
     pub dashboard_name: String,
     /// The dashboard body.
     pub dashboard_body: Value,
-    /// `<prefix>-training-job-failed`.
-    pub rule_name: String,
-    /// The training-job rule, when `enable_training_monitoring`.
-    pub rule: Option<RuleDef>,
+    /// Desired EventBridge rules (training-job failures, tamper and access alerts), by key.
+    pub rules: Vec<(String, RuleDef)>,
+    /// Every rule the module may own: key and name (all switches on).
+    pub owned_rules: Vec<(String, String)>,
     /// Tags of alarms and the rule, stack tags included.
     pub tags: BTreeMap<String, String>,
+    /// Config keys accepted but not acted on, with why (shown by `plan`).
+    pub warnings: Vec<(String, String)>,
+    /// Whether alarms have actions (`enable_alerting`).
+    pub alerting: bool,
 }
 
 /// An existing alarm with its tags.
@@ -115,8 +240,8 @@ pub struct MonitoringObserved {
     pub detectors: Vec<DetectorDef>,
     /// The dashboard body, parsed (a string when it is not JSON).
     pub dashboard: Option<Value>,
-    /// The training-job rule.
-    pub rule: Option<ObservedRule>,
+    /// Existing rules of the stack, by key.
+    pub rules: BTreeMap<String, ObservedRule>,
 }
 
 /// The monitoring module.
@@ -214,7 +339,7 @@ fn unknown_input(spec: &MonitoringSpec) -> Option<String> {
             serde_json::to_string(&c.def).unwrap_or_default(),
         )
     });
-    let rule = spec.rule.iter().map(|r| {
+    let rule = spec.rules.iter().map(|(_, r)| {
         (
             r.name.as_str(),
             serde_json::to_string(r).unwrap_or_default(),
@@ -461,11 +586,14 @@ impl<A: MonitoringApi> MonitoringModule<A> {
     async fn converge_rule(
         &self,
         spec: &MonitoringSpec,
-        observed: &MonitoringObserved,
+        key: &str,
+        name: &str,
+        want: Option<&RuleDef>,
+        have: Option<&ObservedRule>,
         progress: &dyn Progress,
     ) -> Result<(), MonitoringError> {
-        let address = rule_address();
-        match (&spec.rule, &observed.rule) {
+        let address = rule_address(key);
+        match (want, have) {
             (Some(want), None) => {
                 progress.event(ProgressEvent::Started {
                     address: address.clone(),
@@ -542,7 +670,7 @@ impl<A: MonitoringApi> MonitoringModule<A> {
                     action: Action::Update,
                 });
             }
-            (None, Some(have)) => self.delete_rule(&spec.rule_name, have, progress).await?,
+            (None, Some(have)) => self.delete_rule(key, name, have, progress).await?,
             _ => {}
         }
         Ok(())
@@ -550,11 +678,12 @@ impl<A: MonitoringApi> MonitoringModule<A> {
 
     async fn delete_rule(
         &self,
+        key: &str,
         name: &str,
         have: &ObservedRule,
         progress: &dyn Progress,
     ) -> Result<(), MonitoringError> {
-        let address = rule_address();
+        let address = rule_address(key);
         progress.event(ProgressEvent::Started {
             address: address.clone(),
             action: Action::Delete,
@@ -588,7 +717,12 @@ impl<A: MonitoringApi> MonitoringModule<A> {
             composite_alarm_names: spec.composites.iter().map(|c| c.def.name.clone()).collect(),
             anomaly_detectors: spec.detectors.len(),
             dashboard_name: Some(spec.dashboard_name.clone()),
-            training_rule_name: spec.rule.as_ref().map(|r| r.name.clone()),
+            training_rule_name: spec
+                .rules
+                .iter()
+                .find(|(k, _)| k == RULE_KEY)
+                .map(|(_, r)| r.name.clone()),
+            event_rule_names: spec.rules.iter().map(|(_, r)| r.name.clone()).collect(),
         }
     }
 }
@@ -618,11 +752,13 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 self.ctx.arn("bedrock", &format!("guardrail/{id}"))
             }
         });
+        let guardrail_arn_for_rules = guardrail_arn.clone();
         let cx = CatalogContext {
             naming,
             inputs,
             guardrail_arn: guardrail_arn.clone(),
             all: false,
+            region: self.ctx.region(),
         };
         let cat = catalog(config, &cx);
         let universe = catalog(
@@ -632,6 +768,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 inputs,
                 guardrail_arn,
                 all: true,
+                region: self.ctx.region(),
             },
         );
         let alarm_arns: Vec<String> = cat
@@ -653,22 +790,49 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .map(|a| a.as_str().to_owned())
                 .unwrap_or_else(|| UNKNOWN.to_owned())
         });
-        let rule = config
-            .enable_training_monitoring
-            .then(|| training::rule(rule_name.clone(), naming.stack(), critical));
+        let performance = config.enable_alerting.then(|| {
+            inputs
+                .topic_arns
+                .get("performance")
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_else(|| UNKNOWN.to_owned())
+        });
+        let mut rules: Vec<(String, RuleDef)> = Vec::new();
+        if config.enable_training_monitoring {
+            rules.push((
+                RULE_KEY.to_owned(),
+                training::rule(rule_name.clone(), naming.stack(), critical.clone()),
+            ));
+        }
+        let tamper_cx = tamper_context(config, inputs, guardrail_arn_for_rules.as_deref());
+        for r in tamper::rules(
+            &tamper_cx,
+            naming.stack(),
+            |k| naming.name(k, 64),
+            critical.as_deref(),
+            performance.as_deref(),
+        ) {
+            rules.push((r.key.to_owned(), r.def));
+        }
+        let owned_rules = std::iter::once(RULE_KEY)
+            .chain(tamper::KEYS.iter().copied())
+            .map(|k| (k.to_owned(), naming.name(k, 64)))
+            .collect();
         Ok(MonitoringSpec {
             stack: naming.stack().to_owned(),
             alarm_prefix: format!("{}-", naming.stack()),
-            owned_names: universe_names(&universe),
+            owned_names: universe_names(&universe, naming),
+            warnings: config_warnings(config),
             owned_detectors: universe.detectors,
             alarms: cat.alarms,
             detectors: cat.detectors,
             composites: cat.composites,
             dashboard_name: naming.name("bedrock", 255),
             dashboard_body,
-            rule_name,
-            rule,
+            rules,
+            owned_rules,
             tags: naming.tags("monitoring"),
+            alerting: config.enable_alerting,
         })
     }
 
@@ -742,21 +906,27 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             .get_dashboard(&spec.dashboard_name)
             .await?
             .map(|body| serde_json::from_str(&body).unwrap_or(Value::String(body)));
-        if let Some(rule) = self.api.describe_rule(&spec.rule_name).await? {
-            let targets = self.api.rule_targets(&spec.rule_name).await?;
+        for (key, name) in &spec.owned_rules {
+            let Some(rule) = self.api.describe_rule(name).await? else {
+                continue;
+            };
+            let targets = self.api.rule_targets(name).await?;
             let tags = self.api.rule_tags(&rule.arn).await?;
-            observed.rule = Some(ObservedRule {
-                def: RuleDef {
-                    name: spec.rule_name.clone(),
-                    description: rule.description,
-                    event_pattern: serde_json::from_str(&rule.event_pattern)
-                        .unwrap_or(Value::String(rule.event_pattern)),
-                    state: rule.state,
-                    targets,
+            observed.rules.insert(
+                key.clone(),
+                ObservedRule {
+                    def: RuleDef {
+                        name: name.clone(),
+                        description: rule.description,
+                        event_pattern: serde_json::from_str(&rule.event_pattern)
+                            .unwrap_or(Value::String(rule.event_pattern)),
+                        state: rule.state,
+                        targets,
+                    },
+                    arn: rule.arn,
+                    tags,
                 },
-                arn: rule.arn,
-                tags,
-            });
+            );
         }
         Ok(observed)
     }
@@ -778,12 +948,9 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .metric_alarms
                 .get(&a.def.name)
                 .map(|o| with_tags(&o.def, &o.tags));
-            changes.push(Change::converge(
-                address,
-                ALARM,
-                before.as_ref(),
-                &after,
-                &[],
+            changes.push(routed(
+                Change::converge(address, ALARM, before.as_ref(), &after, &[]),
+                route_note(spec, a),
             ));
         }
         for c in &spec.composites {
@@ -793,12 +960,14 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .composite_alarms
                 .get(&c.def.name)
                 .map(|o| with_tags(&o.def, &o.tags));
-            changes.push(Change::converge(
-                address,
-                COMPOSITE,
-                before.as_ref(),
-                &after,
-                &[],
+            let route = if spec.alerting {
+                "notifies the critical topic"
+            } else {
+                "no action: enable_alerting = false"
+            };
+            changes.push(routed(
+                Change::converge(address, COMPOSITE, before.as_ref(), &after, &[]),
+                route.to_owned(),
             ));
         }
         for name in stale_composites(spec, observed) {
@@ -827,6 +996,15 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .with_note("kept if alarms outside the stack still use it"),
             );
         }
+        for (key, message) in &spec.warnings {
+            changes.push(
+                Change::noop(
+                    format!("monitoring.config_warning[\"{key}\"]"),
+                    CONFIG_WARNING,
+                )
+                .with_note(message.clone()),
+            );
+        }
         let after = dashboard_view(&spec.dashboard_name, &spec.dashboard_body);
         let before = observed
             .dashboard
@@ -839,25 +1017,29 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             &after,
             &[],
         ));
-        match (&spec.rule, &observed.rule) {
-            (Some(want), None) => changes.push(Change::create(
-                rule_address(),
-                RULE,
-                &training::view(want, &spec.tags),
-            )),
-            (Some(want), Some(have)) => changes.push(Change::compare(
-                rule_address(),
-                RULE,
-                &training::view(&have.def, &have.tags),
-                &training::view(want, &spec.tags),
-                &[],
-            )),
-            (None, Some(have)) => changes.push(Change::delete(
-                rule_address(),
-                RULE,
-                &training::view(&have.def, &have.tags),
-            )),
-            (None, None) => {}
+        for (key, _) in &spec.owned_rules {
+            let want = spec.rules.iter().find(|(k, _)| k == key).map(|(_, r)| r);
+            let address = rule_address(key);
+            match (want, observed.rules.get(key)) {
+                (Some(want), None) => changes.push(Change::create(
+                    address,
+                    RULE,
+                    &training::view(want, &spec.tags),
+                )),
+                (Some(want), Some(have)) => changes.push(Change::compare(
+                    address,
+                    RULE,
+                    &training::view(&have.def, &have.tags),
+                    &training::view(want, &spec.tags),
+                    &[],
+                )),
+                (None, Some(have)) => changes.push(Change::delete(
+                    address,
+                    RULE,
+                    &training::view(&have.def, &have.tags),
+                )),
+                (None, None) => {}
+            }
         }
         changes
     }
@@ -880,7 +1062,10 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .iter()
                 .all(|d| observed.detectors.contains(&d.def))
             && observed.dashboard.is_some()
-            && (spec.rule.is_none() || observed.rule.is_some());
+            && spec
+                .rules
+                .iter()
+                .all(|(k, _)| observed.rules.contains_key(k));
         complete.then(|| self.outputs(spec))
     }
 
@@ -975,7 +1160,11 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 action,
             });
         }
-        self.converge_rule(spec, observed, progress).await?;
+        for (key, name) in &spec.owned_rules {
+            let want = spec.rules.iter().find(|(k, _)| k == key).map(|(_, r)| r);
+            self.converge_rule(spec, key, name, want, observed.rules.get(key), progress)
+                .await?;
+        }
         Ok(self.outputs(spec))
     }
 
@@ -1017,9 +1206,9 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 &dashboard_view(&spec.dashboard_name, body),
             ));
         }
-        if let Some(rule) = &observed.rule {
+        for (key, rule) in &observed.rules {
             changes.push(Change::delete(
-                rule_address(),
+                rule_address(key),
                 RULE,
                 &training::view(&rule.def, &rule.tags),
             ));
@@ -1055,8 +1244,9 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 address: DASHBOARD_ADDRESS.into(),
             });
         }
-        if let Some(rule) = &observed.rule {
-            self.delete_rule(&spec.rule_name, rule, progress).await?;
+        for (key, rule) in &observed.rules {
+            self.delete_rule(key, &rule.def.name, rule, progress)
+                .await?;
         }
         Ok(())
     }
@@ -1101,6 +1291,18 @@ mod tests {
                 .collect(),
             guardrail_id: Some("gr1".into()),
             guardrail_version: Some("1".into()),
+            kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/k1".into()),
+            kms_key_id: Some("k1".into()),
+            log_bucket_name: Some("demo-prod-logs".into()),
+            endpoint_ids: [
+                "bedrock",
+                "bedrock-runtime",
+                "bedrock-agent",
+                "bedrock-agent-runtime",
+            ]
+            .into_iter()
+            .map(|s| (s.to_owned(), format!("vpce-{s}")))
+            .collect(),
         }
     }
 
@@ -1149,11 +1351,20 @@ mod tests {
                 .collect(),
             detectors: spec.detectors.iter().map(|d| d.def.clone()).collect(),
             dashboard: Some(spec.dashboard_body.clone()),
-            rule: spec.rule.clone().map(|def| ObservedRule {
-                arn: "arn:aws:events:us-east-1:123456789012:rule/r".into(),
-                def,
-                tags: spec.tags.clone(),
-            }),
+            rules: spec
+                .rules
+                .iter()
+                .map(|(k, def)| {
+                    (
+                        k.clone(),
+                        ObservedRule {
+                            arn: format!("arn:aws:events:us-east-1:123456789012:rule/{}", def.name),
+                            def: def.clone(),
+                            tags: spec.tags.clone(),
+                        },
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -1189,7 +1400,7 @@ mod tests {
             out.composite_alarm_names,
             vec!["demo-prod-basic-health", "demo-prod-comprehensive-health"]
         );
-        assert_eq!(out.anomaly_detectors, 4);
+        assert_eq!(out.anomaly_detectors, 3);
         assert_eq!(
             out.training_rule_name.as_deref(),
             Some("demo-prod-training-job-failed")
@@ -1200,11 +1411,15 @@ mod tests {
     fn empty_account_plans_every_resource_and_no_outputs() {
         let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
         let spec = spec_with(&m, |_| {});
-        let changes = m.diff(&spec, &MonitoringObserved::default());
+        let (warnings, changes): (Vec<Change>, Vec<Change>) = m
+            .diff(&spec, &MonitoringObserved::default())
+            .into_iter()
+            .partition(|c| c.resource_type == CONFIG_WARNING);
         assert!(changes.iter().all(|c| c.action == Action::Create));
+        assert!(warnings.iter().all(|c| c.action == Action::NoOp));
         assert_eq!(
             changes.len(),
-            spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 2
+            spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 1 + spec.rules.len()
         );
         assert!(changes
             .iter()
@@ -1271,6 +1486,22 @@ mod tests {
             got,
             vec![
                 ("monitoring.alarm[\"agents-client-errors\"]", Action::Delete),
+                (
+                    "monitoring.alarm[\"agents-inline-client-errors\"]",
+                    Action::Delete,
+                ),
+                (
+                    "monitoring.alarm[\"agents-inline-p99-latency\"]",
+                    Action::Delete,
+                ),
+                (
+                    "monitoring.alarm[\"agents-inline-server-errors\"]",
+                    Action::Delete,
+                ),
+                (
+                    "monitoring.alarm[\"agents-inline-throttles\"]",
+                    Action::Delete
+                ),
                 ("monitoring.alarm[\"agents-p99-latency\"]", Action::Delete),
                 ("monitoring.alarm[\"agents-server-errors\"]", Action::Delete),
                 ("monitoring.alarm[\"agents-throttles\"]", Action::Delete),
@@ -1329,7 +1560,7 @@ mod tests {
             .times(1)
             .in_sequence(&mut seq)
             .withf(|names| {
-                names.len() == 4 && names.iter().all(|n| n.starts_with("demo-prod-agents-"))
+                names.len() == 8 && names.iter().all(|n| n.starts_with("demo-prod-agents-"))
             })
             .returning(|_| Ok(()));
         api.expect_put_dashboard().times(1).returning(|_, _| Ok(()));
@@ -1345,15 +1576,18 @@ mod tests {
     async fn a_stale_detector_is_deleted_only_when_no_other_stack_uses_it() {
         let m0 = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
         let before = spec_with(&m0, |_| {});
-        let after = spec_with(&m0, |c| c.enable_api_call_monitoring = false);
+        let after = spec_with(&m0, |c| c.enable_token_monitoring = false);
         let observed = converged(&m0, &before);
-        let api_detector = before
-            .detectors
-            .iter()
-            .find(|d| d.key == "api-calls")
-            .unwrap()
-            .def
-            .clone();
+        let detector = |key: &str| {
+            before
+                .detectors
+                .iter()
+                .find(|d| d.key == key)
+                .unwrap()
+                .def
+                .clone()
+        };
+        let (input, output) = (detector("tokens-input"), detector("tokens-output"));
 
         let mut api = MockMonitoringApi::new();
         api.expect_put_composite_alarm().returning(|_, _| Ok(()));
@@ -1361,10 +1595,10 @@ mod tests {
         api.expect_put_dashboard().returning(|_, _| Ok(()));
         api.expect_describe_alarms()
             .returning(|_| Ok(DescribedAlarms::default()));
-        let expected = api_detector.clone();
+        let expected = [input.clone(), output.clone()];
         api.expect_delete_anomaly_detector()
-            .times(1)
-            .withf(move |d| *d == expected)
+            .times(2)
+            .withf(move |d| expected.contains(d))
             .returning(|_| Ok(()));
         MonitoringModule::with_api(api, &ctx())
             .apply(&after, &observed, &NoProgress)
@@ -1379,11 +1613,11 @@ mod tests {
         let mut foreign = before
             .alarms
             .iter()
-            .find(|a| a.key == "api-calls-anomaly")
+            .find(|a| a.key == "tokens-input-anomaly")
             .unwrap()
             .def
             .clone();
-        foreign.name = "other-stack-api-calls-anomaly".into();
+        foreign.name = "other-stack-tokens-input-anomaly".into();
         api.expect_describe_alarms().returning(move |_| {
             Ok(DescribedAlarms {
                 metric: vec![crate::api::ObservedMetricAlarm {
@@ -1393,7 +1627,10 @@ mod tests {
                 composite: vec![],
             })
         });
-        api.expect_delete_anomaly_detector().times(0);
+        api.expect_delete_anomaly_detector()
+            .times(1)
+            .withf(move |d| *d == output)
+            .returning(|_| Ok(()));
         MonitoringModule::with_api(api, &ctx())
             .apply(&after, &observed, &NoProgress)
             .await
@@ -1515,12 +1752,12 @@ mod tests {
         api.expect_delete_alarms()
             .times(1)
             .in_sequence(&mut seq)
-            .withf(|n| n.len() == 21)
+            .withf(|n| n.len() == 30)
             .returning(|_| Ok(()));
         api.expect_describe_alarms()
             .returning(|_| Ok(DescribedAlarms::default()));
         api.expect_delete_anomaly_detector()
-            .times(4)
+            .times(3)
             .returning(|_| Ok(()));
         api.expect_delete_dashboard().times(1).returning(|_| Ok(()));
         let mut rule_seq = Sequence::new();
@@ -1532,23 +1769,76 @@ mod tests {
         api.expect_delete_rule()
             .times(1)
             .in_sequence(&mut rule_seq)
+            .withf(|n| n.ends_with("training-job-failed"))
+            .returning(|_| Ok(()));
+        api.expect_remove_targets()
+            .times(7)
+            .withf(|_, ids| ids == [crate::tamper::TOPIC_TARGET_ID.to_owned()])
+            .returning(|_, _| Ok(()));
+        api.expect_delete_rule()
+            .times(7)
+            .withf(|n| !n.ends_with("training-job-failed"))
             .returning(|_| Ok(()));
         let m = MonitoringModule::with_api(api, &ctx());
         let spec = spec_with(&m, |_| {});
         let observed = converged(&m, &spec);
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
         assert!(plan.iter().all(|c| c.action == Action::Delete));
-        assert_eq!(plan.len(), 2 + 21 + 4 + 2);
+        assert_eq!(plan.len(), 2 + 30 + 3 + 1 + 8);
         m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
             .await
             .unwrap();
     }
 
     #[test]
+    fn plan_shows_each_alarms_topic_and_the_ignored_keys() {
+        let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
+        let spec = spec_with(&m, |c| c.kb_latency_threshold_ms = 2_000.0);
+        let changes = m.diff(&spec, &MonitoringObserved::default());
+        let note = |address: &str| {
+            changes
+                .iter()
+                .find(|c| c.address == address)
+                .and_then(|c| c.note.clone())
+                .unwrap_or_else(|| panic!("{address} has no note"))
+        };
+        assert_eq!(
+            note("monitoring.alarm[\"runtime-client-errors\"]"),
+            "notifies the critical topic, in comprehensive-health"
+        );
+        assert_eq!(
+            note("monitoring.alarm[\"tokens-input-anomaly\"]"),
+            "notifies the cost topic"
+        );
+        assert_eq!(
+            note("monitoring.alarm[\"runtime-invocations-anomaly\"]"),
+            "notifies the performance topic"
+        );
+        assert_eq!(
+            note("monitoring.alarm[\"training-job-failures\"]"),
+            "no action of its own, in comprehensive-health"
+        );
+        assert!(
+            note("monitoring.config_warning[\"kb_latency_threshold_ms\"]")
+                .contains("no latency metric")
+        );
+        assert!(
+            note("monitoring.config_warning[\"enable_api_call_monitoring\"]").contains("AWS/Usage")
+        );
+        // Converged: no note on the unchanged alarms, so `plan` does not list them as kept.
+        let observed = converged(&m, &spec);
+        assert!(m
+            .diff(&spec, &observed)
+            .iter()
+            .filter(|c| c.resource_type == ALARM)
+            .all(|c| c.note.is_none()));
+    }
+
+    #[test]
     fn rule_targets_follow_the_critical_topic() {
         let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
         let spec = spec_with(&m, |_| {});
-        let rule = spec.rule.as_ref().unwrap();
+        let rule = &spec.rules.iter().find(|(k, _)| k == RULE_KEY).unwrap().1;
         assert_eq!(
             rule.targets,
             vec![RuleTarget {
@@ -1557,6 +1847,18 @@ mod tests {
             }]
         );
         let off = spec_with(&m, |c| c.enable_training_monitoring = false);
-        assert!(off.rule.is_none());
+        assert!(!off.rules.iter().any(|(k, _)| k == RULE_KEY));
+        // Tamper rules: one per watched resource kind, each to its topic; none without alerting.
+        let keys: Vec<&str> = spec.rules.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys[1..], *tamper::KEYS);
+        let no_alerting = spec_with(&m, |c| c.enable_alerting = false);
+        assert_eq!(
+            no_alerting
+                .rules
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>(),
+            vec![RULE_KEY]
+        );
     }
 }

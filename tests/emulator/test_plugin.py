@@ -84,6 +84,31 @@ def uid() -> str:
     return uuid.uuid4().hex[:8]
 
 
+# ------------------------------------------------------------------ EventBridge
+
+def test_test_event_pattern_matches_cloudtrail_events(endpoint):
+    ev = client(endpoint, "events")
+    pattern = json.dumps({
+        "source": ["aws.s3"], "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventSource": ["s3.amazonaws.com"], "eventName": ["PutBucketPolicy"],
+                   "requestParameters": {"bucketName": ["logs-a"]}},
+    })
+
+    def event(bucket: str) -> str:
+        return json.dumps({
+            "id": "1", "account": ACCOUNT, "region": REGION, "time": "2026-01-01T00:00:00Z",
+            "source": "aws.s3", "detail-type": "AWS API Call via CloudTrail", "resources": [],
+            "detail": {"eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy",
+                       "requestParameters": {"bucketName": bucket, "policy": {}}},
+        })
+
+    assert ev.test_event_pattern(EventPattern=pattern, Event=event("logs-a"))["Result"] is True
+    assert ev.test_event_pattern(EventPattern=pattern, Event=event("other"))["Result"] is False
+    with pytest.raises(ClientError) as err:
+        ev.test_event_pattern(EventPattern=json.dumps({"source": "aws.s3"}), Event=event("logs-a"))
+    assert err.value.response["Error"]["Code"] == "InvalidEventPatternException"
+
+
 # ------------------------------------------------------------------ CloudWatch
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -125,6 +150,35 @@ def test_composite_alarm_create_describe_delete(endpoint, protocol):
     cw.delete_alarms(AlarmNames=[f"{n}-composite", f"{n}-errors", f"{n}-latency"])
     gone = cw.describe_alarms(AlarmNamePrefix=n, AlarmTypes=["CompositeAlarm", "MetricAlarm"])
     assert gone["CompositeAlarms"] == [] and gone["MetricAlarms"] == []
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_describe_alarms_for_metric_matches_the_exact_dimension_set(endpoint, protocol):
+    cw = cw_client(endpoint, protocol)
+    n = uid()
+    ns = "AWS/Bedrock/Guardrails"
+    arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:guardrail/{n}"
+    two = [{"Name": "GuardrailArn", "Value": arn}, {"Name": "GuardrailVersion", "Value": "1"}]
+    three = two + [{"Name": "GuardrailContentSource", "Value": "Input"}]
+    for name, dims in ((f"{n}-two", two), (f"{n}-three", three)):
+        cw.put_metric_alarm(AlarmName=name, Namespace=ns, MetricName="InvocationsIntervened",
+                            Dimensions=dims, Statistic="Sum", Period=300, EvaluationPeriods=1,
+                            Threshold=1.0, ComparisonOperator="GreaterThanThreshold")
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "InvocationsIntervened", "Dimensions": two, "Value": 1.0, "Unit": "Count"}])
+    found = cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                          Dimensions=list(reversed(two)))["MetricAlarms"]
+    assert [a["AlarmName"] for a in found] == [f"{n}-two"]
+    assert cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                         Dimensions=two, Statistic="Average")["MetricAlarms"] == []
+    assert cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                         Dimensions=two, Period=60)["MetricAlarms"] == []
+    with_stat = cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                              Dimensions=two, Statistic="Sum", Period=300)
+    assert [a["AlarmName"] for a in with_stat["MetricAlarms"]] == [f"{n}-two"]
+    assert cw.describe_alarms_for_metric(Namespace=ns, MetricName="InvocationsIntervened",
+                                         Dimensions=two[:1])["MetricAlarms"] == []
+    cw.delete_alarms(AlarmNames=[f"{n}-two", f"{n}-three"])
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -42,6 +42,18 @@ async fn inputs(config: &Config, guardrail: bool) -> MonitoringInputs {
         topic_arns: topics(&config.prefix()).await,
         guardrail_id: guardrail.then(|| "gr0test0001".into()),
         guardrail_version: guardrail.then(|| "1".into()),
+        kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/1111-2222".into()),
+        kms_key_id: Some("1111-2222".into()),
+        log_bucket_name: Some(format!("{}-logs", config.prefix())),
+        endpoint_ids: [
+            "bedrock",
+            "bedrock-runtime",
+            "bedrock-agent",
+            "bedrock-agent-runtime",
+        ]
+        .into_iter()
+        .map(|s| (s.to_owned(), format!("vpce-0{}", s.len())))
+        .collect(),
     }
 }
 
@@ -238,15 +250,12 @@ async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
         .await;
     assert!(dash.is_err(), "dashboard left");
     let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
-    assert!(
-        events
-            .describe_rule()
-            .name(format!("{prefix}-training-job-failed"))
-            .send()
-            .await
-            .is_err(),
-        "rule left"
-    );
+    for (_, name) in &spec.owned_rules {
+        assert!(
+            events.describe_rule().name(name).send().await.is_err(),
+            "rule {name} left"
+        );
+    }
 }
 
 #[tokio::test]
@@ -267,7 +276,13 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         found.metric.keys().cloned().collect::<BTreeSet<_>>(),
         spec.alarms.iter().map(|a| a.def.name.clone()).collect()
     );
-    assert_eq!(spec.alarms.len(), 21);
+    let endpoint_alarms = spec
+        .alarms
+        .iter()
+        .filter(|a| a.key.starts_with("endpoint-"))
+        .count();
+    assert_eq!(endpoint_alarms, config.bedrock_endpoints().len());
+    assert_eq!(spec.alarms.len() - endpoint_alarms, 26);
     let topic = |t: &str| inputs.topic_arns[t].as_str().to_owned();
     // (key, namespace, metric, statistic, threshold, topic)
     let expected = [
@@ -302,22 +317,6 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             "p99",
             10_000.0,
             "performance",
-        ),
-        (
-            "tokens-input-high",
-            "AWS/Bedrock",
-            "InputTokenCount",
-            "Sum",
-            1000.0,
-            "cost",
-        ),
-        (
-            "tokens-output-high",
-            "AWS/Bedrock",
-            "OutputTokenCount",
-            "Sum",
-            1000.0,
-            "cost",
         ),
         (
             "logging-cloudwatch-delivery-failures",
@@ -392,7 +391,31 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             "performance",
         ),
         (
-            "guardrails-input-intervened",
+            "logging-large-data-delivery-failures",
+            "AWS/Bedrock",
+            "ModelInvocationLargeDataS3DeliveryFailure",
+            "Sum",
+            1.0,
+            "critical",
+        ),
+        (
+            "agents-inline-client-errors",
+            "AWS/Bedrock/Agents",
+            "InvocationClientErrors",
+            "Sum",
+            5.0,
+            "critical",
+        ),
+        (
+            "agents-inline-p99-latency",
+            "AWS/Bedrock/Agents",
+            "TotalTime",
+            "p99",
+            15_000.0,
+            "performance",
+        ),
+        (
+            "guardrails-intervened",
             "AWS/Bedrock/Guardrails",
             "InvocationsIntervened",
             "Sum",
@@ -400,7 +423,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             "performance",
         ),
         (
-            "guardrails-output-intervened",
+            "guardrails-sensitive-information-intervened",
             "AWS/Bedrock/Guardrails",
             "InvocationsIntervened",
             "Sum",
@@ -425,17 +448,38 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         assert_eq!(a.alarm_actions(), [topic(t)], "{key}");
         assert!(a.ok_actions().is_empty(), "{key}: enable_ok_actions is off");
     }
-    let g = &found.metric[&format!("{prefix}-guardrails-output-intervened")];
+    let g = &found.metric[&format!("{prefix}-guardrails-intervened")];
     let dims: BTreeMap<_, _> = g
         .dimensions()
         .iter()
         .map(|d| (d.name().unwrap(), d.value().unwrap()))
         .collect();
-    assert_eq!(dims["GuardrailContentSource"], "Output");
     assert_eq!(
-        dims["GuardrailArn"],
-        "arn:aws:bedrock:us-east-1:123456789012:guardrail/gr0test0001"
+        dims,
+        BTreeMap::from([
+            (
+                "GuardrailArn",
+                "arn:aws:bedrock:us-east-1:123456789012:guardrail/gr0test0001"
+            ),
+            ("GuardrailVersion", "1"),
+        ])
     );
+    // The training alarm: the rule's matches, training_* periods, no action of its own.
+    let t = &found.metric[&format!("{prefix}-training-job-failures")];
+    assert_eq!(t.namespace(), Some("AWS/Events"));
+    assert_eq!(t.metric_name(), Some("TriggeredRules"));
+    assert_eq!(t.period(), Some(3600));
+    assert_eq!(t.threshold(), Some(0.0));
+    assert!(t.alarm_actions().is_empty());
+    // Invoked but nothing delivered: metric math over Invocations and the delivery successes.
+    let nd = &found.metric[&format!("{prefix}-logging-no-delivery")];
+    let ids: Vec<_> = nd.metrics().iter().map(|q| q.id().unwrap()).collect();
+    assert_eq!(ids, ["m1", "m2", "e1"]);
+    assert_eq!(
+        nd.metrics()[2].expression(),
+        Some("IF(m1 > 0 AND FILL(m2, 0) == 0, 1, 0)")
+    );
+    assert_eq!(nd.alarm_actions(), [topic("critical")]);
     assert_eq!(
         found.metric[&format!("{prefix}-runtime-p99-latency")].treat_missing_data(),
         Some("missing")
@@ -450,7 +494,6 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         ("runtime-invocations-anomaly", "Invocations", "performance"),
         ("tokens-input-anomaly", "InputTokenCount", "cost"),
         ("tokens-output-anomaly", "OutputTokenCount", "cost"),
-        ("api-calls-anomaly", "CallCount", "performance"),
     ] {
         let a = &found.metric[&format!("{prefix}-{key}")];
         assert_eq!(a.threshold_metric_id(), Some("ad1"), "{key}");
@@ -496,7 +539,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             d.key
         );
     }
-    assert_eq!(out.anomaly_detectors, 4);
+    assert_eq!(out.anomaly_detectors, 3);
 
     // Composite rules name exactly the enabled alarms.
     let basic = &found.composite[&format!("{prefix}-basic-health")];
@@ -507,17 +550,37 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         "runtime-p99-latency",
         "logging-cloudwatch-delivery-failures",
         "logging-s3-delivery-failures",
+        "logging-large-data-delivery-failures",
+        "logging-no-delivery",
     ]
     .iter()
     .map(|k| format!("{prefix}-{k}"))
     .collect();
     assert_eq!(rule_names(basic.alarm_rule().unwrap()), want_basic);
     assert_eq!(basic.alarm_actions(), [topic("critical")]);
+    // Comprehensive health pages the critical topic: errors, failures and delivery problems
+    // only, never an anomaly band, a token alarm, latency or throttles.
     let comprehensive = &found.composite[&format!("{prefix}-comprehensive-health")];
-    assert_eq!(
-        rule_names(comprehensive.alarm_rule().unwrap()),
-        found.metric.keys().cloned().collect()
-    );
+    let want_health: BTreeSet<String> = [
+        "runtime-client-errors",
+        "runtime-server-errors",
+        "logging-cloudwatch-delivery-failures",
+        "logging-s3-delivery-failures",
+        "logging-large-data-delivery-failures",
+        "logging-no-delivery",
+        "agents-client-errors",
+        "agents-server-errors",
+        "agents-inline-client-errors",
+        "agents-inline-server-errors",
+        "kb-client-errors",
+        "kb-server-errors",
+        "training-job-failures",
+    ]
+    .iter()
+    .map(|k| format!("{prefix}-{k}"))
+    .collect();
+    assert_eq!(rule_names(comprehensive.alarm_rule().unwrap()), want_health);
+    assert_eq!(comprehensive.alarm_actions(), [topic("critical")]);
 
     // Dashboard and training rule.
     let dash = cw()
@@ -582,7 +645,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
     assert_nothing_left(&changed, &spec).await;
     assert_eq!(
         plan(&m, &changed, &inputs).await.len(),
-        spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 2
+        spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 1 + spec.rules.len()
     );
 }
 
@@ -612,12 +675,16 @@ async fn basic_example_without_a_guardrail_creates_only_the_matching_subset() {
         .keys()
         .map(|n| n.trim_start_matches(&format!("{prefix}-")).to_owned())
         .collect();
-    assert_eq!(keys.len(), 19);
+    assert_eq!(keys.len(), spec.alarms.len());
     assert!(
         !keys.iter().any(|k| k.starts_with("guardrails-")),
         "{keys:?}"
     );
-    assert!(keys.contains("agents-p99-latency") && keys.contains("api-calls-anomaly"));
+    assert!(keys.contains("agents-p99-latency") && !keys.contains("api-calls-anomaly"));
+    assert!(
+        !keys.contains("tokens-input-high"),
+        "no static token alarm by default"
+    );
     assert_eq!(
         found.composite.keys().cloned().collect::<Vec<_>>(),
         vec![format!("{prefix}-basic-health")]
@@ -714,10 +781,7 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
     let off = example_config(
         "advanced",
         &config.environment,
-        &[
-            "enable_agents_monitoring=false",
-            "enable_api_call_monitoring=false",
-        ],
+        &["enable_agents_monitoring=false"],
     );
     let mut changes = plan(&m, &off, &inputs).await;
     changes.sort_by(|a, b| a.0.cmp(&b.0));
@@ -726,6 +790,22 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
         vec![
             (
                 "monitoring.alarm[\"agents-client-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-client-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-p99-latency\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-server-errors\"]".to_owned(),
+                Action::Delete
+            ),
+            (
+                "monitoring.alarm[\"agents-inline-throttles\"]".to_owned(),
                 Action::Delete
             ),
             (
@@ -738,14 +818,6 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
             ),
             (
                 "monitoring.alarm[\"agents-throttles\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"api-calls-anomaly\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.anomaly_detector[\"api-calls\"]".to_owned(),
                 Action::Delete
             ),
             (
@@ -768,7 +840,10 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
         "agents-server-errors",
         "agents-throttles",
         "agents-p99-latency",
-        "api-calls-anomaly",
+        "agents-inline-client-errors",
+        "agents-inline-server-errors",
+        "agents-inline-throttles",
+        "agents-inline-p99-latency",
     ]
     .iter()
     .map(|k| format!("{prefix}-{k}"))
@@ -779,19 +854,374 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
             .alarm_rule()
             .unwrap(),
     );
-    assert_eq!(comprehensive, after.metric.keys().cloned().collect());
     assert!(comprehensive.is_disjoint(&want_gone));
+    assert!(comprehensive.contains(&format!("{prefix}-runtime-client-errors")));
     assert_eq!(
         after.composite[&format!("{prefix}-basic-health")].alarm_rule(),
         before_alarms.composite[&format!("{prefix}-basic-health")].alarm_rule(),
-        "the basic rule never named agents or API calls"
-    );
-    assert!(
-        !detectors().await.iter().any(|d| d.1 == "CallCount"),
-        "the API-call detector went with its alarm"
+        "the basic rule never named agents"
     );
     assert_eq!(plan(&m, &off, &inputs).await, vec![]);
 
     destroy(&m, &off, &inputs).await;
     assert_nothing_left(&off, &spec).await;
+}
+
+/// The acceptance test of the metric catalog against the emulator: for every single-metric
+/// alarm of the advanced example, a datapoint with exactly the documented dimensions is
+/// accepted (PutMetricData) and DescribeAlarmsForMetric with that metric, statistic and period
+/// finds the alarm. The plugin matches the whole dimension set as AWS does, so an alarm on an
+/// unpublished set (the old {GuardrailArn, GuardrailVersion, GuardrailContentSource}) fails here.
+#[tokio::test]
+async fn every_alarm_is_found_from_a_datapoint_of_its_documented_metric() {
+    baseline_tests::isolate();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let config = example_config(
+        "advanced",
+        &unique_env("monmetric"),
+        &["token_anomaly_threshold_value=500000"],
+    );
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, true).await;
+    let prefix = config.prefix();
+
+    // The plan names each alarm's topic; the critical composite holds no band or token alarm.
+    let spec = m.spec(&config, &inputs).unwrap();
+    let planned = m.diff(&spec, &m.observe(&spec).await.unwrap());
+    for a in &spec.alarms {
+        let address = format!("monitoring.alarm[\"{}\"]", a.key);
+        let c = planned.iter().find(|c| c.address == address).unwrap();
+        let note = c.note.as_deref().unwrap_or_default();
+        if a.notifies {
+            assert!(
+                note.starts_with(&format!("notifies the {} topic", a.topic.as_str())),
+                "{address}: {note}"
+            );
+        } else {
+            assert!(note.starts_with("no action"), "{address}: {note}");
+        }
+    }
+    let comprehensive = spec
+        .composites
+        .iter()
+        .find(|c| c.key == "comprehensive-health")
+        .unwrap();
+    for a in &spec.alarms {
+        if a.detector_key.is_some() || a.key.starts_with("tokens-") {
+            assert!(
+                !comprehensive.def.alarm_rule.contains(&a.def.name),
+                "{} in the critical composite",
+                a.key
+            );
+        }
+    }
+    assert!(spec.alarms.iter().any(|a| a.key == "tokens-input-high"));
+
+    let (spec, _) = apply(&m, &config, &inputs).await;
+    let cw = cw().await;
+    let dims = |m: &baseline_monitoring::MetricRef| -> Vec<aws_sdk_cloudwatch::types::Dimension> {
+        m.dimensions
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name(k)
+                    .value(v)
+                    .build()
+            })
+            .collect()
+    };
+    let mut checked = 0;
+    for a in &spec.alarms {
+        let queried: Vec<&baseline_monitoring::MetricRef> = a
+            .def
+            .metric
+            .iter()
+            .chain(a.def.metrics.iter().filter_map(|q| q.metric.as_ref()))
+            .collect();
+        for metric in &queried {
+            assert_eq!(
+                baseline_monitoring::metrics::undocumented(metric),
+                None,
+                "{}",
+                a.key
+            );
+            cw.put_metric_data()
+                .namespace(&metric.namespace)
+                .metric_data(
+                    aws_sdk_cloudwatch::types::MetricDatum::builder()
+                        .metric_name(&metric.metric_name)
+                        .set_dimensions(Some(dims(metric)))
+                        .value(1.0)
+                        .unit(aws_sdk_cloudwatch::types::StandardUnit::Count)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{}: PutMetricData {e:?}", a.key));
+        }
+        let Some(metric) = &a.def.metric else {
+            continue;
+        };
+        let mut q = cw
+            .describe_alarms_for_metric()
+            .namespace(&metric.namespace)
+            .metric_name(&metric.metric_name)
+            .set_dimensions(Some(dims(metric)))
+            .period(a.def.period.unwrap());
+        q = match (&a.def.statistic, &a.def.extended_statistic) {
+            (Some(s), _) => q.statistic(aws_sdk_cloudwatch::types::Statistic::from(s.as_str())),
+            (_, Some(e)) => q.extended_statistic(e),
+            _ => q,
+        };
+        let found = q.send().await.unwrap();
+        assert!(
+            found
+                .metric_alarms()
+                .iter()
+                .any(|f| f.alarm_name() == Some(a.def.name.as_str())),
+            "{}: DescribeAlarmsForMetric does not find it",
+            a.key
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked}");
+
+    // An alarm of an earlier release on an unpublished dimension set is deleted by the next apply.
+    let retired = format!("{prefix}-guardrails-input-intervened");
+    cw.put_metric_alarm()
+        .alarm_name(&retired)
+        .namespace("AWS/Bedrock/Guardrails")
+        .metric_name("InvocationsIntervened")
+        .dimensions(
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name("GuardrailContentSource")
+                .value("Input")
+                .build(),
+        )
+        .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+        .period(300)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        plan(&m, &config, &inputs).await,
+        vec![(
+            "monitoring.alarm[\"guardrails-input-intervened\"]".to_owned(),
+            Action::Delete
+        )]
+    );
+    apply(&m, &config, &inputs).await;
+    assert!(!alarms_of(&prefix).await.metric.contains_key(&retired));
+    assert_eq!(plan(&m, &config, &inputs).await, vec![]);
+
+    destroy(&m, &config, &inputs).await;
+    assert_nothing_left(&config, &spec).await;
+}
+
+/// `*` wildcards as IAM's ArnLike applies them.
+fn arn_like(pattern: &str, arn: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = arn;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else if let Some(at) = rest.find(part) {
+            rest = &rest[at + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    rest.is_empty()
+}
+
+/// A CloudTrail management event as EventBridge delivers it, built from a rule's pattern: the
+/// first value of every matched field, or `other` in `requestParameters` (another resource).
+fn cloudtrail_event(pattern: &serde_json::Value, other: bool) -> serde_json::Value {
+    let first = |v: &serde_json::Value| v[0].clone();
+    let d = &pattern["detail"];
+    let mut detail = serde_json::json!({
+        "eventVersion": "1.08",
+        "eventSource": first(&d["eventSource"]),
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-01-01T00:00:00Z",
+        "userIdentity": {"type": "IAMUser", "accountId": "123456789012"},
+    });
+    detail["eventName"] = if d["eventName"].is_null() {
+        serde_json::json!("InvokeModel")
+    } else {
+        first(&d["eventName"])
+    };
+    if !d["errorCode"].is_null() {
+        detail["errorCode"] = first(&d["errorCode"]);
+    }
+    if let Some(params) = d["requestParameters"].as_object() {
+        let mut rp = serde_json::Map::new();
+        for (k, v) in params {
+            let value = if other {
+                serde_json::json!("someone-elses-resource")
+            } else {
+                first(v)
+            };
+            rp.insert(k.clone(), value);
+        }
+        detail["requestParameters"] = serde_json::Value::Object(rp);
+    }
+    serde_json::json!({
+        "version": "0",
+        "id": "7e4a1b2c-0000-0000-0000-000000000000",
+        "detail-type": first(&pattern["detail-type"]),
+        "source": first(&pattern["source"]),
+        "account": "123456789012",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    })
+}
+
+/// Tamper and access rules: each exists with its pattern and one target (critical, or
+/// performance for access denials); a CloudTrail event of the stack's resource matches
+/// (TestEventPattern), the same call on another resource does not; the alert topics' policy
+/// admits EventBridge for exactly these rules; a second apply writes nothing and destroy
+/// removes every rule.
+#[tokio::test]
+async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic() {
+    baseline_tests::isolate();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let config = example_config("advanced", &unique_env("montamper"), &[]);
+    let ctx = context(&config).await;
+    let m = MonitoringModule::new(&ctx);
+    let inputs = inputs(&config, true).await;
+    let prefix = config.prefix();
+    let (spec, out) = apply(&m, &config, &inputs).await;
+    let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
+    let sns = aws_sdk_sns::Client::new(&sdk_config().await);
+    let tamper: Vec<&(String, baseline_monitoring::RuleDef)> = spec
+        .rules
+        .iter()
+        .filter(|(k, _)| k != "training-job-failed")
+        .collect();
+    assert_eq!(tamper.len(), 7, "{:?}", spec.rules);
+    assert_eq!(out.event_rule_names.len(), 8);
+    for (key, want) in &tamper {
+        let rule = events
+            .describe_rule()
+            .name(&want.name)
+            .send()
+            .await
+            .unwrap();
+        let pattern: serde_json::Value =
+            serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+        assert_eq!(pattern, want.event_pattern, "{key}");
+        assert_eq!(pattern["detail-type"][0], "AWS API Call via CloudTrail");
+        let targets = events
+            .list_targets_by_rule()
+            .rule(&want.name)
+            .send()
+            .await
+            .unwrap();
+        let topic = if key.as_str() == "bedrock-access-denied" {
+            "performance"
+        } else {
+            "critical"
+        };
+        assert_eq!(
+            targets
+                .targets()
+                .iter()
+                .map(|t| t.arn())
+                .collect::<Vec<_>>(),
+            [inputs.topic_arns[topic].as_str()],
+            "{key}"
+        );
+        let matches = |event: serde_json::Value| {
+            let events = events.clone();
+            let pattern = rule.event_pattern().unwrap().to_owned();
+            async move {
+                events
+                    .test_event_pattern()
+                    .event_pattern(pattern)
+                    .event(event.to_string())
+                    .send()
+                    .await
+                    .unwrap()
+                    .result()
+            }
+        };
+        assert!(matches(cloudtrail_event(&pattern, false)).await, "{key}");
+        if pattern["detail"]["requestParameters"].is_object() {
+            assert!(
+                !matches(cloudtrail_event(&pattern, true)).await,
+                "{key}: other resource"
+            );
+        }
+        // The topic policy alerting writes admits EventBridge for this rule, and only with the
+        // account and the rule's ARN as conditions.
+        let topic_arn = inputs.topic_arns[topic].as_str();
+        let policy = baseline_alerting::topic_policy(&baseline_alerting::TopicPolicyContext {
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            prefix: prefix.clone(),
+            topic_arn: topic_arn.to_owned(),
+            publishers: vec![],
+        });
+        sns.set_topic_attributes()
+            .topic_arn(topic_arn)
+            .attribute_name("Policy")
+            .attribute_value(serde_json::to_string(&policy).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let stored = sns
+            .get_topic_attributes()
+            .topic_arn(topic_arn)
+            .send()
+            .await
+            .unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&stored.attributes().unwrap()["Policy"]).unwrap();
+        let rule_arn = rule.arn().unwrap();
+        let grant = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|st| st["Principal"]["Service"] == "events.amazonaws.com")
+            .expect("an EventBridge statement");
+        assert_eq!(grant["Effect"], "Allow");
+        assert!(grant["Action"] == "sns:Publish" || grant["Action"][0] == "sns:Publish");
+        assert_eq!(
+            grant["Condition"]["StringEquals"]["aws:SourceAccount"]
+                .as_str()
+                .or(grant["Condition"]["StringEquals"]["aws:SourceAccount"][0].as_str()),
+            Some("123456789012")
+        );
+        let source = &grant["Condition"]["ArnLike"]["aws:SourceArn"];
+        let source = source.as_str().or(source[0].as_str()).unwrap();
+        assert!(
+            arn_like(source, rule_arn),
+            "{source} does not admit {rule_arn}"
+        );
+        assert!(!arn_like(
+            source,
+            "arn:aws:events:us-east-1:123456789012:rule/other-stack-rule"
+        ));
+    }
+
+    // Re-apply writes nothing; destroy removes every rule.
+    assert_eq!(plan(&m, &config, &inputs).await, vec![]);
+    let before = writes(&ctx).len();
+    apply(&m, &config, &inputs).await;
+    assert_eq!(writes(&ctx)[before..], [] as [String; 0]);
+    destroy(&m, &config, &inputs).await;
+    assert_nothing_left(&config, &spec).await;
 }

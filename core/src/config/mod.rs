@@ -871,8 +871,9 @@ pub struct Config {
     pub budget_historical_adjustment_period: u32,
     /// Create the token anomaly alarm.
     pub enable_token_anomaly_detection: bool,
-    /// Absolute token-count threshold of the token anomaly alarm.
-    pub token_anomaly_threshold_value: f64,
+    /// Absolute token-count threshold of the static token alarms; `None` (the default): no
+    /// static token alarm, since any fixed default pages for normal traffic.
+    pub token_anomaly_threshold_value: Option<f64>,
 
     // ----- extensions (not in the original) -------------------------------------------------
     /// Project name; names use the prefix `<project>-<environment>`.
@@ -1022,7 +1023,7 @@ impl Default for Config {
             budget_auto_adjust_type: None,
             budget_historical_adjustment_period: 6,
             enable_token_anomaly_detection: true,
-            token_anomaly_threshold_value: 1000.0,
+            token_anomaly_threshold_value: None,
             project: "bedrock-baseline".to_owned(),
             region: None,
             kms_deletion_window_days: 30,

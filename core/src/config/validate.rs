@@ -676,12 +676,11 @@ impl Issues {
             ("kb_throttle_threshold", c.kb_throttle_threshold),
             ("agents_error_threshold", c.agents_error_threshold),
             ("kb_error_threshold", c.kb_error_threshold),
-            (
-                "token_anomaly_threshold_value",
-                c.token_anomaly_threshold_value,
-            ),
         ] {
             self.positive(key, value);
+        }
+        if let Some(v) = c.token_anomaly_threshold_value {
+            self.positive("token_anomaly_threshold_value", v);
         }
         let t = c.training_job_failure_threshold;
         if !t.is_finite() || t < 0.0 {

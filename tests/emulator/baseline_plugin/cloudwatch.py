@@ -9,6 +9,9 @@ AWS JSON 1.0 in front of moto by ``baseline_plugin.cbor``.
   DeleteAlarms / tagging / SetAlarmState work on it)
 * DescribeAlarms honouring ``AlarmTypes`` (AWS returns only metric alarms
   when it is omitted; moto returned both kinds)
+* DescribeAlarmsForMetric matching the metric as AWS does (namespace, name, the exact
+  dimension set, and Statistic / ExtendedStatistic / Period when given); moto matched
+  namespace and name only, so an alarm on the wrong dimension set was still "found"
 * PutAnomalyDetector / DescribeAnomalyDetectors / DeleteAnomalyDetector
   (legacy Namespace/MetricName/Dimensions/Stat and SingleMetricAnomalyDetector
   forms, plus MetricMathAnomalyDetector)
@@ -103,6 +106,33 @@ def describe_alarms(self: CloudWatchResponse) -> ActionResult:
     if "CompositeAlarm" not in types:
         data["CompositeAlarms"] = []
     return ActionResult(data)
+
+
+# ---------------------------------------------------------------- alarms for a metric
+
+def describe_alarms_for_metric(self: CloudWatchResponse) -> ActionResult:
+    # AWS API reference, DescribeAlarmsForMetric: "If the metric has any associated dimensions,
+    # you must specify them in order for the call to succeed" - an alarm is the metric's only
+    # when namespace, name and the whole dimension set agree.
+    p = _check(self, "DescribeAlarmsForMetric")
+    want = {(d["Name"], d["Value"]) for d in (p.get("Dimensions") or [])}
+    found = []
+    for alarm in self.cloudwatch_backend.describe_alarms():
+        if getattr(alarm, "rule", None):
+            continue  # composite alarms watch no metric
+        if alarm.namespace != p["Namespace"] or alarm.metric_name != p["MetricName"]:
+            continue
+        have = {(d.name, d.value) for d in (alarm.dimensions or [])}
+        if have != want:
+            continue
+        if p.get("Statistic") and alarm.statistic != p["Statistic"]:
+            continue
+        if p.get("ExtendedStatistic") and alarm.extended_statistic != p["ExtendedStatistic"]:
+            continue
+        if p.get("Period") and int(alarm.period or 0) != int(p["Period"]):
+            continue
+        found.append(alarm)
+    return ActionResult({"MetricAlarms": found})
 
 
 # ---------------------------------------------------------------- anomaly detectors
@@ -219,6 +249,6 @@ def delete_anomaly_detector(self: CloudWatchResponse) -> ActionResult:
 
 
 def install() -> None:
-    for fn in (put_composite_alarm, describe_alarms, put_anomaly_detector,
+    for fn in (put_composite_alarm, describe_alarms, describe_alarms_for_metric, put_anomaly_detector,
                describe_anomaly_detectors, delete_anomaly_detector):
         setattr(CloudWatchResponse, fn.__name__, fn)

@@ -1,0 +1,279 @@
+//! Tamper and access alerts: EventBridge rules on CloudTrail management events of the stack's
+//! own resources, each with one alert topic as target.
+//!
+//! AWS services deliver their CloudTrail management events to the default bus with
+//! `detail-type = "AWS API Call via CloudTrail"`, `source = aws.<service>` and
+//! `detail.eventSource = <service>.amazonaws.com`; `detail.eventName` selects API calls
+//! ("AWS service events delivered via AWS CloudTrail", EventBridge user guide,
+//! <https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html>, and
+//! the per-service pages of the EventBridge events reference, e.g.
+//! <https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-bedrock.html>). Matching on
+//! `detail.requestParameters.<field>` narrows a rule to the stack's resource: the field is the
+//! API's request parameter as CloudTrail records it (KMS `keyId`, S3 `bucketName`, SNS
+//! `topicArn`, Bedrock `guardrailIdentifier`). The docs do not list each service's recorded
+//! request shape; for EC2 (`DeleteVpcEndpoints`, `ModifyVpcEndpoint`) the recorded shape is the
+//! EC2 query form and not documented, so that rule matches the calls region-wide and the alert
+//! names the stack's endpoints in its description.
+//!
+//! Topic and key policies already admit `events.amazonaws.com` only for rules named
+//! `<prefix>-*` of this account and region (`aws:SourceAccount` + `aws:SourceArn`), which is
+//! exactly these rules and the training rule.
+
+use crate::training::{RuleDef, RuleTarget};
+use serde_json::{json, Value};
+
+/// Target id of the topic on a tamper rule.
+pub(crate) const TOPIC_TARGET_ID: &str = "alert-topic";
+
+const VIA_CLOUDTRAIL: &str = "AWS API Call via CloudTrail";
+
+/// What the rules are about; `None` fields leave their rule out (the resource is not managed).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TamperContext {
+    pub(crate) kms_key_arn: Option<String>,
+    pub(crate) kms_key_id: Option<String>,
+    pub(crate) bucket_name: Option<String>,
+    pub(crate) endpoint_ids: Vec<String>,
+    pub(crate) topic_arns: Vec<String>,
+    pub(crate) guardrail_id: Option<String>,
+    pub(crate) guardrail_arn: Option<String>,
+    /// Whether model invocation logging is managed (its configuration calls are watched).
+    pub(crate) logging: bool,
+    /// Whether the guardrail is managed.
+    pub(crate) guardrail: bool,
+}
+
+/// One desired rule: its address key and definition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TamperRule {
+    pub(crate) key: &'static str,
+    pub(crate) def: RuleDef,
+}
+
+/// Keys of every tamper rule, in a fixed order (the ownership universe).
+pub(crate) const KEYS: &[&str] = &[
+    "tamper-invocation-logging",
+    "tamper-guardrail",
+    "tamper-kms-key",
+    "tamper-log-bucket",
+    "tamper-vpc-endpoints",
+    "tamper-topics",
+    "bedrock-access-denied",
+];
+
+fn pattern(
+    source: &str,
+    event_source: &str,
+    names: &[&str],
+    filter: Option<(&str, Vec<String>)>,
+) -> Value {
+    let mut detail = json!({
+        "eventSource": [event_source],
+        "eventName": names,
+    });
+    if let Some((field, values)) = filter {
+        detail["requestParameters"] = json!({ field: values });
+    }
+    json!({
+        "source": [source],
+        "detail-type": [VIA_CLOUDTRAIL],
+        "detail": detail,
+    })
+}
+
+/// The rules. `name` turns a key into the rule's name; `critical` and `performance` are the
+/// topic ARNs (`None`: alerting off, and then no tamper rule is created: it would alert nobody).
+pub(crate) fn rules(
+    cx: &TamperContext,
+    stack: &str,
+    name: impl Fn(&str) -> String,
+    critical: Option<&str>,
+    performance: Option<&str>,
+) -> Vec<TamperRule> {
+    let (Some(critical), Some(performance)) = (critical, performance) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push = |key: &'static str, what: &str, event_pattern: Value, topic: &str| {
+        out.push(TamperRule {
+            key,
+            def: RuleDef {
+                name: name(key),
+                description: format!("{what}. Managed by bedrock-baseline, stack {stack}."),
+                event_pattern,
+                state: "ENABLED".into(),
+                targets: vec![RuleTarget {
+                    id: TOPIC_TARGET_ID.into(),
+                    arn: topic.to_owned(),
+                }],
+            },
+        });
+    };
+    if cx.logging {
+        // Account-level setting: any call changes the stack's logging, so no resource filter.
+        push(
+            "tamper-invocation-logging",
+            "Bedrock model invocation logging changed or deleted",
+            pattern(
+                "aws.bedrock",
+                "bedrock.amazonaws.com",
+                &[
+                    "DeleteModelInvocationLoggingConfiguration",
+                    "PutModelInvocationLoggingConfiguration",
+                ],
+                None,
+            ),
+            critical,
+        );
+    }
+    if cx.guardrail {
+        if let (Some(id), Some(arn)) = (&cx.guardrail_id, &cx.guardrail_arn) {
+            // UpdateGuardrail / DeleteGuardrail take `guardrailIdentifier`: id or ARN.
+            push(
+                "tamper-guardrail",
+                "the stack's guardrail updated or deleted",
+                pattern(
+                    "aws.bedrock",
+                    "bedrock.amazonaws.com",
+                    &["UpdateGuardrail", "DeleteGuardrail"],
+                    Some(("guardrailIdentifier", vec![id.clone(), arn.clone()])),
+                ),
+                critical,
+            );
+        }
+    }
+    if let (Some(arn), Some(id)) = (&cx.kms_key_arn, &cx.kms_key_id) {
+        // KMS requests name the key by `keyId` (id or ARN; an alias name is not matched).
+        push(
+            "tamper-kms-key",
+            "the stack's KMS key policy changed, key disabled or scheduled for deletion",
+            pattern(
+                "aws.kms",
+                "kms.amazonaws.com",
+                &["PutKeyPolicy", "DisableKey", "ScheduleKeyDeletion"],
+                Some(("keyId", vec![id.clone(), arn.clone()])),
+            ),
+            critical,
+        );
+    }
+    if let Some(bucket) = &cx.bucket_name {
+        push(
+            "tamper-log-bucket",
+            "the invocation log bucket's policy or access logging changed",
+            pattern(
+                "aws.s3",
+                "s3.amazonaws.com",
+                &["PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLogging"],
+                Some(("bucketName", vec![bucket.clone()])),
+            ),
+            critical,
+        );
+    }
+    if !cx.endpoint_ids.is_empty() {
+        push(
+            "tamper-vpc-endpoints",
+            &format!(
+                "VPC endpoints deleted or modified in the region (stack endpoints: {})",
+                cx.endpoint_ids.join(", ")
+            ),
+            pattern(
+                "aws.ec2",
+                "ec2.amazonaws.com",
+                &["DeleteVpcEndpoints", "ModifyVpcEndpoint"],
+                None,
+            ),
+            critical,
+        );
+    }
+    if !cx.topic_arns.is_empty() {
+        push(
+            "tamper-topics",
+            "attributes (policy, encryption) of the stack's alert topics changed",
+            pattern(
+                "aws.sns",
+                "sns.amazonaws.com",
+                &["SetTopicAttributes"],
+                Some(("topicArn", cx.topic_arns.clone())),
+            ),
+            critical,
+        );
+    }
+    // Access denied on any Bedrock call: CloudTrail records the failure with errorCode
+    // (AccessDenied for REST-JSON services as recorded; AccessDeniedException in the API error).
+    push(
+        "bedrock-access-denied",
+        "Bedrock calls refused for missing permissions",
+        json!({
+            "source": ["aws.bedrock"],
+            "detail-type": [VIA_CLOUDTRAIL],
+            "detail": {
+                "eventSource": ["bedrock.amazonaws.com"],
+                "errorCode": ["AccessDenied", "AccessDeniedException"],
+            }
+        }),
+        performance,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx() -> TamperContext {
+        TamperContext {
+            kms_key_arn: Some("arn:aws:kms:us-east-1:1:key/k1".into()),
+            kms_key_id: Some("k1".into()),
+            bucket_name: Some("logs".into()),
+            endpoint_ids: vec!["vpce-1".into()],
+            topic_arns: vec!["arn:aws:sns:us-east-1:1:s-critical".into()],
+            guardrail_id: Some("g1".into()),
+            guardrail_arn: Some("arn:aws:bedrock:us-east-1:1:guardrail/g1".into()),
+            logging: true,
+            guardrail: true,
+        }
+    }
+
+    fn build(cx: &TamperContext) -> Vec<TamperRule> {
+        rules(cx, "s", |k| format!("s-{k}"), Some("crit"), Some("perf"))
+    }
+
+    #[test]
+    fn every_rule_matches_cloudtrail_calls_of_the_stack_resources() {
+        let r = build(&cx());
+        assert_eq!(r.iter().map(|r| r.key).collect::<Vec<_>>(), KEYS);
+        for rule in &r {
+            let p = &rule.def.event_pattern;
+            assert_eq!(p["detail-type"][0], VIA_CLOUDTRAIL, "{}", rule.key);
+            let source = p["source"][0].as_str().unwrap();
+            let service = source.trim_start_matches("aws.");
+            assert_eq!(
+                p["detail"]["eventSource"][0],
+                format!("{service}.amazonaws.com")
+            );
+            assert_eq!(rule.def.targets.len(), 1);
+        }
+        let key = &r[2].def.event_pattern;
+        assert_eq!(
+            key["detail"]["requestParameters"]["keyId"][1],
+            "arn:aws:kms:us-east-1:1:key/k1"
+        );
+        assert_eq!(key["detail"]["eventName"][2], "ScheduleKeyDeletion");
+        assert_eq!(
+            r[3].def.event_pattern["detail"]["requestParameters"]["bucketName"][0],
+            "logs"
+        );
+        assert_eq!(r[6].def.targets[0].arn, "perf");
+        assert!(r[..6].iter().all(|r| r.def.targets[0].arn == "crit"));
+    }
+
+    #[test]
+    fn unmanaged_resources_and_alerting_off_leave_rules_out() {
+        let none = TamperContext::default();
+        assert_eq!(
+            build(&none).iter().map(|r| r.key).collect::<Vec<_>>(),
+            vec!["bedrock-access-denied"]
+        );
+        assert!(rules(&cx(), "s", |k| k.to_owned(), None, None).is_empty());
+    }
+}
