@@ -75,6 +75,9 @@ pub enum Command {
     Refresh,
     /// Remove a state lock left behind by a killed process (S3 backend).
     ForceUnlock,
+    /// Read the deployed stack's policies back and evaluate every access path (who may and who
+    /// may not reach what); exit 1 when a path is not as expected.
+    CheckAccess,
 }
 
 /// `plan` options.

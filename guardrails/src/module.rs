@@ -719,6 +719,10 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
                 config,
                 self.ctx.partition(),
                 inputs.runtime_endpoint_id.as_ref().map(|v| v.as_str().to_owned()),
+            )
+            .with_guardrail_key(
+                inputs.kms_key_arn.as_ref().map(|k| k.as_str().to_owned()),
+                self.ctx.region(),
             ),
             guardrail,
             tags: naming.tags("guardrails"),
