@@ -14,11 +14,13 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import bedrock_guardrails, cloudwatch, logging_support, moto_fixes
+    from . import (bedrock_guardrails, bedrock_inference_profiles, cloudwatch,
+                   logging_support, moto_fixes)
 
     moto_fixes.install()
     cloudwatch.install()
     bedrock_guardrails.install()
+    bedrock_inference_profiles.install()
     logging_support.install()
     _INSTALLED = True
 
