@@ -69,7 +69,13 @@ pub async fn read_back(
     if let Some(key) = out_str(outputs, "encryption", "kms_key_arn") {
         facts.insert("key_arn".into(), key.to_owned());
         let kms = aws_sdk_kms::Client::new(sdk);
-        let policy = kms.get_key_policy().key_id(key).send().await?;
+        let policy = kms
+            .get_key_policy()
+            .key_id(key)
+            .policy_name("default")
+            .send()
+            .await
+            .context("GetKeyPolicy")?;
         p.documents.insert(
             "key".into(),
             parse(policy.policy().unwrap_or_default(), "the key policy")?,

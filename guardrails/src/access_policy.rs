@@ -46,6 +46,18 @@ impl ModelAccess {
         }
     }
 
+    /// Adds the destination-region model ARNs of the inference profiles (read with
+    /// `GetInferenceProfile`).
+    pub fn with_profile_models(&self, models: &[String]) -> Self {
+        let mut out = self.clone();
+        for m in models {
+            if !out.model_arns.contains(m) {
+                out.model_arns.push(m.clone());
+            }
+        }
+        out
+    }
+
     /// Adds the guardrail's key (`encryption.kms_key_arn`) for the decrypt grant.
     pub fn with_guardrail_key(mut self, key_arn: Option<String>, region: &str) -> Self {
         self.guardrail_key = key_arn.map(|k| (k, region.to_owned()));

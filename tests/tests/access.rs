@@ -81,7 +81,8 @@ fn deploy_and_check(env: &str, role: &str, extra: &[&str]) -> (Value, StackPolic
     let out = run(d, env, extra, &["check-access", "--json"]);
     let doc: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|_| panic!("JSON on stdout: {}", text(&out)));
-    let results: Vec<PathResult> = serde_json::from_value(doc["paths"].clone()).unwrap();
+    let results: Vec<PathResult> = serde_json::from_value(doc["paths"].clone())
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -210,6 +211,39 @@ async fn role_with_a_path_and_admin_principals() {
     );
     let results: Vec<PathResult> = serde_json::from_value(doc["paths"].clone()).unwrap();
     assert!(names(&results).contains("admin-deletes-logging-configuration"));
+    mutation_check(&policies);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inference_profile_reaches_every_destination_region() {
+    let env = unique_env("profile");
+    let profile =
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0";
+    let models = format!(
+        "foundation_models=[\"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0\", \"{profile}\"]"
+    );
+    let (doc, policies) = tokio::task::block_in_place(|| {
+        deploy_and_check(&env, "BedrockApplication", &[models.as_str()])
+    });
+    let results: Vec<PathResult> = serde_json::from_value(doc["paths"].clone()).unwrap();
+    let applied = names(&results);
+    assert!(
+        applied.contains("app-invokes-inference-profile"),
+        "{applied:?}"
+    );
+    assert!(
+        applied.contains("inference-profile-reaches-destination-region-model"),
+        "{applied:?}"
+    );
+    // Both policies name the profile and its destination-region models.
+    for key in ["model-access", "endpoint:bedrock-runtime"] {
+        let text = policies.documents[key].to_json();
+        for region in ["us-east-1", "us-east-2", "us-west-2"] {
+            let model = format!("arn:aws:bedrock:{region}::foundation-model/amazon.nova-lite-v1:0");
+            assert!(text.contains(&model), "{key} lacks {model}: {text}");
+        }
+        assert!(text.contains(profile), "{key}");
+    }
     mutation_check(&policies);
 }
 

@@ -1876,6 +1876,7 @@ mod tests {
                 "vpc_id",
                 "subnet_ids[0]",
                 "subnet_ids[1]",
+                "bedrock_role_name",
                 "content_filters.prompt_attack.output_strength"
             ],
             "{result:#?}"
