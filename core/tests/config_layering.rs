@@ -201,7 +201,12 @@ fn required_keys_are_not_filled_by_defaults() {
             .iter()
             .map(|i| i.path.as_str())
             .collect();
-        assert_eq!(paths, ["environment", "vpc_id", "subnet_ids"]);
+        // bedrock_role_name has a built-in empty value (no placeholder role) that validation
+        // reports as required.
+        assert_eq!(
+            paths,
+            ["environment", "vpc_id", "subnet_ids", "bedrock_role_name"]
+        );
         Ok(())
     });
 }

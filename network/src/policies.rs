@@ -361,8 +361,8 @@ mod tests {
                 .unwrap()
                 .0,
             vec![
-                "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
                 profile,
+                "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
                 "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0",
             ]
         );

@@ -1155,7 +1155,10 @@ mod tests {
             .into_iter()
             .map(|i| i.path)
             .collect();
-        assert_eq!(got, ["environment", "vpc_id", "subnet_ids"]);
+        assert_eq!(
+            got,
+            ["environment", "vpc_id", "subnet_ids", "bedrock_role_name"]
+        );
     }
 
     #[test]
