@@ -78,6 +78,9 @@ pub enum Command {
     /// Audit the account's Bedrock security posture, rule by rule (read-only; exit 3 on FAILs
     /// at or above --fail-on). Works without a config; with one, stack rules look at its resources.
     Audit(AuditArgs),
+    /// Read the deployed stack's policies back and evaluate every access path (who may and who
+    /// may not reach what); exit 1 when a path is not as expected.
+    CheckAccess,
 }
 
 /// `audit` options.

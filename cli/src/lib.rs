@@ -5,6 +5,7 @@
 //! ([`registry`]), running it ([`orchestrator`]), the terminal display and confirmation prompts.
 //! Only this crate knows about terminals; modules report through `baseline_core::Progress`.
 
+pub mod access;
 pub mod args;
 pub mod audit;
 pub mod display;
@@ -160,6 +161,7 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
         Command::Output(args) => output(&config, &global, args.name.as_deref()).await,
+        Command::CheckAccess => check_access(&config, &global).await,
         Command::Refresh => {
             Session::connect(&config, &global, only, &[])
                 .await?
@@ -580,6 +582,45 @@ fn confirm(auto_approve: bool, what: &str) -> anyhow::Result<()> {
         bail!("{what} cancelled");
     }
     Ok(())
+}
+
+/// `check-access`: the access-path matrix of the deployed stack (read calls only).
+async fn check_access(config: &Config, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let ctx = connect_aws(config, global).await?;
+    let store = state_backend(config, Some(&ctx))?;
+    let state = store.load().await?.with_context(|| {
+        format!(
+            "no state for stack {} at {}: run apply first",
+            config.prefix(),
+            store.location()
+        )
+    })?;
+    let outputs: std::collections::BTreeMap<String, Value> = state
+        .outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let (results, policies) = access::check_access(&ctx, config, &outputs).await?;
+    let failed = results.iter().filter(|r| !r.ok).count();
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "evaluator": access::EVALUATOR,
+                "simulate_principal_policy": false,
+                "paths": results,
+                "failed": failed,
+                "policies": policies,
+            }))?
+        );
+    } else {
+        print!("{}", access::render_text(&results));
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `output [NAME]`: from the state file, no AWS call.

@@ -6,13 +6,16 @@
 //! - [`aws`]: [`AwsContext`], the one `SdkConfig` (credential chain, region, endpoint override,
 //!   retries) plus account id, stack and tags that every module receives.
 //! - [`naming`]: deterministic names and the stack tags.
-//! - [`policy`]: typed IAM/KMS/S3/SNS policy documents, compared as parsed values.
+//! - [`policy`]: typed IAM/KMS/S3/SNS policy documents, compared as parsed values, and
+//!   [`policy::eval`], the evaluator that decides a request over them.
+//! - [`access`]: the stack's access paths as data, checked with the evaluator.
 //! - [`reconcile`]: the spec -> observe -> diff -> apply contract ([`Module`]), [`Change`],
 //!   [`ModulePlan`], [`StackPlan`].
 //! - [`render`]: a plan as Terraform-like text or as JSON.
 //! - [`state`]: the state document and the local, locked, atomically written store.
 //! - [`ids`]: newtypes for values that cross module boundaries.
 
+pub mod access;
 pub mod aws;
 pub mod config;
 pub mod ids;

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
+pub mod eval;
+
 /// The policy language version every document uses.
 pub const POLICY_VERSION: &str = "2012-10-17";
 
@@ -71,6 +73,9 @@ pub struct Statement {
     /// The resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<StringList>,
+    /// Resources excluded (read back from policies; the evaluator honours it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_resource: Option<StringList>,
     /// Conditions: operator -> key -> values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<BTreeMap<String, BTreeMap<String, StringList>>>,
@@ -203,9 +208,14 @@ impl PolicyDocument {
     pub fn normalized(&self) -> Self {
         let mut doc = self.clone();
         for st in &mut doc.statement {
-            for list in [&mut st.action, &mut st.not_action, &mut st.resource]
-                .into_iter()
-                .flatten()
+            for list in [
+                &mut st.action,
+                &mut st.not_action,
+                &mut st.resource,
+                &mut st.not_resource,
+            ]
+            .into_iter()
+            .flatten()
             {
                 normalize_list(list);
             }
@@ -302,6 +312,7 @@ impl Statement {
             action: None,
             not_action: None,
             resource: None,
+            not_resource: None,
             condition: None,
         }
     }

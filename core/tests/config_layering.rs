@@ -14,6 +14,7 @@ const TOML: &str = r#"
 environment = "staging"
 vpc_id = "vpc-0123456789abcdef0"
 subnet_ids = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+bedrock_role_name = "AppRole"
 log_retention_days = 14
 management_allowed_cidrs = ["10.20.0.0/16"]
 
@@ -36,6 +37,7 @@ const YAML: &str = r#"
 environment: staging
 vpc_id: vpc-0123456789abcdef0
 subnet_ids: [subnet-0123456789abcdef0, subnet-0123456789abcdef1]
+bedrock_role_name: AppRole
 log_retention_days: 14
 management_allowed_cidrs: ["10.20.0.0/16"]
 s3_lifecycle:
@@ -52,6 +54,7 @@ const JSON: &str = r#"{
   "environment": "staging",
   "vpc_id": "vpc-0123456789abcdef0",
   "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+  "bedrock_role_name": "AppRole",
   "log_retention_days": 14,
   "management_allowed_cidrs": ["10.20.0.0/16"],
   "s3_lifecycle": { "expiration_days": 200 },
@@ -198,7 +201,12 @@ fn required_keys_are_not_filled_by_defaults() {
             .iter()
             .map(|i| i.path.as_str())
             .collect();
-        assert_eq!(paths, ["environment", "vpc_id", "subnet_ids"]);
+        // bedrock_role_name has a built-in empty value (no placeholder role) that validation
+        // reports as required.
+        assert_eq!(
+            paths,
+            ["environment", "vpc_id", "subnet_ids", "bedrock_role_name"]
+        );
         Ok(())
     });
 }

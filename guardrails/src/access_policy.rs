@@ -12,6 +12,8 @@ use baseline_core::Config;
 pub const INVOKE_SID: &str = "InvokeAllowedModelsWithGuardrail";
 /// Sid of the ApplyGuardrail statement.
 pub const APPLY_SID: &str = "ApplyStackGuardrail";
+/// Sid of the guardrail-key statement.
+pub const DECRYPT_SID: &str = "DecryptGuardrailKey";
 
 /// What the policy allows, apart from the guardrail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,8 @@ pub struct ModelAccess {
     pub model_arns: Vec<String>,
     /// The `bedrock-runtime` interface endpoint, when the network module ran.
     pub source_vpce: Option<String>,
+    /// The key that encrypts the guardrail and the stack's region (for `kms:ViaService`).
+    pub guardrail_key: Option<(String, String)>,
 }
 
 impl ModelAccess {
@@ -38,7 +42,26 @@ impl ModelAccess {
         Self {
             model_arns,
             source_vpce,
+            guardrail_key: None,
         }
+    }
+
+    /// Adds the destination-region model ARNs of the inference profiles (read with
+    /// `GetInferenceProfile`).
+    pub fn with_profile_models(&self, models: &[String]) -> Self {
+        let mut out = self.clone();
+        for m in models {
+            if !out.model_arns.contains(m) {
+                out.model_arns.push(m.clone());
+            }
+        }
+        out
+    }
+
+    /// Adds the guardrail's key (`encryption.kms_key_arn`) for the decrypt grant.
+    pub fn with_guardrail_key(mut self, key_arn: Option<String>, region: &str) -> Self {
+        self.guardrail_key = key_arn.map(|k| (k, region.to_owned()));
+        self
     }
 }
 
@@ -75,7 +98,25 @@ pub fn model_access_policy(
     let apply = Statement::allow(APPLY_SID)
         .actions(["bedrock:ApplyGuardrail"])
         .resources([guardrail_arn]);
-    PolicyDocument::new(vec![invoke, apply])
+    let mut statements = vec![invoke, apply];
+    // A role that invokes with a guardrail encrypted by a customer managed key needs
+    // kms:Decrypt on that key ("guardrails-permissions-kms":
+    // https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html);
+    // kms:ViaService keeps the grant to Bedrock's use of the key on the role's behalf
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+    if let Some((key, region)) = &access.guardrail_key {
+        statements.push(
+            Statement::allow(DECRYPT_SID)
+                .actions(["kms:Decrypt"])
+                .resources([key.as_str()])
+                .condition(
+                    "StringEquals",
+                    "kms:ViaService",
+                    [format!("bedrock.{region}.amazonaws.com")],
+                ),
+        );
+    }
+    PolicyDocument::new(statements)
 }
 
 #[cfg(test)]
@@ -182,6 +223,29 @@ mod tests {
                 .0,
             vec!["vpce-0123456789abcdef0"]
         );
+    }
+
+    #[test]
+    fn guardrail_key_is_decryptable_only_through_bedrock() {
+        let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+        let access = ModelAccess::from_config(&config(&[]), "aws", None)
+            .with_guardrail_key(Some(key.into()), "us-east-1");
+        let doc = model_access_policy(&access, GR, "1");
+        let st = doc.statement(DECRYPT_SID).unwrap();
+        assert_eq!(st.action.as_ref().unwrap().0, vec!["kms:Decrypt"]);
+        assert_eq!(st.resource.as_ref().unwrap().0, vec![key]);
+        assert_eq!(
+            st.condition_values("StringEquals", "kms:ViaService")
+                .unwrap()
+                .0,
+            vec!["bedrock.us-east-1.amazonaws.com"]
+        );
+        let without = model_access_policy(
+            &ModelAccess::from_config(&config(&[]), "aws", None),
+            GR,
+            "1",
+        );
+        assert!(without.statement(DECRYPT_SID).is_none());
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub struct PolicyVersionInfo {
 pub trait GuardrailsApi: Send + Sync {
     /// ListGuardrails (all pages): the draft of every guardrail in the region.
     async fn list_guardrails(&self) -> Result<Vec<GuardrailSummary>, ApiError>;
+    /// GetInferenceProfile: the model ARNs the profile routes to (one per destination region).
+    async fn inference_profile_models(&self, profile_arn: &str) -> Result<Vec<String>, ApiError>;
     /// GetGuardrail of the draft (`None`) or a numbered version; `None` when it does not exist.
     async fn get_guardrail(
         &self,
@@ -486,6 +488,21 @@ fn policy_info(p: &aws_sdk_iam::types::Policy) -> PolicyInfo {
 
 #[async_trait]
 impl GuardrailsApi for SdkGuardrailsApi {
+    async fn inference_profile_models(&self, profile_arn: &str) -> Result<Vec<String>, ApiError> {
+        let out = self
+            .bedrock
+            .get_inference_profile()
+            .inference_profile_identifier(profile_arn)
+            .send()
+            .await
+            .map_err(bedrock_err("GetInferenceProfile", profile_arn))?;
+        Ok(out
+            .models()
+            .iter()
+            .filter_map(|m| m.model_arn().map(str::to_owned))
+            .collect())
+    }
+
     async fn list_guardrails(&self) -> Result<Vec<GuardrailSummary>, ApiError> {
         let mut found = Vec::new();
         let mut pages = self.bedrock.list_guardrails().into_paginator().send();

@@ -27,7 +27,7 @@ mod guardrail;
 mod module;
 
 pub use access_policy::{
-    guardrail_identifier, model_access_policy, ModelAccess, APPLY_SID, INVOKE_SID,
+    guardrail_identifier, model_access_policy, ModelAccess, APPLY_SID, DECRYPT_SID, INVOKE_SID,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockGuardrailsApi;

@@ -120,6 +120,8 @@ pub struct GuardrailsObserved {
     pub guardrail: Option<ObservedGuardrail>,
     /// The model-access policy, found by its name-derived ARN.
     pub policy: Option<ObservedPolicy>,
+    /// Destination-region model ARNs of the inference profiles in `foundation_models`.
+    pub profile_model_arns: Vec<String>,
 }
 
 /// What downstream modules and users get; all `None` when `enable_guardrails = false`.
@@ -223,7 +225,13 @@ fn planned_document(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Pol
         }
         None => (KNOWN_AFTER_APPLY.to_owned(), KNOWN_AFTER_APPLY.to_owned()),
     };
-    model_access_policy(&spec.access, &arn, &version)
+    model_access_policy(
+        &spec
+            .access
+            .with_profile_models(&observed.profile_model_arns),
+        &arn,
+        &version,
+    )
 }
 
 fn attached_error(policy: &ObservedPolicy) -> GuardrailsError {
@@ -719,6 +727,10 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
                 config,
                 self.ctx.partition(),
                 inputs.runtime_endpoint_id.as_ref().map(|v| v.as_str().to_owned()),
+            )
+            .with_guardrail_key(
+                inputs.kms_key_arn.as_ref().map(|k| k.as_str().to_owned()),
+                self.ctx.region(),
             ),
             guardrail,
             tags: naming.tags("guardrails"),
@@ -737,7 +749,23 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
             // Refuse at plan time already: removing the guardrails would break those roles.
             return Err(attached_error(p));
         }
-        Ok(GuardrailsObserved { guardrail, policy })
+        // Invoking through a (cross-region) inference profile also needs the foundation-model
+        // ARN of every destination region ("Prerequisites for inference profiles":
+        // https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html).
+        let mut profile_model_arns = Vec::new();
+        for profile in spec
+            .access
+            .model_arns
+            .iter()
+            .filter(|m| m.contains("inference-profile/"))
+        {
+            profile_model_arns.extend(self.api.inference_profile_models(profile).await?);
+        }
+        Ok(GuardrailsObserved {
+            guardrail,
+            policy,
+            profile_model_arns,
+        })
     }
 
     fn diff(&self, spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Vec<Change> {
@@ -867,7 +895,13 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
         let version = self
             .converge_version(spec, observed.guardrail.as_ref(), &id, &arn, progress)
             .await?;
-        let document = model_access_policy(&spec.access, &arn, &version.to_string());
+        let document = model_access_policy(
+            &spec
+                .access
+                .with_profile_models(&observed.profile_model_arns),
+            &arn,
+            &version.to_string(),
+        );
         let policy_arn = self
             .converge_policy(spec, observed.policy.as_ref(), &document, progress)
             .await?;
@@ -992,6 +1026,7 @@ mod tests {
                 newest: Some(state(&spec.guardrail, "1")),
             }),
             policy: Some(policy_at(spec, "1", 1)),
+            profile_model_arns: Vec::new(),
         }
     }
 

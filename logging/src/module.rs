@@ -654,10 +654,16 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 naming.stack()
             ),
             trust_policy: role::trust_policy(p, acct, region),
-            policy: role::role_policy(
-                &log_group.arn,
-                bucket.enabled.then_some(prefix_arn.as_str()),
-            ),
+            policy: {
+                let doc = role::role_policy(
+                    &log_group.arn,
+                    bucket.enabled.then_some(prefix_arn.as_str()),
+                );
+                match (&inputs.kms_key_arn, bucket.enabled) {
+                    (Some(key), true) => role::with_large_data_key(doc, key.as_str(), region),
+                    _ => doc,
+                }
+            },
             permissions_boundary_arn: config
                 .permissions_boundary_arn
                 .clone()

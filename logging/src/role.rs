@@ -69,6 +69,33 @@ pub fn role_policy(log_group_arn: &str, bucket_prefix_arn: Option<&str>) -> Poli
     PolicyDocument::new(statements)
 }
 
+/// Sid of the large-data KMS statement.
+pub(crate) const LARGE_DATA_KMS_SID: &str = "EncryptLargeDataWithStackKey";
+
+/// Adds the grant to use the stack key for large payloads the role writes to the SSE-KMS
+/// bucket: S3 calls `GenerateDataKey` (and `Decrypt` for multipart uploads) as the role
+/// ("Using SSE-KMS", <https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms>),
+/// limited to requests S3 makes (`kms:ViaService`,
+/// <https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service>).
+/// The key policy delegates to the account, so this IAM grant is what counts.
+pub(crate) fn with_large_data_key(
+    mut doc: PolicyDocument,
+    key_arn: &str,
+    region: &str,
+) -> PolicyDocument {
+    doc.statement.push(
+        Statement::allow(LARGE_DATA_KMS_SID)
+            .actions(["kms:GenerateDataKey", "kms:Decrypt"])
+            .resources([key_arn])
+            .condition(
+                "StringEquals",
+                "kms:ViaService",
+                [format!("s3.{region}.amazonaws.com")],
+            ),
+    );
+    doc
+}
+
 fn parsed_view(text: Option<&str>) -> Value {
     match text.map(|t| PolicyDocument::parse(t).map_err(|_| t)) {
         None => Value::Null,
@@ -280,6 +307,26 @@ mod tests {
         assert_eq!(
             st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
             vec!["arn:aws:bedrock:eu-west-1:123456789012:*"]
+        );
+    }
+
+    #[test]
+    fn large_data_key_grant_is_limited_to_s3() {
+        let doc = with_large_data_key(
+            role_policy("arn:lg", Some("arn:aws:s3:::b/p/*")),
+            "arn:aws:kms:us-east-1:1:key/k",
+            "us-east-1",
+        );
+        let st = doc.statement(LARGE_DATA_KMS_SID).unwrap();
+        assert_eq!(
+            st.action.as_ref().unwrap().0,
+            vec!["kms:GenerateDataKey", "kms:Decrypt"]
+        );
+        assert_eq!(
+            st.condition_values("StringEquals", "kms:ViaService")
+                .unwrap()
+                .0,
+            vec!["s3.us-east-1.amazonaws.com"]
         );
     }
 

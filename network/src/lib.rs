@@ -24,6 +24,7 @@ mod api;
 mod checks;
 mod endpoints;
 mod groups;
+mod lookup;
 mod module;
 mod policies;
 
@@ -36,12 +37,16 @@ pub use api::{
 pub use checks::CheckReport;
 pub use endpoints::{EndpointSpec, Placement, ENDPOINT_TAG};
 pub use groups::{GroupRole, GroupSpec};
+#[cfg(any(test, feature = "mocks"))]
+pub use lookup::MockAccountLookup;
+pub use lookup::{AccountLookup, SdkAccountLookup};
 pub use module::{
     NetworkModule, NetworkObserved, NetworkOutputs, NetworkSpec, NetworkSummary, ObservedGroup,
     SecurityGroupIds,
 };
 pub use policies::{
-    endpoint_policy, PolicyContext, AGENT_ACTIONS, AGENT_RUNTIME_ACTIONS, MANAGEMENT_ACTIONS,
+    endpoint_policy, PolicyContext, ADMIN_ACTIONS, ADMIN_SID, AGENT_ACTIONS, AGENT_RUNTIME_ACTIONS,
+    MANAGEMENT_ACTIONS,
 };
 
 use baseline_core::aws::ApiError;

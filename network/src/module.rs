@@ -12,6 +12,7 @@ use crate::endpoints::{
 use crate::groups::{
     group_address, group_spec, group_view, observed_group_view, plan_rules, GroupRole, GroupSpec,
 };
+use crate::lookup::{AccountLookup, SdkAccountLookup};
 use crate::policies::{endpoint_policy, PolicyContext};
 use crate::NetworkError;
 use async_trait::async_trait;
@@ -54,6 +55,9 @@ pub struct NetworkSpec {
     pub endpoints: Vec<EndpointSpec>,
     /// `endpoint_wait_timeout_seconds`.
     pub wait_timeout: Duration,
+    /// What the generated endpoint policies are built from; observe fills in the role's ARN
+    /// and the inference profiles' models, diff and apply rebuild the policies with them.
+    pub policy_ctx: PolicyContext,
 }
 
 /// A security group that exists, with its rules.
@@ -78,6 +82,10 @@ pub struct NetworkObserved {
     pub endpoints: BTreeMap<String, EndpointInfo>,
     /// Endpoints tagged with the stack that no spec wants (disabled services, duplicates).
     pub stray_endpoints: Vec<EndpointInfo>,
+    /// `bedrock_role_name`'s ARN from `GetRole` (with its path).
+    pub role_arn: Option<String>,
+    /// The destination-region model ARNs of the inference profiles in `foundation_models`.
+    pub profile_model_arns: Vec<String>,
 }
 
 /// Security group ids by role.
@@ -121,16 +129,32 @@ pub struct NetworkOutputs {
 pub struct NetworkModule<A = SdkEc2Api> {
     api: A,
     ctx: AwsContext,
+    lookup: Option<Box<dyn AccountLookup>>,
 }
 
 impl NetworkModule<SdkEc2Api> {
-    /// The module over the SDK client built from `ctx`.
+    /// The module over the SDK clients built from `ctx`.
     pub fn new(ctx: &AwsContext) -> Self {
         Self {
             api: SdkEc2Api::new(ctx),
             ctx: ctx.clone(),
+            lookup: Some(Box::new(SdkAccountLookup::new(ctx))),
         }
     }
+}
+
+/// The spec with its generated endpoint policies rebuilt from what observe read (the role's
+/// ARN with its path, the inference profiles' destination models). Custom policies stay.
+fn resolved(spec: &NetworkSpec, observed: &NetworkObserved) -> NetworkSpec {
+    let mut spec = spec.clone();
+    if observed.role_arn.is_some() {
+        spec.policy_ctx.role_arn = observed.role_arn.clone();
+    }
+    spec.policy_ctx.profile_model_arns = observed.profile_model_arns.clone();
+    for e in spec.endpoints.iter_mut().filter(|e| !e.custom_policy) {
+        e.policy = endpoint_policy(&e.service, &spec.policy_ctx);
+    }
+    spec
 }
 
 fn is_live(e: &EndpointInfo) -> bool {
@@ -225,12 +249,59 @@ impl<A: Ec2Api> NetworkModule<A> {
         Ok(observed)
     }
 
-    /// The module over any [`Ec2Api`] (mocks, clients with test interceptors).
+    /// The module over any [`Ec2Api`] (mocks, clients with test interceptors). Without
+    /// [`Self::with_lookup`] it reads neither the role nor inference profiles.
     pub fn with_api(api: A, ctx: &AwsContext) -> Self {
         Self {
             api,
             ctx: ctx.clone(),
+            lookup: None,
         }
+    }
+
+    /// Uses `lookup` for the role and inference-profile reads.
+    pub fn with_lookup(mut self, lookup: impl AccountLookup + 'static) -> Self {
+        self.lookup = Some(Box::new(lookup));
+        self
+    }
+
+    /// Reads the application role's ARN and the inference profiles' models. A missing role is
+    /// a failed pre-check: the Bedrock endpoint policies would admit nobody.
+    async fn account_reads(
+        &self,
+        spec: &NetworkSpec,
+    ) -> Result<(Option<String>, Vec<String>, Option<ConfigIssue>), NetworkError> {
+        let Some(lookup) = &self.lookup else {
+            return Ok((None, Vec::new(), None));
+        };
+        let uses_role = spec
+            .endpoints
+            .iter()
+            .any(|e| !e.custom_policy && e.service.starts_with("bedrock"));
+        if !uses_role {
+            return Ok((None, Vec::new(), None));
+        }
+        let name = &spec.policy_ctx.role_name;
+        let role_arn = lookup.role_arn(name).await?;
+        let issue = role_arn.is_none().then(|| ConfigIssue {
+            path: "bedrock_role_name".into(),
+            message: format!(
+                "no IAM role `{name}` in account {}",
+                spec.policy_ctx.account_id
+            ),
+            hint: Some(
+                "create the application role first (or fix the name): the Bedrock endpoint policies admit only this role".into(),
+            ),
+        });
+        let mut models = Vec::new();
+        for profile in spec.policy_ctx.foundation_models.iter().filter(|m| {
+            m.contains(":inference-profile/") || m.contains(":application-inference-profile/")
+        }) {
+            models.extend(lookup.inference_profile_models(profile).await?);
+        }
+        models.sort();
+        models.dedup();
+        Ok((role_arn, models, issue))
     }
 
     async fn live_checks(&self, spec: &NetworkSpec) -> Result<CheckReport, NetworkError> {
@@ -711,6 +782,9 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
             role_name: config.bedrock_role_name.clone(),
             allowed_model_regions: config.allowed_model_regions.clone(),
             foundation_models: config.foundation_models.clone(),
+            role_arn: None,
+            admin_principal_arns: config.admin_principal_arns.clone(),
+            profile_model_arns: Vec::new(),
         };
         let services = config
             .bedrock_endpoints()
@@ -780,12 +854,28 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
             groups,
             endpoints,
             wait_timeout: Duration::from_secs(config.endpoint_wait_timeout_seconds),
+            policy_ctx,
         })
     }
 
     async fn observe(&self, spec: &NetworkSpec) -> Result<NetworkObserved, NetworkError> {
-        let checks = self.live_checks(spec).await?;
-        self.observe_resources(spec, checks).await
+        let (role_arn, profile_model_arns, role_issue) = self.account_reads(spec).await?;
+        let checks = match self.live_checks(spec).await {
+            Err(NetworkError::Precondition(mut failed)) => {
+                failed.issues.extend(role_issue);
+                return Err(NetworkError::Precondition(failed));
+            }
+            other => other?,
+        };
+        if let Some(issue) = role_issue {
+            return Err(NetworkError::Precondition(PreconditionFailed {
+                issues: vec![issue],
+            }));
+        }
+        let mut observed = self.observe_resources(spec, checks).await?;
+        observed.role_arn = role_arn;
+        observed.profile_model_arns = profile_model_arns;
+        Ok(observed)
     }
 
     /// Destroy needs no live checks: the groups and endpoints are found by name and stack tag
@@ -798,6 +888,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
     }
 
     fn diff(&self, spec: &NetworkSpec, observed: &NetworkObserved) -> Vec<Change> {
+        let spec = &resolved(spec, observed);
         let mut changes = Vec::new();
         for g in &spec.groups {
             let after = group_view(g, &spec.placement.vpc_id);
@@ -915,6 +1006,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
         observed: &NetworkObserved,
         progress: &dyn Progress,
     ) -> Result<NetworkOutputs, NetworkError> {
+        let spec = &resolved(spec, observed);
         for message in &observed.checks.warnings {
             progress.event(ProgressEvent::Warning {
                 message: message.clone(),

@@ -37,15 +37,28 @@ pub struct PolicyContext {
     /// `foundation_models` (model or inference-profile ARNs; empty: every foundation model of the
     /// allowed regions).
     pub foundation_models: Vec<String>,
+    /// The application role's ARN as `GetRole` returns it (with its path, e.g.
+    /// `role/service-role/app`); `None` until observed, then the name-built ARN is used.
+    pub role_arn: Option<String>,
+    /// `admin_principal_arns`: the only principals that may disable logging or guardrails
+    /// through the management endpoint.
+    pub admin_principal_arns: Vec<String>,
+    /// Destination-region model ARNs of the inference profiles in `foundation_models` (read
+    /// with `GetInferenceProfile`); added to the runtime policy's models.
+    pub profile_model_arns: Vec<String>,
 }
 
 impl PolicyContext {
-    /// `arn:<p>:iam::<account>:role/<bedrock_role_name>`.
+    /// The role's ARN from `GetRole` or, before it was read, `arn:<p>:iam::<account>:role/<name>`.
+    /// A role with a path (`role/service-role/app`) matches `aws:PrincipalArn` only with its
+    /// path, hence the read.
     pub fn role_arn(&self) -> String {
-        format!(
-            "arn:{}:iam::{}:role/{}",
-            self.partition, self.account_id, self.role_name
-        )
+        self.role_arn.clone().unwrap_or_else(|| {
+            format!(
+                "arn:{}:iam::{}:role/{}",
+                self.partition, self.account_id, self.role_name
+            )
+        })
     }
 
     /// The model ARNs the runtime endpoint admits.
@@ -56,7 +69,11 @@ impl PolicyContext {
                 .map(|r| format!("arn:{}:bedrock:{r}::foundation-model/*", self.partition))
                 .collect()
         } else {
-            self.foundation_models.clone()
+            let mut arns = self.foundation_models.clone();
+            arns.extend(self.profile_model_arns.iter().cloned());
+            arns.sort();
+            arns.dedup();
+            arns
         }
     }
 }
@@ -84,21 +101,28 @@ pub const MANAGEMENT_ACTIONS: &[&str] = &[
     "bedrock:GetModelCustomizationJob",
     "bedrock:ListProvisionedModelThroughputs",
     "bedrock:GetProvisionedModelThroughput",
-    // guardrails
+    // guardrails (updating or deleting one is an admin action: see ADMIN_ACTIONS)
     "bedrock:ListGuardrails",
     "bedrock:GetGuardrail",
     "bedrock:CreateGuardrail",
-    "bedrock:UpdateGuardrail",
     "bedrock:CreateGuardrailVersion",
-    "bedrock:DeleteGuardrail",
-    // model invocation logging
+    // model invocation logging (read only: changing it is an admin action)
     "bedrock:GetModelInvocationLoggingConfiguration",
-    "bedrock:PutModelInvocationLoggingConfiguration",
-    "bedrock:DeleteModelInvocationLoggingConfiguration",
     // tags
     "bedrock:ListTagsForResource",
     "bedrock:TagResource",
     "bedrock:UntagResource",
+];
+
+/// Management actions that switch off or redirect the audit trail or weaken the guardrail:
+/// admitted through the management endpoint only for `admin_principal_arns`, never for the
+/// application role. Action names from "Actions, resources, and condition keys for Amazon
+/// Bedrock" (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html>).
+pub const ADMIN_ACTIONS: &[&str] = &[
+    "bedrock:PutModelInvocationLoggingConfiguration",
+    "bedrock:DeleteModelInvocationLoggingConfiguration",
+    "bedrock:UpdateGuardrail",
+    "bedrock:DeleteGuardrail",
 ];
 
 /// What the application may do through the `bedrock-agent` (build-time) endpoint: read agents
@@ -173,6 +197,9 @@ pub(crate) fn extra_actions(service: &str) -> &'static [&'static str] {
     }
 }
 
+/// Sid of the management endpoint's statement for `admin_principal_arns`.
+pub const ADMIN_SID: &str = "AdminsDisableLoggingAndGuardrails";
+
 /// Principal `*` pinned to the application role of this account (see the module doc).
 fn application_role_only(st: Statement, c: &PolicyContext) -> Statement {
     st.any_principal()
@@ -206,13 +233,32 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
                 )])
                 .condition("StringEquals", "aws:RequestedRegion", stack_region),
         ]),
-        "bedrock" => PolicyDocument::new(vec![application_role_only(
-            Statement::allow("ManageBedrock"),
-            c,
-        )
-        .actions(MANAGEMENT_ACTIONS.iter().copied())
-        .resources(["*"])
-        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
+        "bedrock" => {
+            let mut statements = vec![application_role_only(Statement::allow("ManageBedrock"), c)
+                .actions(MANAGEMENT_ACTIONS.iter().copied())
+                .resources(["*"])
+                .condition("StringEquals", "aws:RequestedRegion", stack_region)];
+            if !c.admin_principal_arns.is_empty() {
+                statements.push(
+                    Statement::allow(ADMIN_SID)
+                        .any_principal()
+                        .actions(ADMIN_ACTIONS.iter().copied())
+                        .resources(["*"])
+                        .condition(
+                            "ArnEquals",
+                            "aws:PrincipalArn",
+                            c.admin_principal_arns.iter().cloned(),
+                        )
+                        .condition(
+                            "StringEquals",
+                            "aws:PrincipalAccount",
+                            [c.account_id.as_str()],
+                        )
+                        .condition("StringEquals", "aws:RequestedRegion", stack_region),
+                );
+            }
+            PolicyDocument::new(statements)
+        }
         "bedrock-agent" => PolicyDocument::new(vec![application_role_only(
             Statement::allow("ReadAgentsAndKnowledgeBases"),
             c,
@@ -252,7 +298,74 @@ mod tests {
             role_name: "JQ-12345678-Bedrock".into(),
             allowed_model_regions: vec!["us-east-1".into(), "us-west-2".into()],
             foundation_models: models.iter().map(|s| s.to_string()).collect(),
+            role_arn: None,
+            admin_principal_arns: Vec::new(),
+            profile_model_arns: Vec::new(),
         }
+    }
+
+    #[test]
+    fn role_with_a_path_is_admitted_by_its_read_arn() {
+        let mut c = ctx(&[]);
+        c.role_arn = Some("arn:aws:iam::123456789012:role/service-role/JQ-12345678-Bedrock".into());
+        let doc = endpoint_policy("bedrock-runtime", &c);
+        assert_eq!(
+            doc.statement[0]
+                .condition_values("ArnEquals", "aws:PrincipalArn")
+                .unwrap()
+                .0,
+            vec!["arn:aws:iam::123456789012:role/service-role/JQ-12345678-Bedrock"]
+        );
+    }
+
+    #[test]
+    fn disabling_actions_only_for_admins() {
+        let doc = endpoint_policy("bedrock", &ctx(&[]));
+        assert_eq!(doc.statement.len(), 1, "no admins: no admin statement");
+        let app = &doc.statement[0].action.as_ref().unwrap().0;
+        for a in ADMIN_ACTIONS {
+            assert!(
+                !app.iter().any(|x| x == a),
+                "{a} granted to the application"
+            );
+        }
+        let mut c = ctx(&[]);
+        c.admin_principal_arns = vec!["arn:aws:iam::123456789012:role/ops/Admin".into()];
+        let doc = endpoint_policy("bedrock", &c);
+        let admin = doc.statement(ADMIN_SID).unwrap();
+        assert_eq!(
+            admin
+                .condition_values("ArnEquals", "aws:PrincipalArn")
+                .unwrap()
+                .0,
+            vec!["arn:aws:iam::123456789012:role/ops/Admin"]
+        );
+        assert_eq!(admin.action.as_ref().unwrap().0.len(), ADMIN_ACTIONS.len());
+    }
+
+    #[test]
+    fn inference_profile_destinations_join_the_runtime_models() {
+        let profile =
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-lite-v1:0";
+        let mut c = ctx(&[profile]);
+        c.profile_model_arns = vec![
+            "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0".into(),
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0".into(),
+        ];
+        let doc = endpoint_policy("bedrock-runtime", &c);
+        assert_eq!(
+            doc.statement("InvokeAllowedModels")
+                .unwrap()
+                .resource
+                .as_ref()
+                .unwrap()
+                .0,
+            vec![
+                profile,
+                "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0",
+                "arn:aws:bedrock:us-west-2::foundation-model/amazon.nova-lite-v1:0",
+            ]
+        );
     }
 
     const ALL: &[&str] = &[

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Create (or reuse) the stand-in VPC the bedrock-baseline network module deploys into,
-and the permissions boundary policy the examples name.
+the permissions boundary policy the examples name, and the application roles they name.
 
     python make_stand_in_vpc.py --endpoint-url http://127.0.0.1:PORT --region us-east-1
 
@@ -23,6 +23,9 @@ NAME = "bedrock-baseline-stand-in"
 VPC_CIDR = "10.0.0.0/16"
 SUBNET_CIDRS = ["10.0.1.0/24", "10.0.2.0/24"]
 TAGS = [{"Key": "Name", "Value": NAME}]
+# (name, path) of the application roles: basic.toml's, advanced.toml's, and one with a path.
+APP_ROLES = [("JQ-12345678-Bedrock", "/"), ("BedrockApplication", "/"),
+             ("BedrockPathApplication", "/service-role/")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,13 +86,30 @@ def main(argv: list[str] | None = None) -> int:
             PolicyDocument=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Sid": "BedrockAndLogs", "Effect": "Allow",
-                               "Action": ["bedrock:InvokeModel", "logs:CreateLogStream", "logs:PutLogEvents",
-                                          "s3:PutObject"],
+                               "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream",
+                                          "bedrock:ApplyGuardrail", "logs:CreateLogStream",
+                                          "logs:PutLogEvents", "s3:PutObject", "kms:Decrypt",
+                                          "kms:GenerateDataKey"],
                                "Resource": "*"}],
             }),
         )
     except iam.exceptions.EntityAlreadyExistsException:
         pass
+
+    # The application roles the examples and tests name in bedrock_role_name (one with a
+    # path): the network module reads their ARN with GetRole and refuses to deploy without it.
+    trust = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}],
+    })
+    boundary_arn = f"arn:aws:iam::{boto3.client('sts', endpoint_url=args.endpoint_url, region_name=args.region).get_caller_identity()['Account']}:policy/DeveloperBoundary"
+    for name, path in APP_ROLES:
+        try:
+            iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=trust,
+                            PermissionsBoundary=boundary_arn)
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
 
     print(json.dumps({
         "vpc_id": vpc_id,

@@ -853,3 +853,29 @@ def test_bedrock_agent_timestamps_are_iso8601_on_the_wire(endpoint):
     ba.get_agent(agentId=agent["agentId"])
     raw = json.loads(captured["body"])["agent"]
     assert isinstance(raw["createdAt"], str) and "T" in raw["createdAt"]
+# ------------------------------------------------------------------ inference profiles
+
+def test_inference_profiles_get_and_list(endpoint):
+    sys.path.insert(0, HERE)
+    from baseline_plugin.validation import operation_model, validate
+
+    br = client(endpoint, "bedrock")
+    pid = "us.amazon.nova-lite-v1:0"
+    arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{pid}"
+    by_id = br.get_inference_profile(inferenceProfileIdentifier=pid)
+    by_arn = br.get_inference_profile(inferenceProfileIdentifier=arn)
+    for p in (by_id, by_arn):
+        assert p["inferenceProfileArn"] == arn and p["type"] == "SYSTEM_DEFINED"
+        assert [m["modelArn"] for m in p["models"]] == [
+            f"arn:aws:bedrock:{r}::foundation-model/amazon.nova-lite-v1:0"
+            for r in ("us-east-1", "us-east-2", "us-west-2")
+        ]
+    # the response has the shape of botocore's model
+    shape = operation_model("bedrock", "GetInferenceProfile").output_shape
+    body = {k: v for k, v in by_id.items() if k != "ResponseMetadata"}
+    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in body.items()}
+    assert validate(shape, body) == []
+    listed = br.list_inference_profiles()["inferenceProfileSummaries"]
+    assert arn in [p["inferenceProfileArn"] for p in listed]
+    with pytest.raises(br.exceptions.ResourceNotFoundException):
+        br.get_inference_profile(inferenceProfileIdentifier="us.no.such-model-v1:0")

@@ -463,6 +463,9 @@ fn refresh_rebuilds_a_lost_state() {
 /// every problem with its key path, nothing created.
 #[test]
 fn a_missing_vpc_fails_apply_with_exit_2_and_creates_nothing() {
+    // The example's application role exists (the stand-in account makes it), so only the VPC
+    // problems are reported.
+    baseline_tests::stand_in_vpc();
     let dir = tempfile::tempdir().unwrap();
     let env = baseline_tests::unique_env("novpc");
     let out = cli(dir.path())

@@ -289,6 +289,9 @@ fn policy_context(config: &Config) -> PolicyContext {
         role_name: config.bedrock_role_name.clone(),
         allowed_model_regions: config.allowed_model_regions.clone(),
         foundation_models: config.foundation_models.clone(),
+        role_arn: None,
+        admin_principal_arns: config.admin_principal_arns.clone(),
+        profile_model_arns: Vec::new(),
     }
 }
 

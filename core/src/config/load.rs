@@ -405,6 +405,8 @@ pub(crate) const TOP_KEYS: &[(&str, Shape)] = &[
     ("runtime_allowed_cidrs", Shape::Any),
     ("vpc_cidr", Shape::Any),
     ("bedrock_role_name", Shape::Str),
+    ("admin_principal_arns", STR_LIST),
+    ("admin_principal_arns", STR_LIST),
     ("allowed_model_regions", STR_LIST),
     ("foundation_models", STR_LIST),
     ("enable_guardrails", Shape::Any),

@@ -676,8 +676,15 @@ pub struct Config {
     /// The VPC's CIDR, allowed to reach the other endpoints.
     pub vpc_cidr: IpNet,
     /// Existing application role allowed by the endpoint policies (`aws:PrincipalArn`); not
-    /// created here.
+    /// created here. Required: the original's placeholder default `JQ-12345678-Bedrock` named a
+    /// role no account has, so every caller through the endpoints was denied. Its ARN (with
+    /// its path) is read with `GetRole` before anything is written.
     pub bedrock_role_name: String,
+    /// IAM principal ARNs that may, through the Bedrock management endpoint, switch off the
+    /// audit trail or the guardrail (`DeleteModelInvocationLoggingConfiguration`,
+    /// `PutModelInvocationLoggingConfiguration`, `DeleteGuardrail`, `UpdateGuardrail`). The
+    /// application role never may. Default `[]`.
+    pub admin_principal_arns: Vec<String>,
     /// Regions whose foundation models may be invoked.
     pub allowed_model_regions: Vec<String>,
     /// Foundation-model or inference-profile ARNs the endpoint policies allow (empty: any model
@@ -935,7 +942,8 @@ impl Default for Config {
             management_allowed_cidrs: Vec::new(),
             runtime_allowed_cidrs: vec![cidr("10.30.0.0/16"), cidr("10.40.0.0/16")],
             vpc_cidr: cidr("10.0.0.0/16"),
-            bedrock_role_name: "JQ-12345678-Bedrock".to_owned(),
+            bedrock_role_name: String::new(),
+            admin_principal_arns: Vec::new(),
             allowed_model_regions: ["us-east-1", "us-east-2", "us-west-2"]
                 .into_iter()
                 .map(String::from)

@@ -121,11 +121,18 @@ impl Issues {
         }
 
         let role = &c.bedrock_role_name;
+        if role.is_empty() {
+            self.hint(
+                "bedrock_role_name",
+                "is required",
+                "name the existing IAM role your application runs as (e.g. `MyAppBedrockRole`); the endpoint policies admit only it, and there is no default",
+            );
+        }
         let role_ok = (1..=64).contains(&role.chars().count())
             && role
                 .chars()
                 .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch));
-        if !role_ok {
+        if !role_ok && !role.is_empty() {
             self.hint(
                 "bedrock_role_name",
                 format!("`{role}` is not a valid IAM role name"),
@@ -328,6 +335,19 @@ impl Issues {
             }
         }
         if let Some(region) = &c.region {
+            // The runtime endpoint policy admits only `aws:RequestedRegion` in
+            // allowed_model_regions; a stack outside them could not invoke through its own
+            // endpoint.
+            if is_region(region) && !c.allowed_model_regions.iter().any(|r| r == region) {
+                self.hint(
+                    "region",
+                    format!("the stack region `{region}` is not in allowed_model_regions"),
+                    format!(
+                        "allowed_model_regions is [{}]; add `{region}` there (the runtime endpoint policy requires aws:RequestedRegion to be one of them)",
+                        c.allowed_model_regions.join(", ")
+                    ),
+                );
+            }
             if !is_region(region) {
                 self.hint(
                     "region",
@@ -542,6 +562,20 @@ impl Issues {
                     self.err(base.clone(), "subscription name must not be empty");
                 }
                 self.subscription(&base, sub);
+            }
+        }
+
+        for (i, arn) in c.admin_principal_arns.iter().enumerate() {
+            let iam_principal = arn.starts_with("arn:")
+                && arn.split(':').nth(2) == Some("iam")
+                && !arn.contains('*')
+                && is_account_principal(arn);
+            if !iam_principal {
+                self.hint(
+                    format!("admin_principal_arns[{i}]"),
+                    format!("`{arn}` is not an IAM role or user ARN"),
+                    "use `arn:aws:iam::<account>:role/<path/name>` (no wildcards): only these may disable invocation logging or the guardrail through the management endpoint",
+                );
             }
         }
 
@@ -1162,6 +1196,7 @@ mod tests {
             environment: "production".into(),
             vpc_id: "vpc-0123456789abcdef0".into(),
             subnet_ids: vec!["subnet-0123456789abcdef0".into(), "subnet-01234567".into()],
+            bedrock_role_name: "AppRole".into(),
             ..Config::default()
         }
     }
@@ -1201,7 +1236,10 @@ mod tests {
             .into_iter()
             .map(|i| i.path)
             .collect();
-        assert_eq!(got, ["environment", "vpc_id", "subnet_ids"]);
+        assert_eq!(
+            got,
+            ["environment", "vpc_id", "subnet_ids", "bedrock_role_name"]
+        );
     }
 
     #[test]
@@ -1364,6 +1402,35 @@ mod tests {
         check(
             |c| c.region = Some("useast1".into()),
             &[("region", "not a region")],
+        );
+        check(
+            |c| c.region = Some("eu-west-1".into()),
+            &[(
+                "region",
+                "stack region `eu-west-1` is not in allowed_model_regions",
+            )],
+        );
+        check(|c| c.region = Some("us-west-2".into()), &[]);
+    }
+
+    #[test]
+    fn application_role_is_required_and_admins_are_iam_principals() {
+        check(
+            |c| c.bedrock_role_name.clear(),
+            &[("bedrock_role_name", "there is no default")],
+        );
+        check(
+            |c| {
+                c.admin_principal_arns = vec![
+                    "arn:aws:iam::123456789012:role/ops/BedrockAdmin".into(),
+                    "arn:aws:iam::123456789012:role/*".into(),
+                    "123456789012".into(),
+                ]
+            },
+            &[
+                ("admin_principal_arns[1]", "not an IAM role or user ARN"),
+                ("admin_principal_arns[2]", "not an IAM role or user ARN"),
+            ],
         );
     }
 
@@ -1956,6 +2023,7 @@ mod tests {
                 "vpc_id",
                 "subnet_ids[0]",
                 "subnet_ids[1]",
+                "bedrock_role_name",
                 "content_filters.prompt_attack.output_strength"
             ],
             "{result:#?}"

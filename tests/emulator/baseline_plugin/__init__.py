@@ -14,13 +14,15 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import bedrock_agent, bedrock_guardrails, cloudwatch, cost, events, logging_support, moto_fixes
+    from . import (bedrock_agent, bedrock_guardrails, bedrock_inference_profiles, cloudwatch,
+                   cost, events, logging_support, moto_fixes)
 
     moto_fixes.install()
     cloudwatch.install()
     events.install()
     bedrock_guardrails.install()
     bedrock_agent.install()
+    bedrock_inference_profiles.install()
     logging_support.install()
     cost.install()
     _INSTALLED = True
