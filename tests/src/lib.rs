@@ -264,7 +264,11 @@ pub fn emulator_admin(
 pub fn stand_in_vpc() -> &'static serde_json::Value {
     static VPC: OnceLock<serde_json::Value> = OnceLock::new();
     VPC.get_or_init(|| {
-        if let Ok(json) = std::env::var("BB_STAND_IN_VPC") {
+        // The run's shared VPC lives in the run's shared emulator; an isolated test makes its own.
+        if let Some(json) = std::env::var("BB_STAND_IN_VPC")
+            .ok()
+            .filter(|_| !PRIVATE.load(Ordering::SeqCst))
+        {
             return serde_json::from_str(&json).expect("BB_STAND_IN_VPC is the script's JSON");
         }
         let root = workspace_root();
