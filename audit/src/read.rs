@@ -152,51 +152,19 @@ impl Reader {
             roles,
             users,
         ) = tokio::join!(
-            async {
-                let r = self.logging().await;
-                progress.read("bedrock invocation logging");
-                r
-            },
-            async {
-                let r = self.guardrail_list().await;
-                progress.read("bedrock guardrails");
-                r
-            },
-            async {
-                let r = self.agents().await;
-                progress.read("bedrock-agent agents");
-                r
-            },
-            async {
-                let r = self.knowledge_bases().await;
-                progress.read("bedrock-agent knowledge bases");
-                r
-            },
-            async {
-                let r = self.custom_models().await;
-                progress.read("bedrock custom models");
-                r
-            },
-            async {
-                let r = self.topics().await;
-                progress.read("sns topics");
-                r
-            },
-            async {
-                let r = self.endpoints().await;
-                progress.read("ec2 vpc endpoints");
-                r
-            },
-            async {
-                let r = self.roles().await;
-                progress.read("iam roles");
-                r
-            },
-            async {
-                let r = self.users().await;
-                progress.read("iam users");
-                r
-            },
+            reported(progress, "bedrock invocation logging", self.logging()),
+            reported(progress, "bedrock guardrails", self.guardrail_list()),
+            reported(progress, "bedrock-agent agents", self.agents()),
+            reported(
+                progress,
+                "bedrock-agent knowledge bases",
+                self.knowledge_bases()
+            ),
+            reported(progress, "bedrock custom models", self.custom_models()),
+            reported(progress, "sns topics", self.topics()),
+            reported(progress, "ec2 vpc endpoints", self.endpoints()),
+            reported(progress, "iam roles", self.roles()),
+            reported(progress, "iam users", self.users()),
         );
 
         // Phase 2: guardrail versions in use, keys referenced, the invocation log group.
@@ -1056,4 +1024,15 @@ impl Reader {
 enum AttachedTo<'a> {
     Role(&'a str),
     User(&'a str),
+}
+
+/// Awaits one read, then tells `progress` it is done, so the progress line moves as reads finish.
+async fn reported<T>(
+    progress: &dyn ReadProgress,
+    what: &str,
+    read: impl std::future::Future<Output = T>,
+) -> T {
+    let value = read.await;
+    progress.read(what);
+    value
 }

@@ -299,6 +299,17 @@ pub async fn read_back(
             .insert(key.clone(), parse(doc.policy_document(), name)?);
         identity.policies.push(key);
     }
+    if let Some(arn) =
+        model_access.filter(|_| !identity.policies.iter().any(|p| p == "model-access"))
+    {
+        // The stack makes the policy but does not own the application role, so it never attaches
+        // it; without it every invoke path of the role is (rightly) decided as denied.
+        eprintln!(
+            "note: the model-access policy {arn} is not attached to the application role {}: \
+             the invoke paths will be denied until it is (`aws iam attach-role-policy --role-name {} --policy-arn {arn}`)",
+            config.bedrock_role_name, config.bedrock_role_name
+        );
+    }
     identity.boundary = role
         .permissions_boundary()
         .and_then(|b| b.permissions_boundary_arn())

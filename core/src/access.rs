@@ -148,6 +148,26 @@ const ALARM_SOURCE: &[(&str, &[&str])] = &[
         &["arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}"],
     ),
 ];
+// Budgets and Cost Anomaly Detection are global: their source ARNs have no region.
+const BUDGETS_SNS: &str =
+    "https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html";
+const ANOMALY_SNS: &str =
+    "https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html";
+const BUDGET_SOURCE: &[(&str, &[&str])] = &[
+    ("aws:SourceAccount", &["{account}"]),
+    (
+        "aws:SourceArn",
+        &["arn:{partition}:budgets::{account}:budget/{prefix}-bedrock-monthly-cost"],
+    ),
+];
+const ANOMALY_SOURCE: &[(&str, &[&str])] = &[
+    ("aws:SourceAccount", &["{account}"]),
+    (
+        "aws:SourceArn",
+        // An example subscription id: the subscription ARN ends in a UUID AWS assigns.
+        &["arn:{partition}:ce::{account}:anomalysubscription/0a1b2c3d-0000-4000-8000-000000000000"],
+    ),
+];
 const RULE_SOURCE: &[(&str, &[&str])] = &[
     ("aws:SourceAccount", &["{account}"]),
     (
@@ -522,6 +542,63 @@ pub const PATHS: &[AccessPath] = &[
         needs: &["topic:cost/CloudWatchAlarmsPublish"],
         doc: SNS_DEPUTY,
         ..path("alarms-publish-to-cost-topic", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:budgets.amazonaws.com",
+        caller: Caller::Service,
+        action: "sns:Publish",
+        resource: "{topic_cost}",
+        resource_policy: Some("topic:cost"),
+        context: BUDGET_SOURCE,
+        needs: &["topic:cost/BudgetsPublish"],
+        doc: BUDGETS_SNS,
+        ..path("budgets-publish-to-cost-topic", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:budgets.amazonaws.com",
+        caller: Caller::Service,
+        action: "kms:GenerateDataKey",
+        resource: "{key_arn}",
+        resource_policy: Some("key"),
+        context: BUDGET_SOURCE,
+        needs: &["key/BudgetsUse"],
+        doc: SNS_KMS,
+        ..path("budgets-use-key-of-cost-topic", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:costalerts.amazonaws.com",
+        caller: Caller::Service,
+        action: "sns:Publish",
+        resource: "{topic_cost}",
+        resource_policy: Some("topic:cost"),
+        context: ANOMALY_SOURCE,
+        needs: &["topic:cost/CostAnomalyDetectionPublish"],
+        doc: ANOMALY_SNS,
+        ..path("anomaly-detection-publishes-to-cost-topic", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:costalerts.amazonaws.com",
+        caller: Caller::Service,
+        action: "kms:GenerateDataKey",
+        resource: "{key_arn}",
+        resource_policy: Some("key"),
+        context: ANOMALY_SOURCE,
+        needs: &["key/CostAnomalyDetectionUse"],
+        doc: SNS_KMS,
+        ..path("anomaly-detection-uses-key-of-cost-topic", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:budgets.amazonaws.com",
+        caller: Caller::Service,
+        action: "sns:Publish",
+        resource: "{topic_cost}",
+        resource_policy: Some("topic:cost"),
+        context: &[
+            ("aws:SourceAccount", &["444455556666"]),
+            ("aws:SourceArn", &["arn:{partition}:budgets::444455556666:budget/x"]),
+        ],
+        doc: BUDGETS_SNS,
+        ..path("confused-deputy-budget-of-another-account", Expect::Deny)
     },
     AccessPath {
         principal: "service:cloudwatch.amazonaws.com",
