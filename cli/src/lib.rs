@@ -303,7 +303,32 @@ async fn connect_aws(config: &Config, global: &GlobalArgs) -> anyhow::Result<Aws
         profile: global.profile.clone(),
         max_attempts: None,
     };
-    Ok(AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone())).await?)
+    let ctx =
+        AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone())).await?;
+    // Validation checks a `region` written in the config; one that comes from `--region`, the
+    // environment or the profile is known only now. The runtime endpoint policy admits only
+    // `aws:RequestedRegion` in allowed_model_regions, so a stack elsewhere could invoke nothing.
+    if !config.allowed_model_regions.is_empty()
+        && !config
+            .allowed_model_regions
+            .iter()
+            .any(|r| r == ctx.region())
+    {
+        let issue = baseline_core::config::ConfigIssue::new(
+            "region",
+            format!(
+                "the stack's region `{}` (from --region, the environment or the profile) is not in allowed_model_regions",
+                ctx.region()
+            ),
+        )
+        .with_hint(format!(
+            "allowed_model_regions is [{}]; add `{}` there or deploy to one of those regions",
+            config.allowed_model_regions.join(", "),
+            ctx.region()
+        ));
+        return Err(ConfigError::Invalid(vec![issue]).into());
+    }
+    Ok(ctx)
 }
 
 struct Session<'a> {

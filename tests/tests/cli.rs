@@ -510,3 +510,29 @@ fn a_missing_vpc_fails_apply_with_exit_2_and_creates_nothing() {
         );
     });
 }
+
+/// A region that validation cannot see (here `--region`) is still checked against
+/// allowed_model_regions, before any write: exit 2 with the key path.
+#[test]
+fn a_region_outside_allowed_model_regions_from_the_flag_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = baseline_tests::unique_env("region");
+    let out = cli(dir.path())
+        .args([
+            "plan",
+            "--json",
+            "--region",
+            "ap-southeast-2",
+            "--endpoint-url",
+            emulator().url(),
+            "--config",
+        ])
+        .arg(example("basic.toml"))
+        .args(baseline_tests::stack_args(&env))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(doc["issues"][0]["path"], "region", "{doc}");
+    assert!(text(&out).contains("ap-southeast-2"), "{}", text(&out));
+}
