@@ -386,6 +386,129 @@ impl<A: MonitoringApi> MonitoringModule<A> {
         }
     }
 
+    /// Every alarm of the stack with its tags, and the anomaly detectors they (or the spec) claim.
+    async fn observe_alarms(
+        &self,
+        spec: &MonitoringSpec,
+    ) -> Result<MonitoringObserved, MonitoringError> {
+        let described = self
+            .api
+            .describe_alarms(Some(spec.alarm_prefix.clone()))
+            .await?;
+        let metric: Vec<_> = described
+            .metric
+            .into_iter()
+            .filter(|a| spec.owned_names.contains(&a.def.name))
+            .collect();
+        let composite: Vec<_> = described
+            .composite
+            .into_iter()
+            .filter(|a| spec.owned_names.contains(&a.def.name))
+            .collect();
+        let arns: Vec<String> = metric
+            .iter()
+            .map(|a| a.arn.clone())
+            .chain(composite.iter().map(|a| a.arn.clone()))
+            .collect();
+        let reads: Vec<_> = arns
+            .into_iter()
+            .map(|arn| self.alarm_tags_of(arn))
+            .collect();
+        let tag_results: Vec<Result<(String, BTreeMap<String, String>), MonitoringError>> =
+            stream::iter(reads)
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut tags: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for r in tag_results {
+            let (arn, t) = r?;
+            tags.insert(arn, t);
+        }
+        let mut observed = MonitoringObserved::default();
+        for a in metric {
+            let t = tags.remove(&a.arn).unwrap_or_default();
+            observed.metric_alarms.insert(
+                a.def.name.clone(),
+                ObservedAlarm {
+                    arn: a.arn,
+                    def: a.def,
+                    tags: t,
+                },
+            );
+        }
+        for a in composite {
+            let t = tags.remove(&a.arn).unwrap_or_default();
+            observed.composite_alarms.insert(
+                a.def.name.clone(),
+                ObservedAlarm {
+                    arn: a.arn,
+                    def: a.def,
+                    tags: t,
+                },
+            );
+        }
+        let claimed = claimed(&observed);
+        observed.detectors = self
+            .api
+            .describe_anomaly_detectors()
+            .await?
+            .into_iter()
+            .filter(|d| claimed.contains(d) || spec.owned_detectors.iter().any(|o| &o.def == d))
+            .collect();
+        Ok(observed)
+    }
+
+    /// The stack's EventBridge rules, each read (rule, then its targets and tags) concurrently.
+    async fn observe_rules(
+        &self,
+        spec: &MonitoringSpec,
+    ) -> Result<BTreeMap<String, ObservedRule>, MonitoringError> {
+        let reads: Vec<_> = spec
+            .owned_rules
+            .iter()
+            .map(|(key, name)| self.observe_rule(key.clone(), name.clone()))
+            .collect();
+        let found: Vec<Result<Option<(String, ObservedRule)>, MonitoringError>> =
+            stream::iter(reads)
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut rules = BTreeMap::new();
+        for r in found {
+            if let Some((key, rule)) = r? {
+                rules.insert(key, rule);
+            }
+        }
+        Ok(rules)
+    }
+
+    async fn observe_rule(
+        &self,
+        key: String,
+        name: String,
+    ) -> Result<Option<(String, ObservedRule)>, MonitoringError> {
+        let Some(rule) = self.api.describe_rule(&name).await? else {
+            return Ok(None);
+        };
+        let (targets, tags) =
+            futures::try_join!(self.api.rule_targets(&name), self.api.rule_tags(&rule.arn))?;
+        Ok(Some((
+            key,
+            ObservedRule {
+                def: RuleDef {
+                    name,
+                    description: rule.description,
+                    event_pattern: serde_json::from_str(&rule.event_pattern)
+                        .unwrap_or(Value::String(rule.event_pattern)),
+                    state: rule.state,
+                    targets,
+                },
+                arn: rule.arn,
+                tags,
+            },
+        )))
+    }
+
     async fn alarm_tags_of(
         &self,
         arn: String,
@@ -837,97 +960,17 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
     }
 
     async fn observe(&self, spec: &MonitoringSpec) -> Result<MonitoringObserved, MonitoringError> {
-        let described = self
-            .api
-            .describe_alarms(Some(spec.alarm_prefix.clone()))
-            .await?;
-        let metric: Vec<_> = described
-            .metric
-            .into_iter()
-            .filter(|a| spec.owned_names.contains(&a.def.name))
-            .collect();
-        let composite: Vec<_> = described
-            .composite
-            .into_iter()
-            .filter(|a| spec.owned_names.contains(&a.def.name))
-            .collect();
-        let arns: Vec<String> = metric
-            .iter()
-            .map(|a| a.arn.clone())
-            .chain(composite.iter().map(|a| a.arn.clone()))
-            .collect();
-        let reads: Vec<_> = arns
-            .into_iter()
-            .map(|arn| self.alarm_tags_of(arn))
-            .collect();
-        let tag_results: Vec<Result<(String, BTreeMap<String, String>), MonitoringError>> =
-            stream::iter(reads)
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
-        let mut tags: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for r in tag_results {
-            let (arn, t) = r?;
-            tags.insert(arn, t);
-        }
-        let mut observed = MonitoringObserved::default();
-        for a in metric {
-            let t = tags.remove(&a.arn).unwrap_or_default();
-            observed.metric_alarms.insert(
-                a.def.name.clone(),
-                ObservedAlarm {
-                    arn: a.arn,
-                    def: a.def,
-                    tags: t,
-                },
-            );
-        }
-        for a in composite {
-            let t = tags.remove(&a.arn).unwrap_or_default();
-            observed.composite_alarms.insert(
-                a.def.name.clone(),
-                ObservedAlarm {
-                    arn: a.arn,
-                    def: a.def,
-                    tags: t,
-                },
-            );
-        }
-        let claimed = claimed(&observed);
-        observed.detectors = self
-            .api
-            .describe_anomaly_detectors()
-            .await?
-            .into_iter()
-            .filter(|d| claimed.contains(d) || spec.owned_detectors.iter().any(|o| &o.def == d))
-            .collect();
-        observed.dashboard = self
-            .api
-            .get_dashboard(&spec.dashboard_name)
-            .await?
-            .map(|body| serde_json::from_str(&body).unwrap_or(Value::String(body)));
-        for (key, name) in &spec.owned_rules {
-            let Some(rule) = self.api.describe_rule(name).await? else {
-                continue;
-            };
-            let targets = self.api.rule_targets(name).await?;
-            let tags = self.api.rule_tags(&rule.arn).await?;
-            observed.rules.insert(
-                key.clone(),
-                ObservedRule {
-                    def: RuleDef {
-                        name: name.clone(),
-                        description: rule.description,
-                        event_pattern: serde_json::from_str(&rule.event_pattern)
-                            .unwrap_or(Value::String(rule.event_pattern)),
-                        state: rule.state,
-                        targets,
-                    },
-                    arn: rule.arn,
-                    tags,
-                },
-            );
-        }
+        // Alarms (then the detectors they claim), the dashboard and the rules depend on each
+        // other's reads not at all: read them side by side.
+        let (alarms, dashboard, rules) = futures::join!(
+            self.observe_alarms(spec),
+            self.api.get_dashboard(&spec.dashboard_name),
+            self.observe_rules(spec),
+        );
+        let mut observed = alarms?;
+        observed.dashboard =
+            dashboard?.map(|body| serde_json::from_str(&body).unwrap_or(Value::String(body)));
+        observed.rules = rules?;
         Ok(observed)
     }
 
