@@ -61,6 +61,23 @@ pub(crate) struct ObjectLockSpec {
     pub(crate) days: i32,
 }
 
+/// The two statements both stack buckets start with: no plain HTTP, no TLS before 1.2.
+fn tls_only(bucket_arn: &str) -> [Statement; 2] {
+    let resources = [bucket_arn.to_owned(), format!("{bucket_arn}/*")];
+    [
+        Statement::deny("DenyInsecureTransport")
+            .any_principal()
+            .actions(["s3:*"])
+            .resources(resources.clone())
+            .condition("Bool", "aws:SecureTransport", ["false"]),
+        Statement::deny("DenyOutdatedTls")
+            .any_principal()
+            .actions(["s3:*"])
+            .resources(resources)
+            .condition("NumericLessThan", "s3:TlsVersion", ["1.2"]),
+    ]
+}
+
 /// The policy of the access-log bucket: TLS only, and the S3 logging service may put objects
 /// under `<source bucket>/` for that one source bucket of this account. The grant and its
 /// `aws:SourceArn`/`aws:SourceAccount` conditions are the ones S3 documents for log delivery
@@ -73,18 +90,10 @@ pub(crate) fn access_log_bucket_policy(
     source_bucket: &str,
 ) -> PolicyDocument {
     let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
-    let objects = format!("{bucket_arn}/*");
+    let [insecure, outdated] = tls_only(&bucket_arn);
     PolicyDocument::new(vec![
-        Statement::deny("DenyInsecureTransport")
-            .any_principal()
-            .actions(["s3:*"])
-            .resources([bucket_arn.clone(), objects.clone()])
-            .condition("Bool", "aws:SecureTransport", ["false"]),
-        Statement::deny("DenyOutdatedTls")
-            .any_principal()
-            .actions(["s3:*"])
-            .resources([bucket_arn.clone(), objects])
-            .condition("NumericLessThan", "s3:TlsVersion", ["1.2"]),
+        insecure,
+        outdated,
         Statement::allow("AllowS3ServerAccessLogs")
             .service_principal("logging.s3.amazonaws.com")
             .actions(["s3:PutObject"])
@@ -108,18 +117,10 @@ pub fn bucket_policy(
     log_prefix: &str,
 ) -> PolicyDocument {
     let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
-    let objects = format!("{bucket_arn}/*");
+    let [insecure, outdated] = tls_only(&bucket_arn);
     PolicyDocument::new(vec![
-        Statement::deny("DenyInsecureTransport")
-            .any_principal()
-            .actions(["s3:*"])
-            .resources([bucket_arn.clone(), objects.clone()])
-            .condition("Bool", "aws:SecureTransport", ["false"]),
-        Statement::deny("DenyOutdatedTls")
-            .any_principal()
-            .actions(["s3:*"])
-            .resources([bucket_arn.clone(), objects])
-            .condition("NumericLessThan", "s3:TlsVersion", ["1.2"]),
+        insecure,
+        outdated,
         Statement::allow("AllowBedrockInvocationLogs")
             .service_principal("bedrock.amazonaws.com")
             .actions(["s3:PutObject"])
