@@ -89,44 +89,14 @@ fn non_empty(s: &str) -> Option<String> {
 impl Reader {
     /// Clients from the context's `SdkConfig`, calls recorded in its call log.
     pub fn new(ctx: &AwsContext, concurrency: usize) -> Self {
-        let sdk = ctx.sdk();
-        let rec = ctx.call_recorder();
         Self {
-            bedrock: aws_sdk_bedrock::Client::from_conf(
-                aws_sdk_bedrock::config::Builder::from(sdk)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            agent: aws_sdk_bedrockagent::Client::from_conf(
-                aws_sdk_bedrockagent::config::Builder::from(sdk)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            iam: aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(sdk)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            kms: aws_sdk_kms::Client::from_conf(
-                aws_sdk_kms::config::Builder::from(sdk)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            sns: aws_sdk_sns::Client::from_conf(
-                aws_sdk_sns::config::Builder::from(sdk)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            ec2: aws_sdk_ec2::Client::from_conf(
-                aws_sdk_ec2::config::Builder::from(sdk)
-                    .interceptor(rec.clone())
-                    .build(),
-            ),
-            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
-                aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
-                    .interceptor(rec)
-                    .build(),
-            ),
+            bedrock: baseline_core::recorded_client!(ctx, aws_sdk_bedrock),
+            agent: baseline_core::recorded_client!(ctx, aws_sdk_bedrockagent),
+            iam: baseline_core::recorded_client!(ctx, aws_sdk_iam),
+            kms: baseline_core::recorded_client!(ctx, aws_sdk_kms),
+            sns: baseline_core::recorded_client!(ctx, aws_sdk_sns),
+            ec2: baseline_core::recorded_client!(ctx, aws_sdk_ec2),
+            logs: baseline_core::recorded_client!(ctx, aws_sdk_cloudwatchlogs),
             limit: Arc::new(Semaphore::new(concurrency.max(1))),
             account_id: ctx.account_id().to_owned(),
             region: ctx.region().to_owned(),

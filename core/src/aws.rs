@@ -437,3 +437,17 @@ impl ApiError {
         self.kind == ServiceErrorKind::NotFound
     }
 }
+
+/// An SDK client built from an [`AwsContext`]'s `SdkConfig` whose calls are recorded in the
+/// context's call log: `recorded_client!(ctx, aws_sdk_kms)`. A macro because every SDK crate has
+/// its own `Client` and `config::Builder` types, and core depends on only a few of them.
+#[macro_export]
+macro_rules! recorded_client {
+    ($ctx:expr, $sdk:ident) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($ctx.sdk())
+                .interceptor($ctx.call_recorder())
+                .build(),
+        )
+    };
+}

@@ -27,15 +27,9 @@ pub struct SdkAccountLookup {
 impl SdkAccountLookup {
     /// Clients from the context (their calls recorded in its call log).
     pub fn new(ctx: &AwsContext) -> Self {
-        let iam = aws_sdk_iam::config::Builder::from(ctx.sdk())
-            .interceptor(ctx.call_recorder())
-            .build();
-        let bedrock = aws_sdk_bedrock::config::Builder::from(ctx.sdk())
-            .interceptor(ctx.call_recorder())
-            .build();
         Self {
-            iam: aws_sdk_iam::Client::from_conf(iam),
-            bedrock: aws_sdk_bedrock::Client::from_conf(bedrock),
+            iam: baseline_core::recorded_client!(ctx, aws_sdk_iam),
+            bedrock: baseline_core::recorded_client!(ctx, aws_sdk_bedrock),
         }
     }
 }
