@@ -285,6 +285,9 @@ pub enum ServiceErrorKind {
     AlreadyExists,
     /// Rate limited even after retries.
     Throttled,
+    /// The answer did not arrive or was a server-side failure (5xx without an error code, a
+    /// dropped connection, a timeout): the request may or may not have taken effect.
+    Transient,
     /// The caller lacks a permission.
     AccessDenied,
     /// The request was rejected as invalid.
@@ -297,6 +300,10 @@ pub enum ServiceErrorKind {
 pub fn classify<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> ServiceErrorKind {
     match err {
         SdkError::ServiceError(se) => classify_code(se.err().code().unwrap_or_default()),
+        // No answer at all, or one that could not be read: the write may have happened.
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            ServiceErrorKind::Transient
+        }
         _ => ServiceErrorKind::Other,
     }
 }
@@ -314,12 +321,26 @@ pub fn classify_code(code: &str) -> ServiceErrorKind {
         | "BucketAlreadyOwnedByYou"
         | "ConflictException"
         | "InvalidGroup.Duplicate"
-        | "InvalidPermission.Duplicate" => ServiceErrorKind::AlreadyExists,
+        | "InvalidPermission.Duplicate"
+        | "DuplicateRecordException" => ServiceErrorKind::AlreadyExists,
+        // Cost Explorer's names for a monitor or subscription that does not exist
+        "UnknownMonitorException" | "UnknownSubscriptionException" => ServiceErrorKind::NotFound,
         "Throttling"
         | "ThrottlingException"
         | "TooManyRequestsException"
         | "RequestLimitExceeded"
         | "SlowDown" => ServiceErrorKind::Throttled,
+        // An error without a code is an answer whose body could not be read, in practice a 5xx
+        // from a proxy or load balancer; the named ones are the services' own 5xx codes.
+        ""
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "InternalError"
+        | "InternalFailure"
+        | "InternalServerError"
+        | "InternalServerException"
+        | "KMSInternalException"
+        | "DependencyTimeoutException" => ServiceErrorKind::Transient,
         "AccessDenied"
         | "AccessDeniedException"
         | "UnauthorizedOperation"
@@ -350,6 +371,8 @@ mod tests {
             ("ThrottlingException", ServiceErrorKind::Throttled),
             ("AccessDeniedException", ServiceErrorKind::AccessDenied),
             ("ValidationException", ServiceErrorKind::Validation),
+            ("", ServiceErrorKind::Transient),
+            ("KMSInternalException", ServiceErrorKind::Transient),
             ("Weird", ServiceErrorKind::Other),
         ] {
             assert_eq!(classify_code(code), kind, "{code}");

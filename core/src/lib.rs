@@ -26,6 +26,7 @@ pub mod reconcile;
 pub mod render;
 pub mod state;
 pub mod state_s3;
+pub mod write;
 
 pub use aws::{AwsContext, AwsOptions};
 pub use config::Config;

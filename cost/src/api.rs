@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_budgets::types as bt;
 use aws_sdk_costexplorer::types as ct;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
+use baseline_core::write::WriteResult;
 use baseline_core::AwsContext;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -562,8 +563,11 @@ impl CostApi for SdkCostApi {
             .set_resource_tags(Some(budget_tags(tags)))
             .send()
             .await
-            .map_err(budgets_err("CreateBudget", &budget.name))?;
-        Ok(())
+            .map_err(budgets_err("CreateBudget", &budget.name))
+            .map(drop)
+            // CreateBudget makes the budget with its notifications in one call: a retry that
+            // meets DuplicateRecord finds both made
+            .or_exists()
     }
 
     async fn update_budget(&self, account: &str, budget: &Budget) -> Result<(), ApiError> {
@@ -584,8 +588,9 @@ impl CostApi for SdkCostApi {
             .budget_name(name)
             .send()
             .await
-            .map_err(budgets_err("DeleteBudget", name))?;
-        Ok(())
+            .map_err(budgets_err("DeleteBudget", name))
+            .map(drop)
+            .or_gone()
     }
 
     async fn create_notification(
@@ -608,8 +613,10 @@ impl CostApi for SdkCostApi {
             ))
             .send()
             .await
-            .map_err(budgets_err("CreateNotification", budget))?;
-        Ok(())
+            .map_err(budgets_err("CreateNotification", budget))
+            .map(drop)
+            // a retry after a lost answer meets what its first attempt made
+            .or_exists()
     }
 
     async fn update_notification(
@@ -644,8 +651,9 @@ impl CostApi for SdkCostApi {
             .notification(to_sdk_notification(notification)?)
             .send()
             .await
-            .map_err(budgets_err("DeleteNotification", budget))?;
-        Ok(())
+            .map_err(budgets_err("DeleteNotification", budget))
+            .map(drop)
+            .or_gone()
     }
 
     async fn create_subscriber(
@@ -663,8 +671,10 @@ impl CostApi for SdkCostApi {
             .subscriber(to_sdk_budget_subscriber(subscriber)?)
             .send()
             .await
-            .map_err(budgets_err("CreateSubscriber", budget))?;
-        Ok(())
+            .map_err(budgets_err("CreateSubscriber", budget))
+            .map(drop)
+            // a retry after a lost answer meets what its first attempt made
+            .or_exists()
     }
 
     async fn delete_subscriber(
@@ -682,8 +692,9 @@ impl CostApi for SdkCostApi {
             .subscriber(to_sdk_budget_subscriber(subscriber)?)
             .send()
             .await
-            .map_err(budgets_err("DeleteSubscriber", budget))?;
-        Ok(())
+            .map_err(budgets_err("DeleteSubscriber", budget))
+            .map(drop)
+            .or_gone()
     }
 
     async fn anomaly_monitors(&self) -> Result<Vec<AnomalyMonitor>, ApiError> {
@@ -730,6 +741,13 @@ impl CostApi for SdkCostApi {
             .create_anomaly_monitor()
             .anomaly_monitor(m)
             .set_resource_tags(Some(ce_tags(tags)))
+            // no client token: a retry after a lost answer would make a second one; the module
+            // retries through baseline_core::write::create_unless_found instead
+            .customize()
+            .config_override(
+                aws_sdk_costexplorer::config::Builder::default()
+                    .retry_config(aws_sdk_costexplorer::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(ce_err("CreateAnomalyMonitor", &monitor.name))?;
@@ -742,8 +760,9 @@ impl CostApi for SdkCostApi {
             .monitor_arn(arn)
             .send()
             .await
-            .map_err(ce_err("DeleteAnomalyMonitor", arn))?;
-        Ok(())
+            .map_err(ce_err("DeleteAnomalyMonitor", arn))
+            .map(drop)
+            .or_gone()
     }
 
     async fn anomaly_subscriptions(&self) -> Result<Vec<AnomalySubscription>, ApiError> {
@@ -806,6 +825,13 @@ impl CostApi for SdkCostApi {
             .create_anomaly_subscription()
             .anomaly_subscription(sub)
             .set_resource_tags(Some(ce_tags(tags)))
+            // no client token: a retry after a lost answer would make a second one; the module
+            // retries through baseline_core::write::create_unless_found instead
+            .customize()
+            .config_override(
+                aws_sdk_costexplorer::config::Builder::default()
+                    .retry_config(aws_sdk_costexplorer::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(ce_err("CreateAnomalySubscription", &s.name))?;
@@ -833,8 +859,9 @@ impl CostApi for SdkCostApi {
             .subscription_arn(arn)
             .send()
             .await
-            .map_err(ce_err("DeleteAnomalySubscription", arn))?;
-        Ok(())
+            .map_err(ce_err("DeleteAnomalySubscription", arn))
+            .map(drop)
+            .or_gone()
     }
 }
 

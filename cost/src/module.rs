@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use baseline_core::config::AnomalyFrequency;
 use baseline_core::ids::TopicArn;
 use baseline_core::reconcile::{FromUpstream, Upstream};
+use baseline_core::write::create_unless_found;
 use baseline_core::{
     Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
 };
@@ -536,7 +537,17 @@ impl<A: CostApi> CostModule<A> {
                     address: MONITOR.into(),
                     action,
                 });
-                let arn = self.api.create_anomaly_monitor(&spec.monitor, tags).await?;
+                let arn = create_unless_found(
+                    || self.api.create_anomaly_monitor(&spec.monitor, tags),
+                    || async {
+                        let found = self.api.anomaly_monitors().await?;
+                        Ok(found
+                            .into_iter()
+                            .find(|m| m.name == spec.monitor.name)
+                            .map(|m| m.arn))
+                    },
+                )
+                .await?;
                 progress.event(ProgressEvent::Exists {
                     address: MONITOR.into(),
                     id: arn.clone(),
@@ -563,7 +574,17 @@ impl<A: CostApi> CostModule<A> {
                             address: SUBSCRIPTION.into(),
                             action: Action::Create,
                         });
-                        let arn = self.api.create_anomaly_subscription(&wanted, tags).await?;
+                        let arn = create_unless_found(
+                            || self.api.create_anomaly_subscription(&wanted, tags),
+                            || async {
+                                let found = self.api.anomaly_subscriptions().await?;
+                                Ok(found
+                                    .into_iter()
+                                    .find(|s| s.name == wanted.name)
+                                    .map(|s| s.arn))
+                            },
+                        )
+                        .await?;
                         progress.event(ProgressEvent::Exists {
                             address: SUBSCRIPTION.into(),
                             id: arn.clone(),

@@ -238,6 +238,13 @@ impl KmsApi for SdkKmsApi {
             .key_spec(aws_sdk_kms::types::KeySpec::SymmetricDefault)
             .policy(policy)
             .set_tags(Some(kms_tags(tags)))
+            // CreateKey has no client token: a retry after a lost answer makes a second key.
+            // The caller retries through baseline_core::write::create_unless_found instead.
+            .customize()
+            .config_override(
+                aws_sdk_kms::config::Builder::default()
+                    .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
             .map_err(err("CreateKey", description))?;

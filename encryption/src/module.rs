@@ -4,9 +4,11 @@ use crate::api::{KeyDescription, KmsApi, SdkKmsApi};
 use crate::key::{key_policy, KeyPolicyContext};
 use crate::EncryptionError;
 use async_trait::async_trait;
+use baseline_core::aws::ServiceErrorKind;
 use baseline_core::ids::KmsKeyArn;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
+use baseline_core::write::create_unless_found;
 use baseline_core::{
     Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
 };
@@ -270,10 +272,21 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
                     address: KEY.into(),
                     action: Action::Create,
                 });
-                let created = self
-                    .api
-                    .create_key(&spec.description, &policy_json, &spec.tags)
-                    .await?;
+                let created = create_unless_found(
+                    || {
+                        self.api
+                            .create_key(&spec.description, &policy_json, &spec.tags)
+                    },
+                    || async {
+                        // observe found no key of the stack: one tagged now is this create's
+                        let ids = self.api.keys_with_tag(STACK_TAG, &spec.stack).await?;
+                        match ids.first() {
+                            Some(id) => self.api.describe_key(id).await,
+                            None => Ok(None),
+                        }
+                    },
+                )
+                .await?;
                 progress.event(ProgressEvent::Exists {
                     address: KEY.into(),
                     id: created.arn.clone(),
@@ -364,7 +377,17 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
                     address: ALIAS.into(),
                     action: Action::Create,
                 });
-                self.api.create_alias(&spec.alias, &key.key_id).await?;
+                match self.api.create_alias(&spec.alias, &key.key_id).await {
+                    // the retry of a create whose answer was lost: done if it names this key
+                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                        if self.api.alias_target(&spec.alias).await?.as_deref()
+                            != Some(key.key_id.as_str())
+                        {
+                            return Err(e.into());
+                        }
+                    }
+                    other => other?,
+                }
                 progress.event(ProgressEvent::Exists {
                     address: ALIAS.into(),
                     id: spec.alias.clone(),

@@ -11,6 +11,7 @@ use crate::api::{GuardrailState, GuardrailsApi, PolicyInfo, PolicyVersionInfo, S
 use crate::guardrail::{client_token, GuardrailDefinition, KNOWN_AFTER_APPLY};
 use crate::GuardrailsError;
 use async_trait::async_trait;
+use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::ConfigIssue;
 use baseline_core::ids::{GuardrailArn, GuardrailId, KmsKeyArn, VpcEndpointId};
 use baseline_core::naming::STACK_TAG;
@@ -556,7 +557,7 @@ impl<A: GuardrailsApi> GuardrailsModule<A> {
                 address: POLICY.into(),
                 action: Action::Create,
             });
-            let created = self
+            let created = match self
                 .api
                 .create_policy(
                     &spec.policy_name,
@@ -565,7 +566,15 @@ impl<A: GuardrailsApi> GuardrailsModule<A> {
                     &document.to_json(),
                     &spec.tags,
                 )
-                .await?;
+                .await
+            {
+                // observe found no policy of that name: one now is this create's (its answer
+                // was lost and the SDK's retry met it)
+                Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                    self.api.get_policy(&spec.policy_arn).await?.ok_or(e)?
+                }
+                other => other?,
+            };
             progress.event(ProgressEvent::Exists {
                 address: POLICY.into(),
                 id: created.arn.clone(),

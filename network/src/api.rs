@@ -9,6 +9,7 @@ use aws_sdk_ec2::types::{
     VpcEndpointType,
 };
 use baseline_core::aws::{ApiError, ServiceErrorKind};
+use baseline_core::write::WriteResult;
 use baseline_core::AwsContext;
 use ipnet::IpNet;
 use std::collections::BTreeMap;
@@ -609,8 +610,10 @@ impl Ec2Api for SdkEc2Api {
             .set_ip_permissions(Some(rules.iter().map(permission).collect()))
             .send()
             .await
-            .map_err(err("AuthorizeSecurityGroupIngress", group_id))?;
-        Ok(())
+            .map_err(err("AuthorizeSecurityGroupIngress", group_id))
+            .map(drop)
+            // a retry after a lost answer meets the rules its first attempt added
+            .or_exists()
     }
 
     async fn authorize_egress(&self, group_id: &str, rules: &[RuleSpec]) -> Result<(), ApiError> {
@@ -620,8 +623,10 @@ impl Ec2Api for SdkEc2Api {
             .set_ip_permissions(Some(rules.iter().map(permission).collect()))
             .send()
             .await
-            .map_err(err("AuthorizeSecurityGroupEgress", group_id))?;
-        Ok(())
+            .map_err(err("AuthorizeSecurityGroupEgress", group_id))
+            .map(drop)
+            // a retry after a lost answer meets the rules its first attempt added
+            .or_exists()
     }
 
     async fn revoke_ingress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), ApiError> {
@@ -631,8 +636,9 @@ impl Ec2Api for SdkEc2Api {
             .set_security_group_rule_ids(Some(rule_ids.to_vec()))
             .send()
             .await
-            .map_err(err("RevokeSecurityGroupIngress", group_id))?;
-        Ok(())
+            .map_err(err("RevokeSecurityGroupIngress", group_id))
+            .map(drop)
+            .or_gone()
     }
 
     async fn revoke_egress(&self, group_id: &str, rule_ids: &[String]) -> Result<(), ApiError> {
@@ -642,8 +648,9 @@ impl Ec2Api for SdkEc2Api {
             .set_security_group_rule_ids(Some(rule_ids.to_vec()))
             .send()
             .await
-            .map_err(err("RevokeSecurityGroupEgress", group_id))?;
-        Ok(())
+            .map_err(err("RevokeSecurityGroupEgress", group_id))
+            .map(drop)
+            .or_gone()
     }
 
     async fn modify_rule(
@@ -682,8 +689,9 @@ impl Ec2Api for SdkEc2Api {
             .group_id(group_id)
             .send()
             .await
-            .map_err(err("DeleteSecurityGroup", group_id))?;
-        Ok(())
+            .map_err(err("DeleteSecurityGroup", group_id))
+            .map(drop)
+            .or_gone()
     }
 
     async fn create_tags(

@@ -16,6 +16,7 @@ use crate::lookup::{AccountLookup, SdkAccountLookup};
 use crate::policies::{endpoint_policy, PolicyContext};
 use crate::NetworkError;
 use async_trait::async_trait;
+use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::ConfigIssue;
 use baseline_core::ids::{SecurityGroupId, VpcEndpointId};
 use baseline_core::naming::{MODULE_TAG, STACK_TAG};
@@ -515,10 +516,23 @@ impl<A: Ec2Api> NetworkModule<A> {
                     address: address.clone(),
                     action: Action::Create,
                 });
-                let id = self
+                let vpc = &spec.placement.vpc_id;
+                let id = match self
                     .api
-                    .create_security_group(&g.name, &g.description, &spec.placement.vpc_id, &g.tags)
-                    .await?;
+                    .create_security_group(&g.name, &g.description, vpc, &g.tags)
+                    .await
+                {
+                    // a retry after a lost answer: the first attempt made the group
+                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => self
+                        .api
+                        .find_security_groups(vpc, std::slice::from_ref(&g.name))
+                        .await?
+                        .into_iter()
+                        .find(|found| found.tags.get(STACK_TAG) == g.tags.get(STACK_TAG))
+                        .map(|found| found.group_id)
+                        .ok_or(e)?,
+                    other => other?,
+                };
                 progress.event(ProgressEvent::Exists {
                     address: address.clone(),
                     id: id.clone(),

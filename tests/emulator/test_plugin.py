@@ -585,13 +585,38 @@ def test_faults_delay_then_hang_until_released(endpoint):
     deadline = time.time() + 10
     while not admin("GET")["tripped"] and time.time() < deadline:
         time.sleep(0.05)
-    assert admin("GET") == {"count": 2, "tripped": True}
+    assert admin("GET") == {"count": 2, "tripped": True, "lost": []}
     assert th.is_alive()
     admin("DELETE")
     th.join(10)
     assert errors == [True]
     # other access keys were never affected
     client(endpoint, "sts").get_caller_identity()
+
+
+def test_faults_lose_answer_once_per_write_operation(endpoint):
+    def admin(method, body=None):
+        req = urllib.request.Request(f"{endpoint}/_baseline/faults/AKIDLOSE1", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(req) as r:
+            return json.load(r)
+
+    admin("PUT", {"lose_answer": True})
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="AKIDLOSE1",
+                       aws_secret_access_key="x", config=botocore.config.Config(retries={"total_max_attempts": 1}))
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]  # reads never lose their answer
+    name = f"lose-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ClientError) as err:
+        ec2.create_security_group(GroupName=name, Description="d", VpcId=vpc)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503, err.value.response
+    # the write happened: its retry meets the first attempt's effect
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [name]}])
+    assert len(groups["SecurityGroups"]) == 1
+    with pytest.raises(ClientError) as err:
+        ec2.create_security_group(GroupName=name, Description="d", VpcId=vpc)
+    assert err.value.response["Error"]["Code"] == "InvalidGroup.Duplicate"
+    assert admin("GET")["lost"] == ["CreateSecurityGroup"]
+    admin("DELETE")
 
 
 def _call_fails(sts) -> bool:

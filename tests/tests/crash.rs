@@ -310,3 +310,128 @@ async fn apply_killed_at_several_points_converges_without_duplicates() {
         "the kill points must land inside the apply ({kills} did)"
     );
 }
+
+/// Runs `bedrock-baseline <verb> --auto-approve [extra]` with every write's answer lost once
+/// (the write is done, then the emulator answers 503, so the SDK retries it). Returns the
+/// command's output and the operations whose answer was lost.
+fn run_losing_answers(
+    dir: &std::path::Path,
+    env: &str,
+    verb: &str,
+    extra: &[&str],
+) -> (std::process::Output, Vec<String>) {
+    let key = format!("AKIDLOST{}{verb}", std::process::id()).to_uppercase();
+    emulator_admin(
+        "PUT",
+        &format!("/_baseline/faults/{key}"),
+        Some(&json!({"lose_answer": true})),
+    );
+    let out = cli(dir)
+        .args([
+            verb,
+            "--auto-approve",
+            "--endpoint-url",
+            emulator().url(),
+            "--config",
+        ])
+        .arg(workspace_root().join("examples/advanced.toml"))
+        .args(stack_args(env))
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", &key)
+        .output()
+        .unwrap();
+    let fault = emulator_admin("DELETE", &format!("/_baseline/faults/{key}"), None);
+    let lost = fault["lost"]
+        .as_array()
+        .map(|ops| {
+            ops.iter()
+                .filter_map(|o| o.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    (out, lost)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_answers_to_writes_do_not_fail_apply_or_destroy() {
+    let reference_dir = tempfile::tempdir().unwrap();
+    let reference_env = unique_env("lostref");
+    let (_, killed) =
+        tokio::task::block_in_place(|| killed_apply(reference_dir.path(), &reference_env, None));
+    assert!(!killed);
+    let reference = census(&format!("bedrock-baseline-{reference_env}")).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let env = unique_env("lost");
+    let (out, lost) =
+        tokio::task::block_in_place(|| run_losing_answers(dir.path(), &env, "apply", &[]));
+    assert!(
+        out.status.success(),
+        "apply from empty, every write kind losing its answer once ({lost:?}), must succeed in one run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for kind in [
+        "CreateSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+        "CreateAlias",
+        "CreateKey",
+    ] {
+        assert!(
+            lost.iter().any(|o| o == kind),
+            "{kind} lost its answer: {lost:?}"
+        );
+    }
+    let stack = format!("bedrock-baseline-{env}");
+    assert_eq!(
+        census(&stack).await,
+        reference,
+        "no duplicate after lost answers"
+    );
+    let plan = tokio::task::block_in_place(|| {
+        cli(dir.path())
+            .args([
+                "plan",
+                "--detailed-exitcode",
+                "--endpoint-url",
+                emulator().url(),
+                "--config",
+            ])
+            .arg(workspace_root().join("examples/advanced.toml"))
+            .args(stack_args(&env))
+            .output()
+            .unwrap()
+    });
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "converged: {}",
+        String::from_utf8_lossy(&plan.stdout)
+    );
+
+    let (out, lost) = tokio::task::block_in_place(|| {
+        run_losing_answers(dir.path(), &env, "destroy", &["--delete-audit-data"])
+    });
+    assert!(
+        out.status.success(),
+        "destroy, every write kind losing its answer once ({lost:?}), must succeed in one run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for kind in [
+        "DeleteSecurityGroup",
+        "DeleteVpcEndpoints",
+        "DeleteAlias",
+        "ScheduleKeyDeletion",
+        "DeleteBucket",
+    ] {
+        assert!(
+            lost.iter().any(|o| o == kind),
+            "{kind} lost its answer: {lost:?}"
+        );
+    }
+    let left: BTreeMap<_, _> = census(&stack)
+        .await
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert!(left.is_empty(), "nothing left behind: {left:?}");
+}

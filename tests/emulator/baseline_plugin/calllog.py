@@ -118,6 +118,8 @@ def wrap(app: Callable) -> Callable:
             operation = operation_of(environ, body, service)
         except Exception:
             operation = None
+        # the fault layer below decides by operation name (lost answers of writes)
+        environ["baseline.operation"] = operation
         status_holder: dict[str, str] = {}
 
         def sr(status, headers, exc_info=None):

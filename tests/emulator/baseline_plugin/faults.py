@@ -4,7 +4,12 @@
 every request signed with that access key (``*``: every request) is delayed by ``delay_ms``;
 request number ``hang_after + 1`` and later ones block until the fault is deleted (the test
 kills the client process meanwhile: a SIGKILL at an exact point of an apply).
-``GET /_baseline/faults/<key>`` returns ``{"count": n, "tripped": bool}``;
+``{"lose_answer": true}`` makes each write operation (by name: Create*, Put*, Delete*, Authorize*,
+...) lose its answer once: the request is executed, then answered with HTTP 503 as if the
+response had been lost on the way back, so the client's retry meets the effect of the first
+attempt (AlreadyExists, Duplicate, NotFound). Each operation name loses one answer; the names
+are listed in ``"lost"``.
+``GET /_baseline/faults/<key>`` returns ``{"count": n, "tripped": bool, "lost": [...]}``;
 ``DELETE /_baseline/faults/<key>`` releases blocked requests (they get HTTP 503) and removes it.
 """
 from __future__ import annotations
@@ -39,6 +44,8 @@ def _admin(environ, start_response, key: str):
                 "count": 0,
                 "tripped": False,
                 "release": threading.Event(),
+                "lose_answer": bool(spec.get("lose_answer")),
+                "lost": [],
             }
         return _json(start_response, "200 OK", {"key": key})
     with _LOCK:
@@ -49,8 +56,26 @@ def _admin(environ, start_response, key: str):
         return _json(start_response, "404 Not Found", {"message": f"no fault for {key}"})
     if method == "DELETE":
         fault["release"].set()
-        return _json(start_response, "200 OK", {"count": fault["count"], "tripped": fault["tripped"]})
-    return _json(start_response, "200 OK", {"count": fault["count"], "tripped": fault["tripped"]})
+    answer = {"count": fault["count"], "tripped": fault["tripped"], "lost": list(fault["lost"])}
+    return _json(start_response, "200 OK", answer)
+
+
+# Operation-name prefixes of writes (every mutating API call the tool makes starts with one).
+WRITE_PREFIXES = (
+    "Create", "Put", "Delete", "Update", "Modify", "Authorize", "Revoke", "Attach", "Detach",
+    "Tag", "Untag", "Schedule", "Cancel", "Enable", "Disable", "Set", "Subscribe", "Unsubscribe",
+    "Associate", "Disassociate", "Add", "Remove", "Replace", "Start", "Stop",
+)
+
+
+def _loses_answer(fault: dict[str, Any], operation: str | None) -> bool:
+    if not fault.get("lose_answer") or not operation or not operation.startswith(WRITE_PREFIXES):
+        return False
+    with _LOCK:
+        if operation in fault["lost"]:
+            return False
+        fault["lost"].append(operation)
+        return True
 
 
 def wrap(app: Callable) -> Callable:
@@ -73,6 +98,16 @@ def wrap(app: Callable) -> Callable:
                     fault["tripped"] = True
                     fault["release"].wait(timeout=600)
                     return _json(start_response, "503 Service Unavailable", {"message": "fault injected"})
+                if _loses_answer(fault, environ.get("baseline.operation")):
+                    result = app(environ, lambda status, headers, exc_info=None: None)
+                    for _ in result:  # run the request to its end, then drop the answer
+                        pass
+                    if hasattr(result, "close"):
+                        result.close()
+                    # an empty body, as a proxy that lost the answer would send: every protocol's
+                    # client then classifies the error by its status code alone
+                    start_response("503 Service Unavailable", [("Content-Length", "0")])
+                    return [b""]
         return app(environ, start_response)
 
     return faulty_app
