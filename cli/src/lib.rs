@@ -11,18 +11,19 @@ pub mod audit;
 pub mod display;
 pub mod orchestrator;
 pub mod registry;
+pub mod render;
 
 use anyhow::{bail, Context};
 use args::{Cli, Command, GlobalArgs};
 use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend as StateBackendKind};
 use baseline_core::reconcile::{Operation, PreconditionFailed, Upstream};
-use baseline_core::render::{plan_json, plan_text, TextOptions};
 use baseline_core::state::{
     LocalBackend, LocalStateStore, LockHolder, StateBackend, StateDocument,
 };
 use baseline_core::state_s3::S3Backend;
 use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming, StackPlan};
 use orchestrator::{save_loop, ModuleFailures, Orchestrator, StateRecorder};
+use render::{plan_json, plan_text, TextOptions};
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -63,6 +64,7 @@ pub async fn run(cli: Cli, only: Option<&'static str>) -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             let invalid = err.downcast_ref::<ConfigError>().is_some()
+                || err.downcast_ref::<SavedPlanFormat>().is_some()
                 || is_precondition(&err)
                 || err
                     .downcast_ref::<ModuleFailures>()
@@ -121,10 +123,40 @@ pub struct SavedPlan {
     pub plan: StackPlan,
 }
 
+impl SavedPlan {
+    /// The format this build writes and reads.
+    pub const FORMAT_VERSION: u32 = 1;
+}
+
+/// A plan file this build cannot apply: bad input, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{path} is a saved plan of format {found}, this build reads format {expected}: make the plan again with `plan --out`")]
+pub struct SavedPlanFormat {
+    path: String,
+    found: String,
+    expected: u32,
+}
+
 fn read_saved_plan(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading plan {}", path.display()))?;
-    let saved: SavedPlan = serde_json::from_str(&text)
+    let raw: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a saved plan", path.display()))?;
+    // The version first: a plan of another format must not be half-read into this one's types.
+    let found = &raw["format_version"];
+    if found.as_u64() != Some(u64::from(SavedPlan::FORMAT_VERSION)) {
+        return Err(SavedPlanFormat {
+            path: path.display().to_string(),
+            found: if found.is_null() {
+                "none".into()
+            } else {
+                found.to_string()
+            },
+            expected: SavedPlan::FORMAT_VERSION,
+        }
+        .into());
+    }
+    let saved: SavedPlan = serde_json::from_value(raw)
         .with_context(|| format!("{} is not a saved plan", path.display()))?;
     let issues = baseline_core::config::validate(&saved.config);
     if !issues.is_empty() {
@@ -206,7 +238,7 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
                     bail!("--out saves apply plans only");
                 }
                 let saved = SavedPlan {
-                    format_version: 1,
+                    format_version: SavedPlan::FORMAT_VERSION,
                     config: config.clone(),
                     plan: prepared.plan.clone(),
                 };

@@ -11,7 +11,7 @@
 //! - [`access`]: the stack's access paths as data, checked with the evaluator.
 //! - [`reconcile`]: the spec -> observe -> diff -> apply contract ([`Module`]), [`Change`],
 //!   [`ModulePlan`], [`StackPlan`].
-//! - [`render`]: a plan as Terraform-like text or as JSON.
+//! - [`write`]: writes that survive a lost answer.
 //! - [`state`]: the state document and the local, locked, atomically written store.
 //! - [`ids`]: newtypes for values that cross module boundaries.
 
@@ -23,7 +23,6 @@ pub mod naming;
 pub mod policy;
 pub mod progress;
 pub mod reconcile;
-pub mod render;
 pub mod state;
 pub mod state_s3;
 pub mod write;

@@ -311,6 +311,15 @@ fn a_saved_plan_is_refused_when_the_stack_moved() {
         text(&out)
     );
 
+    // A plan file of another format is bad input: exit 2, nothing applied.
+    let saved = std::fs::read_to_string(dir.path().join("tfplan.json")).unwrap();
+    let mut other: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    other["format_version"] = serde_json::json!(99);
+    std::fs::write(dir.path().join("future.json"), other.to_string()).unwrap();
+    let out = run(&["apply", "future.json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("format 99"), "{}", text(&out));
+
     let out = run(&["plan", "--out", "second.json"]);
     assert!(out.status.success());
     // Behind the tool's back: the stack's key loses its rotation.

@@ -1,8 +1,9 @@
 //! Plans rendered for people (Terraform-like `+ ~ - -/+` text with attribute diffs, coloured when
 //! the caller says the output is a terminal) and for machines (JSON that round-trips through
-//! [`StackPlan`]). Only the CLI decides whether colour is on.
+//! [`StackPlan`]). Presentation is the CLI's: core holds the plan, the binary decides how it looks
+//! and whether colour is on.
 
-use crate::reconcile::{Action, AttributeChange, Change, Operation, StackPlan};
+use baseline_core::reconcile::{Action, AttributeChange, Change, Operation, StackPlan};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -189,7 +190,7 @@ pub fn plan_json(plan: &StackPlan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::ModulePlan;
+    use baseline_core::reconcile::ModulePlan;
     use serde_json::json;
 
     fn sample() -> StackPlan {
