@@ -192,6 +192,8 @@ pub struct ObjectRetention {
     pub retain_until: String,
 }
 
+/// The S3, CloudWatch Logs, IAM and Bedrock operations the logging module uses, implemented for
+/// the SDK clients and mocked in unit tests.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait LoggingApi: Send + Sync {

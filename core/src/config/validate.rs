@@ -204,7 +204,24 @@ impl Issues {
                 );
             }
             match serde_json::from_str::<serde_json::Value>(policy) {
-                Ok(serde_json::Value::Object(_)) => {}
+                Ok(serde_json::Value::Object(_)) => match crate::policy::PolicyDocument::parse(policy) {
+                    Ok(doc) if doc.has_wildcard_allow() => self.hint(
+                        path,
+                        "allows `*` or `service:*` actions",
+                        "list the actions the endpoint must admit explicitly",
+                    ),
+                    Ok(_) => {}
+                    Err(e) => self.hint(
+                        path,
+                        format!(
+                            "is not a policy document: {}",
+                            std::error::Error::source(&e)
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| e.to_string())
+                        ),
+                        "give a JSON policy with Version and Statement",
+                    ),
+                },
                 Ok(_) => self.hint(
                     path,
                     "is not a JSON object",
@@ -1944,8 +1961,14 @@ mod tests {
                     "bedrock-runtime".into(),
                     r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
                 );
-                c.custom_endpoint_policies
-                    .insert("bedrock_agent".into(), "{}".into());
+                c.custom_endpoint_policies.insert(
+                    "bedrock_agent".into(),
+                    r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+                );
+                c.custom_endpoint_policies.insert(
+                    "bedrock-agent".into(),
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"bedrock:*","Resource":"*"}]}"#.into(),
+                );
                 c.custom_endpoint_policies
                     .insert("bedrock".into(), "[1]".into());
                 c.custom_endpoint_policies
@@ -1953,6 +1976,10 @@ mod tests {
             },
             &[
                 ("custom_endpoint_policies.bedrock", "not a JSON object"),
+                (
+                    "custom_endpoint_policies.bedrock-agent",
+                    "allows `*` or `service:*` actions",
+                ),
                 (
                     "custom_endpoint_policies.bedrock-agent-runtime",
                     "not valid JSON",
