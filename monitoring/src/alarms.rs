@@ -993,7 +993,7 @@ const BEDROCK_ENDPOINTS: &[&str] = &[
 ];
 
 /// Name key of the failed-training-job rule (its RuleName is the alarm's dimension).
-pub(crate) const TRAINING_RULE_KEY: &str = "training-job-failed";
+pub(crate) const TRAINING_RULE_KEY: &str = baseline_core::event_rules::TRAINING_RULE_KEY;
 
 fn agent_key(prefix: &str, suffix: &str) -> &'static str {
     // The keys are a small fixed set; match instead of allocating per build.

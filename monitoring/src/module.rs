@@ -18,6 +18,7 @@ use crate::tamper::{self, TamperContext};
 use crate::training::{self, RuleDef};
 use crate::{MonitoringError, MonitoringInputs, MonitoringOutputs};
 use async_trait::async_trait;
+use baseline_core::event_rules;
 use baseline_core::{
     Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
 };
@@ -72,14 +73,18 @@ fn tamper_context(
     guardrail_arn: Option<&str>,
 ) -> TamperContext {
     let known = |v: &Option<String>| Some(v.clone().unwrap_or_else(|| UNKNOWN.to_owned()));
-    let guardrail = inputs.guardrail_id.is_some() || c.enable_guardrails;
+    // Which rules exist is the config's decision, shared with the topic and key policies.
+    let on = |key: &str| event_rules::is_enabled(c, key);
+    let guardrail = on("tamper-guardrail");
     TamperContext {
         kms_key_arn: known(&inputs.kms_key_arn),
         kms_key_id: known(&inputs.kms_key_id),
-        bucket_name: (c.enable_model_invocation_logging && c.enable_s3_logging)
+        bucket_name: on("tamper-log-bucket")
             .then(|| known(&inputs.log_bucket_name))
             .flatten(),
-        endpoint_ids: if inputs.endpoint_ids.is_empty() {
+        endpoint_ids: if !on("tamper-vpc-endpoints") {
+            Vec::new()
+        } else if inputs.endpoint_ids.is_empty() {
             vec![UNKNOWN.to_owned()]
         } else {
             inputs.endpoint_ids.values().cloned().collect()
@@ -105,7 +110,7 @@ fn tamper_context(
                 .unwrap_or_else(|| UNKNOWN.to_owned())
         }),
         guardrail_arn: guardrail.then(|| guardrail_arn.unwrap_or(UNKNOWN).to_owned()),
-        logging: c.enable_model_invocation_logging,
+        logging: on("tamper-invocation-logging"),
         guardrail,
     }
 }
@@ -1903,5 +1908,41 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![RULE_KEY]
         );
+    }
+
+    /// The topic and key policies admit exactly the rules `event_rules` lists; the spec must
+    /// create exactly those (with a topic target) for every switch that changes the list.
+    #[test]
+    fn the_publishing_rules_are_the_ones_the_policies_admit() {
+        let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
+        let switches: [fn(&mut Config); 6] = [
+            |_| {},
+            |c| c.enable_alerting = false,
+            |c| c.enable_model_invocation_logging = false,
+            |c| c.enable_s3_logging = false,
+            |c| c.enable_guardrails = false,
+            |c| c.enable_training_monitoring = false,
+        ];
+        for (i, set) in switches.into_iter().enumerate() {
+            let mut config = Config::default();
+            set(&mut config);
+            let spec = spec_with(&m, set);
+            let naming = Naming::new("demo-prod", Default::default());
+            let created: Vec<(String, String)> = spec
+                .rules
+                .iter()
+                .flat_map(|(_, r)| r.targets.iter().map(|t| (r.name.clone(), t.arn.clone())))
+                .collect();
+            let admitted: Vec<(String, String)> = event_rules::publishing_rules(&config)
+                .iter()
+                .map(|r| {
+                    (
+                        event_rules::rule_name(&naming, r.key),
+                        format!("arn:aws:sns:us-east-1:123456789012:demo-prod-{}", r.topic),
+                    )
+                })
+                .collect();
+            assert_eq!(created, admitted, "switch set {i}");
+        }
     }
 }

@@ -1174,6 +1174,12 @@ async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic
             prefix: prefix.clone(),
             topic_arn: topic_arn.to_owned(),
             publishers: vec![],
+            event_rule_arns: baseline_core::event_rules::publishing_rule_arns(
+                &config,
+                &baseline_core::Naming::new(prefix.clone(), Default::default()),
+                ("aws", "us-east-1", "123456789012"),
+                Some(topic),
+            ),
         });
         sns.set_topic_attributes()
             .topic_arn(topic_arn)
@@ -1206,15 +1212,27 @@ async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic
             Some("123456789012")
         );
         let source = &grant["Condition"]["ArnLike"]["aws:SourceArn"];
-        let source = source.as_str().or(source[0].as_str()).unwrap();
+        let sources: Vec<&str> = match source.as_str() {
+            Some(one) => vec![one],
+            None => source
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect(),
+        };
         assert!(
-            arn_like(source, rule_arn),
-            "{source} does not admit {rule_arn}"
+            sources.iter().any(|s| arn_like(s, rule_arn)),
+            "{sources:?} do not admit {rule_arn}"
         );
-        assert!(!arn_like(
-            source,
-            "arn:aws:events:us-east-1:123456789012:rule/other-stack-rule"
-        ));
+        // Exact ARNs: no pattern, so another rule under the stack's prefix gets nothing.
+        assert!(sources.iter().all(|s| !s.contains('*')), "{sources:?}");
+        for other in [
+            "arn:aws:events:us-east-1:123456789012:rule/other-stack-rule".to_owned(),
+            format!("arn:aws:events:us-east-1:123456789012:rule/{prefix}-not-a-stack-rule"),
+        ] {
+            assert!(!sources.iter().any(|s| arn_like(s, &other)), "{other}");
+        }
     }
 
     // Re-apply writes nothing; destroy removes every rule.
