@@ -65,6 +65,7 @@
 mod alarms;
 mod api;
 mod dashboard;
+pub mod log_analysis;
 pub mod metrics;
 mod module;
 mod tamper;
@@ -111,6 +112,9 @@ pub struct MonitoringInputs {
     /// The stack's VPC endpoint ids by service (`network.endpoint_ids`).
     #[serde(default)]
     pub endpoint_ids: BTreeMap<String, String>,
+    /// The invocation log group (`logging.log_group_name`), where the metric filters go.
+    #[serde(default)]
+    pub log_group_name: Option<String>,
 }
 
 impl FromUpstream for MonitoringInputs {
@@ -127,6 +131,7 @@ impl FromUpstream for MonitoringInputs {
             endpoint_ids: upstream
                 .field("network", "endpoint_ids")?
                 .unwrap_or_default(),
+            log_group_name: upstream.field("logging", "log_group_name")?,
         })
     }
 }
@@ -148,6 +153,12 @@ pub struct MonitoringOutputs {
     /// Every EventBridge rule of the stack (training, tamper and access alerts).
     #[serde(default)]
     pub event_rule_names: Vec<String>,
+    /// Metric filters on the invocation log group (log analysis).
+    #[serde(default)]
+    pub metric_filter_names: Vec<String>,
+    /// Saved Logs Insights queries.
+    #[serde(default)]
+    pub query_definition_names: Vec<String>,
 }
 
 /// Errors of this crate.
