@@ -918,3 +918,45 @@ def test_query_definitions_are_validated_against_the_model(endpoint):
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "name" in e.value.response["Error"]["Message"]
     assert logs.describe_query_definitions(maxResults=1)["queryDefinitions"] is not None
+
+
+# ------------------------------------------------------------------ S3 request metrics
+
+def test_bucket_metrics_configuration_put_get_delete(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"metrics-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_metrics_configuration(Bucket=bucket, Id="whole")
+    assert e.value.response["Error"]["Code"] == "NoSuchConfiguration"
+    s3.put_bucket_metrics_configuration(Bucket=bucket, Id="whole",
+                                        MetricsConfiguration={"Id": "whole"})
+    got = s3.get_bucket_metrics_configuration(Bucket=bucket, Id="whole")["MetricsConfiguration"]
+    assert got == {"Id": "whole"}
+    s3.put_bucket_metrics_configuration(
+        Bucket=bucket, Id="logs", MetricsConfiguration={"Id": "logs", "Filter": {"Prefix": "a/"}})
+    got = s3.get_bucket_metrics_configuration(Bucket=bucket, Id="logs")["MetricsConfiguration"]
+    assert got == {"Id": "logs", "Filter": {"Prefix": "a/"}}
+    s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="whole")
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="whole")
+    assert e.value.response["Error"]["Code"] == "NoSuchConfiguration"
+    # the other S3 bucket calls still reach moto
+    assert s3.get_bucket_location(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_bucket_metrics_configuration_is_validated(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"metrics-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    for bad in ["has space", "x" * 65]:
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_metrics_configuration(Bucket=bucket, Id=bad,
+                                                MetricsConfiguration={"Id": bad})
+        assert e.value.response["Error"]["Code"] == "InvalidArgument", bad
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_metrics_configuration(Bucket=bucket, Id="a", MetricsConfiguration={"Id": "b"})
+    assert e.value.response["Error"]["Code"] == "InvalidArgument"
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_metrics_configuration(Bucket=f"missing-{uid()}", Id="a")
+    assert e.value.response["Error"]["Code"] == "NoSuchBucket"
