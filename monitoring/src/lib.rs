@@ -28,6 +28,9 @@
 //! | `guardrails-content-policy-intervened`, `guardrails-sensitive-information-intervened` | InvocationsIntervened, {GuardrailPolicyType} (account-wide) | performance | no |
 //! | `endpoint-<service>-packets-dropped` | `AWS/PrivateLinkEndpoints` PacketsDropped (Sum > 0) on {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, per Bedrock interface endpoint | performance | no |
 //! | `training-job-failures` | `AWS/Events` TriggeredRules of the failed-job rule; training_* threshold and periods | none (the rule notifies) | yes |
+//! | `log-bucket-4xx-errors`, `log-bucket-5xx-errors` | `AWS/S3` 4xxErrors / 5xxErrors (Sum) on {BucketName, FilterId} of the log bucket's request-metrics configuration | performance | 5xx only |
+//! | `kms-request-quota` | `100 * (m1 + m2) / PERIOD(m1) / SERVICE_QUOTA(m1)`, m1/m2 `AWS/Usage` CallCount of KMS GenerateDataKey / Decrypt (account-wide: no per-key metric exists) | performance | no |
+//! | `log-guardrail-interventions`, `log-sensitive-information`, `log-invocation-errors`, `log-access-denials` | stack-published metrics of the invocation-log metric filters (`log_analysis`), `BedrockBaseline/<prefix>` | performance | no |
 //!
 //! Decisions, so a reader need not guess:
 //! - Removed as undocumented: the `AWS/Usage` CallCount band (`enable_api_call_monitoring`
@@ -39,6 +42,9 @@
 //! - Training jobs publish no metric: the rule `<prefix>-training-job-failed` (documented
 //!   sample event of "How EventBridge for Amazon Bedrock works") sends failed jobs to critical;
 //!   the alarm on its TriggeredRules carries the training_* keys and feeds the composite.
+//! - Log analysis (`log_analysis`): four metric filters on the invocation log group and three
+//!   saved Logs Insights queries (by model, by caller, token use), created, read back,
+//!   converged and deleted by destroy (the log group is logging's and stays).
 //! - Tamper and access rules (`tamper` module): CloudTrail management events of the stack's
 //!   logging configuration, guardrail, key, bucket, endpoints and topics to critical;
 //!   AccessDenied on Bedrock calls to performance. Only with alerting on.
