@@ -14,6 +14,7 @@ use crate::topic::{
 };
 use crate::AlertingError;
 use async_trait::async_trait;
+use baseline_core::event_rules;
 use baseline_core::ids::{KmsKeyArn, TopicArn};
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
@@ -474,6 +475,16 @@ impl<A: SnsApi> Module for AlertingModule<A> {
                     prefix: naming.stack().to_owned(),
                     topic_arn: arn.clone(),
                     publishers: config.sns_topic_principals.clone(),
+                    event_rule_arns: event_rules::publishing_rule_arns(
+                        config,
+                        naming,
+                        (
+                            self.ctx.partition(),
+                            self.ctx.region(),
+                            self.ctx.account_id(),
+                        ),
+                        Some(key),
+                    ),
                 };
                 let mut policy = topic_policy(&policy_ctx);
                 if *key == "cost" {

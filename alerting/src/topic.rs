@@ -65,6 +65,9 @@ pub struct TopicPolicyContext {
     pub topic_arn: String,
     /// `sns_topic_principals`: account ids or IAM ARNs allowed to publish (validated, no `*`).
     pub publishers: Vec<String>,
+    /// ARNs of the stack's EventBridge rules that publish to this topic
+    /// (`baseline_core::event_rules::publishing_rule_arns`); empty: no EventBridge grant.
+    pub event_rule_arns: Vec<String>,
 }
 
 /// A 12-digit account id as the root ARN, which is how SNS stores and returns it; IAM ARNs as
@@ -86,6 +89,7 @@ pub fn topic_policy(c: &TopicPolicyContext) -> PolicyDocument {
         prefix,
         topic_arn,
         publishers,
+        event_rule_arns,
     } = c;
     let service_publish = |sid: &str, service: &str, source_arn: String| {
         Statement::allow(sid)
@@ -105,12 +109,20 @@ pub fn topic_policy(c: &TopicPolicyContext) -> PolicyDocument {
             "cloudwatch.amazonaws.com",
             format!("arn:{p}:cloudwatch:{region}:{acct}:alarm:{prefix}-*"),
         ),
-        service_publish(
-            "EventBridgeRulesPublish",
-            "events.amazonaws.com",
-            format!("arn:{p}:events:{region}:{acct}:rule/{prefix}-*"),
-        ),
     ];
+    if !event_rule_arns.is_empty() {
+        // Exactly the rules the config enables ("Amazon SNS permissions", EventBridge user
+        // guide, eb-use-resource-based: aws:SourceArn of the rule and aws:SourceAccount), not a
+        // name pattern another rule of the account could match.
+        statements.push(
+            Statement::allow("EventBridgeRulesPublish")
+                .service_principal("events.amazonaws.com")
+                .actions(["sns:Publish"])
+                .resources([topic_arn.as_str()])
+                .condition("StringEquals", "aws:SourceAccount", [acct.as_str()])
+                .condition("ArnLike", "aws:SourceArn", event_rule_arns.iter().cloned()),
+        );
+    }
     if !publishers.is_empty() {
         statements.push(
             Statement::allow("ListedPrincipalsPublish")
@@ -256,6 +268,10 @@ mod tests {
             prefix: "demo-prod".into(),
             topic_arn: "arn:aws:sns:us-east-1:123456789012:demo-prod-critical".into(),
             publishers: publishers.iter().map(|s| s.to_string()).collect(),
+            event_rule_arns: vec![
+                "arn:aws:events:us-east-1:123456789012:rule/demo-prod-tamper-kms-key".into(),
+                "arn:aws:events:us-east-1:123456789012:rule/demo-prod-training-job-failed".into(),
+            ],
         }
     }
 
@@ -281,9 +297,10 @@ mod tests {
                 "{sid}"
             );
             let source = &st.condition_values("ArnLike", "aws:SourceArn").unwrap().0;
-            assert_eq!(source.len(), 1, "{sid}");
             assert!(
-                source[0].contains(":123456789012:") && source[0].ends_with("demo-prod-*"),
+                source
+                    .iter()
+                    .all(|s| s.contains(":123456789012:") && s.contains("demo-prod-")),
                 "{sid}: {source:?}"
             );
             assert_eq!(st.action.as_ref().unwrap().0, vec!["sns:Publish"], "{sid}");
@@ -296,8 +313,23 @@ mod tests {
         let ev = doc.statement("EventBridgeRulesPublish").unwrap();
         assert_eq!(
             ev.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-            vec!["arn:aws:events:us-east-1:123456789012:rule/demo-prod-*"]
+            vec![
+                "arn:aws:events:us-east-1:123456789012:rule/demo-prod-tamper-kms-key",
+                "arn:aws:events:us-east-1:123456789012:rule/demo-prod-training-job-failed"
+            ],
+            "exact rule ARNs, no pattern"
         );
+    }
+
+    #[test]
+    fn a_topic_no_rule_publishes_to_admits_no_eventbridge_rule() {
+        let c = TopicPolicyContext {
+            event_rule_arns: Vec::new(),
+            ..ctx(&[])
+        };
+        assert!(topic_policy(&c)
+            .statement("EventBridgeRulesPublish")
+            .is_none());
     }
 
     #[test]

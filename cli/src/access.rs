@@ -182,6 +182,20 @@ pub async fn read_back(
     if let Some(rule) = out_str(outputs, "monitoring", "training_rule_name") {
         facts.insert("training_rule_name".into(), rule.to_owned());
     }
+    // `rule:<key>`: each EventBridge rule the stack created (names are `<prefix>-<key>`).
+    let rule_prefix = format!("{}-", config.prefix());
+    for name in outputs
+        .get("monitoring")
+        .and_then(|m| m.get("event_rule_names"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if let Some(key) = name.strip_prefix(&rule_prefix) {
+            facts.insert(format!("rule:{key}"), name.to_owned());
+        }
+    }
 
     // Network: endpoint policies.
     if let Some(ids) = outputs

@@ -176,6 +176,90 @@ const RULE_SOURCE: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The request context of an EventBridge rule of the stack publishing: its account and the
+/// rule's exact ARN (fact `rule:<key>`, the rule name, filled from the monitoring outputs).
+macro_rules! rule_source {
+    ($key:literal) => {
+        &[
+            ("aws:SourceAccount", &["{account}"]),
+            (
+                "aws:SourceArn",
+                &[concat!(
+                    "arn:{partition}:events:{region}:{account}:rule/{rule:",
+                    $key,
+                    "}"
+                )],
+            ),
+        ]
+    };
+}
+
+/// "Rule `key` may publish to topic `topic`" (allowed, by the topic's EventBridge grant).
+macro_rules! rule_publishes {
+    ($key:literal, $topic:literal) => {
+        AccessPath {
+            principal: "service:events.amazonaws.com",
+            caller: Caller::Service,
+            action: "sns:Publish",
+            resource: concat!("{topic_", $topic, "}"),
+            resource_policy: Some(concat!("topic:", $topic)),
+            context: rule_source!($key),
+            needs: &[concat!("topic:", $topic, "/EventBridgeRulesPublish")],
+            doc: EVENTS_SNS,
+            ..path(
+                concat!("rule-", $key, "-publishes-to-", $topic, "-topic"),
+                Expect::Allow,
+            )
+        }
+    };
+}
+
+/// "Rule `key` may use the stack key" (allowed, to publish to the encrypted topic).
+macro_rules! rule_uses_key {
+    ($key:literal) => {
+        AccessPath {
+            principal: "service:events.amazonaws.com",
+            caller: Caller::Service,
+            action: "kms:GenerateDataKey",
+            resource: "{key_arn}",
+            resource_policy: Some("key"),
+            context: rule_source!($key),
+            needs: &["key/EventBridgeRulesUse"],
+            doc: EVENTS_SNS,
+            ..path(concat!("rule-", $key, "-uses-key"), Expect::Allow)
+        }
+    };
+}
+
+/// A rule that is not one of the stack's: `account` and `name` make its ARN (denied).
+macro_rules! foreign_rule {
+    ($name:literal, $account:literal, $rule:literal, $topic:literal, $action:literal, $resource:literal, $policy:literal) => {
+        AccessPath {
+            principal: "service:events.amazonaws.com",
+            caller: Caller::Service,
+            action: $action,
+            resource: $resource,
+            resource_policy: Some($policy),
+            context: &[
+                ("aws:SourceAccount", &[$account]),
+                (
+                    "aws:SourceArn",
+                    &[concat!(
+                        "arn:{partition}:events:{region}:",
+                        $account,
+                        ":rule/",
+                        $rule
+                    )],
+                ),
+                // Applies only where the stack has a rule publishing to the topic.
+                ($topic, &[]),
+            ],
+            doc: EVENTS_SNS,
+            ..path($name, Expect::Deny)
+        }
+    };
+}
+
 /// Shorthand for a path; fields not given are the common ones.
 const fn path(name: &'static str, expect: Expect) -> AccessPath {
     AccessPath {
@@ -633,6 +717,77 @@ pub const PATHS: &[AccessPath] = &[
         doc: EVENTS_SNS,
         ..path("training-rule-uses-key-of-critical-topic", Expect::Allow)
     },
+    // --- tamper and access rules (monitoring `tamper`): exact rule ARNs ------------------
+    rule_publishes!("tamper-invocation-logging", "critical"),
+    rule_publishes!("tamper-guardrail", "critical"),
+    rule_publishes!("tamper-kms-key", "critical"),
+    rule_publishes!("tamper-log-bucket", "critical"),
+    rule_publishes!("tamper-vpc-endpoints", "critical"),
+    rule_publishes!("tamper-topics", "critical"),
+    rule_publishes!("bedrock-access-denied", "performance"),
+    rule_uses_key!("tamper-invocation-logging"),
+    rule_uses_key!("tamper-guardrail"),
+    rule_uses_key!("tamper-kms-key"),
+    rule_uses_key!("tamper-log-bucket"),
+    rule_uses_key!("tamper-vpc-endpoints"),
+    rule_uses_key!("tamper-topics"),
+    rule_uses_key!("bedrock-access-denied"),
+    // The grants name rule ARNs, not `<prefix>-*`: a rule anyone in the account can create
+    // under the stack's prefix gets nothing.
+    foreign_rule!(
+        "rule-of-another-name-publishes-to-critical-topic",
+        "{account}",
+        "{prefix}-not-a-stack-rule",
+        "{rule:tamper-kms-key}",
+        "sns:Publish",
+        "{topic_critical}",
+        "topic:critical"
+    ),
+    foreign_rule!(
+        "rule-of-another-account-publishes-to-critical-topic",
+        "444455556666",
+        "{rule:tamper-kms-key}",
+        "{rule:tamper-kms-key}",
+        "sns:Publish",
+        "{topic_critical}",
+        "topic:critical"
+    ),
+    foreign_rule!(
+        "rule-of-another-name-publishes-to-performance-topic",
+        "{account}",
+        "{prefix}-not-a-stack-rule",
+        "{rule:bedrock-access-denied}",
+        "sns:Publish",
+        "{topic_performance}",
+        "topic:performance"
+    ),
+    foreign_rule!(
+        "rule-of-another-account-publishes-to-performance-topic",
+        "444455556666",
+        "{rule:bedrock-access-denied}",
+        "{rule:bedrock-access-denied}",
+        "sns:Publish",
+        "{topic_performance}",
+        "topic:performance"
+    ),
+    foreign_rule!(
+        "rule-of-another-name-uses-key",
+        "{account}",
+        "{prefix}-not-a-stack-rule",
+        "{rule:tamper-kms-key}",
+        "kms:GenerateDataKey",
+        "{key_arn}",
+        "key"
+    ),
+    foreign_rule!(
+        "access-denied-rule-publishes-to-critical-topic",
+        "{account}",
+        "{rule:bedrock-access-denied}",
+        "{rule:tamper-topics}",
+        "sns:Publish",
+        "{topic_critical}",
+        "topic:critical"
+    ),
     AccessPath {
         principal: "service:cloudwatch.amazonaws.com",
         caller: Caller::Service,

@@ -6,6 +6,8 @@
 //! - [`aws`]: [`AwsContext`], the one `SdkConfig` (credential chain, region, endpoint override,
 //!   retries) plus account id, stack and tags that every module receives.
 //! - [`naming`]: deterministic names and the stack tags.
+//! - [`event_rules`]: the EventBridge rules the config enables, by name, for the topic and key
+//!   policies that admit exactly them.
 //! - [`policy`]: typed IAM/KMS/S3/SNS policy documents, compared as parsed values, and
 //!   [`policy::eval`], the evaluator that decides a request over them.
 //! - [`access`]: the stack's access paths as data, checked with the evaluator.
@@ -18,6 +20,7 @@
 pub mod access;
 pub mod aws;
 pub mod config;
+pub mod event_rules;
 pub mod ids;
 pub mod naming;
 pub mod policy;

@@ -50,6 +50,14 @@ impl Naming {
         format!("alias/{}-bedrock", self.prefix)
     }
 
+    /// Id of the request-metrics configuration on the invocation-log bucket (the `FilterId`
+    /// dimension of its `AWS/S3` request metrics). PutBucketMetricsConfiguration: "The ID has
+    /// a 64 character limit and can only contain letters, numbers, periods, dashes, and
+    /// underscores" (S3 API reference); the prefix is lowercase letters, digits and hyphens.
+    pub fn request_metrics_id(&self) -> String {
+        self.name("requests", 64)
+    }
+
     /// The folder of every log group of the stack: `/aws/bedrock/<prefix>/`.
     pub fn log_group_prefix(&self) -> String {
         format!("/aws/bedrock/{}/", self.prefix)

@@ -3,7 +3,7 @@
 //! The account root keeps administration (AWS's default statement, which lets IAM policies grant
 //! use of the key and keeps the key manageable). Every service principal is limited to this stack:
 //! CloudWatch Logs by the encryption context of the stack's log groups, SNS, CloudWatch alarms,
-//! EventBridge rules and Bedrock by `aws:SourceAccount` and `aws:SourceArn` (confused-deputy
+//! the EventBridge rules the config enables (exact ARNs) and Bedrock by `aws:SourceAccount` and `aws:SourceArn` (confused-deputy
 //! prevention).
 
 use baseline_core::policy::{PolicyDocument, Statement};
@@ -21,6 +21,9 @@ pub struct KeyPolicyContext {
     pub prefix: String,
     /// `/aws/bedrock/<prefix>/`.
     pub log_group_prefix: String,
+    /// ARNs of the stack's EventBridge rules that publish to its (encrypted) topics
+    /// (`baseline_core::event_rules::publishing_rule_arns`); empty: no EventBridge grant.
+    pub event_rule_arns: Vec<String>,
 }
 
 /// Data-key actions a service needs to encrypt and decrypt with the key.
@@ -34,6 +37,7 @@ pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
         region,
         prefix,
         log_group_prefix,
+        event_rule_arns,
     } = c;
     let scoped = |sid: &str, service: &str, source_arn: String, actions: &[&str]| {
         Statement::allow(sid)
@@ -43,7 +47,7 @@ pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
             .condition("StringEquals", "aws:SourceAccount", [acct.as_str()])
             .condition("ArnLike", "aws:SourceArn", [source_arn])
     };
-    PolicyDocument::new(vec![
+    let mut statements = vec![
         Statement::allow("AccountAdministration")
             .aws_principals([format!("arn:{p}:iam::{acct}:root")])
             .actions(["kms:*"])
@@ -79,12 +83,6 @@ pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
             format!("arn:{p}:cloudwatch:{region}:{acct}:alarm:{prefix}-*"),
             &SERVICE_USE,
         ),
-        scoped(
-            "EventBridgeRulesUse",
-            "events.amazonaws.com",
-            format!("arn:{p}:events:{region}:{acct}:rule/{prefix}-*"),
-            &SERVICE_USE,
-        ),
         // Budgets and Cost Anomaly Detection publish to the stack's encrypted cost topic; a
         // publisher to an encrypted topic needs GenerateDataKey and Decrypt on its key (SNS
         // developer guide, "Configuring AWS KMS permissions" for AWS service event sources).
@@ -107,7 +105,22 @@ pub fn key_policy(c: &KeyPolicyContext) -> PolicyDocument {
             format!("arn:{p}:bedrock:{region}:{acct}:*"),
             &["kms:GenerateDataKey", "kms:Decrypt", "kms:DescribeKey"],
         ),
-    ])
+    ];
+    if !event_rule_arns.is_empty() {
+        // EventBridge publishing to an encrypted topic needs GenerateDataKey and Decrypt on its
+        // key ("Amazon SNS permissions", EventBridge user guide, eb-use-resource-based): only
+        // the rules the config enables, by exact ARN.
+        statements.insert(
+            4,
+            Statement::allow("EventBridgeRulesUse")
+                .service_principal("events.amazonaws.com")
+                .actions(SERVICE_USE)
+                .resources(["*"])
+                .condition("StringEquals", "aws:SourceAccount", [acct.as_str()])
+                .condition("ArnLike", "aws:SourceArn", event_rule_arns.iter().cloned()),
+        );
+    }
+    PolicyDocument::new(statements)
 }
 
 #[cfg(test)]
@@ -122,7 +135,25 @@ mod tests {
             region: "us-east-1".into(),
             prefix: "demo-prod".into(),
             log_group_prefix: "/aws/bedrock/demo-prod/".into(),
+            event_rule_arns: vec![
+                "arn:aws:events:us-east-1:123456789012:rule/demo-prod-tamper-kms-key".into(),
+            ],
         }
+    }
+
+    #[test]
+    fn eventbridge_may_use_the_key_for_the_enabled_rules_only() {
+        let doc = key_policy(&ctx());
+        let st = doc.statement("EventBridgeRulesUse").unwrap();
+        assert_eq!(
+            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+            vec!["arn:aws:events:us-east-1:123456789012:rule/demo-prod-tamper-kms-key"]
+        );
+        let none = key_policy(&KeyPolicyContext {
+            event_rule_arns: Vec::new(),
+            ..ctx()
+        });
+        assert!(none.statement("EventBridgeRulesUse").is_none());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::key::{key_policy, KeyPolicyContext};
 use crate::EncryptionError;
 use async_trait::async_trait;
 use baseline_core::aws::ServiceErrorKind;
+use baseline_core::event_rules;
 use baseline_core::ids::KmsKeyArn;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
@@ -178,6 +179,16 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
             region: self.ctx.region().to_owned(),
             prefix: naming.stack().to_owned(),
             log_group_prefix: naming.log_group_prefix(),
+            event_rule_arns: event_rules::publishing_rule_arns(
+                config,
+                naming,
+                (
+                    self.ctx.partition(),
+                    self.ctx.region(),
+                    self.ctx.account_id(),
+                ),
+                None,
+            ),
         });
         Ok(EncryptionSpec {
             alias: naming.key_alias(),

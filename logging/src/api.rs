@@ -230,6 +230,25 @@ pub trait LoggingApi: Send + Sync {
     async fn put_object_lock(&self, bucket: &str, mode: &str, days: i32) -> Result<(), ApiError>;
     /// GetBucketLogging (`None`: server access logging is off).
     async fn bucket_logging(&self, bucket: &str) -> Result<Option<AccessLogTarget>, ApiError>;
+    /// GetBucketMetricsConfiguration `id`: whether it exists and, if so, whether it has a
+    /// filter (`Some(true)`: filtered, `Some(false)`: whole bucket); `None` when absent.
+    async fn bucket_metrics_configuration(
+        &self,
+        bucket: &str,
+        id: &str,
+    ) -> Result<Option<bool>, ApiError>;
+    /// PutBucketMetricsConfiguration `id` without a filter (the whole bucket).
+    async fn put_bucket_metrics_configuration(
+        &self,
+        bucket: &str,
+        id: &str,
+    ) -> Result<(), ApiError>;
+    /// DeleteBucketMetricsConfiguration `id`.
+    async fn delete_bucket_metrics_configuration(
+        &self,
+        bucket: &str,
+        id: &str,
+    ) -> Result<(), ApiError>;
     /// PutBucketLogging to `target`.
     async fn put_bucket_logging(
         &self,
@@ -778,6 +797,65 @@ impl LoggingApi for SdkLoggingApi {
             bucket: l.target_bucket().to_owned(),
             prefix: l.target_prefix().to_owned(),
         }))
+    }
+
+    async fn bucket_metrics_configuration(
+        &self,
+        bucket: &str,
+        id: &str,
+    ) -> Result<Option<bool>, ApiError> {
+        let r = self
+            .s3
+            .get_bucket_metrics_configuration()
+            .bucket(bucket)
+            .id(id)
+            .send()
+            .await
+            .map_err(err("s3", "GetBucketMetricsConfiguration", bucket));
+        match r {
+            Ok(out) => Ok(Some(
+                out.metrics_configuration()
+                    .is_some_and(|c| c.filter().is_some()),
+            )),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_bucket_metrics_configuration(
+        &self,
+        bucket: &str,
+        id: &str,
+    ) -> Result<(), ApiError> {
+        let op = "PutBucketMetricsConfiguration";
+        let config = aws_sdk_s3::types::MetricsConfiguration::builder()
+            .id(id)
+            .build()
+            .map_err(|e| build_error("s3", op, bucket, e))?;
+        self.s3
+            .put_bucket_metrics_configuration()
+            .bucket(bucket)
+            .id(id)
+            .metrics_configuration(config)
+            .send()
+            .await
+            .map_err(err("s3", op, bucket))?;
+        Ok(())
+    }
+
+    async fn delete_bucket_metrics_configuration(
+        &self,
+        bucket: &str,
+        id: &str,
+    ) -> Result<(), ApiError> {
+        self.s3
+            .delete_bucket_metrics_configuration()
+            .bucket(bucket)
+            .id(id)
+            .send()
+            .await
+            .map_err(err("s3", "DeleteBucketMetricsConfiguration", bucket))?;
+        Ok(())
     }
 
     async fn put_bucket_logging(

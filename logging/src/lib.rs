@@ -36,6 +36,7 @@ mod bucket;
 mod invocation;
 mod log_group;
 mod module;
+mod request_metrics;
 mod role;
 
 #[cfg(any(test, feature = "mocks"))]

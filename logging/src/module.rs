@@ -13,6 +13,7 @@ use crate::api::{
 use crate::bucket::{self, BucketSpec, ObjectLockSpec};
 use crate::invocation::{self, Destinations};
 use crate::log_group::{self, LogGroupSpec};
+use crate::request_metrics::{self, RequestMetricsSpec};
 use crate::role::{self, RoleSpec, INLINE_POLICY};
 use crate::LoggingError;
 use async_trait::async_trait;
@@ -76,6 +77,8 @@ pub struct LoggingSpec {
     pub(crate) log_group: LogGroupSpec,
     pub(crate) role: RoleSpec,
     pub(crate) invocation_logging: Option<InvocationLoggingConfig>,
+    /// The log bucket's request-metrics configuration.
+    pub(crate) request_metrics: RequestMetricsSpec,
 }
 
 impl LoggingSpec {
@@ -171,6 +174,8 @@ pub struct LoggingObserved {
     pub role: Option<ObservedRole>,
     /// The region's invocation logging configuration (whoever set it).
     pub invocation_logging: Option<InvocationLoggingConfig>,
+    /// The log bucket's request-metrics configuration: `Some(filtered)` when it exists.
+    pub request_metrics: Option<bool>,
 }
 
 /// What downstream modules and users get. A part that is turned off is `None`.
@@ -680,9 +685,15 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 bucket: bucket.enabled.then_some(bucket.name.as_str()),
             },
         );
+        let request_metrics = RequestMetricsSpec {
+            bucket: bucket.name.clone(),
+            id: naming.request_metrics_id(),
+            enabled: bucket.enabled && config.enable_s3_request_metrics,
+        };
         Ok(LoggingSpec {
             stack: naming.stack().to_owned(),
             kms_key_arn: inputs.kms_key_arn.clone(),
+            request_metrics,
             bucket,
             access_log_bucket,
             log_group,
@@ -705,17 +716,24 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             },
         )?;
         self.check_boundary(spec, role.as_ref()).await?;
+        let request_metrics =
+            request_metrics::observe(&self.api, &spec.request_metrics, bucket.is_some()).await?;
         Ok(LoggingObserved {
             bucket,
             access_log_bucket,
             log_group,
             role,
             invocation_logging,
+            request_metrics,
         })
     }
 
     fn diff(&self, spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
         let mut changes = bucket_changes(spec, observed);
+        changes.extend(request_metrics::diff(
+            &spec.request_metrics,
+            observed.request_metrics,
+        ));
         changes.extend(log_group_changes(spec, observed));
         changes.extend(role_changes(spec, observed));
         match (&spec.invocation_logging, &observed.invocation_logging) {
@@ -833,6 +851,14 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 (BUCKET, BUCKET_POLICY),
                 (action_of(BUCKET), action_of(BUCKET_POLICY)),
                 &key,
+                progress,
+            )
+            .await?;
+            // On the bucket, once it exists.
+            request_metrics::apply(
+                api,
+                &spec.request_metrics,
+                observed.request_metrics,
                 progress,
             )
             .await
@@ -973,6 +999,12 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 ))
             });
         }
+        if let Some(filtered) = observed.request_metrics {
+            changes.push(request_metrics::destroy_change(
+                &spec.request_metrics,
+                filtered,
+            ));
+        }
         if let Some(found) = &observed.role {
             changes.extend(role_deletes(&spec.role, found));
         }
@@ -1023,6 +1055,10 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             progress.event(ProgressEvent::Gone {
                 address: INVOCATION_LOGGING.into(),
             });
+        }
+        // The metrics configuration goes even when the bucket stays (audit data).
+        if observed.request_metrics.is_some() {
+            request_metrics::delete(api, &spec.request_metrics, progress).await?;
         }
         if let Some(found) = &observed.role {
             progress.event(ProgressEvent::Started {
@@ -1291,6 +1327,7 @@ mod tests {
                 inline_policy: Some(url_encode(&spec.role.policy.to_json())),
                 attached_policies: Vec::new(),
             }),
+            request_metrics: spec.request_metrics.enabled.then_some(false),
             invocation_logging: spec.invocation_logging.clone(),
         }
     }
@@ -1399,6 +1436,7 @@ mod tests {
                 (ACCESS_LOG_BUCKET_POLICY, Action::Create),
                 (BUCKET, Action::Create),
                 (BUCKET_POLICY, Action::Create),
+                (request_metrics::ADDRESS, Action::Create),
                 (LOG_GROUP, Action::Create),
                 (ROLE, Action::Create),
                 (ROLE_POLICY, Action::Create),
@@ -1567,6 +1605,7 @@ mod tests {
             actions(&plan),
             vec![
                 (INVOCATION_LOGGING, Action::Delete),
+                (request_metrics::ADDRESS, Action::Delete),
                 (ROLE, Action::Delete),
                 (ROLE_POLICY, Action::Delete),
                 (LOG_GROUP, Action::NoOp),
@@ -1782,6 +1821,10 @@ mod tests {
     #[tokio::test]
     async fn destroy_with_audit_data_empties_the_bucket_in_rounds() {
         let mut api = MockLoggingApi::new();
+        // The request-metrics configuration goes on every destroy (it is not audit data).
+        api.expect_delete_bucket_metrics_configuration()
+            .times(1)
+            .returning(|_, _| Ok(()));
         api.expect_delete_invocation_logging()
             .times(1)
             .returning(|| Ok(()));
@@ -1835,6 +1878,10 @@ mod tests {
     #[tokio::test]
     async fn destroy_by_default_touches_neither_bucket_nor_log_group() {
         let mut api = MockLoggingApi::new();
+        // The request-metrics configuration goes on every destroy (it is not audit data).
+        api.expect_delete_bucket_metrics_configuration()
+            .times(1)
+            .returning(|_, _| Ok(()));
         api.expect_delete_invocation_logging()
             .times(1)
             .returning(|| Ok(()));
@@ -1934,6 +1981,10 @@ mod tests {
     #[tokio::test]
     async fn destroy_refuses_compliance_locked_audit_data_before_deleting_anything() {
         let mut api = MockLoggingApi::new();
+        // The request-metrics configuration goes on every destroy (it is not audit data).
+        api.expect_delete_bucket_metrics_configuration()
+            .times(1)
+            .returning(|_, _| Ok(()));
         api.expect_delete_invocation_logging().returning(|| Ok(()));
         api.expect_delete_role_policy().returning(|_, _| Ok(()));
         api.expect_delete_role().returning(|_| Ok(()));

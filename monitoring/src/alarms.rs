@@ -37,6 +37,12 @@ pub enum Group {
     Training,
     /// `AWS/PrivateLinkEndpoints` of the stack's Bedrock interface endpoints.
     VpcEndpoints,
+    /// `AWS/S3` request metrics of the invocation-log bucket.
+    LogBucket,
+    /// `AWS/Usage` KMS request rate against its quota.
+    Kms,
+    /// The stack's metric filters on the invocation log group.
+    LogAnalysis,
 }
 
 impl Group {
@@ -51,6 +57,9 @@ impl Group {
             Group::Guardrails => "guardrails",
             Group::Training => "training",
             Group::VpcEndpoints => "vpc_endpoints",
+            Group::LogBucket => "log_bucket",
+            Group::Kms => "kms",
+            Group::LogAnalysis => "log_analysis",
         }
     }
 }
@@ -306,6 +315,8 @@ enum Eval {
         second: MetricRef,
         expression: &'static str,
         threshold: f64,
+        /// Label of the expression (what it measures).
+        label: &'static str,
     },
 }
 
@@ -545,6 +556,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 // FILL(m, 0) for exactly that.
                 expression: "IF(m1 > 0 AND FILL(m2, 0) == 0, 1, 0)",
                 threshold: 1.0,
+                label: "invoked without a delivered log",
             },
             treat_missing: "notBreaching",
             what: "Bedrock invoked but no invocation log delivered (logging off or broken)".into(),
@@ -754,6 +766,135 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         });
     }
 
+    // Log bucket access patterns: request metrics of the bucket's whole-bucket metrics
+    // configuration (logging module, id `Naming::request_metrics_id`), metrics::S3_PAGE. 5xx
+    // (S3 failing requests, deliveries among them) is an error and feeds comprehensive-health;
+    // 4xx (denied or malformed requests, probing) is a signal, not a failure of the stack.
+    if on(c.enable_s3_request_metrics && c.enable_model_invocation_logging && c.enable_s3_logging) {
+        let bucket = cx
+            .inputs
+            .log_bucket_name
+            .clone()
+            .unwrap_or_else(|| UNKNOWN.to_owned());
+        let filter_id = cx.naming.request_metrics_id();
+        for (key, name, threshold, health, what) in [
+            (
+                "log-bucket-4xx-errors",
+                "4xxErrors",
+                c.invocation_error_threshold,
+                false,
+                "requests to the invocation log bucket refused (4xx)",
+            ),
+            (
+                "log-bucket-5xx-errors",
+                "5xxErrors",
+                c.server_error_threshold,
+                true,
+                "requests to the invocation log bucket failed in S3 (5xx)",
+            ),
+        ] {
+            entries.push(Entry {
+                key: key.into(),
+                group: Group::LogBucket,
+                topic: Topic::Performance,
+                notify: true,
+                health,
+                metric: metric(
+                    "AWS/S3",
+                    name,
+                    &[("BucketName", &bucket), ("FilterId", &filter_id)],
+                ),
+                eval: gt(threshold),
+                treat_missing: "notBreaching",
+                what: what.into(),
+            });
+        }
+    }
+
+    // KMS: no per-key throttle metric exists (metrics::USAGE_PAGE); the account's
+    // GenerateDataKey + Decrypt rate against the shared symmetric-operations quota is what
+    // throttles the stack key. SERVICE_QUOTA(m) returns the quota of a usage metric
+    // ("Visualizing your service quotas and setting alarms", CloudWatch user guide); CallCount
+    // Sum / PERIOD is calls per second, the unit of KMS request quotas.
+    if on(c.enable_kms_usage_monitoring) {
+        let usage = |op: &str| {
+            metric(
+                "AWS/Usage",
+                "CallCount",
+                &[
+                    ("Class", "None"),
+                    ("Resource", op),
+                    ("Service", "KMS"),
+                    ("Type", "API"),
+                ],
+            )
+        };
+        entries.push(Entry {
+            key: "kms-request-quota".into(),
+            group: Group::Kms,
+            topic: Topic::Performance,
+            notify: true,
+            health: false,
+            metric: usage("GenerateDataKey"),
+            eval: Eval::Math {
+                second: usage("Decrypt"),
+                expression: "100 * (FILL(m1, 0) + FILL(m2, 0)) / PERIOD(m1) / SERVICE_QUOTA(m1)",
+                threshold: c.kms_request_quota_alarm_percent,
+                label: "KMS symmetric requests, percent of the request quota",
+            },
+            treat_missing: "notBreaching",
+            what:
+                "KMS request rate of the account near its quota (the stack key would be throttled)"
+                    .into(),
+        });
+    }
+
+    // Log analysis: the stack's metric filters on the invocation log group
+    // (`log_analysis`), stack-published metrics without dimensions. All to performance, none
+    // in comprehensive-health: the runtime error alarms already carry errors there.
+    if on(c.enable_log_analysis && c.enable_model_invocation_logging && c.enable_cloudwatch_logging)
+    {
+        let ns = crate::metrics::stack_namespace(cx.naming.stack());
+        for (key, name, threshold, what) in [
+            (
+                "log-guardrail-interventions",
+                "GuardrailInterventions",
+                c.guardrails_blocked_threshold,
+                "invocation log records of guardrail interventions",
+            ),
+            (
+                "log-sensitive-information",
+                "SensitiveInformationDetections",
+                c.guardrails_blocked_threshold,
+                "invocation log records where the guardrail acted on sensitive information",
+            ),
+            (
+                "log-invocation-errors",
+                "InvocationErrors",
+                c.invocation_error_threshold,
+                "invocation log records of failed invocations",
+            ),
+            (
+                "log-access-denials",
+                "AccessDenials",
+                0.0,
+                "invocation log records of invocations denied for missing permissions",
+            ),
+        ] {
+            entries.push(Entry {
+                key: key.into(),
+                group: Group::LogAnalysis,
+                topic: Topic::Performance,
+                notify: true,
+                health: false,
+                metric: metric(&ns, name, &[]),
+                eval: gt(threshold),
+                treat_missing: "notBreaching",
+                what: what.into(),
+            });
+        }
+    }
+
     // Training: model customization jobs publish no metric; the failed-job rule's matches are
     // AWS/Events TriggeredRules on its RuleName (metrics::EVENTBRIDGE_PAGE). This alarm carries
     // the training_* threshold and periods and feeds comprehensive-health; it has no action of
@@ -869,6 +1010,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 second,
                 expression,
                 threshold,
+                label,
             } => {
                 let query = |id: &str, m: &MetricRef| MetricQuery {
                     id: id.into(),
@@ -888,7 +1030,7 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                         period: None,
                         stat: None,
                         expression: Some(expression.to_owned()),
-                        label: Some("invoked without a delivered log".into()),
+                        label: Some(label.into()),
                         return_data: true,
                     },
                 ];
@@ -993,7 +1135,7 @@ const BEDROCK_ENDPOINTS: &[&str] = &[
 ];
 
 /// Name key of the failed-training-job rule (its RuleName is the alarm's dimension).
-pub(crate) const TRAINING_RULE_KEY: &str = "training-job-failed";
+pub(crate) const TRAINING_RULE_KEY: &str = baseline_core::event_rules::TRAINING_RULE_KEY;
 
 fn agent_key(prefix: &str, suffix: &str) -> &'static str {
     // The keys are a small fixed set; match instead of allocating per build.

@@ -4,6 +4,7 @@
 //! so the reconciler compares desired and observed values of one type.
 
 use crate::alarms::{CompositeAlarmDef, DetectorDef, MetricAlarmDef, MetricQuery, MetricRef};
+use crate::log_analysis::{MetricFilterDef, ObservedQuery, QueryDef};
 use crate::training::RuleTarget;
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::types as cw;
@@ -114,6 +115,30 @@ pub trait MonitoringApi: Send + Sync {
     async fn untag_rule(&self, arn: &str, keys: &[String]) -> Result<(), ApiError>;
     /// DeleteRule.
     async fn delete_rule(&self, name: &str) -> Result<(), ApiError>;
+    /// DescribeMetricFilters of a log group whose names start with `prefix`, all pages; empty
+    /// when the log group does not exist.
+    async fn describe_metric_filters(
+        &self,
+        log_group: &str,
+        prefix: &str,
+    ) -> Result<Vec<MetricFilterDef>, ApiError>;
+    /// PutMetricFilter (creates or replaces).
+    async fn put_metric_filter(&self, def: &MetricFilterDef) -> Result<(), ApiError>;
+    /// DeleteMetricFilter.
+    async fn delete_metric_filter(&self, log_group: &str, name: &str) -> Result<(), ApiError>;
+    /// DescribeQueryDefinitions whose names start with `prefix`, all pages.
+    async fn describe_query_definitions(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<ObservedQuery>, ApiError>;
+    /// PutQueryDefinition: creates (`id` None) or updates; returns the definition id.
+    async fn put_query_definition(
+        &self,
+        id: Option<String>,
+        def: &QueryDef,
+    ) -> Result<String, ApiError>;
+    /// DeleteQueryDefinition.
+    async fn delete_query_definition(&self, id: &str) -> Result<(), ApiError>;
 }
 
 /// [`MonitoringApi`] over the SDK clients.
@@ -121,6 +146,7 @@ pub trait MonitoringApi: Send + Sync {
 pub struct SdkMonitoringApi {
     cw: aws_sdk_cloudwatch::Client,
     events: aws_sdk_eventbridge::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl SdkMonitoringApi {
@@ -132,9 +158,13 @@ impl SdkMonitoringApi {
         let events = aws_sdk_eventbridge::config::Builder::from(ctx.sdk())
             .interceptor(ctx.call_recorder())
             .build();
+        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(ctx.sdk())
+            .interceptor(ctx.call_recorder())
+            .build();
         Self {
             cw: aws_sdk_cloudwatch::Client::from_conf(cw),
             events: aws_sdk_eventbridge::Client::from_conf(events),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
         }
     }
 }
@@ -159,6 +189,21 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     move |e| ApiError::from_sdk("events", op, target, e)
+}
+
+fn logs_err<'a, E, R>(
+    op: &'static str,
+    target: &'a str,
+) -> impl FnOnce(aws_sdk_cloudwatchlogs::error::SdkError<E, R>) -> ApiError + 'a
+where
+    E: aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    move |e| ApiError::from_sdk("logs", op, target, e)
 }
 
 fn dims_in(dims: &BTreeMap<String, String>) -> Vec<cw::Dimension> {
@@ -713,6 +758,142 @@ impl MonitoringApi for SdkMonitoringApi {
             .send()
             .await
             .map_err(eb_err("DeleteRule", name))?;
+        Ok(())
+    }
+
+    async fn describe_metric_filters(
+        &self,
+        log_group: &str,
+        prefix: &str,
+    ) -> Result<Vec<MetricFilterDef>, ApiError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .logs
+            .describe_metric_filters()
+            .log_group_name(log_group)
+            .filter_name_prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page.map_err(logs_err("DescribeMetricFilters", log_group)) {
+                Ok(p) => p,
+                Err(e) if e.is_not_found() => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            for f in page.metric_filters() {
+                let Some(t) = f.metric_transformations().first() else {
+                    continue;
+                };
+                out.push(MetricFilterDef {
+                    name: f.filter_name().unwrap_or_default().to_owned(),
+                    log_group: f.log_group_name().unwrap_or(log_group).to_owned(),
+                    pattern: f.filter_pattern().unwrap_or_default().to_owned(),
+                    metric_name: t.metric_name().to_owned(),
+                    namespace: t.metric_namespace().to_owned(),
+                    value: t.metric_value().to_owned(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_metric_filter(&self, def: &MetricFilterDef) -> Result<(), ApiError> {
+        let t = aws_sdk_cloudwatchlogs::types::MetricTransformation::builder()
+            .metric_name(&def.metric_name)
+            .metric_namespace(&def.namespace)
+            .metric_value(&def.value)
+            .build()
+            .map_err(|e| {
+                ApiError::synthetic(
+                    "logs",
+                    "PutMetricFilter",
+                    &def.name,
+                    ServiceErrorKind::Validation,
+                    &format!("request could not be built: {e}"),
+                )
+            })?;
+        self.logs
+            .put_metric_filter()
+            .log_group_name(&def.log_group)
+            .filter_name(&def.name)
+            .filter_pattern(&def.pattern)
+            .metric_transformations(t)
+            .send()
+            .await
+            .map_err(logs_err("PutMetricFilter", &def.name))?;
+        Ok(())
+    }
+
+    async fn delete_metric_filter(&self, log_group: &str, name: &str) -> Result<(), ApiError> {
+        self.logs
+            .delete_metric_filter()
+            .log_group_name(log_group)
+            .filter_name(name)
+            .send()
+            .await
+            .map_err(logs_err("DeleteMetricFilter", name))?;
+        Ok(())
+    }
+
+    async fn describe_query_definitions(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<ObservedQuery>, ApiError> {
+        // DescribeQueryDefinitions pages by nextToken (no SDK paginator for it).
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .logs
+                .describe_query_definitions()
+                .query_definition_name_prefix(prefix)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(logs_err("DescribeQueryDefinitions", prefix))?;
+            for q in page.query_definitions() {
+                out.push(ObservedQuery {
+                    id: q.query_definition_id().unwrap_or_default().to_owned(),
+                    def: QueryDef {
+                        name: q.name().unwrap_or_default().to_owned(),
+                        log_groups: q.log_group_names().to_vec(),
+                        query: q.query_string().unwrap_or_default().to_owned(),
+                    },
+                });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_query_definition(
+        &self,
+        id: Option<String>,
+        def: &QueryDef,
+    ) -> Result<String, ApiError> {
+        let out = self
+            .logs
+            .put_query_definition()
+            .name(&def.name)
+            .query_string(&def.query)
+            .set_log_group_names(Some(def.log_groups.clone()))
+            .set_query_definition_id(id)
+            .send()
+            .await
+            .map_err(logs_err("PutQueryDefinition", &def.name))?;
+        Ok(out.query_definition_id().unwrap_or_default().to_owned())
+    }
+
+    async fn delete_query_definition(&self, id: &str) -> Result<(), ApiError> {
+        self.logs
+            .delete_query_definition()
+            .query_definition_id(id)
+            .send()
+            .await
+            .map_err(logs_err("DeleteQueryDefinition", id))?;
         Ok(())
     }
 }

@@ -46,6 +46,26 @@ fn widget(
     })
 }
 
+/// The metric lines of a group's alarms, each once.
+fn group_lines(alarms: &[AlarmSpec], group: Group) -> Vec<Value> {
+    alarms
+        .iter()
+        .filter(|a| a.group == group)
+        .flat_map(|a| {
+            a.def
+                .metric
+                .iter()
+                .chain(a.def.metrics.iter().filter_map(|q| q.metric.as_ref()))
+        })
+        .fold(Vec::new(), |mut acc: Vec<Value>, m| {
+            let line = metric_line(m);
+            if !acc.contains(&line) {
+                acc.push(line);
+            }
+            acc
+        })
+}
+
 /// The dashboard body. `alarm_arns` are the ARNs of the stack's metric alarms.
 pub(crate) fn body(
     alarms: &[AlarmSpec],
@@ -161,6 +181,32 @@ pub(crate) fn body(
             period,
             region,
         ));
+    }
+    // One widget per group of the access-pattern, key-usage and log-analysis alarms: the
+    // metrics their alarms watch (metric-math alarms: each metric they read).
+    for (i, (group, title)) in [
+        (
+            Group::LogBucket,
+            "Invocation log bucket: requests refused (4xx) and failed (5xx)",
+        ),
+        (
+            Group::Kms,
+            "KMS calls of the account (GenerateDataKey, Decrypt)",
+        ),
+        (
+            Group::LogAnalysis,
+            "Invocation log analysis: interventions, sensitive information, errors, denials",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let lines = group_lines(alarms, group);
+        if !lines.is_empty() {
+            let x = if i % 2 == 0 { 0 } else { HALF };
+            let y = (5 + u32::try_from(i / 2).unwrap_or(0)) * HEIGHT;
+            widgets.push(widget(x, y, title, lines, "Sum", period, region));
+        }
     }
     widgets.push(json!({
         "type": "alarm",

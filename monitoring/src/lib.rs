@@ -28,6 +28,9 @@
 //! | `guardrails-content-policy-intervened`, `guardrails-sensitive-information-intervened` | InvocationsIntervened, {GuardrailPolicyType} (account-wide) | performance | no |
 //! | `endpoint-<service>-packets-dropped` | `AWS/PrivateLinkEndpoints` PacketsDropped (Sum > 0) on {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, per Bedrock interface endpoint | performance | no |
 //! | `training-job-failures` | `AWS/Events` TriggeredRules of the failed-job rule; training_* threshold and periods | none (the rule notifies) | yes |
+//! | `log-bucket-4xx-errors`, `log-bucket-5xx-errors` | `AWS/S3` 4xxErrors / 5xxErrors (Sum) on {BucketName, FilterId} of the log bucket's request-metrics configuration | performance | 5xx only |
+//! | `kms-request-quota` | `100 * (m1 + m2) / PERIOD(m1) / SERVICE_QUOTA(m1)`, m1/m2 `AWS/Usage` CallCount of KMS GenerateDataKey / Decrypt (account-wide: no per-key metric exists) | performance | no |
+//! | `log-guardrail-interventions`, `log-sensitive-information`, `log-invocation-errors`, `log-access-denials` | stack-published metrics of the invocation-log metric filters (`log_analysis`), `BedrockBaseline/<prefix>` | performance | no |
 //!
 //! Decisions, so a reader need not guess:
 //! - Removed as undocumented: the `AWS/Usage` CallCount band (`enable_api_call_monitoring`
@@ -39,6 +42,9 @@
 //! - Training jobs publish no metric: the rule `<prefix>-training-job-failed` (documented
 //!   sample event of "How EventBridge for Amazon Bedrock works") sends failed jobs to critical;
 //!   the alarm on its TriggeredRules carries the training_* keys and feeds the composite.
+//! - Log analysis (`log_analysis`): four metric filters on the invocation log group and three
+//!   saved Logs Insights queries (by model, by caller, token use), created, read back,
+//!   converged and deleted by destroy (the log group is logging's and stays).
 //! - Tamper and access rules (`tamper` module): CloudTrail management events of the stack's
 //!   logging configuration, guardrail, key, bucket, endpoints and topics to critical;
 //!   AccessDenied on Bedrock calls to performance. Only with alerting on.
@@ -65,6 +71,7 @@
 mod alarms;
 mod api;
 mod dashboard;
+pub mod log_analysis;
 pub mod metrics;
 mod module;
 mod tamper;
@@ -111,6 +118,9 @@ pub struct MonitoringInputs {
     /// The stack's VPC endpoint ids by service (`network.endpoint_ids`).
     #[serde(default)]
     pub endpoint_ids: BTreeMap<String, String>,
+    /// The invocation log group (`logging.log_group_name`), where the metric filters go.
+    #[serde(default)]
+    pub log_group_name: Option<String>,
 }
 
 impl FromUpstream for MonitoringInputs {
@@ -127,6 +137,7 @@ impl FromUpstream for MonitoringInputs {
             endpoint_ids: upstream
                 .field("network", "endpoint_ids")?
                 .unwrap_or_default(),
+            log_group_name: upstream.field("logging", "log_group_name")?,
         })
     }
 }
@@ -148,6 +159,12 @@ pub struct MonitoringOutputs {
     /// Every EventBridge rule of the stack (training, tamper and access alerts).
     #[serde(default)]
     pub event_rule_names: Vec<String>,
+    /// Metric filters on the invocation log group (log analysis).
+    #[serde(default)]
+    pub metric_filter_names: Vec<String>,
+    /// Saved Logs Insights queries.
+    #[serde(default)]
+    pub query_definition_names: Vec<String>,
 }
 
 /// Errors of this crate.

@@ -33,6 +33,44 @@ pub const EVENTBRIDGE_PAGE: &str =
 pub const PRIVATELINK_PAGE: &str =
     "https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-cloudwatch-metrics.html";
 
+/// S3 request metrics: "Metrics and dimensions" (Amazon S3 user guide), request metrics of a
+/// bucket's metrics configuration, dimensions BucketName and FilterId (the configuration's id).
+pub const S3_PAGE: &str =
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html";
+/// AWS API usage metrics: "AWS API usage metrics" (CloudWatch user guide), `AWS/Usage`
+/// CallCount with Service, Type (`API`), Resource (the operation) and Class (`None`). The KMS
+/// request-quota page ("Request quotas", KMS developer guide,
+/// <https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html>) sends
+/// readers to these usage metrics to alarm at a percentage of the quota; neither page spells
+/// the Service value, which is `KMS` as the Service Quotas console shows it. KMS publishes no
+/// per-key throttle metric: `AWS/KMS` has only key-material expiry and external-key-store
+/// metrics ("Monitoring with Amazon CloudWatch", KMS developer guide), neither of which applies
+/// to the stack's AWS_KMS-origin key.
+pub const USAGE_PAGE: &str =
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AWS-API-Usage-Metrics.html";
+/// Metric filters: "Creating metrics from log events using filters" (CloudWatch Logs user
+/// guide). Metrics of the stack's own filters are stack-published: their namespace is the
+/// stack's ([`stack_namespace`]) and their only dimension set is none.
+pub const METRIC_FILTER_PAGE: &str =
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/MonitoringLogData.html";
+
+/// Namespace of the metrics the stack's own metric filters publish.
+pub fn stack_namespace(stack: &str) -> String {
+    format!("BedrockBaseline/{stack}")
+}
+
+/// Namespace placeholder of stack-published entries in [`CATALOG`]: matches
+/// `BedrockBaseline/<any stack>`.
+pub const STACK_NAMESPACE: &str = "BedrockBaseline/*";
+
+/// The metrics the stack's invocation-log metric filters publish (see `log_analysis`).
+pub const STACK_METRICS: &[&str] = &[
+    "GuardrailInterventions",
+    "SensitiveInformationDetections",
+    "InvocationErrors",
+    "AccessDenials",
+];
+
 /// One dimension of a documented set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dim {
@@ -131,6 +169,30 @@ const ENDPOINT_SETS: &[&[Dim]] = &[
     ],
 ];
 
+const S3_REQUEST_SETS: &[&[Dim]] = &[&[any("BucketName"), any("FilterId")]];
+/// The stack's key is used by logs, SNS and Bedrock through GenerateDataKey and Decrypt, both
+/// under the shared "Cryptographic operations (symmetric) request rate" quota.
+const KMS_USAGE_SETS: &[&[Dim]] = &[&[
+    Dim {
+        name: "Class",
+        values: &["None"],
+    },
+    Dim {
+        name: "Resource",
+        values: &["GenerateDataKey", "Decrypt"],
+    },
+    Dim {
+        name: "Service",
+        values: &["KMS"],
+    },
+    Dim {
+        name: "Type",
+        values: &["API"],
+    },
+]];
+/// Metric filters publish without dimensions unless the filter defines some; these define none.
+const STACK_SETS: &[&[Dim]] = &[&[]];
+
 macro_rules! doc {
     ($ns:expr, $metric:expr, $unit:expr, $stat:expr, $sets:expr, $page:expr) => {
         MetricDoc {
@@ -202,10 +264,26 @@ pub const CATALOG: &[MetricDoc] = &[
     doc!("AWS/PrivateLinkEndpoints", "BytesProcessed", "Bytes", "Sum", ENDPOINT_SETS, PRIVATELINK_PAGE),
     doc!("AWS/PrivateLinkEndpoints", "PacketsDropped", "Count", "Sum", ENDPOINT_SETS, PRIVATELINK_PAGE),
     doc!("AWS/PrivateLinkEndpoints", "RstPacketsReceived", "Count", "Sum", ENDPOINT_SETS, PRIVATELINK_PAGE),
+    // AWS/S3 request metrics of the log bucket's metrics configuration (Sum: per period).
+    doc!("AWS/S3", "AllRequests", "Count", "Sum", S3_REQUEST_SETS, S3_PAGE),
+    doc!("AWS/S3", "4xxErrors", "Count", "Sum", S3_REQUEST_SETS, S3_PAGE),
+    doc!("AWS/S3", "5xxErrors", "Count", "Sum", S3_REQUEST_SETS, S3_PAGE),
+    // AWS/Usage: KMS API calls of the account (no per-key metric exists).
+    doc!("AWS/Usage", "CallCount", "None", "Sum", KMS_USAGE_SETS, USAGE_PAGE),
+    // Stack-published: the invocation-log metric filters (value 1 per matching record).
+    doc!(STACK_NAMESPACE, "GuardrailInterventions", "Count", "Sum", STACK_SETS, METRIC_FILTER_PAGE),
+    doc!(STACK_NAMESPACE, "SensitiveInformationDetections", "Count", "Sum", STACK_SETS, METRIC_FILTER_PAGE),
+    doc!(STACK_NAMESPACE, "InvocationErrors", "Count", "Sum", STACK_SETS, METRIC_FILTER_PAGE),
+    doc!(STACK_NAMESPACE, "AccessDenials", "Count", "Sum", STACK_SETS, METRIC_FILTER_PAGE),
 ];
 
 /// The catalog entry of a namespace and metric name.
 pub fn lookup(namespace: &str, metric: &str) -> Option<&'static MetricDoc> {
+    let namespace = if namespace.starts_with("BedrockBaseline/") {
+        STACK_NAMESPACE
+    } else {
+        namespace
+    };
     CATALOG
         .iter()
         .find(|d| d.namespace == namespace && d.metric == metric)
@@ -258,6 +336,7 @@ mod tests {
     fn catalog_has_no_duplicates_and_every_entry_names_its_page() {
         for (i, d) in CATALOG.iter().enumerate() {
             assert!(d.page.starts_with("https://docs.aws.amazon.com/"));
+            assert!(d.namespace.starts_with("AWS/") || d.namespace == STACK_NAMESPACE);
             assert!(!d.dimension_sets.is_empty());
             assert!(
                 !CATALOG[..i]
@@ -303,6 +382,29 @@ mod tests {
             "CallCount",
             &[("Service", "Bedrock"), ("Resource", "InvokeModel")],
         );
-        assert!(undocumented(&usage).unwrap().contains("no AWS page"));
+        assert!(undocumented(&usage)
+            .unwrap()
+            .contains("not a dimension set"));
+        let kms = m(
+            "AWS/Usage",
+            "CallCount",
+            &[
+                ("Class", "None"),
+                ("Resource", "GenerateDataKey"),
+                ("Service", "KMS"),
+                ("Type", "API"),
+            ],
+        );
+        assert_eq!(undocumented(&kms), None);
+    }
+
+    #[test]
+    fn stack_published_metrics_are_found_in_any_stack_namespace() {
+        let ours = m(&stack_namespace("demo-prod"), "InvocationErrors", &[]);
+        assert_eq!(undocumented(&ours), None);
+        assert!(undocumented(&m("AWS/Bedrock", "InvocationErrors", &[])).is_some());
+        for name in STACK_METRICS {
+            assert!(lookup(STACK_NAMESPACE, name).is_some(), "{name}");
+        }
     }
 }

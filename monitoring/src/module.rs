@@ -14,10 +14,12 @@ use crate::alarms::{
 };
 use crate::api::{MonitoringApi, SdkMonitoringApi};
 use crate::dashboard;
+use crate::log_analysis::{self, LogAnalysisObserved, LogAnalysisSpec};
 use crate::tamper::{self, TamperContext};
 use crate::training::{self, RuleDef};
 use crate::{MonitoringError, MonitoringInputs, MonitoringOutputs};
 use async_trait::async_trait;
+use baseline_core::event_rules;
 use baseline_core::{
     Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
 };
@@ -72,14 +74,18 @@ fn tamper_context(
     guardrail_arn: Option<&str>,
 ) -> TamperContext {
     let known = |v: &Option<String>| Some(v.clone().unwrap_or_else(|| UNKNOWN.to_owned()));
-    let guardrail = inputs.guardrail_id.is_some() || c.enable_guardrails;
+    // Which rules exist is the config's decision, shared with the topic and key policies.
+    let on = |key: &str| event_rules::is_enabled(c, key);
+    let guardrail = on("tamper-guardrail");
     TamperContext {
         kms_key_arn: known(&inputs.kms_key_arn),
         kms_key_id: known(&inputs.kms_key_id),
-        bucket_name: (c.enable_model_invocation_logging && c.enable_s3_logging)
+        bucket_name: on("tamper-log-bucket")
             .then(|| known(&inputs.log_bucket_name))
             .flatten(),
-        endpoint_ids: if inputs.endpoint_ids.is_empty() {
+        endpoint_ids: if !on("tamper-vpc-endpoints") {
+            Vec::new()
+        } else if inputs.endpoint_ids.is_empty() {
             vec![UNKNOWN.to_owned()]
         } else {
             inputs.endpoint_ids.values().cloned().collect()
@@ -105,7 +111,7 @@ fn tamper_context(
                 .unwrap_or_else(|| UNKNOWN.to_owned())
         }),
         guardrail_arn: guardrail.then(|| guardrail_arn.unwrap_or(UNKNOWN).to_owned()),
-        logging: c.enable_model_invocation_logging,
+        logging: on("tamper-invocation-logging"),
         guardrail,
     }
 }
@@ -205,6 +211,8 @@ pub struct MonitoringSpec {
     pub warnings: Vec<(String, String)>,
     /// Whether alarms have actions (`enable_alerting`).
     pub alerting: bool,
+    /// Metric filters and saved queries on the invocation log group.
+    pub log_analysis: LogAnalysisSpec,
 }
 
 /// An existing alarm with its tags.
@@ -242,6 +250,8 @@ pub struct MonitoringObserved {
     pub dashboard: Option<Value>,
     /// Existing rules of the stack, by key.
     pub rules: BTreeMap<String, ObservedRule>,
+    /// Existing metric filters and saved queries of the stack.
+    pub log_analysis: LogAnalysisObserved,
 }
 
 /// The monitoring module.
@@ -846,6 +856,8 @@ impl<A: MonitoringApi> MonitoringModule<A> {
                 .find(|(k, _)| k == RULE_KEY)
                 .map(|(_, r)| r.name.clone()),
             event_rule_names: spec.rules.iter().map(|(_, r)| r.name.clone()).collect(),
+            metric_filter_names: spec.log_analysis.filter_names(),
+            query_definition_names: spec.log_analysis.query_names(),
         }
     }
 }
@@ -956,21 +968,33 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             owned_rules,
             tags: naming.tags("monitoring"),
             alerting: config.enable_alerting,
+            log_analysis: LogAnalysisSpec::new(
+                naming.stack(),
+                &inputs
+                    .log_group_name
+                    .clone()
+                    .unwrap_or_else(|| naming.log_group("invocations")),
+                config.enable_log_analysis
+                    && config.enable_model_invocation_logging
+                    && config.enable_cloudwatch_logging,
+            ),
         })
     }
 
     async fn observe(&self, spec: &MonitoringSpec) -> Result<MonitoringObserved, MonitoringError> {
         // Alarms (then the detectors they claim), the dashboard and the rules depend on each
         // other's reads not at all: read them side by side.
-        let (alarms, dashboard, rules) = futures::join!(
+        let (alarms, dashboard, rules, logs) = futures::join!(
             self.observe_alarms(spec),
             self.api.get_dashboard(&spec.dashboard_name),
             self.observe_rules(spec),
+            log_analysis::observe(&self.api, &spec.log_analysis),
         );
         let mut observed = alarms?;
         observed.dashboard =
             dashboard?.map(|body| serde_json::from_str(&body).unwrap_or(Value::String(body)));
         observed.rules = rules?;
+        observed.log_analysis = logs?;
         Ok(observed)
     }
 
@@ -1084,6 +1108,10 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 (None, None) => {}
             }
         }
+        changes.extend(log_analysis::diff(
+            &spec.log_analysis,
+            &observed.log_analysis,
+        ));
         changes
     }
 
@@ -1108,7 +1136,8 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             && spec
                 .rules
                 .iter()
-                .all(|(k, _)| observed.rules.contains_key(k));
+                .all(|(k, _)| observed.rules.contains_key(k))
+            && spec.log_analysis.complete(&observed.log_analysis);
         complete.then(|| self.outputs(spec))
     }
 
@@ -1208,6 +1237,13 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             self.converge_rule(spec, key, name, want, observed.rules.get(key), progress)
                 .await?;
         }
+        log_analysis::apply(
+            &self.api,
+            &spec.log_analysis,
+            &observed.log_analysis,
+            progress,
+        )
+        .await?;
         Ok(self.outputs(spec))
     }
 
@@ -1256,6 +1292,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 &training::view(&rule.def, &rule.tags),
             ));
         }
+        changes.extend(log_analysis::destroy_plan(&observed.log_analysis));
         changes
     }
 
@@ -1291,6 +1328,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             self.delete_rule(key, &rule.def.name, rule, progress)
                 .await?;
         }
+        log_analysis::destroy(&self.api, &observed.log_analysis, progress).await?;
         Ok(())
     }
 }
@@ -1323,6 +1361,7 @@ mod tests {
 
     fn inputs() -> MonitoringInputs {
         MonitoringInputs {
+            log_group_name: None,
             topic_arns: ["critical", "performance", "cost"]
                 .into_iter()
                 .map(|t| {
@@ -1364,6 +1403,23 @@ mod tests {
         spec: &MonitoringSpec,
     ) -> MonitoringObserved {
         MonitoringObserved {
+            log_analysis: LogAnalysisObserved {
+                filters: spec.log_analysis.filters.iter().cloned().collect(),
+                queries: spec
+                    .log_analysis
+                    .queries
+                    .iter()
+                    .map(|(k, q)| {
+                        (
+                            k.clone(),
+                            crate::log_analysis::ObservedQuery {
+                                id: format!("q-{k}"),
+                                def: q.clone(),
+                            },
+                        )
+                    })
+                    .collect(),
+            },
             metric_alarms: spec
                 .alarms
                 .iter()
@@ -1462,7 +1518,13 @@ mod tests {
         assert!(warnings.iter().all(|c| c.action == Action::NoOp));
         assert_eq!(
             changes.len(),
-            spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 1 + spec.rules.len()
+            spec.alarms.len()
+                + spec.composites.len()
+                + spec.detectors.len()
+                + 1
+                + spec.rules.len()
+                + spec.log_analysis.filters.len()
+                + spec.log_analysis.queries.len()
         );
         assert!(changes
             .iter()
@@ -1795,7 +1857,7 @@ mod tests {
         api.expect_delete_alarms()
             .times(1)
             .in_sequence(&mut seq)
-            .withf(|n| n.len() == 30)
+            .withf(|n| n.len() == 37)
             .returning(|_| Ok(()));
         api.expect_describe_alarms()
             .returning(|_| Ok(DescribedAlarms::default()));
@@ -1822,12 +1884,23 @@ mod tests {
             .times(7)
             .withf(|n| !n.ends_with("training-job-failed"))
             .returning(|_| Ok(()));
+        // Every filter and saved query of the stack goes too (the log group stays: logging's).
+        api.expect_delete_metric_filter()
+            .times(4)
+            .withf(|group, name| {
+                group == "/aws/bedrock/demo-prod/invocations" && name.starts_with("demo-prod-")
+            })
+            .returning(|_, _| Ok(()));
+        api.expect_delete_query_definition()
+            .times(3)
+            .withf(|id| id.starts_with("q-"))
+            .returning(|_| Ok(()));
         let m = MonitoringModule::with_api(api, &ctx());
         let spec = spec_with(&m, |_| {});
         let observed = converged(&m, &spec);
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
         assert!(plan.iter().all(|c| c.action == Action::Delete));
-        assert_eq!(plan.len(), 2 + 30 + 3 + 1 + 8);
+        assert_eq!(plan.len(), 2 + 37 + 3 + 1 + 8 + 4 + 3);
         m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
             .await
             .unwrap();
@@ -1903,5 +1976,41 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![RULE_KEY]
         );
+    }
+
+    /// The topic and key policies admit exactly the rules `event_rules` lists; the spec must
+    /// create exactly those (with a topic target) for every switch that changes the list.
+    #[test]
+    fn the_publishing_rules_are_the_ones_the_policies_admit() {
+        let m = MonitoringModule::with_api(MockMonitoringApi::new(), &ctx());
+        let switches: [fn(&mut Config); 6] = [
+            |_| {},
+            |c| c.enable_alerting = false,
+            |c| c.enable_model_invocation_logging = false,
+            |c| c.enable_s3_logging = false,
+            |c| c.enable_guardrails = false,
+            |c| c.enable_training_monitoring = false,
+        ];
+        for (i, set) in switches.into_iter().enumerate() {
+            let mut config = Config::default();
+            set(&mut config);
+            let spec = spec_with(&m, set);
+            let naming = Naming::new("demo-prod", Default::default());
+            let created: Vec<(String, String)> = spec
+                .rules
+                .iter()
+                .flat_map(|(_, r)| r.targets.iter().map(|t| (r.name.clone(), t.arn.clone())))
+                .collect();
+            let admitted: Vec<(String, String)> = event_rules::publishing_rules(&config)
+                .iter()
+                .map(|r| {
+                    (
+                        event_rules::rule_name(&naming, r.key),
+                        format!("arn:aws:sns:us-east-1:123456789012:demo-prod-{}", r.topic),
+                    )
+                })
+                .collect();
+            assert_eq!(created, admitted, "switch set {i}");
+        }
     }
 }

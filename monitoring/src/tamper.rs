@@ -15,9 +15,9 @@
 //! EC2 query form and not documented, so that rule matches the calls region-wide and the alert
 //! names the stack's endpoints in its description.
 //!
-//! Topic and key policies already admit `events.amazonaws.com` only for rules named
-//! `<prefix>-*` of this account and region (`aws:SourceAccount` + `aws:SourceArn`), which is
-//! exactly these rules and the training rule.
+//! Which rules exist is decided by the config alone (`baseline_core::event_rules`), so the topic
+//! and key policies admit `events.amazonaws.com` for exactly these rules' ARNs
+//! (`aws:SourceAccount` + `aws:SourceArn`) without reading this module's outputs.
 
 use crate::training::{RuleDef, RuleTarget};
 use serde_json::{json, Value};
@@ -51,15 +51,7 @@ pub(crate) struct TamperRule {
 }
 
 /// Keys of every tamper rule, in a fixed order (the ownership universe).
-pub(crate) const KEYS: &[&str] = &[
-    "tamper-invocation-logging",
-    "tamper-guardrail",
-    "tamper-kms-key",
-    "tamper-log-bucket",
-    "tamper-vpc-endpoints",
-    "tamper-topics",
-    "bedrock-access-denied",
-];
+pub(crate) const KEYS: &[&str] = baseline_core::event_rules::TAMPER_RULE_KEYS;
 
 fn pattern(
     source: &str,

@@ -904,3 +904,84 @@ def test_inference_profiles_get_and_list(endpoint):
     assert arn in [p["inferenceProfileArn"] for p in listed]
     with pytest.raises(br.exceptions.ResourceNotFoundException):
         br.get_inference_profile(inferenceProfileIdentifier="us.no.such-model-v1:0")
+
+
+# ------------------------------------------------------------------ CloudWatch Logs saved queries
+
+def test_query_definitions_put_describe_update_delete(endpoint):
+    logs = client(endpoint, "logs")
+    prefix = f"qd-{uid()}"
+    qid = logs.put_query_definition(
+        name=f"{prefix}/by-model", queryString="stats count(*) by modelId",
+        logGroupNames=["/aws/bedrock/x/invocations"])["queryDefinitionId"]
+    logs.put_query_definition(name=f"other-{uid()}/q", queryString="fields @timestamp")
+    found = logs.describe_query_definitions(queryDefinitionNamePrefix=prefix)["queryDefinitions"]
+    assert [(q["queryDefinitionId"], q["name"], q["logGroupNames"]) for q in found] == [
+        (qid, f"{prefix}/by-model", ["/aws/bedrock/x/invocations"])]
+    same = logs.put_query_definition(queryDefinitionId=qid, name=f"{prefix}/by-model",
+                                      queryString="stats count(*) by identity.arn")
+    assert same["queryDefinitionId"] == qid
+    found = logs.describe_query_definitions(queryDefinitionNamePrefix=prefix)["queryDefinitions"]
+    assert found[0]["queryString"] == "stats count(*) by identity.arn"
+    assert found[0].get("logGroupNames", []) == []
+    assert logs.delete_query_definition(queryDefinitionId=qid)["success"] is True
+    assert logs.describe_query_definitions(queryDefinitionNamePrefix=prefix)["queryDefinitions"] == []
+    with pytest.raises(ClientError) as e:
+        logs.delete_query_definition(queryDefinitionId=qid)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as e:
+        logs.put_query_definition(queryDefinitionId=str(uuid.uuid4()), name="x", queryString="y")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_query_definitions_are_validated_against_the_model(endpoint):
+    logs = client(endpoint, "logs")
+    # botocore validates client-side; send a raw request with a name over the model's max.
+    raw = client(endpoint, "logs", config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as e:
+        raw.put_query_definition(name="n" * 300, queryString="fields @timestamp")
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "name" in e.value.response["Error"]["Message"]
+    assert logs.describe_query_definitions(maxResults=1)["queryDefinitions"] is not None
+
+
+# ------------------------------------------------------------------ S3 request metrics
+
+def test_bucket_metrics_configuration_put_get_delete(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"metrics-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_metrics_configuration(Bucket=bucket, Id="whole")
+    assert e.value.response["Error"]["Code"] == "NoSuchConfiguration"
+    s3.put_bucket_metrics_configuration(Bucket=bucket, Id="whole",
+                                        MetricsConfiguration={"Id": "whole"})
+    got = s3.get_bucket_metrics_configuration(Bucket=bucket, Id="whole")["MetricsConfiguration"]
+    assert got == {"Id": "whole"}
+    s3.put_bucket_metrics_configuration(
+        Bucket=bucket, Id="logs", MetricsConfiguration={"Id": "logs", "Filter": {"Prefix": "a/"}})
+    got = s3.get_bucket_metrics_configuration(Bucket=bucket, Id="logs")["MetricsConfiguration"]
+    assert got == {"Id": "logs", "Filter": {"Prefix": "a/"}}
+    s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="whole")
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket_metrics_configuration(Bucket=bucket, Id="whole")
+    assert e.value.response["Error"]["Code"] == "NoSuchConfiguration"
+    # the other S3 bucket calls still reach moto
+    assert s3.get_bucket_location(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_bucket_metrics_configuration_is_validated(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"metrics-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    for bad in ["has space", "x" * 65]:
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_metrics_configuration(Bucket=bucket, Id=bad,
+                                                MetricsConfiguration={"Id": bad})
+        assert e.value.response["Error"]["Code"] == "InvalidArgument", bad
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_metrics_configuration(Bucket=bucket, Id="a", MetricsConfiguration={"Id": "b"})
+    assert e.value.response["Error"]["Code"] == "InvalidArgument"
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_metrics_configuration(Bucket=f"missing-{uid()}", Id="a")
+    assert e.value.response["Error"]["Code"] == "NoSuchBucket"

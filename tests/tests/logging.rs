@@ -266,6 +266,7 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
             ("logging.access_log_bucket_policy", Action::Create),
             ("logging.bucket", Action::Create),
             ("logging.bucket_policy", Action::Create),
+            ("logging.bucket_request_metrics", Action::Create),
             ("logging.log_group", Action::Create),
             ("logging.role", Action::Create),
             ("logging.role_policy", Action::Create),
@@ -784,8 +785,21 @@ async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_ask
     let group = out.log_group_name.unwrap();
     let role = out.role_name.unwrap();
 
-    // A few versions of one object and a delete marker: a non-empty, versioned bucket.
+    // The whole-bucket request-metrics configuration the log-bucket alarms read.
     let s3 = s3().await;
+    let metrics_id = format!("{}-requests", config.prefix());
+    let metrics = s3
+        .get_bucket_metrics_configuration()
+        .bucket(&bucket)
+        .id(&metrics_id)
+        .send()
+        .await
+        .expect("request metrics configured");
+    let mc = metrics.metrics_configuration().unwrap();
+    assert_eq!(mc.id(), metrics_id);
+    assert!(mc.filter().is_none(), "whole bucket");
+
+    // A few versions of one object and a delete marker: a non-empty, versioned bucket.
     for body in ["v1", "v2", "v3"] {
         s3.put_object()
             .bucket(&bucket)
@@ -867,6 +881,15 @@ async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_ask
         .send()
         .await
         .expect("the bucket is kept");
+    assert!(
+        s3.get_bucket_metrics_configuration()
+            .bucket(&bucket)
+            .id(&metrics_id)
+            .send()
+            .await
+            .is_err(),
+        "the request-metrics configuration is removed even though the bucket stays"
+    );
     let groups = logs()
         .await
         .describe_log_groups()

@@ -45,6 +45,7 @@ async fn inputs(config: &Config, guardrail: bool) -> MonitoringInputs {
         kms_key_arn: Some("arn:aws:kms:us-east-1:123456789012:key/1111-2222".into()),
         kms_key_id: Some("1111-2222".into()),
         log_bucket_name: Some(format!("{}-logs", config.prefix())),
+        log_group_name: Some(format!("/aws/bedrock/{}/invocations", config.prefix())),
         endpoint_ids: [
             "bedrock",
             "bedrock-runtime",
@@ -256,6 +257,71 @@ async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
             "rule {name} left"
         );
     }
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk_config().await);
+    let filters = logs
+        .describe_metric_filters()
+        .log_group_name(&spec.log_analysis.log_group)
+        .filter_name_prefix(format!("{prefix}-"))
+        .send()
+        .await
+        .unwrap();
+    assert!(filters.metric_filters().is_empty(), "metric filters left");
+    let queries = logs
+        .describe_query_definitions()
+        .query_definition_name_prefix(format!("{prefix}/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(queries.query_definitions().is_empty(), "saved queries left");
+}
+
+/// The log-analysis filters and saved queries exist as specified (read back).
+async fn assert_log_analysis(spec: &MonitoringSpec) {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk_config().await);
+    let la = &spec.log_analysis;
+    assert_eq!(la.filters.len(), 4);
+    let found = logs
+        .describe_metric_filters()
+        .log_group_name(&la.log_group)
+        .filter_name_prefix(format!("{}-", la.stack))
+        .send()
+        .await
+        .unwrap();
+    for (key, want) in &la.filters {
+        let f = found
+            .metric_filters()
+            .iter()
+            .find(|f| f.filter_name() == Some(want.name.as_str()))
+            .unwrap_or_else(|| panic!("filter {key} missing"));
+        assert_eq!(f.filter_pattern(), Some(want.pattern.as_str()), "{key}");
+        let t = &f.metric_transformations()[0];
+        assert_eq!(
+            (t.metric_namespace(), t.metric_name(), t.metric_value()),
+            (
+                format!("BedrockBaseline/{}", la.stack).as_str(),
+                want.metric_name.as_str(),
+                "1"
+            )
+        );
+    }
+    let queries = logs
+        .describe_query_definitions()
+        .query_definition_name_prefix(format!("{}/", la.stack))
+        .send()
+        .await
+        .unwrap();
+    let names: BTreeSet<&str> = queries
+        .query_definitions()
+        .iter()
+        .filter_map(|q| q.name())
+        .collect();
+    assert_eq!(
+        names,
+        la.queries.iter().map(|(_, q)| q.name.as_str()).collect()
+    );
+    for q in queries.query_definitions() {
+        assert_eq!(q.log_group_names(), [la.log_group.clone()]);
+    }
 }
 
 #[tokio::test]
@@ -282,7 +348,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         .filter(|a| a.key.starts_with("endpoint-"))
         .count();
     assert_eq!(endpoint_alarms, config.bedrock_endpoints().len());
-    assert_eq!(spec.alarms.len() - endpoint_alarms, 26);
+    assert_eq!(spec.alarms.len() - endpoint_alarms, 33);
     let topic = |t: &str| inputs.topic_arns[t].as_str().to_owned();
     // (key, namespace, metric, statistic, threshold, topic)
     let expected = [
@@ -575,11 +641,15 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         "kb-client-errors",
         "kb-server-errors",
         "training-job-failures",
+        "log-bucket-5xx-errors",
     ]
     .iter()
     .map(|k| format!("{prefix}-{k}"))
     .collect();
     assert_eq!(rule_names(comprehensive.alarm_rule().unwrap()), want_health);
+    assert_log_analysis(&spec).await;
+    assert_eq!(out.metric_filter_names.len(), 4);
+    assert_eq!(out.query_definition_names.len(), 3);
     assert_eq!(comprehensive.alarm_actions(), [topic("critical")]);
 
     // Dashboard and training rule.
@@ -645,7 +715,13 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
     assert_nothing_left(&changed, &spec).await;
     assert_eq!(
         plan(&m, &changed, &inputs).await.len(),
-        spec.alarms.len() + spec.composites.len() + spec.detectors.len() + 1 + spec.rules.len()
+        spec.alarms.len()
+            + spec.composites.len()
+            + spec.detectors.len()
+            + 1
+            + spec.rules.len()
+            + spec.log_analysis.filters.len()
+            + spec.log_analysis.queries.len()
     );
 }
 
@@ -917,6 +993,24 @@ async fn every_alarm_is_found_from_a_datapoint_of_its_documented_metric() {
         }
     }
     assert!(spec.alarms.iter().any(|a| a.key == "tokens-input-high"));
+    for key in [
+        "log-bucket-4xx-errors",
+        "log-bucket-5xx-errors",
+        "kms-request-quota",
+        "log-guardrail-interventions",
+        "log-sensitive-information",
+        "log-invocation-errors",
+        "log-access-denials",
+    ] {
+        assert!(spec.alarms.iter().any(|a| a.key == key), "{key}");
+    }
+    assert!(
+        comprehensive
+            .def
+            .alarm_rule
+            .contains(&format!("{prefix}-log-bucket-5xx-errors")),
+        "S3 5xx errors are an error of the audit trail"
+    );
 
     let (spec, _) = apply(&m, &config, &inputs).await;
     let cw = cw().await;
@@ -1174,6 +1268,12 @@ async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic
             prefix: prefix.clone(),
             topic_arn: topic_arn.to_owned(),
             publishers: vec![],
+            event_rule_arns: baseline_core::event_rules::publishing_rule_arns(
+                &config,
+                &baseline_core::Naming::new(prefix.clone(), Default::default()),
+                ("aws", "us-east-1", "123456789012"),
+                Some(topic),
+            ),
         });
         sns.set_topic_attributes()
             .topic_arn(topic_arn)
@@ -1206,15 +1306,27 @@ async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic
             Some("123456789012")
         );
         let source = &grant["Condition"]["ArnLike"]["aws:SourceArn"];
-        let source = source.as_str().or(source[0].as_str()).unwrap();
+        let sources: Vec<&str> = match source.as_str() {
+            Some(one) => vec![one],
+            None => source
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect(),
+        };
         assert!(
-            arn_like(source, rule_arn),
-            "{source} does not admit {rule_arn}"
+            sources.iter().any(|s| arn_like(s, rule_arn)),
+            "{sources:?} do not admit {rule_arn}"
         );
-        assert!(!arn_like(
-            source,
-            "arn:aws:events:us-east-1:123456789012:rule/other-stack-rule"
-        ));
+        // Exact ARNs: no pattern, so another rule under the stack's prefix gets nothing.
+        assert!(sources.iter().all(|s| !s.contains('*')), "{sources:?}");
+        for other in [
+            "arn:aws:events:us-east-1:123456789012:rule/other-stack-rule".to_owned(),
+            format!("arn:aws:events:us-east-1:123456789012:rule/{prefix}-not-a-stack-rule"),
+        ] {
+            assert!(!sources.iter().any(|s| arn_like(s, &other)), "{other}");
+        }
     }
 
     // Re-apply writes nothing; destroy removes every rule.

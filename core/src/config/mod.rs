@@ -826,6 +826,19 @@ pub struct Config {
     pub training_alarm_evaluation_periods: u32,
     /// Period of the training alarms, seconds.
     pub training_alarm_period: u32,
+    /// Alarm (`kms-request-quota`) on the account's KMS request rate against its quota. KMS
+    /// publishes no per-key throttle metric, so this is account-wide. Default true.
+    pub enable_kms_usage_monitoring: bool,
+    /// Percentage of the KMS cryptographic-operations request quota at which
+    /// `kms-request-quota` fires (GenerateDataKey + Decrypt calls per second, AWS/Usage
+    /// CallCount, over `SERVICE_QUOTA`). Above 0, at most 100. Default 80.
+    pub kms_request_quota_alarm_percent: f64,
+    /// A request-metrics configuration on the invocation-log bucket (`AWS/S3` 4xxErrors,
+    /// 5xxErrors per request) and alarms on its errors. Default true.
+    pub enable_s3_request_metrics: bool,
+    /// Metric filters on the invocation log group (guardrail interventions, PII, errors,
+    /// access denials), their alarms and saved Logs Insights queries. Default true.
+    pub enable_log_analysis: bool,
 
     // ----- cost (later) ---------------------------------------------------------------------
     /// Create the monthly cost budget.
@@ -1008,6 +1021,10 @@ impl Default for Config {
             kb_error_threshold: 5.0,
             training_alarm_evaluation_periods: 1,
             training_alarm_period: 3600,
+            enable_kms_usage_monitoring: true,
+            kms_request_quota_alarm_percent: 80.0,
+            enable_s3_request_metrics: true,
+            enable_log_analysis: true,
             enable_budget_monitoring: true,
             enable_token_budget_monitoring: false,
             bedrock_monthly_budget_limit: "1000".to_owned(),

@@ -733,6 +733,14 @@ impl Issues {
         if let Some(v) = c.token_anomaly_threshold_value {
             self.positive("token_anomaly_threshold_value", v);
         }
+        let p = c.kms_request_quota_alarm_percent;
+        if !p.is_finite() || p <= 0.0 || p > 100.0 {
+            self.hint(
+                "kms_request_quota_alarm_percent",
+                format!("{p} is not a percentage of the quota"),
+                "use a number above 0 and at most 100 (enable_kms_usage_monitoring = false: no alarm)",
+            );
+        }
         let t = c.training_job_failure_threshold;
         if !t.is_finite() || t < 0.0 {
             self.err(
@@ -1750,6 +1758,12 @@ mod tests {
             &[("token_anomaly_threshold", "greater than 0")],
         );
         check(|c| c.training_job_failure_threshold = 0.0, &[]);
+        check(
+            |c| c.kms_request_quota_alarm_percent = 120.0,
+            &[("kms_request_quota_alarm_percent", "at most 100")],
+        );
+        check(|c| c.kms_request_quota_alarm_percent = 100.0, &[]);
+
         check(
             |c| c.training_job_failure_threshold = -1.0,
             &[("training_job_failure_threshold", "0 or more")],

@@ -15,7 +15,7 @@ def install() -> None:
     if _INSTALLED:
         return
     from . import (bedrock_agent, bedrock_guardrails, bedrock_inference_profiles, cloudwatch,
-                   cost, events, logging_support, moto_fixes)
+                   cost, events, logging_support, logs_queries, moto_fixes, s3_metrics)
 
     moto_fixes.install()
     cloudwatch.install()
@@ -24,6 +24,8 @@ def install() -> None:
     bedrock_agent.install()
     bedrock_inference_profiles.install()
     logging_support.install()
+    logs_queries.install()
+    s3_metrics.install()
     cost.install()
     _INSTALLED = True
 

@@ -1,0 +1,155 @@
+//! The request-metrics configuration of the invocation-log bucket: one whole-bucket
+//! configuration, id `Naming::request_metrics_id` (`<prefix>-requests`), so S3 publishes the
+//! bucket's request metrics (`AWS/S3` AllRequests, 4xxErrors, 5xxErrors, ... with dimensions
+//! BucketName and FilterId = the id) that the monitoring module alarms on.
+//!
+//! "Creating a CloudWatch metrics configuration for all the objects in your bucket" (S3 user
+//! guide, <https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-request-metrics-bucket.html>):
+//! a configuration without a filter covers the whole bucket; request metrics are billed as
+//! CloudWatch custom metrics, hence the `enable_s3_request_metrics` switch.
+
+use crate::api::LoggingApi;
+use crate::LoggingError;
+use baseline_core::{Action, Change, Progress, ProgressEvent};
+use serde_json::{json, Value};
+
+/// Plan address.
+pub(crate) const ADDRESS: &str = "logging.bucket_request_metrics";
+/// Resource type in plans.
+pub(crate) const RESOURCE: &str = "s3_bucket_metrics_configuration";
+
+/// The desired configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RequestMetricsSpec {
+    /// The log bucket.
+    pub(crate) bucket: String,
+    /// The configuration id (FilterId of the metrics).
+    pub(crate) id: String,
+    /// Whether the stack wants it (switch on and the log bucket managed).
+    pub(crate) enabled: bool,
+}
+
+/// What exists: `Some(filtered)` when a configuration with the id exists.
+pub(crate) type ObservedRequestMetrics = Option<bool>;
+
+fn view(s: &RequestMetricsSpec, filtered: bool) -> Value {
+    json!({"bucket": s.bucket, "id": s.id, "filter": if filtered { "custom" } else { "whole bucket" }})
+}
+
+/// Reads the configuration; nothing when the bucket does not exist yet.
+pub(crate) async fn observe(
+    api: &dyn LoggingApi,
+    s: &RequestMetricsSpec,
+    bucket_exists: bool,
+) -> Result<ObservedRequestMetrics, LoggingError> {
+    if !bucket_exists {
+        return Ok(None);
+    }
+    Ok(api.bucket_metrics_configuration(&s.bucket, &s.id).await?)
+}
+
+/// The plan change (none when neither wanted nor existing).
+pub(crate) fn diff(s: &RequestMetricsSpec, observed: ObservedRequestMetrics) -> Option<Change> {
+    match (s.enabled, observed) {
+        (true, have) => Some(Change::converge(
+            ADDRESS,
+            RESOURCE,
+            have.map(|f| view(s, f)).as_ref(),
+            &view(s, false),
+            &[],
+        )),
+        (false, Some(f)) => Some(Change::delete(ADDRESS, RESOURCE, &view(s, f))),
+        (false, None) => None,
+    }
+}
+
+/// The destroy-plan change of an existing configuration.
+pub(crate) fn destroy_change(s: &RequestMetricsSpec, filtered: bool) -> Change {
+    Change::delete(ADDRESS, RESOURCE, &view(s, filtered))
+}
+
+/// Puts the configuration when missing or filtered, deletes it when no longer wanted.
+pub(crate) async fn apply(
+    api: &dyn LoggingApi,
+    s: &RequestMetricsSpec,
+    observed: ObservedRequestMetrics,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    match (s.enabled, observed) {
+        (true, Some(false)) | (false, None) => Ok(()),
+        (true, have) => {
+            let action = if have.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            };
+            progress.event(ProgressEvent::Started {
+                address: ADDRESS.into(),
+                action,
+            });
+            api.put_bucket_metrics_configuration(&s.bucket, &s.id)
+                .await?;
+            progress.event(ProgressEvent::Exists {
+                address: ADDRESS.into(),
+                id: format!("{}:{}", s.bucket, s.id),
+            });
+            progress.event(ProgressEvent::Finished {
+                address: ADDRESS.into(),
+                action,
+            });
+            Ok(())
+        }
+        (false, Some(_)) => delete(api, s, progress).await,
+    }
+}
+
+/// Deletes the configuration (destroy, or switched off); gone already is fine.
+pub(crate) async fn delete(
+    api: &dyn LoggingApi,
+    s: &RequestMetricsSpec,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    progress.event(ProgressEvent::Started {
+        address: ADDRESS.into(),
+        action: Action::Delete,
+    });
+    match api
+        .delete_bucket_metrics_configuration(&s.bucket, &s.id)
+        .await
+    {
+        Err(e) if !e.is_not_found() => return Err(e.into()),
+        _ => {}
+    }
+    progress.event(ProgressEvent::Gone {
+        address: ADDRESS.into(),
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(enabled: bool) -> RequestMetricsSpec {
+        RequestMetricsSpec {
+            bucket: "b".into(),
+            id: "demo-prod-requests".into(),
+            enabled,
+        }
+    }
+
+    #[test]
+    fn converged_plans_nothing_and_filtered_is_replaced() {
+        assert!(!diff(&spec(true), Some(false)).unwrap().is_change());
+        assert_eq!(diff(&spec(true), None).unwrap().action, Action::Create);
+        assert_eq!(
+            diff(&spec(true), Some(true)).unwrap().action,
+            Action::Update
+        );
+        assert_eq!(
+            diff(&spec(false), Some(false)).unwrap().action,
+            Action::Delete
+        );
+        assert!(diff(&spec(false), None).is_none());
+    }
+}

@@ -1,0 +1,492 @@
+//! Log analysis on the invocation log group: metric filters that turn invocation-log records
+//! into the stack's own metrics (alarmed in `alarms`, namespace
+//! [`metrics::stack_namespace`](crate::metrics::stack_namespace)) and saved CloudWatch Logs
+//! Insights queries for invocation patterns by model, by caller and token use.
+//!
+//! The record fields used are the ones "Monitor model invocation using CloudWatch Logs"
+//! (<https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html>)
+//! documents: `modelId`, `operation`, `identity.arn`, `input.inputTokenCount`,
+//! `output.outputTokenCount`, and `output.outputBodyJson`, the API's response body. Matching:
+//! - guardrail interventions: Converse/ConverseStream responses end with
+//!   `stopReason = "guardrail_intervened"` (Converse API reference, `StopReason`). InvokeModel
+//!   reports it in the body field `amazon-bedrock-guardrailAction`, whose hyphens a JSON
+//!   selector of a filter pattern does not accept, so InvokeModel interventions are not counted
+//!   (the AWS/Bedrock/Guardrails alarms count them).
+//! - sensitive information: the guardrail trace carries a `sensitiveInformationPolicy`
+//!   assessment when the request enables the guardrail trace ("Use a guardrail with the
+//!   Converse API"); a term match on it counts records where the policy assessed PII. Without
+//!   the trace nothing is logged about PII, and nothing is counted.
+//! - errors and access denials: the page documents no record for a failed invocation. Records
+//!   of failed calls carry `errorCode` (not documented); the filters match on it, so these two
+//!   metrics stay at zero if AWS logs failures differently.
+//!
+//! Filter pattern syntax: "Filter pattern syntax for metric filters, subscription filters and
+//! filter log events" (CloudWatch Logs user guide,
+//! <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html>).
+//! Query syntax: "CloudWatch Logs Insights language query syntax"
+//! (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax.html>).
+
+use crate::api::MonitoringApi;
+use baseline_core::aws::ApiError;
+use baseline_core::{Action, Change, Progress, ProgressEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// One metric filter: each matching record adds 1 to `metric_name` in `namespace`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricFilterDef {
+    /// Filter name (`<prefix>-<key>`).
+    pub name: String,
+    /// The invocation log group.
+    pub log_group: String,
+    /// Filter pattern.
+    pub pattern: String,
+    /// Metric name (a [`crate::metrics::STACK_METRICS`] entry).
+    pub metric_name: String,
+    /// The stack's namespace.
+    pub namespace: String,
+    /// Value per matching record (`1`).
+    pub value: String,
+}
+
+/// A saved Logs Insights query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryDef {
+    /// Name (`<prefix>/<key>`: the console shows the prefix as a folder).
+    pub name: String,
+    /// Log groups it runs on.
+    pub log_groups: Vec<String>,
+    /// Query text.
+    pub query: String,
+}
+
+/// An existing saved query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedQuery {
+    /// `queryDefinitionId`.
+    pub id: String,
+    /// Its definition.
+    pub def: QueryDef,
+}
+
+/// Filter keys with their metric and pattern.
+const FILTERS: &[(&str, &str, &str)] = &[
+    (
+        "guardrail-interventions",
+        "GuardrailInterventions",
+        r#"{ $.output.outputBodyJson.stopReason = "guardrail_intervened" }"#,
+    ),
+    (
+        "sensitive-information",
+        "SensitiveInformationDetections",
+        r#""sensitiveInformationPolicy""#,
+    ),
+    (
+        "invocation-errors",
+        "InvocationErrors",
+        r#"{ $.errorCode = "*" }"#,
+    ),
+    (
+        "access-denials",
+        "AccessDenials",
+        r#"{ $.errorCode = "AccessDenied*" }"#,
+    ),
+];
+
+/// Query keys with their text.
+const QUERIES: &[(&str, &str)] = &[
+    (
+        "invocations-by-model",
+        "stats count(*) as invocations, sum(input.inputTokenCount) as input_tokens, \
+         sum(output.outputTokenCount) as output_tokens by modelId, operation \
+         | sort invocations desc",
+    ),
+    (
+        "invocations-by-caller",
+        "stats count(*) as invocations, sum(input.inputTokenCount) as input_tokens, \
+         sum(output.outputTokenCount) as output_tokens by identity.arn, modelId \
+         | sort invocations desc",
+    ),
+    (
+        "token-use",
+        "stats sum(input.inputTokenCount) as input_tokens, sum(output.outputTokenCount) as \
+         output_tokens, count(*) as invocations by bin(1h) | sort @timestamp desc",
+    ),
+];
+
+/// Every filter key (the ownership universe).
+pub(crate) fn filter_keys() -> impl Iterator<Item = &'static str> {
+    FILTERS.iter().map(|(k, _, _)| *k)
+}
+
+/// Every query key (the ownership universe).
+pub(crate) fn query_keys() -> impl Iterator<Item = &'static str> {
+    QUERIES.iter().map(|(k, _)| *k)
+}
+
+/// The filter name of a key.
+pub(crate) fn filter_name(stack: &str, key: &str) -> String {
+    format!("{stack}-{key}")
+}
+
+/// The query name of a key.
+pub(crate) fn query_name(stack: &str, key: &str) -> String {
+    format!("{stack}/{key}")
+}
+
+/// The desired filters on `log_group`.
+pub(crate) fn filters(stack: &str, log_group: &str) -> Vec<(String, MetricFilterDef)> {
+    FILTERS
+        .iter()
+        .map(|(key, metric, pattern)| {
+            (
+                (*key).to_owned(),
+                MetricFilterDef {
+                    name: filter_name(stack, key),
+                    log_group: log_group.to_owned(),
+                    pattern: (*pattern).to_owned(),
+                    metric_name: (*metric).to_owned(),
+                    namespace: crate::metrics::stack_namespace(stack),
+                    value: "1".to_owned(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The desired saved queries on `log_group`.
+pub(crate) fn queries(stack: &str, log_group: &str) -> Vec<(String, QueryDef)> {
+    QUERIES
+        .iter()
+        .map(|(key, query)| {
+            (
+                (*key).to_owned(),
+                QueryDef {
+                    name: query_name(stack, key),
+                    log_groups: vec![log_group.to_owned()],
+                    query: (*query).to_owned(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The plan view of a filter.
+pub(crate) fn filter_view(f: &MetricFilterDef) -> Value {
+    json!(f)
+}
+
+/// The plan view of a query.
+pub(crate) fn query_view(q: &QueryDef) -> Value {
+    json!(q)
+}
+
+/// Resource type names in plans.
+pub(crate) const FILTER: &str = "cloudwatch_log_metric_filter";
+/// Resource type names in plans.
+pub(crate) const QUERY: &str = "cloudwatch_query_definition";
+
+fn filter_address(key: &str) -> String {
+    format!("monitoring.metric_filter[\"{key}\"]")
+}
+
+fn query_address(key: &str) -> String {
+    format!("monitoring.query_definition[\"{key}\"]")
+}
+
+/// The desired log-analysis resources (empty when the switch, invocation logging or its
+/// CloudWatch destination is off).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogAnalysisSpec {
+    /// The stack name (filter and query names derive from it).
+    pub stack: String,
+    /// The invocation log group.
+    pub log_group: String,
+    /// Desired metric filters, by key.
+    pub filters: Vec<(String, MetricFilterDef)>,
+    /// Desired saved queries, by key.
+    pub queries: Vec<(String, QueryDef)>,
+}
+
+/// What exists of them, by key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LogAnalysisObserved {
+    /// Existing filters of the stack on the log group.
+    pub filters: BTreeMap<String, MetricFilterDef>,
+    /// Existing saved queries of the stack.
+    pub queries: BTreeMap<String, ObservedQuery>,
+}
+
+impl LogAnalysisSpec {
+    /// The desired resources.
+    pub(crate) fn new(stack: &str, log_group: &str, enabled: bool) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            log_group: log_group.to_owned(),
+            filters: if enabled {
+                filters(stack, log_group)
+            } else {
+                Vec::new()
+            },
+            queries: if enabled {
+                queries(stack, log_group)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn want_filter(&self, key: &str) -> Option<&MetricFilterDef> {
+        self.filters.iter().find(|(k, _)| k == key).map(|(_, d)| d)
+    }
+
+    fn want_query(&self, key: &str) -> Option<&QueryDef> {
+        self.queries.iter().find(|(k, _)| k == key).map(|(_, d)| d)
+    }
+
+    /// Names for the outputs.
+    pub(crate) fn filter_names(&self) -> Vec<String> {
+        self.filters.iter().map(|(_, f)| f.name.clone()).collect()
+    }
+
+    /// Names for the outputs.
+    pub(crate) fn query_names(&self) -> Vec<String> {
+        self.queries.iter().map(|(_, q)| q.name.clone()).collect()
+    }
+
+    /// True when everything desired exists.
+    pub(crate) fn complete(&self, observed: &LogAnalysisObserved) -> bool {
+        self.filters
+            .iter()
+            .all(|(k, _)| observed.filters.contains_key(k))
+            && self
+                .queries
+                .iter()
+                .all(|(k, _)| observed.queries.contains_key(k))
+    }
+}
+
+/// Reads the stack's filters (by name prefix on the log group) and saved queries (by name
+/// prefix), keeping only names the module produces.
+pub(crate) async fn observe<A: MonitoringApi>(
+    api: &A,
+    spec: &LogAnalysisSpec,
+) -> Result<LogAnalysisObserved, ApiError> {
+    let stack = &spec.stack;
+    let (filter_prefix, query_prefix) = (format!("{stack}-"), format!("{stack}/"));
+    let (filters, queries) = futures::try_join!(
+        api.describe_metric_filters(&spec.log_group, &filter_prefix),
+        api.describe_query_definitions(&query_prefix),
+    )?;
+    let mut out = LogAnalysisObserved::default();
+    for key in filter_keys() {
+        let name = filter_name(stack, key);
+        if let Some(f) = filters.iter().find(|f| f.name == name) {
+            out.filters.insert(key.to_owned(), f.clone());
+        }
+    }
+    for key in query_keys() {
+        let name = query_name(stack, key);
+        if let Some(q) = queries.iter().find(|q| q.def.name == name) {
+            out.queries.insert(key.to_owned(), q.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Plan changes: one per key that is wanted or exists.
+pub(crate) fn diff(spec: &LogAnalysisSpec, observed: &LogAnalysisObserved) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for key in filter_keys() {
+        let have = observed.filters.get(key).map(filter_view);
+        match spec.want_filter(key) {
+            Some(want) => changes.push(Change::converge(
+                filter_address(key),
+                FILTER,
+                have.as_ref(),
+                &filter_view(want),
+                &[],
+            )),
+            None => {
+                if let Some(have) = have {
+                    changes.push(Change::delete(filter_address(key), FILTER, &have));
+                }
+            }
+        }
+    }
+    for key in query_keys() {
+        let have = observed.queries.get(key).map(|q| query_view(&q.def));
+        match spec.want_query(key) {
+            Some(want) => changes.push(Change::converge(
+                query_address(key),
+                QUERY,
+                have.as_ref(),
+                &query_view(want),
+                &[],
+            )),
+            None => {
+                if let Some(have) = have {
+                    changes.push(Change::delete(query_address(key), QUERY, &have));
+                }
+            }
+        }
+    }
+    changes
+}
+
+fn started(progress: &dyn Progress, address: &str, action: Action) {
+    progress.event(ProgressEvent::Started {
+        address: address.to_owned(),
+        action,
+    });
+}
+
+fn finished(progress: &dyn Progress, address: &str, action: Action, id: &str) {
+    if action == Action::Delete {
+        progress.event(ProgressEvent::Gone {
+            address: address.to_owned(),
+        });
+    } else {
+        progress.event(ProgressEvent::Exists {
+            address: address.to_owned(),
+            id: id.to_owned(),
+        });
+        progress.event(ProgressEvent::Finished {
+            address: address.to_owned(),
+            action,
+        });
+    }
+}
+
+/// Writes only what differs: PutMetricFilter / PutQueryDefinition for new or changed ones,
+/// deletes for ones no longer wanted.
+pub(crate) async fn apply<A: MonitoringApi>(
+    api: &A,
+    spec: &LogAnalysisSpec,
+    observed: &LogAnalysisObserved,
+    progress: &dyn Progress,
+) -> Result<(), ApiError> {
+    for key in filter_keys() {
+        let address = filter_address(key);
+        match (spec.want_filter(key), observed.filters.get(key)) {
+            (Some(want), have) if have != Some(want) => {
+                let action = if have.is_some() {
+                    Action::Update
+                } else {
+                    Action::Create
+                };
+                started(progress, &address, action);
+                api.put_metric_filter(want).await?;
+                finished(progress, &address, action, &want.name);
+            }
+            (None, Some(have)) => {
+                started(progress, &address, Action::Delete);
+                delete_filter(api, have).await?;
+                finished(progress, &address, Action::Delete, "");
+            }
+            _ => {}
+        }
+    }
+    for key in query_keys() {
+        let address = query_address(key);
+        match (spec.want_query(key), observed.queries.get(key)) {
+            (Some(want), have) if have.map(|h| &h.def) != Some(want) => {
+                let action = if have.is_some() {
+                    Action::Update
+                } else {
+                    Action::Create
+                };
+                started(progress, &address, action);
+                let id = api
+                    .put_query_definition(have.map(|h| h.id.clone()), want)
+                    .await?;
+                finished(progress, &address, action, &id);
+            }
+            (None, Some(have)) => {
+                started(progress, &address, Action::Delete);
+                delete_query(api, have).await?;
+                finished(progress, &address, Action::Delete, "");
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn delete_filter<A: MonitoringApi>(api: &A, f: &MetricFilterDef) -> Result<(), ApiError> {
+    match api.delete_metric_filter(&f.log_group, &f.name).await {
+        Err(e) if !e.is_not_found() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+async fn delete_query<A: MonitoringApi>(api: &A, q: &ObservedQuery) -> Result<(), ApiError> {
+    match api.delete_query_definition(&q.id).await {
+        Err(e) if !e.is_not_found() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Destroy plan: every existing filter and query of the stack (the log group is logging's and
+/// kept as audit data).
+pub(crate) fn destroy_plan(observed: &LogAnalysisObserved) -> Vec<Change> {
+    let filters = observed
+        .filters
+        .iter()
+        .map(|(k, f)| Change::delete(filter_address(k), FILTER, &filter_view(f)));
+    let queries = observed
+        .queries
+        .iter()
+        .map(|(k, q)| Change::delete(query_address(k), QUERY, &query_view(&q.def)));
+    filters.chain(queries).collect()
+}
+
+/// Deletes every existing filter and query of the stack.
+pub(crate) async fn destroy<A: MonitoringApi>(
+    api: &A,
+    observed: &LogAnalysisObserved,
+    progress: &dyn Progress,
+) -> Result<(), ApiError> {
+    for (key, f) in &observed.filters {
+        let address = filter_address(key);
+        started(progress, &address, Action::Delete);
+        delete_filter(api, f).await?;
+        finished(progress, &address, Action::Delete, "");
+    }
+    for (key, q) in &observed.queries {
+        let address = query_address(key);
+        started(progress, &address, Action::Delete);
+        delete_query(api, q).await?;
+        finished(progress, &address, Action::Delete, "");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{lookup, STACK_METRICS, STACK_NAMESPACE};
+
+    #[test]
+    fn every_filter_publishes_a_catalogued_stack_metric() {
+        let f = filters("demo-prod", "/aws/bedrock/demo-prod/invocations");
+        assert_eq!(f.len(), STACK_METRICS.len());
+        for (key, def) in &f {
+            assert_eq!(def.namespace, "BedrockBaseline/demo-prod");
+            assert!(lookup(STACK_NAMESPACE, &def.metric_name).is_some(), "{key}");
+            assert!(def.pattern.len() <= 1024, "PutMetricFilter limit");
+            assert_eq!(def.name, format!("demo-prod-{key}"));
+        }
+    }
+
+    #[test]
+    fn queries_group_by_the_documented_record_fields() {
+        let q = queries("demo-prod", "/g");
+        let text = |k: &str| q.iter().find(|(key, _)| key == k).unwrap().1.query.clone();
+        assert!(text("invocations-by-model").contains("by modelId"));
+        assert!(text("invocations-by-caller").contains("by identity.arn"));
+        assert!(text("token-use").contains("sum(input.inputTokenCount)"));
+        assert!(q.iter().all(|(_, d)| d.log_groups == ["/g"]));
+    }
+}
