@@ -107,6 +107,7 @@ pub fn publishing_rule_arns(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn keys(c: &Config) -> Vec<&'static str> {
         publishing_rules(c).iter().map(|r| r.key).collect()
@@ -157,7 +158,7 @@ mod tests {
     #[test]
     fn arns_are_exact_and_per_topic() {
         let c = Config::default();
-        let naming = Naming::new("demo-prod", Default::default());
+        let naming = Naming::new("demo-prod", BTreeMap::default());
         let perf = publishing_rule_arns(
             &c,
             &naming,

@@ -23,7 +23,7 @@ use baseline_core::event_rules;
 use baseline_core::{
     Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
 };
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -424,16 +424,10 @@ impl<A: MonitoringApi> MonitoringModule<A> {
             .into_iter()
             .map(|arn| self.alarm_tags_of(arn))
             .collect();
-        let tag_results: Vec<Result<(String, BTreeMap<String, String>), MonitoringError>> =
-            stream::iter(reads)
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
-        let mut tags: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for r in tag_results {
-            let (arn, t) = r?;
-            tags.insert(arn, t);
-        }
+        let mut tags: BTreeMap<String, BTreeMap<String, String>> = stream::iter(reads)
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
         let mut observed = MonitoringObserved::default();
         for a in metric {
             let t = tags.remove(&a.arn).unwrap_or_default();
@@ -1995,7 +1989,7 @@ mod tests {
             let mut config = Config::default();
             set(&mut config);
             let spec = spec_with(&m, set);
-            let naming = Naming::new("demo-prod", Default::default());
+            let naming = Naming::new("demo-prod", BTreeMap::default());
             let created: Vec<(String, String)> = spec
                 .rules
                 .iter()

@@ -320,7 +320,7 @@ async fn assert_log_analysis(spec: &MonitoringSpec) {
         la.queries.iter().map(|(_, q)| q.name.as_str()).collect()
     );
     for q in queries.query_definitions() {
-        assert_eq!(q.log_group_names(), [la.log_group.clone()]);
+        assert_eq!(q.log_group_names(), std::slice::from_ref(&la.log_group));
     }
 }
 
