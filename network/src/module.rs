@@ -34,8 +34,9 @@ use std::time::{Duration, Instant};
 
 const MODULE: &str = "network";
 /// Endpoints created or modified at the same time (EC2's mutating-call budget is shared by the
-/// account; four keeps the Bedrock endpoints fully parallel without bursting).
-const MAX_CONCURRENT_ENDPOINTS: usize = 4;
+/// account; five keeps the Bedrock endpoints, `bedrock-mantle` included, fully parallel without
+/// bursting).
+const MAX_CONCURRENT_ENDPOINTS: usize = 5;
 /// CreateVpcEndpoint attempts with a fresh token when AWS returns an endpoint deleted since.
 const TOKEN_ATTEMPTS: u32 = 3;
 const FIRST_POLL: Duration = Duration::from_millis(500);
