@@ -180,6 +180,9 @@ pub struct LoggingOutputs {
     pub bucket_name: Option<String>,
     /// Log bucket ARN.
     pub bucket_arn: Option<String>,
+    /// The access-log bucket's name (`s3_access_logging`); `check-access` reads its policy.
+    #[serde(default)]
+    pub access_log_bucket_name: Option<String>,
     /// Invocation log group name.
     pub log_group_name: Option<String>,
     /// Invocation log group ARN (without `:*`).
@@ -395,6 +398,8 @@ impl<A: LoggingApi> LoggingModule<A> {
         LoggingOutputs {
             bucket_name: b.then(|| spec.bucket.name.clone()),
             bucket_arn: b.then(|| spec.bucket.arn.clone()),
+            access_log_bucket_name: (b && spec.access_log_bucket.enabled)
+                .then(|| spec.access_log_bucket.name.clone()),
             log_group_name: g.then(|| spec.log_group.name.clone()),
             log_group_arn: g.then(|| spec.log_group.arn.clone()),
             role_name: spec.role.enabled.then(|| spec.role.name.clone()),
