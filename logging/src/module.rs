@@ -121,6 +121,8 @@ pub struct ObservedBucket {
     pub object_lock: Option<ObjectLockConfig>,
     /// Server access logging target (`None`: off).
     pub access_log: Option<AccessLogTarget>,
+    /// Event delivery to EventBridge is on.
+    pub eventbridge: bool,
 }
 
 /// What exists of the log group.
@@ -284,6 +286,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             tags,
             object_lock,
             access_log,
+            eventbridge,
         ) = futures::try_join!(
             api.bucket_encryption(name),
             api.bucket_versioning(name),
@@ -294,6 +297,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             api.bucket_tags(name),
             api.object_lock(name),
             api.bucket_logging(name),
+            api.bucket_eventbridge(name),
         )?;
         self.check_owner("s3 bucket", name, &tags, stack)?;
         Ok(Some(ObservedBucket {
@@ -306,6 +310,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             tags,
             object_lock,
             access_log,
+            eventbridge,
         }))
     }
 
@@ -618,6 +623,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             sse_kms: false,
             object_lock: None,
             access_log: None,
+            eventbridge: config.s3_event_notifications,
         };
         let lock = &config.s3_object_lock;
         let bucket = BucketSpec {
@@ -633,6 +639,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             lifecycle_rules: bucket::lifecycle_rules(&config.s3_lifecycle),
             tags: tags.clone(),
             sse_kms: true,
+            eventbridge: config.s3_event_notifications,
             object_lock: lock.enabled.then(|| ObjectLockSpec {
                 mode: lock.mode.as_str().to_owned(),
                 days: i32::try_from(lock.days).unwrap_or(i32::MAX),
@@ -1265,6 +1272,7 @@ mod tests {
                 years: None,
             }),
             access_log: b.access_log.clone(),
+            eventbridge: b.eventbridge,
         }
     }
 
@@ -1341,6 +1349,36 @@ mod tests {
         let inv = spec.invocation_logging().unwrap();
         assert_eq!(inv.cloudwatch.as_ref().unwrap().role_arn, spec.role.arn);
         assert_eq!(inv.s3.as_ref().unwrap().bucket_name, spec.bucket.name);
+    }
+
+    #[tokio::test]
+    async fn event_delivery_to_eventbridge_switched_off_by_hand_is_turned_on_again() {
+        let mut api = MockLoggingApi::new();
+        api.expect_enable_bucket_eventbridge()
+            .withf(|b| b.contains("-access-logs-"))
+            .times(1)
+            .returning(|_| Ok(()));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        assert!(spec.bucket.eventbridge && spec.access_log_bucket.eventbridge);
+        let mut observed = converged(&spec);
+        observed.access_log_bucket.as_mut().unwrap().eventbridge = false;
+        let changes = m.diff(&spec, &observed);
+        let changed: Vec<_> = changes.iter().filter(|c| c.is_change()).collect();
+        assert_eq!(changed.len(), 1, "{changed:#?}");
+        assert_eq!(changed[0].address, ACCESS_LOG_BUCKET);
+        assert!(changed[0].attributes[0]
+            .name
+            .starts_with("event_notifications"));
+        m.apply(&spec, &observed, &NoProgress).await.unwrap();
+
+        // Off in the config: the attribute is not managed, nothing is planned.
+        let mut off = config();
+        off.s3_event_notifications = false;
+        let spec = spec_with(&m, &off);
+        let mut observed = converged(&spec);
+        observed.bucket.as_mut().unwrap().eventbridge = false;
+        assert!(m.diff(&spec, &observed).iter().all(|c| !c.is_change()));
     }
 
     #[test]

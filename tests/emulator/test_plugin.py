@@ -641,6 +641,19 @@ def _call_fails(sts) -> bool:
         return True
 
 
+def test_s3_notification_configuration_returns_eventbridge(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"bb-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    raw = urllib.request.urlopen(f"{endpoint}/{bucket}?notification").read().decode()
+    assert "<NotificationConfiguration" in raw and "EventBridge" not in raw, raw
+    s3.put_bucket_notification_configuration(Bucket=bucket,
+                                             NotificationConfiguration={"EventBridgeConfiguration": {}})
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket)
+    raw = urllib.request.urlopen(f"{endpoint}/{bucket}?notification").read().decode()
+    assert "<NotificationConfiguration" in raw and "<EventBridgeConfiguration" in raw, raw
+
+
 def test_s3_get_bucket_versioning_root_element_is_versioning_configuration(endpoint):
     # The Rust SDK rejects any other root element; boto3 does not care.
     s3 = client(endpoint, "s3")

@@ -502,6 +502,7 @@ pub(crate) const TOP_KEYS: &[(&str, Shape)] = &[
     ("s3_lifecycle", Shape::Table(S3_LIFECYCLE)),
     ("s3_object_lock", Shape::Table(S3_OBJECT_LOCK)),
     ("s3_access_logging", Shape::Any),
+    ("s3_event_notifications", Shape::Any),
     ("extra_endpoint_services", Shape::Any),
     ("private_only", Shape::Any),
     ("endpoint_wait_timeout_seconds", Shape::Any),

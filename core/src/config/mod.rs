@@ -899,6 +899,9 @@ pub struct Config {
     pub s3_object_lock: S3ObjectLock,
     /// Server access logging of the log bucket to a second access-log bucket of the stack.
     pub s3_access_logging: bool,
+    /// S3 sends the events of the log bucket and the access-log bucket to EventBridge
+    /// (extension), where rules can route them (object deletions, lock changes).
+    pub s3_event_notifications: bool,
     /// Additional VPC endpoints (`s3` is a Gateway endpoint on `route_table_ids`).
     pub extra_endpoint_services: Vec<EndpointService>,
     /// Private-only operation: adds the CloudWatch Logs interface endpoint and the S3 Gateway
@@ -1047,6 +1050,7 @@ impl Default for Config {
             s3_lifecycle: S3Lifecycle::default(),
             s3_object_lock: S3ObjectLock::default(),
             s3_access_logging: true,
+            s3_event_notifications: true,
             extra_endpoint_services: Vec::new(),
             private_only: false,
             endpoint_wait_timeout_seconds: 600,
