@@ -814,7 +814,15 @@ fn check_sensitive_enforced(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
 fn check_grounding(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
     per_guardrail_version(rule, inv, |d| {
         let Some(filters) = &d.grounding_filters else {
-            return (Status::Fail, "no contextualGroundingPolicy".into());
+            // A stack's guardrail has none by default, on purpose (docs/config-reference.md,
+            // `guardrail.contextual_grounding`): the check acts only on requests that carry a
+            // grounding source, which a shared baseline guardrail cannot know.
+            return (
+                Status::Fail,
+                "no contextualGroundingPolicy (a stack's default: `guardrail.contextual_grounding` is unset \
+                 because grounding acts only on requests that carry a grounding source; set both thresholds for RAG workloads)"
+                    .into(),
+            );
         };
         let mut problems = Vec::new();
         let mut unknown = Vec::new();

@@ -95,6 +95,18 @@ pub async fn read_back(
             "bucket".into(),
             parse(policy.policy().unwrap_or_default(), "the bucket policy")?,
         );
+        // The access-log bucket (s3_access_logging): S3's log delivery writes through its policy.
+        if let Some(target) = out_str(outputs, "logging", "access_log_bucket_name") {
+            facts.insert("access_log_bucket".into(), target.to_owned());
+            let policy = s3.get_bucket_policy().bucket(target).send().await?;
+            p.documents.insert(
+                "access-log-bucket".into(),
+                parse(
+                    policy.policy().unwrap_or_default(),
+                    "the access-log bucket policy",
+                )?,
+            );
+        }
     }
     if let Some(group) = out_str(outputs, "logging", "log_group_arn") {
         facts.insert(

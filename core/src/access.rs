@@ -111,6 +111,8 @@ const SNS_DEPUTY: &str =
 const EVENTS_SNS: &str = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions";
 const S3_TLS: &str =
     "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html";
+const S3_ACCESS_LOGS: &str =
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html";
 const SNS_TLS: &str = "https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html";
 const PROFILES: &str =
     "https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html";
@@ -140,6 +142,26 @@ const BEDROCK_FOREIGN: &[(&str, &[&str])] = &[
         "aws:SourceArn",
         &["arn:{partition}:bedrock:{region}:444455556666:model-invocation-logging"],
     ),
+];
+/// S3 server access log delivery for the stack's log bucket ("Grant permissions to the logging
+/// service principal by using a bucket policy": `aws:SourceArn` = the source bucket,
+/// `aws:SourceAccount` = its owner).
+const ACCESS_LOG_SOURCE: &[(&str, &[&str])] = &[
+    ("aws:SourceAccount", &["{account}"]),
+    ("aws:SourceArn", &["arn:{partition}:s3:::{bucket}"]),
+];
+/// Another account's bucket naming the access-log bucket as its target.
+const ACCESS_LOG_FOREIGN: &[(&str, &[&str])] = &[
+    ("aws:SourceAccount", &["444455556666"]),
+    (
+        "aws:SourceArn",
+        &["arn:{partition}:s3:::someone-elses-bucket"],
+    ),
+];
+/// Another bucket of this account naming the access-log bucket as its target.
+const ACCESS_LOG_OTHER_BUCKET: &[(&str, &[&str])] = &[
+    ("aws:SourceAccount", &["{account}"]),
+    ("aws:SourceArn", &["arn:{partition}:s3:::other-bucket"]),
 ];
 const ALARM_SOURCE: &[(&str, &[&str])] = &[
     ("aws:SourceAccount", &["{account}"]),
@@ -410,6 +432,38 @@ pub const PATHS: &[AccessPath] = &[
         context: &[("aws:SecureTransport", &["false"])],
         doc: S3_TLS,
         ..path("plain-http-to-log-bucket", Expect::Deny)
+    },
+    // --- server access logs of the log bucket (s3_access_logging) ---------------------------
+    AccessPath {
+        principal: "service:logging.s3.amazonaws.com",
+        caller: Caller::Service,
+        action: "s3:PutObject",
+        resource: "arn:{partition}:s3:::{access_log_bucket}/{bucket}/2026-01-01-00-00-00-0123456789ABCDEF",
+        resource_policy: Some("access-log-bucket"),
+        context: ACCESS_LOG_SOURCE,
+        needs: &["access-log-bucket/AllowS3ServerAccessLogs"],
+        doc: S3_ACCESS_LOGS,
+        ..path("s3-logging-writes-access-log-bucket", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:logging.s3.amazonaws.com",
+        caller: Caller::Service,
+        action: "s3:PutObject",
+        resource: "arn:{partition}:s3:::{access_log_bucket}/{bucket}/2026-01-01-00-00-00-0123456789ABCDEF",
+        resource_policy: Some("access-log-bucket"),
+        context: ACCESS_LOG_FOREIGN,
+        doc: S3_ACCESS_LOGS,
+        ..path("confused-deputy-s3-logging-for-another-accounts-bucket", Expect::Deny)
+    },
+    AccessPath {
+        principal: "service:logging.s3.amazonaws.com",
+        caller: Caller::Service,
+        action: "s3:PutObject",
+        resource: "arn:{partition}:s3:::{access_log_bucket}/other-bucket/2026-01-01-00-00-00-0123456789ABCDEF",
+        resource_policy: Some("access-log-bucket"),
+        context: ACCESS_LOG_OTHER_BUCKET,
+        doc: S3_ACCESS_LOGS,
+        ..path("s3-logging-for-another-bucket-of-the-account", Expect::Deny)
     },
     // --- the application ------------------------------------------------------------------
     AccessPath {

@@ -257,6 +257,10 @@ pub trait LoggingApi: Send + Sync {
     ) -> Result<(), ApiError>;
     /// PutBucketEncryption with SSE-S3 (AES256).
     async fn put_bucket_encryption_s3(&self, bucket: &str) -> Result<(), ApiError>;
+    /// GetBucketNotificationConfiguration: whether delivery to EventBridge is on.
+    async fn bucket_eventbridge(&self, bucket: &str) -> Result<bool, ApiError>;
+    /// PutBucketNotificationConfiguration with `EventBridgeConfiguration: {}` only.
+    async fn enable_bucket_eventbridge(&self, bucket: &str) -> Result<(), ApiError>;
     /// One version's Object Lock retention, from HeadObject (`None`: no retention).
     async fn object_retention(
         &self,
@@ -881,6 +885,38 @@ impl LoggingApi for SdkLoggingApi {
             .send()
             .await
             .map_err(err("s3", op, bucket))?;
+        Ok(())
+    }
+
+    async fn bucket_eventbridge(&self, bucket: &str) -> Result<bool, ApiError> {
+        let out = self
+            .s3
+            .get_bucket_notification_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(err("s3", "GetBucketNotificationConfiguration", bucket))?;
+        Ok(out.event_bridge_configuration().is_some())
+    }
+
+    async fn enable_bucket_eventbridge(&self, bucket: &str) -> Result<(), ApiError> {
+        use aws_sdk_s3::types::{EventBridgeConfiguration, NotificationConfiguration};
+        // "Enabling Amazon EventBridge": an empty EventBridgeConfiguration turns delivery of all
+        // the bucket's events on; S3 needs no permission to send to EventBridge
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-event-notifications-eventbridge.html,
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html). The call
+        // replaces the whole notification configuration: the stack owns its buckets' one.
+        self.s3
+            .put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .event_bridge_configuration(EventBridgeConfiguration::builder().build())
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(err("s3", "PutBucketNotificationConfiguration", bucket))?;
         Ok(())
     }
 

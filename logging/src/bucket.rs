@@ -50,6 +50,12 @@ pub(crate) struct BucketSpec {
     pub(crate) object_lock: Option<ObjectLockSpec>,
     /// Where the bucket's server access logs go (`None`: not logged).
     pub(crate) access_log: Option<AccessLogTarget>,
+    /// `s3_event_notifications`: S3 delivers the bucket's events to EventBridge. Chosen over an
+    /// SNS destination because it needs no grant to S3 on a topic or on the key (S3 needs no
+    /// permission to send to EventBridge:
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html) and a rule can
+    /// route the deletions to the critical topic through the grant EventBridge already has.
+    pub(crate) eventbridge: bool,
 }
 
 /// Desired S3 Object Lock default retention.
@@ -197,6 +203,9 @@ pub(crate) fn desired_view(spec: &BucketSpec, kms_key_arn: Option<&str>) -> Valu
     if let Some(target) = &spec.access_log {
         view["access_logging"] = json!(target);
     }
+    if spec.eventbridge {
+        view["event_notifications"] = json!({"eventbridge": true});
+    }
     view
 }
 
@@ -219,6 +228,9 @@ pub(crate) fn observed_view(spec: &BucketSpec, b: &ObservedBucket) -> Value {
     }
     if spec.access_log.is_some() {
         view["access_logging"] = json!(b.access_log);
+    }
+    if spec.eventbridge {
+        view["event_notifications"] = json!({"eventbridge": b.eventbridge});
     }
     view
 }
@@ -333,6 +345,9 @@ pub(crate) async fn apply_settings(
         if let Some(target) = &spec.access_log {
             settle(|| api.put_bucket_logging(name, target)).await?;
         }
+        if spec.eventbridge {
+            settle(|| api.enable_bucket_eventbridge(name)).await?;
+        }
         settle(|| api.put_bucket_tags(name, &spec.tags)).await?;
         return Ok(());
     };
@@ -367,6 +382,9 @@ pub(crate) async fn apply_settings(
         &spec.access_log,
     ) {
         api.put_bucket_logging(name, target).await?;
+    }
+    if spec.eventbridge && differs(&current, &desired, "event_notifications") {
+        api.enable_bucket_eventbridge(name).await?;
     }
     if differs(&current, &desired, "lifecycle_rules") {
         if spec.lifecycle_rules.is_empty() {

@@ -124,6 +124,8 @@ pub struct ObservedBucket {
     pub object_lock: Option<ObjectLockConfig>,
     /// Server access logging target (`None`: off).
     pub access_log: Option<AccessLogTarget>,
+    /// Event delivery to EventBridge is on.
+    pub eventbridge: bool,
 }
 
 /// What exists of the log group.
@@ -185,6 +187,9 @@ pub struct LoggingOutputs {
     pub bucket_name: Option<String>,
     /// Log bucket ARN.
     pub bucket_arn: Option<String>,
+    /// The access-log bucket's name (`s3_access_logging`); `check-access` reads its policy.
+    #[serde(default)]
+    pub access_log_bucket_name: Option<String>,
     /// Invocation log group name.
     pub log_group_name: Option<String>,
     /// Invocation log group ARN (without `:*`).
@@ -286,6 +291,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             tags,
             object_lock,
             access_log,
+            eventbridge,
         ) = futures::try_join!(
             api.bucket_encryption(name),
             api.bucket_versioning(name),
@@ -296,6 +302,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             api.bucket_tags(name),
             api.object_lock(name),
             api.bucket_logging(name),
+            api.bucket_eventbridge(name),
         )?;
         self.check_owner("s3 bucket", name, &tags, stack)?;
         Ok(Some(ObservedBucket {
@@ -308,6 +315,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             tags,
             object_lock,
             access_log,
+            eventbridge,
         }))
     }
 
@@ -400,6 +408,8 @@ impl<A: LoggingApi> LoggingModule<A> {
         LoggingOutputs {
             bucket_name: b.then(|| spec.bucket.name.clone()),
             bucket_arn: b.then(|| spec.bucket.arn.clone()),
+            access_log_bucket_name: (b && spec.access_log_bucket.enabled)
+                .then(|| spec.access_log_bucket.name.clone()),
             log_group_name: g.then(|| spec.log_group.name.clone()),
             log_group_arn: g.then(|| spec.log_group.arn.clone()),
             role_name: spec.role.enabled.then(|| spec.role.name.clone()),
@@ -618,6 +628,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             sse_kms: false,
             object_lock: None,
             access_log: None,
+            eventbridge: config.s3_event_notifications,
         };
         let lock = &config.s3_object_lock;
         let bucket = BucketSpec {
@@ -633,6 +644,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             lifecycle_rules: bucket::lifecycle_rules(&config.s3_lifecycle),
             tags: tags.clone(),
             sse_kms: true,
+            eventbridge: config.s3_event_notifications,
             object_lock: lock.enabled.then(|| ObjectLockSpec {
                 mode: lock.mode.as_str().to_owned(),
                 days: i32::try_from(lock.days).unwrap_or(i32::MAX),
@@ -1296,6 +1308,7 @@ mod tests {
                 years: None,
             }),
             access_log: b.access_log.clone(),
+            eventbridge: b.eventbridge,
         }
     }
 
@@ -1373,6 +1386,36 @@ mod tests {
         let inv = spec.invocation_logging().unwrap();
         assert_eq!(inv.cloudwatch.as_ref().unwrap().role_arn, spec.role.arn);
         assert_eq!(inv.s3.as_ref().unwrap().bucket_name, spec.bucket.name);
+    }
+
+    #[tokio::test]
+    async fn event_delivery_to_eventbridge_switched_off_by_hand_is_turned_on_again() {
+        let mut api = MockLoggingApi::new();
+        api.expect_enable_bucket_eventbridge()
+            .withf(|b| b.contains("-access-logs-"))
+            .times(1)
+            .returning(|_| Ok(()));
+        let m = module(api);
+        let spec = spec_with(&m, &config());
+        assert!(spec.bucket.eventbridge && spec.access_log_bucket.eventbridge);
+        let mut observed = converged(&spec);
+        observed.access_log_bucket.as_mut().unwrap().eventbridge = false;
+        let changes = m.diff(&spec, &observed);
+        let changed: Vec<_> = changes.iter().filter(|c| c.is_change()).collect();
+        assert_eq!(changed.len(), 1, "{changed:#?}");
+        assert_eq!(changed[0].address, ACCESS_LOG_BUCKET);
+        assert!(changed[0].attributes[0]
+            .name
+            .starts_with("event_notifications"));
+        m.apply(&spec, &observed, &NoProgress).await.unwrap();
+
+        // Off in the config: the attribute is not managed, nothing is planned.
+        let mut off = config();
+        off.s3_event_notifications = false;
+        let spec = spec_with(&m, &off);
+        let mut observed = converged(&spec);
+        observed.bucket.as_mut().unwrap().eventbridge = false;
+        assert!(m.diff(&spec, &observed).iter().all(|c| !c.is_change()));
     }
 
     #[test]

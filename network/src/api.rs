@@ -43,6 +43,17 @@ pub struct SubnetInfo {
     pub availability_zone: String,
 }
 
+/// A route table of a VPC and the subnets explicitly associated with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTableInfo {
+    /// `rtb-...`.
+    pub route_table_id: String,
+    /// True for the VPC's main route table (used by every subnet without an association).
+    pub main: bool,
+    /// Subnets associated with it explicitly.
+    pub subnet_ids: Vec<String>,
+}
+
 /// A security group as DescribeSecurityGroups tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityGroupInfo {
@@ -260,6 +271,11 @@ pub trait Ec2Api: Send + Sync {
     async fn modify_endpoint(&self, request: &ModifyEndpoint) -> Result<(), ApiError>;
     /// DeleteVpcEndpoints; an id that does not exist is not an error.
     async fn delete_endpoints(&self, endpoint_ids: &[String]) -> Result<(), ApiError>;
+    /// DescribeVpcEndpointServices filtered by `service-name`: the names of `service_names`
+    /// the region offers (one call; a name the region lacks is simply not returned).
+    async fn offered_services(&self, service_names: &[String]) -> Result<Vec<String>, ApiError>;
+    /// DescribeRouteTables of one VPC (filter `vpc-id`).
+    async fn route_tables(&self, vpc_id: &str) -> Result<Vec<RouteTableInfo>, ApiError>;
 }
 
 /// [`Ec2Api`] over the SDK client.
@@ -855,5 +871,60 @@ impl Ec2Api for SdkEc2Api {
             }
         }
         Ok(())
+    }
+
+    async fn offered_services(&self, service_names: &[String]) -> Result<Vec<String>, ApiError> {
+        if service_names.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A filter, not `ServiceNames`: a name the region does not offer in `ServiceNames` is
+        // an `InvalidServiceName` error, through the filter it is just absent. API reference:
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpointServices.html
+        let target = service_names.join(",");
+        let mut offered = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_vpc_endpoint_services()
+                .filters(filter("service-name", service_names.iter().cloned()))
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(err("DescribeVpcEndpointServices", &target))?;
+            offered.extend(out.service_names().iter().cloned());
+            match out.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        offered.sort();
+        offered.dedup();
+        Ok(offered)
+    }
+
+    async fn route_tables(&self, vpc_id: &str) -> Result<Vec<RouteTableInfo>, ApiError> {
+        let mut found = Vec::new();
+        let mut pages = self
+            .client
+            .describe_route_tables()
+            .filters(filter("vpc-id", [vpc_id]))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("DescribeRouteTables", vpc_id))?;
+            for t in page.route_tables() {
+                let associations = t.associations();
+                found.push(RouteTableInfo {
+                    route_table_id: t.route_table_id().unwrap_or_default().to_owned(),
+                    main: associations.iter().any(|a| a.main() == Some(true)),
+                    subnet_ids: associations
+                        .iter()
+                        .filter_map(|a| a.subnet_id().map(str::to_owned))
+                        .collect(),
+                });
+            }
+        }
+        Ok(found)
     }
 }

@@ -36,6 +36,9 @@ pub struct EndpointSpec {
     pub tags: BTreeMap<String, String>,
     /// Idempotency token of CreateVpcEndpoint.
     pub client_token: String,
+    /// Created only where the region offers the service (`bedrock-mantle`): observe asks
+    /// DescribeVpcEndpointServices, the plan skips it with a note otherwise.
+    pub only_if_offered: bool,
 }
 
 impl EndpointSpec {
@@ -61,6 +64,9 @@ pub struct Placement {
     pub route_table_ids: Vec<String>,
     /// `enable_private_dns`.
     pub private_dns: bool,
+    /// `private_only` without `route_table_ids`: the S3 Gateway endpoint goes on the route
+    /// tables of `subnet_ids`, read by observe.
+    pub route_tables_from_subnets: bool,
 }
 
 /// The client token: deterministic from stack, service and VPC, so a create retried after a
@@ -265,6 +271,7 @@ mod tests {
             custom_policy: false,
             tags: BTreeMap::from([("baseline:stack".into(), "demo".into())]),
             client_token: client_token("demo", "bedrock-runtime", "vpc-1", 0),
+            only_if_offered: false,
         }
     }
 
@@ -274,6 +281,7 @@ mod tests {
             subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
             route_table_ids: vec![],
             private_dns: true,
+            route_tables_from_subnets: false,
         }
     }
 

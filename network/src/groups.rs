@@ -56,7 +56,7 @@ impl GroupRole {
     pub fn for_service(service: &str) -> GroupRole {
         match service {
             "bedrock" | "bedrock-agent" => Self::Management,
-            "bedrock-runtime" | "bedrock-agent-runtime" => Self::Runtime,
+            "bedrock-runtime" | "bedrock-agent-runtime" | "bedrock-mantle" => Self::Runtime,
             _ => Self::General,
         }
     }

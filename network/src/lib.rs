@@ -5,7 +5,9 @@
 //! `runtime_allowed_cidrs` and `vpc_cidr`; egress only TCP 443 to `vpc_cidr`), and the VPC
 //! endpoints: `bedrock` and `bedrock-agent` on the management group, `bedrock-runtime` and
 //! `bedrock-agent-runtime` on the runtime group (each behind its `enable_bedrock_*_endpoint`
-//! switch), plus `extra_endpoint_services` on the general group (`s3` as a Gateway endpoint on
+//! switch), `bedrock-mantle` on the runtime group where the region offers it
+//! (`enable_bedrock_mantle_endpoint`), plus `extra_endpoint_services` and, with `private_only`,
+//! `logs` and `s3` on the general group (`s3` as a Gateway endpoint on
 //! `route_table_ids`). Endpoint policies are typed documents that admit only the application role
 //! `bedrock_role_name` of this account (see [`endpoint_policy`]); `custom_endpoint_policies`
 //! replaces one.
@@ -27,12 +29,13 @@ mod groups;
 mod lookup;
 mod module;
 mod policies;
+mod private_path;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockEc2Api;
 pub use api::{
-    CreateEndpoint, Ec2Api, EndpointInfo, ModifyEndpoint, RuleSpec, SdkEc2Api, SecurityGroupInfo,
-    SecurityGroupRule, SubnetInfo, VpcDns, VpcInfo,
+    CreateEndpoint, Ec2Api, EndpointInfo, ModifyEndpoint, RouteTableInfo, RuleSpec, SdkEc2Api,
+    SecurityGroupInfo, SecurityGroupRule, SubnetInfo, VpcDns, VpcInfo,
 };
 pub use checks::CheckReport;
 pub use endpoints::{EndpointSpec, Placement, ENDPOINT_TAG};
@@ -46,8 +49,9 @@ pub use module::{
 };
 pub use policies::{
     endpoint_policy, PolicyContext, ADMIN_ACTIONS, ADMIN_SID, AGENT_ACTIONS, AGENT_RUNTIME_ACTIONS,
-    MANAGEMENT_ACTIONS,
+    MANAGEMENT_ACTIONS, MANTLE_ACTIONS,
 };
+pub use private_path::MANTLE;
 
 use baseline_core::aws::ApiError;
 use baseline_core::reconcile::PreconditionFailed;

@@ -14,6 +14,7 @@ use crate::groups::{
 };
 use crate::lookup::{AccountLookup, SdkAccountLookup};
 use crate::policies::{endpoint_policy, PolicyContext};
+use crate::private_path::{not_offered_note, subnet_route_tables, MANTLE, PRIVATE_ONLY_SERVICES};
 use crate::NetworkError;
 use async_trait::async_trait;
 use baseline_core::aws::ServiceErrorKind;
@@ -34,8 +35,9 @@ use std::time::{Duration, Instant};
 
 const MODULE: &str = "network";
 /// Endpoints created or modified at the same time (EC2's mutating-call budget is shared by the
-/// account; four keeps the Bedrock endpoints fully parallel without bursting).
-const MAX_CONCURRENT_ENDPOINTS: usize = 4;
+/// account; five keeps the Bedrock endpoints, `bedrock-mantle` included, fully parallel without
+/// bursting).
+const MAX_CONCURRENT_ENDPOINTS: usize = 5;
 /// CreateVpcEndpoint attempts with a fresh token when AWS returns an endpoint deleted since.
 const TOKEN_ATTEMPTS: u32 = 3;
 const FIRST_POLL: Duration = Duration::from_millis(500);
@@ -87,6 +89,11 @@ pub struct NetworkObserved {
     pub role_arn: Option<String>,
     /// The destination-region model ARNs of the inference profiles in `foundation_models`.
     pub profile_model_arns: Vec<String>,
+    /// The service names of the `only_if_offered` endpoints that the region offers
+    /// (DescribeVpcEndpointServices); `None` when not read (destroy).
+    pub offered_services: Option<Vec<String>>,
+    /// The route tables of `subnet_ids` (read only for `route_tables_from_subnets`).
+    pub subnet_route_table_ids: Vec<String>,
 }
 
 /// Security group ids by role.
@@ -155,7 +162,29 @@ fn resolved(spec: &NetworkSpec, observed: &NetworkObserved) -> NetworkSpec {
     for e in spec.endpoints.iter_mut().filter(|e| !e.custom_policy) {
         e.policy = endpoint_policy(&e.service, &spec.policy_ctx);
     }
+    if let Some(offered) = &observed.offered_services {
+        spec.endpoints
+            .retain(|e| !e.only_if_offered || offered.contains(&e.service_name));
+    }
+    if spec.placement.route_tables_from_subnets {
+        spec.placement.route_table_ids = observed.subnet_route_table_ids.clone();
+    }
     spec
+}
+
+/// The endpoints of `spec` the region does not offer, as plan notes.
+fn skipped_endpoints(spec: &NetworkSpec, observed: &NetworkObserved) -> Vec<Change> {
+    let Some(offered) = &observed.offered_services else {
+        return Vec::new();
+    };
+    spec.endpoints
+        .iter()
+        .filter(|e| e.only_if_offered && !offered.contains(&e.service_name))
+        .map(|e| {
+            Change::noop(e.address(), "vpc_endpoint")
+                .with_note(not_offered_note(&e.service_name, &spec.policy_ctx.region))
+        })
+        .collect()
 }
 
 fn is_live(e: &EndpointInfo) -> bool {
@@ -303,6 +332,34 @@ impl<A: Ec2Api> NetworkModule<A> {
         models.sort();
         models.dedup();
         Ok((role_arn, models, issue))
+    }
+
+    /// One DescribeVpcEndpointServices for the `only_if_offered` endpoints (none: no call).
+    async fn offered_services(
+        &self,
+        spec: &NetworkSpec,
+    ) -> Result<Option<Vec<String>>, NetworkError> {
+        let names: Vec<String> = spec
+            .endpoints
+            .iter()
+            .filter(|e| e.only_if_offered)
+            .map(|e| e.service_name.clone())
+            .collect();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.api.offered_services(&names).await?))
+    }
+
+    /// The route tables of `subnet_ids`, for an S3 Gateway endpoint of `private_only` without
+    /// `route_table_ids` (one DescribeRouteTables of the VPC; otherwise no call).
+    async fn subnet_route_tables(&self, spec: &NetworkSpec) -> Result<Vec<String>, NetworkError> {
+        let p = &spec.placement;
+        if !p.route_tables_from_subnets || !spec.endpoints.iter().any(|e| e.gateway) {
+            return Ok(Vec::new());
+        }
+        let tables = self.api.route_tables(&p.vpc_id).await?;
+        Ok(subnet_route_tables(&tables, &p.subnet_ids))
     }
 
     async fn live_checks(&self, spec: &NetworkSpec) -> Result<CheckReport, NetworkError> {
@@ -769,6 +826,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
             subnet_ids: config.subnet_ids.clone(),
             route_table_ids: sorted(config.route_table_ids.clone()),
             private_dns: config.enable_private_dns,
+            route_tables_from_subnets: config.private_only && config.route_table_ids.is_empty(),
         };
         let groups = GroupRole::ALL
             .into_iter()
@@ -800,19 +858,31 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
             admin_principal_arns: config.admin_principal_arns.clone(),
             profile_model_arns: Vec::new(),
         };
-        let services = config
+        // (service, gateway, only where the region offers it)
+        let mut services: Vec<(&str, bool, bool)> = config
             .bedrock_endpoints()
             .into_iter()
-            .map(|s| (s, false))
-            .chain(
-                config
-                    .extra_endpoint_services
-                    .iter()
-                    .map(|e| (e.as_str(), e.is_gateway())),
-            );
+            .map(|s| (s, false, false))
+            .collect();
+        if config.enable_bedrock_mantle_endpoint {
+            services.push((MANTLE, false, true));
+        }
+        services.extend(
+            config
+                .extra_endpoint_services
+                .iter()
+                .map(|e| (e.as_str(), e.is_gateway(), false)),
+        );
+        if config.private_only {
+            for (service, gateway) in PRIVATE_ONLY_SERVICES {
+                if !services.iter().any(|(s, _, _)| s == service) {
+                    services.push((service, *gateway, false));
+                }
+            }
+        }
         let mut issues = Vec::new();
         let mut endpoints = Vec::new();
-        for (service, gateway) in services {
+        for (service, gateway, only_if_offered) in services {
             let (policy, custom_policy) = match config.custom_endpoint_policies.get(service) {
                 Some(text) => {
                     let path = format!("custom_endpoint_policies.{service}");
@@ -856,6 +926,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
                 custom_policy,
                 tags,
                 client_token: client_token(&stack, service, &config.vpc_id, 0),
+                only_if_offered,
             });
         }
         if !issues.is_empty() {
@@ -886,9 +957,29 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
                 issues: vec![issue],
             }));
         }
-        let mut observed = self.observe_resources(spec, checks).await?;
+        let (mut observed, offered, subnet_route_table_ids) = futures::try_join!(
+            self.observe_resources(spec, checks),
+            self.offered_services(spec),
+            self.subnet_route_tables(spec),
+        )?;
         observed.role_arn = role_arn;
         observed.profile_model_arns = profile_model_arns;
+        observed.subnet_route_table_ids = subnet_route_table_ids;
+        if let Some(offered) = &offered {
+            // An endpoint of a service the region no longer lists cannot be converged: it goes.
+            let gone: Vec<String> = spec
+                .endpoints
+                .iter()
+                .filter(|e| e.only_if_offered && !offered.contains(&e.service_name))
+                .map(|e| e.service.clone())
+                .collect();
+            for service in gone {
+                observed
+                    .stray_endpoints
+                    .extend(observed.endpoints.remove(&service));
+            }
+        }
+        observed.offered_services = offered;
         Ok(observed)
     }
 
@@ -902,6 +993,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
     }
 
     fn diff(&self, spec: &NetworkSpec, observed: &NetworkObserved) -> Vec<Change> {
+        let original = spec;
         let spec = &resolved(spec, observed);
         let mut changes = Vec::new();
         for g in &spec.groups {
@@ -970,6 +1062,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
             }
             changes.push(change);
         }
+        changes.extend(skipped_endpoints(&original, observed));
         for e in &observed.stray_endpoints {
             changes.push(
                 Change::delete(
@@ -998,6 +1091,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
         spec: &NetworkSpec,
         observed: &NetworkObserved,
     ) -> Option<NetworkOutputs> {
+        let spec = &resolved(spec, observed);
         let groups = observed
             .groups
             .iter()
@@ -1271,8 +1365,13 @@ mod tests {
                 ("bedrock-runtime", GroupRole::Runtime),
                 ("bedrock-agent", GroupRole::Management),
                 ("bedrock-agent-runtime", GroupRole::Runtime),
+                ("bedrock-mantle", GroupRole::Runtime),
             ]
         );
+        assert!(spec
+            .endpoints
+            .iter()
+            .all(|e| e.only_if_offered == (e.service == MANTLE)));
         let rt = &spec.endpoints[1];
         assert_eq!(rt.service_name, "com.amazonaws.us-east-1.bedrock-runtime");
         assert_eq!(rt.tags[ENDPOINT_TAG], "bedrock-runtime");
@@ -1301,6 +1400,7 @@ mod tests {
                 ("bedrock", false, GroupRole::Management),
                 ("bedrock-runtime", false, GroupRole::Runtime),
                 ("bedrock-agent-runtime", false, GroupRole::Runtime),
+                ("bedrock-mantle", false, GroupRole::Runtime),
                 ("kms", false, GroupRole::General),
                 ("s3", true, GroupRole::General),
             ]
@@ -1345,7 +1445,7 @@ mod tests {
                 .filter(|c| c.resource_type == t && c.action == Action::Create)
                 .count()
         };
-        assert_eq!((count("security_group"), count("vpc_endpoint")), (3, 4));
+        assert_eq!((count("security_group"), count("vpc_endpoint")), (3, 5));
         // management 1 + runtime 2 + general 1 ingress, 3 egress
         assert_eq!(count("security_group_rule"), 7);
         let rt = changes
@@ -1388,7 +1488,7 @@ mod tests {
         let m = NetworkModule::with_api(MockEc2Api::new(), &ctx());
         let spec = spec_of(&m, &config());
         let out = m.apply(&spec, &deployed(&spec), &NoProgress).await.unwrap();
-        assert_eq!(out.endpoint_ids.len(), 4);
+        assert_eq!(out.endpoint_ids.len(), 5);
         assert_eq!(out.dns_entries["bedrock"], vec!["bedrock.example"]);
     }
 
@@ -1500,32 +1600,9 @@ mod tests {
     }
 
     fn good_reads(api: &mut MockEc2Api) {
-        api.expect_find_vpc().returning(|id| {
-            Ok(Some(VpcInfo {
-                vpc_id: id.into(),
-                cidr_blocks: vec!["10.0.0.0/16".into()],
-            }))
-        });
-        api.expect_find_subnets().returning(|_| {
-            Ok(vec![
-                SubnetInfo {
-                    subnet_id: "subnet-a".into(),
-                    vpc_id: "vpc-1".into(),
-                    availability_zone: "us-east-1a".into(),
-                },
-                SubnetInfo {
-                    subnet_id: "subnet-b".into(),
-                    vpc_id: "vpc-1".into(),
-                    availability_zone: "us-east-1b".into(),
-                },
-            ])
-        });
-        api.expect_vpc_dns().returning(|_| {
-            Ok(VpcDns {
-                support: true,
-                hostnames: true,
-            })
-        });
+        api.expect_offered_services()
+            .returning(|names| Ok(names.to_vec()));
+        good_reads_without_offer(api);
     }
 
     #[tokio::test]
@@ -1916,14 +1993,157 @@ mod tests {
         let plan = m.destroy_plan(&spec, &observed, DestroyOptions::default());
         assert_eq!(
             plan.iter().filter(|c| c.action == Action::Delete).count(),
-            7
+            8
         );
         m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
             .await
             .unwrap();
         assert_eq!(
             order.lock().unwrap().first().map(String::as_str),
-            Some("endpoints:4")
+            Some("endpoints:5")
         );
+    }
+
+    #[tokio::test]
+    async fn mantle_is_skipped_with_a_note_where_the_region_does_not_offer_it() {
+        let mut api = MockEc2Api::new();
+        good_reads_without_offer(&mut api);
+        api.expect_offered_services()
+            .withf(|names| names == ["com.amazonaws.us-east-1.bedrock-mantle".to_owned()])
+            .times(1)
+            .returning(|_| Ok(vec![]));
+        api.expect_find_security_groups()
+            .returning(|_, _| Ok(vec![]));
+        api.expect_security_groups_tagged()
+            .returning(|_, _| Ok(vec![]));
+        api.expect_endpoints_tagged().returning(|_, _| Ok(vec![]));
+        let m = NetworkModule::with_api(api, &ctx());
+        let spec = spec_of(&m, &config());
+        let observed = m.observe(&spec).await.unwrap();
+        let changes = m.diff(&spec, &observed);
+        let mantle: Vec<_> = changes
+            .iter()
+            .filter(|c| c.address == endpoint_address(MANTLE))
+            .collect();
+        assert_eq!(mantle.len(), 1, "{changes:#?}");
+        assert_eq!(mantle[0].action, Action::NoOp);
+        assert!(mantle[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("does not offer"));
+        assert_eq!(
+            changes
+                .iter()
+                .filter(|c| c.resource_type == "vpc_endpoint" && c.action == Action::Create)
+                .count(),
+            4
+        );
+        // Converged without it: outputs know the four others.
+        let mut deployed = deployed(&resolved(&spec, &observed));
+        deployed.offered_services = Some(vec![]);
+        let out = m.planned_outputs(&spec, &deployed).unwrap();
+        assert!(!out.endpoint_ids.contains_key(MANTLE));
+        assert_eq!(out.endpoint_ids.len(), 4);
+    }
+
+    fn good_reads_without_offer(api: &mut MockEc2Api) {
+        api.expect_find_vpc().returning(|id| {
+            Ok(Some(VpcInfo {
+                vpc_id: id.into(),
+                cidr_blocks: vec!["10.0.0.0/16".into()],
+            }))
+        });
+        api.expect_find_subnets().returning(|_| {
+            Ok(vec![
+                SubnetInfo {
+                    subnet_id: "subnet-a".into(),
+                    vpc_id: "vpc-1".into(),
+                    availability_zone: "us-east-1a".into(),
+                },
+                SubnetInfo {
+                    subnet_id: "subnet-b".into(),
+                    vpc_id: "vpc-1".into(),
+                    availability_zone: "us-east-1b".into(),
+                },
+            ])
+        });
+        api.expect_vpc_dns().returning(|_| {
+            Ok(VpcDns {
+                support: true,
+                hostnames: true,
+            })
+        });
+    }
+
+    #[tokio::test]
+    async fn private_only_adds_logs_and_an_s3_gateway_on_the_subnets_route_tables() {
+        let mut api = MockEc2Api::new();
+        good_reads(&mut api);
+        api.expect_route_tables()
+            .withf(|vpc| vpc == "vpc-1")
+            .times(1)
+            .returning(|_| {
+                Ok(vec![
+                    crate::api::RouteTableInfo {
+                        route_table_id: "rtb-main".into(),
+                        main: true,
+                        subnet_ids: vec![],
+                    },
+                    crate::api::RouteTableInfo {
+                        route_table_id: "rtb-a".into(),
+                        main: false,
+                        subnet_ids: vec!["subnet-a".into()],
+                    },
+                ])
+            });
+        api.expect_find_security_groups()
+            .returning(|_, _| Ok(vec![]));
+        api.expect_security_groups_tagged()
+            .returning(|_, _| Ok(vec![]));
+        api.expect_endpoints_tagged().returning(|_, _| Ok(vec![]));
+        let m = NetworkModule::with_api(api, &ctx());
+        let mut c = config();
+        c.private_only = true;
+        c.enable_bedrock_mantle_endpoint = false;
+        c.extra_endpoint_services = vec![baseline_core::config::EndpointService::Logs];
+        let spec = spec_of(&m, &c);
+        let extra: Vec<_> = spec
+            .endpoints
+            .iter()
+            .filter(|e| !e.service.starts_with("bedrock"))
+            .map(|e| (e.service.as_str(), e.gateway, e.group))
+            .collect();
+        assert_eq!(
+            extra,
+            vec![
+                ("logs", false, GroupRole::General),
+                ("s3", true, GroupRole::General)
+            ],
+            "logs listed once"
+        );
+        let s3 = spec.endpoints.iter().find(|e| e.service == "s3").unwrap();
+        let st = &s3.policy.statement[0];
+        assert_eq!(
+            st.condition_values("StringEquals", "aws:PrincipalAccount")
+                .unwrap()
+                .0,
+            vec![spec.policy_ctx.account_id.clone()],
+            "Principal * only with this account"
+        );
+        let observed = m.observe(&spec).await.unwrap();
+        assert_eq!(observed.subnet_route_table_ids, vec!["rtb-a", "rtb-main"]);
+        let changes = m.diff(&spec, &observed);
+        let gateway = changes
+            .iter()
+            .find(|c| c.address == endpoint_address("s3"))
+            .unwrap();
+        let after = gateway
+            .attributes
+            .iter()
+            .find(|a| a.name == "route_table_ids")
+            .and_then(|a| a.after.clone())
+            .unwrap();
+        assert_eq!(after, serde_json::json!(["rtb-a", "rtb-main"]));
     }
 }

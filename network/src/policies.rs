@@ -15,6 +15,7 @@
 //! - `bedrock` (management): the read, list, guardrail and invocation-logging actions in
 //!   [`MANAGEMENT_ACTIONS`]; `aws:RequestedRegion` = the stack's region.
 //! - `bedrock-agent` / `bedrock-agent-runtime`: [`AGENT_ACTIONS`] / [`AGENT_RUNTIME_ACTIONS`].
+//! - `bedrock-mantle`: [`MANTLE_ACTIONS`] for the application role.
 //! - extra services (`kms`, `logs`, ...): these endpoints carry every caller of the VPC to that
 //!   service (private DNS), not just the application, so they admit principals of this account
 //!   (`aws:PrincipalAccount`) for the explicit actions in [`extra_actions`].
@@ -155,6 +156,18 @@ pub const AGENT_RUNTIME_ACTIONS: &[&str] = &[
     "bedrock:RetrieveAndGenerate",
 ];
 
+/// What the application may do through the `bedrock-mantle` endpoint: the inference and project
+/// read actions of "Making inference requests", bedrock-mantle endpoint
+/// (<https://docs.aws.amazon.com/bedrock/latest/userguide/inference.html>).
+/// `bedrock-mantle:CallWithBearerToken` (Bedrock API keys) is left out: the endpoint admits the
+/// application role's SigV4 calls only.
+pub const MANTLE_ACTIONS: &[&str] = &[
+    "bedrock-mantle:CreateInference",
+    "bedrock-mantle:GetProject",
+    "bedrock-mantle:ListProjects",
+    "bedrock-mantle:ListTagsForResources",
+];
+
 /// The data-plane actions admitted through an extra service's endpoint.
 pub(crate) fn extra_actions(service: &str) -> &'static [&'static str] {
     match service {
@@ -271,6 +284,13 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
             c,
         )
         .actions(AGENT_RUNTIME_ACTIONS.iter().copied())
+        .resources(["*"])
+        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
+        "bedrock-mantle" => PolicyDocument::new(vec![application_role_only(
+            Statement::allow("MantleInference"),
+            c,
+        )
+        .actions(MANTLE_ACTIONS.iter().copied())
         .resources(["*"])
         .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
         other => PolicyDocument::new(vec![Statement::allow("ThisAccountOnly")

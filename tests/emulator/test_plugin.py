@@ -455,6 +455,45 @@ def test_vpc_endpoint_client_token_idempotent(endpoint):
     assert ec2.create_vpc_endpoint(**args)["VpcEndpoint"]["VpcEndpointId"] == first
 
 
+def test_bedrock_mantle_is_offered_unless_the_region_withholds_it(endpoint):
+    region = "eu-west-3"  # a region no other test uses: withholding is per region
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region)
+    name = f"com.amazonaws.{region}.bedrock-mantle"
+    by_filter = dict(Filters=[{"Name": "service-name", "Values": [name]}])
+    assert ec2.describe_vpc_endpoint_services(**by_filter)["ServiceNames"] == [name]
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    sub = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    args = dict(VpcEndpointType="Interface", VpcId=vpc, ServiceName=name, SubnetIds=[sub])
+    first = ec2.create_vpc_endpoint(**args)["VpcEndpoint"]
+    assert first["ServiceName"] == name
+
+    def admin(method, body=None):
+        req = urllib.request.Request(f"{endpoint}/_baseline/endpoint-services/{region}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(req) as r:
+            return json.load(r)
+
+    assert admin("PUT", {"withheld": ["bedrock-mantle"]}) == {"withheld": ["bedrock-mantle"]}
+    try:
+        assert ec2.describe_vpc_endpoint_services(**by_filter)["ServiceNames"] == []
+        listed = ec2.describe_vpc_endpoint_services()["ServiceNames"]
+        assert name not in listed and f"com.amazonaws.{region}.bedrock-runtime" in listed
+        with pytest.raises(ClientError) as e:
+            ec2.describe_vpc_endpoint_services(ServiceNames=[name])
+        assert e.value.response["Error"]["Code"] == "InvalidServiceName"
+        with pytest.raises(ClientError) as e:
+            ec2.create_vpc_endpoint(**args)
+        assert e.value.response["Error"]["Code"] == "InvalidServiceName"
+        # other regions are untouched
+        other = client(endpoint, "ec2")
+        assert other.describe_vpc_endpoint_services(
+            Filters=[{"Name": "service-name", "Values": [f"com.amazonaws.{REGION}.bedrock-mantle"]}]
+        )["ServiceNames"] == [f"com.amazonaws.{REGION}.bedrock-mantle"]
+    finally:
+        assert admin("DELETE") == {"withheld": []}
+    assert ec2.describe_vpc_endpoint_services(**by_filter)["ServiceNames"] == [name]
+
+
 def test_s3_secure_transport_deny_does_not_block_objects(endpoint):
     s3 = client(endpoint, "s3")
     bucket = f"bb-{uid()}"
@@ -625,6 +664,19 @@ def _call_fails(sts) -> bool:
         return False
     except Exception:
         return True
+
+
+def test_s3_notification_configuration_returns_eventbridge(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"bb-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    raw = urllib.request.urlopen(f"{endpoint}/{bucket}?notification").read().decode()
+    assert "<NotificationConfiguration" in raw and "EventBridge" not in raw, raw
+    s3.put_bucket_notification_configuration(Bucket=bucket,
+                                             NotificationConfiguration={"EventBridgeConfiguration": {}})
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket)
+    raw = urllib.request.urlopen(f"{endpoint}/{bucket}?notification").read().decode()
+    assert "<NotificationConfiguration" in raw and "<EventBridgeConfiguration" in raw, raw
 
 
 def test_s3_get_bucket_versioning_root_element_is_versioning_configuration(endpoint):

@@ -161,6 +161,9 @@ async fn advanced_example_paths_hold_over_read_back_policies() {
         "access-denied-rule-publishes-to-critical-topic",
         "plain-http-to-log-bucket",
         "plain-http-to-critical-topic",
+        "s3-logging-writes-access-log-bucket",
+        "confused-deputy-s3-logging-for-another-accounts-bucket",
+        "s3-logging-for-another-bucket-of-the-account",
     ] {
         assert!(applied.contains(must), "{must} not evaluated: {applied:?}");
     }

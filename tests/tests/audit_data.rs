@@ -209,6 +209,16 @@ async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
         .condition_values("StringEquals", "aws:SourceAccount")
         .is_some());
     assert!(policy.statement("DenyInsecureTransport").is_some());
+    // Both buckets deliver their events to EventBridge (s3_event_notifications).
+    for b in [&bucket, &access] {
+        let n = s3c
+            .get_bucket_notification_configuration()
+            .bucket(b)
+            .send()
+            .await
+            .unwrap();
+        assert!(n.event_bridge_configuration().is_some(), "{b}");
+    }
     let pab = s3c
         .get_public_access_block()
         .bucket(&access)

@@ -23,10 +23,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-const SERVICES: [&str; 4] = [
+/// The default endpoints (us-east-1 in the emulator offers `bedrock-mantle`).
+const SERVICES: [&str; 5] = [
     "bedrock",
     "bedrock-agent",
     "bedrock-agent-runtime",
+    "bedrock-mantle",
     "bedrock-runtime",
 ];
 
@@ -317,7 +319,7 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
             .filter(|c| c.resource_type == t && c.action == Action::Create)
             .count()
     };
-    assert_eq!((creates("security_group"), creates("vpc_endpoint")), (3, 4));
+    assert_eq!((creates("security_group"), creates("vpc_endpoint")), (3, 5));
     let out = apply(&m, &config).await;
 
     // Three groups, with exactly the configured rules (the default egress revoked).
@@ -353,7 +355,7 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
         BTreeSet::from([https(false, "10.0.0.0/16"), egress])
     );
 
-    // Four endpoints: private DNS, the subnets, the right group, each policy as generated.
+    // Five endpoints: private DNS, the subnets, the right group, each policy as generated.
     let endpoints = endpoints_of(&ec2, &config).await;
     assert_eq!(
         endpoints.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -371,7 +373,7 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
             sorted(&vpc.subnets[..2]),
             "{service}"
         );
-        let group = if service.ends_with("runtime") {
+        let group = if service.ends_with("runtime") || *service == "bedrock-mantle" {
             &out.security_group_ids.runtime
         } else {
             &out.security_group_ids.management
@@ -422,9 +424,9 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
         out.dns_entries
     );
 
-    // The four creates were in flight together: every one started before any one finished.
+    // The five creates were in flight together: every one started before any one finished.
     let times = times.0.lock().unwrap().clone();
-    assert_eq!(times.len(), 4, "{times:?}");
+    assert_eq!(times.len(), 5, "{times:?}");
     let last_start = times.values().filter_map(|t| t.0).max().unwrap();
     let first_end = times.values().filter_map(|t| t.1).min().unwrap();
     assert!(
@@ -589,7 +591,7 @@ async fn changed_cidrs_and_subnets_converge_in_place() {
     // New subnets: every endpoint is modified, none replaced, the ids stay.
     let config = at(&[a, c], r#"["10.30.0.0/16","10.50.0.0/16"]"#);
     let changes = plan(&m, &config).await;
-    assert_eq!(changes.len(), 4, "{changes:#?}");
+    assert_eq!(changes.len(), 5, "{changes:#?}");
     for change in &changes {
         assert_eq!(change.action, Action::Update, "{}", change.address);
         assert_eq!(
@@ -716,6 +718,7 @@ async fn extra_services_get_the_general_group_and_s3_a_gateway_endpoint() {
         vec![
             "bedrock",
             "bedrock-agent-runtime",
+            "bedrock-mantle",
             "bedrock-runtime",
             "kms",
             "s3"

@@ -92,6 +92,7 @@ pub const ENDPOINT_POLICY_NAMES: &[&str] = &[
     "bedrock-runtime",
     "bedrock-agent",
     "bedrock-agent-runtime",
+    "bedrock-mantle",
 ];
 
 /// A problem found while loading or validating the configuration.
@@ -712,6 +713,9 @@ pub struct Config {
     pub enable_bedrock_agent_endpoint: bool,
     /// Create the `bedrock-agent-runtime` interface endpoint.
     pub enable_bedrock_agent_runtime_endpoint: bool,
+    /// Create the `bedrock-mantle` interface endpoint (OpenAI-compatible and Anthropic Messages
+    /// APIs) where the region offers it; skipped with a plan note where it does not (extension).
+    pub enable_bedrock_mantle_endpoint: bool,
 
     // ----- invocation logging ---------------------------------------------------------------
     /// Configure Bedrock model invocation logging.
@@ -908,8 +912,15 @@ pub struct Config {
     pub s3_object_lock: S3ObjectLock,
     /// Server access logging of the log bucket to a second access-log bucket of the stack.
     pub s3_access_logging: bool,
+    /// S3 sends the events of the log bucket and the access-log bucket to EventBridge
+    /// (extension), where rules can route them (object deletions, lock changes).
+    pub s3_event_notifications: bool,
     /// Additional VPC endpoints (`s3` is a Gateway endpoint on `route_table_ids`).
     pub extra_endpoint_services: Vec<EndpointService>,
+    /// Private-only operation: adds the CloudWatch Logs interface endpoint and the S3 Gateway
+    /// endpoint (on `route_table_ids`, or else on the route tables of `subnet_ids`) to the
+    /// endpoints, so the VPC needs no internet path for Bedrock and its audit trail.
+    pub private_only: bool,
     /// How long to wait for endpoints to become available, seconds.
     pub endpoint_wait_timeout_seconds: u64,
     /// Guardrail policies beyond the content filters.
@@ -970,6 +981,7 @@ impl Default for Config {
             enable_bedrock_runtime_endpoint: true,
             enable_bedrock_agent_endpoint: true,
             enable_bedrock_agent_runtime_endpoint: true,
+            enable_bedrock_mantle_endpoint: true,
             enable_model_invocation_logging: true,
             enable_cloudwatch_logging: true,
             enable_s3_logging: true,
@@ -1055,7 +1067,9 @@ impl Default for Config {
             s3_lifecycle: S3Lifecycle::default(),
             s3_object_lock: S3ObjectLock::default(),
             s3_access_logging: true,
+            s3_event_notifications: true,
             extra_endpoint_services: Vec::new(),
+            private_only: false,
             endpoint_wait_timeout_seconds: 600,
             guardrail: GuardrailSettings::default(),
             state: StateSettings::default(),

@@ -15,9 +15,11 @@ def install() -> None:
     if _INSTALLED:
         return
     from . import (bedrock_agent, bedrock_guardrails, bedrock_inference_profiles, cloudwatch,
-                   cost, events, logging_support, logs_queries, moto_fixes, s3_metrics)
+                   cost, endpoint_services, events, logging_support, logs_queries, moto_fixes,
+                   s3_metrics)
 
     moto_fixes.install()
+    endpoint_services.install()
     cloudwatch.install()
     events.install()
     bedrock_guardrails.install()
@@ -31,8 +33,8 @@ def install() -> None:
 
 
 def wrap(app: Callable) -> Callable:
-    from . import calllog, cbor, faults
+    from . import calllog, cbor, endpoint_services, faults
 
     # call log outermost so it times the whole request, including CBOR translation and any
     # injected delay
-    return calllog.wrap(faults.wrap(cbor.wrap(app)))
+    return calllog.wrap(faults.wrap(endpoint_services.wrap(cbor.wrap(app))))

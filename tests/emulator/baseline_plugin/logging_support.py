@@ -5,6 +5,11 @@
   ``GetBucketVersioningResponse``; S3 (and the Rust SDK's strict XML parser,
   which fails with an unnamed error otherwise) use ``VersioningConfiguration``.
   boto3 does not check the root name, so boto3-based checks never noticed.
+* S3 ``GetBucketNotificationConfiguration``: moto stores ``EventBridgeConfiguration`` from
+  the Put but never returns it, and answers an empty configuration with the root
+  ``GetBucketNotificationResponse``. The response gets the ``NotificationConfiguration`` root
+  and, when delivery to EventBridge is on, its empty ``EventBridgeConfiguration`` element, as
+  S3 answers (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketNotificationConfiguration.html).
 
 AssociateKmsKey:
 
@@ -48,8 +53,38 @@ def _install_s3_versioning_root() -> None:
     S3Response.get_bucket_versioning = get_bucket_versioning
 
 
+def _install_s3_notification_eventbridge() -> None:
+    import xml.etree.ElementTree as ET
+
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_notification
+    ns = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+    def get_bucket_notification(self):
+        status, headers, body = original(self)
+        text = body.decode() if isinstance(body, bytes) else body
+        if not isinstance(text, str) or not text.strip():
+            return status, headers, body
+        root = ET.fromstring(text)
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        out = ET.Element(f"{{{ns}}}NotificationConfiguration")
+        out.extend(list(root))
+        if config is not None and getattr(config, "event_bridge", None) is not None:
+            ET.SubElement(out, f"{{{ns}}}EventBridgeConfiguration")
+        ET.register_namespace("", ns)
+        xml = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(out, encoding="unicode")
+        headers = dict(headers or {})
+        headers.pop("content-length", None)
+        headers.pop("Content-Length", None)
+        return status, headers, xml.encode() if isinstance(body, bytes) else xml
+
+    S3Response.get_bucket_notification = get_bucket_notification
+
+
 def install() -> None:
     _install_s3_versioning_root()
+    _install_s3_notification_eventbridge()
     from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
     from moto.logs.responses import LogsResponse
 
