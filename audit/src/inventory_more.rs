@@ -32,7 +32,7 @@ pub struct More {
     pub enforced_guardrails: Read<Vec<String>>,
     /// Trust and inline policies (and boundary, for agent roles), by role name.
     pub role_details: BTreeMap<String, RoleDetail>,
-    /// `iam:ListPolicies(Scope=Local, OnlyAttached)` + default version documents.
+    /// `iam:ListPolicies(Scope=Local)` + default version documents.
     pub local_policies: Read<Vec<LocalPolicy>>,
     /// `iam:ListServiceSpecificCredentials(ServiceName=bedrock.amazonaws.com)`, by user name.
     pub api_keys: BTreeMap<String, Read<Vec<ApiKey>>>,

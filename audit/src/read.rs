@@ -379,11 +379,6 @@ impl Reader {
                 key_refs.insert(k.clone());
             }
         }
-        let key_policies: BTreeMap<String, Read<PolicyDocument>> = match &stack {
-            // The key rules judge the stack's key only; without a stack every customer key found.
-            Some(s) => BTreeMap::from([(s.key_alias.clone(), self.key_policy(&s.key_alias).await)]),
-            None => BTreeMap::new(),
-        };
         let keys: BTreeMap<String, Read<Key>> =
             join_all(key_refs.into_iter().map(|k| async move {
                 let v = self.key(&k).await;
@@ -392,21 +387,30 @@ impl Reader {
             .await
             .into_iter()
             .collect();
-        let mut key_policies = key_policies;
-        if stack.is_none() {
-            let customer: Vec<String> = keys
-                .iter()
-                .filter(|(_, k)| matches!(k, Ok(k) if k.manager.as_deref() == Some("CUSTOMER")))
-                .map(|(r, _)| r.clone())
-                .collect();
-            key_policies.extend(
-                join_all(customer.into_iter().map(|r| async move {
-                    let v = self.key_policy(&r).await;
-                    (r, v)
-                }))
-                .await,
-            );
-        }
+        // Key policies of the keys the key rules judge (the stack's, else every customer key),
+        // read by key ARN: GetKeyPolicy takes no alias
+        // (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html).
+        let policy_refs: Vec<(String, String)> = keys
+            .iter()
+            .filter(|(r, _)| match &stack {
+                Some(s) => **r == s.key_alias,
+                None => true,
+            })
+            .filter_map(|(r, k)| match k {
+                Ok(k) if k.manager.as_deref() == Some("CUSTOMER") => {
+                    Some((r.clone(), k.arn.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let key_policies: BTreeMap<String, Read<PolicyDocument>> =
+            join_all(policy_refs.into_iter().map(|(r, arn)| async move {
+                let v = self.key_policy(&arn).await;
+                (r, v)
+            }))
+            .await
+            .into_iter()
+            .collect();
         progress.read("kms keys");
 
         Inventory {

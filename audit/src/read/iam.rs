@@ -69,7 +69,8 @@ impl Reader {
             .map(str::to_owned))
     }
 
-    /// `iam:ListPolicies(Scope=Local, OnlyAttached=true)` + the default versions.
+    /// `iam:ListPolicies(Scope=Local)` + the default versions. Unattached policies too: the
+    /// stack's model-access policy is attached by the application's owner, maybe not yet.
     pub(super) async fn local_policies(&self) -> Read<Vec<LocalPolicy>> {
         let mut found = Vec::new();
         let mut marker: Option<String> = None;
@@ -79,7 +80,6 @@ impl Reader {
                 self.iam
                     .list_policies()
                     .scope(aws_sdk_iam::types::PolicyScopeType::Local)
-                    .only_attached(true)
                     .set_marker(marker.clone())
                     .send()
                     .await

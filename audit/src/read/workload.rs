@@ -346,7 +346,9 @@ impl Reader {
                 let out = self
                     .bedrock
                     .get_model_customization_job()
-                    .job_identifier(&arn)
+                    // jobIdentifier takes the name or the ARN (API_GetModelCustomizationJob);
+                    // the name needs no percent-encoding in the path.
+                    .job_identifier(&name)
                     .send()
                     .await
                     .map_err(|e| failed("bedrock:GetModelCustomizationJob", e));

@@ -75,7 +75,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:bedrock_prompt_management_exists", "aiml-assessment:BR-07"],
         frameworks: HARDENING,
         remediation: "Manage application prompts with bedrock-agent:CreatePrompt (versioned, \
-            CMK-encrypted); adoption signal only.",
+            CMK-encrypted); adoption signal only, this tool deploys no prompts.",
         check: check_prompts_exist,
     },
     Rule {

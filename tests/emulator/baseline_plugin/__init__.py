@@ -14,7 +14,7 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import (bedrock_agent, bedrock_guardrails, bedrock_inference_profiles, cloudwatch,
+    from . import (audit_reads, bedrock_agent, bedrock_guardrails, bedrock_inference_profiles, cloudwatch,
                    cost, events, logging_support, moto_fixes)
 
     moto_fixes.install()
@@ -22,6 +22,7 @@ def install() -> None:
     events.install()
     bedrock_guardrails.install()
     bedrock_agent.install()
+    audit_reads.install()
     bedrock_inference_profiles.install()
     logging_support.install()
     cost.install()
