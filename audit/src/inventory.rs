@@ -5,6 +5,8 @@
 use baseline_core::policy::PolicyDocument;
 use std::collections::BTreeMap;
 
+pub use crate::inventory_more::*;
+
 /// Why a read has no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Missing {
@@ -60,6 +62,8 @@ pub struct Inventory {
     pub roles: Read<Vec<Role>>,
     /// `iam:ListUsers` + their inline and attached policies' documents.
     pub users: Read<Vec<User>>,
+    /// The rest of what the rules read, by area (see [`crate::inventory_more`]).
+    pub more: More,
 }
 
 /// The names and tags by which a configured stack's resources are found.
@@ -73,6 +77,14 @@ pub struct StackScope {
     pub key_alias: String,
     /// Names of the stack's SNS topics (empty when alerting is off).
     pub topic_names: Vec<String>,
+    /// The stack's invocation-log bucket, when it deploys one (`enable_s3_logging`).
+    pub log_bucket: Option<String>,
+    /// The stack's invocation log group, when it deploys one (`enable_cloudwatch_logging`).
+    pub log_group: Option<String>,
+    /// The stack's VPC (`vpc_id`), whose endpoints the network rules judge.
+    pub vpc_id: Option<String>,
+    /// Tag keys every stack resource carries (`tags` plus the stack tag), for BB-30.
+    pub tag_keys: Vec<String>,
     /// Name of the stack's managed model-access policy (path `/`), whose
     /// `bedrock:GuardrailIdentifier` condition pins the guardrail version applications must use;
     /// `None` when the stack deploys none.
@@ -88,6 +100,8 @@ pub struct LoggingConfig {
     pub bucket: Option<String>,
     /// `textDataDeliveryEnabled` (None when the response omitted it).
     pub text_data_delivery: Option<bool>,
+    /// `cloudWatchConfig.largeDataDeliveryS3Config.bucketName`.
+    pub large_data_bucket: Option<String>,
 }
 
 /// A guardrail and the versions read from it.
@@ -129,6 +143,14 @@ pub struct GuardrailDetail {
     pub sensitive_info: Option<SensitiveInfo>,
     /// `contextualGroundingPolicy.filters[]`; `None` = no grounding policy.
     pub grounding_filters: Option<Vec<GroundingFilter>>,
+    /// `topicPolicy.topics[]` count; `None` = no topic policy.
+    pub denied_topics: Option<usize>,
+    /// `wordPolicy` words + managed lists count; `None` = no word policy.
+    pub word_filters: Option<usize>,
+    /// `contentPolicy.tier.tierName` (CLASSIC or STANDARD).
+    pub content_tier: Option<String>,
+    /// `automatedReasoningPolicy.policies[]` count; `None` = none.
+    pub automated_reasoning: Option<usize>,
 }
 
 /// One content filter.
@@ -184,6 +206,8 @@ pub struct Agent {
     pub name: String,
     /// The detail.
     pub detail: Read<AgentDetail>,
+    /// Alias-routed versions and action groups.
+    pub extras: AgentExtras,
 }
 
 /// The agent fields the rules read.
@@ -210,6 +234,8 @@ pub struct KnowledgeBase {
     pub name: String,
     /// `ListDataSources` + `GetDataSource` each.
     pub data_sources: Read<Vec<DataSource>>,
+    /// `GetKnowledgeBase`.
+    pub detail: Read<KbDetail>,
 }
 
 /// A data source.
@@ -221,6 +247,8 @@ pub struct DataSource {
     pub name: String,
     /// `GetDataSource` → `serverSideEncryptionConfiguration.kmsKeyArn` (inner None = not set).
     pub kms_key_arn: Read<Option<String>>,
+    /// The rest of `GetDataSource`, and its ingestion jobs.
+    pub detail: Read<DataSourceDetail>,
 }
 
 /// A custom model.
@@ -260,6 +288,8 @@ pub struct LogGroup {
     pub arn: Option<String>,
     /// `kmsKeyId`.
     pub kms_key_id: Option<String>,
+    /// `retentionInDays`; `None` = never expire.
+    pub retention_days: Option<i32>,
 }
 
 /// An SNS topic.
@@ -280,13 +310,21 @@ impl Topic {
     }
 }
 
-/// A VPC endpoint to a Bedrock service.
+/// A VPC endpoint (every service; [`VpcEndpoint::is_bedrock`] tells Bedrock's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VpcEndpoint {
     /// Endpoint id.
     pub id: String,
     /// Service name.
     pub service_name: String,
+    /// VPC id.
+    pub vpc_id: String,
+    /// `VpcEndpointType` (Interface, Gateway, ...).
+    pub kind: String,
+    /// `State` (available, pending, ...).
+    pub state: String,
+    /// Subnets of an interface endpoint.
+    pub subnet_ids: Vec<String>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
     /// `PolicyDocument` (parsed); Err when it did not parse.
@@ -317,6 +355,18 @@ pub struct User {
     pub policies: Read<Vec<(String, PolicyDocument)>>,
 }
 
+impl VpcEndpoint {
+    /// The service's last name segment (`bedrock-runtime` of `com.amazonaws.<region>.bedrock-runtime`).
+    pub fn service(&self) -> &str {
+        self.service_name.rsplit('.').next().unwrap_or_default()
+    }
+
+    /// An endpoint of a Bedrock service (`bedrock`, `bedrock-runtime`, `bedrock-agent`, ...).
+    pub fn is_bedrock(&self) -> bool {
+        self.service().starts_with("bedrock")
+    }
+}
+
 impl Inventory {
     /// An empty inventory where every read failed with `reason` (a base for tests).
     pub fn failed(account_id: &str, region: &str, reason: &str) -> Self {
@@ -337,6 +387,7 @@ impl Inventory {
             endpoints: Err(m()),
             roles: Err(m()),
             users: Err(m()),
+            more: More::failed(reason),
         }
     }
 
@@ -352,6 +403,7 @@ impl Inventory {
             endpoints: Ok(vec![]),
             roles: Ok(vec![]),
             users: Ok(vec![]),
+            more: More::empty(),
             ..Self::failed(account_id, region, "not read")
         }
     }

@@ -10,6 +10,7 @@
 //! [`Report`]. The terminal table and exit codes belong to `baseline-cli`.
 
 pub mod inventory;
+pub mod inventory_more;
 pub mod model;
 pub mod read;
 pub mod report;

@@ -15,6 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
+mod iam;
+mod monitoring;
+mod s3;
+mod workload;
+
 /// Default bound on concurrent read calls.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 
@@ -39,6 +44,9 @@ pub struct Reader {
     sns: aws_sdk_sns::Client,
     ec2: aws_sdk_ec2::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    s3: aws_sdk_s3::Client,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    events: aws_sdk_eventbridge::Client,
     limit: Arc<Semaphore>,
     account_id: String,
     region: String,
@@ -97,6 +105,15 @@ impl Reader {
             sns: baseline_core::recorded_client!(ctx, aws_sdk_sns),
             ec2: baseline_core::recorded_client!(ctx, aws_sdk_ec2),
             logs: baseline_core::recorded_client!(ctx, aws_sdk_cloudwatchlogs),
+            // Path-style URLs when an endpoint is overridden (the emulator has no per-bucket DNS).
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(ctx.sdk())
+                    .interceptor(ctx.call_recorder())
+                    .force_path_style(ctx.endpoint_overridden())
+                    .build(),
+            ),
+            cloudwatch: baseline_core::recorded_client!(ctx, aws_sdk_cloudwatch),
+            events: baseline_core::recorded_client!(ctx, aws_sdk_eventbridge),
             limit: Arc::new(Semaphore::new(concurrency.max(1))),
             account_id: ctx.account_id().to_owned(),
             region: ctx.region().to_owned(),
@@ -121,6 +138,19 @@ impl Reader {
             endpoints,
             roles,
             users,
+            alarms,
+            metric_filters,
+            event_rules,
+            log_deliveries,
+            log_resource_policies,
+            enforced_guardrails,
+            local_policies,
+            prompts,
+            flows,
+            imported_models,
+            customization_jobs,
+            invocation_jobs,
+            evaluation_jobs,
         ) = tokio::join!(
             reported(progress, "bedrock invocation logging", self.logging()),
             reported(progress, "bedrock guardrails", self.guardrail_list()),
@@ -135,19 +165,57 @@ impl Reader {
             reported(progress, "ec2 vpc endpoints", self.endpoints()),
             reported(progress, "iam roles", self.roles()),
             reported(progress, "iam users", self.users()),
+            reported(progress, "cloudwatch alarms", self.alarms()),
+            reported(progress, "logs metric filters", self.metric_filters()),
+            reported(progress, "events rules", self.event_rules()),
+            reported(progress, "logs deliveries", self.log_deliveries()),
+            reported(
+                progress,
+                "logs resource policies",
+                self.log_resource_policies()
+            ),
+            reported(
+                progress,
+                "bedrock enforced guardrails",
+                self.enforced_guardrails()
+            ),
+            reported(progress, "iam customer policies", self.local_policies()),
+            reported(progress, "bedrock-agent prompts", self.prompts()),
+            reported(progress, "bedrock-agent flows", self.flows()),
+            reported(progress, "bedrock imported models", self.imported_models()),
+            reported(
+                progress,
+                "bedrock customization jobs",
+                self.customization_jobs()
+            ),
+            reported(progress, "bedrock invocation jobs", self.invocation_jobs()),
+            reported(progress, "bedrock evaluation jobs", self.evaluation_jobs()),
         );
+        let (roles, role_details) = match roles {
+            Ok(pairs) => {
+                let (roles, details): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+                (Ok(roles), details.into_iter().collect::<BTreeMap<_, _>>())
+            }
+            Err(m) => (Err(m), BTreeMap::new()),
+        };
+        let mut role_details = role_details;
 
         // Phase 2: guardrail versions in use, keys referenced, the invocation log group.
         let mut used_versions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         if let Ok(agents) = &agents {
             for a in agents {
-                if let Ok(AgentDetail {
-                    guardrail: Some((id, Some(v))),
-                    ..
-                }) = &a.detail
-                {
-                    let id = id.rsplit('/').next().unwrap_or(id).to_owned();
-                    used_versions.entry(id).or_default().insert(v.clone());
+                let draft = a.detail.as_ref().ok().and_then(|d| d.guardrail.clone());
+                let routed = a
+                    .extras
+                    .versions
+                    .iter()
+                    .flatten()
+                    .map(|v| v.guardrail.clone());
+                for (id, v) in std::iter::once(draft).chain(routed).flatten() {
+                    if let Some(v) = v {
+                        let id = id.rsplit('/').next().unwrap_or(&id).to_owned();
+                        used_versions.entry(id).or_default().insert(v);
+                    }
                 }
             }
         }
@@ -257,10 +325,88 @@ impl Reader {
                 key_refs.insert(k.clone());
             }
         }
+        let more_reads = self
+            .more_reads(
+                stack.as_ref(),
+                &logging,
+                &agents,
+                &knowledge_bases,
+                &users,
+                &topics,
+                &alarms,
+                &prompts,
+                &evaluation_jobs,
+            )
+            .await;
+        let MoreReads {
+            buckets,
+            listed_metrics,
+            api_keys,
+            boundaries,
+            subscriptions,
+            tags,
+        } = more_reads;
+        for (role, boundary) in boundaries {
+            if let Some(d) = role_details.get_mut(&role) {
+                d.boundary = Some(boundary);
+            }
+        }
+        progress.read("s3 buckets, metrics, api keys, subscriptions");
+        for b in buckets.values().flatten() {
+            if let Ok(Some((algo, Some(k)))) = &b.encryption {
+                if algo == "aws:kms" || algo == "aws:kms:dsse" {
+                    key_refs.insert(k.clone());
+                }
+            }
+        }
+        for p in prompts.iter().flatten() {
+            if let Ok(Some(k)) = &p.key {
+                key_refs.insert(k.clone());
+            }
+        }
+        for f in flows.iter().flatten() {
+            if let Ok(FlowDetail { key: Some(k), .. }) = &f.detail {
+                key_refs.insert(k.clone());
+            }
+        }
+        for m in imported_models.iter().flatten() {
+            if let Ok(Some(k)) = &m.key {
+                key_refs.insert(k.clone());
+            }
+        }
+        for j in invocation_jobs.iter().flatten() {
+            if let Ok(Some(k)) = &j.output_key {
+                key_refs.insert(k.clone());
+            }
+        }
         let keys: BTreeMap<String, Read<Key>> =
             join_all(key_refs.into_iter().map(|k| async move {
                 let v = self.key(&k).await;
                 (k, v)
+            }))
+            .await
+            .into_iter()
+            .collect();
+        // Key policies of the keys the key rules judge (the stack's, else every customer key),
+        // read by key ARN: GetKeyPolicy takes no alias
+        // (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html).
+        let policy_refs: Vec<(String, String)> = keys
+            .iter()
+            .filter(|(r, _)| match &stack {
+                Some(s) => **r == s.key_alias,
+                None => true,
+            })
+            .filter_map(|(r, k)| match k {
+                Ok(k) if k.manager.as_deref() == Some("CUSTOMER") => {
+                    Some((r.clone(), k.arn.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let key_policies: BTreeMap<String, Read<PolicyDocument>> =
+            join_all(policy_refs.into_iter().map(|(r, arn)| async move {
+                let v = self.key_policy(&arn).await;
+                (r, v)
             }))
             .await
             .into_iter()
@@ -283,6 +429,28 @@ impl Reader {
             endpoints,
             roles,
             users,
+            more: More {
+                buckets,
+                alarms,
+                listed_metrics,
+                metric_filters,
+                event_rules,
+                log_deliveries,
+                log_resource_policies,
+                enforced_guardrails,
+                role_details,
+                local_policies,
+                api_keys,
+                prompts,
+                flows,
+                imported_models,
+                customization_jobs,
+                invocation_jobs,
+                evaluation_jobs,
+                key_policies,
+                subscriptions,
+                tags,
+            },
         }
     }
 
@@ -302,6 +470,10 @@ impl Reader {
                 .and_then(|w| non_empty(w.log_group_name())),
             bucket: c.s3_config().and_then(|s| non_empty(s.bucket_name())),
             text_data_delivery: c.text_data_delivery_enabled(),
+            large_data_bucket: c
+                .cloud_watch_config()
+                .and_then(|w| w.large_data_delivery_s3_config())
+                .and_then(|s| non_empty(s.bucket_name())),
         });
         // A configuration with no destination delivers nothing: logging is off (Prowler's
         // reading too: "FAIL if loggingConfig empty").
@@ -435,6 +607,17 @@ impl Reader {
                                 })
                                 .collect()
                         }),
+                        denied_topics: g.topic_policy().map(|t| t.topics().len()),
+                        word_filters: g
+                            .word_policy()
+                            .map(|w| w.words().len() + w.managed_word_lists().len()),
+                        content_tier: g
+                            .content_policy()
+                            .and_then(|c| c.tier())
+                            .map(|t| t.tier_name().as_str().to_owned()),
+                        automated_reasoning: g
+                            .automated_reasoning_policy()
+                            .map(|a| a.policies().len()),
                     });
                 GuardrailVersion { version: v, detail }
             }
@@ -542,7 +725,14 @@ impl Reader {
                         idle_session_ttl: Some(a.idle_session_ttl_in_seconds()).filter(|t| *t > 0),
                     })
                 });
-            Agent { id, name, detail }
+            drop(_p);
+            let extras = self.agent_extras(&id).await;
+            Agent {
+                id,
+                name,
+                detail,
+                extras,
+            }
         }))
         .await)
     }
@@ -569,11 +759,12 @@ impl Reader {
             }
         }
         Ok(join_all(summaries.into_iter().map(|(id, name)| async move {
-            let data_sources = self.data_sources(&id).await;
+            let (data_sources, detail) = tokio::join!(self.data_sources(&id), self.kb_detail(&id));
             KnowledgeBase {
                 id,
                 name,
                 data_sources,
+                detail,
             }
         }))
         .await)
@@ -602,28 +793,44 @@ impl Reader {
             }
         }
         Ok(join_all(summaries.into_iter().map(|(id, name)| async move {
-            let _p = self.permit().await;
-            let kms_key_arn = self
-                .agent
-                .get_data_source()
-                .knowledge_base_id(kb)
-                .data_source_id(&id)
-                .send()
-                .await
-                .map_err(|e| failed("bedrock-agent:GetDataSource", e))
-                .and_then(|o| {
-                    let ds = o.data_source().ok_or_else(|| {
-                        Missing::Failed("GetDataSource returned no dataSource".into())
-                    })?;
-                    Ok(ds
-                        .server_side_encryption_configuration()
-                        .and_then(|s| s.kms_key_arn())
-                        .map(str::to_owned))
-                });
+            let got = {
+                let _p = self.permit().await;
+                self.agent
+                    .get_data_source()
+                    .knowledge_base_id(kb)
+                    .data_source_id(&id)
+                    .send()
+                    .await
+                    .map_err(|e| failed("bedrock-agent:GetDataSource", e))
+                    .and_then(|o| {
+                        o.data_source().cloned().ok_or_else(|| {
+                            Missing::Failed("GetDataSource returned no dataSource".into())
+                        })
+                    })
+            };
+            let kms_key_arn = got.as_ref().map_err(Clone::clone).map(|ds| {
+                ds.server_side_encryption_configuration()
+                    .and_then(|s| s.kms_key_arn())
+                    .map(str::to_owned)
+            });
+            let detail = match &got {
+                Err(m) => Err(m.clone()),
+                Ok(ds) => Ok(DataSourceDetail {
+                    status: Some(ds.status().as_str().to_owned()),
+                    deletion_policy: ds.data_deletion_policy().map(|p| p.as_str().to_owned()),
+                    failure_reasons: ds.failure_reasons().to_vec(),
+                    bucket_arn: ds
+                        .data_source_configuration()
+                        .and_then(|c| c.s3_configuration())
+                        .and_then(|c| non_empty(c.bucket_arn())),
+                    ingestion_jobs: self.ingestion_jobs(kb, &id).await,
+                }),
+            };
             DataSource {
                 id,
                 name,
                 kms_key_arn,
+                detail,
             }
         }))
         .await)
@@ -684,6 +891,7 @@ impl Reader {
                 name: name.to_owned(),
                 arn: g.arn().map(str::to_owned),
                 kms_key_id: g.kms_key_id().map(str::to_owned),
+                retention_days: g.retention_in_days(),
             }))
     }
 
@@ -763,14 +971,19 @@ impl Reader {
             };
             for e in page.vpc_endpoints() {
                 let service = e.service_name().unwrap_or_default();
-                // com.amazonaws.<region>.bedrock, -runtime, -agent, -agent-runtime, ...
-                let last = service.rsplit('.').next().unwrap_or_default();
-                if !last.starts_with("bedrock") {
-                    continue;
-                }
                 out.push(VpcEndpoint {
                     id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
                     service_name: service.to_owned(),
+                    vpc_id: e.vpc_id().unwrap_or_default().to_owned(),
+                    kind: e
+                        .vpc_endpoint_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    state: e
+                        .state()
+                        .map(|t| t.as_str().to_ascii_lowercase())
+                        .unwrap_or_default(),
+                    subnet_ids: e.subnet_ids().to_vec(),
                     tags: e
                         .tags()
                         .iter()
@@ -799,7 +1012,7 @@ impl Reader {
 
     // -- iam -----------------------------------------------------------------------------------
 
-    async fn roles(&self) -> Read<Vec<Role>> {
+    async fn roles(&self) -> Read<Vec<(Role, (String, RoleDetail))>> {
         let mut roles = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -813,10 +1026,17 @@ impl Reader {
                     .map_err(|e| list_missing("iam:ListRoles", e))?
             };
             for r in page.roles() {
+                let trust = match r.assume_role_policy_document() {
+                    None | Some("") => Ok(None),
+                    Some(text) => PolicyDocument::parse(text)
+                        .map(Some)
+                        .map_err(|e| e.to_string()),
+                };
                 roles.push((
                     r.role_name().to_owned(),
                     r.arn().to_owned(),
                     r.path().to_owned(),
+                    trust,
                 ));
             }
             match (page.is_truncated(), page.marker()) {
@@ -824,18 +1044,31 @@ impl Reader {
                 _ => break,
             }
         }
-        Ok(
-            join_all(roles.into_iter().map(|(name, arn, path)| async move {
-                let attached = self.attached(AttachedTo::Role(&name)).await;
-                Role {
-                    name,
-                    arn,
-                    path,
-                    attached,
-                }
-            }))
-            .await,
+        Ok(join_all(
+            roles
+                .into_iter()
+                .map(|(name, arn, path, trust)| async move {
+                    let (attached, inline) = tokio::join!(
+                        self.attached(AttachedTo::Role(&name)),
+                        self.role_inline(&name)
+                    );
+                    let detail = RoleDetail {
+                        trust,
+                        inline,
+                        boundary: None,
+                    };
+                    (
+                        Role {
+                            name: name.clone(),
+                            arn,
+                            path,
+                            attached,
+                        },
+                        (name, detail),
+                    )
+                }),
         )
+        .await)
     }
 
     async fn attached(&self, to: AttachedTo<'_>) -> Read<Vec<String>> {
@@ -1005,4 +1238,125 @@ async fn reported<T>(
     let value = read.await;
     progress.read(what);
     value
+}
+
+/// The reads of phase 2 that depend on phase 1's lists.
+struct MoreReads {
+    buckets: BTreeMap<String, Read<Bucket>>,
+    listed_metrics: BTreeMap<String, Read<BTreeSet<String>>>,
+    api_keys: BTreeMap<String, Read<Vec<ApiKey>>>,
+    boundaries: Vec<(String, Read<Option<String>>)>,
+    subscriptions: BTreeMap<String, Read<Vec<Subscription>>>,
+    tags: BTreeMap<String, Read<Tags>>,
+}
+
+impl Reader {
+    /// Buckets the S3 rules judge, metrics the alarms watch, users' API keys, agent roles'
+    /// boundaries, topics' subscriptions, KB and prompt tags: all side by side.
+    #[allow(clippy::too_many_arguments)]
+    async fn more_reads(
+        &self,
+        stack: Option<&StackScope>,
+        logging: &Read<Option<LoggingConfig>>,
+        agents: &Read<Vec<Agent>>,
+        knowledge_bases: &Read<Vec<KnowledgeBase>>,
+        users: &Read<Vec<User>>,
+        topics: &Read<Vec<Topic>>,
+        alarms: &Read<Vec<Alarm>>,
+        prompts: &Read<Vec<Prompt>>,
+        evaluation_jobs: &Read<Vec<EvaluationJob>>,
+    ) -> MoreReads {
+        let mut bucket_names: BTreeSet<String> = BTreeSet::new();
+        if let Ok(Some(c)) = logging {
+            bucket_names.extend(c.bucket.clone());
+            bucket_names.extend(c.large_data_bucket.clone());
+        }
+        if let Some(b) = stack.and_then(|s| s.log_bucket.clone()) {
+            bucket_names.insert(b);
+        }
+        for kb in knowledge_bases.iter().flatten() {
+            for ds in kb.data_sources.iter().flatten() {
+                if let Ok(DataSourceDetail {
+                    bucket_arn: Some(arn),
+                    ..
+                }) = &ds.detail
+                {
+                    bucket_names.insert(arn.trim_start_matches("arn:aws:s3:::").to_owned());
+                }
+            }
+        }
+        for j in evaluation_jobs.iter().flatten() {
+            if let Ok(Some(b)) = &j.output_bucket {
+                bucket_names.insert(b.clone());
+            }
+        }
+        let buckets = join_all(bucket_names.into_iter().map(|b| async move {
+            let v = self.bucket(&b).await;
+            (b, Ok(v))
+        }));
+
+        let namespaces: BTreeSet<String> = alarms
+            .iter()
+            .flatten()
+            .flat_map(|a| a.metrics.iter().map(|(ns, _)| ns.clone()))
+            .collect();
+        let listed = join_all(namespaces.into_iter().map(|ns| async move {
+            let v = self.listed_metrics(&ns).await;
+            (ns, v)
+        }));
+
+        let user_names: Vec<String> = users.iter().flatten().map(|u| u.name.clone()).collect();
+        let api_keys = join_all(user_names.into_iter().map(|u| async move {
+            let v = self.api_keys(&u).await;
+            (u, v)
+        }));
+
+        let mut agent_roles: BTreeSet<String> = BTreeSet::new();
+        for a in agents.iter().flatten() {
+            if let Ok(AgentDetail {
+                role_arn: Some(r), ..
+            }) = &a.detail
+            {
+                agent_roles.insert(r.rsplit('/').next().unwrap_or(r).to_owned());
+            }
+            for v in a.extras.versions.iter().flatten() {
+                if let Some(r) = &v.role_arn {
+                    agent_roles.insert(r.rsplit('/').next().unwrap_or(r).to_owned());
+                }
+            }
+        }
+        let boundaries = join_all(agent_roles.into_iter().map(|r| async move {
+            let v = self.role_boundary(&r).await;
+            (r, v)
+        }));
+
+        let topic_arns: Vec<String> = topics.iter().flatten().map(|t| t.arn.clone()).collect();
+        let subscriptions = join_all(topic_arns.into_iter().map(|t| async move {
+            let v = self.subscriptions(&t).await;
+            (t, v)
+        }));
+
+        let mut tagged: Vec<String> = Vec::new();
+        for kb in knowledge_bases.iter().flatten() {
+            if let Ok(d) = &kb.detail {
+                tagged.push(d.arn.clone());
+            }
+        }
+        tagged.extend(prompts.iter().flatten().map(|p| p.arn.clone()));
+        let tags = join_all(tagged.into_iter().map(|arn| async move {
+            let v = self.agent_tags(&arn).await;
+            (arn, v)
+        }));
+
+        let (buckets, listed, api_keys, boundaries, subscriptions, tags) =
+            tokio::join!(buckets, listed, api_keys, boundaries, subscriptions, tags);
+        MoreReads {
+            buckets: buckets.into_iter().collect(),
+            listed_metrics: listed.into_iter().collect(),
+            api_keys: api_keys.into_iter().collect(),
+            boundaries,
+            subscriptions: subscriptions.into_iter().collect(),
+            tags: tags.into_iter().collect(),
+        }
+    }
 }

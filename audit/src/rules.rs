@@ -8,7 +8,7 @@
 //!   is set (KeyMetadata, https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html);
 //! - guardrail rules judge DRAFT and every version an agent or the stack's policy pins.
 
-use crate::inventory::{Guardrail, GuardrailDetail, Inventory, Missing, Read, StackScope};
+use crate::inventory::*;
 use crate::model::{Control, Finding, Framework, Scope, Severity, Status};
 use baseline_core::policy::{Effect, PolicyDocument, Principal, Statement};
 
@@ -182,290 +182,48 @@ const NETWORK: &[Control] = &[
 ];
 const HARDENING: &[Control] = &[SOC2_CC6_1, ISO_CONFIG];
 
+mod agents;
+mod guardrails;
+mod iam;
+mod kms;
+mod knowledge_bases;
+mod logging;
+mod models;
+mod network;
+mod s3;
+mod sns;
+
+/// Every rule, in id order: the areas' tables, merged once.
+static CATALOG: std::sync::LazyLock<Vec<Rule>> = std::sync::LazyLock::new(|| {
+    let mut all: Vec<Rule> = [
+        logging::RULES,
+        s3::RULES,
+        guardrails::RULES,
+        agents::RULES,
+        knowledge_bases::RULES,
+        models::RULES,
+        network::RULES,
+        iam::RULES,
+        kms::RULES,
+        sns::RULES,
+    ]
+    .concat();
+    all.sort_by(|a, b| a.id.cmp(b.id));
+    all
+});
+
 /// Every rule, in id order.
 pub fn catalog() -> &'static [Rule] {
-    RULES
+    &CATALOG
 }
 
 /// The rule with this id.
 pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+    CATALOG.iter().find(|r| r.id == id)
 }
 
-static RULES: &[Rule] = &[
-    Rule {
-        id: "BB-01",
-        title: "Model invocation logging is enabled",
-        severity: Severity::Medium,
-        scope: Scope::Stack,
-        sources: &[
-            "prowler:bedrock_model_invocation_logging_enabled",
-            "conformity:Bedrock-005",
-            "aiml-assessment:BR-04",
-            "cloudsploit:bedrock/modelInvocationLoggingEnabled",
-        ],
-        frameworks: LOGGING,
-        remediation: "Set `enable_model_invocation_logging = true` (and a destination: \
-            `enable_cloudwatch_logging` or `enable_s3_logging`) and apply; outside a stack call \
-            bedrock:PutModelInvocationLoggingConfiguration.",
-        check: check_logging_enabled,
-    },
-    Rule {
-        id: "BB-02",
-        title: "Invocation logging delivers text data",
-        severity: Severity::Medium,
-        scope: Scope::Stack,
-        sources: &["prowler:bedrock_model_invocation_logging_text_data_enabled"],
-        frameworks: LOGGING,
-        remediation: "Set `text_data_delivery_enabled = true` and apply (loggingConfig.textDataDeliveryEnabled).",
-        check: check_logging_text,
-    },
-    Rule {
-        id: "BB-03",
-        title: "Invocation-log CloudWatch log group is encrypted with a customer-managed KMS key",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &[
-            "prowler:bedrock_model_invocation_logs_encryption_enabled",
-            "sra:bedrock_org/bedrock-cloudwatch-logging",
-            "checkov:CKV_AWS_158",
-        ],
-        frameworks: LOG_ENCRYPTION,
-        remediation: "Apply the stack with `enable_cloudwatch_logging = true` (its log group uses the \
-            stack's CMK); outside a stack call logs:AssociateKmsKey with a customer-managed key.",
-        check: check_log_group_cmk,
-    },
-    Rule {
-        id: "BB-19",
-        title: "A guardrail exists",
-        severity: Severity::Medium,
-        scope: Scope::Stack,
-        sources: &["prowler:bedrock_guardrails_configured", "aiml-assessment:BR-05", "sra:bedrock_org/bedrock-guardrails"],
-        frameworks: CONTENT_SAFETY,
-        remediation: "Set `enable_guardrails = true` and apply; outside a stack call bedrock:CreateGuardrail.",
-        check: check_guardrail_exists,
-    },
-    Rule {
-        id: "BB-20",
-        title: "Guardrail blocks prompt attacks at HIGH input strength",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:bedrock_guardrail_prompt_attack_filter_enabled", "conformity:Bedrock-006"],
-        frameworks: CONTENT_SAFETY,
-        remediation: "Set `content_filters.prompt_attack.input_strength = \"HIGH\"` and apply; outside a \
-            stack UpdateGuardrail with a PROMPT_ATTACK filter of inputStrength HIGH, then publish a version.",
-        check: check_prompt_attack,
-    },
-    Rule {
-        id: "BB-21",
-        title: "Guardrail has a sensitive-information policy",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:bedrock_guardrail_sensitive_information_filter_enabled", "conformity:Bedrock-007", "aiml-assessment:BR-26"],
-        frameworks: PII,
-        remediation: "Keep `guardrail.pii_entities` non-empty (and `pii_entities_action`) and apply; \
-            outside a stack UpdateGuardrail with sensitiveInformationPolicyConfig.",
-        check: check_sensitive_present,
-    },
-    Rule {
-        id: "BB-22",
-        title: "Every PII entity and regex blocks or anonymises model output",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:bedrock_guardrail_sensitive_information_filter_enforced"],
-        frameworks: PII,
-        remediation: "Set `pii_entities_action` (and `guardrail.pii_entity_actions`) to BLOCK or ANONYMIZE \
-            and apply; outside a stack set outputAction BLOCK/ANONYMIZE and outputEnabled true.",
-        check: check_sensitive_enforced,
-    },
-    Rule {
-        id: "BB-23",
-        title: "Guardrail blocks ungrounded and irrelevant responses (GROUNDING and RELEVANCE)",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:bedrock_guardrail_contextual_grounding_filter_enabled", "aiml-assessment:BR-27"],
-        frameworks: CONTENT_SAFETY,
-        remediation: "Set `guardrail.contextual_grounding` (grounding_threshold and relevance_threshold > 0) \
-            and apply; outside a stack add GROUNDING and RELEVANCE filters with action BLOCK.",
-        check: check_grounding,
-    },
-    Rule {
-        id: "BB-24",
-        title: "Guardrail filters HATE, INSULTS, SEXUAL and VIOLENCE content",
-        severity: Severity::Medium,
-        scope: Scope::Stack,
-        sources: &["aiml-assessment:BR-23", "sra:bedrock_org/bedrock-guardrails"],
-        frameworks: CONTENT_SAFETY,
-        remediation: "Give `content_filters.<type>` input and output strengths other than NONE and apply.",
-        check: check_content_filters,
-    },
-    Rule {
-        id: "BB-27",
-        title: "Guardrail is encrypted with a customer-managed KMS key",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["conformity:Bedrock-003", "sra:bedrock_org/bedrock-guardrail-encryption"],
-        frameworks: ENCRYPTION,
-        remediation: "The stack's guardrail is encrypted with the stack key (`enable_guardrails = true`); \
-            outside a stack UpdateGuardrail with kmsKeyId of a customer-managed key.",
-        check: check_guardrail_cmk,
-    },
-    Rule {
-        id: "BB-29",
-        title: "Guardrail is READY and has a published version",
-        severity: Severity::Low,
-        scope: Scope::Stack,
-        sources: &["config-conformance-pack:bedrock-guardrail-version"],
-        frameworks: HARDENING,
-        remediation: "Apply the stack (it publishes a version when the draft changes); outside a stack \
-            call bedrock:CreateGuardrailVersion.",
-        check: check_guardrail_published,
-    },
-    Rule {
-        id: "BB-34",
-        title: "Agent uses a guardrail",
-        severity: Severity::High,
-        scope: Scope::Workload,
-        sources: &["prowler:bedrock_agent_guardrail_enabled", "conformity:Bedrock-002", "aiml-assessment:BR-28", "checkov:CKV_AWS_383"],
-        frameworks: CONTENT_SAFETY,
-        remediation: "bedrock-agent:UpdateAgent with guardrailConfiguration {guardrailIdentifier, guardrailVersion} \
-            (the stack's guardrail id is in `bedrock-baseline output guardrail_id`), then PrepareAgent.",
-        check: check_agent_guardrail,
-    },
-    Rule {
-        id: "BB-35",
-        title: "Agent is encrypted with a customer-managed KMS key",
-        severity: Severity::High,
-        scope: Scope::Workload,
-        sources: &["conformity:Bedrock-001", "checkov:CKV_AWS_373"],
-        frameworks: ENCRYPTION,
-        remediation: "bedrock-agent:UpdateAgent with customerEncryptionKeyArn of a customer-managed key \
-            (e.g. the stack's `kms_key_arn`).",
-        check: check_agent_cmk,
-    },
-    Rule {
-        id: "BB-37",
-        title: "Agent has a dedicated execution role",
-        severity: Severity::High,
-        scope: Scope::Workload,
-        sources: &["prowler:bedrock_agent_role_not_shared_across_agents"],
-        frameworks: LEAST_PRIVILEGE,
-        remediation: "Create one service role per agent and bedrock-agent:UpdateAgent with its agentResourceRoleArn.",
-        check: check_agent_role_shared,
-    },
-    Rule {
-        id: "BB-39",
-        title: "Agent idle session TTL is at most 3600 seconds",
-        severity: Severity::Medium,
-        scope: Scope::Workload,
-        sources: &["prowler:bedrock_agent_idle_session_ttl_not_excessive", "aiml-assessment:BR-29"],
-        frameworks: &[SOC2_CC6_1, HIPAA_ACCESS, ISO_ACCESS],
-        remediation: "bedrock-agent:UpdateAgent with idleSessionTTLInSeconds <= 3600.",
-        check: check_agent_ttl,
-    },
-    Rule {
-        id: "BB-41",
-        title: "Knowledge-base data source is encrypted with a customer-managed KMS key",
-        severity: Severity::High,
-        scope: Scope::Workload,
-        sources: &["prowler:bedrock_knowledge_base_encrypted_with_cmk", "aiml-assessment:BR-09", "aiml-assessment:BR-20", "sra:bedrock_org/bedrock-knowledge-base-encryption"],
-        frameworks: ENCRYPTION,
-        remediation: "bedrock-agent:UpdateDataSource with serverSideEncryptionConfiguration.kmsKeyArn of a \
-            customer-managed key.",
-        check: check_data_source_cmk,
-    },
-    Rule {
-        id: "BB-48",
-        title: "Custom model is encrypted with a customer-managed KMS key",
-        severity: Severity::Critical,
-        scope: Scope::Workload,
-        sources: &["prowler:bedrock_custom_model_encrypted_with_cmk", "conformity:Bedrock-004", "aiml-assessment:BR-11", "aiml-assessment:BR-17", "cloudsploit:bedrock/customModelEncryptionEnabled"],
-        frameworks: ENCRYPTION,
-        remediation: "A model's key cannot be changed: re-run the customization job \
-            (bedrock:CreateModelCustomizationJob) with customModelKmsKeyId of a customer-managed key.",
-        check: check_custom_model_cmk,
-    },
-    Rule {
-        id: "BB-61",
-        title: "Bedrock VPC endpoint policy does not allow any principal without a condition",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:vpc_endpoint_connections_trust_boundaries"],
-        frameworks: NETWORK,
-        remediation: "Keep the stack's endpoint policies (or fix `custom_endpoint_policies.<service>`) and \
-            apply; outside a stack ec2:ModifyVpcEndpoint with a policy naming principals or an \
-            aws:PrincipalAccount/aws:PrincipalOrgID condition.",
-        check: check_endpoint_policy,
-    },
-    Rule {
-        id: "BB-63",
-        title: "No role has the AmazonBedrockFullAccess managed policy",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:bedrock_full_access_policy_attached", "aiml-assessment:BR-01"],
-        frameworks: LEAST_PRIVILEGE,
-        remediation: "iam:DetachRolePolicy AmazonBedrockFullAccess and attach the stack's model-access policy \
-            (`bedrock-baseline output model_access_policy_arn`) or a narrower one.",
-        check: check_full_access_roles,
-    },
-    Rule {
-        id: "BB-64",
-        title: "No IAM user has bedrock:* permissions directly",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["sra:bedrock_org/bedrock-iam-user-access"],
-        frameworks: LEAST_PRIVILEGE,
-        remediation: "Remove bedrock:* (or *) from the user's inline and attached policies; grant Bedrock \
-            through a role with the stack's model-access policy.",
-        check: check_user_bedrock_star,
-    },
-    Rule {
-        id: "BB-70",
-        title: "Customer-managed KMS keys have automatic rotation enabled",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:kms_cmk_rotation_enabled", "checkov:CKV_AWS_7"],
-        frameworks: ENCRYPTION,
-        remediation: "Apply the stack (its key has rotation on); outside a stack kms:EnableKeyRotation.",
-        check: check_key_rotation,
-    },
-    Rule {
-        id: "BB-72",
-        title: "Customer-managed KMS keys are enabled, not pending deletion, single-Region",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:kms_cmk_not_deleted_unintentionally", "prowler:kms_cmk_are_used", "prowler:kms_cmk_not_multi_region", "checkov:CKV_AWS_227"],
-        frameworks: ENCRYPTION,
-        remediation: "kms:CancelKeyDeletion / kms:EnableKey; replace multi-Region keys with a single-Region key.",
-        check: check_key_state,
-    },
-    Rule {
-        id: "BB-73",
-        title: "Alarm SNS topic is KMS-encrypted",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:sns_topics_kms_encryption_at_rest_enabled", "config:SNS_ENCRYPTED_KMS", "checkov:CKV_AWS_26"],
-        frameworks: ENCRYPTION,
-        remediation: "Set `enable_alerting = true` (the stack's topics use its CMK) and apply; outside a \
-            stack sns:SetTopicAttributes KmsMasterKeyId.",
-        check: check_topic_encrypted,
-    },
-    Rule {
-        id: "BB-74",
-        title: "Alarm SNS topic policy is not public",
-        severity: Severity::High,
-        scope: Scope::Stack,
-        sources: &["prowler:sns_topics_not_publicly_accessible"],
-        frameworks: LEAST_PRIVILEGE,
-        remediation: "Apply the stack (its topic policy admits CloudWatch with aws:SourceAccount and \
-            `sns_topic_principals`); outside a stack restrict Principal \"*\" with aws:SourceAccount or \
-            aws:PrincipalOrgID.",
-        check: check_topic_policy,
-    },
-];
-
 // ---------------------------------------------------------------------------------------------
-// helpers
+// helpers shared by the areas
 
 /// `Ok(items)` or the one finding that says why there are none to judge.
 fn listed<'a, T>(
@@ -506,637 +264,7 @@ fn scope_name(inv: &Inventory) -> Option<&StackScope> {
     inv.stack.as_ref()
 }
 
-/// The guardrails scope-B guardrail rules judge, or the findings that replace them.
-fn guardrails_in_scope<'a>(
-    rule: &Rule,
-    inv: &'a Inventory,
-) -> Result<Vec<&'a Guardrail>, Vec<Finding>> {
-    let region = inv.bedrock_arn("guardrail/*");
-    let all = listed(rule, &inv.guardrails, &region, "bedrock:ListGuardrails")?;
-    match scope_name(inv) {
-        Some(stack) => match &stack.guardrail_name {
-            None => Err(vec![rule.finding(
-                &region,
-                Status::Fail,
-                format!(
-                    "stack {} deploys no guardrail (`enable_guardrails = false`)",
-                    stack.stack
-                ),
-            )]),
-            Some(name) => {
-                let found: Vec<_> = all.iter().filter(|g| &g.name == name).collect();
-                if found.is_empty() {
-                    Err(vec![rule.finding(
-                        &region,
-                        Status::Fail,
-                        format!("the stack's guardrail {name} does not exist (not applied yet?)"),
-                    )])
-                } else {
-                    Ok(found)
-                }
-            }
-        },
-        None if all.is_empty() => Err(vec![rule.finding(
-            &region,
-            Status::NotApplicable,
-            "no guardrail in the region",
-        )]),
-        None => Ok(all.iter().collect()),
-    }
-}
-
-fn version_resource(g: &Guardrail, version: &str) -> String {
-    if version == "DRAFT" {
-        g.arn.clone()
-    } else {
-        format!("{}:{version}", g.arn)
-    }
-}
-
-/// Runs `judge` over every version read of every guardrail in scope.
-fn per_guardrail_version(
-    rule: &Rule,
-    inv: &Inventory,
-    judge: impl Fn(&GuardrailDetail) -> (Status, String),
-) -> Vec<Finding> {
-    let guardrails = match guardrails_in_scope(rule, inv) {
-        Ok(g) => g,
-        Err(f) => return f,
-    };
-    let mut out = Vec::new();
-    for g in guardrails {
-        if g.versions.is_empty() {
-            out.push(rule.finding(
-                &g.arn,
-                Status::Unknown,
-                "no version of the guardrail was read",
-            ));
-        }
-        for v in &g.versions {
-            let resource = version_resource(g, &v.version);
-            match &v.detail {
-                Err(m) => out.push(rule.missing(
-                    resource,
-                    &format!("bedrock:GetGuardrail version {}", v.version),
-                    m,
-                )),
-                Ok(d) => {
-                    let (status, reason) = judge(d);
-                    out.push(rule.finding(
-                        resource,
-                        status,
-                        format!("version {}: {reason}", v.version),
-                    ));
-                }
-            }
-        }
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------------------------
-// logging
-
-fn logging_resource(inv: &Inventory) -> String {
-    inv.bedrock_arn("model-invocation-logging")
-}
-
-// GetModelInvocationLoggingConfiguration returns an empty loggingConfig when logging is off
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetModelInvocationLoggingConfiguration.html).
-fn check_logging_enabled(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let res = logging_resource(inv);
-    vec![match &inv.logging {
-        Err(m) => rule.missing(res, "bedrock:GetModelInvocationLoggingConfiguration", m),
-        Ok(None) => rule.finding(
-            res,
-            Status::Fail,
-            "model invocation logging is not configured",
-        ),
-        Ok(Some(c)) if c.log_group.is_none() && c.bucket.is_none() => rule.finding(
-            res,
-            Status::Fail,
-            "logging configuration names neither a log group nor a bucket",
-        ),
-        Ok(Some(c)) => rule.finding(
-            res,
-            Status::Pass,
-            format!(
-                "logging to {}",
-                [
-                    c.log_group.as_ref().map(|g| format!("log group {g}")),
-                    c.bucket.as_ref().map(|b| format!("bucket {b}"))
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" and ")
-            ),
-        ),
-    }]
-}
-
-fn check_logging_text(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let res = logging_resource(inv);
-    vec![match &inv.logging {
-        Err(m) => rule.missing(res, "bedrock:GetModelInvocationLoggingConfiguration", m),
-        Ok(None) => rule.finding(
-            res,
-            Status::NotApplicable,
-            "model invocation logging is off (see BB-01)",
-        ),
-        Ok(Some(c)) => match c.text_data_delivery {
-            Some(true) => rule.finding(res, Status::Pass, "textDataDeliveryEnabled is true"),
-            Some(false) => rule.finding(res, Status::Fail, "textDataDeliveryEnabled is false"),
-            None => rule.finding(
-                res,
-                Status::Unknown,
-                "the configuration omits textDataDeliveryEnabled",
-            ),
-        },
-    }]
-}
-
-fn check_log_group_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let res = logging_resource(inv);
-    let config = match &inv.logging {
-        Err(m) => {
-            return vec![rule.missing(res, "bedrock:GetModelInvocationLoggingConfiguration", m)]
-        }
-        Ok(None) => {
-            return vec![rule.finding(
-                res,
-                Status::NotApplicable,
-                "model invocation logging is off (see BB-01)",
-            )]
-        }
-        Ok(Some(c)) => c,
-    };
-    let Some(name) = &config.log_group else {
-        return vec![rule.finding(
-            res,
-            Status::NotApplicable,
-            "invocation logging does not deliver to CloudWatch Logs",
-        )];
-    };
-    let group_res = format!(
-        "arn:{}:logs:{}:{}:log-group:{name}",
-        inv.partition, inv.region, inv.account_id
-    );
-    vec![match inv.log_groups.get(name) {
-        None => rule.finding(group_res, Status::Unknown, "the log group was not read"),
-        Some(Err(m)) => rule.missing(group_res, "logs:DescribeLogGroups", m),
-        Some(Ok(None)) => rule.finding(
-            group_res,
-            Status::Fail,
-            "the log group logging points at does not exist",
-        ),
-        Some(Ok(Some(g))) => match &g.kms_key_id {
-            None => rule.finding(group_res, Status::Fail, "the log group has no kmsKeyId"),
-            Some(key) => {
-                let (status, reason) = cmk(inv, key);
-                rule.finding(group_res, status, reason)
-            }
-        },
-    }]
-}
-
-// ---------------------------------------------------------------------------------------------
-// guardrails
-
-fn check_guardrail_exists(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let region = inv.bedrock_arn("guardrail/*");
-    let all = match listed(rule, &inv.guardrails, &region, "bedrock:ListGuardrails") {
-        Ok(a) => a,
-        Err(f) => return f,
-    };
-    if let Some(stack) = scope_name(inv) {
-        return match guardrails_in_scope(rule, inv) {
-            Ok(found) => found
-                .iter()
-                .map(|g| {
-                    rule.finding(
-                        &g.arn,
-                        Status::Pass,
-                        format!("stack {} guardrail {} exists", stack.stack, g.name),
-                    )
-                })
-                .collect(),
-            Err(f) => f,
-        };
-    }
-    if all.is_empty() {
-        return vec![rule.finding(region, Status::Fail, "no guardrail in the region")];
-    }
-    all.iter()
-        .map(|g| rule.finding(&g.arn, Status::Pass, format!("guardrail {} exists", g.name)))
-        .collect()
-}
-
-// PROMPT_ATTACK filters act on input only; AWS rejects output strengths other than NONE
-// (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-prompt-attack.html).
-fn check_prompt_attack(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_guardrail_version(rule, inv, |d| {
-        let Some(filters) = &d.content_filters else {
-            return (Status::Fail, "no content policy".into());
-        };
-        match filters.iter().find(|f| f.kind == "PROMPT_ATTACK") {
-            None => (Status::Fail, "no PROMPT_ATTACK filter".into()),
-            Some(f) => match f.input_strength.as_deref() {
-                Some("HIGH") => (Status::Pass, "PROMPT_ATTACK inputStrength HIGH".into()),
-                Some(other) => (Status::Fail, format!("PROMPT_ATTACK inputStrength {other}")),
-                None => (
-                    Status::Unknown,
-                    "PROMPT_ATTACK filter without inputStrength".into(),
-                ),
-            },
-        }
-    })
-}
-
-fn check_sensitive_present(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_guardrail_version(rule, inv, |d| match &d.sensitive_info {
-        None => (Status::Fail, "no sensitiveInformationPolicy".into()),
-        Some(s) if s.entries.is_empty() => (
-            Status::Fail,
-            "sensitiveInformationPolicy has no PII entity or regex".into(),
-        ),
-        Some(s) => (
-            Status::Pass,
-            format!("{} PII entities/regexes", s.entries.len()),
-        ),
-    })
-}
-
-// Guardrail PII actions: BLOCK, ANONYMIZE or NONE per direction
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailPiiEntity.html).
-fn check_sensitive_enforced(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_guardrail_version(rule, inv, |d| {
-        let Some(s) = &d.sensitive_info else {
-            return (
-                Status::NotApplicable,
-                "no sensitiveInformationPolicy (see BB-21)".into(),
-            );
-        };
-        let mut weak = Vec::new();
-        let mut unknown = Vec::new();
-        for e in &s.entries {
-            if e.output_enabled == Some(false) {
-                weak.push(format!("{} (outputEnabled false)", e.name));
-                continue;
-            }
-            match e.output_action.as_deref().or(e.action.as_deref()) {
-                Some("BLOCK") | Some("ANONYMIZE") => {}
-                Some(other) => weak.push(format!("{} ({other})", e.name)),
-                None => unknown.push(e.name.clone()),
-            }
-        }
-        if !weak.is_empty() {
-            (
-                Status::Fail,
-                format!("not blocked or anonymised on output: {}", weak.join(", ")),
-            )
-        } else if !unknown.is_empty() {
-            (
-                Status::Unknown,
-                format!("no action reported for: {}", unknown.join(", ")),
-            )
-        } else {
-            (
-                Status::Pass,
-                "every entry blocks or anonymises output".into(),
-            )
-        }
-    })
-}
-
-// Contextual grounding: GROUNDING and RELEVANCE filters, threshold 0..0.99, action BLOCK|NONE
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailContextualGroundingFilter.html).
-fn check_grounding(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_guardrail_version(rule, inv, |d| {
-        let Some(filters) = &d.grounding_filters else {
-            // A stack's guardrail has none by default, on purpose (docs/config-reference.md,
-            // `guardrail.contextual_grounding`): the check acts only on requests that carry a
-            // grounding source, which a shared baseline guardrail cannot know.
-            return (
-                Status::Fail,
-                "no contextualGroundingPolicy (a stack's default: `guardrail.contextual_grounding` is unset \
-                 because grounding acts only on requests that carry a grounding source; set both thresholds for RAG workloads)"
-                    .into(),
-            );
-        };
-        let mut problems = Vec::new();
-        let mut unknown = Vec::new();
-        for kind in ["GROUNDING", "RELEVANCE"] {
-            match filters.iter().find(|f| f.kind == kind) {
-                None => problems.push(format!("no {kind} filter")),
-                Some(f) => {
-                    match f.enabled {
-                        Some(false) => problems.push(format!("{kind} disabled")),
-                        None => unknown.push(format!("{kind} enabled omitted")),
-                        Some(true) => {}
-                    }
-                    match f.action.as_deref() {
-                        Some("BLOCK") => {}
-                        Some(a) => problems.push(format!("{kind} action {a}")),
-                        None => unknown.push(format!("{kind} action omitted")),
-                    }
-                    match f.threshold {
-                        Some(t) if t > 0.0 => {}
-                        Some(t) => problems.push(format!("{kind} threshold {t}")),
-                        None => unknown.push(format!("{kind} threshold omitted")),
-                    }
-                }
-            }
-        }
-        if !problems.is_empty() {
-            (Status::Fail, problems.join(", "))
-        } else if !unknown.is_empty() {
-            (Status::Unknown, unknown.join(", "))
-        } else {
-            (
-                Status::Pass,
-                "GROUNDING and RELEVANCE block with thresholds > 0".into(),
-            )
-        }
-    })
-}
-
-fn check_content_filters(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_guardrail_version(rule, inv, |d| {
-        let Some(filters) = &d.content_filters else {
-            return (Status::Fail, "no content policy".into());
-        };
-        let mut problems = Vec::new();
-        for kind in ["HATE", "INSULTS", "SEXUAL", "VIOLENCE"] {
-            match filters.iter().find(|f| f.kind == kind) {
-                None => problems.push(format!("no {kind} filter")),
-                Some(f) => {
-                    for (dir, s) in [("input", &f.input_strength), ("output", &f.output_strength)] {
-                        match s.as_deref() {
-                            Some("NONE") => problems.push(format!("{kind} {dir} NONE")),
-                            None => problems.push(format!("{kind} {dir} strength omitted")),
-                            Some(_) => {}
-                        }
-                    }
-                }
-            }
-        }
-        if problems.is_empty() {
-            (
-                Status::Pass,
-                "HATE, INSULTS, SEXUAL, VIOLENCE filtered both ways".into(),
-            )
-        } else {
-            (Status::Fail, problems.join(", "))
-        }
-    })
-}
-
-fn check_guardrail_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_guardrail_version(rule, inv, |d| match &d.kms_key_arn {
-        None => (
-            Status::Fail,
-            "no kmsKeyArn: encrypted with an AWS-owned key".into(),
-        ),
-        Some(k) => cmk(inv, k),
-    })
-}
-
-fn check_guardrail_published(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let guardrails = match guardrails_in_scope(rule, inv) {
-        Ok(g) => g,
-        Err(f) => return f,
-    };
-    guardrails
-        .into_iter()
-        .map(|g| {
-            let draft = g.versions.iter().find(|v| v.version == "DRAFT");
-            let status = draft
-                .and_then(|v| v.detail.as_ref().ok())
-                .and_then(|d| d.status.clone());
-            match (&g.latest_version, status.as_deref()) {
-                (Err(m), _) => {
-                    rule.missing(&g.arn, "bedrock:ListGuardrails(guardrailIdentifier)", m)
-                }
-                (_, None) => rule.finding(&g.arn, Status::Unknown, "the DRAFT status was not read"),
-                (Ok(None), _) => rule.finding(&g.arn, Status::Fail, "no published version"),
-                (Ok(Some(_)), Some(s)) if s != "READY" && s != "VERSIONED" => {
-                    rule.finding(&g.arn, Status::Fail, format!("status {s}"))
-                }
-                (Ok(Some(v)), Some(s)) => rule.finding(
-                    &g.arn,
-                    Status::Pass,
-                    format!("status {s}, latest version {v}"),
-                ),
-            }
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
 // agents, knowledge bases, models (scope W: every instance; N/A when none)
-
-fn agents_or<'a>(
-    rule: &Rule,
-    inv: &'a Inventory,
-) -> Result<&'a [crate::inventory::Agent], Vec<Finding>> {
-    let all = listed(
-        rule,
-        &inv.agents,
-        &inv.bedrock_arn("agent/*"),
-        "bedrock-agent:ListAgents",
-    )?;
-    if all.is_empty() {
-        return Err(vec![rule.finding(
-            inv.bedrock_arn("agent/*"),
-            Status::NotApplicable,
-            "no agent in the region",
-        )]);
-    }
-    Ok(all)
-}
-
-fn per_agent(
-    rule: &Rule,
-    inv: &Inventory,
-    judge: impl Fn(&crate::inventory::AgentDetail) -> (Status, String),
-) -> Vec<Finding> {
-    let agents = match agents_or(rule, inv) {
-        Ok(a) => a,
-        Err(f) => return f,
-    };
-    agents
-        .iter()
-        .map(|a| match &a.detail {
-            Err(m) => rule.missing(
-                inv.bedrock_arn(&format!("agent/{}", a.id)),
-                "bedrock-agent:GetAgent",
-                m,
-            ),
-            Ok(d) => {
-                let (status, reason) = judge(d);
-                rule.finding(&d.arn, status, format!("agent {}: {reason}", a.name))
-            }
-        })
-        .collect()
-}
-
-// guardrailConfiguration on the agent
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_Agent.html).
-fn check_agent_guardrail(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_agent(rule, inv, |d| match &d.guardrail {
-        None => (Status::Fail, "no guardrailConfiguration".into()),
-        Some((id, version)) => (
-            Status::Pass,
-            format!(
-                "guardrail {id} version {}",
-                version.as_deref().unwrap_or("DRAFT")
-            ),
-        ),
-    })
-}
-
-fn check_agent_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_agent(rule, inv, |d| match &d.customer_key_arn {
-        None => (
-            Status::Fail,
-            "no customerEncryptionKeyArn: encrypted with an AWS-owned key".into(),
-        ),
-        Some(k) => cmk(inv, k),
-    })
-}
-
-fn check_agent_role_shared(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let agents = match agents_or(rule, inv) {
-        Ok(a) => a,
-        Err(f) => return f,
-    };
-    // Sharing is judged over the whole inventory: one unread agent makes every verdict uncertain.
-    let unread = agents.iter().filter(|a| a.detail.is_err()).count();
-    per_agent(rule, inv, |d| {
-        let Some(role) = &d.role_arn else {
-            return (Status::Unknown, "no agentResourceRoleArn".into());
-        };
-        let holders = agents
-            .iter()
-            .filter(|a| a.detail.as_ref().ok().and_then(|x| x.role_arn.as_ref()) == Some(role))
-            .count();
-        if holders > 1 {
-            (
-                Status::Fail,
-                format!("role {role} is used by {holders} agents"),
-            )
-        } else if unread > 0 {
-            (
-                Status::Unknown,
-                format!("{unread} other agents could not be read"),
-            )
-        } else {
-            (
-                Status::Pass,
-                format!("role {role} is used by this agent only"),
-            )
-        }
-    })
-}
-
-// idleSessionTTLInSeconds, 60..5400 s per the API; the assessment's limit is 3600
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateAgent.html).
-fn check_agent_ttl(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_agent(rule, inv, |d| match d.idle_session_ttl {
-        None => (Status::Unknown, "no idleSessionTTLInSeconds".into()),
-        Some(t) if t > 3600 => (Status::Fail, format!("idleSessionTTLInSeconds {t} > 3600")),
-        Some(t) => (Status::Pass, format!("idleSessionTTLInSeconds {t}")),
-    })
-}
-
-// serverSideEncryptionConfiguration.kmsKeyArn on the data source
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DataSource.html).
-fn check_data_source_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let region = inv.bedrock_arn("knowledge-base/*");
-    let kbs = match listed(
-        rule,
-        &inv.knowledge_bases,
-        &region,
-        "bedrock-agent:ListKnowledgeBases",
-    ) {
-        Ok(k) => k,
-        Err(f) => return f,
-    };
-    let mut out = Vec::new();
-    for kb in kbs {
-        let kb_arn = inv.bedrock_arn(&format!("knowledge-base/{}", kb.id));
-        match &kb.data_sources {
-            Err(m) => out.push(rule.missing(&kb_arn, "bedrock-agent:ListDataSources", m)),
-            Ok(sources) => {
-                for ds in sources {
-                    // Data sources have no ARN of their own; KB ARN + id names them uniquely.
-                    let res = format!("{kb_arn}/data-source/{}", ds.id);
-                    out.push(match &ds.kms_key_arn {
-                        Err(m) => rule.missing(res, "bedrock-agent:GetDataSource", m),
-                        Ok(None) => rule.finding(
-                            res,
-                            Status::Fail,
-                            format!("data source {}: no kmsKeyArn", ds.name),
-                        ),
-                        Ok(Some(k)) => {
-                            let (status, reason) = cmk(inv, k);
-                            rule.finding(res, status, format!("data source {}: {reason}", ds.name))
-                        }
-                    });
-                }
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push(rule.finding(
-            region,
-            Status::NotApplicable,
-            "no knowledge-base data source in the region",
-        ));
-    }
-    out
-}
-
-// modelKmsKeyArn is absent when the model uses an AWS-owned key
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetCustomModel.html).
-fn check_custom_model_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let region = inv.bedrock_arn("custom-model/*");
-    let models = match listed(
-        rule,
-        &inv.custom_models,
-        &region,
-        "bedrock:ListCustomModels",
-    ) {
-        Ok(m) => m,
-        Err(f) => return f,
-    };
-    if models.is_empty() {
-        return vec![rule.finding(
-            region,
-            Status::NotApplicable,
-            "no custom model in the region",
-        )];
-    }
-    models
-        .iter()
-        .map(|m| match &m.kms_key_arn {
-            Err(e) => rule.missing(&m.arn, "bedrock:GetCustomModel", e),
-            Ok(None) => rule.finding(
-                &m.arn,
-                Status::Fail,
-                format!("model {}: no modelKmsKeyArn", m.name),
-            ),
-            Ok(Some(k)) => {
-                let (status, reason) = cmk(inv, k);
-                rule.finding(&m.arn, status, format!("model {}: {reason}", m.name))
-            }
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// network, IAM
 
 /// Condition keys that restrict a `Principal: *` grant to known callers. IAM global condition
 /// keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html);
@@ -1188,339 +316,117 @@ fn public_statements(doc: &PolicyDocument) -> Vec<String> {
         .collect()
 }
 
-// An endpoint without a policy gets the default full-access policy
-// (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html).
-fn check_endpoint_policy(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let region = format!(
-        "arn:{}:ec2:{}:{}:vpc-endpoint/*",
+/// Whether the region shows Bedrock use (logging on, or any guardrail, agent, knowledge base,
+/// custom model, prompt or flow). Adoption rules are NOT_APPLICABLE without it, the fix the AWS
+/// assessment (issue #45) and Prowler (#5674) made for false failures in unused regions.
+fn bedrock_footprint(inv: &Inventory) -> bool {
+    inv.stack.is_some()
+        || matches!(&inv.logging, Ok(Some(_)))
+        || inv.guardrails.as_ref().is_ok_and(|v| !v.is_empty())
+        || inv.agents.as_ref().is_ok_and(|v| !v.is_empty())
+        || inv.knowledge_bases.as_ref().is_ok_and(|v| !v.is_empty())
+        || inv.custom_models.as_ref().is_ok_and(|v| !v.is_empty())
+        || inv.more.prompts.as_ref().is_ok_and(|v| !v.is_empty())
+        || inv.more.flows.as_ref().is_ok_and(|v| !v.is_empty())
+}
+
+/// The NOT_APPLICABLE finding of an adoption rule in a region without Bedrock use.
+fn no_footprint(rule: &Rule, resource: impl Into<String>) -> Option<Vec<Finding>> {
+    Some(vec![rule.finding(
+        resource,
+        Status::NotApplicable,
+        "no Bedrock use in the region (no logging, guardrail, agent, knowledge base, model, prompt or flow)",
+    )])
+}
+
+/// The finding of a rule whose data this tool does not read: UNKNOWN, never PASS.
+fn not_read(rule: &Rule, resource: impl Into<String>, api: &str) -> Vec<Finding> {
+    vec![rule.finding(
+        resource,
+        Status::Unknown,
+        format!("not read by this tool (needs {api})"),
+    )]
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<rest>`.
+fn regional_arn(inv: &Inventory, service: &str, rest: &str) -> String {
+    format!(
+        "arn:{}:{service}:{}:{}:{rest}",
         inv.partition, inv.region, inv.account_id
-    );
-    let all = match listed(rule, &inv.endpoints, &region, "ec2:DescribeVpcEndpoints") {
-        Ok(e) => e,
-        Err(f) => return f,
-    };
-    let endpoints: Vec<_> = match scope_name(inv) {
-        Some(stack) => all
-            .iter()
-            .filter(|e| {
-                e.tags
-                    .get(baseline_core::naming::STACK_TAG)
-                    .is_some_and(|s| s == &stack.stack)
-            })
-            .collect(),
-        None => all.iter().collect(),
-    };
-    if endpoints.is_empty() {
-        return vec![rule.finding(region, Status::NotApplicable, "no Bedrock VPC endpoint")];
-    }
-    endpoints
-        .into_iter()
-        .map(|e| {
-            let res = format!("arn:{}:ec2:{}:{}:vpc-endpoint/{}", inv.partition, inv.region, inv.account_id, e.id);
-            match &e.policy {
-                Err(err) => rule.finding(res, Status::Unknown, format!("policy did not parse: {err}")),
-                Ok(None) => rule.finding(res, Status::Fail, format!("{}: no policy (full access for any principal)", e.service_name)),
-                Ok(Some(doc)) => {
-                    let public = public_statements(doc);
-                    if public.is_empty() {
-                        rule.finding(res, Status::Pass, format!("{}: every Allow names principals or is conditioned", e.service_name))
-                    } else {
-                        rule.finding(
-                            res,
-                            Status::Fail,
-                            format!("{}: statements {} allow Principal * without an account/org condition", e.service_name, public.join(", ")),
-                        )
-                    }
-                }
-            }
-        })
-        .collect()
+    )
 }
 
-const BEDROCK_FULL_ACCESS: &str = "arn:aws:iam::aws:policy/AmazonBedrockFullAccess";
-
-// Service-linked roles live under /aws-service-role/ and cannot be changed by the account
-// (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
-fn check_full_access_roles(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let all = match listed(
-        rule,
-        &inv.roles,
-        &format!("arn:{}:iam::{}:role/*", inv.partition, inv.account_id),
-        "iam:ListRoles",
-    ) {
-        Ok(r) => r,
-        Err(f) => return f,
-    };
-    let roles: Vec<_> = all
-        .iter()
-        .filter(|r| !r.path.starts_with("/aws-service-role/"))
-        .collect();
-    if roles.is_empty() {
-        return vec![rule.finding(
-            format!("arn:{}:iam::{}:role/*", inv.partition, inv.account_id),
-            Status::NotApplicable,
-            "no IAM role",
-        )];
-    }
-    let full_access =
-        BEDROCK_FULL_ACCESS.replacen("arn:aws:", &format!("arn:{}:", inv.partition), 1);
-    roles
-        .into_iter()
-        .map(|r| match &r.attached {
-            Err(m) => rule.missing(&r.arn, "iam:ListAttachedRolePolicies", m),
-            Ok(arns) if arns.iter().any(|a| a == &full_access) => rule.finding(
-                &r.arn,
-                Status::Fail,
-                format!("role {} has AmazonBedrockFullAccess attached", r.name),
-            ),
-            Ok(_) => rule.finding(
-                &r.arn,
-                Status::Pass,
-                format!("role {} does not have AmazonBedrockFullAccess", r.name),
-            ),
-        })
-        .collect()
-}
-
-/// True when the action pattern grants every Bedrock action (`*`, `bedrock:*`).
-/// A plain statement scan until the policy evaluator of `baseline_core::policy` lands.
-fn grants_bedrock_star(s: &Statement) -> bool {
-    s.effect == Effect::Allow
-        && s.action.as_ref().is_some_and(|a| {
-            a.0.iter().any(|x| {
-                let x = x.to_ascii_lowercase();
-                x == "*" || x == "bedrock:*"
-            })
-        })
-}
-
-fn check_user_bedrock_star(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let region = format!("arn:{}:iam::{}:user/*", inv.partition, inv.account_id);
-    let users = match listed(rule, &inv.users, &region, "iam:ListUsers") {
-        Ok(u) => u,
-        Err(f) => return f,
-    };
-    if users.is_empty() {
-        return vec![rule.finding(region, Status::NotApplicable, "no IAM user")];
-    }
-    users
-        .iter()
-        .map(|u| match &u.policies {
-            Err(m) => rule.missing(&u.arn, "the user's policies", m),
-            Ok(policies) => {
-                let granting: Vec<_> = policies
-                    .iter()
-                    .filter(|(_, doc)| doc.statement.iter().any(grants_bedrock_star))
-                    .map(|(name, _)| name.as_str())
-                    .collect();
-                if granting.is_empty() {
-                    rule.finding(
-                        &u.arn,
-                        Status::Pass,
-                        format!("user {}: no policy grants bedrock:*", u.name),
-                    )
-                } else {
-                    rule.finding(
-                        &u.arn,
-                        Status::Fail,
-                        format!(
-                            "user {}: bedrock:* granted by {}",
-                            u.name,
-                            granting.join(", ")
-                        ),
-                    )
-                }
-            }
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// KMS, SNS
-
-/// The customer keys scope-B key rules judge: the stack's key, or every key a Bedrock resource or
-/// the stack's topics reference.
-fn keys_in_scope(inv: &Inventory) -> Vec<(&String, &Read<crate::inventory::Key>)> {
-    match scope_name(inv) {
-        Some(stack) => inv
-            .keys
-            .iter()
-            .filter(|(k, _)| *k == &stack.key_alias)
-            .collect(),
-        None => inv
-            .keys
-            .iter()
-            .filter(|(_, v)| !matches!(v, Ok(k) if k.manager.as_deref() == Some("AWS")))
-            .collect(),
-    }
-}
-
-fn per_key(
-    rule: &Rule,
-    inv: &Inventory,
-    judge: impl Fn(&crate::inventory::Key) -> (Status, String),
-) -> Vec<Finding> {
-    let keys = keys_in_scope(inv);
-    let region = format!(
-        "arn:{}:kms:{}:{}:key/*",
-        inv.partition, inv.region, inv.account_id
-    );
-    if keys.is_empty() {
-        return vec![match scope_name(inv) {
-            Some(stack) => rule.finding(
-                region,
-                Status::Fail,
-                format!("the stack's key {} was not found", stack.key_alias),
-            ),
-            None => rule.finding(
-                region,
-                Status::NotApplicable,
-                "no customer-managed key is referenced by a Bedrock resource",
-            ),
-        }];
-    }
-    keys.into_iter()
-        .map(|(name, read)| match read {
-            Err(m) => rule.missing(name.clone(), "kms:DescribeKey", m),
-            Ok(k) => {
-                let (status, reason) = judge(k);
-                rule.finding(&k.arn, status, reason)
-            }
-        })
-        .collect()
-}
-
-// GetKeyRotationStatus applies to symmetric customer keys
-// (https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html).
-fn check_key_rotation(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_key(rule, inv, |k| {
-        if k.spec.as_deref().is_some_and(|s| s != "SYMMETRIC_DEFAULT") {
-            return (
-                Status::NotApplicable,
-                format!(
-                    "key spec {} has no automatic rotation",
-                    k.spec.as_deref().unwrap_or("")
-                ),
-            );
+/// True when an IAM action pattern (`bedrock:Invoke*`, `*`) matches `action` (case-insensitive,
+/// `*` and `?` wildcards, IAM policy grammar:
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
+fn action_matches(pattern: &str, action: &str) -> bool {
+    fn go(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => go(&p[1..], &a[1..]),
+            _ => false,
         }
-        match &k.rotation {
-            Err(m) => (
-                Status::Unknown,
-                format!("kms:GetKeyRotationStatus failed: {}", m.reason()),
-            ),
-            Ok(Some(true)) => (Status::Pass, "automatic rotation enabled".into()),
-            Ok(Some(false)) => (Status::Fail, "automatic rotation disabled".into()),
-            Ok(None) => (Status::Unknown, "rotation status not reported".into()),
-        }
+    }
+    go(pattern.as_bytes(), action.as_bytes())
+}
+
+/// Allow statements (with `Action`) that grant `action`.
+fn allowing<'a>(doc: &'a PolicyDocument, action: &str) -> Vec<&'a Statement> {
+    doc.statement
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .filter(|s| {
+            s.action
+                .as_ref()
+                .is_some_and(|a| a.0.iter().any(|p| action_matches(p, action)))
+        })
+        .collect()
+}
+
+/// True when a statement's `Resource` is `*` (every resource).
+fn on_every_resource(s: &Statement) -> bool {
+    s.resource
+        .as_ref()
+        .is_some_and(|r| r.0.iter().any(|x| x == "*"))
+}
+
+/// Administrator access: `Action: *` on `Resource: *`.
+fn grants_admin(doc: &PolicyDocument) -> bool {
+    doc.statement.iter().any(|s| {
+        s.effect == Effect::Allow
+            && on_every_resource(s)
+            && s.action
+                .as_ref()
+                .is_some_and(|a| a.0.iter().any(|x| x == "*" || x == "*:*"))
     })
 }
 
-// KeyState and MultiRegion (https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html).
-fn check_key_state(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_key(rule, inv, |k| match (k.state.as_deref(), k.multi_region) {
-        (None, _) | (_, None) => (
-            Status::Unknown,
-            "KeyState or MultiRegion not reported".into(),
+/// Privilege-escalation combinations Prowler flags (a subset: passing a role to a new compute
+/// resource, or rewriting one's own policies), judged on `Resource: *` grants.
+fn privilege_escalation(doc: &PolicyDocument) -> Option<&'static str> {
+    const COMBOS: &[(&[&str], &str)] = &[
+        (&["iam:CreatePolicyVersion"], "iam:CreatePolicyVersion"),
+        (&["iam:AttachRolePolicy"], "iam:AttachRolePolicy"),
+        (&["iam:PutRolePolicy"], "iam:PutRolePolicy"),
+        (&["iam:AttachUserPolicy"], "iam:AttachUserPolicy"),
+        (&["iam:PutUserPolicy"], "iam:PutUserPolicy"),
+        (
+            &["iam:PassRole", "lambda:CreateFunction"],
+            "iam:PassRole + lambda:CreateFunction",
         ),
-        (Some("Enabled"), Some(false)) => (Status::Pass, "Enabled, single-Region".into()),
-        (Some("Enabled"), Some(true)) => (Status::Fail, "multi-Region key".into()),
-        (Some(s), _) => (Status::Fail, format!("KeyState {s}")),
+        (
+            &["iam:PassRole", "ec2:RunInstances"],
+            "iam:PassRole + ec2:RunInstances",
+        ),
+    ];
+    COMBOS.iter().find_map(|(actions, name)| {
+        actions
+            .iter()
+            .all(|a| allowing(doc, a).into_iter().any(on_every_resource))
+            .then_some(*name)
     })
-}
-
-fn topics_in_scope<'a>(
-    rule: &Rule,
-    inv: &'a Inventory,
-) -> Result<Vec<&'a crate::inventory::Topic>, Vec<Finding>> {
-    let region = format!(
-        "arn:{}:sns:{}:{}:*",
-        inv.partition, inv.region, inv.account_id
-    );
-    let all = listed(rule, &inv.topics, &region, "sns:ListTopics")?;
-    match scope_name(inv) {
-        Some(stack) if stack.topic_names.is_empty() => Err(vec![rule.finding(
-            region,
-            Status::Fail,
-            format!(
-                "stack {} deploys no alarm topic (`enable_alerting = false`)",
-                stack.stack
-            ),
-        )]),
-        Some(stack) => {
-            let mut out = Vec::new();
-            let mut missing = Vec::new();
-            for name in &stack.topic_names {
-                match all.iter().find(|t| t.name() == name) {
-                    Some(t) => out.push(t),
-                    None => missing.push(rule.finding(
-                        format!(
-                            "arn:{}:sns:{}:{}:{name}",
-                            inv.partition, inv.region, inv.account_id
-                        ),
-                        Status::Fail,
-                        "the stack's topic does not exist (not applied yet?)",
-                    )),
-                }
-            }
-            if missing.is_empty() {
-                Ok(out)
-            } else {
-                Err(missing)
-            }
-        }
-        None if all.is_empty() => Err(vec![rule.finding(
-            region,
-            Status::NotApplicable,
-            "no SNS topic",
-        )]),
-        None => Ok(all.iter().collect()),
-    }
-}
-
-// KmsMasterKeyId topic attribute (https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html).
-fn check_topic_encrypted(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    match topics_in_scope(rule, inv) {
-        Err(f) => f,
-        Ok(topics) => topics
-            .into_iter()
-            .map(|t| match &t.kms_key {
-                None => rule.finding(
-                    &t.arn,
-                    Status::Fail,
-                    "no KmsMasterKeyId: not encrypted at rest",
-                ),
-                Some(k) => rule.finding(&t.arn, Status::Pass, format!("encrypted with {k}")),
-            })
-            .collect(),
-    }
-}
-
-fn check_topic_policy(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    match topics_in_scope(rule, inv) {
-        Err(f) => f,
-        Ok(topics) => topics
-            .into_iter()
-            .map(|t| match &t.policy {
-                Err(m) => rule.missing(&t.arn, "sns:GetTopicAttributes Policy", m),
-                Ok(None) => rule.finding(&t.arn, Status::Unknown, "no Policy attribute returned"),
-                Ok(Some(doc)) => {
-                    let public = public_statements(doc);
-                    if public.is_empty() {
-                        rule.finding(&t.arn, Status::Pass, "no unconditioned Principal * grant")
-                    } else {
-                        rule.finding(
-                            &t.arn,
-                            Status::Fail,
-                            format!(
-                                "statements {} allow Principal * without a condition",
-                                public.join(", ")
-                            ),
-                        )
-                    }
-                }
-            })
-            .collect(),
-    }
 }
 
 #[cfg(test)]

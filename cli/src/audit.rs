@@ -17,15 +17,26 @@ pub const EXIT_FINDINGS: u8 = 3;
 /// SNS accepts topic names up to 256 characters (the alerting module's limit too).
 const TOPIC_NAME_MAX: usize = 256;
 
-fn stack_scope(config: &Config, naming: &Naming) -> StackScope {
+fn stack_scope(config: &Config, naming: &Naming, account: &str, region: &str) -> StackScope {
     let mut topics = Vec::new();
     if config.enable_alerting {
         for key in baseline_alerting::TOPIC_KEYS {
             topics.push(naming.name(key, TOPIC_NAME_MAX));
         }
     }
+    let logging = config.enable_model_invocation_logging;
+    let mut tag_keys: Vec<String> = naming.tags("audit").into_keys().collect();
+    // The module tag differs per module; the stack tag and the user's tags are common to all.
+    tag_keys.retain(|k| k != baseline_core::naming::MODULE_TAG);
     StackScope {
         stack: config.prefix(),
+        log_bucket: (logging && config.enable_s3_logging)
+            .then(|| naming.log_bucket(account, region)),
+        // Named like the logging module names it.
+        log_group: (logging && config.enable_cloudwatch_logging)
+            .then(|| naming.log_group("invocations")),
+        vpc_id: Some(config.vpc_id.clone()).filter(|v| !v.is_empty()),
+        tag_keys,
         guardrail_name: config.enable_guardrails.then(|| config.guardrail_name()),
         key_alias: naming.key_alias(),
         topic_names: topics,
@@ -55,7 +66,6 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<ExitCo
         Some(c) => Naming::new(c.prefix(), c.tags.clone()),
         None => Naming::new("audit", BTreeMap::new()),
     };
-    let scope = config.as_ref().map(|c| stack_scope(c, &naming));
     let options = AwsOptions {
         region: global
             .region
@@ -68,6 +78,9 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<ExitCo
     let ctx = AwsContext::connect(&options, naming)
         .await
         .context("connecting to AWS")?;
+    let scope = config
+        .as_ref()
+        .map(|c| stack_scope(c, ctx.naming(), ctx.account_id(), ctx.region()));
     let framework: Option<Framework> = args
         .framework
         .as_deref()

@@ -1037,3 +1037,41 @@ def test_bucket_metrics_configuration_is_validated(endpoint):
     with pytest.raises(ClientError) as e:
         s3.get_bucket_metrics_configuration(Bucket=f"missing-{uid()}", Id="a")
     assert e.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+def test_audit_reads_prompts_flows_ingestion_and_lists(endpoint):
+    ba, br, iam = client(endpoint, "bedrock-agent"), client(endpoint, "bedrock"), client(endpoint, "iam")
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    prompt = ba.create_prompt(name="p1", customerEncryptionKeyArn=key, tags={"OwnerTeam": "x"})
+    assert ba.get_prompt(promptIdentifier=prompt["id"])["customerEncryptionKeyArn"] == key
+    assert prompt["id"] in {p["id"] for p in ba.list_prompts()["promptSummaries"]}
+    assert ba.list_tags_for_resource(resourceArn=prompt["arn"])["tags"] == {"OwnerTeam": "x"}
+    flow = ba.create_flow(name="f1", executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/flow", description="d")
+    assert ba.get_flow(flowIdentifier=flow["id"])["description"] == "d"
+    assert flow["id"] in {f["id"] for f in ba.list_flows()["flowSummaries"]}
+    with pytest.raises(ClientError) as err:
+        ba.get_flow(flowIdentifier="ABCDEFGHIJ")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    # botocore-model validation: a name over the pattern is rejected
+    with pytest.raises(ClientError) as err:
+        ba.create_prompt(name="bad name!")
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+    kb = _kb(endpoint)
+    ds = ba.create_data_source(knowledgeBaseId=kb, name="docs", dataSourceConfiguration={
+        "type": "S3", "s3Configuration": {"bucketArn": "arn:aws:s3:::docs"}})["dataSource"]["dataSourceId"]
+    assert ba.list_ingestion_jobs(knowledgeBaseId=kb, dataSourceId=ds)["ingestionJobSummaries"] == []
+    ba.start_ingestion_job(knowledgeBaseId=kb, dataSourceId=ds)
+    jobs = ba.list_ingestion_jobs(knowledgeBaseId=kb, dataSourceId=ds)["ingestionJobSummaries"]
+    assert [j["status"] for j in jobs] == ["COMPLETE"]
+
+    assert br.list_imported_models()["modelSummaries"] == []
+    assert br.list_model_invocation_jobs()["invocationJobSummaries"] == []
+    assert br.list_evaluation_jobs()["jobSummaries"] == []
+    br.put_enforced_guardrail_configuration(
+        guardrailInferenceConfig={"guardrailIdentifier": "abcdefghijkl", "guardrailVersion": "1"})
+    assert len(br.list_enforced_guardrails_configuration()["guardrailsConfig"]) == 1
+
+    iam.create_user(UserName="keyless")
+    assert iam.list_service_specific_credentials(
+        UserName="keyless", ServiceName="bedrock.amazonaws.com")["ServiceSpecificCredentials"] == []

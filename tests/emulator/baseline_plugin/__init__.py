@@ -14,9 +14,9 @@ def install() -> None:
     global _INSTALLED
     if _INSTALLED:
         return
-    from . import (bedrock_agent, bedrock_guardrails, bedrock_inference_profiles, cloudwatch,
-                   cost, endpoint_services, events, logging_support, logs_queries, moto_fixes,
-                   s3_metrics)
+    from . import (audit_reads, bedrock_agent, bedrock_guardrails, bedrock_inference_profiles,
+                   cloudwatch, cost, endpoint_services, events, logging_support, logs_queries,
+                   moto_fixes, s3_metrics)
 
     moto_fixes.install()
     endpoint_services.install()
@@ -24,6 +24,7 @@ def install() -> None:
     events.install()
     bedrock_guardrails.install()
     bedrock_agent.install()
+    audit_reads.install()
     bedrock_inference_profiles.install()
     logging_support.install()
     logs_queries.install()

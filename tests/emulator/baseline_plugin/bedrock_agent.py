@@ -328,7 +328,8 @@ def _patch_timestamps() -> None:
     for name in ("create_agent", "get_agent", "list_agents", "create_knowledge_base",
                  "get_knowledge_base", "list_knowledge_bases"):
         wrap(AgentsforBedrockResponse, name)
-    for name in ("get_custom_model", "list_custom_models"):
+    for name in ("get_custom_model", "list_custom_models", "get_model_customization_job",
+                 "list_model_customization_jobs"):
         wrap(BedrockResponse, name)
 
 

@@ -1,0 +1,736 @@
+//! Guardrails (BB-19..33): DRAFT and every version an agent or the stack's policy uses.
+
+use super::*;
+
+pub(super) static RULES: &[Rule] = &[
+    Rule {
+        id: "BB-19",
+        title: "A guardrail exists",
+        severity: Severity::Medium,
+        scope: Scope::Stack,
+        sources: &["prowler:bedrock_guardrails_configured", "aiml-assessment:BR-05", "sra:bedrock_org/bedrock-guardrails"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Set `enable_guardrails = true` and apply; outside a stack call bedrock:CreateGuardrail.",
+        check: check_guardrail_exists,
+    },
+    Rule {
+        id: "BB-20",
+        title: "Guardrail blocks prompt attacks at HIGH input strength",
+        severity: Severity::High,
+        scope: Scope::Stack,
+        sources: &["prowler:bedrock_guardrail_prompt_attack_filter_enabled", "conformity:Bedrock-006"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Set `content_filters.prompt_attack.input_strength = \"HIGH\"` and apply; outside a \
+            stack UpdateGuardrail with a PROMPT_ATTACK filter of inputStrength HIGH, then publish a version.",
+        check: check_prompt_attack,
+    },
+    Rule {
+        id: "BB-21",
+        title: "Guardrail has a sensitive-information policy",
+        severity: Severity::High,
+        scope: Scope::Stack,
+        sources: &["prowler:bedrock_guardrail_sensitive_information_filter_enabled", "conformity:Bedrock-007", "aiml-assessment:BR-26"],
+        frameworks: PII,
+        remediation: "Keep `guardrail.pii_entities` non-empty (and `pii_entities_action`) and apply; \
+            outside a stack UpdateGuardrail with sensitiveInformationPolicyConfig.",
+        check: check_sensitive_present,
+    },
+    Rule {
+        id: "BB-22",
+        title: "Every PII entity and regex blocks or anonymises model output",
+        severity: Severity::High,
+        scope: Scope::Stack,
+        sources: &["prowler:bedrock_guardrail_sensitive_information_filter_enforced"],
+        frameworks: PII,
+        remediation: "Set `pii_entities_action` (and `guardrail.pii_entity_actions`) to BLOCK or ANONYMIZE \
+            and apply; outside a stack set outputAction BLOCK/ANONYMIZE and outputEnabled true.",
+        check: check_sensitive_enforced,
+    },
+    Rule {
+        id: "BB-23",
+        title: "Guardrail blocks ungrounded and irrelevant responses (GROUNDING and RELEVANCE)",
+        severity: Severity::High,
+        scope: Scope::Stack,
+        sources: &["prowler:bedrock_guardrail_contextual_grounding_filter_enabled", "aiml-assessment:BR-27"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Set `guardrail.contextual_grounding` (grounding_threshold and relevance_threshold > 0) \
+            and apply; outside a stack add GROUNDING and RELEVANCE filters with action BLOCK.",
+        check: check_grounding,
+    },
+    Rule {
+        id: "BB-24",
+        title: "Guardrail filters HATE, INSULTS, SEXUAL and VIOLENCE content",
+        severity: Severity::Medium,
+        scope: Scope::Stack,
+        sources: &["aiml-assessment:BR-23", "sra:bedrock_org/bedrock-guardrails"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Give `content_filters.<type>` input and output strengths other than NONE and apply.",
+        check: check_content_filters,
+    },
+    Rule {
+        id: "BB-27",
+        title: "Guardrail is encrypted with a customer-managed KMS key",
+        severity: Severity::High,
+        scope: Scope::Stack,
+        sources: &["conformity:Bedrock-003", "sra:bedrock_org/bedrock-guardrail-encryption"],
+        frameworks: ENCRYPTION,
+        remediation: "The stack's guardrail is encrypted with the stack key (`enable_guardrails = true`); \
+            outside a stack UpdateGuardrail with kmsKeyId of a customer-managed key.",
+        check: check_guardrail_cmk,
+    },
+    Rule {
+        id: "BB-29",
+        title: "Guardrail is READY and has a published version",
+        severity: Severity::Low,
+        scope: Scope::Stack,
+        sources: &["config-conformance-pack:bedrock-guardrail-version"],
+        frameworks: HARDENING,
+        remediation: "Apply the stack (it publishes a version when the draft changes); outside a stack \
+            call bedrock:CreateGuardrailVersion.",
+        check: check_guardrail_published,
+    },
+    Rule {
+        id: "BB-25",
+        title: "Guardrail has a denied-topic policy",
+        severity: Severity::Low,
+        scope: Scope::Stack,
+        sources: &["sra:bedrock_org/bedrock-guardrails"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Add `guardrail.denied_topics` entries and apply; outside a stack UpdateGuardrail \
+            with topicPolicyConfig.",
+        check: check_topics,
+    },
+    Rule {
+        id: "BB-26",
+        title: "Guardrail has a word policy",
+        severity: Severity::Low,
+        scope: Scope::Stack,
+        sources: &["sra:bedrock_org/bedrock-guardrails"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Set `guardrail.word_filters` or `guardrail.managed_profanity_list = true` and \
+            apply; outside a stack UpdateGuardrail with wordPolicyConfig.",
+        check: check_words,
+    },
+    Rule {
+        id: "BB-28",
+        title: "Guardrail content filters use the STANDARD tier",
+        severity: Severity::Low,
+        scope: Scope::Stack,
+        sources: &["aiml-assessment:BR-16"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "UpdateGuardrail with contentPolicyConfig.tierConfig.tierName STANDARD (needs a \
+            cross-Region guardrail profile); this tool does not set the tier.",
+        check: check_tier,
+    },
+    Rule {
+        id: "BB-30",
+        title: "Guardrails, knowledge bases and prompts carry governance tags",
+        severity: Severity::Low,
+        scope: Scope::Stack,
+        sources: &["config-conformance-pack:aiml-bedrock-guardrail-tags", "config-conformance-pack:aiml-bedrock-kb-tags", "config-conformance-pack:aiml-bedrock-prompt-tags", "cloudsploit:bedrock/customModelHasTags"],
+        frameworks: HARDENING,
+        remediation: "Stack resources carry `tags`; tag workload resources with bedrock:TagResource / \
+            bedrock-agent:TagResource (Environment, DataClassification, OwnerTeam without a stack).",
+        check: check_tags,
+    },
+    Rule {
+        id: "BB-31",
+        title: "Invoke permissions require a guardrail (bedrock:GuardrailIdentifier condition)",
+        severity: Severity::Medium,
+        scope: Scope::Stack,
+        sources: &["aiml-assessment:BR-10"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Attach the stack's model-access policy (`enable_guardrails = true`; \
+            `bedrock-baseline output model_access_policy_arn`) instead of unconditioned \
+            bedrock:InvokeModel grants, or add a bedrock:GuardrailIdentifier condition.",
+        check: check_guardrail_enforced_by_iam,
+    },
+    Rule {
+        id: "BB-32",
+        title: "An account-level enforced guardrail is configured",
+        severity: Severity::Medium,
+        scope: Scope::Stack,
+        sources: &["aiml-assessment:BR-15"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "bedrock:PutEnforcedGuardrailConfiguration with the stack's guardrail \
+            (`bedrock-baseline output guardrail_arn`), or an Organizations BEDROCK_POLICY; this tool \
+            does not set it.",
+        check: check_enforced_guardrail,
+    },
+    Rule {
+        id: "BB-33",
+        title: "Guardrail has an automated-reasoning policy",
+        severity: Severity::Low,
+        scope: Scope::Stack,
+        sources: &["aiml-assessment:BR-24"],
+        frameworks: CONTENT_SAFETY,
+        remediation: "Optional: UpdateGuardrail with automatedReasoningPolicyConfig; this tool does \
+            not create automated-reasoning policies.",
+        check: check_automated_reasoning,
+    },
+];
+
+/// The guardrails scope-B guardrail rules judge, or the findings that replace them.
+fn guardrails_in_scope<'a>(
+    rule: &Rule,
+    inv: &'a Inventory,
+) -> Result<Vec<&'a Guardrail>, Vec<Finding>> {
+    let region = inv.bedrock_arn("guardrail/*");
+    let all = listed(rule, &inv.guardrails, &region, "bedrock:ListGuardrails")?;
+    match scope_name(inv) {
+        Some(stack) => match &stack.guardrail_name {
+            None => Err(vec![rule.finding(
+                &region,
+                Status::Fail,
+                format!(
+                    "stack {} deploys no guardrail (`enable_guardrails = false`)",
+                    stack.stack
+                ),
+            )]),
+            Some(name) => {
+                let found: Vec<_> = all.iter().filter(|g| &g.name == name).collect();
+                if found.is_empty() {
+                    Err(vec![rule.finding(
+                        &region,
+                        Status::Fail,
+                        format!("the stack's guardrail {name} does not exist (not applied yet?)"),
+                    )])
+                } else {
+                    Ok(found)
+                }
+            }
+        },
+        None if all.is_empty() => Err(vec![rule.finding(
+            &region,
+            Status::NotApplicable,
+            "no guardrail in the region",
+        )]),
+        None => Ok(all.iter().collect()),
+    }
+}
+
+fn version_resource(g: &Guardrail, version: &str) -> String {
+    if version == "DRAFT" {
+        g.arn.clone()
+    } else {
+        format!("{}:{version}", g.arn)
+    }
+}
+
+/// Runs `judge` over every version read of every guardrail in scope.
+fn per_guardrail_version(
+    rule: &Rule,
+    inv: &Inventory,
+    judge: impl Fn(&GuardrailDetail) -> (Status, String),
+) -> Vec<Finding> {
+    let guardrails = match guardrails_in_scope(rule, inv) {
+        Ok(g) => g,
+        Err(f) => return f,
+    };
+    let mut out = Vec::new();
+    for g in guardrails {
+        if g.versions.is_empty() {
+            out.push(rule.finding(
+                &g.arn,
+                Status::Unknown,
+                "no version of the guardrail was read",
+            ));
+        }
+        for v in &g.versions {
+            let resource = version_resource(g, &v.version);
+            match &v.detail {
+                Err(m) => out.push(rule.missing(
+                    resource,
+                    &format!("bedrock:GetGuardrail version {}", v.version),
+                    m,
+                )),
+                Ok(d) => {
+                    let (status, reason) = judge(d);
+                    out.push(rule.finding(
+                        resource,
+                        status,
+                        format!("version {}: {reason}", v.version),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check_guardrail_exists(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    let region = inv.bedrock_arn("guardrail/*");
+    let all = match listed(rule, &inv.guardrails, &region, "bedrock:ListGuardrails") {
+        Ok(a) => a,
+        Err(f) => return f,
+    };
+    if let Some(stack) = scope_name(inv) {
+        return match guardrails_in_scope(rule, inv) {
+            Ok(found) => found
+                .iter()
+                .map(|g| {
+                    rule.finding(
+                        &g.arn,
+                        Status::Pass,
+                        format!("stack {} guardrail {} exists", stack.stack, g.name),
+                    )
+                })
+                .collect(),
+            Err(f) => f,
+        };
+    }
+    if all.is_empty() {
+        return vec![rule.finding(region, Status::Fail, "no guardrail in the region")];
+    }
+    all.iter()
+        .map(|g| rule.finding(&g.arn, Status::Pass, format!("guardrail {} exists", g.name)))
+        .collect()
+}
+
+// PROMPT_ATTACK filters act on input only; AWS rejects output strengths other than NONE
+// (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-prompt-attack.html).
+fn check_prompt_attack(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| {
+        let Some(filters) = &d.content_filters else {
+            return (Status::Fail, "no content policy".into());
+        };
+        match filters.iter().find(|f| f.kind == "PROMPT_ATTACK") {
+            None => (Status::Fail, "no PROMPT_ATTACK filter".into()),
+            Some(f) => match f.input_strength.as_deref() {
+                Some("HIGH") => (Status::Pass, "PROMPT_ATTACK inputStrength HIGH".into()),
+                Some(other) => (Status::Fail, format!("PROMPT_ATTACK inputStrength {other}")),
+                None => (
+                    Status::Unknown,
+                    "PROMPT_ATTACK filter without inputStrength".into(),
+                ),
+            },
+        }
+    })
+}
+
+fn check_sensitive_present(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| match &d.sensitive_info {
+        None => (Status::Fail, "no sensitiveInformationPolicy".into()),
+        Some(s) if s.entries.is_empty() => (
+            Status::Fail,
+            "sensitiveInformationPolicy has no PII entity or regex".into(),
+        ),
+        Some(s) => (
+            Status::Pass,
+            format!("{} PII entities/regexes", s.entries.len()),
+        ),
+    })
+}
+
+// Guardrail PII actions: BLOCK, ANONYMIZE or NONE per direction
+// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailPiiEntity.html).
+fn check_sensitive_enforced(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| {
+        let Some(s) = &d.sensitive_info else {
+            return (
+                Status::NotApplicable,
+                "no sensitiveInformationPolicy (see BB-21)".into(),
+            );
+        };
+        let mut weak = Vec::new();
+        let mut unknown = Vec::new();
+        for e in &s.entries {
+            if e.output_enabled == Some(false) {
+                weak.push(format!("{} (outputEnabled false)", e.name));
+                continue;
+            }
+            match e.output_action.as_deref().or(e.action.as_deref()) {
+                Some("BLOCK") | Some("ANONYMIZE") => {}
+                Some(other) => weak.push(format!("{} ({other})", e.name)),
+                None => unknown.push(e.name.clone()),
+            }
+        }
+        if !weak.is_empty() {
+            (
+                Status::Fail,
+                format!("not blocked or anonymised on output: {}", weak.join(", ")),
+            )
+        } else if !unknown.is_empty() {
+            (
+                Status::Unknown,
+                format!("no action reported for: {}", unknown.join(", ")),
+            )
+        } else {
+            (
+                Status::Pass,
+                "every entry blocks or anonymises output".into(),
+            )
+        }
+    })
+}
+
+// Contextual grounding: GROUNDING and RELEVANCE filters, threshold 0..0.99, action BLOCK|NONE
+// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GuardrailContextualGroundingFilter.html).
+fn check_grounding(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| {
+        let Some(filters) = &d.grounding_filters else {
+            // A stack's guardrail has none by default, on purpose (docs/config-reference.md,
+            // `guardrail.contextual_grounding`): the check acts only on requests that carry a
+            // grounding source, which a shared baseline guardrail cannot know.
+            return (
+                Status::Fail,
+                "no contextualGroundingPolicy (a stack's default: `guardrail.contextual_grounding` is unset \
+                 because grounding acts only on requests that carry a grounding source; set both thresholds for RAG workloads)"
+                    .into(),
+            );
+        };
+        let mut problems = Vec::new();
+        let mut unknown = Vec::new();
+        for kind in ["GROUNDING", "RELEVANCE"] {
+            match filters.iter().find(|f| f.kind == kind) {
+                None => problems.push(format!("no {kind} filter")),
+                Some(f) => {
+                    match f.enabled {
+                        Some(false) => problems.push(format!("{kind} disabled")),
+                        None => unknown.push(format!("{kind} enabled omitted")),
+                        Some(true) => {}
+                    }
+                    match f.action.as_deref() {
+                        Some("BLOCK") => {}
+                        Some(a) => problems.push(format!("{kind} action {a}")),
+                        None => unknown.push(format!("{kind} action omitted")),
+                    }
+                    match f.threshold {
+                        Some(t) if t > 0.0 => {}
+                        Some(t) => problems.push(format!("{kind} threshold {t}")),
+                        None => unknown.push(format!("{kind} threshold omitted")),
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            (Status::Fail, problems.join(", "))
+        } else if !unknown.is_empty() {
+            (Status::Unknown, unknown.join(", "))
+        } else {
+            (
+                Status::Pass,
+                "GROUNDING and RELEVANCE block with thresholds > 0".into(),
+            )
+        }
+    })
+}
+
+fn check_content_filters(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| {
+        let Some(filters) = &d.content_filters else {
+            return (Status::Fail, "no content policy".into());
+        };
+        let mut problems = Vec::new();
+        for kind in ["HATE", "INSULTS", "SEXUAL", "VIOLENCE"] {
+            match filters.iter().find(|f| f.kind == kind) {
+                None => problems.push(format!("no {kind} filter")),
+                Some(f) => {
+                    for (dir, s) in [("input", &f.input_strength), ("output", &f.output_strength)] {
+                        match s.as_deref() {
+                            Some("NONE") => problems.push(format!("{kind} {dir} NONE")),
+                            None => problems.push(format!("{kind} {dir} strength omitted")),
+                            Some(_) => {}
+                        }
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            (
+                Status::Pass,
+                "HATE, INSULTS, SEXUAL, VIOLENCE filtered both ways".into(),
+            )
+        } else {
+            (Status::Fail, problems.join(", "))
+        }
+    })
+}
+
+fn check_guardrail_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| match &d.kms_key_arn {
+        None => (
+            Status::Fail,
+            "no kmsKeyArn: encrypted with an AWS-owned key".into(),
+        ),
+        Some(k) => cmk(inv, k),
+    })
+}
+
+fn check_guardrail_published(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    let guardrails = match guardrails_in_scope(rule, inv) {
+        Ok(g) => g,
+        Err(f) => return f,
+    };
+    guardrails
+        .into_iter()
+        .map(|g| {
+            let draft = g.versions.iter().find(|v| v.version == "DRAFT");
+            let status = draft
+                .and_then(|v| v.detail.as_ref().ok())
+                .and_then(|d| d.status.clone());
+            match (&g.latest_version, status.as_deref()) {
+                (Err(m), _) => {
+                    rule.missing(&g.arn, "bedrock:ListGuardrails(guardrailIdentifier)", m)
+                }
+                (_, None) => rule.finding(&g.arn, Status::Unknown, "the DRAFT status was not read"),
+                (Ok(None), _) => rule.finding(&g.arn, Status::Fail, "no published version"),
+                (Ok(Some(_)), Some(s)) if s != "READY" && s != "VERSIONED" => {
+                    rule.finding(&g.arn, Status::Fail, format!("status {s}"))
+                }
+                (Ok(Some(v)), Some(s)) => rule.finding(
+                    &g.arn,
+                    Status::Pass,
+                    format!("status {s}, latest version {v}"),
+                ),
+            }
+        })
+        .collect()
+}
+
+fn check_topics(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| match d.denied_topics {
+        None => (Status::Fail, "no topicPolicy".into()),
+        Some(0) => (Status::Fail, "topicPolicy has no topic".into()),
+        Some(n) => (Status::Pass, format!("{n} denied topics")),
+    })
+}
+
+fn check_words(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| match d.word_filters {
+        None => (Status::Fail, "no wordPolicy".into()),
+        Some(0) => (
+            Status::Fail,
+            "wordPolicy has no word or managed list".into(),
+        ),
+        Some(n) => (Status::Pass, format!("{n} words / managed lists")),
+    })
+}
+
+// tierConfig.tierName CLASSIC | STANDARD
+// (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-tiers.html); a guardrail
+// without a tier is CLASSIC.
+fn check_tier(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| {
+        match (&d.content_filters, d.content_tier.as_deref()) {
+            (None, _) => (Status::Fail, "no content policy".into()),
+            (_, Some("STANDARD")) => (Status::Pass, "content filters tier STANDARD".into()),
+            (_, t) => (
+                Status::Fail,
+                format!("content filters tier {}", t.unwrap_or("CLASSIC (default)")),
+            ),
+        }
+    })
+}
+
+/// The conformance pack's required tags, when no stack says which tags its resources carry.
+const GOVERNANCE_TAGS: &[&str] = &["Environment", "DataClassification", "OwnerTeam"];
+
+fn check_tags(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    let required: Vec<String> = match scope_name(inv) {
+        Some(s) => s.tag_keys.clone(),
+        None => GOVERNANCE_TAGS.iter().map(|t| t.to_string()).collect(),
+    };
+    let judge = |res: &str, what: &str, tags: Option<&Read<Tags>>| -> Finding {
+        match tags {
+            None => rule.finding(res, Status::Unknown, format!("{what}: tags not read")),
+            Some(Err(m)) => rule.missing(res, &format!("{what} tags"), m),
+            Some(Ok(t)) => {
+                let lacking: Vec<&str> = required
+                    .iter()
+                    .filter(|k| !t.contains_key(*k))
+                    .map(String::as_str)
+                    .collect();
+                if lacking.is_empty() {
+                    rule.finding(
+                        res,
+                        Status::Pass,
+                        format!("{what} carries {}", required.join(", ")),
+                    )
+                } else {
+                    rule.finding(
+                        res,
+                        Status::Fail,
+                        format!("{what} lacks tags {}", lacking.join(", ")),
+                    )
+                }
+            }
+        }
+    };
+    let mut out = Vec::new();
+    match guardrails_in_scope(rule, inv) {
+        Ok(gs) => out.extend(
+            gs.into_iter()
+                .map(|g| judge(&g.arn, &format!("guardrail {}", g.name), Some(&g.tags))),
+        ),
+        // No guardrail to tag is BB-19's finding, not this rule's.
+        Err(f) => out.extend(f.into_iter().filter(|f| f.status != Status::Fail)),
+    }
+    for kb in inv.knowledge_bases.iter().flatten() {
+        if let Ok(d) = &kb.detail {
+            out.push(judge(
+                &d.arn,
+                &format!("knowledge base {}", kb.name),
+                inv.more.tags.get(&d.arn),
+            ));
+        }
+    }
+    for p in inv.more.prompts.iter().flatten() {
+        out.push(judge(
+            &p.arn,
+            &format!("prompt {}", p.name),
+            inv.more.tags.get(&p.arn),
+        ));
+    }
+    if out.is_empty() {
+        out.push(rule.finding(
+            inv.bedrock_arn("*"),
+            Status::NotApplicable,
+            "no guardrail, knowledge base or prompt",
+        ));
+    }
+    out
+}
+
+/// Model invocation actions a guardrail condition should cover
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-id.html).
+const INVOKE_ACTIONS: &[&str] = &[
+    "bedrock:InvokeModel",
+    "bedrock:InvokeModelWithResponseStream",
+];
+
+/// Statements of `doc` that grant model invocation without a bedrock:GuardrailIdentifier condition.
+fn unguarded_invoke(doc: &PolicyDocument) -> Vec<String> {
+    doc.statement
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.effect == Effect::Allow)
+        .filter(|(_, s)| {
+            s.action.as_ref().is_some_and(|a| {
+                a.0.iter()
+                    .any(|p| INVOKE_ACTIONS.iter().any(|x| action_matches(p, x)))
+            })
+        })
+        .filter(|(_, s)| {
+            !s.condition.as_ref().is_some_and(|ops| {
+                ops.values()
+                    .flat_map(|k| k.keys())
+                    .any(|k| k.eq_ignore_ascii_case("bedrock:GuardrailIdentifier"))
+            })
+        })
+        .map(|(i, s)| s.sid.clone().unwrap_or_else(|| format!("#{}", i + 1)))
+        .collect()
+}
+
+fn check_guardrail_enforced_by_iam(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    let region = format!("arn:{}:iam::{}:policy/*", inv.partition, inv.account_id);
+    let policies = match listed(rule, &inv.more.local_policies, &region, "iam:ListPolicies") {
+        Ok(p) => p,
+        Err(f) => return f,
+    };
+    let mut out = Vec::new();
+    let in_scope: Vec<_> = match scope_name(inv) {
+        Some(s) => match &s.model_access_policy {
+            None => {
+                return vec![rule.finding(
+                    region,
+                    Status::Fail,
+                    format!(
+                        "stack {} deploys no model-access policy (`enable_guardrails = false`)",
+                        s.stack
+                    ),
+                )]
+            }
+            Some(name) => policies.iter().filter(|p| &p.name == name).collect(),
+        },
+        None => policies.iter().collect(),
+    };
+    for p in in_scope {
+        match &p.document {
+            Err(m) => out.push(rule.missing(&p.arn, "iam:GetPolicyVersion", m)),
+            Ok(doc) => {
+                let grants = INVOKE_ACTIONS.iter().any(|a| !allowing(doc, a).is_empty());
+                if !grants {
+                    continue;
+                }
+                let open = unguarded_invoke(doc);
+                out.push(if open.is_empty() {
+                    rule.finding(&p.arn, Status::Pass, format!("policy {}: every invoke grant names a guardrail", p.name))
+                } else {
+                    rule.finding(&p.arn, Status::Fail, format!("policy {}: statements {} allow invocation without bedrock:GuardrailIdentifier", p.name, open.join(", ")))
+                });
+            }
+        }
+    }
+    for r in inv.roles.iter().flatten() {
+        if scope_name(inv).is_some() {
+            break;
+        }
+        let Some(detail) = inv.more.role_details.get(&r.name) else {
+            continue;
+        };
+        match &detail.inline {
+            Err(m) => out.push(rule.missing(&r.arn, "iam:GetRolePolicy", m)),
+            Ok(docs) => {
+                let open: Vec<String> = docs
+                    .iter()
+                    .flat_map(|(n, d)| {
+                        unguarded_invoke(d)
+                            .into_iter()
+                            .map(move |s| format!("{n} {s}"))
+                    })
+                    .collect();
+                if !open.is_empty() {
+                    out.push(rule.finding(&r.arn, Status::Fail, format!("role {} inline {} allow invocation without bedrock:GuardrailIdentifier", r.name, open.join(", "))));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(match scope_name(inv) {
+            Some(s) => rule.finding(
+                region,
+                Status::Fail,
+                format!(
+                    "the stack's model-access policy {} was not found",
+                    s.model_access_policy.as_deref().unwrap_or("")
+                ),
+            ),
+            None => rule.finding(
+                region,
+                Status::NotApplicable,
+                "no customer policy grants model invocation",
+            ),
+        });
+    }
+    out
+}
+
+fn check_enforced_guardrail(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    if !bedrock_footprint(inv) {
+        if let Some(f) = no_footprint(rule, inv.bedrock_arn("enforced-guardrail-configuration/*")) {
+            return f;
+        }
+    }
+    let res = inv.bedrock_arn("enforced-guardrail-configuration/*");
+    match &inv.more.enforced_guardrails {
+        Err(m) => vec![rule.missing(res, "bedrock:ListEnforcedGuardrailsConfiguration", m)],
+        Ok(c) if c.is_empty() => vec![rule.finding(
+            res,
+            Status::Fail,
+            "no account-enforced guardrail configuration (Organizations BEDROCK_POLICY not read)",
+        )],
+        Ok(c) => vec![rule.finding(
+            res,
+            Status::Pass,
+            format!("enforced configurations: {}", c.join(", ")),
+        )],
+    }
+}
+
+fn check_automated_reasoning(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_guardrail_version(rule, inv, |d| match d.automated_reasoning {
+        Some(n) if n > 0 => (Status::Pass, format!("{n} automated-reasoning policies")),
+        _ => (Status::Fail, "no automatedReasoningPolicy".into()),
+    })
+}
