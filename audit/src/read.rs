@@ -700,7 +700,7 @@ impl Reader {
             }
         }
         Ok(join_all(summaries.into_iter().map(|(id, name)| async move {
-            let _p = self.permit().await;
+            let permit = self.permit().await;
             let detail = self
                 .agent
                 .get_agent()
@@ -725,7 +725,7 @@ impl Reader {
                         idle_session_ttl: Some(a.idle_session_ttl_in_seconds()).filter(|t| *t > 0),
                     })
                 });
-            drop(_p);
+            drop(permit); // the extras below take permits of their own
             let extras = self.agent_extras(&id).await;
             Agent {
                 id,

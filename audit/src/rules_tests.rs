@@ -2,7 +2,7 @@
 //! property, UNKNOWN (never PASS) when the read failed or a field is missing.
 
 use super::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -266,7 +266,7 @@ fn good() -> Inventory {
     }]);
     inv.more
         .listed_metrics
-        .insert("AWS/Bedrock".into(), Ok(Default::default()));
+        .insert("AWS/Bedrock".into(), Ok(BTreeSet::default()));
     inv.more.event_rules = Ok(vec![EventRule {
         name: "x-guardrail-changes".into(),
         arn: "arn:aws:events:us-east-1:123456789012:rule/x-guardrail-changes".into(),

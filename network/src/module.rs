@@ -1062,7 +1062,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
             }
             changes.push(change);
         }
-        changes.extend(skipped_endpoints(&original, observed));
+        changes.extend(skipped_endpoints(original, observed));
         for e in &observed.stray_endpoints {
             changes.push(
                 Change::delete(
