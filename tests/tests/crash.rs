@@ -12,20 +12,27 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn apply(dir: &std::path::Path, env: &str) -> Command {
+/// `bedrock-baseline <args> --endpoint-url … --config examples/advanced.toml <stack args>`.
+fn stack_command(dir: &std::path::Path, env: &str, args: &[&str]) -> Command {
     let mut cmd = cli(dir);
-    cmd.args([
-        "apply",
-        "--auto-approve",
-        "--endpoint-url",
-        emulator().url(),
-        "--config",
-    ])
-    .arg(workspace_root().join("examples/advanced.toml"))
-    .args(stack_args(env))
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    cmd.args(args)
+        .args(["--endpoint-url", emulator().url(), "--config"])
+        .arg(workspace_root().join("examples/advanced.toml"))
+        .args(stack_args(env));
     cmd
+}
+
+fn apply(dir: &std::path::Path, env: &str) -> Command {
+    let mut cmd = stack_command(dir, env, &["apply", "--auto-approve"]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    cmd
+}
+
+/// `plan --detailed-exitcode` of the stack: exit 0 when it is converged.
+fn plan(dir: &std::path::Path, env: &str) -> std::process::Output {
+    stack_command(dir, env, &["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap()
 }
 
 /// Runs an apply whose call number `after + 1` is held while the process is SIGKILLed.
@@ -282,20 +289,7 @@ async fn apply_killed_at_several_points_converges_without_duplicates() {
             status.success(),
             "re-run after a kill at call {after} failed"
         );
-        let plan = tokio::task::block_in_place(|| {
-            cli(dir.path())
-                .args([
-                    "plan",
-                    "--detailed-exitcode",
-                    "--endpoint-url",
-                    emulator().url(),
-                    "--config",
-                ])
-                .arg(workspace_root().join("examples/advanced.toml"))
-                .args(stack_args(&env))
-                .output()
-                .unwrap()
-        });
+        let plan = tokio::task::block_in_place(|| plan(dir.path(), &env));
         assert_eq!(
             plan.status.code(),
             Some(0),
@@ -326,16 +320,7 @@ fn run_losing_answers(
         &format!("/_baseline/faults/{key}"),
         Some(&json!({"lose_answer": true})),
     );
-    let out = cli(dir)
-        .args([
-            verb,
-            "--auto-approve",
-            "--endpoint-url",
-            emulator().url(),
-            "--config",
-        ])
-        .arg(workspace_root().join("examples/advanced.toml"))
-        .args(stack_args(env))
+    let out = stack_command(dir, env, &[verb, "--auto-approve"])
         .args(extra)
         .env("AWS_ACCESS_KEY_ID", &key)
         .output()
@@ -387,20 +372,7 @@ async fn lost_answers_to_writes_do_not_fail_apply_or_destroy() {
         reference,
         "no duplicate after lost answers"
     );
-    let plan = tokio::task::block_in_place(|| {
-        cli(dir.path())
-            .args([
-                "plan",
-                "--detailed-exitcode",
-                "--endpoint-url",
-                emulator().url(),
-                "--config",
-            ])
-            .arg(workspace_root().join("examples/advanced.toml"))
-            .args(stack_args(&env))
-            .output()
-            .unwrap()
-    });
+    let plan = tokio::task::block_in_place(|| plan(dir.path(), &env));
     assert_eq!(
         plan.status.code(),
         Some(0),
