@@ -26,6 +26,7 @@ pub mod naming;
 pub mod policy;
 pub mod progress;
 pub mod reconcile;
+pub mod resource;
 pub mod state;
 pub mod state_s3;
 pub mod write;

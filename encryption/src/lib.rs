@@ -9,12 +9,16 @@
 
 mod api;
 mod key;
+mod kms_alias;
+mod kms_key;
 mod module;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockKmsApi;
 pub use api::{KeyDescription, KmsApi, SdkKmsApi};
 pub use key::{key_policy, KeyPolicyContext};
+pub use kms_alias::{AliasDesired, AliasOp, KmsAlias};
+pub use kms_key::{KeyOp, KmsKey};
 pub use module::{
     EncryptionModule, EncryptionObserved, EncryptionOutputs, EncryptionSpec, ObservedKey,
 };

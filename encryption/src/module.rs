@@ -1,26 +1,19 @@
-//! The reconcile steps for the key and its alias.
+//! The encryption module: wires the key (`kms_key.rs`) and its alias (`kms_alias.rs`).
 
 use crate::api::{KeyDescription, KmsApi, SdkKmsApi};
 use crate::key::{key_policy, KeyPolicyContext};
+use crate::kms_alias::{self, AliasDesired, AliasOp, KmsAlias, ALIAS};
+use crate::kms_key::{self, KeyOp, KmsKey, KEY};
 use crate::EncryptionError;
 use async_trait::async_trait;
-use baseline_core::aws::ServiceErrorKind;
 use baseline_core::event_rules;
 use baseline_core::ids::KmsKeyArn;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
-use baseline_core::write::create_unless_found;
-use baseline_core::{
-    Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
-};
+use baseline_core::resource::{Planned, ResourceKind};
+use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-const KEY: &str = "encryption.kms_key";
-const ALIAS: &str = "encryption.kms_alias";
-const KEPT_WITH_AUDIT_DATA: &str =
-    "kept, enabled, with its alias and policy: it encrypts the audit data destroy keeps (pass --delete-audit-data to delete both)";
 
 /// Desired key and alias.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,46 +112,6 @@ impl<A: KmsApi> EncryptionModule<A> {
     }
 }
 
-fn desired_view(spec: &EncryptionSpec) -> Value {
-    json!({
-        "description": spec.description,
-        "key_spec": "SYMMETRIC_DEFAULT",
-        "key_usage": "ENCRYPT_DECRYPT",
-        "key_state": "Enabled",
-        "enable_key_rotation": true,
-        "policy": spec.policy.normalized().to_value(),
-        "tags": spec.tags,
-    })
-}
-
-fn observed_view(key: &ObservedKey) -> Value {
-    json!({
-        "description": key.description.description,
-        "key_spec": "SYMMETRIC_DEFAULT",
-        "key_usage": "ENCRYPT_DECRYPT",
-        "key_state": key.description.state,
-        "enable_key_rotation": key.rotation,
-        "policy": key.policy.as_ref().map(|p| p.normalized().to_value()),
-        "tags": key.tags,
-    })
-}
-
-fn alias_change(spec: &EncryptionSpec, observed: &EncryptionObserved) -> Change {
-    let wanted = observed.key.as_ref().map(|k| k.description.key_id.clone());
-    let after = json!({"name": spec.alias, "target_key_id": wanted.clone().unwrap_or_else(|| "(known after apply)".into())});
-    match (&observed.alias_target, &wanted) {
-        (None, _) => Change::create(ALIAS, "kms_alias", &after),
-        (Some(target), Some(key)) if target == key => Change::noop(ALIAS, "kms_alias"),
-        (Some(target), _) => Change::compare(
-            ALIAS,
-            "kms_alias",
-            &json!({"name": spec.alias, "target_key_id": target}),
-            &after,
-            &[],
-        ),
-    }
-}
-
 #[async_trait]
 impl<A: KmsApi> Module for EncryptionModule<A> {
     type Inputs = ();
@@ -236,26 +189,8 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
     }
 
     fn diff(&self, spec: &EncryptionSpec, observed: &EncryptionObserved) -> Vec<Change> {
-        let key = match &observed.key {
-            None => Change::create(KEY, "kms_key", &desired_view(spec)),
-            Some(key) => {
-                let change = Change::compare(
-                    KEY,
-                    "kms_key",
-                    &observed_view(key),
-                    &desired_view(spec),
-                    &[],
-                );
-                if key.description.state == "PendingDeletion" {
-                    change.with_note(
-                        "the key is pending deletion: apply cancels the deletion and re-enables it",
-                    )
-                } else {
-                    change
-                }
-            }
-        };
-        vec![key, alias_change(spec, observed)]
+        let (key, alias) = plan(spec, observed);
+        vec![key.change, alias.change]
     }
 
     fn planned_outputs(
@@ -263,11 +198,7 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         spec: &EncryptionSpec,
         observed: &EncryptionObserved,
     ) -> Option<EncryptionOutputs> {
-        observed.key.as_ref().map(|k| EncryptionOutputs {
-            kms_key_arn: KmsKeyArn(k.description.arn.clone()),
-            kms_key_id: k.description.key_id.clone(),
-            kms_alias: spec.alias.clone(),
-        })
+        observed.key.as_ref().map(|k| outputs(spec, &k.description))
     }
 
     async fn apply(
@@ -276,156 +207,13 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         observed: &EncryptionObserved,
         progress: &dyn Progress,
     ) -> Result<EncryptionOutputs, EncryptionError> {
-        let policy_json = spec.policy.to_json();
-        let key = match &observed.key {
-            None => {
-                progress.event(ProgressEvent::Started {
-                    address: KEY.into(),
-                    action: Action::Create,
-                });
-                let created = create_unless_found(
-                    || {
-                        self.api
-                            .create_key(&spec.description, &policy_json, &spec.tags)
-                    },
-                    || async {
-                        // observe found no key of the stack: one tagged now is this create's
-                        let ids = self.api.keys_with_tag(STACK_TAG, &spec.stack).await?;
-                        match ids.first() {
-                            Some(id) => self.api.describe_key(id).await,
-                            None => Ok(None),
-                        }
-                    },
-                )
-                .await?;
-                progress.event(ProgressEvent::Exists {
-                    address: KEY.into(),
-                    id: created.arn.clone(),
-                });
-                self.api.enable_rotation(&created.key_id).await?;
-                progress.event(ProgressEvent::Finished {
-                    address: KEY.into(),
-                    action: Action::Create,
-                });
-                created
-            }
-            Some(found) => {
-                let id = found.description.key_id.as_str();
-                let change = Change::compare(
-                    KEY,
-                    "kms_key",
-                    &observed_view(found),
-                    &desired_view(spec),
-                    &[],
-                );
-                if change.is_change() {
-                    progress.event(ProgressEvent::Started {
-                        address: KEY.into(),
-                        action: Action::Update,
-                    });
-                    let changed = |name: &str| {
-                        change
-                            .attributes
-                            .iter()
-                            .any(|a| a.name == name || a.name.starts_with(&format!("{name}.")))
-                    };
-                    match found.description.state.as_str() {
-                        "Enabled" => {}
-                        "PendingDeletion" => {
-                            self.api.cancel_deletion(id).await?;
-                            self.api.enable_key(id).await?;
-                        }
-                        "Disabled" => self.api.enable_key(id).await?,
-                        other => {
-                            return Err(EncryptionError::UnusableKey {
-                                key_id: id.to_owned(),
-                                state: other.to_owned(),
-                            })
-                        }
-                    }
-                    if changed("description") {
-                        self.api.update_description(id, &spec.description).await?;
-                    }
-                    if changed("policy") {
-                        self.api.put_key_policy(id, &policy_json).await?;
-                    }
-                    if changed("enable_key_rotation")
-                        || found.description.state == "PendingDeletion"
-                    {
-                        self.api.enable_rotation(id).await?;
-                    }
-                    if changed("tags") {
-                        let stale: Vec<String> = found
-                            .tags
-                            .keys()
-                            .filter(|k| !spec.tags.contains_key(*k))
-                            .cloned()
-                            .collect();
-                        if !stale.is_empty() {
-                            self.api.untag(id, &stale).await?;
-                        }
-                        let missing: BTreeMap<String, String> = spec
-                            .tags
-                            .iter()
-                            .filter(|(k, v)| found.tags.get(*k) != Some(v))
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect();
-                        if !missing.is_empty() {
-                            self.api.tag(id, &missing).await?;
-                        }
-                    }
-                    progress.event(ProgressEvent::Finished {
-                        address: KEY.into(),
-                        action: Action::Update,
-                    });
-                }
-                found.description.clone()
-            }
-        };
-        match &observed.alias_target {
-            None => {
-                progress.event(ProgressEvent::Started {
-                    address: ALIAS.into(),
-                    action: Action::Create,
-                });
-                match self.api.create_alias(&spec.alias, &key.key_id).await {
-                    // the retry of a create whose answer was lost: done if it names this key
-                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
-                        if self.api.alias_target(&spec.alias).await?.as_deref()
-                            != Some(key.key_id.as_str())
-                        {
-                            return Err(e.into());
-                        }
-                    }
-                    other => other?,
-                }
-                progress.event(ProgressEvent::Exists {
-                    address: ALIAS.into(),
-                    id: spec.alias.clone(),
-                });
-                progress.event(ProgressEvent::Finished {
-                    address: ALIAS.into(),
-                    action: Action::Create,
-                });
-            }
-            Some(target) if *target != key.key_id => {
-                progress.event(ProgressEvent::Started {
-                    address: ALIAS.into(),
-                    action: Action::Update,
-                });
-                self.api.update_alias(&spec.alias, &key.key_id).await?;
-                progress.event(ProgressEvent::Finished {
-                    address: ALIAS.into(),
-                    action: Action::Update,
-                });
-            }
-            Some(_) => {}
-        }
-        Ok(EncryptionOutputs {
-            kms_key_arn: KmsKeyArn(key.arn.clone()),
-            kms_key_id: key.key_id.clone(),
-            kms_alias: spec.alias.clone(),
-        })
+        let (key_plan, alias_plan) = plan(spec, observed);
+        let current = observed.key.as_ref().map(|k| &k.description);
+        let key = kms_key::execute(&self.api, &spec.stack, current, &key_plan, progress)
+            .await?
+            .expect("a key exists once its plan ran");
+        kms_alias::execute(&self.api, &spec.alias, &key.key_id, &alias_plan, progress).await?;
+        Ok(outputs(spec, &key))
     }
 
     fn destroy_plan(
@@ -434,44 +222,11 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         observed: &EncryptionObserved,
         options: DestroyOptions,
     ) -> Vec<Change> {
-        let mut changes = Vec::new();
-        if !options.delete_audit_data {
-            // The kept log bucket and log group are encrypted with this key: once it is deleted
-            // nobody can read them again, so it stays (enabled, with its alias and policy) for as
-            // long as the audit data does.
-            if let Some(key) = &observed.key {
-                changes.push(Change::noop(KEY, "kms_key").with_note(
-                    if key.description.state == "PendingDeletion" {
-                        "already pending deletion: the kept audit data becomes unreadable when it is deleted; `apply` cancels the deletion".to_owned()
-                    } else {
-                        format!("{KEPT_WITH_AUDIT_DATA}; a later apply of this stack adopts it")
-                    },
-                ));
-            }
-            if observed.alias_target.is_some() {
-                changes
-                    .push(Change::noop(ALIAS, "kms_alias").with_note("kept with the key it names"));
-            }
-            return changes;
-        }
-        if let Some(key) = &observed.key {
-            if key.description.state == "PendingDeletion" {
-                changes.push(Change::noop(KEY, "kms_key").with_note("already pending deletion"));
-            } else {
-                changes.push(Change::delete(KEY, "kms_key", &observed_view(key)).with_note(format!(
-                    "scheduled for deletion in {} days, only after the audit data it encrypts is deleted, never at once (cancel with kms:CancelKeyDeletion)",
-                    spec.deletion_window_days
-                )));
-            }
-        }
-        if let Some(target) = &observed.alias_target {
-            changes.push(Change::delete(
-                ALIAS,
-                "kms_alias",
-                &json!({"name": spec.alias, "target_key_id": target}),
-            ));
-        }
-        changes
+        let (key, alias) = plan_destroy(spec, observed, options);
+        key.into_iter()
+            .map(|p| p.change)
+            .chain(alias.map(|p| p.change))
+            .collect()
     }
 
     async fn destroy(
@@ -482,45 +237,54 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         progress: &dyn Progress,
     ) -> Result<(), EncryptionError> {
         // Destroy runs the levels in reverse, so logging has deleted the audit data (or failed,
-        // and this never runs) before the key it needs is scheduled for deletion.
-        if !options.delete_audit_data {
-            return Ok(());
+        // and this never runs) before the key it needs is scheduled for deletion. The alias goes
+        // first: an alias naming a key pending deletion would look usable.
+        let (key, alias) = plan_destroy(spec, observed, options);
+        let current = observed.key.as_ref().map(|k| &k.description);
+        if let Some(alias) = alias {
+            let key_id = current.map(|k| k.key_id.as_str()).unwrap_or_default();
+            kms_alias::execute(&self.api, &spec.alias, key_id, &alias, progress).await?;
         }
-        if observed.alias_target.is_some() {
-            progress.event(ProgressEvent::Started {
-                address: ALIAS.into(),
-                action: Action::Delete,
-            });
-            match self.api.delete_alias(&spec.alias).await {
-                Err(e) if !e.is_not_found() => return Err(e.into()),
-                _ => {}
-            }
-            progress.event(ProgressEvent::Gone {
-                address: ALIAS.into(),
-            });
-        }
-        if let Some(key) = observed
-            .key
-            .as_ref()
-            .filter(|k| k.description.state != "PendingDeletion")
-        {
-            progress.event(ProgressEvent::Started {
-                address: KEY.into(),
-                action: Action::Delete,
-            });
-            match self
-                .api
-                .schedule_deletion(&key.description.key_id, spec.deletion_window_days)
-                .await
-            {
-                Err(e) if !e.is_not_found() => return Err(e.into()),
-                _ => {}
-            }
-            progress.event(ProgressEvent::Gone {
-                address: KEY.into(),
-            });
+        if let Some(key) = key {
+            kms_key::execute(&self.api, &spec.stack, current, &key, progress).await?;
         }
         Ok(())
+    }
+}
+
+/// The key's and the alias's plans: what `diff` shows is what `apply` executes.
+fn plan(
+    spec: &EncryptionSpec,
+    observed: &EncryptionObserved,
+) -> (Planned<KeyOp>, Planned<AliasOp>) {
+    let key = KmsKey::plan(KEY, spec, observed.key.as_ref());
+    let alias = KmsAlias::plan(
+        ALIAS,
+        &AliasDesired {
+            name: spec.alias.clone(),
+            key_id: observed.key.as_ref().map(|k| k.description.key_id.clone()),
+        },
+        observed.alias_target.as_ref(),
+    );
+    (key, alias)
+}
+
+fn plan_destroy(
+    spec: &EncryptionSpec,
+    observed: &EncryptionObserved,
+    options: DestroyOptions,
+) -> (Option<Planned<KeyOp>>, Option<Planned<AliasOp>>) {
+    (
+        KmsKey::plan_destroy(KEY, spec, observed.key.as_ref(), options),
+        KmsAlias::plan_destroy(ALIAS, &spec.alias, observed.alias_target.as_ref(), options),
+    )
+}
+
+fn outputs(spec: &EncryptionSpec, key: &KeyDescription) -> EncryptionOutputs {
+    EncryptionOutputs {
+        kms_key_arn: KmsKeyArn(key.arn.clone()),
+        kms_key_id: key.key_id.clone(),
+        kms_alias: spec.alias.clone(),
     }
 }
 
@@ -530,7 +294,7 @@ mod tests {
     use crate::api::MockKmsApi;
     use baseline_core::aws::{ApiError, ServiceErrorKind};
     use baseline_core::progress::NoProgress;
-    use baseline_core::Naming;
+    use baseline_core::{Action, Naming, ProgressEvent};
 
     fn ctx() -> AwsContext {
         AwsContext::offline(Naming::new("demo-prod", BTreeMap::new()))
