@@ -27,14 +27,17 @@ mod api;
 mod module;
 mod subscription;
 mod topic;
+mod topic_policy;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockSnsApi;
 pub use api::{SdkSnsApi, SnsApi, SubscriptionInfo, PENDING_CONFIRMATION};
 pub use module::{AlertingInputs, AlertingModule, AlertingObserved, AlertingOutputs, AlertingSpec};
-pub use topic::{
-    topic_policy, with_cost_publishers, ObservedTopic, TopicEncryption, TopicPolicyContext,
-    TopicSpec, INSECURE_TRANSPORT_DENIED, OWNER_ACTIONS, TOPIC_KEYS,
+pub use subscription::SubscriptionOp;
+pub use topic::{ObservedTopic, SnsTopic, TopicEncryption, TopicOp, TopicSpec, TOPIC_KEYS};
+pub use topic_policy::{
+    topic_policy, with_cost_publishers, PolicyOp, SnsTopicPolicy, TopicPolicyContext,
+    INSECURE_TRANSPORT_DENIED, OWNER_ACTIONS,
 };
 
 /// Errors of this crate.

@@ -7,9 +7,12 @@
 //! the confirmation message again on every apply) and cannot be unsubscribed by ARN; SNS deletes
 //! it by itself when it stays unconfirmed (three days for e-mail).
 
-use crate::api::{SubscriptionInfo, PENDING_CONFIRMATION};
+use crate::api::{SnsApi, SubscriptionInfo, PENDING_CONFIRMATION};
+use crate::AlertingError;
 use baseline_core::config::{Subscription, SubscriptionProtocol};
-use baseline_core::Change;
+use baseline_core::resource::{Planned, Step};
+use baseline_core::{Change, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -171,6 +174,111 @@ pub(crate) fn change(
         )
         .with_note(PENDING_UNMANAGED_NOTE),
     }
+}
+
+/// One write on a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum SubscriptionOp {
+    /// `Subscribe`.
+    Subscribe {
+        /// SNS protocol.
+        protocol: String,
+        /// Endpoint.
+        endpoint: String,
+    },
+    /// `Unsubscribe` (a confirmed subscription).
+    Unsubscribe {
+        /// Subscription ARN.
+        arn: String,
+    },
+    /// Nothing to call: a pending subscription goes with its topic.
+    RemovedWithTopic,
+}
+
+/// The plan of every subscription of one topic: each change with the operation that makes it.
+pub(crate) fn planned(
+    topic_key: &str,
+    topic_name: &str,
+    wanted: &BTreeMap<String, Subscription>,
+    listed: &[SubscriptionInfo],
+) -> Vec<Planned<SubscriptionOp>> {
+    plan(wanted, listed)
+        .into_iter()
+        .map(|step| {
+            let change = change(topic_key, topic_name, wanted, &step);
+            match step {
+                SubscriptionStep::Subscribe {
+                    protocol, endpoint, ..
+                } => Planned::new(
+                    change,
+                    vec![SubscriptionOp::Subscribe { protocol, endpoint }],
+                ),
+                SubscriptionStep::Unsubscribe { arn, .. } => {
+                    Planned::new(change, vec![SubscriptionOp::Unsubscribe { arn }])
+                }
+                SubscriptionStep::Keep { .. }
+                | SubscriptionStep::Pending { .. }
+                | SubscriptionStep::PendingUnmanaged { .. } => Planned::noop(change),
+            }
+        })
+        .collect()
+}
+
+/// The subscriptions of a topic being deleted: confirmed ones are unsubscribed, pending ones
+/// (SNS cannot unsubscribe them) go with the topic.
+pub(crate) fn planned_deletion(
+    topic_key: &str,
+    topic_name: &str,
+    listed: &[SubscriptionInfo],
+) -> Vec<Planned<SubscriptionOp>> {
+    listed
+        .iter()
+        .filter(|s| s.arn != "Deleted")
+        .map(|s| {
+            let view = json!({"topic": topic_name, "protocol": s.protocol, "endpoint": s.endpoint, "subscription_arn": s.arn});
+            let change = Change::delete(
+                address(topic_key, &unmanaged_name(&s.protocol, &s.endpoint)),
+                RESOURCE,
+                &view,
+            );
+            if is_pending(s) {
+                Planned::new(
+                    change.with_note("pending confirmation: removed with its topic (SNS cannot unsubscribe it by itself)"),
+                    vec![SubscriptionOp::RemovedWithTopic],
+                )
+            } else {
+                Planned::new(change, vec![SubscriptionOp::Unsubscribe { arn: s.arn.clone() }])
+            }
+        })
+        .collect()
+}
+
+/// Runs one subscription's planned operations on the topic `topic_arn`.
+pub(crate) async fn execute(
+    api: &impl SnsApi,
+    topic_arn: &str,
+    planned: &Planned<SubscriptionOp>,
+    progress: &dyn Progress,
+) -> Result<(), AlertingError> {
+    if !planned.is_change() {
+        return Ok(());
+    }
+    let step = Step::start(progress, &planned.change.address, planned.change.action);
+    for op in &planned.ops {
+        match op {
+            SubscriptionOp::Subscribe { protocol, endpoint } => {
+                step.exists(api.subscribe(topic_arn, protocol, endpoint).await?);
+            }
+            SubscriptionOp::Unsubscribe { arn } => match api.unsubscribe(arn).await {
+                Err(e) if !e.is_not_found() => return Err(e.into()),
+                _ => {}
+            },
+            SubscriptionOp::RemovedWithTopic => {}
+        }
+    }
+    step.done();
+    Ok(())
 }
 
 #[cfg(test)]
