@@ -304,6 +304,7 @@ fn deployed_advanced_example_fails_only_what_its_config_turns_off() {
     };
     let out = run(&["apply", "--auto-approve", "--json"]);
     assert!(out.status.success(), "apply: {}", text(&out));
+    attach_model_access(&url, &serde_json::from_slice(&out.stdout).unwrap());
 
     let out = run(&["audit", "--json"]);
     let report: Value =
@@ -395,6 +396,19 @@ fn boto(url: &str, code: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// Attaches the stack's model-access policy to the application role, as its owner would (the
+/// stack makes the policy but does not own the role): without it the app-role invoke paths are
+/// rightly BB-77 FAILs.
+fn attach_model_access(url: &str, applied: &Value) {
+    let arn = applied["outputs"]["guardrails"]["model_access_policy_arn"]
+        .as_str()
+        .expect("the advanced example makes a model-access policy");
+    boto(
+        url,
+        &format!("c('iam').attach_role_policy(RoleName='BedrockApplication', PolicyArn='{arn}')"),
+    );
+}
+
 /// (resource, status) of one rule's findings.
 fn findings_of(report: &Value, id: &str) -> Vec<(String, String)> {
     report["findings"]
@@ -440,8 +454,9 @@ fn access_paths_and_fix_on_a_drifted_stack() {
     };
     let out = run(&["apply", "--auto-approve", "--json"]);
     assert!(out.status.success(), "apply: {}", text(&out));
-    let key = serde_json::from_slice::<Value>(&out.stdout).unwrap()["outputs"]["encryption"]
-        ["kms_key_arn"]
+    let applied: Value = serde_json::from_slice(&out.stdout).unwrap();
+    attach_model_access(&url, &applied);
+    let key = applied["outputs"]["encryption"]["kms_key_arn"]
         .as_str()
         .unwrap_or_else(|| panic!("no key in {}", text(&out)))
         .to_owned();
