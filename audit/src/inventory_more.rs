@@ -54,6 +54,10 @@ pub struct More {
     pub subscriptions: BTreeMap<String, Read<Vec<Subscription>>>,
     /// `bedrock-agent:ListTagsForResource` of knowledge bases and prompts, by ARN.
     pub tags: BTreeMap<String, Read<Tags>>,
+    /// The stack's access paths ([`baseline_core::access::check`]) evaluated on its live
+    /// policies: `None` without a stack config; a read failure when a policy could not be read.
+    /// Filled by the caller (`bedrock-baseline audit` reads them like `check-access`).
+    pub access_paths: Option<Read<Vec<baseline_core::access::PathResult>>>,
 }
 
 impl More {
@@ -81,6 +85,7 @@ impl More {
             key_policies: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
             tags: BTreeMap::new(),
+            access_paths: None,
         }
     }
 

@@ -450,6 +450,7 @@ impl Reader {
                 key_policies,
                 subscriptions,
                 tags,
+                access_paths: None,
             },
         }
     }

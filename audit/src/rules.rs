@@ -182,6 +182,7 @@ const NETWORK: &[Control] = &[
 ];
 const HARDENING: &[Control] = &[SOC2_CC6_1, ISO_CONFIG];
 
+mod access;
 mod agents;
 mod guardrails;
 mod iam;
@@ -206,6 +207,7 @@ static CATALOG: std::sync::LazyLock<Vec<Rule>> = std::sync::LazyLock::new(|| {
         iam::RULES,
         kms::RULES,
         sns::RULES,
+        access::RULES,
     ]
     .concat();
     all.sort_by(|a, b| a.id.cmp(b.id));

@@ -98,6 +98,19 @@ pub struct AuditArgs {
     /// Read calls in flight at most.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Show the stack's plan that fixes the FAILs on resources it owns (needs the stack's
+    /// config), like `plan`; workload findings are listed with the change to make by hand.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: apply that plan (asks for confirmation unless --auto-approve).
+    #[arg(long, requires = "fix")]
+    pub apply: bool,
+    /// With --fix --apply: do not ask for confirmation.
+    #[arg(long, requires = "apply")]
+    pub auto_approve: bool,
+    /// With --fix: save the plan for `apply FILE` (the format of `plan --out`).
+    #[arg(long, value_name = "FILE", requires = "fix", conflicts_with = "apply")]
+    pub out: Option<PathBuf>,
 }
 
 /// `audit --format`.

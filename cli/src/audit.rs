@@ -1,12 +1,20 @@
 //! `bedrock-baseline audit`: reads the account (progress on a terminal), evaluates the rules of
 //! `baseline-audit`, prints the table or a machine format, and exits 3 when a FAIL reaches
 //! `--fail-on`. Read-only. A config is optional: without one, stack rules judge whatever exists.
+//! With one, the stack's access paths are evaluated on its live policies (BB-77, the same read as
+//! `check-access`). `--fix` computes the stack's normal plan (the orchestrator `plan` uses): the
+//! changes that converge the resources the stack owns, and so fix their FAILs; it writes only with
+//! `--apply`. Workload resources are never changed: their FAILs are listed with their remediation.
 
 use crate::args::{AuditArgs, AuditFormat, GlobalArgs};
 use anyhow::Context;
-use baseline_audit::{evaluate, Framework, Reader, Report, Severity, StackScope, Status};
-use baseline_core::config::load;
-use baseline_core::{AwsContext, AwsOptions, Config, Naming};
+use baseline_audit::{
+    evaluate, Framework, Missing, Reader, Report, Scope, Severity, StackScope, Status,
+};
+use baseline_core::config::{load, ConfigError, ConfigIssue};
+use baseline_core::reconcile::Operation;
+use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -62,6 +70,19 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<ExitCo
         })?),
         None => None,
     };
+    if args.fix && config.is_none() {
+        // Before any call, like every invalid input: the fix is the stack's plan.
+        return Err(ConfigError::Invalid(vec![ConfigIssue {
+            path: "--fix".into(),
+            message: "audit --fix computes the stack's plan and needs the stack's config".into(),
+            hint: Some(
+                "pass --config FILE (or BASELINE_CONFIG, or a baseline.toml here); without a \
+                 stack, every finding carries the change to make by hand"
+                    .into(),
+            ),
+        }])
+        .into());
+    }
     let naming = match &config {
         Some(c) => Naming::new(c.prefix(), c.tags.clone()),
         None => Naming::new("audit", BTreeMap::new()),
@@ -107,10 +128,20 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<ExitCo
             ctx.region()
         );
     }
-    let inventory = Reader::new(&ctx, usize::from(args.concurrency))
+    let mut inventory = Reader::new(&ctx, usize::from(args.concurrency))
         .read(scope, &progress)
         .await;
+    if let Some(config) = &config {
+        progress("the stack's policies (access paths)");
+        inventory.more.access_paths = Some(access_paths(&ctx, config).await);
+    }
     let report = evaluate(&inventory, framework);
+    if args.fix {
+        let config = config
+            .as_ref()
+            .expect("--fix without a config returned above");
+        return fix(global, args, config, &report).await;
+    }
 
     match format {
         AuditFormat::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
@@ -131,6 +162,140 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs) -> anyhow::Result<ExitCo
         }
         ExitCode::from(EXIT_FINDINGS)
     })
+}
+
+/// The stack's access paths evaluated on its live policies (the read of `check-access`). No state
+/// yet: no path applies. A policy that cannot be read makes the whole read UNKNOWN.
+async fn access_paths(
+    ctx: &AwsContext,
+    config: &Config,
+) -> baseline_audit::Read<Vec<baseline_core::access::PathResult>> {
+    let failed = |e: anyhow::Error| Missing::Failed(format!("{e:#}"));
+    let store = crate::state_backend(config, Some(ctx)).map_err(failed)?;
+    let Some(state) = store.load().await.map_err(|e| failed(e.into()))? else {
+        return Ok(Vec::new());
+    };
+    let outputs: BTreeMap<String, Value> = state
+        .outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    crate::access::check_access(ctx, config, &outputs)
+        .await
+        .map(|(results, _)| results)
+        .map_err(failed)
+}
+
+/// `audit --fix`: the stack's plan, annotated with the FAILs it fixes; `--out` saves it,
+/// `--apply` applies it (confirmation as `apply`).
+async fn fix(
+    global: &GlobalArgs,
+    args: &AuditArgs,
+    config: &Config,
+    report: &Report,
+) -> anyhow::Result<ExitCode> {
+    let scope_of = |id: &str| {
+        report
+            .rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| (r.scope, r.remediation))
+    };
+    let mut stack_fails = Vec::new();
+    let mut workload_fails = Vec::new();
+    for f in report.findings.iter().filter(|f| f.status == Status::Fail) {
+        match scope_of(&f.rule) {
+            Some((Scope::Stack, _)) => stack_fails.push(json!({
+                "rule": f.rule, "resource": f.resource, "reason": f.reason,
+            })),
+            Some((Scope::Workload, remediation)) => workload_fails.push(json!({
+                "rule": f.rule, "resource": f.resource, "reason": f.reason,
+                "remediation": remediation,
+            })),
+            None => {}
+        }
+    }
+    let session = crate::Session::connect(config, global, None, &[]).await?;
+    let prepared = session
+        .orchestrator()?
+        .prepare(&session.stack, Operation::Apply, DestroyOptions::default())
+        .await?;
+    let plan = prepared.plan;
+    if global.json {
+        if !args.apply {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "plan": plan,
+                    "fixes": stack_fails,
+                    "not_changed": workload_fails,
+                }))?
+            );
+        }
+    } else {
+        println!(
+            "audit --fix: {} FAIL on the stack's resources, fixed by converging the stack:",
+            stack_fails.len()
+        );
+        for f in &stack_fails {
+            println!(
+                "  {} {}  {}",
+                f["rule"].as_str().unwrap_or_default(),
+                f["resource"].as_str().unwrap_or_default(),
+                f["reason"].as_str().unwrap_or_default()
+            );
+        }
+        if !workload_fails.is_empty() {
+            println!(
+                "{} FAIL on workload resources (never changed by this tool; the change to make):",
+                workload_fails.len()
+            );
+            for f in &workload_fails {
+                println!(
+                    "  {} {}  fix: {}",
+                    f["rule"].as_str().unwrap_or_default(),
+                    f["resource"].as_str().unwrap_or_default(),
+                    f["remediation"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        if !plan.has_changes() && !stack_fails.is_empty() {
+            println!(
+                "The stack is converged: its remaining FAILs follow from the config (the \
+                 remediation names the key to change) or lie outside what it manages."
+            );
+        }
+        println!();
+        session.print_plan(&plan);
+    }
+    if let Some(out) = &args.out {
+        let saved = crate::SavedPlan {
+            format_version: crate::SavedPlan::FORMAT_VERSION,
+            config: config.clone(),
+            plan,
+        };
+        std::fs::write(out, serde_json::to_vec_pretty(&saved)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+        if !global.json {
+            println!(
+                "\nSaved the plan to {0}: `bedrock-baseline apply {0}` applies exactly it.",
+                out.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.apply {
+        if !plan.has_changes() {
+            if !global.json {
+                println!("Nothing to apply.");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        crate::confirm(args.auto_approve, "apply")?;
+        // Applied only if the live stack still matches the plan shown.
+        return session.apply(true, Some(plan)).await;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The terminal view: findings grouped by severity, FAILs first in each group.

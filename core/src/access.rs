@@ -906,6 +906,15 @@ pub struct PathResult {
     pub ok: bool,
     /// [`AccessPath::doc`].
     pub doc: String,
+    /// The request as evaluated: principal (ARN or `service:<name>`), action and resource.
+    #[serde(default)]
+    pub principal: String,
+    /// The request's action.
+    #[serde(default)]
+    pub action: String,
+    /// The request's resource.
+    #[serde(default)]
+    pub resource: String,
 }
 
 /// Fills `{fact}` placeholders; `None` when a fact is missing (the path does not apply).
@@ -1031,6 +1040,9 @@ pub fn check(policies: &StackPolicies) -> Vec<PathResult> {
                 decision,
                 ok,
                 doc: path.doc.to_owned(),
+                principal: render(path.principal, &policies.facts).unwrap_or_default(),
+                action: request.action,
+                resource: request.resource,
             })
         })
         .collect()

@@ -304,6 +304,7 @@ fn deployed_advanced_example_fails_only_what_its_config_turns_off() {
     };
     let out = run(&["apply", "--auto-approve", "--json"]);
     assert!(out.status.success(), "apply: {}", text(&out));
+    attach_model_access(&url, &serde_json::from_slice(&out.stdout).unwrap());
 
     let out = run(&["audit", "--json"]);
     let report: Value =
@@ -378,4 +379,198 @@ fn deployed_advanced_example_fails_only_what_its_config_turns_off() {
     }
     // BB-23 is high, so the default --fail-on high exits 3.
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
+
+/// Runs a boto3 snippet against the emulator (`c(name)` makes a client); prints what it prints.
+fn boto(url: &str, code: &str) -> String {
+    let script = format!(
+        "import json, sys, boto3\n\
+         s = boto3.session.Session(aws_access_key_id='testing', aws_secret_access_key='testing', region_name='{REGION}')\n\
+         c = lambda n: s.client(n, endpoint_url=sys.argv[1])\n{code}\n"
+    );
+    let out = Command::new(python())
+        .args(["-c", &script, url])
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "boto3: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Attaches the stack's model-access policy to the application role, as its owner would (the
+/// stack makes the policy but does not own the role): without it the app-role invoke paths are
+/// rightly BB-77 FAILs.
+fn attach_model_access(url: &str, applied: &Value) {
+    let arn = applied["outputs"]["guardrails"]["model_access_policy_arn"]
+        .as_str()
+        .expect("the advanced example makes a model-access policy");
+    boto(
+        url,
+        &format!("c('iam').attach_role_policy(RoleName='BedrockApplication', PolicyArn='{arn}')"),
+    );
+}
+
+/// (resource, status) of one rule's findings.
+fn findings_of(report: &Value, id: &str) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == id)
+        .map(|f| {
+            (
+                f["resource"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn failing(report: &Value, id: &str) -> BTreeSet<String> {
+    findings_of(report, id)
+        .into_iter()
+        .filter(|(_, s)| s == "FAIL")
+        .map(|(r, _)| r)
+        .collect()
+}
+
+#[test]
+fn access_paths_and_fix_on_a_drifted_stack() {
+    isolate();
+    let url = emulator().url().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let env = unique_env("auditfix");
+    let run = |args: &[&str]| {
+        cli(dir.path())
+            .args(args)
+            .args(["--endpoint-url", &url, "--region", REGION, "--config"])
+            .arg(workspace_root().join("examples/advanced.toml"))
+            .args(stack_args(&env))
+            .output()
+            .unwrap()
+    };
+    let audit_json = |args: &[&str]| -> Value {
+        let out = run(&[&["audit", "--json"], args].concat());
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)))
+    };
+    let out = run(&["apply", "--auto-approve", "--json"]);
+    assert!(out.status.success(), "apply: {}", text(&out));
+    let applied: Value = serde_json::from_slice(&out.stdout).unwrap();
+    attach_model_access(&url, &applied);
+    let key = applied["outputs"]["encryption"]["kms_key_arn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no key in {}", text(&out)))
+        .to_owned();
+
+    // 1. Every access path of the deployed stack is one BB-77 finding, and all PASS.
+    let report = audit_json(&[]);
+    let paths = findings_of(&report, "BB-77");
+    assert!(paths.len() > 5, "{paths:?}");
+    assert!(paths.iter().all(|(_, s)| s == "PASS"), "{paths:#?}");
+
+    // 2. Drift through the SDK: the key's rotation off, and the key-policy statement that lets
+    //    CloudWatch alarms use the key removed.
+    boto(
+        &url,
+        &format!(
+            "k = c('kms'); key = '{key}'\n\
+             k.disable_key_rotation(KeyId=key)\n\
+             p = json.loads(k.get_key_policy(KeyId=key, PolicyName='default')['Policy'])\n\
+             p['Statement'] = [x for x in p['Statement'] if x.get('Sid') != 'CloudWatchAlarmsUse']\n\
+             k.put_key_policy(KeyId=key, PolicyName='default', Policy=json.dumps(p))"
+        ),
+    );
+    let drifted = audit_json(&[]);
+    // Exactly the paths that rest on that statement FAIL.
+    let applying: BTreeSet<String> = paths.iter().map(|(r, _)| r.clone()).collect();
+    let expected: BTreeSet<String> = baseline_core::access::PATHS
+        .iter()
+        .filter(|p| p.needs.contains(&"key/CloudWatchAlarmsUse"))
+        .map(|p| p.name.to_owned())
+        .filter(|n| applying.contains(n))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(failing(&drifted, "BB-77"), expected);
+    let fail = drifted["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "BB-77" && f["status"] == "FAIL")
+        .unwrap();
+    let reason = fail["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("cloudwatch.amazonaws.com") && reason.contains("kms:"),
+        "{reason}"
+    );
+    assert_eq!(
+        failing(&drifted, "BB-70").len(),
+        1,
+        "{:?}",
+        findings_of(&drifted, "BB-70")
+    );
+
+    // 3. `audit --fix --json` shows the same changes as `plan --json`.
+    let out = run(&["plan", "--json"]);
+    assert!(out.status.success(), "plan: {}", text(&out));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = run(&["audit", "--fix", "--json"]);
+    assert!(out.status.success(), "audit --fix: {}", text(&out));
+    let fix: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fix["plan"]["modules"], plan["modules"]);
+    assert!(plan["summary"]["change"].as_u64().unwrap() > 0, "{plan:#}");
+    let fixed: BTreeSet<&str> = fix["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        fixed.contains("BB-70") && fixed.contains("BB-77"),
+        "{fixed:?}"
+    );
+
+    // 4. `--out FILE` then `apply FILE` converges: the re-audit has no FAIL on those rules.
+    let saved = dir.path().join("fix.json");
+    let out = run(&["audit", "--fix", "--out", saved.to_str().unwrap()]);
+    assert!(out.status.success(), "audit --fix --out: {}", text(&out));
+    let out = run(&["apply", saved.to_str().unwrap()]);
+    assert!(out.status.success(), "apply FILE: {}", text(&out));
+    let healed = audit_json(&[]);
+    assert!(
+        failing(&healed, "BB-77").is_empty(),
+        "{:#?}",
+        findings_of(&healed, "BB-77")
+    );
+    assert!(failing(&healed, "BB-70").is_empty());
+
+    // 5. Drift again; `audit --fix --apply --auto-approve` fixes it in one command.
+    boto(
+        &url,
+        &format!("c('kms').disable_key_rotation(KeyId='{key}')"),
+    );
+    assert_eq!(failing(&audit_json(&[]), "BB-70").len(), 1);
+    let out = run(&["audit", "--fix", "--apply", "--auto-approve"]);
+    assert!(out.status.success(), "audit --fix --apply: {}", text(&out));
+    assert!(failing(&audit_json(&[]), "BB-70").is_empty());
+    // Converged: the fix plan is empty.
+    let out = run(&["audit", "--fix", "--json"]);
+    let fix: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fix["plan"]["summary"]["change"], 0, "{fix:#}");
+}
+
+#[test]
+fn fix_without_a_config_exits_2_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(dir.path())
+        .args(["audit", "--fix", "--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("--config"), "{}", text(&out));
+    let out = cli(dir.path()).args(["audit", "--apply"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--apply needs --fix: {}",
+        text(&out)
+    );
 }
