@@ -1774,17 +1774,19 @@ impl LoggingApi for SdkLoggingApi {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(err("ec2", "DescribeVpcEndpoints", stack))?;
-            found.extend(page.vpc_endpoints().iter().map(|e| EndpointInterfaces {
-                endpoint_id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
-                endpoint_type: e
-                    .vpc_endpoint_type()
-                    .map(|t| t.as_str().to_owned())
-                    .unwrap_or_default(),
-                state: e
-                    .state()
-                    .map(|s| s.as_str().to_ascii_lowercase())
-                    .unwrap_or_default(),
-                network_interface_ids: e.network_interface_ids().to_vec(),
+            found.extend(page.vpc_endpoints().iter().map(|e| {
+                EndpointInterfaces {
+                    endpoint_id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
+                    endpoint_type: e
+                        .vpc_endpoint_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    state: e
+                        .state()
+                        .map(|s| s.as_str().to_ascii_lowercase())
+                        .unwrap_or_default(),
+                    network_interface_ids: e.network_interface_ids().to_vec(),
+                }
             }));
         }
         Ok(found)
@@ -1803,24 +1805,26 @@ impl LoggingApi for SdkLoggingApi {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(err("ec2", "DescribeFlowLogs", stack))?;
-            found.extend(page.flow_logs().iter().map(|f| FlowLogInfo {
-                flow_log_id: f.flow_log_id().unwrap_or_default().to_owned(),
-                resource_id: f.resource_id().unwrap_or_default().to_owned(),
-                traffic_type: f
-                    .traffic_type()
-                    .map(|t| t.as_str().to_owned())
-                    .unwrap_or_default(),
-                log_destination_type: f
-                    .log_destination_type()
-                    .map(|t| t.as_str().to_owned())
-                    .unwrap_or_default(),
-                log_group_name: f.log_group_name().map(str::to_owned),
-                deliver_logs_permission_arn: f.deliver_logs_permission_arn().map(str::to_owned),
-                tags: f
-                    .tags()
-                    .iter()
-                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-                    .collect(),
+            found.extend(page.flow_logs().iter().map(|f| {
+                FlowLogInfo {
+                    flow_log_id: f.flow_log_id().unwrap_or_default().to_owned(),
+                    resource_id: f.resource_id().unwrap_or_default().to_owned(),
+                    traffic_type: f
+                        .traffic_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    log_destination_type: f
+                        .log_destination_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    log_group_name: f.log_group_name().map(str::to_owned),
+                    deliver_logs_permission_arn: f.deliver_logs_permission_arn().map(str::to_owned),
+                    tags: f
+                        .tags()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                        .collect(),
+                }
             }));
         }
         Ok(found)

@@ -272,8 +272,7 @@ impl Issues {
     // ----- logging -------------------------------------------------------------------------
 
     fn logging(&mut self, c: &Config) {
-        if c.enable_vpc_flow_logs && !LOG_RETENTION_DAYS.contains(&c.vpc_flow_logs_retention_days)
-        {
+        if c.enable_vpc_flow_logs && !LOG_RETENTION_DAYS.contains(&c.vpc_flow_logs_retention_days) {
             let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
             self.hint(
                 "vpc_flow_logs_retention_days",
