@@ -271,7 +271,7 @@ pub(crate) fn diff(
         if let Some(f) = observed.flow_logs.iter().find(|f| &f.flow_log_id == id) {
             changes.push(
                 Change::delete(
-                    &flow_log_address(eni),
+                    flow_log_address(eni),
                     "vpc_flow_log",
                     &observed_flow_log_view(f, &endpoint_of(eni)),
                 )
@@ -281,7 +281,7 @@ pub(crate) fn diff(
     }
     for eni in &w.create {
         changes.push(Change::create(
-            &flow_log_address(eni),
+            flow_log_address(eni),
             "vpc_flow_log",
             &desired_flow_log_view(spec, eni, &endpoint_of(eni)),
         ));
@@ -293,7 +293,7 @@ pub(crate) fn diff(
     {
         let endpoint = endpoint_of(&f.resource_id);
         changes.push(Change::compare(
-            &flow_log_address(&f.resource_id),
+            flow_log_address(&f.resource_id),
             "vpc_flow_log",
             &observed_flow_log_view(f, &endpoint),
             &observed_flow_log_view(f, &endpoint),
@@ -480,7 +480,7 @@ pub(crate) fn destroy_plan(spec: &FlowLogsSpec, observed: &ObservedFlowLogs) -> 
         .iter()
         .map(|f| {
             Change::delete(
-                &flow_log_address(&f.resource_id),
+                flow_log_address(&f.resource_id),
                 "vpc_flow_log",
                 &observed_flow_log_view(
                     f,
