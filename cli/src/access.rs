@@ -161,6 +161,57 @@ pub async fn read_back(
         );
     }
 
+    // VPC flow logs: the delivery role (its inline policy is named `logging` too).
+    if let (Some(arn), Some(group)) = (
+        out_str(outputs, "logging", "flow_logs_role_arn"),
+        out_str(outputs, "logging", "flow_log_group_name"),
+    ) {
+        let name = arn.rsplit('/').next().unwrap_or_default().to_owned();
+        facts.insert("flow_logs_role_arn".into(), arn.to_owned());
+        facts.insert(
+            "flow_log_group_arn".into(),
+            format!(
+                "arn:{}:logs:{}:{}:log-group:{group}",
+                facts
+                    .get("partition")
+                    .cloned()
+                    .unwrap_or_else(|| "aws".into()),
+                facts.get("region").cloned().unwrap_or_default(),
+                facts.get("account").cloned().unwrap_or_default(),
+            ),
+        );
+        let role = iam.get_role().role_name(&name).send().await?;
+        let role = role.role().context("GetRole returned no role")?;
+        p.documents.insert(
+            "flow-logs-role:trust".into(),
+            parse(
+                role.assume_role_policy_document().unwrap_or_default(),
+                "the flow-logs role's trust policy",
+            )?,
+        );
+        let inline = iam
+            .get_role_policy()
+            .role_name(&name)
+            .policy_name("logging")
+            .send()
+            .await?;
+        p.documents.insert(
+            "flow-logs-role:logging".into(),
+            parse(inline.policy_document(), "the flow-logs role's policy")?,
+        );
+        let boundary = role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(|arn| boundary_key(arn, &mut boundaries));
+        p.identities.insert(
+            "flow-logs-role".into(),
+            Identity {
+                policies: vec!["flow-logs-role:logging".into()],
+                boundary,
+            },
+        );
+    }
+
     // Alerting.
     if let Some(topics) = outputs
         .get("alerting")

@@ -30,7 +30,8 @@ pub fn registry(ctx: &AwsContext) -> Vec<ModuleEntry> {
         },
         ModuleEntry {
             name: "logging",
-            depends_on: &["encryption"],
+            // network too: the flow logs go on its endpoints' interfaces (level 1 either way).
+            depends_on: &["encryption", "network"],
             module: Arc::new(baseline_logging::LoggingModule::new(ctx)),
         },
         ModuleEntry {

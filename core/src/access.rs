@@ -143,6 +143,25 @@ const BEDROCK_FOREIGN: &[(&str, &[&str])] = &[
         &["arn:{partition}:bedrock:{region}:444455556666:model-invocation-logging"],
     ),
 ];
+/// VPC flow logs ("IAM role for publishing flow logs to CloudWatch Logs", Amazon VPC user
+/// guide): the service assumes the delivery role for a flow log of the account
+/// (`aws:SourceArn` = the flow log's ARN).
+const FLOW_LOGS_ROLE: &str =
+    "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html";
+const FLOW_LOGS_SOURCE: &[(&str, &[&str])] = &[
+    ("aws:SourceAccount", &["{account}"]),
+    (
+        "aws:SourceArn",
+        &["arn:{partition}:ec2:{region}:{account}:vpc-flow-log/fl-0123456789abcdef0"],
+    ),
+];
+const FLOW_LOGS_FOREIGN: &[(&str, &[&str])] = &[
+    ("aws:SourceAccount", &["444455556666"]),
+    (
+        "aws:SourceArn",
+        &["arn:{partition}:ec2:{region}:444455556666:vpc-flow-log/fl-0123456789abcdef0"],
+    ),
+];
 /// S3 server access log delivery for the stack's log bucket ("Grant permissions to the logging
 /// service principal by using a bucket policy": `aws:SourceArn` = the source bucket,
 /// `aws:SourceAccount` = its owner).
@@ -432,6 +451,45 @@ pub const PATHS: &[AccessPath] = &[
         context: &[("aws:SecureTransport", &["false"])],
         doc: S3_TLS,
         ..path("plain-http-to-log-bucket", Expect::Deny)
+    },
+    // --- VPC flow logs (enable_vpc_flow_logs) ----------------------------------------------
+    AccessPath {
+        principal: "service:vpc-flow-logs.amazonaws.com",
+        caller: Caller::Service,
+        action: "sts:AssumeRole",
+        resource: "{flow_logs_role_arn}",
+        resource_policy: Some("flow-logs-role:trust"),
+        context: FLOW_LOGS_SOURCE,
+        needs: &["flow-logs-role:trust/VpcFlowLogsAssume"],
+        doc: FLOW_LOGS_ROLE,
+        ..path("vpc-flow-logs-assumes-delivery-role", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:vpc-flow-logs.amazonaws.com",
+        caller: Caller::Service,
+        action: "sts:AssumeRole",
+        resource: "{flow_logs_role_arn}",
+        resource_policy: Some("flow-logs-role:trust"),
+        context: FLOW_LOGS_FOREIGN,
+        doc: FLOW_LOGS_ROLE,
+        ..path("confused-deputy-flow-logs-for-another-account", Expect::Deny)
+    },
+    AccessPath {
+        principal: "{flow_logs_role_arn}",
+        caller: Caller::Identity("flow-logs-role"),
+        action: "logs:PutLogEvents",
+        resource: "{flow_log_group_arn}:log-stream:eni-0123456789abcdef0-all",
+        needs: &["flow-logs-role:logging/DeliverFlowLogs", "boundary/*"],
+        doc: FLOW_LOGS_ROLE,
+        ..path("flow-logs-role-writes-flow-log-group", Expect::Allow)
+    },
+    AccessPath {
+        principal: "{flow_logs_role_arn}",
+        caller: Caller::Identity("flow-logs-role"),
+        action: "logs:PutLogEvents",
+        resource: "arn:{partition}:logs:{region}:{account}:log-group:/other/group:log-stream:x",
+        doc: FLOW_LOGS_ROLE,
+        ..path("flow-logs-role-writes-another-log-group", Expect::Deny)
     },
     // --- server access logs of the log bucket (s3_access_logging) ---------------------------
     AccessPath {

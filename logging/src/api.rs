@@ -378,6 +378,69 @@ pub trait LoggingApi: Send + Sync {
     ) -> Result<(), ApiError>;
     /// DeleteModelInvocationLoggingConfiguration.
     async fn delete_invocation_logging(&self) -> Result<(), ApiError>;
+
+    // ----- EC2 (VPC flow logs)
+    /// DescribeVpcEndpoints filtered by the `baseline:stack` tag.
+    async fn stack_endpoint_interfaces(
+        &self,
+        stack: &str,
+    ) -> Result<Vec<EndpointInterfaces>, ApiError>;
+    /// DescribeFlowLogs filtered by the `baseline:stack` tag.
+    async fn stack_flow_logs(&self, stack: &str) -> Result<Vec<FlowLogInfo>, ApiError>;
+    /// CreateFlowLogs for one network interface; returns the flow log id (`None`: AWS answered
+    /// that an identical flow log exists already).
+    async fn create_flow_log(&self, request: &NewFlowLog) -> Result<Option<String>, ApiError>;
+    /// DeleteFlowLogs; ids that are gone already count as deleted.
+    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), ApiError>;
+}
+
+/// An interface endpoint of the stack and its network interfaces (DescribeVpcEndpoints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointInterfaces {
+    /// `vpce-...`.
+    pub endpoint_id: String,
+    /// `Interface`, `Gateway`, ...
+    pub endpoint_type: String,
+    /// Lower-case state (`available`, `deleting`, ...).
+    pub state: String,
+    /// `NetworkInterfaceIds`.
+    pub network_interface_ids: Vec<String>,
+}
+
+/// A flow log as DescribeFlowLogs reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowLogInfo {
+    /// `fl-...`.
+    pub flow_log_id: String,
+    /// The network interface (or VPC, subnet) it captures.
+    pub resource_id: String,
+    /// `ALL`, `ACCEPT`, `REJECT`.
+    pub traffic_type: String,
+    /// `cloud-watch-logs` or `s3`.
+    pub log_destination_type: String,
+    /// The log group (CloudWatch Logs destination).
+    pub log_group_name: Option<String>,
+    /// The delivery role.
+    pub deliver_logs_permission_arn: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One CreateFlowLogs request for one network interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFlowLog {
+    /// The network interface.
+    pub resource_id: String,
+    /// `ALL`, `ACCEPT`, `REJECT`.
+    pub traffic_type: String,
+    /// The log group.
+    pub log_group_name: String,
+    /// The delivery role.
+    pub deliver_logs_permission_arn: String,
+    /// Tags, stack tags included.
+    pub tags: BTreeMap<String, String>,
+    /// Idempotency token.
+    pub client_token: String,
 }
 
 /// [`LoggingApi`] over the SDK clients.
@@ -387,6 +450,9 @@ pub struct SdkLoggingApi {
     logs: aws_sdk_cloudwatchlogs::Client,
     iam: aws_sdk_iam::Client,
     bedrock: aws_sdk_bedrock::Client,
+    /// Only the flow-log calls use it; `None` for APIs built by [`Self::from_clients`] without
+    /// [`Self::with_ec2`] (their flow-log calls fail).
+    ec2: Option<aws_sdk_ec2::Client>,
 }
 
 impl SdkLoggingApi {
@@ -407,12 +473,35 @@ impl SdkLoggingApi {
         let bedrock = aws_sdk_bedrock::config::Builder::from(ctx.sdk())
             .interceptor(ctx.call_recorder())
             .build();
+        let ec2 = aws_sdk_ec2::config::Builder::from(ctx.sdk())
+            .interceptor(ctx.call_recorder())
+            .build();
         Self {
             s3: aws_sdk_s3::Client::from_conf(s3),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             iam: aws_sdk_iam::Client::from_conf(iam),
             bedrock: aws_sdk_bedrock::Client::from_conf(bedrock),
+            ec2: Some(aws_sdk_ec2::Client::from_conf(ec2)),
         }
+    }
+
+    /// Adds the EC2 client the flow-log calls use (to APIs built by [`Self::from_clients`]).
+    #[must_use]
+    pub fn with_ec2(mut self, ec2: aws_sdk_ec2::Client) -> Self {
+        self.ec2 = Some(ec2);
+        self
+    }
+
+    fn ec2(&self, op: &'static str) -> Result<&aws_sdk_ec2::Client, ApiError> {
+        self.ec2.as_ref().ok_or_else(|| {
+            ApiError::synthetic(
+                "ec2",
+                op,
+                "",
+                ServiceErrorKind::Other,
+                "no EC2 client: build the API with SdkLoggingApi::new or with_ec2",
+            )
+        })
     }
 
     /// Wraps existing clients (tests inject interceptors this way).
@@ -427,6 +516,7 @@ impl SdkLoggingApi {
             logs,
             iam,
             bedrock,
+            ec2: None,
         }
     }
 }
@@ -1666,5 +1756,176 @@ impl LoggingApi for SdkLoggingApi {
                 "account",
             ))?;
         Ok(())
+    }
+
+    async fn stack_endpoint_interfaces(
+        &self,
+        stack: &str,
+    ) -> Result<Vec<EndpointInterfaces>, ApiError> {
+        let ec2 = self.ec2("DescribeVpcEndpoints")?;
+        let mut found = Vec::new();
+        let mut pages = ec2
+            .describe_vpc_endpoints()
+            .filters(ec2_filter(
+                &format!("tag:{}", baseline_core::naming::STACK_TAG),
+                stack,
+            ))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ec2", "DescribeVpcEndpoints", stack))?;
+            found.extend(page.vpc_endpoints().iter().map(|e| {
+                EndpointInterfaces {
+                    endpoint_id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
+                    endpoint_type: e
+                        .vpc_endpoint_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    state: e
+                        .state()
+                        .map(|s| s.as_str().to_ascii_lowercase())
+                        .unwrap_or_default(),
+                    network_interface_ids: e.network_interface_ids().to_vec(),
+                }
+            }));
+        }
+        Ok(found)
+    }
+
+    async fn stack_flow_logs(&self, stack: &str) -> Result<Vec<FlowLogInfo>, ApiError> {
+        let ec2 = self.ec2("DescribeFlowLogs")?;
+        let mut found = Vec::new();
+        let mut pages = ec2
+            .describe_flow_logs()
+            .filter(ec2_filter(
+                &format!("tag:{}", baseline_core::naming::STACK_TAG),
+                stack,
+            ))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ec2", "DescribeFlowLogs", stack))?;
+            found.extend(page.flow_logs().iter().map(|f| {
+                FlowLogInfo {
+                    flow_log_id: f.flow_log_id().unwrap_or_default().to_owned(),
+                    resource_id: f.resource_id().unwrap_or_default().to_owned(),
+                    traffic_type: f
+                        .traffic_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    log_destination_type: f
+                        .log_destination_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    log_group_name: f.log_group_name().map(str::to_owned),
+                    deliver_logs_permission_arn: f.deliver_logs_permission_arn().map(str::to_owned),
+                    tags: f
+                        .tags()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                        .collect(),
+                }
+            }));
+        }
+        Ok(found)
+    }
+
+    async fn create_flow_log(&self, r: &NewFlowLog) -> Result<Option<String>, ApiError> {
+        use aws_sdk_ec2::types::{
+            FlowLogsResourceType, LogDestinationType, ResourceType, Tag, TagSpecification,
+            TrafficType,
+        };
+        let ec2 = self.ec2("CreateFlowLogs")?;
+        let tags = TagSpecification::builder()
+            .resource_type(ResourceType::VpcFlowLog)
+            .set_tags(Some(
+                r.tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .build();
+        let out = ec2
+            .create_flow_logs()
+            .resource_type(FlowLogsResourceType::NetworkInterface)
+            .resource_ids(&r.resource_id)
+            .traffic_type(TrafficType::from(r.traffic_type.as_str()))
+            .log_destination_type(LogDestinationType::CloudWatchLogs)
+            .log_group_name(&r.log_group_name)
+            .deliver_logs_permission_arn(&r.deliver_logs_permission_arn)
+            .tag_specifications(tags)
+            .client_token(&r.client_token)
+            .send()
+            .await
+            .map_err(err("ec2", "CreateFlowLogs", &r.resource_id))?;
+        // CreateFlowLogs answers 200 and lists per-resource failures.
+        if let Some(item) = out.unsuccessful().first() {
+            let code = item.error().and_then(|e| e.code()).unwrap_or_default();
+            let message = item
+                .error()
+                .and_then(|e| e.message())
+                .unwrap_or("no message");
+            if code == "FlowLogAlreadyExists" {
+                return Ok(None);
+            }
+            return Err(ApiError::synthetic(
+                "ec2",
+                "CreateFlowLogs",
+                &r.resource_id,
+                flow_log_error_kind(code),
+                &format!("{code}: {message}"),
+            ));
+        }
+        Ok(out.flow_log_ids().first().cloned())
+    }
+
+    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), ApiError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ec2 = self.ec2("DeleteFlowLogs")?;
+        let target = ids.join(",");
+        let out = ec2
+            .delete_flow_logs()
+            .set_flow_log_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(err("ec2", "DeleteFlowLogs", &target))?;
+        // Per-id failures come back in `Unsuccessful`; a flow log that is gone is done.
+        for item in out.unsuccessful() {
+            let code = item.error().and_then(|e| e.code()).unwrap_or_default();
+            let kind = flow_log_error_kind(code);
+            if kind != ServiceErrorKind::NotFound {
+                let message = item
+                    .error()
+                    .and_then(|e| e.message())
+                    .unwrap_or("no message");
+                return Err(ApiError::synthetic(
+                    "ec2",
+                    "DeleteFlowLogs",
+                    item.resource_id().unwrap_or(&target),
+                    kind,
+                    &format!("{code}: {message}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn ec2_filter(name: &str, value: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(name)
+        .values(value)
+        .build()
+}
+
+/// The class of a flow-log error code. `FlowLogAlreadyExists` (an identical flow log on the
+/// resource, what a retried create meets) is AlreadyExists.
+pub(crate) fn flow_log_error_kind(code: &str) -> ServiceErrorKind {
+    if code == "FlowLogAlreadyExists" {
+        ServiceErrorKind::AlreadyExists
+    } else {
+        baseline_core::aws::classify_code(code)
     }
 }

@@ -33,6 +33,7 @@
 
 mod api;
 mod bucket;
+mod flow_logs;
 mod invocation;
 mod log_group;
 mod module;
@@ -42,11 +43,13 @@ mod role;
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockLoggingApi;
 pub use api::{
-    BucketEncryption, CloudWatchDestination, InvocationLoggingConfig, LifecycleRule,
-    LifecycleTransition, LogGroupInfo, LoggingApi, NewRole, ObjectVersionRef, PublicAccessBlock,
-    RoleInfo, S3Destination, SdkLoggingApi,
+    BucketEncryption, CloudWatchDestination, EndpointInterfaces, FlowLogInfo,
+    InvocationLoggingConfig, LifecycleRule, LifecycleTransition, LogGroupInfo, LoggingApi,
+    NewFlowLog, NewRole, ObjectVersionRef, PublicAccessBlock, RoleInfo, S3Destination,
+    SdkLoggingApi,
 };
 pub use bucket::{bucket_policy, lifecycle_rules};
+pub use flow_logs::{flow_logs_role_policy, flow_logs_trust_policy, ObservedFlowLogs};
 pub use module::{
     LoggingInputs, LoggingModule, LoggingObserved, LoggingOutputs, LoggingSpec, ObservedBucket,
     ObservedLogGroup, ObservedRole,

@@ -4,7 +4,7 @@
 //! AssociateKmsKey, the one in-place way to change it.
 
 use crate::api::LoggingApi;
-use crate::module::{ObservedLogGroup, KNOWN_AFTER_APPLY, LOG_GROUP};
+use crate::module::{ObservedLogGroup, KNOWN_AFTER_APPLY};
 use crate::LoggingError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::{Progress, ProgressEvent};
@@ -52,6 +52,7 @@ pub(crate) async fn apply(
     spec: &LogGroupSpec,
     observed: Option<&ObservedLogGroup>,
     kms_key_arn: &str,
+    address: &str,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
     let name = spec.name.as_str();
@@ -59,7 +60,7 @@ pub(crate) async fn apply(
         match api.create_log_group(name, kms_key_arn, &spec.tags).await {
             Ok(()) => {
                 progress.event(ProgressEvent::Exists {
-                    address: LOG_GROUP.into(),
+                    address: address.into(),
                     id: spec.arn.clone(),
                 });
             }
@@ -67,7 +68,7 @@ pub(crate) async fn apply(
             // write every setting.
             Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
                 progress.event(ProgressEvent::Exists {
-                    address: LOG_GROUP.into(),
+                    address: address.into(),
                     id: spec.arn.clone(),
                 });
                 api.associate_kms_key(name, kms_key_arn).await?;

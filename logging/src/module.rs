@@ -11,6 +11,7 @@ use crate::api::{
     LoggingApi, ObjectLockConfig, PublicAccessBlock, RoleInfo, SdkLoggingApi,
 };
 use crate::bucket::{self, BucketSpec, ObjectLockSpec};
+use crate::flow_logs::{self, FlowLogsSpec, ObservedFlowLogs, FLOW_LOG_GROUP};
 use crate::invocation::{self, Destinations};
 use crate::log_group::{self, LogGroupSpec};
 use crate::request_metrics::{self, RequestMetricsSpec};
@@ -56,12 +57,17 @@ const KEPT_AUDIT_DATA: &str = "kept: audit data (pass --delete-audit-data to del
 pub struct LoggingInputs {
     /// The stack's KMS key (`encryption.kms_key_arn`); `None` while it is still to be created.
     pub kms_key_arn: Option<KmsKeyArn>,
+    /// The stack's VPC endpoints by service (`network.endpoint_ids`), whose network interfaces
+    /// get flow logs; `None` while network has no outputs.
+    #[serde(default)]
+    pub endpoint_ids: Option<BTreeMap<String, String>>,
 }
 
 impl FromUpstream for LoggingInputs {
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
         Ok(Self {
             kms_key_arn: upstream.field("encryption", "kms_key_arn")?,
+            endpoint_ids: upstream.field("network", "endpoint_ids")?,
         })
     }
 }
@@ -79,6 +85,8 @@ pub struct LoggingSpec {
     pub(crate) invocation_logging: Option<InvocationLoggingConfig>,
     /// The log bucket's request-metrics configuration.
     pub(crate) request_metrics: RequestMetricsSpec,
+    /// VPC flow logs of the endpoint interfaces, their log group and role.
+    pub(crate) flow_logs: FlowLogsSpec,
 }
 
 impl LoggingSpec {
@@ -178,6 +186,8 @@ pub struct LoggingObserved {
     pub invocation_logging: Option<InvocationLoggingConfig>,
     /// The log bucket's request-metrics configuration: `Some(filtered)` when it exists.
     pub request_metrics: Option<bool>,
+    /// The VPC flow logs, their log group and role.
+    pub flow_logs: ObservedFlowLogs,
 }
 
 /// What downstream modules and users get. A part that is turned off is `None`.
@@ -200,6 +210,12 @@ pub struct LoggingOutputs {
     pub role_arn: Option<String>,
     /// True when Bedrock model invocation logging is configured by this stack.
     pub logging_enabled: bool,
+    /// The VPC flow-log group (`enable_vpc_flow_logs`).
+    #[serde(default)]
+    pub flow_log_group_name: Option<String>,
+    /// The flow-log delivery role's ARN.
+    #[serde(default)]
+    pub flow_logs_role_arn: Option<String>,
 }
 
 /// The logging module.
@@ -319,15 +335,16 @@ impl<A: LoggingApi> LoggingModule<A> {
         }))
     }
 
-    async fn observe_log_group(
+    pub(crate) async fn observe_log_group(
         &self,
-        spec: &LoggingSpec,
+        group: &LogGroupSpec,
+        stack: &str,
     ) -> Result<Option<ObservedLogGroup>, LoggingError> {
-        let Some(info) = self.api.describe_log_group(&spec.log_group.name).await? else {
+        let Some(info) = self.api.describe_log_group(&group.name).await? else {
             return Ok(None);
         };
         let arn = if info.arn.is_empty() {
-            spec.log_group.arn.clone()
+            group.arn.clone()
         } else {
             info.arn.clone()
         };
@@ -336,12 +353,16 @@ impl<A: LoggingApi> LoggingModule<A> {
             other => other?,
         };
         tags.retain(|k, _| !k.starts_with("aws:"));
-        self.check_owner("log group", &info.name, &tags, &spec.stack)?;
+        self.check_owner("log group", &info.name, &tags, stack)?;
         Ok(Some(ObservedLogGroup { info, tags }))
     }
 
-    async fn observe_role(&self, spec: &LoggingSpec) -> Result<Option<ObservedRole>, LoggingError> {
-        let name = spec.role.name.as_str();
+    pub(crate) async fn observe_role(
+        &self,
+        role: &RoleSpec,
+        stack: &str,
+    ) -> Result<Option<ObservedRole>, LoggingError> {
+        let name = role.name.as_str();
         let Some(info) = self.api.get_role(name).await? else {
             return Ok(None);
         };
@@ -353,7 +374,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             api.attached_role_policies(name),
         )?;
         tags.retain(|k, _| !k.starts_with("aws:"));
-        self.check_owner("iam role", name, &tags, &spec.stack)?;
+        self.check_owner("iam role", name, &tags, stack)?;
         Ok(Some(ObservedRole {
             info,
             tags,
@@ -418,7 +439,44 @@ impl<A: LoggingApi> LoggingModule<A> {
                 .enabled
                 .then(|| role_arn.unwrap_or_else(|| spec.role.arn.clone())),
             logging_enabled,
+            flow_log_group_name: spec
+                .flow_logs
+                .enabled
+                .then(|| spec.flow_logs.log_group.name.clone()),
+            flow_logs_role_arn: spec
+                .flow_logs
+                .enabled
+                .then(|| spec.flow_logs.role.arn.clone()),
         }
+    }
+
+    /// The flow logs, their log group and role. EC2 is asked only when flow logs are on or
+    /// their role still exists (left from when they were on), so stacks without them make no
+    /// EC2 call.
+    async fn observe_flow_logs(
+        &self,
+        spec: &FlowLogsSpec,
+    ) -> Result<ObservedFlowLogs, LoggingError> {
+        let (log_group, role) = futures::try_join!(
+            self.observe_log_group(&spec.log_group, &spec.stack),
+            self.observe_role(&spec.role, &spec.stack),
+        )?;
+        if !spec.enabled && role.is_none() {
+            return Ok(ObservedFlowLogs {
+                log_group,
+                ..ObservedFlowLogs::default()
+            });
+        }
+        let (endpoints, found) = futures::try_join!(
+            self.api.stack_endpoint_interfaces(&spec.stack),
+            self.api.stack_flow_logs(&spec.stack),
+        )?;
+        Ok(ObservedFlowLogs {
+            log_group,
+            role,
+            interfaces: flow_logs::interfaces(&endpoints, spec.endpoint_ids.as_ref()),
+            flow_logs: found,
+        })
     }
 
     fn invocation_is_ours(&self, spec: &LoggingSpec, existing: &InvocationLoggingConfig) -> bool {
@@ -685,7 +743,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 .permissions_boundary_arn
                 .clone()
                 .filter(|b| !b.is_empty()),
-            tags,
+            tags: tags.clone(),
             name: role_name,
         };
 
@@ -702,7 +760,45 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             id: naming.request_metrics_id(),
             enabled: bucket.enabled && config.enable_s3_request_metrics,
         };
+        let flow_log_group = naming.log_group("vpc-flow-logs");
+        let flow_log_group_arn = ctx.arn("logs", &format!("log-group:{flow_log_group}"));
+        let flow_role_name = naming.name("vpc-flow-logs", 64);
+        let flow_logs = FlowLogsSpec {
+            enabled: config.enable_vpc_flow_logs,
+            log_group: LogGroupSpec {
+                name: flow_log_group,
+                arn: flow_log_group_arn.clone(),
+                enabled: config.enable_vpc_flow_logs,
+                retention_in_days: i32::try_from(config.vpc_flow_logs_retention_days)
+                    .unwrap_or(i32::MAX),
+                tags: tags.clone(),
+            },
+            role: RoleSpec {
+                arn: ctx.iam_arn(&format!("role/{flow_role_name}")),
+                name: flow_role_name,
+                enabled: config.enable_vpc_flow_logs,
+                description: format!(
+                    "bedrock-baseline {}: lets VPC Flow Logs deliver to the stack's flow-log group",
+                    naming.stack()
+                ),
+                trust_policy: flow_logs::flow_logs_trust_policy(p, acct, region),
+                policy: flow_logs::flow_logs_role_policy(&flow_log_group_arn),
+                permissions_boundary_arn: config
+                    .permissions_boundary_arn
+                    .clone()
+                    .filter(|b| !b.is_empty()),
+                tags: tags.clone(),
+            },
+            traffic_type: config.vpc_flow_logs_traffic_type.as_str().to_owned(),
+            endpoint_ids: inputs
+                .endpoint_ids
+                .as_ref()
+                .map(|m| m.values().cloned().collect()),
+            tags,
+            stack: naming.stack().to_owned(),
+        };
         Ok(LoggingSpec {
+            flow_logs,
             stack: naming.stack().to_owned(),
             kms_key_arn: inputs.kms_key_arn.clone(),
             request_metrics,
@@ -715,17 +811,18 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
     }
 
     async fn observe(&self, spec: &LoggingSpec) -> Result<LoggingObserved, LoggingError> {
-        let (bucket, access_log_bucket, log_group, role, invocation_logging) = futures::try_join!(
+        let (bucket, access_log_bucket, log_group, role, invocation_logging, flow_logs) = futures::try_join!(
             self.observe_bucket(&spec.bucket, &spec.stack),
             self.observe_bucket(&spec.access_log_bucket, &spec.stack),
-            self.observe_log_group(spec),
-            self.observe_role(spec),
+            self.observe_log_group(&spec.log_group, &spec.stack),
+            self.observe_role(&spec.role, &spec.stack),
             async {
                 self.api
                     .invocation_logging()
                     .await
                     .map_err(LoggingError::from)
             },
+            self.observe_flow_logs(&spec.flow_logs),
         )?;
         self.check_boundary(spec, role.as_ref()).await?;
         let request_metrics =
@@ -737,6 +834,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             role,
             invocation_logging,
             request_metrics,
+            flow_logs,
         })
     }
 
@@ -748,6 +846,11 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         ));
         changes.extend(log_group_changes(spec, observed));
         changes.extend(role_changes(spec, observed));
+        changes.extend(flow_logs::diff(
+            &spec.flow_logs,
+            &observed.flow_logs,
+            spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str),
+        ));
         match (&spec.invocation_logging, &observed.invocation_logging) {
             (Some(want), None) => changes.push(
                 Change::create(
@@ -800,7 +903,9 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         let missing = (spec.bucket.enabled && observed.bucket.is_none())
             || (spec.access_log_bucket.enabled && observed.access_log_bucket.is_none())
             || (spec.log_group.enabled && observed.log_group.is_none())
-            || (spec.role.enabled && observed.role.is_none());
+            || (spec.role.enabled && observed.role.is_none())
+            || (spec.flow_logs.enabled
+                && (observed.flow_logs.log_group.is_none() || observed.flow_logs.role.is_none()));
         if missing {
             return None;
         }
@@ -889,6 +994,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 &spec.log_group,
                 observed.log_group.as_ref(),
                 &key,
+                LOG_GROUP,
                 progress,
             )
             .await?;
@@ -912,7 +1018,14 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                         action,
                     });
                 }
-                let fresh = role::apply(api, &spec.role, observed.role.as_ref(), progress).await?;
+                let fresh = role::apply(
+                    api,
+                    &spec.role,
+                    observed.role.as_ref(),
+                    (ROLE, ROLE_POLICY),
+                    progress,
+                )
+                .await?;
                 if role_changes {
                     progress.event(ProgressEvent::Finished {
                         address: ROLE.into(),
@@ -923,7 +1036,15 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             }
             Ok::<_, LoggingError>(false)
         };
-        let ((), (), role_fresh) = futures::try_join!(bucket_task, log_group_task, role_task)?;
+        let flow_logs_task = flow_logs::apply(
+            api,
+            &spec.flow_logs,
+            &observed.flow_logs,
+            spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str),
+            progress,
+        );
+        let ((), (), role_fresh, ()) =
+            futures::try_join!(bucket_task, log_group_task, role_task, flow_logs_task)?;
 
         let mut logging_enabled = false;
         match (&spec.invocation_logging, &observed.invocation_logging) {
@@ -1020,12 +1141,21 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         if let Some(found) = &observed.role {
             changes.extend(role_deletes(&spec.role, found));
         }
-        if let Some(found) = &observed.log_group {
-            changes.push(if options.delete_audit_data {
-                Change::delete(LOG_GROUP, "log_group", &log_group::observed_view(found))
-            } else {
-                Change::noop(LOG_GROUP, "log_group").with_note(KEPT_AUDIT_DATA)
-            });
+        changes.extend(flow_logs::destroy_plan(
+            &spec.flow_logs,
+            &observed.flow_logs,
+        ));
+        for (address, found) in [
+            (LOG_GROUP, &observed.log_group),
+            (FLOW_LOG_GROUP, &observed.flow_logs.log_group),
+        ] {
+            if let Some(found) = found {
+                changes.push(if options.delete_audit_data {
+                    Change::delete(address, "log_group", &log_group::observed_view(found))
+                } else {
+                    Change::noop(address, "log_group").with_note(KEPT_AUDIT_DATA)
+                });
+            }
         }
         changes.extend(bucket_destroy_plan(
             (BUCKET, BUCKET_POLICY),
@@ -1085,6 +1215,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 address: ROLE.into(),
             });
         }
+        flow_logs::destroy(api, &spec.flow_logs, &observed.flow_logs, progress).await?;
         if !options.delete_audit_data {
             return Ok(());
         }
@@ -1101,17 +1232,31 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 bucket::refuse_compliance_locked(api, &b.name).await?;
             }
         }
-        if observed.log_group.is_some() {
+        for (address, name, found) in [
+            (
+                LOG_GROUP,
+                &spec.log_group.name,
+                observed.log_group.is_some(),
+            ),
+            (
+                FLOW_LOG_GROUP,
+                &spec.flow_logs.log_group.name,
+                observed.flow_logs.log_group.is_some(),
+            ),
+        ] {
+            if !found {
+                continue;
+            }
             progress.event(ProgressEvent::Started {
-                address: LOG_GROUP.into(),
+                address: address.into(),
                 action: Action::Delete,
             });
-            match api.delete_log_group(&spec.log_group.name).await {
+            match api.delete_log_group(name).await {
                 Err(e) if !e.is_not_found() => return Err(e.into()),
                 _ => {}
             }
             progress.event(ProgressEvent::Gone {
-                address: LOG_GROUP.into(),
+                address: address.into(),
             });
         }
         // The log bucket before the access-log bucket it logs to.
@@ -1259,6 +1404,7 @@ mod tests {
             config,
             &LoggingInputs {
                 kms_key_arn: Some(KmsKeyArn(KEY.into())),
+                endpoint_ids: None,
             },
         )
         .unwrap()
@@ -1314,6 +1460,7 @@ mod tests {
 
     fn converged(spec: &LoggingSpec) -> LoggingObserved {
         LoggingObserved {
+            flow_logs: ObservedFlowLogs::default(),
             bucket: spec.bucket.enabled.then(|| observed_bucket(&spec.bucket)),
             access_log_bucket: spec
                 .access_log_bucket

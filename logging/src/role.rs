@@ -7,7 +7,7 @@
 //! and detaches managed policies that someone added by hand.
 
 use crate::api::{LoggingApi, NewRole};
-use crate::module::{policy_view, ObservedRole, ROLE, ROLE_POLICY};
+use crate::module::{policy_view, ObservedRole};
 use crate::LoggingError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::policy::{PolicyDocument, Statement};
@@ -144,6 +144,7 @@ pub(crate) async fn apply(
     api: &dyn LoggingApi,
     spec: &RoleSpec,
     observed: Option<&ObservedRole>,
+    (role_address, policy_address): (&str, &str),
     progress: &dyn Progress,
 ) -> Result<bool, LoggingError> {
     let name = spec.name.as_str();
@@ -165,14 +166,14 @@ pub(crate) async fn apply(
                     arn
                 };
                 progress.event(ProgressEvent::Exists {
-                    address: ROLE.into(),
+                    address: role_address.into(),
                     id: arn,
                 });
             }
             // Created after observe: its state is unknown, so write every setting.
             Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
                 progress.event(ProgressEvent::Exists {
-                    address: ROLE.into(),
+                    address: role_address.into(),
                     id: spec.arn.clone(),
                 });
                 api.update_trust_policy(name, &trust_json).await?;
@@ -188,17 +189,17 @@ pub(crate) async fn apply(
             Err(e) => return Err(e.into()),
         }
         progress.event(ProgressEvent::Started {
-            address: ROLE_POLICY.into(),
+            address: policy_address.into(),
             action: baseline_core::Action::Create,
         });
         api.put_role_policy(name, INLINE_POLICY, &policy_json)
             .await?;
         progress.event(ProgressEvent::Exists {
-            address: ROLE_POLICY.into(),
+            address: policy_address.into(),
             id: format!("{name}:{INLINE_POLICY}"),
         });
         progress.event(ProgressEvent::Finished {
-            address: ROLE_POLICY.into(),
+            address: policy_address.into(),
             action: baseline_core::Action::Create,
         });
         return Ok(true);
@@ -250,13 +251,13 @@ pub(crate) async fn apply(
             baseline_core::Action::Create
         };
         progress.event(ProgressEvent::Started {
-            address: ROLE_POLICY.into(),
+            address: policy_address.into(),
             action,
         });
         api.put_role_policy(name, INLINE_POLICY, &policy_json)
             .await?;
         progress.event(ProgressEvent::Finished {
-            address: ROLE_POLICY.into(),
+            address: policy_address.into(),
             action,
         });
     }

@@ -734,7 +734,15 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
     let endpoint_keys: Vec<&str> = if cx.all {
         BEDROCK_ENDPOINTS.to_vec()
     } else {
-        c.bedrock_endpoints()
+        let mut keys = c.bedrock_endpoints();
+        // bedrock-mantle exists only where the region offers it (network skips it elsewhere and
+        // then reports no id for it); before network has outputs its id is unknown.
+        if c.enable_bedrock_mantle_endpoint
+            && (cx.inputs.endpoint_ids.is_empty() || cx.inputs.endpoint_ids.contains_key(MANTLE))
+        {
+            keys.push(MANTLE);
+        }
+        keys
     };
     for service in endpoint_keys {
         let id = cx
@@ -1132,7 +1140,12 @@ const BEDROCK_ENDPOINTS: &[&str] = &[
     "bedrock-runtime",
     "bedrock-agent",
     "bedrock-agent-runtime",
+    MANTLE,
 ];
+
+/// The service key of network's `bedrock-mantle` endpoint (`baseline_network::MANTLE`; module
+/// crates do not depend on each other).
+const MANTLE: &str = "bedrock-mantle";
 
 /// Name key of the failed-training-job rule (its RuleName is the alarm's dimension).
 pub(crate) const TRAINING_RULE_KEY: &str = baseline_core::event_rules::TRAINING_RULE_KEY;
@@ -1518,6 +1531,33 @@ mod tests {
         assert_eq!(m.dimensions["VPC Id"], "vpc-1");
         assert_eq!(rt.topic, Topic::Performance);
         assert!(!rt.in_health);
+    }
+
+    #[test]
+    fn mantle_gets_a_dropped_packets_alarm_where_network_made_it() {
+        let mut config = defaults();
+        config.vpc_id = "vpc-1".into();
+        config.enable_bedrock_mantle_endpoint = true;
+        let key = "endpoint-bedrock-mantle-packets-dropped";
+        // Network reports endpoints but none for mantle: the region does not offer it.
+        let mut inputs = inputs();
+        inputs
+            .endpoint_ids
+            .insert("bedrock-runtime".into(), "vpce-rt".into());
+        assert!(!build(&config, &inputs).alarms.iter().any(|a| a.key == key));
+        inputs
+            .endpoint_ids
+            .insert(MANTLE.into(), "vpce-mantle".into());
+        let cat = build(&config, &inputs);
+        let a = cat.alarms.iter().find(|a| a.key == key).unwrap();
+        let m = a.def.metric.as_ref().unwrap();
+        assert_eq!(m.dimensions["VPC Endpoint Id"], "vpce-mantle");
+        assert_eq!(
+            m.dimensions["Service Name"],
+            "com.amazonaws.us-east-1.bedrock-mantle"
+        );
+        config.enable_bedrock_mantle_endpoint = false;
+        assert!(!build(&config, &inputs).alarms.iter().any(|a| a.key == key));
     }
 
     #[test]

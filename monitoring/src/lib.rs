@@ -26,7 +26,7 @@
 //! | `kb-*` | `AWS/Bedrock/KnowledgeBases` ClientErrors / ServerErrors / Throttles, Operation = Retrieve (managed knowledge bases) | errors critical | errors |
 //! | `guardrails-intervened` | `AWS/Bedrock/Guardrails` InvocationsIntervened, {GuardrailArn, GuardrailVersion} at the pinned version | performance | no |
 //! | `guardrails-content-policy-intervened`, `guardrails-sensitive-information-intervened` | InvocationsIntervened, {GuardrailPolicyType} (account-wide) | performance | no |
-//! | `endpoint-<service>-packets-dropped` | `AWS/PrivateLinkEndpoints` PacketsDropped (Sum > 0) on {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, per Bedrock interface endpoint | performance | no |
+//! | `endpoint-<service>-packets-dropped` | `AWS/PrivateLinkEndpoints` PacketsDropped (Sum > 0) on {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, per Bedrock interface endpoint (`bedrock-mantle` too where network made it) | performance | no |
 //! | `training-job-failures` | `AWS/Events` TriggeredRules of the failed-job rule; training_* threshold and periods | none (the rule notifies) | yes |
 //! | `log-bucket-4xx-errors`, `log-bucket-5xx-errors` | `AWS/S3` 4xxErrors / 5xxErrors (Sum) on {BucketName, FilterId} of the log bucket's request-metrics configuration | performance | 5xx only |
 //! | `kms-request-quota` | `100 * (m1 + m2) / PERIOD(m1) / SERVICE_QUOTA(m1)`, m1/m2 `AWS/Usage` CallCount of KMS GenerateDataKey / Decrypt (account-wide: no per-key metric exists) | performance | no |
@@ -44,7 +44,8 @@
 //!   the alarm on its TriggeredRules carries the training_* keys and feeds the composite.
 //! - Log analysis (`log_analysis`): four metric filters on the invocation log group and three
 //!   saved Logs Insights queries (by model, by caller, token use), created, read back,
-//!   converged and deleted by destroy (the log group is logging's and stays).
+//!   converged and deleted by destroy (the log group is logging's and stays). With
+//!   `enable_vpc_flow_logs`, a fourth query `vpc-rejected-traffic` on logging's flow-log group.
 //! - Tamper and access rules (`tamper` module): CloudTrail management events of the stack's
 //!   logging configuration, guardrail, key, bucket, endpoints and topics to critical;
 //!   AccessDenied on Bedrock calls to performance. Only with alerting on.
@@ -121,6 +122,10 @@ pub struct MonitoringInputs {
     /// The invocation log group (`logging.log_group_name`), where the metric filters go.
     #[serde(default)]
     pub log_group_name: Option<String>,
+    /// The VPC flow-log group (`logging.flow_log_group_name`), where the rejected-traffic
+    /// query runs.
+    #[serde(default)]
+    pub flow_log_group_name: Option<String>,
 }
 
 impl FromUpstream for MonitoringInputs {
@@ -138,6 +143,7 @@ impl FromUpstream for MonitoringInputs {
                 .field("network", "endpoint_ids")?
                 .unwrap_or_default(),
             log_group_name: upstream.field("logging", "log_group_name")?,
+            flow_log_group_name: upstream.field("logging", "flow_log_group_name")?,
         })
     }
 }

@@ -115,6 +115,18 @@ const QUERIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Key of the saved query on the VPC flow-log group (logging's `enable_vpc_flow_logs`).
+pub(crate) const REJECTED_TRAFFIC_QUERY: &str = "vpc-rejected-traffic";
+
+/// Rejected traffic of the endpoint interfaces: the default flow-log format's fields
+/// (`action`, `interfaceId`, `srcAddr`, `dstPort`), which Logs Insights discovers in flow logs,
+/// as in "Sample queries" (VPC flow logs: "top 20 source IP addresses with highest number of
+/// rejected requests", CloudWatch Logs user guide,
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-examples.html>).
+const REJECTED_TRAFFIC: &str = "filter action = \"REJECT\" \
+     | stats count(*) as rejected by interfaceId, srcAddr, dstPort \
+     | sort rejected desc | limit 50";
+
 /// Every filter key (the ownership universe).
 pub(crate) fn filter_keys() -> impl Iterator<Item = &'static str> {
     FILTERS.iter().map(|(k, _, _)| *k)
@@ -122,7 +134,10 @@ pub(crate) fn filter_keys() -> impl Iterator<Item = &'static str> {
 
 /// Every query key (the ownership universe).
 pub(crate) fn query_keys() -> impl Iterator<Item = &'static str> {
-    QUERIES.iter().map(|(k, _)| *k)
+    QUERIES
+        .iter()
+        .map(|(k, _)| *k)
+        .chain([REJECTED_TRAFFIC_QUERY])
 }
 
 /// The filter name of a key.
@@ -235,6 +250,22 @@ impl LogAnalysisSpec {
                 Vec::new()
             },
         }
+    }
+
+    /// Adds the rejected-traffic query on the VPC flow-log group, when there is one.
+    #[must_use]
+    pub(crate) fn with_flow_logs(mut self, flow_log_group: Option<&str>) -> Self {
+        if let Some(group) = flow_log_group {
+            self.queries.push((
+                REJECTED_TRAFFIC_QUERY.to_owned(),
+                QueryDef {
+                    name: query_name(&self.stack, REJECTED_TRAFFIC_QUERY),
+                    log_groups: vec![group.to_owned()],
+                    query: REJECTED_TRAFFIC.to_owned(),
+                },
+            ));
+        }
+        self
     }
 
     fn want_filter(&self, key: &str) -> Option<&MetricFilterDef> {
@@ -478,6 +509,18 @@ mod tests {
             assert!(def.pattern.len() <= 1024, "PutMetricFilter limit");
             assert_eq!(def.name, format!("demo-prod-{key}"));
         }
+    }
+
+    #[test]
+    fn rejected_traffic_query_goes_on_the_flow_log_group_only_with_flow_logs() {
+        let off = LogAnalysisSpec::new("s", "/g", true).with_flow_logs(None);
+        assert!(off.want_query(REJECTED_TRAFFIC_QUERY).is_none());
+        let on = LogAnalysisSpec::new("s", "/g", false)
+            .with_flow_logs(Some("/aws/bedrock/s/vpc-flow-logs"));
+        let q = on.want_query(REJECTED_TRAFFIC_QUERY).unwrap();
+        assert_eq!(q.log_groups, ["/aws/bedrock/s/vpc-flow-logs"]);
+        assert!(q.query.starts_with("filter action = \"REJECT\""));
+        assert!(query_keys().any(|k| k == REJECTED_TRAFFIC_QUERY));
     }
 
     #[test]

@@ -971,6 +971,17 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 config.enable_log_analysis
                     && config.enable_model_invocation_logging
                     && config.enable_cloudwatch_logging,
+            )
+            .with_flow_logs(
+                config
+                    .enable_vpc_flow_logs
+                    .then(|| {
+                        inputs
+                            .flow_log_group_name
+                            .clone()
+                            .unwrap_or_else(|| naming.log_group("vpc-flow-logs"))
+                    })
+                    .as_deref(),
             ),
         })
     }
@@ -1356,6 +1367,7 @@ mod tests {
     fn inputs() -> MonitoringInputs {
         MonitoringInputs {
             log_group_name: None,
+            flow_log_group_name: None,
             topic_arns: ["critical", "performance", "cost"]
                 .into_iter()
                 .map(|t| {

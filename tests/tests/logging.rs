@@ -181,6 +181,7 @@ async fn plan(config: &Config, key: &KmsKeyArn) -> Planned {
             config,
             &LoggingInputs {
                 kms_key_arn: Some(key.clone()),
+                endpoint_ids: None,
             },
         )
         .unwrap();
@@ -732,6 +733,7 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_duplicates() {
             &config,
             &LoggingInputs {
                 kms_key_arn: Some(key.clone()),
+                endpoint_ids: None,
             },
         )
         .unwrap();

@@ -46,6 +46,7 @@ async fn inputs(config: &Config, guardrail: bool) -> MonitoringInputs {
         kms_key_id: Some("1111-2222".into()),
         log_bucket_name: Some(format!("{}-logs", config.prefix())),
         log_group_name: Some(format!("/aws/bedrock/{}/invocations", config.prefix())),
+        flow_log_group_name: None,
         endpoint_ids: [
             "bedrock",
             "bedrock-runtime",

@@ -384,6 +384,30 @@ impl AnomalyFrequency {
     }
 }
 
+/// Traffic a VPC flow log captures: the `TrafficType` values of CreateFlowLogs (EC2 API
+/// reference, <https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFlowLogs.html>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FlowLogTrafficType {
+    /// Accepted and rejected traffic.
+    All,
+    /// Accepted traffic only.
+    Accept,
+    /// Rejected traffic only (what security groups and network ACLs refused).
+    Reject,
+}
+
+impl FlowLogTrafficType {
+    /// The API value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "ALL",
+            Self::Accept => "ACCEPT",
+            Self::Reject => "REJECT",
+        }
+    }
+}
+
 /// AWS Budgets auto-adjust type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -843,6 +867,13 @@ pub struct Config {
     /// Metric filters on the invocation log group (guardrail interventions, PII, errors,
     /// access denials), their alarms and saved Logs Insights queries. Default true.
     pub enable_log_analysis: bool,
+    /// VPC flow logs of the stack's interface-endpoint network interfaces to the encrypted log
+    /// group `/aws/bedrock/<prefix>/vpc-flow-logs` (logging module). Default false.
+    pub enable_vpc_flow_logs: bool,
+    /// Which traffic the flow logs capture (`ALL`, `ACCEPT`, `REJECT`). Default `ALL`.
+    pub vpc_flow_logs_traffic_type: FlowLogTrafficType,
+    /// Retention of the flow-log group, days (a CloudWatch Logs retention period). Default 30.
+    pub vpc_flow_logs_retention_days: u32,
 
     // ----- cost (later) ---------------------------------------------------------------------
     /// Create the monthly cost budget.
@@ -1037,6 +1068,9 @@ impl Default for Config {
             kms_request_quota_alarm_percent: 80.0,
             enable_s3_request_metrics: true,
             enable_log_analysis: true,
+            enable_vpc_flow_logs: false,
+            vpc_flow_logs_traffic_type: FlowLogTrafficType::All,
+            vpc_flow_logs_retention_days: 30,
             enable_budget_monitoring: true,
             enable_token_budget_monitoring: false,
             bedrock_monthly_budget_limit: "1000".to_owned(),

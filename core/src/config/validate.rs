@@ -272,6 +272,17 @@ impl Issues {
     // ----- logging -------------------------------------------------------------------------
 
     fn logging(&mut self, c: &Config) {
+        if c.enable_vpc_flow_logs && !LOG_RETENTION_DAYS.contains(&c.vpc_flow_logs_retention_days) {
+            let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
+            self.hint(
+                "vpc_flow_logs_retention_days",
+                format!(
+                    "{} is not a CloudWatch Logs retention period",
+                    c.vpc_flow_logs_retention_days
+                ),
+                format!("use one of {}", allowed.join(", ")),
+            );
+        }
         if !LOG_RETENTION_DAYS.contains(&c.log_retention_days) {
             let allowed: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
             self.hint(
@@ -1364,6 +1375,15 @@ mod tests {
             &[("log_retention_days", "90, 120")],
         );
         check(|c| c.log_retention_days = 3653, &[]);
+        check(
+            |c| {
+                c.enable_vpc_flow_logs = true;
+                c.vpc_flow_logs_retention_days = 45;
+            },
+            &[("vpc_flow_logs_retention_days", "30, 60")],
+        );
+        // Off: the retention is not used, so not checked.
+        check(|c| c.vpc_flow_logs_retention_days = 45, &[]);
         check(
             |c| c.s3_log_prefix = String::new(),
             &[("s3_log_prefix", "empty")],

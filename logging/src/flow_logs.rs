@@ -1,0 +1,694 @@
+//! Optional VPC flow logs of the stack's interface-endpoint network interfaces
+//! (`enable_vpc_flow_logs`): the encrypted log group `/aws/bedrock/<prefix>/vpc-flow-logs`, the
+//! delivery role `<prefix>-vpc-flow-logs` and one flow log per network interface.
+//!
+//! - The role: "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC user guide,
+//!   <https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html>) trusts
+//!   `vpc-flow-logs.amazonaws.com` and, against the confused deputy, conditions the trust on
+//!   `aws:SourceAccount` and `aws:SourceArn` (`arn:<p>:ec2:<region>:<account>:vpc-flow-log/*`).
+//!   The page's permission policy lists `logs:CreateLogGroup`, `CreateLogStream`,
+//!   `PutLogEvents`, `DescribeLogGroups`, `DescribeLogStreams` on `*`; the stack creates the log
+//!   group itself, so `CreateLogGroup` is left out, and the rest is limited to that one group.
+//! - The flow logs: CreateFlowLogs with `ResourceType = NetworkInterface` on the
+//!   `NetworkInterfaceIds` of the stack's interface endpoints (DescribeVpcEndpoints by stack
+//!   tag), to CloudWatch Logs with that role, tagged with the stack tags
+//!   (<https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateFlowLogs.html>), with a
+//!   client token. A flow log cannot be changed after creation, so a changed traffic type, log
+//!   group or role is a delete and a create. Found again by the stack tag (DescribeFlowLogs).
+//! - Destroy deletes the flow logs and the role; the log group is audit data and is kept unless
+//!   `--delete-audit-data` (the module's destroy handles it with the invocation log group).
+
+use crate::api::{EndpointInterfaces, FlowLogInfo, LoggingApi, NewFlowLog};
+use crate::log_group::{self, LogGroupSpec};
+use crate::module::{ObservedLogGroup, ObservedRole};
+use crate::role::{self, RoleSpec};
+use crate::LoggingError;
+use baseline_core::policy::{PolicyDocument, Statement};
+use baseline_core::{Action, Change, Progress, ProgressEvent};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Address of the flow-log group.
+pub(crate) const FLOW_LOG_GROUP: &str = "logging.flow_log_group";
+/// Address of the delivery role.
+pub(crate) const FLOW_LOGS_ROLE: &str = "logging.flow_logs_role";
+/// Address of its inline policy.
+pub(crate) const FLOW_LOGS_ROLE_POLICY: &str = "logging.flow_logs_role_policy";
+
+/// Address of the flow log of one network interface.
+pub(crate) fn flow_log_address(eni: &str) -> String {
+    format!("logging.flow_log[\"{eni}\"]")
+}
+
+/// Desired flow logs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FlowLogsSpec {
+    /// `enable_vpc_flow_logs`.
+    pub(crate) enabled: bool,
+    /// `/aws/bedrock/<prefix>/vpc-flow-logs` (always set, so destroy finds it).
+    pub(crate) log_group: LogGroupSpec,
+    /// `<prefix>-vpc-flow-logs`.
+    pub(crate) role: RoleSpec,
+    /// `vpc_flow_logs_traffic_type`.
+    pub(crate) traffic_type: String,
+    /// The endpoint ids network reports (`network.endpoint_ids`); `None` when network's outputs
+    /// are not known, then every interface endpoint with the stack tag counts.
+    pub(crate) endpoint_ids: Option<BTreeSet<String>>,
+    /// Stack tags.
+    pub(crate) tags: BTreeMap<String, String>,
+    /// The stack (its tag finds endpoints and flow logs).
+    pub(crate) stack: String,
+}
+
+/// What exists of the flow logs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObservedFlowLogs {
+    /// The flow-log group.
+    pub log_group: Option<ObservedLogGroup>,
+    /// The delivery role.
+    pub role: Option<ObservedRole>,
+    /// Network interfaces of the stack's interface endpoints: interface id to endpoint id.
+    pub interfaces: BTreeMap<String, String>,
+    /// Flow logs with the stack tag.
+    pub flow_logs: Vec<FlowLogInfo>,
+}
+
+/// Trust: only the flow-logs service, only for flow logs of this account and region.
+pub fn flow_logs_trust_policy(partition: &str, account_id: &str, region: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![Statement::allow("VpcFlowLogsAssume")
+        .service_principal("vpc-flow-logs.amazonaws.com")
+        .actions(["sts:AssumeRole"])
+        .condition("StringEquals", "aws:SourceAccount", [account_id])
+        .condition(
+            "ArnLike",
+            "aws:SourceArn",
+            [format!(
+                "arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*"
+            )],
+        )])
+}
+
+/// The delivery permissions, on the flow-log group and its streams only.
+pub fn flow_logs_role_policy(log_group_arn: &str) -> PolicyDocument {
+    PolicyDocument::new(vec![Statement::allow("DeliverFlowLogs")
+        .actions([
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams",
+        ])
+        .resources([
+            log_group_arn.to_owned(),
+            format!("{log_group_arn}:log-stream:*"),
+        ])])
+}
+
+/// The network interfaces to log: those of the stack's interface endpoints that network still
+/// reports (and that are not being deleted).
+pub(crate) fn interfaces(
+    endpoints: &[EndpointInterfaces],
+    wanted: Option<&BTreeSet<String>>,
+) -> BTreeMap<String, String> {
+    endpoints
+        .iter()
+        .filter(|e| e.endpoint_type.eq_ignore_ascii_case("interface"))
+        .filter(|e| !matches!(e.state.as_str(), "deleting" | "deleted" | "failed"))
+        .filter(|e| wanted.is_none_or(|w| w.contains(&e.endpoint_id)))
+        .flat_map(|e| {
+            e.network_interface_ids
+                .iter()
+                .map(|eni| (eni.clone(), e.endpoint_id.clone()))
+        })
+        .collect()
+}
+
+/// The client token of one flow log: deterministic from what the flow log is, so a create
+/// retried after a lost answer returns the first one, and a different flow log on the same
+/// interface (new traffic type, role) gets a new token.
+pub(crate) fn client_token(spec: &FlowLogsSpec, eni: &str) -> String {
+    let base = format!(
+        "{}/{eni}/{}/{}/{}",
+        spec.stack, spec.traffic_type, spec.log_group.name, spec.role.arn
+    );
+    let hash = base.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("bb-fl-{hash:016x}")
+}
+
+fn desired_flow_log_view(spec: &FlowLogsSpec, eni: &str, endpoint: &str) -> Value {
+    json!({
+        "resource_id": eni,
+        "endpoint": endpoint,
+        "resource_type": "NetworkInterface",
+        "traffic_type": spec.traffic_type,
+        "log_group_name": spec.log_group.name,
+        "deliver_logs_permission_arn": spec.role.arn,
+        "tags": spec.tags,
+    })
+}
+
+fn observed_flow_log_view(f: &FlowLogInfo, endpoint: &str) -> Value {
+    json!({
+        "resource_id": f.resource_id,
+        "endpoint": endpoint,
+        "resource_type": "NetworkInterface",
+        "traffic_type": f.traffic_type,
+        "log_group_name": f.log_group_name,
+        "deliver_logs_permission_arn": f.deliver_logs_permission_arn,
+        "tags": f.tags,
+    })
+}
+
+/// True when an existing flow log is the one the spec wants (tags aside: they cannot make a
+/// flow log wrong, and the stack tag found it).
+fn matches(spec: &FlowLogsSpec, f: &FlowLogInfo) -> bool {
+    f.traffic_type == spec.traffic_type
+        && f.log_destination_type == "cloud-watch-logs"
+        && f.log_group_name.as_deref() == Some(spec.log_group.name.as_str())
+        && f.deliver_logs_permission_arn.as_deref() == Some(spec.role.arn.as_str())
+}
+
+/// What apply does to flow logs: ids to delete, interfaces to create a flow log on.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct FlowLogWork {
+    pub(crate) delete: Vec<(String, String)>,
+    pub(crate) create: Vec<String>,
+}
+
+/// Flow logs to delete (not wanted, wrong settings, duplicates) and interfaces without one.
+pub(crate) fn work(spec: &FlowLogsSpec, observed: &ObservedFlowLogs) -> FlowLogWork {
+    let mut w = FlowLogWork::default();
+    let wanted: &BTreeMap<String, String> = if spec.enabled {
+        &observed.interfaces
+    } else {
+        &BTreeMap::new()
+    };
+    let mut covered = BTreeSet::new();
+    for f in &observed.flow_logs {
+        let keep = wanted.contains_key(&f.resource_id)
+            && matches(spec, f)
+            && covered.insert(f.resource_id.clone());
+        if !keep {
+            w.delete
+                .push((f.flow_log_id.clone(), f.resource_id.clone()));
+        }
+    }
+    w.create = wanted
+        .keys()
+        .filter(|eni| !covered.contains(*eni))
+        .cloned()
+        .collect();
+    w
+}
+
+/// The plan of the flow logs, their group and role.
+pub(crate) fn diff(
+    spec: &FlowLogsSpec,
+    observed: &ObservedFlowLogs,
+    kms_key_arn: Option<&str>,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let g = &spec.log_group;
+    match (&observed.log_group, spec.enabled) {
+        (None, true) => changes.push(Change::create(
+            FLOW_LOG_GROUP,
+            "log_group",
+            &log_group::desired_view(g, kms_key_arn),
+        )),
+        (Some(found), true) => changes.push(Change::compare(
+            FLOW_LOG_GROUP,
+            "log_group",
+            &log_group::observed_view(found),
+            &log_group::desired_view(g, kms_key_arn),
+            &[],
+        )),
+        (Some(_), false) => changes.push(Change::noop(FLOW_LOG_GROUP, "log_group").with_note(
+            "enable_vpc_flow_logs is off: the flow-log group is no longer managed and is kept (audit data)",
+        )),
+        (None, false) => {}
+    }
+    let r = &spec.role;
+    match (&observed.role, spec.enabled) {
+        (None, true) => {
+            changes.push(Change::create(
+                FLOW_LOGS_ROLE,
+                "iam_role",
+                &role::desired_view(r),
+            ));
+            changes.push(Change::create(
+                FLOW_LOGS_ROLE_POLICY,
+                "iam_role_policy",
+                &role::desired_policy_view(r),
+            ));
+        }
+        (Some(found), true) => {
+            changes.push(Change::compare(
+                FLOW_LOGS_ROLE,
+                "iam_role",
+                &role::observed_view(found),
+                &role::desired_view(r),
+                &[],
+            ));
+            let before = found
+                .inline_policy
+                .as_ref()
+                .map(|_| role::observed_policy_view(r, found));
+            changes.push(Change::converge(
+                FLOW_LOGS_ROLE_POLICY,
+                "iam_role_policy",
+                before.as_ref(),
+                &role::desired_policy_view(r),
+                &[],
+            ));
+        }
+        (Some(found), false) => changes.extend(role_deletes(r, found)),
+        (None, false) => {}
+    }
+    let w = work(spec, observed);
+    let endpoint_of = |eni: &str| observed.interfaces.get(eni).cloned().unwrap_or_default();
+    for (id, eni) in &w.delete {
+        if let Some(f) = observed.flow_logs.iter().find(|f| &f.flow_log_id == id) {
+            changes.push(
+                Change::delete(
+                    flow_log_address(eni),
+                    "vpc_flow_log",
+                    &observed_flow_log_view(f, &endpoint_of(eni)),
+                )
+                .with_note(format!("{id}: a flow log cannot be changed, only replaced")),
+            );
+        }
+    }
+    for eni in &w.create {
+        changes.push(Change::create(
+            flow_log_address(eni),
+            "vpc_flow_log",
+            &desired_flow_log_view(spec, eni, &endpoint_of(eni)),
+        ));
+    }
+    for f in observed
+        .flow_logs
+        .iter()
+        .filter(|f| !w.delete.iter().any(|(id, _)| id == &f.flow_log_id))
+    {
+        let endpoint = endpoint_of(&f.resource_id);
+        changes.push(Change::compare(
+            flow_log_address(&f.resource_id),
+            "vpc_flow_log",
+            &observed_flow_log_view(f, &endpoint),
+            &observed_flow_log_view(f, &endpoint),
+            &[],
+        ));
+    }
+    if spec.enabled && observed.interfaces.is_empty() {
+        changes.push(Change::noop("logging.flow_log", "vpc_flow_log").with_note(
+            "no interface endpoint of the stack exists yet: flow logs are created for their network interfaces once network has made them",
+        ));
+    }
+    changes
+}
+
+/// The role's delete changes.
+pub(crate) fn role_deletes(r: &RoleSpec, found: &ObservedRole) -> Vec<Change> {
+    let mut changes = vec![Change::delete(
+        FLOW_LOGS_ROLE,
+        "iam_role",
+        &role::observed_view(found),
+    )];
+    if found.inline_policy.is_some() {
+        changes.push(Change::delete(
+            FLOW_LOGS_ROLE_POLICY,
+            "iam_role_policy",
+            &role::observed_policy_view(r, found),
+        ));
+    }
+    changes
+}
+
+/// Converges group, role and flow logs (the flow logs after the two they name).
+pub(crate) async fn apply(
+    api: &dyn LoggingApi,
+    spec: &FlowLogsSpec,
+    observed: &ObservedFlowLogs,
+    kms_key_arn: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    let changes = diff(spec, observed, kms_key_arn);
+    let action_of = |address: &str| {
+        changes
+            .iter()
+            .find(|c| c.address == address)
+            .map_or(Action::NoOp, |c| c.action)
+    };
+    if spec.enabled {
+        let action = action_of(FLOW_LOG_GROUP);
+        if action != Action::NoOp {
+            let key = kms_key_arn.ok_or(LoggingError::MissingKmsKey)?;
+            progress.event(ProgressEvent::Started {
+                address: FLOW_LOG_GROUP.into(),
+                action,
+            });
+            log_group::apply(
+                api,
+                &spec.log_group,
+                observed.log_group.as_ref(),
+                key,
+                FLOW_LOG_GROUP,
+                progress,
+            )
+            .await?;
+            progress.event(ProgressEvent::Finished {
+                address: FLOW_LOG_GROUP.into(),
+                action,
+            });
+        }
+        let (action, policy_action) = (action_of(FLOW_LOGS_ROLE), action_of(FLOW_LOGS_ROLE_POLICY));
+        if action != Action::NoOp || policy_action != Action::NoOp {
+            if action != Action::NoOp {
+                progress.event(ProgressEvent::Started {
+                    address: FLOW_LOGS_ROLE.into(),
+                    action,
+                });
+            }
+            role::apply(
+                api,
+                &spec.role,
+                observed.role.as_ref(),
+                (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
+                progress,
+            )
+            .await?;
+            if action != Action::NoOp {
+                progress.event(ProgressEvent::Finished {
+                    address: FLOW_LOGS_ROLE.into(),
+                    action,
+                });
+            }
+        }
+    }
+    let w = work(spec, observed);
+    delete_flow_logs(api, &w.delete, progress).await?;
+    for eni in &w.create {
+        let address = flow_log_address(eni);
+        progress.event(ProgressEvent::Started {
+            address: address.clone(),
+            action: Action::Create,
+        });
+        let request = NewFlowLog {
+            resource_id: eni.clone(),
+            traffic_type: spec.traffic_type.clone(),
+            log_group_name: spec.log_group.name.clone(),
+            deliver_logs_permission_arn: spec.role.arn.clone(),
+            tags: spec.tags.clone(),
+            client_token: client_token(spec, eni),
+        };
+        // An identical flow log that exists already (a create whose answer was lost, without
+        // the client token's protection) is the one wanted: done.
+        let id = match api.create_flow_log(&request).await {
+            Ok(id) => id,
+            Err(e) if e.kind == baseline_core::aws::ServiceErrorKind::AlreadyExists => None,
+            Err(e) => return Err(e.into()),
+        };
+        progress.event(ProgressEvent::Exists {
+            address: address.clone(),
+            id: id.unwrap_or_else(|| eni.clone()),
+        });
+        progress.event(ProgressEvent::Finished {
+            address,
+            action: Action::Create,
+        });
+    }
+    // The role goes after the flow logs that used it.
+    if let (false, Some(found)) = (spec.enabled, &observed.role) {
+        destroy_role(api, spec, found, progress).await?;
+    }
+    Ok(())
+}
+
+async fn delete_flow_logs(
+    api: &dyn LoggingApi,
+    delete: &[(String, String)],
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    if delete.is_empty() {
+        return Ok(());
+    }
+    for (_, eni) in delete {
+        progress.event(ProgressEvent::Started {
+            address: flow_log_address(eni),
+            action: Action::Delete,
+        });
+    }
+    let ids: Vec<String> = delete.iter().map(|(id, _)| id.clone()).collect();
+    match api.delete_flow_logs(&ids).await {
+        Err(e) if !e.is_not_found() => return Err(e.into()),
+        _ => {}
+    }
+    for (_, eni) in delete {
+        progress.event(ProgressEvent::Gone {
+            address: flow_log_address(eni),
+        });
+    }
+    Ok(())
+}
+
+async fn destroy_role(
+    api: &dyn LoggingApi,
+    spec: &FlowLogsSpec,
+    found: &ObservedRole,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    progress.event(ProgressEvent::Started {
+        address: FLOW_LOGS_ROLE.into(),
+        action: Action::Delete,
+    });
+    role::destroy(api, &spec.role.name, found).await?;
+    progress.event(ProgressEvent::Gone {
+        address: FLOW_LOGS_ROLE_POLICY.into(),
+    });
+    progress.event(ProgressEvent::Gone {
+        address: FLOW_LOGS_ROLE.into(),
+    });
+    Ok(())
+}
+
+/// The destroy plan of the flow logs and the role (the log group is planned with the other
+/// audit data by the module).
+pub(crate) fn destroy_plan(spec: &FlowLogsSpec, observed: &ObservedFlowLogs) -> Vec<Change> {
+    let mut changes: Vec<Change> = observed
+        .flow_logs
+        .iter()
+        .map(|f| {
+            Change::delete(
+                flow_log_address(&f.resource_id),
+                "vpc_flow_log",
+                &observed_flow_log_view(
+                    f,
+                    &observed
+                        .interfaces
+                        .get(&f.resource_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    if let Some(found) = &observed.role {
+        changes.extend(role_deletes(&spec.role, found));
+    }
+    changes
+}
+
+/// Deletes every flow log of the stack, then the role.
+pub(crate) async fn destroy(
+    api: &dyn LoggingApi,
+    spec: &FlowLogsSpec,
+    observed: &ObservedFlowLogs,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    let all: Vec<(String, String)> = observed
+        .flow_logs
+        .iter()
+        .map(|f| (f.flow_log_id.clone(), f.resource_id.clone()))
+        .collect();
+    delete_flow_logs(api, &all, progress).await?;
+    if let Some(found) = &observed.role {
+        destroy_role(api, spec, found, progress).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(enabled: bool) -> FlowLogsSpec {
+        let lg =
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/bedrock/demo-prod/vpc-flow-logs";
+        FlowLogsSpec {
+            enabled,
+            log_group: LogGroupSpec {
+                name: "/aws/bedrock/demo-prod/vpc-flow-logs".into(),
+                arn: lg.into(),
+                enabled,
+                retention_in_days: 30,
+                tags: BTreeMap::new(),
+            },
+            role: RoleSpec {
+                name: "demo-prod-vpc-flow-logs".into(),
+                arn: "arn:aws:iam::123456789012:role/demo-prod-vpc-flow-logs".into(),
+                enabled,
+                description: String::new(),
+                trust_policy: flow_logs_trust_policy("aws", "123456789012", "us-east-1"),
+                policy: flow_logs_role_policy(lg),
+                permissions_boundary_arn: None,
+                tags: BTreeMap::new(),
+            },
+            traffic_type: "ALL".into(),
+            endpoint_ids: None,
+            tags: BTreeMap::new(),
+            stack: "demo-prod".into(),
+        }
+    }
+
+    fn flow_log(id: &str, eni: &str, traffic: &str) -> FlowLogInfo {
+        let s = spec(true);
+        FlowLogInfo {
+            flow_log_id: id.into(),
+            resource_id: eni.into(),
+            traffic_type: traffic.into(),
+            log_destination_type: "cloud-watch-logs".into(),
+            log_group_name: Some(s.log_group.name.clone()),
+            deliver_logs_permission_arn: Some(s.role.arn.clone()),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn trust_is_the_flow_logs_service_with_both_confused_deputy_conditions() {
+        let doc = flow_logs_trust_policy("aws", "123456789012", "eu-west-1");
+        let st = &doc.statement[0];
+        assert_eq!(
+            st.condition_values("StringEquals", "aws:SourceAccount")
+                .unwrap()
+                .0,
+            vec!["123456789012"]
+        );
+        assert_eq!(
+            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+            vec!["arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"]
+        );
+        let p = flow_logs_role_policy("arn:aws:logs:eu-west-1:1:log-group:g");
+        assert!(!p.has_wildcard_allow());
+        assert_eq!(
+            p.statement[0].resource.as_ref().unwrap().0,
+            vec![
+                "arn:aws:logs:eu-west-1:1:log-group:g",
+                "arn:aws:logs:eu-west-1:1:log-group:g:log-stream:*"
+            ]
+        );
+    }
+
+    #[test]
+    fn interfaces_are_those_of_live_interface_endpoints_network_reports() {
+        let e = |id: &str, t: &str, state: &str, enis: &[&str]| EndpointInterfaces {
+            endpoint_id: id.into(),
+            endpoint_type: t.into(),
+            state: state.into(),
+            network_interface_ids: enis.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let endpoints = [
+            e("vpce-1", "Interface", "available", &["eni-a", "eni-b"]),
+            e("vpce-2", "Gateway", "available", &[]),
+            e("vpce-3", "Interface", "deleting", &["eni-c"]),
+            e("vpce-4", "Interface", "available", &["eni-d"]),
+        ];
+        let all = interfaces(&endpoints, None);
+        assert_eq!(all.keys().collect::<Vec<_>>(), ["eni-a", "eni-b", "eni-d"]);
+        let only = BTreeSet::from(["vpce-1".to_owned()]);
+        assert_eq!(interfaces(&endpoints, Some(&only)).len(), 2);
+    }
+
+    #[test]
+    fn converged_flow_logs_plan_nothing_and_an_added_endpoint_gets_one() {
+        let s = spec(true);
+        let mut observed = ObservedFlowLogs {
+            interfaces: BTreeMap::from([("eni-a".into(), "vpce-1".into())]),
+            flow_logs: vec![flow_log("fl-1", "eni-a", "ALL")],
+            ..ObservedFlowLogs::default()
+        };
+        assert_eq!(work(&s, &observed), FlowLogWork::default());
+        observed.interfaces.insert("eni-b".into(), "vpce-2".into());
+        assert_eq!(
+            work(&s, &observed),
+            FlowLogWork {
+                delete: vec![],
+                create: vec!["eni-b".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn a_removed_interface_a_changed_setting_and_a_duplicate_are_deleted() {
+        let s = spec(true);
+        let observed = ObservedFlowLogs {
+            interfaces: BTreeMap::from([
+                ("eni-a".into(), "vpce-1".into()),
+                ("eni-b".into(), "vpce-1".into()),
+            ]),
+            flow_logs: vec![
+                flow_log("fl-1", "eni-a", "ALL"),
+                flow_log("fl-2", "eni-a", "ALL"),
+                flow_log("fl-3", "eni-b", "REJECT"),
+                flow_log("fl-4", "eni-gone", "ALL"),
+            ],
+            ..ObservedFlowLogs::default()
+        };
+        let w = work(&s, &observed);
+        let deleted: Vec<&str> = w.delete.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(deleted, ["fl-2", "fl-3", "fl-4"]);
+        assert_eq!(w.create, ["eni-b"]);
+        let changes = diff(&s, &observed, Some("arn:key"));
+        assert!(changes
+            .iter()
+            .any(|c| c.address == flow_log_address("eni-gone") && c.action == Action::Delete));
+    }
+
+    #[test]
+    fn switched_off_deletes_every_flow_log_and_keeps_the_group() {
+        let s = spec(false);
+        let observed = ObservedFlowLogs {
+            interfaces: BTreeMap::from([("eni-a".into(), "vpce-1".into())]),
+            flow_logs: vec![flow_log("fl-1", "eni-a", "ALL")],
+            log_group: Some(ObservedLogGroup {
+                info: crate::api::LogGroupInfo {
+                    name: s.log_group.name.clone(),
+                    arn: s.log_group.arn.clone(),
+                    kms_key_id: None,
+                    retention_in_days: Some(30),
+                },
+                tags: BTreeMap::new(),
+            }),
+            ..ObservedFlowLogs::default()
+        };
+        assert_eq!(work(&s, &observed).delete.len(), 1);
+        let changes = diff(&s, &observed, None);
+        let g = changes
+            .iter()
+            .find(|c| c.address == FLOW_LOG_GROUP)
+            .unwrap();
+        assert_eq!(g.action, Action::NoOp);
+        assert!(g.note.as_deref().unwrap().contains("kept"));
+    }
+
+    #[test]
+    fn client_tokens_differ_per_interface_and_setting() {
+        let s = spec(true);
+        let mut other = s.clone();
+        other.traffic_type = "REJECT".into();
+        assert_eq!(client_token(&s, "eni-a"), client_token(&s, "eni-a"));
+        assert_ne!(client_token(&s, "eni-a"), client_token(&s, "eni-b"));
+        assert_ne!(client_token(&s, "eni-a"), client_token(&other, "eni-a"));
+        assert!(client_token(&s, "eni-a").len() <= 64);
+    }
+}
