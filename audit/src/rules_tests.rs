@@ -421,7 +421,9 @@ fn catalog_ids_are_unique_and_complete() {
     assert_eq!(ids.len(), catalog().len());
     for r in catalog() {
         assert!(r.id.starts_with("BB-"));
-        assert!(!r.sources.is_empty(), "{}", r.id);
+        // BB-77 onwards are this tool's own rules (the stack's access paths): no scanner has them.
+        let own_rule = r.id["BB-".len()..].parse::<u32>().is_ok_and(|n| n > 76);
+        assert!(own_rule || !r.sources.is_empty(), "{}", r.id);
         assert!(!r.frameworks.is_empty(), "{}", r.id);
         assert!(!r.remediation.is_empty(), "{}", r.id);
     }
