@@ -66,12 +66,14 @@ fn group_lines(alarms: &[AlarmSpec], group: Group) -> Vec<Value> {
         })
 }
 
-/// The dashboard body. `alarm_arns` are the ARNs of the stack's metric alarms.
+/// The dashboard body. `alarm_arns` are the ARNs of the stack's metric alarms;
+/// `flow_log_group`, the VPC flow-log group when flow logs are on.
 pub(crate) fn body(
     alarms: &[AlarmSpec],
     alarm_arns: &[String],
     region: &str,
     period: u32,
+    flow_log_group: Option<&str>,
 ) -> Value {
     let mut widgets = vec![
         widget(
@@ -208,6 +210,22 @@ pub(crate) fn body(
             widgets.push(widget(x, y, title, lines, "Sum", period, region));
         }
     }
+    // Security-group traffic: flow logs publish no metric, so the widget is a Logs Insights
+    // query (a "log" widget: `query` starts with `SOURCE '<group>'`, plus `region`, `title`,
+    // `view`; "Properties of a Log Widget Object",
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html).
+    if let Some(group) = flow_log_group {
+        widgets.push(json!({
+            "type": "log",
+            "x": HALF, "y": 4 * HEIGHT, "width": HALF, "height": HEIGHT,
+            "properties": {
+                "title": "VPC endpoint interfaces: rejected traffic (flow logs)",
+                "query": format!("SOURCE '{group}' | {}", crate::log_analysis::REJECTED_TRAFFIC),
+                "region": region,
+                "view": "table",
+            }
+        }));
+    }
     widgets.push(json!({
         "type": "alarm",
         "x": 0, "y": 3 * HEIGHT, "width": 2 * HALF, "height": HEIGHT,
@@ -242,7 +260,7 @@ mod tests {
                 region: "us-east-1",
             },
         );
-        let b = body(&cat.alarms, &[], "us-east-1", 300);
+        let b = body(&cat.alarms, &[], "us-east-1", 300, None);
         let mut lines = 0;
         for w in b["widgets"].as_array().unwrap() {
             for line in w["properties"]["metrics"].as_array().into_iter().flatten() {
@@ -268,12 +286,43 @@ mod tests {
     }
 
     #[test]
+    fn flow_logs_get_a_rejected_traffic_query_widget_on_their_group() {
+        let without = body(&[], &[], "us-east-1", 300, None);
+        assert!(without["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["type"] != "log"));
+        let with = body(
+            &[],
+            &[],
+            "us-east-1",
+            300,
+            Some("/aws/bedrock/s/vpc-flow-logs"),
+        );
+        let log: Vec<&Value> = with["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["type"] == "log")
+            .collect();
+        assert_eq!(log.len(), 1);
+        let query = log[0]["properties"]["query"].as_str().unwrap();
+        assert!(
+            query.starts_with("SOURCE '/aws/bedrock/s/vpc-flow-logs' | filter action = \"REJECT\""),
+            "{query}"
+        );
+        assert_eq!(log[0]["properties"]["region"], "us-east-1");
+    }
+
+    #[test]
     fn body_has_runtime_token_and_alarm_widgets() {
         let b = body(
             &[],
             &["arn:aws:cloudwatch:us-east-1:1:alarm:a".into()],
             "us-east-1",
             300,
+            None,
         );
         let titles: Vec<&str> = b["widgets"]
             .as_array()

@@ -123,7 +123,7 @@ pub(crate) const REJECTED_TRAFFIC_QUERY: &str = "vpc-rejected-traffic";
 /// as in "Sample queries" (VPC flow logs: "top 20 source IP addresses with highest number of
 /// rejected requests", CloudWatch Logs user guide,
 /// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-examples.html>).
-const REJECTED_TRAFFIC: &str = "filter action = \"REJECT\" \
+pub(crate) const REJECTED_TRAFFIC: &str = "filter action = \"REJECT\" \
      | stats count(*) as rejected by interfaceId, srcAddr, dstPort \
      | sort rejected desc | limit 50";
 

@@ -905,11 +905,18 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             .iter()
             .map(|a| self.alarm_arn(&a.def.name))
             .collect();
+        let flow_log_group = config.enable_vpc_flow_logs.then(|| {
+            inputs
+                .flow_log_group_name
+                .clone()
+                .unwrap_or_else(|| naming.log_group("vpc-flow-logs"))
+        });
         let dashboard_body = dashboard::body(
             &cat.alarms,
             &alarm_arns,
             self.ctx.region(),
             config.alarm_period,
+            flow_log_group.as_deref(),
         );
         let rule_name = naming.name(RULE_KEY, 64);
         let critical = config.enable_alerting.then(|| {
@@ -972,17 +979,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                     && config.enable_model_invocation_logging
                     && config.enable_cloudwatch_logging,
             )
-            .with_flow_logs(
-                config
-                    .enable_vpc_flow_logs
-                    .then(|| {
-                        inputs
-                            .flow_log_group_name
-                            .clone()
-                            .unwrap_or_else(|| naming.log_group("vpc-flow-logs"))
-                    })
-                    .as_deref(),
-            ),
+            .with_flow_logs(flow_log_group.as_deref()),
         })
     }
 
