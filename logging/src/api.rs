@@ -192,6 +192,37 @@ pub struct ObjectRetention {
     pub retain_until: String,
 }
 
+/// One rule of a bucket's replication configuration (GetBucketReplication), the parts the
+/// stack sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicationRuleInfo {
+    /// Rule id.
+    pub id: String,
+    /// `Enabled` or `Disabled`.
+    pub status: String,
+    /// Priority (rules with a `Filter` have one).
+    pub priority: Option<i32>,
+    /// Key prefix of the filter (`""`: every object).
+    pub prefix: String,
+    /// Destination bucket ARN.
+    pub destination_bucket: String,
+    /// The key S3 encrypts the replicas with (`ReplicaKmsKeyID`).
+    pub replica_kms_key_id: Option<String>,
+    /// SSE-KMS encrypted objects are replicated (`SseKmsEncryptedObjects` Enabled).
+    pub sse_kms_encrypted_objects: bool,
+    /// Delete markers are replicated.
+    pub delete_marker_replication: bool,
+}
+
+/// A bucket's replication configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketReplication {
+    /// The role S3 assumes to replicate.
+    pub role: String,
+    /// Its rules.
+    pub rules: Vec<ReplicationRuleInfo>,
+}
+
 /// The S3, CloudWatch Logs, IAM and Bedrock operations the logging module uses, implemented for
 /// the SDK clients and mocked in unit tests.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -249,6 +280,17 @@ pub trait LoggingApi: Send + Sync {
         bucket: &str,
         id: &str,
     ) -> Result<(), ApiError>;
+    /// GetBucketReplication (`None`: no replication configuration).
+    async fn bucket_replication(&self, bucket: &str)
+        -> Result<Option<BucketReplication>, ApiError>;
+    /// PutBucketReplication: replaces the bucket's whole replication configuration.
+    async fn put_bucket_replication(
+        &self,
+        bucket: &str,
+        config: &BucketReplication,
+    ) -> Result<(), ApiError>;
+    /// DeleteBucketReplication.
+    async fn delete_bucket_replication(&self, bucket: &str) -> Result<(), ApiError>;
     /// PutBucketLogging to `target`.
     async fn put_bucket_logging(
         &self,
@@ -636,6 +678,104 @@ fn our_lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> LifecycleRule 
     }
 }
 
+fn sdk_replication(
+    c: &BucketReplication,
+) -> Result<aws_sdk_s3::types::ReplicationConfiguration, aws_smithy_types::error::operation::BuildError>
+{
+    use aws_sdk_s3::types::{
+        DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination,
+        EncryptionConfiguration, ReplicationConfiguration, ReplicationRule,
+        ReplicationRuleFilter, ReplicationRuleStatus, SourceSelectionCriteria,
+        SseKmsEncryptedObjects, SseKmsEncryptedObjectsStatus,
+    };
+    let mut b = ReplicationConfiguration::builder().role(&c.role);
+    for r in &c.rules {
+        let destination = Destination::builder()
+            .bucket(&r.destination_bucket)
+            .set_encryption_configuration(r.replica_kms_key_id.as_ref().map(|k| {
+                EncryptionConfiguration::builder()
+                    .replica_kms_key_id(k)
+                    .build()
+            }))
+            .build()?;
+        let criteria = if r.sse_kms_encrypted_objects {
+            Some(
+                SourceSelectionCriteria::builder()
+                    .sse_kms_encrypted_objects(
+                        SseKmsEncryptedObjects::builder()
+                            .status(SseKmsEncryptedObjectsStatus::Enabled)
+                            .build()?,
+                    )
+                    .build(),
+            )
+        } else {
+            None
+        };
+        let delete_markers = if r.delete_marker_replication {
+            DeleteMarkerReplicationStatus::Enabled
+        } else {
+            DeleteMarkerReplicationStatus::Disabled
+        };
+        b = b.rules(
+            ReplicationRule::builder()
+                .id(&r.id)
+                .set_priority(r.priority)
+                .status(ReplicationRuleStatus::from(r.status.as_str()))
+                .filter(ReplicationRuleFilter::builder().prefix(&r.prefix).build())
+                .delete_marker_replication(
+                    DeleteMarkerReplication::builder()
+                        .status(delete_markers)
+                        .build(),
+                )
+                .set_source_selection_criteria(criteria)
+                .destination(destination)
+                .build()?,
+        );
+    }
+    b.build()
+}
+
+// Rules written by other tools may use the legacy top-level `Prefix` instead of `Filter`.
+#[allow(deprecated)]
+fn our_replication(c: &aws_sdk_s3::types::ReplicationConfiguration) -> BucketReplication {
+    use aws_sdk_s3::types::{DeleteMarkerReplicationStatus, SseKmsEncryptedObjectsStatus};
+    BucketReplication {
+        role: c.role().to_owned(),
+        rules: c
+            .rules()
+            .iter()
+            .map(|r| ReplicationRuleInfo {
+                id: r.id().unwrap_or_default().to_owned(),
+                status: r.status().as_str().to_owned(),
+                priority: r.priority(),
+                prefix: r
+                    .filter()
+                    .and_then(|f| f.prefix())
+                    .or(r.prefix())
+                    .unwrap_or_default()
+                    .to_owned(),
+                destination_bucket: r
+                    .destination()
+                    .map(|d| d.bucket().to_owned())
+                    .unwrap_or_default(),
+                replica_kms_key_id: r
+                    .destination()
+                    .and_then(|d| d.encryption_configuration())
+                    .and_then(|e| e.replica_kms_key_id())
+                    .map(str::to_owned),
+                sse_kms_encrypted_objects: r
+                    .source_selection_criteria()
+                    .and_then(|s| s.sse_kms_encrypted_objects())
+                    .is_some_and(|o| *o.status() == SseKmsEncryptedObjectsStatus::Enabled),
+                delete_marker_replication: r
+                    .delete_marker_replication()
+                    .and_then(|d| d.status())
+                    .is_some_and(|s| *s == DeleteMarkerReplicationStatus::Enabled),
+            })
+            .collect(),
+    }
+}
+
 fn sdk_s3_destination(
     d: &S3Destination,
 ) -> Result<aws_sdk_bedrock::types::S3Config, aws_smithy_types::error::operation::BuildError> {
@@ -949,6 +1089,51 @@ impl LoggingApi for SdkLoggingApi {
             .send()
             .await
             .map_err(err("s3", "DeleteBucketMetricsConfiguration", bucket))?;
+        Ok(())
+    }
+
+    async fn bucket_replication(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<BucketReplication>, ApiError> {
+        // ReplicationConfigurationNotFoundError maps to not-found: no configuration.
+        let out = none_if_missing(
+            self.s3
+                .get_bucket_replication()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(err("s3", "GetBucketReplication", bucket)),
+        )?;
+        Ok(out
+            .and_then(|o| o.replication_configuration)
+            .map(|c| our_replication(&c)))
+    }
+
+    async fn put_bucket_replication(
+        &self,
+        bucket: &str,
+        config: &BucketReplication,
+    ) -> Result<(), ApiError> {
+        let op = "PutBucketReplication";
+        let sdk = sdk_replication(config).map_err(|e| build_error("s3", op, bucket, e))?;
+        self.s3
+            .put_bucket_replication()
+            .bucket(bucket)
+            .replication_configuration(sdk)
+            .send()
+            .await
+            .map_err(err("s3", op, bucket))?;
+        Ok(())
+    }
+
+    async fn delete_bucket_replication(&self, bucket: &str) -> Result<(), ApiError> {
+        self.s3
+            .delete_bucket_replication()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(err("s3", "DeleteBucketReplication", bucket))?;
         Ok(())
     }
 

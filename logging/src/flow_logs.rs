@@ -228,43 +228,11 @@ pub(crate) fn diff(
         )),
         (None, false) => {}
     }
-    let r = &spec.role;
-    match (&observed.role, spec.enabled) {
-        (None, true) => {
-            changes.push(Change::create(
-                FLOW_LOGS_ROLE,
-                "iam_role",
-                &role::desired_view(r),
-            ));
-            changes.push(Change::create(
-                FLOW_LOGS_ROLE_POLICY,
-                "iam_role_policy",
-                &role::desired_policy_view(r),
-            ));
-        }
-        (Some(found), true) => {
-            changes.push(Change::compare(
-                FLOW_LOGS_ROLE,
-                "iam_role",
-                &role::observed_view(found),
-                &role::desired_view(r),
-                &[],
-            ));
-            let before = found
-                .inline_policy
-                .as_ref()
-                .map(|_| role::observed_policy_view(r, found));
-            changes.push(Change::converge(
-                FLOW_LOGS_ROLE_POLICY,
-                "iam_role_policy",
-                before.as_ref(),
-                &role::desired_policy_view(r),
-                &[],
-            ));
-        }
-        (Some(found), false) => changes.extend(role_deletes(r, found)),
-        (None, false) => {}
-    }
+    changes.extend(role::changes(
+        &spec.role,
+        observed.role.as_ref(),
+        (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
+    ));
     let w = work(spec, observed);
     let endpoint_of = |eni: &str| observed.interfaces.get(eni).cloned().unwrap_or_default();
     for (id, eni) in &w.delete {
@@ -308,23 +276,6 @@ pub(crate) fn diff(
     changes
 }
 
-/// The role's delete changes.
-pub(crate) fn role_deletes(r: &RoleSpec, found: &ObservedRole) -> Vec<Change> {
-    let mut changes = vec![Change::delete(
-        FLOW_LOGS_ROLE,
-        "iam_role",
-        &role::observed_view(found),
-    )];
-    if found.inline_policy.is_some() {
-        changes.push(Change::delete(
-            FLOW_LOGS_ROLE_POLICY,
-            "iam_role_policy",
-            &role::observed_policy_view(r, found),
-        ));
-    }
-    changes
-}
-
 /// Converges group, role and flow logs (the flow logs after the two they name).
 pub(crate) async fn apply(
     api: &dyn LoggingApi,
@@ -362,29 +313,15 @@ pub(crate) async fn apply(
                 action,
             });
         }
-        let (action, policy_action) = (action_of(FLOW_LOGS_ROLE), action_of(FLOW_LOGS_ROLE_POLICY));
-        if action != Action::NoOp || policy_action != Action::NoOp {
-            if action != Action::NoOp {
-                progress.event(ProgressEvent::Started {
-                    address: FLOW_LOGS_ROLE.into(),
-                    action,
-                });
-            }
-            role::apply(
-                api,
-                &spec.role,
-                observed.role.as_ref(),
-                (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
-                progress,
-            )
-            .await?;
-            if action != Action::NoOp {
-                progress.event(ProgressEvent::Finished {
-                    address: FLOW_LOGS_ROLE.into(),
-                    action,
-                });
-            }
-        }
+        role::converge(
+            api,
+            &spec.role,
+            observed.role.as_ref(),
+            (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
+            (action_of(FLOW_LOGS_ROLE), action_of(FLOW_LOGS_ROLE_POLICY)),
+            progress,
+        )
+        .await?;
     }
     let w = work(spec, observed);
     delete_flow_logs(api, &w.delete, progress).await?;
@@ -458,18 +395,14 @@ async fn destroy_role(
     found: &ObservedRole,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    progress.event(ProgressEvent::Started {
-        address: FLOW_LOGS_ROLE.into(),
-        action: Action::Delete,
-    });
-    role::destroy(api, &spec.role.name, found).await?;
-    progress.event(ProgressEvent::Gone {
-        address: FLOW_LOGS_ROLE_POLICY.into(),
-    });
-    progress.event(ProgressEvent::Gone {
-        address: FLOW_LOGS_ROLE.into(),
-    });
-    Ok(())
+    role::remove(
+        api,
+        &spec.role.name,
+        found,
+        (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
+        progress,
+    )
+    .await
 }
 
 /// The destroy plan of the flow logs and the role (the log group is planned with the other
@@ -494,7 +427,11 @@ pub(crate) fn destroy_plan(spec: &FlowLogsSpec, observed: &ObservedFlowLogs) -> 
         })
         .collect();
     if let Some(found) = &observed.role {
-        changes.extend(role_deletes(&spec.role, found));
+        changes.extend(role::deletes(
+            &spec.role,
+            found,
+            (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
+        ));
     }
     changes
 }

@@ -19,9 +19,14 @@
 //!   this module replaces whatever configuration the region had, and two stacks in one region
 //!   overwrite each other's. Destroy deletes it only when it points at this stack's destinations.
 //!
+//! - optional cross-region replication of both audit buckets (`s3_replication`): the role
+//!   `<prefix>-s3-replication` and the rule `baseline-cross-region` on each bucket.
+//!
 //! Addresses: `logging.bucket` (encryption, versioning, public-access block, ownership,
 //! lifecycle and tags are its attributes), `logging.bucket_policy`, `logging.log_group`,
-//! `logging.role`, `logging.role_policy`, `logging.invocation_logging`.
+//! `logging.role`, `logging.role_policy`, `logging.invocation_logging`,
+//! `logging.replication_role`, `logging.replication_role_policy`,
+//! `logging.bucket_replication`, `logging.access_log_bucket_replication`.
 //!
 //! Destroy removes the invocation logging configuration and the role. The bucket and the log
 //! group hold audit data and are kept unless [`baseline_core::DestroyOptions::delete_audit_data`]
@@ -37,6 +42,7 @@ mod flow_logs;
 mod invocation;
 mod log_group;
 mod module;
+mod replication;
 mod request_metrics;
 mod role;
 
@@ -45,11 +51,12 @@ pub use api::MockLoggingApi;
 pub use api::{
     BucketEncryption, CloudWatchDestination, EndpointInterfaces, FlowLogInfo,
     InvocationLoggingConfig, LifecycleRule, LifecycleTransition, LogGroupInfo, LoggingApi,
-    NewFlowLog, NewRole, ObjectVersionRef, PublicAccessBlock, RoleInfo, S3Destination,
-    SdkLoggingApi,
+    BucketReplication, NewFlowLog, NewRole, ObjectVersionRef, PublicAccessBlock,
+    ReplicationRuleInfo, RoleInfo, S3Destination, SdkLoggingApi,
 };
 pub use bucket::{bucket_policy, lifecycle_rules};
 pub use flow_logs::{flow_logs_role_policy, flow_logs_trust_policy, ObservedFlowLogs};
+pub use replication::{replication_trust_policy, ObservedReplication};
 pub use module::{
     LoggingInputs, LoggingModule, LoggingObserved, LoggingOutputs, LoggingSpec, ObservedBucket,
     ObservedLogGroup, ObservedRole,

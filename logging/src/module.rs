@@ -14,6 +14,7 @@ use crate::bucket::{self, BucketSpec, ObjectLockSpec};
 use crate::flow_logs::{self, FlowLogsSpec, ObservedFlowLogs, FLOW_LOG_GROUP};
 use crate::invocation::{self, Destinations};
 use crate::log_group::{self, LogGroupSpec};
+use crate::replication::{self, ObservedReplication, ReplicationGrant, ReplicationSource, ReplicationSpec};
 use crate::request_metrics::{self, RequestMetricsSpec};
 use crate::role::{self, RoleSpec, INLINE_POLICY};
 use crate::LoggingError;
@@ -37,6 +38,8 @@ pub(crate) const LOG_GROUP: &str = "logging.log_group";
 pub(crate) const ROLE: &str = "logging.role";
 pub(crate) const ROLE_POLICY: &str = "logging.role_policy";
 pub(crate) const INVOCATION_LOGGING: &str = "logging.invocation_logging";
+pub(crate) const BUCKET_REPLICATION: &str = "logging.bucket_replication";
+pub(crate) const ACCESS_LOG_BUCKET_REPLICATION: &str = "logging.access_log_bucket_replication";
 
 /// A policy as plans show and compare it: normalised (lists sorted) and its statements in Sid
 /// order, so neither AWS's re-serialisation nor statement order shows as a change.
@@ -87,6 +90,8 @@ pub struct LoggingSpec {
     pub(crate) request_metrics: RequestMetricsSpec,
     /// VPC flow logs of the endpoint interfaces, their log group and role.
     pub(crate) flow_logs: FlowLogsSpec,
+    /// Cross-region replication of both buckets and its role.
+    pub(crate) replication: ReplicationSpec,
 }
 
 impl LoggingSpec {
@@ -188,6 +193,8 @@ pub struct LoggingObserved {
     pub request_metrics: Option<bool>,
     /// The VPC flow logs, their log group and role.
     pub flow_logs: ObservedFlowLogs,
+    /// Cross-region replication: its role and the buckets' configurations.
+    pub replication: ObservedReplication,
 }
 
 /// What downstream modules and users get. A part that is turned off is `None`.
@@ -216,6 +223,9 @@ pub struct LoggingOutputs {
     /// The flow-log delivery role's ARN.
     #[serde(default)]
     pub flow_logs_role_arn: Option<String>,
+    /// The role S3 assumes to replicate the audit buckets (`s3_replication`).
+    #[serde(default)]
+    pub replication_role_arn: Option<String>,
 }
 
 /// The logging module.
@@ -447,6 +457,10 @@ impl<A: LoggingApi> LoggingModule<A> {
                 .flow_logs
                 .enabled
                 .then(|| spec.flow_logs.role.arn.clone()),
+            replication_role_arn: spec
+                .replication
+                .enabled
+                .then(|| spec.replication.role.arn.clone()),
         }
     }
 
@@ -595,58 +609,7 @@ fn log_group_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Chan
 }
 
 fn role_changes(spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
-    let r = &spec.role;
-    match (&observed.role, r.enabled) {
-        (None, true) => vec![
-            Change::create(ROLE, "iam_role", &role::desired_view(r)),
-            Change::create(
-                ROLE_POLICY,
-                "iam_role_policy",
-                &role::desired_policy_view(r),
-            ),
-        ],
-        (Some(found), true) => {
-            let before = found
-                .inline_policy
-                .as_ref()
-                .map(|_| role::observed_policy_view(r, found));
-            let policy = Change::converge(
-                ROLE_POLICY,
-                "iam_role_policy",
-                before.as_ref(),
-                &role::desired_policy_view(r),
-                &[],
-            );
-            vec![
-                Change::compare(
-                    ROLE,
-                    "iam_role",
-                    &role::observed_view(found),
-                    &role::desired_view(r),
-                    &[],
-                ),
-                policy,
-            ]
-        }
-        (Some(found), false) => role_deletes(r, found),
-        (None, false) => Vec::new(),
-    }
-}
-
-fn role_deletes(r: &RoleSpec, found: &ObservedRole) -> Vec<Change> {
-    let mut changes = vec![Change::delete(
-        ROLE,
-        "iam_role",
-        &role::observed_view(found),
-    )];
-    if found.inline_policy.is_some() {
-        changes.push(Change::delete(
-            ROLE_POLICY,
-            "iam_role_policy",
-            &role::observed_policy_view(r, found),
-        ));
-    }
-    changes
+    role::changes(&spec.role, observed.role.as_ref(), (ROLE, ROLE_POLICY))
 }
 
 #[async_trait]
@@ -794,10 +757,18 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 .endpoint_ids
                 .as_ref()
                 .map(|m| m.values().cloned().collect()),
-            tags,
+            tags: tags.clone(),
             stack: naming.stack().to_owned(),
         };
+        let replication = replication_spec(
+            ctx,
+            config,
+            inputs,
+            (&bucket, &access_log_bucket),
+            &tags,
+        )?;
         Ok(LoggingSpec {
+            replication,
             flow_logs,
             stack: naming.stack().to_owned(),
             kms_key_arn: inputs.kms_key_arn.clone(),
@@ -811,7 +782,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
     }
 
     async fn observe(&self, spec: &LoggingSpec) -> Result<LoggingObserved, LoggingError> {
-        let (bucket, access_log_bucket, log_group, role, invocation_logging, flow_logs) = futures::try_join!(
+        let (bucket, access_log_bucket, log_group, role, invocation_logging, flow_logs, replication_role) = futures::try_join!(
             self.observe_bucket(&spec.bucket, &spec.stack),
             self.observe_bucket(&spec.access_log_bucket, &spec.stack),
             self.observe_log_group(&spec.log_group, &spec.stack),
@@ -823,10 +794,19 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                     .map_err(LoggingError::from)
             },
             self.observe_flow_logs(&spec.flow_logs),
+            self.observe_role(&spec.replication.role, &spec.stack),
         )?;
         self.check_boundary(spec, role.as_ref()).await?;
-        let request_metrics =
-            request_metrics::observe(&self.api, &spec.request_metrics, bucket.is_some()).await?;
+        let buckets_exist = [bucket.is_some(), access_log_bucket.is_some()];
+        let (request_metrics, replication) = futures::try_join!(
+            request_metrics::observe(&self.api, &spec.request_metrics, bucket.is_some()),
+            replication::observe(
+                &self.api,
+                &spec.replication,
+                replication_role,
+                &buckets_exist,
+            ),
+        )?;
         Ok(LoggingObserved {
             bucket,
             access_log_bucket,
@@ -835,6 +815,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             invocation_logging,
             request_metrics,
             flow_logs,
+            replication,
         })
     }
 
@@ -844,6 +825,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             &spec.request_metrics,
             observed.request_metrics,
         ));
+        changes.extend(replication::diff(&spec.replication, &observed.replication));
         changes.extend(log_group_changes(spec, observed));
         changes.extend(role_changes(spec, observed));
         changes.extend(flow_logs::diff(
@@ -905,7 +887,8 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             || (spec.log_group.enabled && observed.log_group.is_none())
             || (spec.role.enabled && observed.role.is_none())
             || (spec.flow_logs.enabled
-                && (observed.flow_logs.log_group.is_none() || observed.flow_logs.role.is_none()));
+                && (observed.flow_logs.log_group.is_none() || observed.flow_logs.role.is_none()))
+            || (spec.replication.enabled && observed.replication.role.is_none());
         if missing {
             return None;
         }
@@ -978,7 +961,8 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 observed.request_metrics,
                 progress,
             )
-            .await
+            .await?;
+            replication::apply(api, &spec.replication, &observed.replication, progress).await
         };
         let log_group_task = async {
             let action = action_of(LOG_GROUP);
@@ -1004,38 +988,14 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             });
             Ok::<_, LoggingError>(())
         };
-        let role_task = async {
-            let (action, policy_action) = (action_of(ROLE), action_of(ROLE_POLICY));
-            if spec.role.enabled {
-                if action == Action::NoOp && policy_action == Action::NoOp {
-                    return Ok(false);
-                }
-                // The inline policy reports its own events; the role's only when it changes.
-                let role_changes = action != Action::NoOp;
-                if role_changes {
-                    progress.event(ProgressEvent::Started {
-                        address: ROLE.into(),
-                        action,
-                    });
-                }
-                let fresh = role::apply(
-                    api,
-                    &spec.role,
-                    observed.role.as_ref(),
-                    (ROLE, ROLE_POLICY),
-                    progress,
-                )
-                .await?;
-                if role_changes {
-                    progress.event(ProgressEvent::Finished {
-                        address: ROLE.into(),
-                        action,
-                    });
-                }
-                return Ok(fresh);
-            }
-            Ok::<_, LoggingError>(false)
-        };
+        let role_task = role::converge(
+            api,
+            &spec.role,
+            observed.role.as_ref(),
+            (ROLE, ROLE_POLICY),
+            (action_of(ROLE), action_of(ROLE_POLICY)),
+            progress,
+        );
         let flow_logs_task = flow_logs::apply(
             api,
             &spec.flow_logs,
@@ -1091,17 +1051,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
 
         // A role that is no longer needed goes after the configuration stopped using it.
         if let (false, Some(found)) = (spec.role.enabled, &observed.role) {
-            progress.event(ProgressEvent::Started {
-                address: ROLE.into(),
-                action: Action::Delete,
-            });
-            role::destroy(api, &spec.role.name, found).await?;
-            progress.event(ProgressEvent::Gone {
-                address: ROLE_POLICY.into(),
-            });
-            progress.event(ProgressEvent::Gone {
-                address: ROLE.into(),
-            });
+            role::remove(api, &spec.role.name, found, (ROLE, ROLE_POLICY), progress).await?;
         }
         Ok(self.outputs(
             spec,
@@ -1138,8 +1088,12 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
                 filtered,
             ));
         }
+        changes.extend(replication::destroy_plan(
+            &spec.replication,
+            &observed.replication,
+        ));
         if let Some(found) = &observed.role {
-            changes.extend(role_deletes(&spec.role, found));
+            changes.extend(role::deletes(&spec.role, found, (ROLE, ROLE_POLICY)));
         }
         changes.extend(flow_logs::destroy_plan(
             &spec.flow_logs,
@@ -1202,18 +1156,10 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         if observed.request_metrics.is_some() {
             request_metrics::delete(api, &spec.request_metrics, progress).await?;
         }
+        // Replication stops even when the buckets stay; the destination keeps its replicas.
+        replication::destroy(api, &spec.replication, &observed.replication, progress).await?;
         if let Some(found) = &observed.role {
-            progress.event(ProgressEvent::Started {
-                address: ROLE.into(),
-                action: Action::Delete,
-            });
-            role::destroy(api, &spec.role.name, found).await?;
-            progress.event(ProgressEvent::Gone {
-                address: ROLE_POLICY.into(),
-            });
-            progress.event(ProgressEvent::Gone {
-                address: ROLE.into(),
-            });
+            role::remove(api, &spec.role.name, found, (ROLE, ROLE_POLICY), progress).await?;
         }
         flow_logs::destroy(api, &spec.flow_logs, &observed.flow_logs, progress).await?;
         if !options.delete_audit_data {
@@ -1285,6 +1231,83 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         }
         Ok(())
     }
+}
+
+/// The replication role and the two buckets' configurations (`s3_replication`). The replica
+/// key must be of another region than the stack (config validation says so when `region` is
+/// set; here the region may come from the credential chain).
+fn replication_spec(
+    ctx: &AwsContext,
+    config: &Config,
+    inputs: &LoggingInputs,
+    (bucket, access_log_bucket): (&BucketSpec, &BucketSpec),
+    tags: &BTreeMap<String, String>,
+) -> Result<ReplicationSpec, LoggingError> {
+    let naming = ctx.naming();
+    let r = &config.s3_replication;
+    let enabled = r.enabled() && bucket.enabled;
+    let destination = r.destination_bucket_arn.clone().unwrap_or_default();
+    let replica_key = r.destination_kms_key_arn.as_deref();
+    if let Some(key) = replica_key.filter(|_| enabled) {
+        if key.split(':').nth(3) == Some(ctx.region()) {
+            return Err(LoggingError::Precondition(PreconditionFailed {
+                issues: vec![ConfigIssue {
+                    path: "s3_replication.destination_kms_key_arn".into(),
+                    message: format!("`{key}` is in {}, the stack's own region", ctx.region()),
+                    hint: Some("cross-region replication: the key and the destination bucket are in another region".into()),
+                }],
+            }));
+        }
+    }
+    let name = naming.name("s3-replication", 64);
+    let arn = ctx.iam_arn(&format!("role/{name}"));
+    let mut sources = vec![(bucket.name.as_str(), bucket.object_lock.is_some())];
+    if access_log_bucket.enabled {
+        sources.push((access_log_bucket.name.as_str(), false));
+    }
+    let policy = replication::replication_role_policy(&ReplicationGrant {
+        partition: ctx.partition(),
+        region: ctx.region(),
+        sources: &sources,
+        destination_bucket_arn: &destination,
+        source_key_arn: inputs.kms_key_arn.as_ref().map(KmsKeyArn::as_str),
+        destination_key_arn: replica_key,
+    });
+    let wanted = |on: bool, key: Option<&str>| {
+        on.then(|| replication::desired_configuration(&arn, &destination, key))
+    };
+    Ok(ReplicationSpec {
+        enabled,
+        sources: vec![
+            ReplicationSource {
+                address: BUCKET_REPLICATION,
+                bucket: bucket.name.clone(),
+                wanted: wanted(enabled, replica_key),
+            },
+            ReplicationSource {
+                address: ACCESS_LOG_BUCKET_REPLICATION,
+                bucket: access_log_bucket.name.clone(),
+                // SSE-S3: replicated without a KMS key.
+                wanted: wanted(enabled && access_log_bucket.enabled, None),
+            },
+        ],
+        role: RoleSpec {
+            description: format!(
+                "bedrock-baseline {}: lets Amazon S3 replicate the audit buckets to {destination}",
+                naming.stack()
+            ),
+            trust_policy: replication::replication_trust_policy(ctx.account_id()),
+            policy,
+            permissions_boundary_arn: config
+                .permissions_boundary_arn
+                .clone()
+                .filter(|b| !b.is_empty()),
+            tags: tags.clone(),
+            enabled,
+            name,
+            arn,
+        },
+    })
 }
 
 /// Converges one bucket's settings and policy, with its progress events.
@@ -1461,6 +1484,7 @@ mod tests {
     fn converged(spec: &LoggingSpec) -> LoggingObserved {
         LoggingObserved {
             flow_logs: ObservedFlowLogs::default(),
+            replication: ObservedReplication::default(),
             bucket: spec.bucket.enabled.then(|| observed_bucket(&spec.bucket)),
             access_log_bucket: spec
                 .access_log_bucket

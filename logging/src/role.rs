@@ -264,6 +264,120 @@ pub(crate) async fn apply(
     Ok(trust_changed)
 }
 
+/// The plan of a role and its inline policy at `addresses` (role, policy): created, compared
+/// or deleted as the spec's `enabled` and what exists say.
+pub(crate) fn changes(
+    spec: &RoleSpec,
+    observed: Option<&ObservedRole>,
+    addresses: (&str, &str),
+) -> Vec<baseline_core::Change> {
+    use baseline_core::Change;
+    let (role_address, policy_address) = addresses;
+    match (observed, spec.enabled) {
+        (None, true) => vec![
+            Change::create(role_address, "iam_role", &desired_view(spec)),
+            Change::create(policy_address, "iam_role_policy", &desired_policy_view(spec)),
+        ],
+        (Some(found), true) => {
+            let before = found
+                .inline_policy
+                .as_ref()
+                .map(|_| observed_policy_view(spec, found));
+            vec![
+                Change::compare(
+                    role_address,
+                    "iam_role",
+                    &observed_view(found),
+                    &desired_view(spec),
+                    &[],
+                ),
+                Change::converge(
+                    policy_address,
+                    "iam_role_policy",
+                    before.as_ref(),
+                    &desired_policy_view(spec),
+                    &[],
+                ),
+            ]
+        }
+        (Some(found), false) => deletes(spec, found, addresses),
+        (None, false) => Vec::new(),
+    }
+}
+
+/// The delete changes of an existing role (and its inline policy when it has one).
+pub(crate) fn deletes(
+    spec: &RoleSpec,
+    found: &ObservedRole,
+    (role_address, policy_address): (&str, &str),
+) -> Vec<baseline_core::Change> {
+    use baseline_core::Change;
+    let mut changes = vec![Change::delete(role_address, "iam_role", &observed_view(found))];
+    if found.inline_policy.is_some() {
+        changes.push(Change::delete(
+            policy_address,
+            "iam_role_policy",
+            &observed_policy_view(spec, found),
+        ));
+    }
+    changes
+}
+
+/// Applies the planned actions of role and policy (from [`changes`]) with their progress
+/// events; nothing when both are no-ops. Returns true when the role was created or its trust
+/// changed.
+pub(crate) async fn converge(
+    api: &dyn LoggingApi,
+    spec: &RoleSpec,
+    observed: Option<&ObservedRole>,
+    addresses: (&str, &str),
+    (action, policy_action): (baseline_core::Action, baseline_core::Action),
+    progress: &dyn Progress,
+) -> Result<bool, LoggingError> {
+    use baseline_core::Action;
+    if !spec.enabled || (action == Action::NoOp && policy_action == Action::NoOp) {
+        return Ok(false);
+    }
+    // The inline policy reports its own events; the role's only when it changes.
+    let role_changes = action != Action::NoOp;
+    if role_changes {
+        progress.event(ProgressEvent::Started {
+            address: addresses.0.into(),
+            action,
+        });
+    }
+    let fresh = apply(api, spec, observed, addresses, progress).await?;
+    if role_changes {
+        progress.event(ProgressEvent::Finished {
+            address: addresses.0.into(),
+            action,
+        });
+    }
+    Ok(fresh)
+}
+
+/// [`destroy`] with the progress events of role and policy.
+pub(crate) async fn remove(
+    api: &dyn LoggingApi,
+    name: &str,
+    found: &ObservedRole,
+    (role_address, policy_address): (&str, &str),
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    progress.event(ProgressEvent::Started {
+        address: role_address.into(),
+        action: baseline_core::Action::Delete,
+    });
+    destroy(api, name, found).await?;
+    progress.event(ProgressEvent::Gone {
+        address: policy_address.into(),
+    });
+    progress.event(ProgressEvent::Gone {
+        address: role_address.into(),
+    });
+    Ok(())
+}
+
 /// Deletes the role: inline policies and managed attachments first, as IAM requires. Gone
 /// already counts as done.
 pub(crate) async fn destroy(

@@ -351,6 +351,11 @@ const S3_OBJECT_LOCK: &[(&str, Shape)] = &[
     ("days", Shape::Any),
 ];
 
+const S3_REPLICATION: &[(&str, Shape)] = &[
+    ("destination_bucket_arn", Shape::Str),
+    ("destination_kms_key_arn", Shape::Str),
+];
+
 const GUARDRAIL: &[(&str, Shape)] = &[
     ("pii_entities", STR_LIST),
     ("pii_entity_actions", Shape::Map(&Shape::Any)),
@@ -509,6 +514,7 @@ pub(crate) const TOP_KEYS: &[(&str, Shape)] = &[
     ("s3_lifecycle", Shape::Table(S3_LIFECYCLE)),
     ("s3_object_lock", Shape::Table(S3_OBJECT_LOCK)),
     ("s3_access_logging", Shape::Any),
+    ("s3_replication", Shape::Table(S3_REPLICATION)),
     ("s3_event_notifications", Shape::Any),
     ("extra_endpoint_services", Shape::Any),
     ("private_only", Shape::Any),

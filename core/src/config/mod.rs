@@ -512,6 +512,27 @@ pub struct S3ObjectLock {
     pub days: u32,
 }
 
+/// Cross-region replication of the two audit buckets to a bucket in another region
+/// (extension). Off while `destination_bucket_arn` is unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Replication {
+    /// The destination bucket, `arn:<partition>:s3:::<name>`: in another region, versioned,
+    /// with Object Lock when the log bucket has it. The stack does not create it (it would need
+    /// a key and a provider in that region); it only replicates into it.
+    pub destination_bucket_arn: Option<String>,
+    /// The customer-managed key of the destination region that encrypts the replicas of the
+    /// SSE-KMS log objects (required with a destination).
+    pub destination_kms_key_arn: Option<String>,
+}
+
+impl S3Replication {
+    /// Whether replication is asked for.
+    pub fn enabled(&self) -> bool {
+        self.destination_bucket_arn.is_some()
+    }
+}
+
 impl Default for S3ObjectLock {
     fn default() -> Self {
         Self {
@@ -943,6 +964,8 @@ pub struct Config {
     pub s3_object_lock: S3ObjectLock,
     /// Server access logging of the log bucket to a second access-log bucket of the stack.
     pub s3_access_logging: bool,
+    /// Cross-region replication of the log bucket and the access-log bucket.
+    pub s3_replication: S3Replication,
     /// S3 sends the events of the log bucket and the access-log bucket to EventBridge
     /// (extension), where rules can route them (object deletions, lock changes).
     pub s3_event_notifications: bool,
@@ -1101,6 +1124,7 @@ impl Default for Config {
             s3_lifecycle: S3Lifecycle::default(),
             s3_object_lock: S3ObjectLock::default(),
             s3_access_logging: true,
+            s3_replication: S3Replication::default(),
             s3_event_notifications: true,
             extra_endpoint_services: Vec::new(),
             private_only: false,

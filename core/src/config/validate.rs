@@ -1022,6 +1022,8 @@ impl Issues {
             );
         }
 
+        self.replication(c);
+
         let st = &c.state;
         match st.backend {
             StateBackend::Local => {
@@ -1061,6 +1063,69 @@ impl Issues {
                     format!("`{region}` is not a region name"),
                     "e.g. `us-east-1`",
                 );
+            }
+        }
+    }
+
+    /// Cross-region replication: a destination bucket ARN and, as the log bucket is SSE-KMS,
+    /// a key of another region to encrypt the replicas with ("Replicating encrypted objects",
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html>:
+    /// the replica key must be in the destination bucket's region).
+    fn replication(&mut self, c: &Config) {
+        let r = &c.s3_replication;
+        match (&r.destination_bucket_arn, &r.destination_kms_key_arn) {
+            (None, None) => {}
+            (None, Some(_)) => self.hint(
+                "s3_replication.destination_kms_key_arn",
+                "is set without a destination bucket",
+                "set `s3_replication.destination_bucket_arn` too, or remove the key",
+            ),
+            (Some(bucket), key) => {
+                let name = arn_parts(bucket, "s3")
+                    .filter(|a| a.region.is_empty() && a.account.is_empty())
+                    .map(|a| a.resource);
+                match name {
+                    Some(n) if is_bucket_name(n) => {
+                        if !c.enable_s3_logging {
+                            self.hint(
+                                "s3_replication.destination_bucket_arn",
+                                "replicates the log bucket, but enable_s3_logging is off",
+                                "turn enable_s3_logging on, or unset s3_replication",
+                            );
+                        }
+                    }
+                    _ => self.hint(
+                        "s3_replication.destination_bucket_arn",
+                        format!("`{bucket}` is not an S3 bucket ARN"),
+                        "arn:aws:s3:::<bucket-name> (a bucket ARN has no region and no account)",
+                    ),
+                }
+                let key_path = "s3_replication.destination_kms_key_arn";
+                match key.as_deref().map(|k| (k, arn_parts(k, "kms"))) {
+                    None => self.hint(
+                        key_path,
+                        "is required with a destination bucket",
+                        "the log bucket is SSE-KMS: name a customer-managed key of the destination region that encrypts the replicas",
+                    ),
+                    Some((k, Some(a)))
+                        if a.account_ok()
+                            && is_region(a.region)
+                            && (a.resource.starts_with("key/") || a.resource.starts_with("alias/")) =>
+                    {
+                        if c.region.as_deref() == Some(a.region) {
+                            self.hint(
+                                key_path,
+                                format!("`{k}` is in {}, the stack's own region", a.region),
+                                "cross-region replication: the key and the destination bucket are in another region",
+                            );
+                        }
+                    }
+                    Some((k, _)) => self.hint(
+                        key_path,
+                        format!("`{k}` is not a KMS key or alias ARN"),
+                        "arn:aws:kms:<region>:<account>:key/<key-id> (or alias/<name>)",
+                    ),
+                }
             }
         }
     }
@@ -1923,6 +1988,46 @@ mod tests {
                 c.enable_alerting = false;
             },
             &[("budget_anomaly_frequency", "DAILY or WEEKLY")],
+        );
+    }
+
+    #[test]
+    fn replication() {
+        let bucket = "arn:aws:s3:::audit-replica-us-west-2";
+        let key = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        check(
+            |c| c.s3_replication.destination_bucket_arn = Some(bucket.into()),
+            &[("s3_replication.destination_kms_key_arn", "is required")],
+        );
+        check(
+            |c| c.s3_replication.destination_kms_key_arn = Some(key.into()),
+            &[("s3_replication.destination_kms_key_arn", "without a destination bucket")],
+        );
+        check(
+            |c| {
+                c.region = Some("us-east-1".into());
+                c.s3_replication.destination_bucket_arn = Some("arn:aws:s3:us-west-2::b".into());
+                c.s3_replication.destination_kms_key_arn =
+                    Some("arn:aws:kms:us-east-1:123456789012:key/k".into());
+            },
+            &[
+                ("s3_replication.destination_bucket_arn", "not an S3 bucket ARN"),
+                ("s3_replication.destination_kms_key_arn", "the stack's own region"),
+            ],
+        );
+        check(
+            |c| {
+                c.s3_replication.destination_bucket_arn = Some(bucket.into());
+                c.s3_replication.destination_kms_key_arn = Some("k-1".into());
+            },
+            &[("s3_replication.destination_kms_key_arn", "not a KMS key")],
+        );
+        check(
+            |c| {
+                c.s3_replication.destination_bucket_arn = Some(bucket.into());
+                c.s3_replication.destination_kms_key_arn = Some(key.into());
+            },
+            &[],
         );
     }
 
