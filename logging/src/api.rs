@@ -680,13 +680,15 @@ fn our_lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> LifecycleRule 
 
 fn sdk_replication(
     c: &BucketReplication,
-) -> Result<aws_sdk_s3::types::ReplicationConfiguration, aws_smithy_types::error::operation::BuildError>
-{
+) -> Result<
+    aws_sdk_s3::types::ReplicationConfiguration,
+    aws_smithy_types::error::operation::BuildError,
+> {
     use aws_sdk_s3::types::{
         DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination,
-        EncryptionConfiguration, ReplicationConfiguration, ReplicationRule,
-        ReplicationRuleFilter, ReplicationRuleStatus, SourceSelectionCriteria,
-        SseKmsEncryptedObjects, SseKmsEncryptedObjectsStatus,
+        EncryptionConfiguration, ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter,
+        ReplicationRuleStatus, SourceSelectionCriteria, SseKmsEncryptedObjects,
+        SseKmsEncryptedObjectsStatus,
     };
     let mut b = ReplicationConfiguration::builder().role(&c.role);
     for r in &c.rules {

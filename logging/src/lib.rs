@@ -49,18 +49,18 @@ mod role;
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockLoggingApi;
 pub use api::{
-    BucketEncryption, CloudWatchDestination, EndpointInterfaces, FlowLogInfo,
+    BucketEncryption, BucketReplication, CloudWatchDestination, EndpointInterfaces, FlowLogInfo,
     InvocationLoggingConfig, LifecycleRule, LifecycleTransition, LogGroupInfo, LoggingApi,
-    BucketReplication, NewFlowLog, NewRole, ObjectVersionRef, PublicAccessBlock,
-    ReplicationRuleInfo, RoleInfo, S3Destination, SdkLoggingApi,
+    NewFlowLog, NewRole, ObjectVersionRef, PublicAccessBlock, ReplicationRuleInfo, RoleInfo,
+    S3Destination, SdkLoggingApi,
 };
 pub use bucket::{bucket_policy, lifecycle_rules};
 pub use flow_logs::{flow_logs_role_policy, flow_logs_trust_policy, ObservedFlowLogs};
-pub use replication::{replication_trust_policy, ObservedReplication};
 pub use module::{
     LoggingInputs, LoggingModule, LoggingObserved, LoggingOutputs, LoggingSpec, ObservedBucket,
     ObservedLogGroup, ObservedRole,
 };
+pub use replication::{replication_trust_policy, ObservedReplication};
 pub use role::{role_policy, trust_policy};
 
 use baseline_core::aws::ApiError;

@@ -14,7 +14,9 @@ use crate::bucket::{self, BucketSpec, ObjectLockSpec};
 use crate::flow_logs::{self, FlowLogsSpec, ObservedFlowLogs, FLOW_LOG_GROUP};
 use crate::invocation::{self, Destinations};
 use crate::log_group::{self, LogGroupSpec};
-use crate::replication::{self, ObservedReplication, ReplicationGrant, ReplicationSource, ReplicationSpec};
+use crate::replication::{
+    self, ObservedReplication, ReplicationGrant, ReplicationSource, ReplicationSpec,
+};
 use crate::request_metrics::{self, RequestMetricsSpec};
 use crate::role::{self, RoleSpec, INLINE_POLICY};
 use crate::LoggingError;
@@ -760,13 +762,8 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             tags: tags.clone(),
             stack: naming.stack().to_owned(),
         };
-        let replication = replication_spec(
-            ctx,
-            config,
-            inputs,
-            (&bucket, &access_log_bucket),
-            &tags,
-        )?;
+        let replication =
+            replication_spec(ctx, config, inputs, (&bucket, &access_log_bucket), &tags)?;
         Ok(LoggingSpec {
             replication,
             flow_logs,
@@ -782,7 +779,15 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
     }
 
     async fn observe(&self, spec: &LoggingSpec) -> Result<LoggingObserved, LoggingError> {
-        let (bucket, access_log_bucket, log_group, role, invocation_logging, flow_logs, replication_role) = futures::try_join!(
+        let (
+            bucket,
+            access_log_bucket,
+            log_group,
+            role,
+            invocation_logging,
+            flow_logs,
+            replication_role,
+        ) = futures::try_join!(
             self.observe_bucket(&spec.bucket, &spec.stack),
             self.observe_bucket(&spec.access_log_bucket, &spec.stack),
             self.observe_log_group(&spec.log_group, &spec.stack),

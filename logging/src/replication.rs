@@ -119,7 +119,11 @@ pub(crate) fn replication_role_policy(g: &ReplicationGrant<'_>) -> PolicyDocumen
                 "s3:GetObjectVersionAcl",
                 "s3:GetObjectVersionTagging",
             ])
-            .resources(g.sources.iter().map(|(b, _)| format!("{}/*", bucket_arn(b)))),
+            .resources(
+                g.sources
+                    .iter()
+                    .map(|(b, _)| format!("{}/*", bucket_arn(b))),
+            ),
     ];
     let locked: Vec<String> = g
         .sources
@@ -137,7 +141,11 @@ pub(crate) fn replication_role_policy(g: &ReplicationGrant<'_>) -> PolicyDocumen
     let dest = g.destination_bucket_arn;
     statements.push(
         Statement::allow("ReplicateToDestination")
-            .actions(["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"])
+            .actions([
+                "s3:ReplicateObject",
+                "s3:ReplicateDelete",
+                "s3:ReplicateTags",
+            ])
             .resources([format!("{dest}/*")]),
     );
     if let Some(key) = g.source_key_arn {
@@ -293,7 +301,12 @@ pub(crate) async fn observe(
     let reads = spec
         .sources
         .iter()
-        .zip(buckets_exist.iter().copied().chain(std::iter::repeat(false)))
+        .zip(
+            buckets_exist
+                .iter()
+                .copied()
+                .chain(std::iter::repeat(false)),
+        )
         .map(|(s, exists)| async move {
             if exists {
                 api.bucket_replication(&s.bucket).await
@@ -462,7 +475,8 @@ mod tests {
     }
 
     fn spec(enabled: bool) -> ReplicationSpec {
-        let wanted = |key: Option<&str>| enabled.then(|| desired_configuration(ROLE_ARN, DEST, key));
+        let wanted =
+            |key: Option<&str>| enabled.then(|| desired_configuration(ROLE_ARN, DEST, key));
         ReplicationSpec {
             enabled,
             role: RoleSpec {
@@ -494,7 +508,15 @@ mod tests {
     fn the_role_reads_only_the_sources_and_writes_only_the_destination() {
         let doc = grant();
         assert!(!doc.has_wildcard_allow());
-        let res = |sid: &str| doc.statement(sid).unwrap().resource.as_ref().unwrap().0.clone();
+        let res = |sid: &str| {
+            doc.statement(sid)
+                .unwrap()
+                .resource
+                .as_ref()
+                .unwrap()
+                .0
+                .clone()
+        };
         assert_eq!(
             res("ReadSourceReplicationConfiguration"),
             ["arn:aws:s3:::logs", "arn:aws:s3:::access-logs"]
@@ -561,7 +583,12 @@ mod tests {
         let p = plans(&off, &observed);
         assert_eq!(p[0].ops, [ReplicationOp::Delete]);
         assert!(p[1].ops.is_empty());
-        assert!(p[1].change.note.as_deref().unwrap().contains("not this stack's"));
+        assert!(p[1]
+            .change
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("not this stack's"));
         let d = destroy_plan(&off, &observed);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].address, "logging.bucket_replication");

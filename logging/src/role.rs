@@ -276,7 +276,11 @@ pub(crate) fn changes(
     match (observed, spec.enabled) {
         (None, true) => vec![
             Change::create(role_address, "iam_role", &desired_view(spec)),
-            Change::create(policy_address, "iam_role_policy", &desired_policy_view(spec)),
+            Change::create(
+                policy_address,
+                "iam_role_policy",
+                &desired_policy_view(spec),
+            ),
         ],
         (Some(found), true) => {
             let before = found
@@ -312,7 +316,11 @@ pub(crate) fn deletes(
     (role_address, policy_address): (&str, &str),
 ) -> Vec<baseline_core::Change> {
     use baseline_core::Change;
-    let mut changes = vec![Change::delete(role_address, "iam_role", &observed_view(found))];
+    let mut changes = vec![Change::delete(
+        role_address,
+        "iam_role",
+        &observed_view(found),
+    )];
     if found.inline_policy.is_some() {
         changes.push(Change::delete(
             policy_address,

@@ -679,6 +679,28 @@ def test_s3_notification_configuration_returns_eventbridge(endpoint):
     assert "<NotificationConfiguration" in raw and "<EventBridgeConfiguration" in raw, raw
 
 
+def test_s3_replication_reads_back_as_put(endpoint):
+    s3 = client(endpoint, "s3")
+    bucket = f"bb-{uid()}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    rule = {"ID": "r1", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+            "Destination": {"Bucket": "arn:aws:s3:::dest",
+                            "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:us-west-2:123456789012:key/k"}}}
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={
+        "Role": "arn:aws:iam::123456789012:role/r", "Rules": [rule]})
+    got = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Rules"][0]
+    assert got["SourceSelectionCriteria"] == rule["SourceSelectionCriteria"]
+    assert got["Destination"]["EncryptionConfiguration"] == rule["Destination"]["EncryptionConfiguration"]
+    assert got["Filter"] == {"Prefix": ""} and got["Priority"] == 1
+    s3.delete_bucket_replication(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_replication(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "ReplicationConfigurationNotFoundError"
+
+
 def test_s3_get_bucket_versioning_root_element_is_versioning_configuration(endpoint):
     # The Rust SDK rejects any other root element; boto3 does not care.
     s3 = client(endpoint, "s3")

@@ -193,7 +193,7 @@ pub async fn pause(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
-/// The `bedrock-baseline` binary of this workspace (built on first use when missing), run from a
+/// The `bedrock-baseline` binary of this workspace (brought up to date on first use), run from a
 /// fresh temporary directory with fake credentials and no `BASELINE_*` variables of the caller.
 pub fn cli(workdir: &Path) -> Command {
     cli_named("bedrock-baseline", workdir)
@@ -207,15 +207,16 @@ pub fn cli_named(name: &str, workdir: &Path) -> Command {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
     let bin = target.join("debug").join(name);
+    // Always built, not only when missing: `cargo test` builds the test harnesses, not the
+    // binaries, so an existing binary can predate the code under test. Up to date, it takes
+    // about a second.
     BUILT.get_or_init(|| {
-        if !bin.exists() {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "baseline-cli", "--bins"])
-                .current_dir(&root)
-                .status()
-                .expect("cargo build");
-            assert!(status.success(), "building baseline-cli failed");
-        }
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "baseline-cli", "--bins"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building baseline-cli failed");
     });
     let mut cmd = Command::new(bin);
     cmd.current_dir(workdir)

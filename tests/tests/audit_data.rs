@@ -364,3 +364,155 @@ async fn compliance_retention_refuses_the_destroy_and_keeps_data_and_key() {
     read_audit_data(&conf, &bucket, &group).await;
     assert_eq!(key_state(&conf, &key_id).await, "Enabled");
 }
+
+/// A versioned, Object Lock destination bucket and a replica key in another region, made the
+/// way a user would before turning replication on.
+async fn replica_destination(conf: &aws_types::SdkConfig, name: &str) -> (String, String) {
+    let west = conf
+        .to_builder()
+        .region(aws_types::region::Region::new("us-west-2"))
+        .build();
+    let s3w = s3(&west);
+    s3w.create_bucket()
+        .bucket(name)
+        .object_lock_enabled_for_bucket(true)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let key = aws_sdk_kms::Client::new(&west)
+        .create_key()
+        .description("replica key")
+        .send()
+        .await
+        .unwrap();
+    let key_arn = key.key_metadata().unwrap().arn().unwrap().to_owned();
+    (format!("arn:aws:s3:::{name}"), key_arn)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_audit_buckets_replicate_to_another_region_and_stop_when_switched_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let env = unique_env("repl");
+    let stack = format!("bedrock-baseline-{env}");
+    let conf = sdk_config().await;
+    let (dest, dest_key) = replica_destination(&conf, &format!("{stack}-replica")).await;
+    let sets = [
+        format!("s3_replication.destination_bucket_arn={dest}"),
+        format!("s3_replication.destination_kms_key_arn={dest_key}"),
+    ];
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+
+    let plan = tokio::task::block_in_place(|| json(&run(d, &env, &sets, &["plan", "--json"])));
+    let planned: Vec<&str> = plan["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["changes"].as_array().unwrap())
+        .filter_map(|c| c["address"].as_str())
+        .collect();
+    for address in [
+        "logging.replication_role",
+        "logging.replication_role_policy",
+        "logging.bucket_replication",
+        "logging.access_log_bucket_replication",
+    ] {
+        assert!(planned.contains(&address), "{address} not in {planned:?}");
+    }
+
+    let applied = tokio::task::block_in_place(|| {
+        json(&run(d, &env, &sets, &["apply", "--auto-approve", "--json"]))
+    });
+    let out = &applied["outputs"]["logging"];
+    let bucket = out["bucket_name"].as_str().unwrap().to_owned();
+    let access = out["access_log_bucket_name"].as_str().unwrap().to_owned();
+    let role_arn = out["replication_role_arn"].as_str().unwrap().to_owned();
+    let s3c = s3(&conf);
+    for (b, kms) in [(&bucket, true), (&access, false)] {
+        let got = s3c.get_bucket_replication().bucket(b).send().await.unwrap();
+        let c = got.replication_configuration().unwrap();
+        assert_eq!(c.role(), role_arn);
+        let rule = &c.rules()[0];
+        assert_eq!(rule.id(), Some("baseline-cross-region"));
+        let destination = rule.destination().unwrap();
+        assert_eq!(destination.bucket(), dest);
+        assert_eq!(
+            destination
+                .encryption_configuration()
+                .and_then(|e| e.replica_kms_key_id()),
+            kms.then_some(dest_key.as_str()),
+            "{b}"
+        );
+    }
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let role_name = role_arn.rsplit('/').next().unwrap();
+    let policy = iam
+        .get_role_policy()
+        .role_name(role_name)
+        .policy_name("logging")
+        .send()
+        .await
+        .unwrap();
+    // IAM returns the document URL-encoded; parse decodes it.
+    let doc = PolicyDocument::parse(policy.policy_document()).unwrap();
+    assert!(!doc.has_wildcard_allow());
+    assert_eq!(
+        doc.statement("ReplicateToDestination")
+            .unwrap()
+            .resource
+            .as_ref()
+            .unwrap()
+            .0,
+        vec![format!("{dest}/*")]
+    );
+
+    // Converged: the plan is empty and the second apply writes nothing.
+    let plan = tokio::task::block_in_place(|| json(&run(d, &env, &sets, &["plan", "--json"])));
+    let changed: Vec<&Value> = plan["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["changes"].as_array().unwrap())
+        .filter(|c| c["action"] != "no-op")
+        .collect();
+    assert!(changed.is_empty(), "{changed:#?}");
+    let again = tokio::task::block_in_place(|| {
+        json(&run(d, &env, &sets, &["apply", "--auto-approve", "--json"]))
+    });
+    assert_eq!(again["api_calls"]["writes"], 0, "{again}");
+
+    // Switched off: both configurations and the role go, the buckets stay.
+    let off = tokio::task::block_in_place(|| {
+        json(&run(d, &env, &[], &["apply", "--auto-approve", "--json"]))
+    });
+    assert!(off["outputs"]["logging"]["replication_role_arn"].is_null());
+    for b in [&bucket, &access] {
+        assert!(
+            s3c.get_bucket_replication().bucket(b).send().await.is_err(),
+            "{b}"
+        );
+        assert!(s3c.head_bucket().bucket(b).send().await.is_ok());
+    }
+    assert!(iam.get_role().role_name(role_name).send().await.is_err());
+
+    // On again, then destroy: configurations and role removed, buckets (audit data) kept.
+    tokio::task::block_in_place(|| {
+        json(&run(d, &env, &sets, &["apply", "--auto-approve", "--json"]))
+    });
+    let destroyed =
+        tokio::task::block_in_place(|| run(d, &env, &sets, &["destroy", "--auto-approve"]));
+    assert!(destroyed.status.success(), "{}", text(&destroyed));
+    for b in [&bucket, &access] {
+        assert!(
+            s3c.get_bucket_replication().bucket(b).send().await.is_err(),
+            "{b}"
+        );
+        assert!(s3c.head_bucket().bucket(b).send().await.is_ok());
+    }
+    assert!(iam.get_role().role_name(role_name).send().await.is_err());
+}

@@ -2001,7 +2001,10 @@ mod tests {
         );
         check(
             |c| c.s3_replication.destination_kms_key_arn = Some(key.into()),
-            &[("s3_replication.destination_kms_key_arn", "without a destination bucket")],
+            &[(
+                "s3_replication.destination_kms_key_arn",
+                "without a destination bucket",
+            )],
         );
         check(
             |c| {
@@ -2011,8 +2014,14 @@ mod tests {
                     Some("arn:aws:kms:us-east-1:123456789012:key/k".into());
             },
             &[
-                ("s3_replication.destination_bucket_arn", "not an S3 bucket ARN"),
-                ("s3_replication.destination_kms_key_arn", "the stack's own region"),
+                (
+                    "s3_replication.destination_bucket_arn",
+                    "not an S3 bucket ARN",
+                ),
+                (
+                    "s3_replication.destination_kms_key_arn",
+                    "the stack's own region",
+                ),
             ],
         );
         check(

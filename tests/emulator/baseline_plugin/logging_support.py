@@ -10,6 +10,11 @@
   ``GetBucketNotificationResponse``. The response gets the ``NotificationConfiguration`` root
   and, when delivery to EventBridge is on, its empty ``EventBridgeConfiguration`` element, as
   S3 answers (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketNotificationConfiguration.html).
+* S3 ``GetBucketReplication``: moto stores the whole configuration from the Put but answers
+  every rule with a fixed ``Filter`` and ``DeleteMarkerReplication`` and without
+  ``SourceSelectionCriteria``, so a rule replicating SSE-KMS objects reads back as one that does
+  not. The rules are answered as stored, the fields GetBucketReplication documents
+  (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketReplication.html).
 
 AssociateKmsKey:
 
@@ -82,9 +87,39 @@ def _install_s3_notification_eventbridge() -> None:
     S3Response.get_bucket_notification = get_bucket_notification
 
 
+def _install_s3_replication_as_stored() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    fields = ("ID", "Priority", "Filter", "Prefix", "Status", "SourceSelectionCriteria",
+              "ExistingObjectReplication", "Destination", "DeleteMarkerReplication")
+
+    def get_bucket_replication(self):
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = []
+        for rule in replication["Rule"]:
+            out = {k: rule[k] for k in fields if rule.get(k) is not None}
+            # xmltodict reads an empty <Prefix/> as None: S3 answers it as "".
+            if isinstance(rule.get("Filter"), dict) or "Filter" in rule:
+                flt = rule.get("Filter") or {}
+                out["Filter"] = {k: ("" if v is None else v) for k, v in flt.items()} or {"Prefix": ""}
+            out["Priority"] = int(out.get("Priority", 1))
+            rules.append(out)
+        return self.serialized(
+            ActionResult({"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}})
+        )
+
+    S3Response.get_bucket_replication = get_bucket_replication
+
+
 def install() -> None:
     _install_s3_versioning_root()
     _install_s3_notification_eventbridge()
+    _install_s3_replication_as_stored()
     from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
     from moto.logs.responses import LogsResponse
 
