@@ -44,6 +44,60 @@ async fn managed_policy(iam: &aws_sdk_iam::Client, arn: &str) -> anyhow::Result<
     )
 }
 
+/// The key of a boundary policy's document: `boundary` for the configured one.
+fn boundary_key(arn: &str, boundaries: &mut BTreeMap<String, String>, config: &Config) -> String {
+    let key = if config.permissions_boundary_arn.as_deref() == Some(arn) {
+        "boundary".to_owned()
+    } else {
+        format!("boundary:{arn}")
+    };
+    boundaries.insert(key.clone(), arn.to_owned());
+    key
+}
+
+/// Reads one of the stack's service roles (trust policy, the inline policy `logging` every
+/// one of them has, boundary) into `<id>:trust`, `<id>:logging` and the identity `<id>`.
+async fn read_role(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    id: &str,
+    p: &mut StackPolicies,
+    boundaries: &mut BTreeMap<String, String>,
+    config: &Config,
+) -> anyhow::Result<()> {
+    let role = iam.get_role().role_name(name).send().await?;
+    let role = role.role().context("GetRole returned no role")?;
+    p.documents.insert(
+        format!("{id}:trust"),
+        parse(
+            role.assume_role_policy_document().unwrap_or_default(),
+            &format!("the trust policy of {name}"),
+        )?,
+    );
+    let inline = iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name("logging")
+        .send()
+        .await?;
+    p.documents.insert(
+        format!("{id}:logging"),
+        parse(inline.policy_document(), &format!("the policy of {name}"))?,
+    );
+    let boundary = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+        .map(|arn| boundary_key(arn, boundaries, config));
+    p.identities.insert(
+        id.to_owned(),
+        Identity {
+            policies: vec![format!("{id}:logging")],
+            boundary,
+        },
+    );
+    Ok(())
+}
+
 /// Reads the stack's policies and the facts the paths are written in. Read calls only.
 pub async fn read_back(
     ctx: &AwsContext,
@@ -115,50 +169,12 @@ pub async fn read_back(
         );
     }
     let mut boundaries: BTreeMap<String, String> = BTreeMap::new();
-    let boundary_key = |arn: &str, boundaries: &mut BTreeMap<String, String>| {
-        let key = if config.permissions_boundary_arn.as_deref() == Some(arn) {
-            "boundary".to_owned()
-        } else {
-            format!("boundary:{arn}")
-        };
-        boundaries.insert(key.clone(), arn.to_owned());
-        key
-    };
     if let (Some(name), Some(arn)) = (
         out_str(outputs, "logging", "role_name"),
         out_str(outputs, "logging", "role_arn"),
     ) {
-        facts.insert("logging_role_arn".into(), arn.to_owned());
-        let role = iam.get_role().role_name(name).send().await?;
-        let role = role.role().context("GetRole returned no role")?;
-        p.documents.insert(
-            "logging-role:trust".into(),
-            parse(
-                role.assume_role_policy_document().unwrap_or_default(),
-                "the logging role's trust policy",
-            )?,
-        );
-        let inline = iam
-            .get_role_policy()
-            .role_name(name)
-            .policy_name("logging")
-            .send()
-            .await?;
-        p.documents.insert(
-            "logging-role:logging".into(),
-            parse(inline.policy_document(), "the logging role's policy")?,
-        );
-        let boundary = role
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-            .map(|arn| boundary_key(arn, &mut boundaries));
-        p.identities.insert(
-            "logging-role".into(),
-            Identity {
-                policies: vec!["logging-role:logging".into()],
-                boundary,
-            },
-        );
+        p.facts.insert("logging_role_arn".into(), arn.to_owned());
+        read_role(&iam, name, "logging-role", &mut p, &mut boundaries, config).await?;
     }
 
     // VPC flow logs: the delivery role (its inline policy is named `logging` too).
@@ -167,50 +183,52 @@ pub async fn read_back(
         out_str(outputs, "logging", "flow_log_group_name"),
     ) {
         let name = arn.rsplit('/').next().unwrap_or_default().to_owned();
-        facts.insert("flow_logs_role_arn".into(), arn.to_owned());
-        facts.insert(
+        p.facts.insert("flow_logs_role_arn".into(), arn.to_owned());
+        p.facts.insert(
             "flow_log_group_arn".into(),
             format!(
-                "arn:{}:logs:{}:{}:log-group:{group}",
-                facts
-                    .get("partition")
-                    .cloned()
-                    .unwrap_or_else(|| "aws".into()),
-                facts.get("region").cloned().unwrap_or_default(),
-                facts.get("account").cloned().unwrap_or_default(),
+                "arn:{partition}:logs:{region}:{}:log-group:{group}",
+                ctx.account_id()
             ),
         );
-        let role = iam.get_role().role_name(&name).send().await?;
-        let role = role.role().context("GetRole returned no role")?;
-        p.documents.insert(
-            "flow-logs-role:trust".into(),
-            parse(
-                role.assume_role_policy_document().unwrap_or_default(),
-                "the flow-logs role's trust policy",
-            )?,
-        );
-        let inline = iam
-            .get_role_policy()
-            .role_name(&name)
-            .policy_name("logging")
-            .send()
-            .await?;
-        p.documents.insert(
-            "flow-logs-role:logging".into(),
-            parse(inline.policy_document(), "the flow-logs role's policy")?,
-        );
-        let boundary = role
-            .permissions_boundary()
-            .and_then(|b| b.permissions_boundary_arn())
-            .map(|arn| boundary_key(arn, &mut boundaries));
-        p.identities.insert(
-            "flow-logs-role".into(),
-            Identity {
-                policies: vec!["flow-logs-role:logging".into()],
-                boundary,
-            },
-        );
+        read_role(
+            &iam,
+            &name,
+            "flow-logs-role",
+            &mut p,
+            &mut boundaries,
+            config,
+        )
+        .await?;
     }
+
+    // Cross-region replication: the role S3 assumes, and where it replicates to.
+    if let Some(arn) = out_str(outputs, "logging", "replication_role_arn") {
+        let name = arn.rsplit('/').next().unwrap_or_default().to_owned();
+        p.facts
+            .insert("replication_role_arn".into(), arn.to_owned());
+        let r = &config.s3_replication;
+        if let Some(dest) = &r.destination_bucket_arn {
+            p.facts.insert("replica_bucket_arn".into(), dest.clone());
+        }
+        if let Some(key) = &r.destination_kms_key_arn {
+            p.facts.insert("replica_key_arn".into(), key.clone());
+            p.facts.insert(
+                "replica_region".into(),
+                key.split(':').nth(3).unwrap_or_default().to_owned(),
+            );
+        }
+        read_role(
+            &iam,
+            &name,
+            "replication-role",
+            &mut p,
+            &mut boundaries,
+            config,
+        )
+        .await?;
+    }
+    let facts = &mut p.facts;
 
     // Alerting.
     if let Some(topics) = outputs
@@ -390,7 +408,7 @@ pub async fn read_back(
     identity.boundary = role
         .permissions_boundary()
         .and_then(|b| b.permissions_boundary_arn())
-        .map(|arn| boundary_key(arn, &mut boundaries));
+        .map(|arn| boundary_key(arn, &mut boundaries, config));
     p.identities.insert("app-role".into(), identity);
     for (key, arn) in boundaries {
         p.documents.insert(key, managed_policy(&iam, &arn).await?);

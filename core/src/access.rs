@@ -116,6 +116,14 @@ const S3_ACCESS_LOGS: &str =
 const SNS_TLS: &str = "https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html";
 const PROFILES: &str =
     "https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html";
+/// "Setting up permissions for live replication" (S3 user guide): the role S3 assumes, its
+/// source-read and destination-replicate permissions.
+const S3_REPLICATION_ROLE: &str =
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html";
+/// "Replicating encrypted objects" (S3 user guide): `kms:Decrypt` with the source key and
+/// `kms:Encrypt` with the replica key, each through S3 (`kms:ViaService`) for the bucket's objects.
+const S3_REPLICATION_KMS: &str =
+    "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html";
 const KMS_VIA: &str =
     "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service";
 
@@ -490,6 +498,95 @@ pub const PATHS: &[AccessPath] = &[
         resource: "arn:{partition}:logs:{region}:{account}:log-group:/other/group:log-stream:x",
         doc: FLOW_LOGS_ROLE,
         ..path("flow-logs-role-writes-another-log-group", Expect::Deny)
+    },
+    // --- cross-region replication of the audit buckets (s3_replication) ---------------------
+    AccessPath {
+        principal: "service:s3.amazonaws.com",
+        caller: Caller::Service,
+        action: "sts:AssumeRole",
+        resource: "{replication_role_arn}",
+        resource_policy: Some("replication-role:trust"),
+        context: &[("aws:SourceAccount", &["{account}"])],
+        needs: &["replication-role:trust/S3AssumeForReplication"],
+        doc: S3_REPLICATION_ROLE,
+        ..path("s3-assumes-replication-role", Expect::Allow)
+    },
+    AccessPath {
+        principal: "service:s3.amazonaws.com",
+        caller: Caller::Service,
+        action: "sts:AssumeRole",
+        resource: "{replication_role_arn}",
+        resource_policy: Some("replication-role:trust"),
+        context: &[("aws:SourceAccount", &["444455556666"])],
+        doc: S3_REPLICATION_ROLE,
+        ..path("confused-deputy-replication-for-another-account", Expect::Deny)
+    },
+    AccessPath {
+        principal: "{replication_role_arn}",
+        caller: Caller::Identity("replication-role"),
+        action: "s3:GetObjectVersionForReplication",
+        resource: "arn:{partition}:s3:::{bucket}/{s3_log_prefix}x.json",
+        resource_policy: Some("bucket"),
+        needs: &["replication-role:logging/ReadSourceObjectVersions", "boundary/*"],
+        doc: S3_REPLICATION_ROLE,
+        ..path("replication-role-reads-log-object-versions", Expect::Allow)
+    },
+    AccessPath {
+        principal: "{replication_role_arn}",
+        caller: Caller::Identity("replication-role"),
+        action: "s3:ReplicateObject",
+        resource: "{replica_bucket_arn}/{s3_log_prefix}x.json",
+        needs: &["replication-role:logging/ReplicateToDestination", "boundary/*"],
+        doc: S3_REPLICATION_ROLE,
+        ..path("replication-role-replicates-to-destination", Expect::Allow)
+    },
+    AccessPath {
+        principal: "{replication_role_arn}",
+        caller: Caller::Identity("replication-role"),
+        action: "s3:ReplicateObject",
+        resource: "arn:{partition}:s3:::another-bucket/x.json",
+        doc: S3_REPLICATION_ROLE,
+        ..path("replication-role-replicates-to-another-bucket", Expect::Deny)
+    },
+    AccessPath {
+        principal: "{replication_role_arn}",
+        caller: Caller::Identity("replication-role"),
+        action: "kms:Decrypt",
+        resource: "{key_arn}",
+        resource_policy: Some("key"),
+        context: &[
+            ("kms:ViaService", &["s3.{region}.amazonaws.com"]),
+            ("kms:EncryptionContext:aws:s3:arn", &["arn:{partition}:s3:::{bucket}"]),
+        ],
+        needs: &[
+            "key/AccountAdministration",
+            "replication-role:logging/DecryptSourceObjects",
+            "boundary/*",
+        ],
+        doc: S3_REPLICATION_KMS,
+        ..path("replication-role-decrypts-log-objects-through-s3", Expect::Allow)
+    },
+    AccessPath {
+        principal: "{replication_role_arn}",
+        caller: Caller::Identity("replication-role"),
+        action: "kms:Decrypt",
+        resource: "{key_arn}",
+        resource_policy: Some("key"),
+        doc: S3_REPLICATION_KMS,
+        ..path("replication-role-decrypts-outside-s3", Expect::Deny)
+    },
+    AccessPath {
+        principal: "{replication_role_arn}",
+        caller: Caller::Identity("replication-role"),
+        action: "kms:Encrypt",
+        resource: "{replica_key_arn}",
+        context: &[
+            ("kms:ViaService", &["s3.{replica_region}.amazonaws.com"]),
+            ("kms:EncryptionContext:aws:s3:arn", &["{replica_bucket_arn}"]),
+        ],
+        needs: &["replication-role:logging/EncryptReplicas", "boundary/*"],
+        doc: S3_REPLICATION_KMS,
+        ..path("replication-role-encrypts-replicas-with-replica-key", Expect::Allow)
     },
     // --- server access logs of the log bucket (s3_access_logging) ---------------------------
     AccessPath {

@@ -90,6 +90,16 @@ def main(argv: list[str] | None = None) -> int:
                                           "bedrock:ApplyGuardrail", "logs:CreateLogStream",
                                           "logs:PutLogEvents", "s3:PutObject", "kms:Decrypt",
                                           "kms:GenerateDataKey"],
+                               "Resource": "*"},
+                              # What the stack's S3 replication role does (s3_replication): a
+                              # boundary without it lets the role exist but not replicate, which
+                              # check-access reports.
+                              {"Sid": "S3Replication", "Effect": "Allow",
+                               "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket",
+                                          "s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
+                                          "s3:GetObjectVersionTagging", "s3:GetObjectRetention",
+                                          "s3:GetObjectLegalHold", "s3:ReplicateObject",
+                                          "s3:ReplicateDelete", "s3:ReplicateTags", "kms:Encrypt"],
                                "Resource": "*"}],
             }),
         )

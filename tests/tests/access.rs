@@ -227,6 +227,35 @@ async fn role_with_a_path_and_admin_principals() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn replication_role_reads_the_sources_and_writes_only_the_replica() {
+    let env = unique_env("replpaths");
+    // check-access reads only the stack's side: the destination's bucket and key are named,
+    // not read (they belong to the user, in another region).
+    let sets = [
+        format!("s3_replication.destination_bucket_arn=\"arn:aws:s3:::{env}-replica\""),
+        "s3_replication.destination_kms_key_arn=\"arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"".to_owned(),
+    ];
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let (doc, policies) =
+        tokio::task::block_in_place(|| deploy_and_check(&env, "BedrockApplication", &sets));
+    let results: Vec<PathResult> = serde_json::from_value(doc["paths"].clone()).unwrap();
+    let applied = names(&results);
+    for must in [
+        "s3-assumes-replication-role",
+        "confused-deputy-replication-for-another-account",
+        "replication-role-reads-log-object-versions",
+        "replication-role-replicates-to-destination",
+        "replication-role-replicates-to-another-bucket",
+        "replication-role-decrypts-log-objects-through-s3",
+        "replication-role-decrypts-outside-s3",
+        "replication-role-encrypts-replicas-with-replica-key",
+    ] {
+        assert!(applied.contains(must), "{must} not evaluated: {applied:?}");
+    }
+    mutation_check(&policies);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn inference_profile_reaches_every_destination_region() {
     let env = unique_env("profile");
     let profile =
