@@ -7,8 +7,11 @@ the permissions boundary policy the examples name, and the application roles the
 VPC 10.0.0.0/16 with DNS support and DNS hostnames enabled, subnets 10.0.1.0/24
 and 10.0.2.0/24 in two different availability zones, everything tagged
 Name=bedrock-baseline-stand-in.  Idempotent: a VPC carrying that tag is reused
-(and its missing pieces added).  Prints one JSON object:
-{"vpc_id", "vpc_cidr", "subnet_ids", "route_table_ids"}.
+(and its missing pieces added).  Also a replica bucket and key in another region
+(us-west-2: versioned, Object Lock) that ``cargo xtask deploy --local`` replicates the audit
+buckets to (``s3_replication``), as a user would have made them.  Prints one JSON object:
+{"vpc_id", "vpc_cidr", "subnet_ids", "route_table_ids", "replica_bucket_arn",
+"replica_kms_key_arn"}.
 """
 from __future__ import annotations
 
@@ -26,6 +29,30 @@ TAGS = [{"Key": "Name", "Value": NAME}]
 # (name, path) of the application roles: basic.toml's, advanced.toml's, and one with a path.
 APP_ROLES = [("JQ-12345678-Bedrock", "/"), ("BedrockApplication", "/"),
              ("BedrockPathApplication", "/service-role/")]
+
+
+REPLICA_REGION = "us-west-2"
+REPLICA_ALIAS = "alias/bedrock-baseline-stand-in-replica"
+
+
+def replica_destination(endpoint_url: str, account: str) -> tuple[str, str]:
+    """The cross-region replication destination: bucket name and key ARN (idempotent)."""
+    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=REPLICA_REGION)
+    name = f"{NAME}-replica-{account}-{REPLICA_REGION}"
+    try:
+        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True,
+                         CreateBucketConfiguration={"LocationConstraint": REPLICA_REGION})
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        pass
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    kms = boto3.client("kms", endpoint_url=endpoint_url, region_name=REPLICA_REGION)
+    aliases = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == REPLICA_ALIAS]
+    if aliases:
+        key_id = aliases[0]["TargetKeyId"]
+    else:
+        key_id = kms.create_key(Description="bedrock-baseline stand-in replica key")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=REPLICA_ALIAS, TargetKeyId=key_id)
+    return name, kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,11 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         except iam.exceptions.EntityAlreadyExistsException:
             pass
 
+    replica_bucket, replica_key = replica_destination(args.endpoint_url, boundary_arn.split(":")[4])
+
     print(json.dumps({
         "vpc_id": vpc_id,
         "vpc_cidr": vpc["CidrBlock"],
         "subnet_ids": subnet_ids,
         "route_table_ids": route_table_ids,
+        "replica_bucket_arn": f"arn:aws:s3:::{replica_bucket}",
+        "replica_kms_key_arn": replica_key,
     }))
     return 0
 

@@ -554,6 +554,13 @@ def test_make_stand_in_vpc_is_idempotent(endpoint):
     assert len({s["AvailabilityZone"] for s in subnets}) == 2
     for attr, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
         assert ec2.describe_vpc_attribute(VpcId=first["vpc_id"], Attribute=attr)[key]["Value"] is True
+    # The replication destination: another region, versioned, Object Lock.
+    assert first["replica_kms_key_arn"].startswith("arn:aws:kms:us-west-2:")
+    bucket = first["replica_bucket_arn"].removeprefix("arn:aws:s3:::")
+    s3 = client(endpoint, "s3")
+    assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] == "us-west-2"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
 
 
 # ------------------------------------------------------------------ call log

@@ -402,6 +402,21 @@ impl DeployArgs {
                     "--set",
                     &format!("route_table_ids={}", vpc["route_table_ids"]),
                 ])
+                // The stand-in account's replica bucket and key in us-west-2 (s3_replication).
+                .args([
+                    "--set",
+                    &format!(
+                        "s3_replication.destination_bucket_arn={}",
+                        vpc["replica_bucket_arn"]
+                    ),
+                ])
+                .args([
+                    "--set",
+                    &format!(
+                        "s3_replication.destination_kms_key_arn={}",
+                        vpc["replica_kms_key_arn"]
+                    ),
+                ])
                 .args(["--set", "state.path=\"target/local-deploy/state\""])
                 .env("AWS_ACCESS_KEY_ID", "testing")
                 .env("AWS_SECRET_ACCESS_KEY", "testing");
