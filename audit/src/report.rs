@@ -106,6 +106,7 @@ impl Report {
                     "name": r.title,
                     "shortDescription": {"text": r.title},
                     "help": {"text": r.remediation},
+                    "helpUri": r.docs.first(),
                     "defaultConfiguration": {"level": level(r.severity)},
                     "properties": {
                         "tags": r.sources.iter().map(|s| s.to_string())
@@ -289,12 +290,13 @@ impl Report {
                 let r = rule_of(&f.rule).expect("finding of a known rule");
                 let _ = writeln!(
                     out,
-                    "- **{} {}** `{}`: {}\n  - Fix: {}",
+                    "- **{} {}** `{}`: {}\n  - Fix: {}\n  - AWS: {}",
                     r.id,
                     md(r.title),
                     f.resource,
                     md(&f.reason),
-                    md(r.remediation)
+                    md(r.remediation),
+                    r.docs.join(", ")
                 );
             }
             out.push('\n');
@@ -416,5 +418,9 @@ mod tests {
             assert_eq!(rules[i]["id"], res["ruleId"]);
         }
         assert_eq!(results.iter().filter(|x| x["kind"] == "fail").count(), 2);
+        for r in rules {
+            let uri = r["helpUri"].as_str().unwrap();
+            assert!(uri.starts_with("https://docs.aws.amazon.com/"), "{uri}");
+        }
     }
 }

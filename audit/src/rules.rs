@@ -29,6 +29,9 @@ pub struct Rule {
     pub frameworks: &'static [Control],
     /// What to do on FAIL. For stack resources it names the config key.
     pub remediation: &'static str,
+    /// The AWS pages that state the requirement (user guide or API reference), first the one
+    /// that says it best.
+    pub docs: &'static [&'static str],
     /// The check.
     pub check: fn(&Rule, &Inventory) -> Vec<Finding>,
 }

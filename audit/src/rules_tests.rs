@@ -426,6 +426,16 @@ fn catalog_ids_are_unique_and_complete() {
         assert!(own_rule || !r.sources.is_empty(), "{}", r.id);
         assert!(!r.frameworks.is_empty(), "{}", r.id);
         assert!(!r.remediation.is_empty(), "{}", r.id);
+        // Every requirement names the AWS page that states it.
+        assert!(!r.docs.is_empty(), "{}", r.id);
+        for d in r.docs {
+            assert!(
+                d.starts_with("https://docs.aws.amazon.com/"),
+                "{}: {d}",
+                r.id
+            );
+            assert!(!d.contains(' '), "{}: {d}", r.id);
+        }
     }
 }
 

@@ -23,6 +23,9 @@ pub(super) static RULES: &[Rule] = &[Rule {
     remediation:
         "Apply the stack (`audit --fix`): it rewrites the key, bucket, topic, endpoint and \
         role policies the path rests on; `bedrock-baseline check-access` shows the whole matrix.",
+    docs: &[
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
+    ],
     check: check_access_paths,
 }];
 

@@ -12,6 +12,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "bedrock-agent:UpdateAgent with guardrailConfiguration {guardrailIdentifier, guardrailVersion} \
             (the stack's guardrail id is in `bedrock-baseline output guardrail_id`), then PrepareAgent.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/agents-guardrail.html"],
         check: check_agent_guardrail,
     },
     Rule {
@@ -23,6 +24,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "bedrock-agent:UpdateAgent with customerEncryptionKeyArn of a customer-managed key \
             (e.g. the stack's `kms_key_arn`).",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-agents.html",
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateAgent.html",
+        ],
         check: check_agent_cmk,
     },
     Rule {
@@ -33,6 +38,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:bedrock_agent_role_not_shared_across_agents"],
         frameworks: LEAST_PRIVILEGE,
         remediation: "Create one service role per agent and bedrock-agent:UpdateAgent with its agentResourceRoleArn.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/agents-permissions.html"],
         check: check_agent_role_shared,
     },
     Rule {
@@ -43,6 +49,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:bedrock_agent_idle_session_ttl_not_excessive", "aiml-assessment:BR-29"],
         frameworks: &[SOC2_CC6_1, HIPAA_ACCESS, ISO_ACCESS],
         remediation: "bedrock-agent:UpdateAgent with idleSessionTTLInSeconds <= 3600.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateAgent.html"],
         check: check_agent_ttl,
     },
     Rule {
@@ -55,6 +62,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Detach *FullAccess and admin policies from the agent's role, scope its grants to \
             the agent's models and knowledge bases, and iam:PutRolePermissionsBoundary (the stack's \
             `permissions_boundary_arn` is one).",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/agents-permissions.html"],
         check: check_agent_role_privilege,
     },
     Rule {
@@ -67,6 +75,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "iam:UpdateAssumeRolePolicy adding Condition StringEquals aws:SourceAccount \
             (and ArnLike aws:SourceArn) to the bedrock.amazonaws.com statement; the stack's own roles \
             already carry both.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/cross-service-confused-deputy-prevention.html"],
         check: check_confused_deputy,
     },
     Rule {
@@ -78,6 +87,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "Give each action-group function a role without AdministratorAccess, *FullAccess \
             or Resource \"*\" grants (lambda:GetFunctionConfiguration names the role).",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/agents-permissions.html",
+            "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html",
+        ],
         check: check_action_groups,
     },
 ];

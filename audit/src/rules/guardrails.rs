@@ -11,6 +11,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:bedrock_guardrails_configured", "aiml-assessment:BR-05", "sra:bedrock_org/bedrock-guardrails"],
         frameworks: CONTENT_SAFETY,
         remediation: "Set `enable_guardrails = true` and apply; outside a stack call bedrock:CreateGuardrail.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails.html"],
         check: check_guardrail_exists,
     },
     Rule {
@@ -22,6 +23,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "Set `content_filters.prompt_attack.input_strength = \"HIGH\"` and apply; outside a \
             stack UpdateGuardrail with a PROMPT_ATTACK filter of inputStrength HIGH, then publish a version.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-prompt-attack.html"],
         check: check_prompt_attack,
     },
     Rule {
@@ -33,6 +35,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: PII,
         remediation: "Keep `guardrail.pii_entities` non-empty (and `pii_entities_action`) and apply; \
             outside a stack UpdateGuardrail with sensitiveInformationPolicyConfig.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-sensitive-filters.html"],
         check: check_sensitive_present,
     },
     Rule {
@@ -44,6 +47,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: PII,
         remediation: "Set `pii_entities_action` (and `guardrail.pii_entity_actions`) to BLOCK or ANONYMIZE \
             and apply; outside a stack set outputAction BLOCK/ANONYMIZE and outputEnabled true.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-sensitive-filters.html"],
         check: check_sensitive_enforced,
     },
     Rule {
@@ -55,6 +59,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "Set `guardrail.contextual_grounding` (grounding_threshold and relevance_threshold > 0) \
             and apply; outside a stack add GROUNDING and RELEVANCE filters with action BLOCK.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html"],
         check: check_grounding,
     },
     Rule {
@@ -65,6 +70,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["aiml-assessment:BR-23", "sra:bedrock_org/bedrock-guardrails"],
         frameworks: CONTENT_SAFETY,
         remediation: "Give `content_filters.<type>` input and output strengths other than NONE and apply.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-content-filters.html"],
         check: check_content_filters,
     },
     Rule {
@@ -76,6 +82,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "The stack's guardrail is encrypted with the stack key (`enable_guardrails = true`); \
             outside a stack UpdateGuardrail with kmsKeyId of a customer-managed key.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-kms.html"],
         check: check_guardrail_cmk,
     },
     Rule {
@@ -87,6 +94,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: HARDENING,
         remediation: "Apply the stack (it publishes a version when the draft changes); outside a stack \
             call bedrock:CreateGuardrailVersion.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateGuardrailVersion.html",
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetGuardrail.html",
+        ],
         check: check_guardrail_published,
     },
     Rule {
@@ -98,6 +109,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "Add `guardrail.denied_topics` entries and apply; outside a stack UpdateGuardrail \
             with topicPolicyConfig.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-denied-topics.html"],
         check: check_topics,
     },
     Rule {
@@ -109,6 +121,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "Set `guardrail.word_filters` or `guardrail.managed_profanity_list = true` and \
             apply; outside a stack UpdateGuardrail with wordPolicyConfig.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-word-filters.html"],
         check: check_words,
     },
     Rule {
@@ -120,6 +133,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "UpdateGuardrail with contentPolicyConfig.tierConfig.tierName STANDARD (needs a \
             cross-Region guardrail profile); this tool does not set the tier.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-tiers.html"],
         check: check_tier,
     },
     Rule {
@@ -131,6 +145,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: HARDENING,
         remediation: "Stack resources carry `tags`; tag workload resources with bedrock:TagResource / \
             bedrock-agent:TagResource (Environment, DataClassification, OwnerTeam without a stack).",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/tagging.html"],
         check: check_tags,
     },
     Rule {
@@ -143,6 +158,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Attach the stack's model-access policy (`enable_guardrails = true`; \
             `bedrock-baseline output model_access_policy_arn`) instead of unconditioned \
             bedrock:InvokeModel grants, or add a bedrock:GuardrailIdentifier condition.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-id.html"],
         check: check_guardrail_enforced_by_iam,
     },
     Rule {
@@ -155,6 +171,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "bedrock:PutEnforcedGuardrailConfiguration with the stack's guardrail \
             (`bedrock-baseline output guardrail_arn`), or an Organizations BEDROCK_POLICY; this tool \
             does not set it.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/APIReference/API_PutEnforcedGuardrailConfiguration.html"],
         check: check_enforced_guardrail,
     },
     Rule {
@@ -166,6 +183,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "Optional: UpdateGuardrail with automatedReasoningPolicyConfig; this tool does \
             not create automated-reasoning policies.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-automated-reasoning-checks.html"],
         check: check_automated_reasoning,
     },
 ];

@@ -12,6 +12,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "iam:DetachRolePolicy AmazonBedrockFullAccess and attach the stack's model-access policy \
             (`bedrock-baseline output model_access_policy_arn`) or a narrower one.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/security-iam-awsmanpol.html"],
         check: check_full_access_roles,
     },
     Rule {
@@ -23,6 +24,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "Remove bedrock:* (or *) from the user's inline and attached policies; grant Bedrock \
             through a role with the stack's model-access policy.",
+        docs: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"],
         check: check_user_bedrock_star,
     },
     Rule {
@@ -34,6 +36,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "iam:DeleteServiceSpecificCredential (or UpdateServiceSpecificCredential \
             Inactive) and use short-term Bedrock API keys or role credentials.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys.html"],
         check: check_api_keys_expired,
     },
     Rule {
@@ -45,6 +48,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "Narrow the key owner's policies (no *, no bedrock:*, no iam:* escalation), or \
             delete the key.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys.html"],
         check: check_api_key_owners,
     },
     Rule {
@@ -55,6 +59,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:iam_role_access_not_stale_to_bedrock", "prowler:iam_user_access_not_stale_to_bedrock", "aiml-assessment:BR-14"],
         frameworks: LEAST_PRIVILEGE,
         remediation: "Remove Bedrock permissions not used in 60 days (IAM Access Advisor).",
+        docs: &["https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_last-accessed.html"],
         check: check_stale_access,
     },
     Rule {
@@ -66,6 +71,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "Scope aws-marketplace:Subscribe with an aws-marketplace:ProductId condition, or \
             remove it; model access is granted once per account by an administrator.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/model-access-permissions.html"],
         check: check_marketplace,
     },
     Rule {
@@ -77,6 +83,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: HARDENING,
         remediation: "Review service-quotas:ListServiceQuotas(ServiceCode=bedrock) and request limits \
             that bound a runaway workload.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/quotas.html"],
         check: check_quotas,
     },
 ];

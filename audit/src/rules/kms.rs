@@ -11,6 +11,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:kms_cmk_rotation_enabled", "checkov:CKV_AWS_7"],
         frameworks: ENCRYPTION,
         remediation: "Apply the stack (its key has rotation on); outside a stack kms:EnableKeyRotation.",
+        docs: &["https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"],
         check: check_key_rotation,
     },
     Rule {
@@ -21,6 +22,10 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:kms_cmk_not_deleted_unintentionally", "prowler:kms_cmk_are_used", "prowler:kms_cmk_not_multi_region", "checkov:CKV_AWS_227"],
         frameworks: ENCRYPTION,
         remediation: "kms:CancelKeyDeletion / kms:EnableKey; replace multi-Region keys with a single-Region key.",
+        docs: &[
+            "https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html",
+            "https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html",
+        ],
         check: check_key_state,
     },
     Rule {
@@ -32,6 +37,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "Apply the stack (its key policy names the account, its admins and conditioned \
             service principals); outside a stack kms:PutKeyPolicy without Principal \"*\" grants.",
+        docs: &["https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"],
         check: check_key_policy,
     },
 ];

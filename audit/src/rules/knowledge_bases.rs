@@ -18,6 +18,10 @@ pub(super) static RULES: &[Rule] = &[
         remediation:
             "bedrock-agent:UpdateDataSource with serverSideEncryptionConfiguration.kmsKeyArn of a \
             customer-managed key.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-kb.html",
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateDataSource.html",
+        ],
         check: check_data_source_cmk,
     },
     Rule {
@@ -29,6 +33,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LOGGING,
         remediation: "logs:PutDeliverySource (logType APPLICATION_LOGS, the KB ARN), \
             PutDeliveryDestination and CreateDelivery.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/knowledge-bases-logging.html"],
         check: check_kb_logging,
     },
     Rule {
@@ -44,6 +49,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation:
             "Create the collection with an encryption policy naming a customer-managed key \
             (aoss:CreateSecurityPolicy type encryption, AWSOwnedKey false).",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-kb.html"],
         check: check_vector_store_cmk,
     },
     Rule {
@@ -59,6 +65,10 @@ pub(super) static RULES: &[Rule] = &[
         remediation:
             "Store the vector store's credentials in Secrets Manager with a customer-managed \
             KmsKeyId and set credentialsSecretArn.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-kb.html",
+            "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html",
+        ],
         check: check_vector_store_secret,
     },
     Rule {
@@ -70,6 +80,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation:
             "Recreate the managed knowledge base with serverSideEncryptionConfiguration.kmsKeyArn.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-kb.html",
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateKnowledgeBase.html",
+        ],
         check: check_managed_kb,
     },
     Rule {
@@ -82,6 +96,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation:
             "On the source bucket: default encryption, a lifecycle expiration, server access \
             logging, Object Lock and versioning (s3:PutBucket*).",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html"],
         check: check_kb_buckets,
     },
     Rule {
@@ -92,6 +107,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["config-conformance-pack:aiml-bedrock-datasource-retain-policy"],
         frameworks: &[SOC2_CC6_1, HIPAA_INTEGRITY],
         remediation: "bedrock-agent:UpdateDataSource with dataDeletionPolicy RETAIN.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateDataSource.html"],
         check: check_retain,
     },
     Rule {
@@ -107,6 +123,10 @@ pub(super) static RULES: &[Rule] = &[
         ],
         frameworks: HARDENING,
         remediation: "Fix failureReasons and run bedrock-agent:StartIngestionJob.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_GetDataSource.html",
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_ListIngestionJobs.html",
+        ],
         check: check_ds_health,
     },
 ];

@@ -18,6 +18,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Set `enable_model_invocation_logging = true` (and a destination: \
             `enable_cloudwatch_logging` or `enable_s3_logging`) and apply; outside a stack call \
             bedrock:PutModelInvocationLoggingConfiguration.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html"],
         check: check_logging_enabled,
     },
     Rule {
@@ -28,6 +29,10 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:bedrock_model_invocation_logging_text_data_enabled"],
         frameworks: LOGGING,
         remediation: "Set `text_data_delivery_enabled = true` and apply (loggingConfig.textDataDeliveryEnabled).",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html",
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_LoggingConfig.html",
+        ],
         check: check_logging_text,
     },
     Rule {
@@ -43,6 +48,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LOG_ENCRYPTION,
         remediation: "Apply the stack with `enable_cloudwatch_logging = true` (its log group uses the \
             stack's CMK); outside a stack call logs:AssociateKmsKey with a customer-managed key.",
+        docs: &["https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"],
         check: check_log_group_cmk,
     },
     Rule {
@@ -59,6 +65,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LOGGING,
         remediation: "Set `log_retention_days = 365` (or more) and apply; outside a stack call \
             logs:PutRetentionPolicy with retentionInDays >= 365.",
+        docs: &["https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html"],
         check: check_log_retention,
     },
     Rule {
@@ -70,6 +77,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LOG_ENCRYPTION,
         remediation: "Point cloudWatchConfig.largeDataDeliveryS3Config at the stack's log bucket \
             (`enable_s3_logging = true`) or harden that bucket as BB-05..BB-12 say.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html",
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html",
+        ],
         check: check_large_data_bucket,
     },
     Rule {
@@ -81,6 +92,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LOGGING,
         remediation: "Create a multi-Region trail that logs management events (cloudtrail:CreateTrail, \
             StartLogging); this tool does not deploy trails.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/logging-using-cloudtrail.html"],
         check: check_cloudtrail,
     },
     Rule {
@@ -92,6 +104,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: &[SOC2_CC7_2, HIPAA_AUDIT, ISO_LOGGING],
         remediation: "Set `enable_alerting = true` (the stack's alarms watch documented AWS/Bedrock \
             metrics) and apply; fix or delete alarms whose metric name is not documented.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring.html",
+            "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html",
+        ],
         check: check_alarms,
     },
     Rule {
@@ -104,6 +120,10 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Set `enable_alerting = true` (the stack's tamper rules alert on Bedrock, key, \
             bucket and topic changes) and apply; outside a stack add a metric filter on the \
             CloudTrail log group with an alarm, or an EventBridge rule on source aws.bedrock.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-eventbridge.html",
+            "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/monitor-cloudtrail-log-files-with-cloudwatch-logs.html",
+        ],
         check: check_change_alerts,
     },
     Rule {
@@ -115,6 +135,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: &[SOC2_CC7_2, ISO_LOGGING],
         remediation: "Investigate the identities calling InvokeModel, PutUseCaseForModelAccess and \
             GetFoundationModelAvailability; behavioural, not configuration.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/logging-using-cloudtrail.html"],
         check: check_llm_jacking,
     },
     Rule {
@@ -126,6 +147,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "logs:PutResourcePolicy without `Principal: *` grants (or with an \
             aws:SourceAccount / aws:SourceArn condition); the stack writes no logs resource policy.",
+        docs: &["https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html"],
         check: check_logs_resource_policies,
     },
 ];

@@ -12,6 +12,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "A model's key cannot be changed: re-run the customization job \
             (bedrock:CreateModelCustomizationJob) with customModelKmsKeyId of a customer-managed key.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/encryption-custom-job.html"],
         check: check_custom_model_cmk,
     },
     Rule {
@@ -23,6 +24,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "Re-import the model (bedrock:CreateModelImportJob) with importedModelKmsKeyId \
             of a customer-managed key.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelImportJob.html"],
         check: check_imported_cmk,
     },
     Rule {
@@ -33,6 +35,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["conformity:model-customization-job-vpc-protected", "cloudsploit:bedrock/customModelInVpc", "cloudsploit:bedrock/privateCustomModel"],
         frameworks: NETWORK,
         remediation: "Run customization jobs with vpcConfig (private subnets and security groups).",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/custom-model-job-access-security.html#vpc-model-customization"],
         check: check_job_vpc,
     },
     Rule {
@@ -44,6 +47,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "Create batch jobs with outputDataConfig.s3OutputDataConfig.s3EncryptionKeyId of \
             a customer-managed key.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelInvocationJob.html",
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_ModelInvocationJobS3OutputDataConfig.html",
+        ],
         check: check_batch_cmk,
     },
     Rule {
@@ -55,6 +62,10 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "On the output bucket: default encryption, a lifecycle expiration, server access \
             logging, Object Lock and versioning.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateEvaluationJob.html",
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html",
+        ],
         check: check_eval_buckets,
     },
     Rule {
@@ -65,6 +76,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["prowler:bedrock_prompt_encrypted_with_cmk"],
         frameworks: ENCRYPTION,
         remediation: "bedrock-agent:UpdatePrompt with customerEncryptionKeyArn of a customer-managed key.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreatePrompt.html"],
         check: check_prompt_cmk,
     },
     Rule {
@@ -76,6 +88,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: HARDENING,
         remediation: "Manage application prompts with bedrock-agent:CreatePrompt (versioned, \
             CMK-encrypted); adoption signal only, this tool deploys no prompts.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-management.html"],
         check: check_prompts_exist,
     },
     Rule {
@@ -86,6 +99,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["checkov:CKV_AWS_394"],
         frameworks: ENCRYPTION,
         remediation: "bedrock-agent:UpdateFlow with customerEncryptionKeyArn of a customer-managed key.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_CreateFlow.html"],
         check: check_flow_cmk,
     },
     Rule {
@@ -97,6 +111,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: CONTENT_SAFETY,
         remediation: "Give each Prompt node and RetrieveAndGenerate KnowledgeBase node a \
             guardrailConfiguration (the stack's guardrail), then PrepareFlow.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-use.html"],
         check: check_flow_guardrails,
     },
     Rule {
@@ -107,6 +122,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["checkov:CKV_AWS_393", "aiml-assessment:BR-19"],
         frameworks: HARDENING,
         remediation: "Set the flow's description and fix what bedrock-agent:ValidateFlowDefinition reports.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_ValidateFlowDefinition.html"],
         check: check_flow_hygiene,
     },
 ];

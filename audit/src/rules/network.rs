@@ -13,6 +13,10 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Keep the stack's endpoint policies (or fix `custom_endpoint_policies.<service>`) and \
             apply; outside a stack ec2:ModifyVpcEndpoint with a policy naming principals or an \
             aws:PrincipalAccount/aws:PrincipalOrgID condition.",
+        docs: &[
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/vpc-interface-endpoints.html",
+            "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html",
+        ],
         check: check_endpoint_policy,
     },
     Rule {
@@ -25,6 +29,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Set `enable_bedrock_management_endpoint`, `enable_bedrock_runtime_endpoint`, \
             `enable_bedrock_agent_endpoint` and `enable_bedrock_agent_runtime_endpoint` to true and \
             apply; outside a stack ec2:CreateVpcEndpoint (Interface) for each.",
+        docs: &["https://docs.aws.amazon.com/bedrock/latest/userguide/vpc-interface-endpoints.html"],
         check: check_bedrock_endpoints,
     },
     Rule {
@@ -36,6 +41,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: NETWORK,
         remediation: "Add \"logs\" to `extra_endpoint_services` and apply; outside a stack \
             ec2:CreateVpcEndpoint com.amazonaws.<region>.logs.",
+        docs: &["https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch-logs-and-interface-VPC.html"],
         check: check_logs_endpoint,
     },
     Rule {
@@ -47,6 +53,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: NETWORK,
         remediation: "Add \"s3\" to `extra_endpoint_services` (with `route_table_ids`) and apply; \
             outside a stack ec2:CreateVpcEndpoint Gateway com.amazonaws.<region>.s3.",
+        docs: &["https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html"],
         check: check_s3_endpoint,
     },
     Rule {
@@ -58,6 +65,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: NETWORK,
         remediation: "Give `subnet_ids` one subnet per Availability Zone (two or more) and apply; \
             outside a stack ec2:ModifyVpcEndpoint AddSubnetIds.",
+        docs: &["https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html"],
         check: check_endpoint_azs,
     },
 ];

@@ -15,6 +15,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LOG_ENCRYPTION,
         remediation: "Set `enable_s3_logging = true` (the stack's log bucket uses its CMK) and apply; \
             outside a stack s3:PutBucketEncryption with SSEAlgorithm aws:kms and a customer-managed key.",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"],
         check: check_encryption,
     },
     Rule {
@@ -26,6 +27,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LOGGING,
         remediation: "Set `s3_lifecycle.expiration_days` > 0 and apply; outside a stack \
             s3:PutBucketLifecycleConfiguration with an Expiration rule.",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html"],
         check: check_lifecycle,
     },
     Rule {
@@ -36,6 +38,7 @@ pub(super) static RULES: &[Rule] = &[
         sources: &["sra:bedrock_org/bedrock-s3-logging", "prowler:s3_bucket_server_access_logging_enabled", "config:S3_BUCKET_LOGGING_ENABLED", "checkov:CKV_AWS_18"],
         frameworks: LOGGING,
         remediation: "Set `s3_access_logging = true` and apply; outside a stack s3:PutBucketLogging.",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerLogs.html"],
         check: check_access_logging,
     },
     Rule {
@@ -47,6 +50,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: &[SOC2_CC7_2, HIPAA_INTEGRITY, ISO_LOGGING],
         remediation: "Set `s3_object_lock.enabled = true` (a new bucket: Object Lock is set at creation) \
             and apply; outside a stack create the bucket with ObjectLockEnabledForBucket.",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html"],
         check: check_object_lock,
     },
     Rule {
@@ -59,6 +63,10 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Apply the stack (its log bucket is versioned); outside a stack \
             s3:PutBucketVersioning Status Enabled. MFA delete can only be turned on by the root \
             user with its MFA device (manual step).",
+        docs: &[
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html",
+            "https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiFactorAuthenticationDelete.html",
+        ],
         check: check_versioning,
     },
     Rule {
@@ -70,6 +78,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: &[SOC2_CC6_7, HIPAA_TRANSMISSION, ISO_CRYPTO, GDPR_SECURITY],
         remediation: "Apply the stack (its bucket policy denies aws:SecureTransport false); outside a \
             stack add a Deny on s3:* with Bool aws:SecureTransport \"false\".",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html"],
         check: check_secure_transport,
     },
     Rule {
@@ -81,6 +90,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "Apply the stack (its buckets block all public access); outside a stack \
             s3:PutPublicAccessBlock with all four flags true.",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"],
         check: check_public_access_block,
     },
     Rule {
@@ -92,6 +102,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: LEAST_PRIVILEGE,
         remediation: "Apply the stack (BucketOwnerEnforced, no public grant); outside a stack \
             s3:PutBucketOwnershipControls BucketOwnerEnforced and remove public policy statements.",
+        docs: &["https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html"],
         check: check_not_public,
     },
 ];

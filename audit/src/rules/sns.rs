@@ -12,6 +12,7 @@ pub(super) static RULES: &[Rule] = &[
         frameworks: ENCRYPTION,
         remediation: "Set `enable_alerting = true` (the stack's topics use its CMK) and apply; outside a \
             stack sns:SetTopicAttributes KmsMasterKeyId.",
+        docs: &["https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html"],
         check: check_topic_encrypted,
     },
     Rule {
@@ -24,6 +25,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Apply the stack (its topic policy admits CloudWatch with aws:SourceAccount and \
             `sns_topic_principals`); outside a stack restrict Principal \"*\" with aws:SourceAccount or \
             aws:PrincipalOrgID.",
+        docs: &["https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html"],
         check: check_topic_policy,
     },
     Rule {
@@ -36,6 +38,7 @@ pub(super) static RULES: &[Rule] = &[
         remediation: "Use protocol https in `critical_alert_subscriptions` / \
             `performance_alert_subscriptions` / `cost_alert_subscriptions` and apply; outside a stack \
             sns:Unsubscribe the http endpoint and subscribe its https URL.",
+        docs: &["https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html"],
         check: check_http_subscriptions,
     },
 ];
