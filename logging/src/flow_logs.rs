@@ -318,7 +318,6 @@ pub(crate) async fn apply(
             &spec.role,
             observed.role.as_ref(),
             (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
-            (action_of(FLOW_LOGS_ROLE), action_of(FLOW_LOGS_ROLE_POLICY)),
             progress,
         )
         .await?;

@@ -998,7 +998,6 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             &spec.role,
             observed.role.as_ref(),
             (ROLE, ROLE_POLICY),
-            (action_of(ROLE), action_of(ROLE_POLICY)),
             progress,
         );
         let flow_logs_task = flow_logs::apply(

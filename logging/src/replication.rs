@@ -35,7 +35,7 @@ use crate::role::{self, RoleSpec};
 use crate::LoggingError;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::resource::{Planned, ResourceKind, Step};
-use baseline_core::{Action, Change, Progress};
+use baseline_core::{Change, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -377,19 +377,11 @@ pub(crate) async fn apply(
     observed: &ObservedReplication,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    let role_plan = role::changes(&spec.role, observed.role.as_ref(), (ROLE, ROLE_POLICY));
-    let action_of = |address: &str| {
-        role_plan
-            .iter()
-            .find(|c| c.address == address)
-            .map_or(Action::NoOp, |c| c.action)
-    };
     role::converge(
         api,
         &spec.role,
         observed.role.as_ref(),
         (ROLE, ROLE_POLICY),
-        (action_of(ROLE), action_of(ROLE_POLICY)),
         progress,
     )
     .await?;
@@ -456,6 +448,7 @@ pub(crate) async fn destroy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baseline_core::Action;
     use std::collections::BTreeMap;
 
     const DEST: &str = "arn:aws:s3:::audit-replica";

@@ -331,18 +331,24 @@ pub(crate) fn deletes(
     changes
 }
 
-/// Applies the planned actions of role and policy (from [`changes`]) with their progress
-/// events; nothing when both are no-ops. Returns true when the role was created or its trust
-/// changed.
+/// Applies what [`changes`] plans for role and policy, with their progress events; nothing
+/// when both are no-ops. Returns true when the role was created or its trust changed.
 pub(crate) async fn converge(
     api: &dyn LoggingApi,
     spec: &RoleSpec,
     observed: Option<&ObservedRole>,
     addresses: (&str, &str),
-    (action, policy_action): (baseline_core::Action, baseline_core::Action),
     progress: &dyn Progress,
 ) -> Result<bool, LoggingError> {
     use baseline_core::Action;
+    let planned = changes(spec, observed, addresses);
+    let action_of = |address: &str| {
+        planned
+            .iter()
+            .find(|c| c.address == address)
+            .map_or(Action::NoOp, |c| c.action)
+    };
+    let (action, policy_action) = (action_of(addresses.0), action_of(addresses.1));
     if !spec.enabled || (action == Action::NoOp && policy_action == Action::NoOp) {
         return Ok(false);
     }
