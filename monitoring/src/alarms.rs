@@ -221,8 +221,6 @@ pub struct AlarmSpec {
     pub group: Group,
     /// The topic it routes to.
     pub topic: Topic,
-    /// Whether it notifies the topic itself (false: it only feeds comprehensive-health).
-    pub notifies: bool,
     /// Whether comprehensive-health watches it (errors, failures, delivery problems).
     pub in_health: bool,
     /// The definition.
@@ -324,8 +322,6 @@ struct Entry {
     key: String,
     group: Group,
     topic: Topic,
-    /// Whether the alarm notifies its topic itself (false: it only feeds a composite).
-    notify: bool,
     /// Whether the comprehensive-health composite watches it: errors, failures and delivery
     /// problems only, never latency, throttles, anomaly bands, interventions or tokens.
     health: bool,
@@ -361,7 +357,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         key: "runtime-client-errors".into(),
         group: Group::Runtime,
         topic: Topic::Critical,
-        notify: true,
         health: true,
         metric: bedrock("InvocationClientErrors"),
         eval: gt(c.invocation_error_threshold),
@@ -372,7 +367,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         key: "runtime-server-errors".into(),
         group: Group::Runtime,
         topic: Topic::Critical,
-        notify: true,
         health: true,
         metric: bedrock("InvocationServerErrors"),
         eval: gt(c.server_error_threshold),
@@ -383,7 +377,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         key: "runtime-throttles".into(),
         group: Group::Runtime,
         topic: Topic::Performance,
-        notify: true,
         health: false,
         metric: bedrock("InvocationThrottles"),
         eval: gt(c.throttle_threshold),
@@ -394,7 +387,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
         key: "runtime-p99-latency".into(),
         group: Group::Runtime,
         topic: Topic::Performance,
-        notify: true,
         health: false,
         metric: bedrock("InvocationLatency"),
         eval: Eval::Percentile {
@@ -410,7 +402,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: "runtime-invocations-anomaly".into(),
             group: Group::Runtime,
             topic: Topic::Performance,
-            notify: true,
             health: false,
             metric: bedrock("Invocations"),
             eval: Eval::Band {
@@ -435,7 +426,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: "tokens-input-anomaly".into(),
                 group: Group::Tokens,
                 topic,
-                notify: true,
                 health: false,
                 metric: bedrock("InputTokenCount"),
                 eval: Eval::Band {
@@ -450,7 +440,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: "tokens-output-anomaly".into(),
                 group: Group::Tokens,
                 topic,
-                notify: true,
                 health: false,
                 metric: bedrock("OutputTokenCount"),
                 eval: Eval::Band {
@@ -472,7 +461,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: "tokens-input-high".into(),
                 group: Group::Tokens,
                 topic,
-                notify: true,
                 health: false,
                 metric: bedrock("InputTokenCount"),
                 eval: gt(threshold),
@@ -483,7 +471,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: "tokens-output-high".into(),
                 group: Group::Tokens,
                 topic,
-                notify: true,
                 health: false,
                 metric: bedrock("OutputTokenCount"),
                 eval: gt(threshold),
@@ -525,7 +512,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: key.into(),
                 group: Group::LogDelivery,
                 topic: Topic::Critical,
-                notify: true,
                 health: true,
                 metric: bedrock(name),
                 eval: sum("GreaterThanOrEqualToThreshold", c.logging_failure_threshold),
@@ -546,7 +532,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: "logging-no-delivery".into(),
             group: Group::LogDelivery,
             topic: Topic::Critical,
-            notify: true,
             health: true,
             metric: bedrock("Invocations"),
             eval: Eval::Math {
@@ -616,7 +601,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                     key: agent_key(prefix, suffix).into(),
                     group: Group::Agents,
                     topic,
-                    notify: true,
                     health,
                     metric: agents(name),
                     eval,
@@ -641,7 +625,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: "kb-client-errors".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Critical,
-            notify: true,
             health: true,
             metric: kb("ClientErrors"),
             eval: gt(c.kb_error_threshold),
@@ -652,7 +635,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: "kb-server-errors".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Critical,
-            notify: true,
             health: true,
             metric: kb("ServerErrors"),
             eval: gt(c.kb_error_threshold),
@@ -663,7 +645,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: "kb-throttles".into(),
             group: Group::KnowledgeBases,
             topic: Topic::Performance,
-            notify: true,
             health: false,
             metric: kb("Throttles"),
             eval: gt(c.kb_throttle_threshold),
@@ -694,7 +675,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: "guardrails-intervened".into(),
             group: Group::Guardrails,
             topic: Topic::Performance,
-            notify: true,
             health: false,
             metric: intervened(&[("GuardrailArn", &arn), ("GuardrailVersion", &version)]),
             eval: gt(c.guardrails_blocked_threshold),
@@ -717,7 +697,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: key.into(),
                 group: Group::Guardrails,
                 topic: Topic::Performance,
-                notify: true,
                 health: false,
                 metric: intervened(&[("GuardrailPolicyType", policy)]),
                 eval: gt(c.guardrails_blocked_threshold),
@@ -756,7 +735,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: format!("endpoint-{service}-packets-dropped"),
             group: Group::VpcEndpoints,
             topic: Topic::Performance,
-            notify: true,
             health: false,
             metric: metric(
                 "AWS/PrivateLinkEndpoints",
@@ -805,7 +783,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: key.into(),
                 group: Group::LogBucket,
                 topic: Topic::Performance,
-                notify: true,
                 health,
                 metric: metric(
                     "AWS/S3",
@@ -841,7 +818,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             key: "kms-request-quota".into(),
             group: Group::Kms,
             topic: Topic::Performance,
-            notify: true,
             health: false,
             metric: usage("GenerateDataKey"),
             eval: Eval::Math {
@@ -893,7 +869,6 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 key: key.into(),
                 group: Group::LogAnalysis,
                 topic: Topic::Performance,
-                notify: true,
                 health: false,
                 metric: metric(&ns, name, &[]),
                 eval: gt(threshold),
@@ -905,14 +880,16 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
 
     // Training: model customization jobs publish no metric; the failed-job rule's matches are
     // AWS/Events TriggeredRules on its RuleName (metrics::EVENTBRIDGE_PAGE). This alarm carries
-    // the training_* threshold and periods and feeds comprehensive-health; it has no action of
-    // its own because the rule already sends each failed job's event to the critical topic.
+    // the training_* threshold and periods and feeds comprehensive-health. The rule already sends
+    // each failed job's event to the critical topic, so the alarm's own action goes to the
+    // performance topic: it says "failures crossed the threshold", not "a job failed", and a
+    // second critical page per job would be noise. An alarm without any action is what Prowler's
+    // cloudwatch_alarm_actions_alarm_state_configured fails (#14).
     if on(c.enable_training_monitoring) {
         entries.push(Entry {
             key: "training-job-failures".into(),
             group: Group::Training,
-            topic: Topic::Critical,
-            notify: false,
+            topic: Topic::Performance,
             health: true,
             metric: metric(
                 "AWS/Events",
@@ -980,12 +957,8 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
             datapoints_to_alarm: Some(secs(datapoints)),
             treat_missing_data: e.treat_missing.to_owned(),
             actions_enabled: true,
-            alarm_actions: if e.notify {
-                topic_actions(e.topic)
-            } else {
-                Vec::new()
-            },
-            ok_actions: if e.notify { ok(e.topic) } else { Vec::new() },
+            alarm_actions: topic_actions(e.topic),
+            ok_actions: ok(e.topic),
         };
         let mut detector_key = None;
         let rule = match e.eval {
@@ -1097,23 +1070,18 @@ pub(crate) fn catalog(c: &Config, cx: &CatalogContext<'_>) -> Catalog {
                 )
             }
         };
-        let route = if e.notify {
-            e.topic.as_str()
-        } else {
-            "no action, feeds comprehensive-health"
-        };
         def.description = format!(
-            "{}: {}/{} {rule} ({route}). Managed by bedrock-baseline, stack {}.",
+            "{}: {}/{} {rule} ({}). Managed by bedrock-baseline, stack {}.",
             e.what,
             e.metric.namespace,
             e.metric.metric_name,
+            e.topic.as_str(),
             cx.naming.stack()
         );
         alarms.push(AlarmSpec {
             key: e.key.clone(),
             group: e.group,
             topic: e.topic,
-            notifies: e.notify,
             in_health: e.health,
             def,
             detector_key,
@@ -1654,7 +1622,7 @@ mod tests {
     }
 
     #[test]
-    fn training_alarm_honours_its_threshold_and_periods_and_has_no_action() {
+    fn training_alarm_honours_its_threshold_and_periods_and_notifies_performance() {
         let mut config = defaults();
         config.training_job_failure_threshold = 2.0;
         config.training_alarm_period = 900;
@@ -1674,7 +1642,10 @@ mod tests {
         assert_eq!(a.def.threshold, Some(2.0));
         assert_eq!(a.def.period, Some(900));
         assert_eq!(a.def.evaluation_periods, 4);
-        assert!(a.def.alarm_actions.is_empty());
+        assert_eq!(
+            a.def.alarm_actions,
+            ["arn:aws:sns:us-east-1:123456789012:demo-prod-performance"]
+        );
         assert!(cat.composites[1]
             .def
             .alarm_rule

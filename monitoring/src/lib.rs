@@ -27,7 +27,7 @@
 //! | `guardrails-intervened` | `AWS/Bedrock/Guardrails` InvocationsIntervened, {GuardrailArn, GuardrailVersion} at the pinned version | performance | no |
 //! | `guardrails-content-policy-intervened`, `guardrails-sensitive-information-intervened` | InvocationsIntervened, {GuardrailPolicyType} (account-wide) | performance | no |
 //! | `endpoint-<service>-packets-dropped` | `AWS/PrivateLinkEndpoints` PacketsDropped (Sum > 0) on {Endpoint Type, Service Name, VPC Endpoint Id, VPC Id}, per Bedrock interface endpoint (`bedrock-mantle` too where network made it) | performance | no |
-//! | `training-job-failures` | `AWS/Events` TriggeredRules of the failed-job rule; training_* threshold and periods | none (the rule notifies) | yes |
+//! | `training-job-failures` | `AWS/Events` TriggeredRules of the failed-job rule; training_* threshold and periods | performance (the rule itself notifies critical per job) | yes |
 //! | `log-bucket-4xx-errors`, `log-bucket-5xx-errors` | `AWS/S3` 4xxErrors / 5xxErrors (Sum) on {BucketName, FilterId} of the log bucket's request-metrics configuration | performance | 5xx only |
 //! | `kms-request-quota` | `100 * (m1 + m2) / PERIOD(m1) / SERVICE_QUOTA(m1)`, m1/m2 `AWS/Usage` CallCount of KMS GenerateDataKey / Decrypt (account-wide: no per-key metric exists) | performance | no |
 //! | `log-guardrail-interventions`, `log-sensitive-information`, `log-invocation-errors`, `log-access-denials` | stack-published metrics of the invocation-log metric filters (`log_analysis`), `BedrockBaseline/<prefix>` | performance | no |

@@ -48,9 +48,7 @@ fn route_note(spec: &MonitoringSpec, a: &AlarmSpec) -> String {
     } else {
         ""
     };
-    if !a.notifies {
-        format!("no action of its own{health}")
-    } else if !spec.alerting {
+    if !spec.alerting {
         format!("no action: enable_alerting = false{health}")
     } else {
         format!("notifies the {} topic{health}", a.topic.as_str())
@@ -1935,7 +1933,7 @@ mod tests {
         );
         assert_eq!(
             note("monitoring.alarm[\"training-job-failures\"]"),
-            "no action of its own, in comprehensive-health"
+            "notifies the performance topic, in comprehensive-health"
         );
         assert!(
             note("monitoring.config_warning[\"kb_latency_threshold_ms\"]")

@@ -531,13 +531,15 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
             ("GuardrailVersion", "1"),
         ])
     );
-    // The training alarm: the rule's matches, training_* periods, no action of its own.
+    // The training alarm: the rule's matches, training_* periods, the performance topic (the
+    // rule itself pages critical per failed job).
     let t = &found.metric[&format!("{prefix}-training-job-failures")];
     assert_eq!(t.namespace(), Some("AWS/Events"));
     assert_eq!(t.metric_name(), Some("TriggeredRules"));
     assert_eq!(t.period(), Some(3600));
     assert_eq!(t.threshold(), Some(0.0));
-    assert!(t.alarm_actions().is_empty());
+    assert_eq!(t.alarm_actions().len(), 1);
+    assert!(t.alarm_actions()[0].ends_with("-performance"));
     // Invoked but nothing delivered: metric math over Invocations and the delivery successes.
     let nd = &found.metric[&format!("{prefix}-logging-no-delivery")];
     let ids: Vec<_> = nd.metrics().iter().map(|q| q.id().unwrap()).collect();
@@ -970,14 +972,10 @@ async fn every_alarm_is_found_from_a_datapoint_of_its_documented_metric() {
         let address = format!("monitoring.alarm[\"{}\"]", a.key);
         let c = planned.iter().find(|c| c.address == address).unwrap();
         let note = c.note.as_deref().unwrap_or_default();
-        if a.notifies {
-            assert!(
-                note.starts_with(&format!("notifies the {} topic", a.topic.as_str())),
-                "{address}: {note}"
-            );
-        } else {
-            assert!(note.starts_with("no action"), "{address}: {note}");
-        }
+        assert!(
+            note.starts_with(&format!("notifies the {} topic", a.topic.as_str())),
+            "{address}: {note}"
+        );
     }
     let comprehensive = spec
         .composites
