@@ -1,21 +1,23 @@
-//! The S3 log bucket: its desired settings (pure: bucket policy, lifecycle rules, the JSON views
-//! the plan compares), and the apply and destroy steps over [`LoggingApi`].
+//! The two stack buckets, the log bucket and the access-log bucket: their desired settings
+//! (pure: lifecycle rules, Object Lock, the JSON views the plan compares), observe, plan, and
+//! the apply and destroy steps over [`LoggingApi`].
 //!
 //! Settings that S3 keeps in separate sub-resources (encryption, versioning, public-access
-//! block, ownership controls, lifecycle, tags) are attributes of one address, `logging.bucket`,
-//! and apply writes only the ones that differ. The policy is its own address,
-//! `logging.bucket_policy`, because it is what a reviewer reads.
+//! block, ownership controls, lifecycle, tags, Object Lock, access logging, EventBridge) are
+//! attributes of one address, `logging.bucket`, and apply writes only the ones that differ. The
+//! policy is its own resource (`crate::bucket_policy`).
 
 use crate::api::{
-    AccessLogTarget, LifecycleRule, LifecycleTransition, LoggingApi, ObjectLockConfig,
-    PublicAccessBlock,
+    AccessLogTarget, BucketEncryption, LifecycleRule, LifecycleTransition, LoggingApi,
+    ObjectLockConfig, PublicAccessBlock,
 };
-use crate::module::{policy_view, ObservedBucket, KNOWN_AFTER_APPLY};
-use crate::LoggingError;
+use crate::bucket_policy;
+use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
 use baseline_core::aws::{ApiError, ServiceErrorKind};
-use baseline_core::config::S3Lifecycle;
-use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::{Progress, ProgressEvent};
+use baseline_core::config::{Config, ConfigIssue, S3Lifecycle};
+use baseline_core::policy::PolicyDocument;
+use baseline_core::reconcile::PreconditionFailed;
+use baseline_core::{Action, AwsContext, Change, DestroyOptions, Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,79 +67,6 @@ pub(crate) struct ObjectLockSpec {
     pub(crate) mode: String,
     /// Days of default retention.
     pub(crate) days: i32,
-}
-
-/// The two statements both stack buckets start with: no plain HTTP, no TLS before 1.2.
-fn tls_only(bucket_arn: &str) -> [Statement; 2] {
-    let resources = [bucket_arn.to_owned(), format!("{bucket_arn}/*")];
-    [
-        Statement::deny("DenyInsecureTransport")
-            .any_principal()
-            .actions(["s3:*"])
-            .resources(resources.clone())
-            .condition("Bool", "aws:SecureTransport", ["false"]),
-        Statement::deny("DenyOutdatedTls")
-            .any_principal()
-            .actions(["s3:*"])
-            .resources(resources)
-            .condition("NumericLessThan", "s3:TlsVersion", ["1.2"]),
-    ]
-}
-
-/// The policy of the access-log bucket: TLS only, and the S3 logging service may put objects
-/// under `<source bucket>/` for that one source bucket of this account. The grant and its
-/// `aws:SourceArn`/`aws:SourceAccount` conditions are the ones S3 documents for log delivery
-/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html,
-/// "Grant permissions to the logging service principal by using a bucket policy").
-pub(crate) fn access_log_bucket_policy(
-    partition: &str,
-    account_id: &str,
-    bucket: &str,
-    source_bucket: &str,
-) -> PolicyDocument {
-    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
-    let [insecure, outdated] = tls_only(&bucket_arn);
-    PolicyDocument::new(vec![
-        insecure,
-        outdated,
-        Statement::allow("AllowS3ServerAccessLogs")
-            .service_principal("logging.s3.amazonaws.com")
-            .actions(["s3:PutObject"])
-            .resources([format!("{bucket_arn}/{source_bucket}/*")])
-            .condition("StringEquals", "aws:SourceAccount", [account_id])
-            .condition(
-                "ArnLike",
-                "aws:SourceArn",
-                [format!("arn:{partition}:s3:::{source_bucket}")],
-            ),
-    ])
-}
-
-/// The bucket policy: TLS only (1.2 or later), and Bedrock may put invocation logs under
-/// `log_prefix`, for this account's Bedrock only.
-pub fn bucket_policy(
-    partition: &str,
-    account_id: &str,
-    region: &str,
-    bucket: &str,
-    log_prefix: &str,
-) -> PolicyDocument {
-    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
-    let [insecure, outdated] = tls_only(&bucket_arn);
-    PolicyDocument::new(vec![
-        insecure,
-        outdated,
-        Statement::allow("AllowBedrockInvocationLogs")
-            .service_principal("bedrock.amazonaws.com")
-            .actions(["s3:PutObject"])
-            .resources([format!("{bucket_arn}/{log_prefix}*")])
-            .condition("StringEquals", "aws:SourceAccount", [account_id])
-            .condition(
-                "ArnLike",
-                "aws:SourceArn",
-                [format!("arn:{partition}:bedrock:{region}:{account_id}:*")],
-            ),
-    ])
 }
 
 /// The lifecycle rules for `s3_lifecycle`: one rule over the whole bucket, each step left out
@@ -264,20 +193,6 @@ fn observed_base_view(name: &str, b: &ObservedBucket) -> Value {
         "lifecycle_rules": b.lifecycle_rules,
         "tags": b.tags,
     })
-}
-
-/// The policy as the plan shows it (normalised, so order never shows as a change).
-pub(crate) fn desired_policy_view(spec: &BucketSpec) -> Value {
-    json!({"bucket": spec.name, "policy": policy_view(&spec.policy)})
-}
-
-/// The observed policy: parsed and normalised, or the raw text when it is not a policy.
-pub(crate) fn observed_policy_view(name: &str, policy: Option<&str>) -> Value {
-    let policy = policy.map(|text| match PolicyDocument::parse(text) {
-        Ok(doc) => policy_view(&doc),
-        Err(_) => Value::String(text.to_owned()),
-    });
-    json!({"bucket": name, "policy": policy})
 }
 
 /// True when `attr` differs between two views.
@@ -462,84 +377,286 @@ pub(crate) async fn empty_and_delete(
     }
 }
 
+/// What exists of a bucket.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObservedBucket {
+    /// Default encryption.
+    pub encryption: Option<BucketEncryption>,
+    /// Versioning status.
+    pub versioning: Option<String>,
+    /// Public-access block.
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// Object ownership setting.
+    pub object_ownership: Option<String>,
+    /// Lifecycle rules.
+    pub lifecycle_rules: Vec<LifecycleRule>,
+    /// Bucket policy text.
+    pub policy: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// S3 Object Lock (`None`: not enabled).
+    pub object_lock: Option<ObjectLockConfig>,
+    /// Server access logging target (`None`: off).
+    pub access_log: Option<AccessLogTarget>,
+    /// Event delivery to EventBridge is on.
+    pub eventbridge: bool,
+}
+
+/// The log bucket and the access-log bucket of the stack, from the config.
+pub(crate) fn specs(
+    ctx: &AwsContext,
+    config: &Config,
+    tags: &BTreeMap<String, String>,
+) -> (BucketSpec, BucketSpec) {
+    let naming = ctx.naming();
+    let (p, acct, region) = (ctx.partition(), ctx.account_id(), ctx.region());
+    let bucket_name = naming.log_bucket(acct, region);
+    let access_log_name = baseline_core::naming::fit(
+        &format!("{}-access-logs-{acct}-{region}", naming.stack()),
+        63,
+    );
+    let access_logging = config.enable_s3_logging && config.s3_access_logging;
+    let access_log_bucket = BucketSpec {
+        policy: bucket_policy::access_log_bucket_policy(p, acct, &access_log_name, &bucket_name),
+        arn: format!("arn:{p}:s3:::{access_log_name}"),
+        name: access_log_name,
+        region: region.to_owned(),
+        enabled: access_logging,
+        lifecycle_rules: lifecycle_rules(&config.s3_lifecycle),
+        tags: tags.clone(),
+        sse_kms: false,
+        object_lock: None,
+        access_log: None,
+        eventbridge: config.s3_event_notifications,
+    };
+    let lock = &config.s3_object_lock;
+    let bucket = BucketSpec {
+        policy: bucket_policy::bucket_policy(p, acct, region, &bucket_name, &config.s3_log_prefix),
+        access_log: access_logging.then(|| AccessLogTarget {
+            bucket: access_log_bucket.name.clone(),
+            prefix: format!("{bucket_name}/"),
+        }),
+        arn: format!("arn:{p}:s3:::{bucket_name}"),
+        name: bucket_name,
+        region: region.to_owned(),
+        enabled: config.enable_s3_logging,
+        lifecycle_rules: lifecycle_rules(&config.s3_lifecycle),
+        tags: tags.clone(),
+        sse_kms: true,
+        eventbridge: config.s3_event_notifications,
+        object_lock: lock.enabled.then(|| ObjectLockSpec {
+            mode: lock.mode.as_str().to_owned(),
+            days: i32::try_from(lock.days).unwrap_or(i32::MAX),
+        }),
+    };
+    (bucket, access_log_bucket)
+}
+
+/// Reads every setting of a bucket at once; `None` when it does not exist.
+pub(crate) async fn observe(
+    api: &dyn LoggingApi,
+    b: &BucketSpec,
+    stack: &str,
+) -> Result<Option<ObservedBucket>, LoggingError> {
+    let name = b.name.as_str();
+    let exists = match api.bucket_exists(name).await {
+        Ok(exists) => exists,
+        Err(e) if e.kind == ServiceErrorKind::AccessDenied && b.enabled => {
+            return Err(LoggingError::Precondition(PreconditionFailed {
+                issues: vec![ConfigIssue {
+                    path: "enable_s3_logging".into(),
+                    message: format!("the log bucket name {name} is taken by another account, or this account may not read it ({})", e.detail),
+                    hint: Some("bucket names are global: change `project` or `environment`, or grant s3:ListBucket on it".into()),
+                }],
+            }));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !exists {
+        return Ok(None);
+    }
+    let (
+        encryption,
+        versioning,
+        public_access_block,
+        object_ownership,
+        lifecycle_rules,
+        policy,
+        tags,
+        object_lock,
+        access_log,
+        eventbridge,
+    ) = futures::try_join!(
+        api.bucket_encryption(name),
+        api.bucket_versioning(name),
+        api.public_access_block(name),
+        api.object_ownership(name),
+        api.lifecycle_rules(name),
+        api.bucket_policy(name),
+        api.bucket_tags(name),
+        api.object_lock(name),
+        api.bucket_logging(name),
+        api.bucket_eventbridge(name),
+    )?;
+    check_owner("s3 bucket", name, &tags, stack)?;
+    Ok(Some(ObservedBucket {
+        encryption,
+        versioning,
+        public_access_block,
+        object_ownership,
+        lifecycle_rules,
+        policy,
+        tags,
+        object_lock,
+        access_log,
+        eventbridge,
+    }))
+}
+
+/// The plan note on Object Lock of a bucket to create, or of an existing one without it.
+fn object_lock_note(lock: &ObjectLockSpec, existing: bool) -> String {
+    if existing {
+        // S3 now also accepts PutObjectLockConfiguration on an existing versioned bucket
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html),
+        // but it is irreversible and leaves every version written before it unlocked, so this
+        // tool turns it on only when it creates the bucket.
+        return format!(
+            "S3 Object Lock is off on this existing bucket and is turned on only at creation: recreate the bucket (destroy --delete-audit-data, then apply) or turn it on by hand ({} {} days)",
+            lock.mode, lock.days
+        );
+    }
+    let mode = if lock.mode == "COMPLIANCE" {
+        "COMPLIANCE: nobody, root included, can delete or overwrite a log version before its retention ends, and destroy refuses to delete the bucket until then"
+    } else {
+        "GOVERNANCE: only a principal with s3:BypassGovernanceRetention can delete a version early (destroy --delete-audit-data does, explicitly)"
+    };
+    format!(
+        "S3 Object Lock is turned on at creation (it cannot be turned on later without recreating the bucket, nor ever off): each log version is retained {} days, {mode}",
+        lock.days
+    )
+}
+
+/// The changes of one bucket and its policy: its settings first, then its policy.
+pub(crate) fn changes(
+    (address, policy_address): (&str, &str),
+    b: &BucketSpec,
+    observed: Option<&ObservedBucket>,
+    key: Option<&str>,
+    off_note: &str,
+) -> Vec<Change> {
+    if !b.enabled {
+        return observed
+            .map(|_| Change::noop(address, "s3_bucket").with_note(off_note))
+            .into_iter()
+            .collect();
+    }
+    let settings = match observed {
+        None => {
+            let create = Change::create(address, "s3_bucket", &desired_view(b, key));
+            match &b.object_lock {
+                Some(lock) => create.with_note(object_lock_note(lock, false)),
+                None => create,
+            }
+        }
+        Some(found) => {
+            let settings = Change::compare(
+                address,
+                "s3_bucket",
+                &observed_view(b, found),
+                &desired_view_for(b, found, key),
+                &[],
+            );
+            match &b.object_lock {
+                Some(lock) if lock_missing_on_existing(b, found) => {
+                    settings.with_note(object_lock_note(lock, true))
+                }
+                _ => settings,
+            }
+        }
+    };
+    vec![settings, bucket_policy::change(policy_address, b, observed)]
+}
+
+/// Converges one bucket's settings and policy as planned, with their progress events.
+pub(crate) async fn converge(
+    api: &dyn LoggingApi,
+    b: &BucketSpec,
+    observed: Option<&ObservedBucket>,
+    (address, policy_address): (&str, &str),
+    (settings, policy): (Action, Action),
+    key: &str,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    if !b.enabled {
+        return Ok(());
+    }
+    if settings != Action::NoOp {
+        progress.event(ProgressEvent::Started {
+            address: address.into(),
+            action: settings,
+        });
+        apply_settings(api, b, observed, key, address, progress).await?;
+        progress.event(ProgressEvent::Finished {
+            address: address.into(),
+            action: settings,
+        });
+    }
+    bucket_policy::apply(api, b, policy_address, policy, progress).await
+}
+
+/// What destroy does to one bucket: kept unless `--delete-audit-data`; then emptied (GOVERNANCE
+/// retention bypassed explicitly) and deleted, or refused under COMPLIANCE retention.
+pub(crate) fn destroy_plan(
+    (address, policy_address): (&str, &str),
+    b: &BucketSpec,
+    found: Option<&ObservedBucket>,
+    options: DestroyOptions,
+) -> Vec<Change> {
+    let Some(found) = found else {
+        return Vec::new();
+    };
+    let bucket = if options.delete_audit_data {
+        let lock = found.object_lock.as_ref().filter(|l| l.enabled);
+        let note = match lock.and_then(|l| l.mode.as_deref()) {
+            Some("COMPLIANCE") => format!(
+                "COMPLIANCE-mode Object Lock ({} days after each write): destroy refuses while any version is still retained and names the date it ends",
+                lock.and_then(|l| l.days).unwrap_or_default()
+            ),
+            Some(_) => "emptied first, bypassing GOVERNANCE-mode retention explicitly (x-amz-bypass-governance-retention; needs s3:BypassGovernanceRetention): every object version and delete marker".to_owned(),
+            None => "emptied first: every object version and delete marker".to_owned(),
+        };
+        Change::delete(address, "s3_bucket", &observed_view(b, found)).with_note(note)
+    } else {
+        Change::noop(address, "s3_bucket").with_note(KEPT_AUDIT_DATA)
+    };
+    let policy = bucket_policy::destroy_change(policy_address, b, found, options.delete_audit_data);
+    std::iter::once(bucket).chain(policy).collect()
+}
+
+/// Empties and deletes a bucket that exists, its policy with it.
+pub(crate) async fn destroy(
+    api: &dyn LoggingApi,
+    b: &BucketSpec,
+    (address, policy_address): (&str, &str),
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    progress.event(ProgressEvent::Started {
+        address: address.into(),
+        action: Action::Delete,
+    });
+    empty_and_delete(api, &b.name).await?;
+    progress.event(ProgressEvent::Gone {
+        address: policy_address.into(),
+    });
+    progress.event(ProgressEvent::Gone {
+        address: address.into(),
+    });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baseline_core::policy::Effect;
-
-    fn policy() -> PolicyDocument {
-        bucket_policy(
-            "aws",
-            "123456789012",
-            "us-east-1",
-            "demo-prod-bedrock-logs-123456789012-us-east-1",
-            "invocations/",
-        )
-    }
-
-    #[test]
-    fn policy_denies_plain_http_and_old_tls_on_bucket_and_objects() {
-        let doc = policy();
-        let tls = doc.statement("DenyInsecureTransport").unwrap();
-        assert_eq!(tls.effect, Effect::Deny);
-        assert_eq!(
-            tls.condition_values("Bool", "aws:SecureTransport")
-                .unwrap()
-                .0,
-            vec!["false"]
-        );
-        assert_eq!(tls.resource.as_ref().unwrap().0.len(), 2);
-        let old = doc.statement("DenyOutdatedTls").unwrap();
-        assert_eq!(old.effect, Effect::Deny);
-        assert_eq!(
-            old.condition_values("NumericLessThan", "s3:TlsVersion")
-                .unwrap()
-                .0,
-            vec!["1.2"]
-        );
-    }
-
-    #[test]
-    fn bedrock_may_only_put_under_the_prefix_for_this_account() {
-        let doc = policy();
-        let st = doc.statement("AllowBedrockInvocationLogs").unwrap();
-        assert_eq!(st.action.as_ref().unwrap().0, vec!["s3:PutObject"]);
-        assert_eq!(
-            st.resource.as_ref().unwrap().0,
-            vec!["arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/invocations/*"]
-        );
-        assert_eq!(
-            st.condition_values("StringEquals", "aws:SourceAccount")
-                .unwrap()
-                .0,
-            vec!["123456789012"]
-        );
-        assert_eq!(
-            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-            vec!["arn:aws:bedrock:us-east-1:123456789012:*"]
-        );
-        assert!(!doc.has_wildcard_allow());
-    }
-
-    #[test]
-    fn policy_read_back_from_s3_is_equivalent() {
-        // S3 returns the policy re-serialised: one-element lists as strings, keys reordered.
-        let text = r#"{"Version":"2012-10-17","Statement":[
-          {"Sid":"AllowBedrockInvocationLogs","Effect":"Allow","Principal":{"Service":"bedrock.amazonaws.com"},
-           "Action":"s3:PutObject","Resource":"arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/invocations/*",
-           "Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:bedrock:us-east-1:123456789012:*"},"StringEquals":{"aws:SourceAccount":"123456789012"}}},
-          {"Sid":"DenyOutdatedTls","Effect":"Deny","Principal":"*","Action":"s3:*",
-           "Resource":["arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/*","arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1"],
-           "Condition":{"NumericLessThan":{"s3:TlsVersion":1.2}}},
-          {"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",
-           "Resource":["arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1","arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/*"],
-           "Condition":{"Bool":{"aws:SecureTransport":false}}}]}"#;
-        let mut ours = policy();
-        ours.statement.sort_by(|a, b| a.sid.cmp(&b.sid));
-        let mut theirs = PolicyDocument::parse(text).unwrap();
-        theirs.statement.sort_by(|a, b| a.sid.cmp(&b.sid));
-        assert!(ours.equivalent(&theirs));
-    }
 
     #[test]
     fn lifecycle_follows_config_and_zero_turns_a_step_off() {

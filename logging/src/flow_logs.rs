@@ -19,12 +19,11 @@
 //!   `--delete-audit-data` (the module's destroy handles it with the invocation log group).
 
 use crate::api::{EndpointInterfaces, FlowLogInfo, LoggingApi, NewFlowLog};
-use crate::log_group::{self, LogGroupSpec};
-use crate::module::{ObservedLogGroup, ObservedRole};
-use crate::role::{self, RoleSpec};
+use crate::log_group::{self, LogGroupSpec, ObservedLogGroup};
+use crate::role::{self, ObservedRole, RoleSpec};
 use crate::LoggingError;
 use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::{Action, Change, Progress, ProgressEvent};
+use baseline_core::{Action, AwsContext, Change, Config, Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -202,32 +201,91 @@ pub(crate) fn work(spec: &FlowLogsSpec, observed: &ObservedFlowLogs) -> FlowLogW
     w
 }
 
+/// The flow logs of the stack, their log group and role, from the config.
+pub(crate) fn spec(
+    ctx: &AwsContext,
+    config: &Config,
+    endpoint_ids: Option<&BTreeMap<String, String>>,
+    tags: &BTreeMap<String, String>,
+) -> FlowLogsSpec {
+    let naming = ctx.naming();
+    let (p, acct, region) = (ctx.partition(), ctx.account_id(), ctx.region());
+    let group = naming.log_group("vpc-flow-logs");
+    let group_arn = ctx.arn("logs", &format!("log-group:{group}"));
+    let role_name = naming.name("vpc-flow-logs", 64);
+    let enabled = config.enable_vpc_flow_logs;
+    FlowLogsSpec {
+        enabled,
+        log_group: LogGroupSpec {
+            name: group,
+            arn: group_arn.clone(),
+            enabled,
+            retention_in_days: i32::try_from(config.vpc_flow_logs_retention_days)
+                .unwrap_or(i32::MAX),
+            tags: tags.clone(),
+        },
+        role: RoleSpec {
+            arn: ctx.iam_arn(&format!("role/{role_name}")),
+            name: role_name,
+            enabled,
+            description: format!(
+                "bedrock-baseline {}: lets VPC Flow Logs deliver to the stack's flow-log group",
+                naming.stack()
+            ),
+            trust_policy: flow_logs_trust_policy(p, acct, region),
+            policy: flow_logs_role_policy(&group_arn),
+            permissions_boundary_arn: role::boundary(config),
+            tags: tags.clone(),
+        },
+        traffic_type: config.vpc_flow_logs_traffic_type.as_str().to_owned(),
+        endpoint_ids: endpoint_ids.map(|m| m.values().cloned().collect()),
+        tags: tags.clone(),
+        stack: naming.stack().to_owned(),
+    }
+}
+
+/// The flow logs, their log group and role. EC2 is asked only when flow logs are on or
+/// their role still exists (left from when they were on), so stacks without them make no
+/// EC2 call.
+pub(crate) async fn observe(
+    api: &dyn LoggingApi,
+    spec: &FlowLogsSpec,
+) -> Result<ObservedFlowLogs, LoggingError> {
+    let (log_group, role) = futures::try_join!(
+        log_group::observe(api, &spec.log_group, &spec.stack),
+        role::observe(api, &spec.role, &spec.stack),
+    )?;
+    if !spec.enabled && role.is_none() {
+        return Ok(ObservedFlowLogs {
+            log_group,
+            ..ObservedFlowLogs::default()
+        });
+    }
+    let (endpoints, found) = futures::try_join!(
+        api.stack_endpoint_interfaces(&spec.stack),
+        api.stack_flow_logs(&spec.stack),
+    )?;
+    Ok(ObservedFlowLogs {
+        log_group,
+        role,
+        interfaces: interfaces(&endpoints, spec.endpoint_ids.as_ref()),
+        flow_logs: found,
+    })
+}
+
 /// The plan of the flow logs, their group and role.
 pub(crate) fn diff(
     spec: &FlowLogsSpec,
     observed: &ObservedFlowLogs,
     kms_key_arn: Option<&str>,
 ) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let g = &spec.log_group;
-    match (&observed.log_group, spec.enabled) {
-        (None, true) => changes.push(Change::create(
-            FLOW_LOG_GROUP,
-            "log_group",
-            &log_group::desired_view(g, kms_key_arn),
-        )),
-        (Some(found), true) => changes.push(Change::compare(
-            FLOW_LOG_GROUP,
-            "log_group",
-            &log_group::observed_view(found),
-            &log_group::desired_view(g, kms_key_arn),
-            &[],
-        )),
-        (Some(_), false) => changes.push(Change::noop(FLOW_LOG_GROUP, "log_group").with_note(
-            "enable_vpc_flow_logs is off: the flow-log group is no longer managed and is kept (audit data)",
-        )),
-        (None, false) => {}
-    }
+    let mut changes = log_group::changes(
+        FLOW_LOG_GROUP,
+        &spec.log_group,
+        observed.log_group.as_ref(),
+        kms_key_arn,
+        "enable_vpc_flow_logs is off: the flow-log group is no longer managed and is kept (audit data)",
+    );
     changes.extend(role::changes(
         &spec.role,
         observed.role.as_ref(),
@@ -293,26 +351,19 @@ pub(crate) async fn apply(
     };
     if spec.enabled {
         let action = action_of(FLOW_LOG_GROUP);
-        if action != Action::NoOp {
-            let key = kms_key_arn.ok_or(LoggingError::MissingKmsKey)?;
-            progress.event(ProgressEvent::Started {
-                address: FLOW_LOG_GROUP.into(),
-                action,
-            });
-            log_group::apply(
-                api,
-                &spec.log_group,
-                observed.log_group.as_ref(),
-                key,
-                FLOW_LOG_GROUP,
-                progress,
-            )
-            .await?;
-            progress.event(ProgressEvent::Finished {
-                address: FLOW_LOG_GROUP.into(),
-                action,
-            });
-        }
+        let key = match kms_key_arn {
+            Some(key) => key,
+            None if action == Action::NoOp => "",
+            None => return Err(LoggingError::MissingKmsKey),
+        };
+        log_group::converge(
+            api,
+            &spec.log_group,
+            observed.log_group.as_ref(),
+            (key, FLOW_LOG_GROUP, action),
+            progress,
+        )
+        .await?;
         role::converge(
             api,
             &spec.role,

@@ -10,7 +10,7 @@ use crate::api::{CloudWatchDestination, InvocationLoggingConfig, LoggingApi, S3D
 use crate::LoggingError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::Config;
-use baseline_core::{Progress, ProgressEvent};
+use baseline_core::{Action, Change, Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -118,6 +118,119 @@ pub(crate) async fn put(
             other => return Ok(other?),
         }
     }
+}
+
+/// The resource type of the configuration in plans.
+const TYPE: &str = "bedrock_invocation_logging";
+
+/// The note on a configuration that is someone else's.
+fn not_ours_note(have: &InvocationLoggingConfig) -> String {
+    format!(
+        "the region's configuration (to {}) is not this stack's: left alone",
+        describe(have)
+    )
+}
+
+/// The plan of the configuration: `ours` says whether the one that exists is this stack's.
+pub(crate) fn changes(
+    address: &str,
+    want: Option<&InvocationLoggingConfig>,
+    have: Option<&InvocationLoggingConfig>,
+    ours: bool,
+) -> Option<Change> {
+    Some(match (want, have) {
+        (Some(want), None) => Change::create(address, TYPE, &view(want))
+            .with_note("account-and-region-wide setting: one per region"),
+        (Some(want), Some(have)) => {
+            let change = Change::compare(address, TYPE, &view(have), &view(want), &[]);
+            if change.is_change() && !ours {
+                change.with_note(format!(
+                    "account-and-region-wide setting: replaces the region's current configuration (to {})",
+                    describe(have)
+                ))
+            } else {
+                change
+            }
+        }
+        (None, Some(have)) if ours => Change::delete(address, TYPE, &view(have)),
+        (None, Some(have)) => Change::noop(address, TYPE).with_note(not_ours_note(have)),
+        (None, None) => return None,
+    })
+}
+
+/// Puts or deletes the configuration as [`changes`] planned; true when it is this stack's
+/// afterwards. `retry` are the delays while a role created by this apply propagates.
+pub(crate) async fn converge(
+    api: &dyn LoggingApi,
+    (want, have, ours): (
+        Option<&InvocationLoggingConfig>,
+        Option<&InvocationLoggingConfig>,
+        bool,
+    ),
+    retry: &[Duration],
+    address: &str,
+    progress: &dyn Progress,
+) -> Result<bool, LoggingError> {
+    match (want, have) {
+        (Some(want), have) => {
+            if have != Some(want) {
+                let action = if have.is_some() {
+                    Action::Update
+                } else {
+                    Action::Create
+                };
+                progress.event(ProgressEvent::Started {
+                    address: address.into(),
+                    action,
+                });
+                put(api, want, retry, address, progress).await?;
+                progress.event(ProgressEvent::Exists {
+                    address: address.into(),
+                    id: "account".into(),
+                });
+                progress.event(ProgressEvent::Finished {
+                    address: address.into(),
+                    action,
+                });
+            }
+            Ok(true)
+        }
+        (None, Some(_)) if ours => {
+            destroy(api, address, progress).await?;
+            Ok(false)
+        }
+        (None, _) => Ok(false),
+    }
+}
+
+/// What destroy does to the region's configuration: deletes it only when it is this stack's.
+pub(crate) fn destroy_change(address: &str, have: &InvocationLoggingConfig, ours: bool) -> Change {
+    if ours {
+        Change::delete(address, TYPE, &view(have))
+            .with_note("turns Bedrock model invocation logging off for the whole region")
+    } else {
+        Change::noop(address, TYPE).with_note(not_ours_note(have))
+    }
+}
+
+/// Turns invocation logging off for the region (already off is fine).
+pub(crate) async fn destroy(
+    api: &dyn LoggingApi,
+    address: &str,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    progress.event(ProgressEvent::Started {
+        address: address.into(),
+        action: Action::Delete,
+    });
+    match api.delete_invocation_logging().await {
+        Err(e) if !e.is_not_found() => return Err(e.into()),
+        _ => {}
+    }
+    progress.event(ProgressEvent::Gone {
+        address: address.into(),
+    });
+    Ok(())
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@
 
 mod api;
 mod bucket;
+mod bucket_policy;
 mod flow_logs;
 mod invocation;
 mod log_group;
@@ -54,17 +55,52 @@ pub use api::{
     NewFlowLog, NewRole, ObjectVersionRef, PublicAccessBlock, ReplicationRuleInfo, RoleInfo,
     S3Destination, SdkLoggingApi,
 };
-pub use bucket::{bucket_policy, lifecycle_rules};
+pub use bucket::lifecycle_rules;
+pub use bucket::ObservedBucket;
+pub use bucket_policy::bucket_policy;
 pub use flow_logs::{flow_logs_role_policy, flow_logs_trust_policy, ObservedFlowLogs};
-pub use module::{
-    LoggingInputs, LoggingModule, LoggingObserved, LoggingOutputs, LoggingSpec, ObservedBucket,
-    ObservedLogGroup, ObservedRole,
-};
+pub use log_group::ObservedLogGroup;
+pub use module::{LoggingInputs, LoggingModule, LoggingObserved, LoggingOutputs, LoggingSpec};
 pub use replication::{replication_trust_policy, ObservedReplication};
-pub use role::{role_policy, trust_policy};
+pub use role::{role_policy, trust_policy, ObservedRole};
 
 use baseline_core::aws::ApiError;
+use baseline_core::naming::STACK_TAG;
 use baseline_core::reconcile::PreconditionFailed;
+use std::collections::BTreeMap;
+
+/// A policy as plans show and compare it: normalised (lists sorted) and its statements in Sid
+/// order, so neither AWS's re-serialisation nor statement order shows as a change.
+pub(crate) fn policy_view(doc: &baseline_core::policy::PolicyDocument) -> serde_json::Value {
+    let mut doc = doc.normalized();
+    doc.statement
+        .sort_by_cached_key(|s| (s.sid.clone(), serde_json::to_string(s).unwrap_or_default()));
+    doc.to_value()
+}
+
+/// Placeholder for values that exist only once an upstream resource is created.
+pub(crate) const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+
+/// What a destroy without `--delete-audit-data` says of a kept bucket or log group.
+pub(crate) const KEPT_AUDIT_DATA: &str = "kept: audit data (pass --delete-audit-data to delete)";
+
+/// A resource found by this stack's name must not carry another stack's tag.
+pub(crate) fn check_owner(
+    kind: &'static str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+    stack: &str,
+) -> Result<(), LoggingError> {
+    match tags.get(STACK_TAG) {
+        Some(owner) if owner != stack => Err(LoggingError::ForeignResource {
+            kind,
+            name: name.to_owned(),
+            owner: owner.clone(),
+            stack: stack.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

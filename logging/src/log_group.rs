@@ -1,13 +1,14 @@
-//! The invocation log group: its desired view (name, KMS key, retention, tags) and apply.
+//! A log group of the stack (the invocation log group, the flow-log group): its desired view
+//! (name, KMS key, retention, tags), observe, plan, apply and destroy.
 //!
 //! CloudWatch Logs takes the key only at creation (`kmsKeyId`); a drifted key is put back with
-//! AssociateKmsKey, the one in-place way to change it.
+//! AssociateKmsKey, the one in-place way to change it. Both groups hold audit data: destroy
+//! keeps them unless `--delete-audit-data`.
 
-use crate::api::LoggingApi;
-use crate::module::{ObservedLogGroup, KNOWN_AFTER_APPLY};
-use crate::LoggingError;
+use crate::api::{LogGroupInfo, LoggingApi};
+use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
 use baseline_core::aws::ServiceErrorKind;
-use baseline_core::{Progress, ProgressEvent};
+use baseline_core::{Action, Change, Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -24,6 +25,113 @@ pub(crate) struct LogGroupSpec {
     pub(crate) retention_in_days: i32,
     /// Tags, stack tags included.
     pub(crate) tags: BTreeMap<String, String>,
+}
+
+/// What exists of a log group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedLogGroup {
+    /// DescribeLogGroups.
+    pub info: LogGroupInfo,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The log group and its tags; `None` when it does not exist.
+pub(crate) async fn observe(
+    api: &dyn LoggingApi,
+    group: &LogGroupSpec,
+    stack: &str,
+) -> Result<Option<ObservedLogGroup>, LoggingError> {
+    let Some(info) = api.describe_log_group(&group.name).await? else {
+        return Ok(None);
+    };
+    let arn = if info.arn.is_empty() {
+        group.arn.clone()
+    } else {
+        info.arn.clone()
+    };
+    let mut tags = match api.log_group_tags(&arn).await {
+        Err(e) if e.is_not_found() => return Ok(None),
+        other => other?,
+    };
+    tags.retain(|k, _| !k.starts_with("aws:"));
+    check_owner("log group", &info.name, &tags, stack)?;
+    Ok(Some(ObservedLogGroup { info, tags }))
+}
+
+/// The log group's change; `off_note` says why one that exists is no longer managed.
+pub(crate) fn changes(
+    address: &str,
+    g: &LogGroupSpec,
+    observed: Option<&ObservedLogGroup>,
+    key: Option<&str>,
+    off_note: &str,
+) -> Vec<Change> {
+    match (observed, g.enabled) {
+        (None, true) => vec![Change::create(address, "log_group", &desired_view(g, key))],
+        (Some(found), true) => vec![Change::compare(
+            address,
+            "log_group",
+            &observed_view(found),
+            &desired_view(g, key),
+            &[],
+        )],
+        (Some(_), false) => vec![Change::noop(address, "log_group").with_note(off_note)],
+        (None, false) => Vec::new(),
+    }
+}
+
+/// What destroy does to a log group that exists: kept (audit data) unless `delete`.
+pub(crate) fn destroy_change(address: &str, found: &ObservedLogGroup, delete: bool) -> Change {
+    if delete {
+        Change::delete(address, "log_group", &observed_view(found))
+    } else {
+        Change::noop(address, "log_group").with_note(KEPT_AUDIT_DATA)
+    }
+}
+
+/// Deletes a log group (already gone is fine).
+pub(crate) async fn destroy(
+    api: &dyn LoggingApi,
+    name: &str,
+    address: &str,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    progress.event(ProgressEvent::Started {
+        address: address.into(),
+        action: Action::Delete,
+    });
+    match api.delete_log_group(name).await {
+        Err(e) if !e.is_not_found() => return Err(e.into()),
+        _ => {}
+    }
+    progress.event(ProgressEvent::Gone {
+        address: address.into(),
+    });
+    Ok(())
+}
+
+/// Applies the planned action of an enabled log group, with its progress events.
+pub(crate) async fn converge(
+    api: &dyn LoggingApi,
+    spec: &LogGroupSpec,
+    observed: Option<&ObservedLogGroup>,
+    (kms_key_arn, address, action): (&str, &str, Action),
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    if !spec.enabled || action == Action::NoOp {
+        return Ok(());
+    }
+    progress.event(ProgressEvent::Started {
+        address: address.into(),
+        action,
+    });
+    apply(api, spec, observed, kms_key_arn, address, progress).await?;
+    progress.event(ProgressEvent::Finished {
+        address: address.into(),
+        action,
+    });
+    Ok(())
 }
 
 /// What the plan shows for the log group as specified.

@@ -30,14 +30,18 @@
 //!   without replication reads only `GetRole`.
 
 use crate::api::{BucketReplication, LoggingApi, ReplicationRuleInfo};
-use crate::module::ObservedRole;
-use crate::role::{self, RoleSpec};
+use crate::bucket::BucketSpec;
+use crate::role::{self, ObservedRole, RoleSpec};
 use crate::LoggingError;
+use baseline_core::config::ConfigIssue;
+use baseline_core::ids::KmsKeyArn;
 use baseline_core::policy::{PolicyDocument, Statement};
+use baseline_core::reconcile::PreconditionFailed;
 use baseline_core::resource::{Planned, ResourceKind, Step};
-use baseline_core::{Change, Progress};
+use baseline_core::{AwsContext, Change, Config, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// Address of the replication role.
 pub(crate) const ROLE: &str = "logging.replication_role";
@@ -45,6 +49,10 @@ pub(crate) const ROLE: &str = "logging.replication_role";
 pub(crate) const ROLE_POLICY: &str = "logging.replication_role_policy";
 /// The id of the stack's one rule in each bucket's replication configuration.
 pub(crate) const RULE_ID: &str = "baseline-cross-region";
+/// The log bucket's replication configuration.
+pub(crate) const BUCKET_REPLICATION: &str = "logging.bucket_replication";
+/// The access-log bucket's replication configuration.
+pub(crate) const ACCESS_LOG_BUCKET_REPLICATION: &str = "logging.access_log_bucket_replication";
 
 /// One bucket that replicates.
 #[derive(Debug, Clone, PartialEq)]
@@ -443,6 +451,79 @@ pub(crate) async fn destroy(
         role::remove(api, &spec.role.name, found, (ROLE, ROLE_POLICY), progress).await?;
     }
     Ok(())
+}
+
+/// The replication role and the two buckets' configurations (`s3_replication`). The replica
+/// key must be of another region than the stack (config validation says so when `region` is
+/// set; here the region may come from the credential chain).
+pub(crate) fn spec(
+    ctx: &AwsContext,
+    config: &Config,
+    stack_key: Option<&KmsKeyArn>,
+    (bucket, access_log_bucket): (&BucketSpec, &BucketSpec),
+    tags: &BTreeMap<String, String>,
+) -> Result<ReplicationSpec, LoggingError> {
+    let naming = ctx.naming();
+    let r = &config.s3_replication;
+    let enabled = r.enabled() && bucket.enabled;
+    let destination = r.destination_bucket_arn.clone().unwrap_or_default();
+    let replica_key = r.destination_kms_key_arn.as_deref();
+    if let Some(key) = replica_key.filter(|_| enabled) {
+        if key.split(':').nth(3) == Some(ctx.region()) {
+            return Err(LoggingError::Precondition(PreconditionFailed {
+                issues: vec![ConfigIssue {
+                    path: "s3_replication.destination_kms_key_arn".into(),
+                    message: format!("`{key}` is in {}, the stack's own region", ctx.region()),
+                    hint: Some("cross-region replication: the key and the destination bucket are in another region".into()),
+                }],
+            }));
+        }
+    }
+    let name = naming.name("s3-replication", 64);
+    let arn = ctx.iam_arn(&format!("role/{name}"));
+    let mut sources = vec![(bucket.name.as_str(), bucket.object_lock.is_some())];
+    if access_log_bucket.enabled {
+        sources.push((access_log_bucket.name.as_str(), false));
+    }
+    let policy = replication_role_policy(&ReplicationGrant {
+        partition: ctx.partition(),
+        region: ctx.region(),
+        sources: &sources,
+        destination_bucket_arn: &destination,
+        source_key_arn: stack_key.map(KmsKeyArn::as_str),
+        destination_key_arn: replica_key,
+    });
+    let wanted =
+        |on: bool, key: Option<&str>| on.then(|| desired_configuration(&arn, &destination, key));
+    Ok(ReplicationSpec {
+        enabled,
+        sources: vec![
+            ReplicationSource {
+                address: BUCKET_REPLICATION,
+                bucket: bucket.name.clone(),
+                wanted: wanted(enabled, replica_key),
+            },
+            ReplicationSource {
+                address: ACCESS_LOG_BUCKET_REPLICATION,
+                bucket: access_log_bucket.name.clone(),
+                // SSE-S3: replicated without a KMS key.
+                wanted: wanted(enabled && access_log_bucket.enabled, None),
+            },
+        ],
+        role: RoleSpec {
+            description: format!(
+                "bedrock-baseline {}: lets Amazon S3 replicate the audit buckets to {destination}",
+                naming.stack()
+            ),
+            trust_policy: replication_trust_policy(ctx.account_id()),
+            policy,
+            permissions_boundary_arn: role::boundary(config),
+            tags: tags.clone(),
+            enabled,
+            name,
+            arn,
+        },
+    })
 }
 
 #[cfg(test)]

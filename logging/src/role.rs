@@ -4,13 +4,15 @@
 //! and apply.
 //!
 //! The role is this stack's alone, so apply also removes inline policies other than `logging`
-//! and detaches managed policies that someone added by hand.
+//! and detaches managed policies that someone added by hand. Observe, plan, converge and
+//! remove here serve all three service roles of the crate (logging, flow logs, replication).
 
-use crate::api::{LoggingApi, NewRole};
-use crate::module::{policy_view, ObservedRole};
-use crate::LoggingError;
+use crate::api::{LoggingApi, NewRole, RoleInfo};
+use crate::{check_owner, policy_view, LoggingError};
 use baseline_core::aws::ServiceErrorKind;
+use baseline_core::config::ConfigIssue;
 use baseline_core::policy::{PolicyDocument, Statement};
+use baseline_core::reconcile::PreconditionFailed;
 use baseline_core::{Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -37,6 +39,98 @@ pub(crate) struct RoleSpec {
     pub(crate) permissions_boundary_arn: Option<String>,
     /// Tags, stack tags included.
     pub(crate) tags: BTreeMap<String, String>,
+}
+
+/// What exists of a role.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedRole {
+    /// GetRole.
+    pub info: RoleInfo,
+    /// Tags, without AWS-reserved `aws:` tags.
+    pub tags: BTreeMap<String, String>,
+    /// Names of every inline policy.
+    pub inline_policy_names: Vec<String>,
+    /// The `logging` inline policy's document, if it exists.
+    pub inline_policy: Option<String>,
+    /// ARNs of attached managed policies.
+    pub attached_policies: Vec<String>,
+}
+
+impl ObservedRole {
+    /// Inline policies other than `logging` (someone else's additions).
+    pub fn other_inline_policies(&self) -> Vec<String> {
+        self.inline_policy_names
+            .iter()
+            .filter(|p| *p != INLINE_POLICY)
+            .cloned()
+            .collect()
+    }
+}
+
+/// The role, its tags and policies, read at once; `None` when it does not exist.
+pub(crate) async fn observe(
+    api: &dyn LoggingApi,
+    role: &RoleSpec,
+    stack: &str,
+) -> Result<Option<ObservedRole>, LoggingError> {
+    let name = role.name.as_str();
+    let Some(info) = api.get_role(name).await? else {
+        return Ok(None);
+    };
+    let (mut tags, inline_policy_names, inline_policy, attached_policies) = futures::try_join!(
+        api.role_tags(name),
+        api.role_policy_names(name),
+        api.role_policy(name, INLINE_POLICY),
+        api.attached_role_policies(name),
+    )?;
+    tags.retain(|k, _| !k.starts_with("aws:"));
+    check_owner("iam role", name, &tags, stack)?;
+    Ok(Some(ObservedRole {
+        info,
+        tags,
+        inline_policy_names,
+        inline_policy,
+        attached_policies,
+    }))
+}
+
+/// `permissions_boundary_arn` as every stack role carries it (empty: none).
+pub(crate) fn boundary(config: &baseline_core::Config) -> Option<String> {
+    config
+        .permissions_boundary_arn
+        .clone()
+        .filter(|b| !b.is_empty())
+}
+
+/// The boundary policy must exist before a role can carry it; checked only when apply would
+/// set it.
+pub(crate) async fn check_boundary(
+    api: &dyn LoggingApi,
+    spec: &RoleSpec,
+    role: Option<&ObservedRole>,
+) -> Result<(), LoggingError> {
+    let Some(boundary) = spec
+        .permissions_boundary_arn
+        .as_deref()
+        .filter(|_| spec.enabled)
+    else {
+        return Ok(());
+    };
+    if role.is_some_and(|r| r.info.permissions_boundary_arn.as_deref() == Some(boundary)) {
+        return Ok(());
+    }
+    if api.policy_exists(boundary).await? {
+        return Ok(());
+    }
+    Err(LoggingError::Precondition(PreconditionFailed {
+        issues: vec![ConfigIssue {
+            path: "permissions_boundary_arn".into(),
+            message: format!(
+                "the permissions boundary policy {boundary} does not exist in this account"
+            ),
+            hint: Some("create the managed policy first, or unset permissions_boundary_arn".into()),
+        }],
+    }))
 }
 
 /// Trust: only Bedrock, and only on behalf of this account and region (confused-deputy

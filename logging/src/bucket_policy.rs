@@ -1,0 +1,239 @@
+//! The policies of the two stack buckets (`logging.bucket_policy`,
+//! `logging.access_log_bucket_policy`): what they say (pure), the views the plan compares, and
+//! the Put that converges them. A bucket policy is its own address because it is what a
+//! reviewer reads.
+
+use crate::api::LoggingApi;
+use crate::bucket::{BucketSpec, ObservedBucket};
+use crate::{policy_view, LoggingError};
+use baseline_core::policy::{PolicyDocument, Statement};
+use baseline_core::{Action, Change, Progress, ProgressEvent};
+use serde_json::{json, Value};
+
+/// The two statements both stack buckets start with: no plain HTTP, no TLS before 1.2.
+fn tls_only(bucket_arn: &str) -> [Statement; 2] {
+    let resources = [bucket_arn.to_owned(), format!("{bucket_arn}/*")];
+    [
+        Statement::deny("DenyInsecureTransport")
+            .any_principal()
+            .actions(["s3:*"])
+            .resources(resources.clone())
+            .condition("Bool", "aws:SecureTransport", ["false"]),
+        Statement::deny("DenyOutdatedTls")
+            .any_principal()
+            .actions(["s3:*"])
+            .resources(resources)
+            .condition("NumericLessThan", "s3:TlsVersion", ["1.2"]),
+    ]
+}
+
+/// The policy of the access-log bucket: TLS only, and the S3 logging service may put objects
+/// under `<source bucket>/` for that one source bucket of this account. The grant and its
+/// `aws:SourceArn`/`aws:SourceAccount` conditions are the ones S3 documents for log delivery
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html,
+/// "Grant permissions to the logging service principal by using a bucket policy").
+pub(crate) fn access_log_bucket_policy(
+    partition: &str,
+    account_id: &str,
+    bucket: &str,
+    source_bucket: &str,
+) -> PolicyDocument {
+    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
+    let [insecure, outdated] = tls_only(&bucket_arn);
+    PolicyDocument::new(vec![
+        insecure,
+        outdated,
+        Statement::allow("AllowS3ServerAccessLogs")
+            .service_principal("logging.s3.amazonaws.com")
+            .actions(["s3:PutObject"])
+            .resources([format!("{bucket_arn}/{source_bucket}/*")])
+            .condition("StringEquals", "aws:SourceAccount", [account_id])
+            .condition(
+                "ArnLike",
+                "aws:SourceArn",
+                [format!("arn:{partition}:s3:::{source_bucket}")],
+            ),
+    ])
+}
+
+/// The bucket policy: TLS only (1.2 or later), and Bedrock may put invocation logs under
+/// `log_prefix`, for this account's Bedrock only.
+pub fn bucket_policy(
+    partition: &str,
+    account_id: &str,
+    region: &str,
+    bucket: &str,
+    log_prefix: &str,
+) -> PolicyDocument {
+    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
+    let [insecure, outdated] = tls_only(&bucket_arn);
+    PolicyDocument::new(vec![
+        insecure,
+        outdated,
+        Statement::allow("AllowBedrockInvocationLogs")
+            .service_principal("bedrock.amazonaws.com")
+            .actions(["s3:PutObject"])
+            .resources([format!("{bucket_arn}/{log_prefix}*")])
+            .condition("StringEquals", "aws:SourceAccount", [account_id])
+            .condition(
+                "ArnLike",
+                "aws:SourceArn",
+                [format!("arn:{partition}:bedrock:{region}:{account_id}:*")],
+            ),
+    ])
+}
+
+/// The policy as the plan shows it (normalised, so order never shows as a change).
+pub(crate) fn desired_policy_view(spec: &BucketSpec) -> Value {
+    json!({"bucket": spec.name, "policy": policy_view(&spec.policy)})
+}
+
+/// The observed policy: parsed and normalised, or the raw text when it is not a policy.
+pub(crate) fn observed_policy_view(name: &str, policy: Option<&str>) -> Value {
+    let policy = policy.map(|text| match PolicyDocument::parse(text) {
+        Ok(doc) => policy_view(&doc),
+        Err(_) => Value::String(text.to_owned()),
+    });
+    json!({"bucket": name, "policy": policy})
+}
+
+/// The policy's change while its bucket is managed: created with a new bucket, else compared.
+pub(crate) fn change(address: &str, b: &BucketSpec, found: Option<&ObservedBucket>) -> Change {
+    let want = desired_policy_view(b);
+    match found {
+        None => Change::create(address, "s3_bucket_policy", &want),
+        Some(found) => {
+            let before = found
+                .policy
+                .as_ref()
+                .map(|text| observed_policy_view(&b.name, Some(text)));
+            Change::converge(address, "s3_bucket_policy", before.as_ref(), &want, &[])
+        }
+    }
+}
+
+/// What destroy does to the policy of a bucket that exists: deleted with it, or kept with it.
+pub(crate) fn destroy_change(
+    address: &str,
+    b: &BucketSpec,
+    found: &ObservedBucket,
+    delete: bool,
+) -> Option<Change> {
+    let text = found.policy.as_deref()?;
+    Some(if delete {
+        Change::delete(
+            address,
+            "s3_bucket_policy",
+            &observed_policy_view(&b.name, Some(text)),
+        )
+    } else {
+        Change::noop(address, "s3_bucket_policy").with_note("kept with the bucket")
+    })
+}
+
+/// Puts the policy when the plan says it changes.
+pub(crate) async fn apply(
+    api: &dyn LoggingApi,
+    b: &BucketSpec,
+    address: &str,
+    action: Action,
+    progress: &dyn Progress,
+) -> Result<(), LoggingError> {
+    if action == Action::NoOp {
+        return Ok(());
+    }
+    progress.event(ProgressEvent::Started {
+        address: address.into(),
+        action,
+    });
+    api.put_bucket_policy(&b.name, &b.policy.to_json()).await?;
+    progress.event(ProgressEvent::Exists {
+        address: address.into(),
+        id: b.name.clone(),
+    });
+    progress.event(ProgressEvent::Finished {
+        address: address.into(),
+        action,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baseline_core::policy::Effect;
+
+    fn policy() -> PolicyDocument {
+        bucket_policy(
+            "aws",
+            "123456789012",
+            "us-east-1",
+            "demo-prod-bedrock-logs-123456789012-us-east-1",
+            "invocations/",
+        )
+    }
+
+    #[test]
+    fn policy_denies_plain_http_and_old_tls_on_bucket_and_objects() {
+        let doc = policy();
+        let tls = doc.statement("DenyInsecureTransport").unwrap();
+        assert_eq!(tls.effect, Effect::Deny);
+        assert_eq!(
+            tls.condition_values("Bool", "aws:SecureTransport")
+                .unwrap()
+                .0,
+            vec!["false"]
+        );
+        assert_eq!(tls.resource.as_ref().unwrap().0.len(), 2);
+        let old = doc.statement("DenyOutdatedTls").unwrap();
+        assert_eq!(old.effect, Effect::Deny);
+        assert_eq!(
+            old.condition_values("NumericLessThan", "s3:TlsVersion")
+                .unwrap()
+                .0,
+            vec!["1.2"]
+        );
+    }
+
+    #[test]
+    fn bedrock_may_only_put_under_the_prefix_for_this_account() {
+        let doc = policy();
+        let st = doc.statement("AllowBedrockInvocationLogs").unwrap();
+        assert_eq!(st.action.as_ref().unwrap().0, vec!["s3:PutObject"]);
+        assert_eq!(
+            st.resource.as_ref().unwrap().0,
+            vec!["arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/invocations/*"]
+        );
+        assert_eq!(
+            st.condition_values("StringEquals", "aws:SourceAccount")
+                .unwrap()
+                .0,
+            vec!["123456789012"]
+        );
+        assert_eq!(
+            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
+            vec!["arn:aws:bedrock:us-east-1:123456789012:*"]
+        );
+        assert!(!doc.has_wildcard_allow());
+    }
+
+    #[test]
+    fn policy_read_back_from_s3_is_equivalent() {
+        // S3 returns the policy re-serialised: one-element lists as strings, keys reordered.
+        let text = r#"{"Version":"2012-10-17","Statement":[
+          {"Sid":"AllowBedrockInvocationLogs","Effect":"Allow","Principal":{"Service":"bedrock.amazonaws.com"},
+           "Action":"s3:PutObject","Resource":"arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/invocations/*",
+           "Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:bedrock:us-east-1:123456789012:*"},"StringEquals":{"aws:SourceAccount":"123456789012"}}},
+          {"Sid":"DenyOutdatedTls","Effect":"Deny","Principal":"*","Action":"s3:*",
+           "Resource":["arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/*","arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1"],
+           "Condition":{"NumericLessThan":{"s3:TlsVersion":1.2}}},
+          {"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*",
+           "Resource":["arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1","arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/*"],
+           "Condition":{"Bool":{"aws:SecureTransport":false}}}]}"#;
+        let mut ours = policy();
+        ours.statement.sort_by(|a, b| a.sid.cmp(&b.sid));
+        let mut theirs = PolicyDocument::parse(text).unwrap();
+        theirs.statement.sort_by(|a, b| a.sid.cmp(&b.sid));
+        assert!(ours.equivalent(&theirs));
+    }
+}
