@@ -1,0 +1,196 @@
+//! Apply and destroy of the logging module: the order in which the resource files converge
+//! and remove their resources (buckets, log group, roles and flow logs concurrently, then the
+//! invocation logging configuration that needs them; destroy the other way round).
+
+use super::*;
+
+impl<A: LoggingApi> LoggingModule<A> {
+    /// Converges every resource as [`Module::diff`] plans it (the trait's `apply`).
+    pub(super) async fn converge_all(
+        &self,
+        spec: &LoggingSpec,
+        observed: &LoggingObserved,
+        progress: &dyn Progress,
+    ) -> Result<LoggingOutputs, LoggingError> {
+        let changes = self.diff(spec, observed);
+        let action_of = |address: &str| {
+            changes
+                .iter()
+                .find(|c| c.address == address)
+                .map_or(Action::NoOp, |c| c.action)
+        };
+        let needs_key = (spec.bucket.enabled && action_of(BUCKET) != Action::NoOp)
+            || (spec.access_log_bucket.enabled && action_of(ACCESS_LOG_BUCKET) != Action::NoOp)
+            || (spec.log_group.enabled && action_of(LOG_GROUP) != Action::NoOp);
+        let key = spec.kms_key_arn.as_ref().map(|k| k.as_str().to_owned());
+        if needs_key && key.is_none() {
+            return Err(LoggingError::MissingKmsKey);
+        }
+        let key = key.unwrap_or_default();
+        let api: &dyn LoggingApi = &self.api;
+
+        let bucket_task = async {
+            // The access-log bucket and its policy first: S3 checks that the target of
+            // PutBucketLogging exists and admits the logging service.
+            bucket::converge(
+                api,
+                &spec.access_log_bucket,
+                observed.access_log_bucket.as_ref(),
+                (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
+                (
+                    action_of(ACCESS_LOG_BUCKET),
+                    action_of(ACCESS_LOG_BUCKET_POLICY),
+                ),
+                &key,
+                progress,
+            )
+            .await?;
+            bucket::converge(
+                api,
+                &spec.bucket,
+                observed.bucket.as_ref(),
+                (BUCKET, BUCKET_POLICY),
+                (action_of(BUCKET), action_of(BUCKET_POLICY)),
+                &key,
+                progress,
+            )
+            .await?;
+            // On the bucket, once it exists.
+            request_metrics::apply(
+                api,
+                &spec.request_metrics,
+                observed.request_metrics,
+                progress,
+            )
+            .await?;
+            replication::apply(api, &spec.replication, &observed.replication, progress).await
+        };
+        let log_group_task = log_group::converge(
+            api,
+            &spec.log_group,
+            observed.log_group.as_ref(),
+            (&key, LOG_GROUP, action_of(LOG_GROUP)),
+            progress,
+        );
+        let role_task = role::converge(
+            api,
+            &spec.role,
+            observed.role.as_ref(),
+            (ROLE, ROLE_POLICY),
+            progress,
+        );
+        let flow_logs_task = flow_logs::apply(
+            api,
+            &spec.flow_logs,
+            &observed.flow_logs,
+            spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str),
+            progress,
+        );
+        let ((), (), role_fresh, ()) =
+            futures::try_join!(bucket_task, log_group_task, role_task, flow_logs_task)?;
+
+        let have = observed.invocation_logging.as_ref();
+        let retry: &[Duration] = if role_fresh {
+            &self.propagation_retry
+        } else {
+            &[]
+        };
+        let logging_enabled = invocation::converge(
+            api,
+            (
+                spec.invocation_logging.as_ref(),
+                have,
+                have.is_some_and(|h| self.invocation_is_ours(spec, h)),
+            ),
+            retry,
+            INVOCATION_LOGGING,
+            progress,
+        )
+        .await?;
+
+        // A role that is no longer needed goes after the configuration stopped using it.
+        if let (false, Some(found)) = (spec.role.enabled, &observed.role) {
+            role::remove(api, &spec.role.name, found, (ROLE, ROLE_POLICY), progress).await?;
+        }
+        Ok(self.outputs(
+            spec,
+            observed.role.as_ref().map(|r| r.info.arn.clone()),
+            logging_enabled,
+        ))
+    }
+
+    /// Removes the stack's resources as `destroy_plan` says (the trait's `destroy`).
+    pub(super) async fn remove_all(
+        &self,
+        spec: &LoggingSpec,
+        observed: &LoggingObserved,
+        options: DestroyOptions,
+        progress: &dyn Progress,
+    ) -> Result<(), LoggingError> {
+        let api: &dyn LoggingApi = &self.api;
+        // Stop delivery first, so nothing writes to what is deleted next.
+        if observed
+            .invocation_logging
+            .as_ref()
+            .is_some_and(|h| self.invocation_is_ours(spec, h))
+        {
+            invocation::destroy(api, INVOCATION_LOGGING, progress).await?;
+        }
+        // The metrics configuration goes even when the bucket stays (audit data).
+        if observed.request_metrics.is_some() {
+            request_metrics::delete(api, &spec.request_metrics, progress).await?;
+        }
+        // Replication stops even when the buckets stay; the destination keeps its replicas.
+        replication::destroy(api, &spec.replication, &observed.replication, progress).await?;
+        if let Some(found) = &observed.role {
+            role::remove(api, &spec.role.name, found, (ROLE, ROLE_POLICY), progress).await?;
+        }
+        flow_logs::destroy(api, &spec.flow_logs, &observed.flow_logs, progress).await?;
+        if !options.delete_audit_data {
+            return Ok(());
+        }
+        // COMPLIANCE retention is checked before any audit data is deleted, so a refused
+        // destroy leaves all of it (and, as encryption runs after logging, its key).
+        for (b, found) in [
+            (&spec.bucket, &observed.bucket),
+            (&spec.access_log_bucket, &observed.access_log_bucket),
+        ] {
+            if found
+                .as_ref()
+                .is_some_and(|f| f.object_lock.as_ref().is_some_and(|l| l.enabled))
+            {
+                bucket::refuse_compliance_locked(api, &b.name).await?;
+            }
+        }
+        for (address, name, found) in [
+            (
+                LOG_GROUP,
+                &spec.log_group.name,
+                observed.log_group.is_some(),
+            ),
+            (
+                FLOW_LOG_GROUP,
+                &spec.flow_logs.log_group.name,
+                observed.flow_logs.log_group.is_some(),
+            ),
+        ] {
+            if found {
+                log_group::destroy(api, name, address, progress).await?;
+            }
+        }
+        // The log bucket before the access-log bucket it logs to.
+        for (b, found, addresses) in [
+            (&spec.bucket, &observed.bucket, (BUCKET, BUCKET_POLICY)),
+            (
+                &spec.access_log_bucket,
+                &observed.access_log_bucket,
+                (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
+            ),
+        ] {
+            if found.is_some() {
+                bucket::destroy(api, b, addresses, progress).await?;
+            }
+        }
+        Ok(())
+    }
+}
