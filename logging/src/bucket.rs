@@ -17,6 +17,7 @@ use baseline_core::aws::{ApiError, ServiceErrorKind};
 use baseline_core::config::{Config, ConfigIssue, S3Lifecycle};
 use baseline_core::policy::PolicyDocument;
 use baseline_core::reconcile::PreconditionFailed;
+use baseline_core::resource::Step;
 use baseline_core::{Action, AwsContext, Change, DestroyOptions, Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -591,15 +592,9 @@ pub(crate) async fn converge(
         return Ok(());
     }
     if settings != Action::NoOp {
-        progress.event(ProgressEvent::Started {
-            address: address.into(),
-            action: settings,
-        });
+        let step = Step::start(progress, address, settings);
         apply_settings(api, b, observed, key, address, progress).await?;
-        progress.event(ProgressEvent::Finished {
-            address: address.into(),
-            action: settings,
-        });
+        step.done();
     }
     bucket_policy::apply(api, b, policy_address, policy, progress).await
 }
@@ -640,17 +635,13 @@ pub(crate) async fn destroy(
     (address, policy_address): (&str, &str),
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    progress.event(ProgressEvent::Started {
-        address: address.into(),
-        action: Action::Delete,
-    });
+    let step = Step::start(progress, address, Action::Delete);
     empty_and_delete(api, &b.name).await?;
+    // The policy goes with the bucket.
     progress.event(ProgressEvent::Gone {
         address: policy_address.into(),
     });
-    progress.event(ProgressEvent::Gone {
-        address: address.into(),
-    });
+    step.done();
     Ok(())
 }
 

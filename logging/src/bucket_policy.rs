@@ -7,7 +7,8 @@ use crate::api::LoggingApi;
 use crate::bucket::{BucketSpec, ObservedBucket};
 use crate::{policy_view, LoggingError};
 use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::{Action, Change, Progress, ProgressEvent};
+use baseline_core::resource::Step;
+use baseline_core::{Action, Change, Progress};
 use serde_json::{json, Value};
 
 /// The two statements both stack buckets start with: no plain HTTP, no TLS before 1.2.
@@ -142,19 +143,10 @@ pub(crate) async fn apply(
     if action == Action::NoOp {
         return Ok(());
     }
-    progress.event(ProgressEvent::Started {
-        address: address.into(),
-        action,
-    });
+    let step = Step::start(progress, address, action);
     api.put_bucket_policy(&b.name, &b.policy.to_json()).await?;
-    progress.event(ProgressEvent::Exists {
-        address: address.into(),
-        id: b.name.clone(),
-    });
-    progress.event(ProgressEvent::Finished {
-        address: address.into(),
-        action,
-    });
+    step.exists(&b.name);
+    step.done();
     Ok(())
 }
 

@@ -10,6 +10,8 @@ use crate::api::{CloudWatchDestination, InvocationLoggingConfig, LoggingApi, S3D
 use crate::LoggingError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::Config;
+use baseline_core::resource::Step;
+use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -179,19 +181,10 @@ pub(crate) async fn converge(
                 } else {
                     Action::Create
                 };
-                progress.event(ProgressEvent::Started {
-                    address: address.into(),
-                    action,
-                });
+                let step = Step::start(progress, address, action);
                 put(api, want, retry, address, progress).await?;
-                progress.event(ProgressEvent::Exists {
-                    address: address.into(),
-                    id: "account".into(),
-                });
-                progress.event(ProgressEvent::Finished {
-                    address: address.into(),
-                    action,
-                });
+                step.exists("account");
+                step.done();
             }
             Ok(true)
         }
@@ -219,17 +212,9 @@ pub(crate) async fn destroy(
     address: &str,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    progress.event(ProgressEvent::Started {
-        address: address.into(),
-        action: Action::Delete,
-    });
-    match api.delete_invocation_logging().await {
-        Err(e) if !e.is_not_found() => return Err(e.into()),
-        _ => {}
-    }
-    progress.event(ProgressEvent::Gone {
-        address: address.into(),
-    });
+    let step = Step::start(progress, address, Action::Delete);
+    api.delete_invocation_logging().await.or_gone()?;
+    step.done();
     Ok(())
 }
 

@@ -8,6 +8,8 @@
 use crate::api::{LogGroupInfo, LoggingApi};
 use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
 use baseline_core::aws::ServiceErrorKind;
+use baseline_core::resource::Step;
+use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -97,17 +99,9 @@ pub(crate) async fn destroy(
     address: &str,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    progress.event(ProgressEvent::Started {
-        address: address.into(),
-        action: Action::Delete,
-    });
-    match api.delete_log_group(name).await {
-        Err(e) if !e.is_not_found() => return Err(e.into()),
-        _ => {}
-    }
-    progress.event(ProgressEvent::Gone {
-        address: address.into(),
-    });
+    let step = Step::start(progress, address, Action::Delete);
+    api.delete_log_group(name).await.or_gone()?;
+    step.done();
     Ok(())
 }
 
@@ -122,15 +116,9 @@ pub(crate) async fn converge(
     if !spec.enabled || action == Action::NoOp {
         return Ok(());
     }
-    progress.event(ProgressEvent::Started {
-        address: address.into(),
-        action,
-    });
+    let step = Step::start(progress, address, action);
     apply(api, spec, observed, kms_key_arn, address, progress).await?;
-    progress.event(ProgressEvent::Finished {
-        address: address.into(),
-        action,
-    });
+    step.done();
     Ok(())
 }
 

@@ -10,7 +10,9 @@
 
 use crate::api::LoggingApi;
 use crate::LoggingError;
-use baseline_core::{Action, Change, Progress, ProgressEvent};
+use baseline_core::resource::Step;
+use baseline_core::write::WriteResult;
+use baseline_core::{Action, Change, Progress};
 use serde_json::{json, Value};
 
 /// Plan address.
@@ -83,20 +85,11 @@ pub(crate) async fn apply(
             } else {
                 Action::Create
             };
-            progress.event(ProgressEvent::Started {
-                address: ADDRESS.into(),
-                action,
-            });
+            let step = Step::start(progress, ADDRESS, action);
             api.put_bucket_metrics_configuration(&s.bucket, &s.id)
                 .await?;
-            progress.event(ProgressEvent::Exists {
-                address: ADDRESS.into(),
-                id: format!("{}:{}", s.bucket, s.id),
-            });
-            progress.event(ProgressEvent::Finished {
-                address: ADDRESS.into(),
-                action,
-            });
+            step.exists(format!("{}:{}", s.bucket, s.id));
+            step.done();
             Ok(())
         }
         (false, Some(_)) => delete(api, s, progress).await,
@@ -109,20 +102,11 @@ pub(crate) async fn delete(
     s: &RequestMetricsSpec,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    progress.event(ProgressEvent::Started {
-        address: ADDRESS.into(),
-        action: Action::Delete,
-    });
-    match api
-        .delete_bucket_metrics_configuration(&s.bucket, &s.id)
+    let step = Step::start(progress, ADDRESS, Action::Delete);
+    api.delete_bucket_metrics_configuration(&s.bucket, &s.id)
         .await
-    {
-        Err(e) if !e.is_not_found() => return Err(e.into()),
-        _ => {}
-    }
-    progress.event(ProgressEvent::Gone {
-        address: ADDRESS.into(),
-    });
+        .or_gone()?;
+    step.done();
     Ok(())
 }
 
