@@ -1,12 +1,13 @@
-//! The thin orchestrator: runs the modules' reconcile steps level by level (modules on one level
-//! concurrently), passes each module's outputs downstream as typed inputs, and records every
+//! The thin orchestrator: runs the modules' reconcile steps along the dependency graph (a module
+//! as soon as its upstream is done, independent ones concurrently), passes each module's outputs downstream as typed inputs, and records every
 //! resource in state as soon as it exists.
 
 use crate::registry::{levels, ModuleEntry};
-use baseline_core::reconcile::{Operation, Prepared, Upstream};
+use baseline_core::reconcile::{DynError, Operation, Prepared, Upstream};
 use baseline_core::state::{ResourceRecord, StateBackend, StateDocument};
 use baseline_core::{Config, DestroyOptions, ModulePlan, Progress, ProgressEvent, StackPlan};
-use futures::future::join_all;
+use futures::future::{abortable, AbortHandle};
+use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -144,32 +145,70 @@ pub struct Orchestrator<'a> {
     entries: Vec<ModuleEntry>,
     /// Outputs of modules that are not run this time (from state and `--input`).
     fixed: Upstream,
+    /// State's outputs of the modules that do run: a guess of what they will plan, so their
+    /// dependents can observe at once instead of waiting (kept only if the guess was right).
+    guesses: BTreeMap<&'static str, Value>,
+}
+
+/// Where one module's prepare stands while [`Orchestrator::prepare`] runs.
+enum Slot {
+    /// Not started: waiting for its upstream.
+    Waiting,
+    /// Observing with this upstream (a guess while its upstream is still observing).
+    Running(Upstream, AbortHandle),
+    /// Observed with this upstream; kept once the upstream is known to be the real one.
+    Finished(Upstream, Result<Prepared, DynError>),
+    /// Decided (its plan is in `prepared`, or it failed).
+    Settled,
 }
 
 impl<'a> Orchestrator<'a> {
     /// `entries` are the modules to run; `fixed` the outputs of the others.
     pub fn new(config: &'a Config, entries: Vec<ModuleEntry>, mut fixed: Upstream) -> Self {
-        // Modules that run now report their own outputs; state's copy of them may be stale.
+        // Modules that run now report their own outputs; state's copy of them may be stale, so
+        // it serves only as a guess that is checked before it is used.
+        let mut guesses = BTreeMap::new();
         for e in &entries {
-            fixed.0.remove(e.name);
+            if let Some(v) = fixed.0.remove(e.name).filter(|v| !v.is_null()) {
+                guesses.insert(e.name, v);
+            }
         }
         Self {
             config,
             entries,
             fixed,
+            guesses,
         }
     }
 
-    fn upstream_with(&self, computed: &BTreeMap<&'static str, Value>) -> Upstream {
+    /// Indices of the entries that entry `i` reads outputs from (dependencies on modules that
+    /// do not run come from `fixed`).
+    fn dependencies(&self, i: usize) -> Vec<usize> {
+        self.entries[i]
+            .depends_on
+            .iter()
+            .filter_map(|d| self.entries.iter().position(|e| e.name == *d))
+            .collect()
+    }
+
+    /// The upstream entry `i` is planned with: the fixed outputs plus its dependencies' outputs
+    /// (only those: a module reads no other, and an unrelated module's outputs must not make
+    /// its plan look stale).
+    fn upstream_for(&self, i: usize, outputs: &BTreeMap<&'static str, Value>) -> Upstream {
         let mut up = self.fixed.clone();
-        for (k, v) in computed {
-            up.0.insert((*k).to_owned(), v.clone());
+        for d in self.entries[i].depends_on {
+            if let Some(v) = outputs.get(d) {
+                up.0.insert((*d).to_owned(), v.clone());
+            }
         }
         up
     }
 
-    /// Plans every selected module (read calls only). Outputs of modules that exist already flow
-    /// downstream, so a deployed stack plans exactly.
+    /// Plans every selected module (read calls only). Each module observes as soon as its
+    /// upstream has (not level by level); one whose upstream outputs are in state observes at
+    /// once with them, and that plan is kept only if the upstream plans exactly those outputs
+    /// (else it observes again), so the plan is the same as if it had waited. Outputs of modules
+    /// that exist already flow downstream, so a deployed stack plans exactly.
     pub async fn prepare(
         &self,
         stack: &str,
@@ -177,42 +216,88 @@ impl<'a> Orchestrator<'a> {
         options: DestroyOptions,
     ) -> Result<PreparedStack, ModuleFailures> {
         let destroy = (operation == Operation::Destroy).then_some(options);
+        let n = self.entries.len();
+        let deps: Vec<Vec<usize>> = (0..n).map(|i| self.dependencies(i)).collect();
         let mut computed: BTreeMap<&'static str, Value> = BTreeMap::new();
         let mut prepared = BTreeMap::new();
         let mut failures = Vec::new();
-        let order = levels(&self.entries);
-        for level in &order {
-            let upstream = self.upstream_with(&computed);
-            let results = join_all(level.iter().map(|&i| {
+        let mut slots: Vec<Slot> = (0..n).map(|_| Slot::Waiting).collect();
+        let mut settled = vec![false; n];
+        let mut jobs = FuturesUnordered::new();
+        let start = |i: usize, upstream: Upstream, slots: &mut Vec<Slot>| {
+            let (job, handle) = abortable({
                 let e = &self.entries[i];
-                let upstream = &upstream;
-                async move {
-                    (
-                        e.name,
-                        e.module.prepare(self.config, upstream, destroy).await,
-                    )
-                }
-            }))
-            .await;
-            for (name, result) in results {
-                match result {
-                    Ok(p) => {
-                        if let Some(out) = &p.outputs {
-                            computed.insert(name, out.clone());
-                        }
-                        prepared.insert(name, p);
+                let upstream = upstream.clone();
+                async move { e.module.prepare(self.config, &upstream, destroy).await }
+            });
+            slots[i] = Slot::Running(upstream.clone(), handle);
+            async move { (i, upstream, job.await) }
+        };
+        for i in 0..n {
+            if !deps[i].is_empty() && deps[i].iter().all(|d| self.guesses.contains_key(self.entries[*d].name)) {
+                let guess = self.upstream_for(i, &self.guesses);
+                jobs.push(start(i, guess, &mut slots));
+            }
+        }
+        loop {
+            // Decide what can be decided: a module whose upstream is settled keeps a plan made
+            // with exactly that upstream, or observes (again) with it.
+            let mut progressed = true;
+            while progressed && failures.is_empty() {
+                progressed = false;
+                for i in 0..n {
+                    if settled[i] || !deps[i].iter().all(|d| settled[*d]) {
+                        continue;
                     }
-                    Err(e) => failures.push(ModuleFailure {
-                        module: name,
-                        error: anyhow::Error::from_boxed(e),
-                    }),
+                    let real = self.upstream_for(i, &computed);
+                    match std::mem::replace(&mut slots[i], Slot::Waiting) {
+                        Slot::Running(up, handle) if up == real => {
+                            slots[i] = Slot::Running(up, handle);
+                        }
+                        Slot::Finished(up, result) if up == real => {
+                            slots[i] = Slot::Settled;
+                            settled[i] = true;
+                            progressed = true;
+                            let name = self.entries[i].name;
+                            match result {
+                                Ok(p) => {
+                                    if let Some(out) = &p.outputs {
+                                        computed.insert(name, out.clone());
+                                    }
+                                    prepared.insert(name, p);
+                                }
+                                Err(e) => failures.push(ModuleFailure {
+                                    module: name,
+                                    error: anyhow::Error::from_boxed(e),
+                                }),
+                            }
+                        }
+                        stale => {
+                            if let Slot::Running(_, handle) = stale {
+                                handle.abort();
+                            }
+                            jobs.push(start(i, real, &mut slots));
+                        }
+                    }
                 }
             }
             if !failures.is_empty() {
+                // Stop starting; what still runs is only reads, so it is simply dropped.
                 return Err(ModuleFailures(failures));
             }
+            if settled.iter().all(|s| *s) {
+                break;
+            }
+            let Some((i, upstream, result)) = jobs.next().await else {
+                unreachable!("an unsettled module is always running or startable");
+            };
+            if let Ok(result) = result {
+                if matches!(&slots[i], Slot::Running(up, _) if *up == upstream) {
+                    slots[i] = Slot::Finished(upstream, result);
+                }
+            }
         }
-        let mut modules: Vec<ModulePlan> = order
+        let mut modules: Vec<ModulePlan> = levels(&self.entries)
             .iter()
             .flatten()
             .map(|&i| prepared[self.entries[i].name].plan.clone())
@@ -226,123 +311,134 @@ impl<'a> Orchestrator<'a> {
         })
     }
 
-    /// Executes a prepared apply level by level. A module whose upstream outputs turned out
-    /// different from those it was planned with (upstream created in this run) is planned again
-    /// first; a module without changes makes no call at all.
+    /// Runs `job` for every entry once the entries it waits for have finished (`reverse`: once
+    /// the entries that depend on it have), concurrently otherwise. After a failure nothing new
+    /// starts; what runs finishes, and every failure is returned.
+    async fn run_graph<T, F, Fut>(
+        &self,
+        reverse: bool,
+        mut job: F,
+    ) -> Result<BTreeMap<&'static str, T>, ModuleFailures>
+    where
+        F: FnMut(usize, &BTreeMap<&'static str, T>) -> Option<Fut>,
+        Fut: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        let n = self.entries.len();
+        let waits_for: Vec<Vec<usize>> = (0..n)
+            .map(|i| {
+                if reverse {
+                    (0..n).filter(|&j| self.dependencies(j).contains(&i)).collect()
+                } else {
+                    self.dependencies(i)
+                }
+            })
+            .collect();
+        let mut done = vec![false; n];
+        let mut started = vec![false; n];
+        let mut results = BTreeMap::new();
+        let mut failures = Vec::new();
+        let mut running = FuturesUnordered::new();
+        loop {
+            // Start what is ready; a module with nothing to do (`None`) is done at once and may
+            // make others ready.
+            let mut ready = failures.is_empty();
+            while ready {
+                ready = false;
+                for i in 0..n {
+                    if !started[i] && waits_for[i].iter().all(|w| done[*w]) {
+                        started[i] = true;
+                        match job(i, &results) {
+                            Some(f) => running.push(async move { (i, f.await) }),
+                            None => {
+                                done[i] = true;
+                                ready = true;
+                            }
+                        }
+                    }
+                }
+            }
+            let Some((i, result)) = running.next().await else {
+                break;
+            };
+            match result {
+                Ok(value) => {
+                    done[i] = true;
+                    results.insert(self.entries[i].name, value);
+                }
+                Err(error) => failures.push(ModuleFailure {
+                    module: self.entries[i].name,
+                    error,
+                }),
+            }
+        }
+        if failures.is_empty() {
+            Ok(results)
+        } else {
+            Err(ModuleFailures(failures))
+        }
+    }
+
+    /// Executes a prepared apply, each module as soon as its upstream is done. A module whose
+    /// upstream outputs turned out different from those it was planned with (upstream created
+    /// in this run) is planned again first; a module without changes makes no call at all.
     pub async fn apply(
         &self,
         mut stack: PreparedStack,
         recorder: &StateRecorder<'_>,
     ) -> Result<BTreeMap<&'static str, Value>, ModuleFailures> {
-        let mut outputs: BTreeMap<&'static str, Value> = BTreeMap::new();
-        for level in levels(&self.entries) {
-            let upstream = self.upstream_with(&outputs);
-            let mut jobs = Vec::new();
-            for &i in &level {
-                let e = &self.entries[i];
-                let Some(p) = stack.prepared.remove(e.name) else {
-                    continue;
+        self.run_graph(false, |i, outputs| {
+            let e = &self.entries[i];
+            let p = stack.prepared.remove(e.name)?;
+            let upstream = self.upstream_for(i, outputs);
+            Some(async move {
+                let p = if p.upstream == upstream {
+                    p
+                } else {
+                    e.module
+                        .prepare(self.config, &upstream, None)
+                        .await
+                        .map_err(anyhow::Error::from_boxed)?
                 };
-                let upstream = upstream.clone();
-                jobs.push(
-                    async move {
-                        let p = if p.upstream == upstream {
-                            p
-                        } else {
-                            e.module
-                                .prepare(self.config, &upstream, None)
-                                .await
-                                .map_err(anyhow::Error::from_boxed)?
-                        };
-                        let out = match (&p.outputs, p.plan.has_changes()) {
-                            (Some(out), false) => out.clone(),
-                            _ => e
-                                .module
-                                .execute(&p, recorder)
-                                .await
-                                .map_err(anyhow::Error::from_boxed)?,
-                        };
-                        Ok::<_, anyhow::Error>(out)
-                    }
-                    .map_named(e.name),
-                );
-            }
-            let mut failures = Vec::new();
-            for (name, result) in join_all(jobs).await {
-                match result {
-                    Ok(out) => {
-                        recorder.set_outputs(name, Some(out.clone()));
-                        outputs.insert(name, out);
-                    }
-                    Err(error) => failures.push(ModuleFailure {
-                        module: name,
-                        error,
-                    }),
-                }
-            }
-            if !failures.is_empty() {
-                return Err(ModuleFailures(failures));
-            }
-        }
-        Ok(outputs)
+                let out = match (&p.outputs, p.plan.has_changes()) {
+                    (Some(out), false) => out.clone(),
+                    _ => e
+                        .module
+                        .execute(&p, recorder)
+                        .await
+                        .map_err(anyhow::Error::from_boxed)?,
+                };
+                recorder.set_outputs(e.name, Some(out.clone()));
+                Ok(out)
+            })
+        })
+        .await
     }
 
-    /// Executes a prepared destroy in reverse level order.
+    /// Executes a prepared destroy, each module once every module that reads its outputs is
+    /// gone.
     pub async fn destroy(
         &self,
         mut stack: PreparedStack,
         recorder: &StateRecorder<'_>,
     ) -> Result<(), ModuleFailures> {
-        let mut order = levels(&self.entries);
-        order.reverse();
-        for level in order {
-            let mut jobs = Vec::new();
-            for &i in &level {
-                let e = &self.entries[i];
-                let Some(p) = stack.prepared.remove(e.name) else {
-                    continue;
-                };
-                jobs.push(
-                    async move {
-                        if p.plan.has_changes() {
-                            e.module
-                                .execute(&p, recorder)
-                                .await
-                                .map_err(anyhow::Error::from_boxed)?;
-                        }
-                        Ok::<_, anyhow::Error>(())
-                    }
-                    .map_named(e.name),
-                );
-            }
-            let mut failures = Vec::new();
-            for (name, result) in join_all(jobs).await {
-                match result {
-                    Ok(()) => {
-                        recorder.set_outputs(name, None);
-                    }
-                    Err(error) => failures.push(ModuleFailure {
-                        module: name,
-                        error,
-                    }),
+        self.run_graph(true, |i, _: &BTreeMap<&'static str, ()>| {
+            let e = &self.entries[i];
+            let p = stack.prepared.remove(e.name)?;
+            Some(async move {
+                if p.plan.has_changes() {
+                    e.module
+                        .execute(&p, recorder)
+                        .await
+                        .map_err(anyhow::Error::from_boxed)?;
                 }
-            }
-            if !failures.is_empty() {
-                return Err(ModuleFailures(failures));
-            }
-        }
-        Ok(())
+                recorder.set_outputs(e.name, None);
+                Ok(())
+            })
+        })
+        .await
+        .map(|_| ())
     }
 }
 
-/// Pairs a future's output with a module name.
-trait MapNamed: std::future::Future + Sized {
-    fn map_named(
-        self,
-        name: &'static str,
-    ) -> impl std::future::Future<Output = (&'static str, Self::Output)> {
-        async move { (name, self.await) }
-    }
-}
-
-impl<F: std::future::Future> MapNamed for F {}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+//! The scheduling of [`Orchestrator::prepare`]: observing with state's outputs as a guess, and
+//! observing again when the guess was wrong.
+
+use super::*;
+use async_trait::async_trait;
+use baseline_core::reconcile::{Change, FromUpstream, Module};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the fake modules did, in order: `("a", "start")`, `("a", "end")`, ...
+type Log = Arc<Mutex<Vec<(&'static str, &'static str, Upstream)>>>;
+
+/// A module whose observe takes 20 ms and whose outputs are `{"id": "<name>-<generation>"}`.
+struct Fake {
+    name: &'static str,
+    generation: u32,
+    fail: bool,
+    log: Log,
+}
+
+/// The whole upstream, so the log shows what a module was planned with.
+struct Whole(Upstream);
+
+impl FromUpstream for Whole {
+    fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
+        Ok(Self(upstream.clone()))
+    }
+}
+
+#[async_trait]
+impl Module for Fake {
+    type Inputs = Whole;
+    type Spec = Upstream;
+    type Observed = ();
+    type Outputs = Value;
+    type Error = std::io::Error;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn spec(&self, _: &Config, inputs: &Whole) -> Result<Upstream, Self::Error> {
+        Ok(inputs.0.clone())
+    }
+    async fn observe(&self, spec: &Upstream) -> Result<(), Self::Error> {
+        self.log.lock().unwrap().push((self.name, "start", spec.clone()));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.log.lock().unwrap().push((self.name, "end", spec.clone()));
+        if self.fail {
+            return Err(std::io::Error::other("observe failed"));
+        }
+        Ok(())
+    }
+    fn diff(&self, _: &Upstream, (): &()) -> Vec<Change> {
+        Vec::new()
+    }
+    fn planned_outputs(&self, _: &Upstream, (): &()) -> Option<Value> {
+        Some(json!({"id": format!("{}-{}", self.name, self.generation)}))
+    }
+    async fn apply(&self, _: &Upstream, (): &(), _: &dyn Progress) -> Result<Value, Self::Error> {
+        unreachable!("not applied in these tests")
+    }
+    fn destroy_plan(&self, _: &Upstream, (): &(), _: DestroyOptions) -> Vec<Change> {
+        Vec::new()
+    }
+    async fn destroy(
+        &self,
+        _: &Upstream,
+        (): &(),
+        _: DestroyOptions,
+        _: &dyn Progress,
+    ) -> Result<(), Self::Error> {
+        unreachable!("not destroyed in these tests")
+    }
+}
+
+/// `a` (no upstream) and `b` (reads `a`), `a` failing when asked.
+fn stack(log: &Log, fail_a: bool) -> Vec<ModuleEntry> {
+    let fake = |name, fail| {
+        Arc::new(Fake {
+            name,
+            generation: 1,
+            fail,
+            log: log.clone(),
+        })
+    };
+    vec![
+        ModuleEntry {
+            name: "a",
+            depends_on: &[],
+            module: fake("a", fail_a),
+        },
+        ModuleEntry {
+            name: "b",
+            depends_on: &["a"],
+            module: fake("b", false),
+        },
+    ]
+}
+
+fn state_with_a(id: &str) -> Upstream {
+    Upstream([("a".to_owned(), json!({ "id": id }))].into_iter().collect())
+}
+
+async fn prepare(entries: Vec<ModuleEntry>, state: Upstream) -> Result<PreparedStack, ModuleFailures> {
+    let config = Config::default();
+    Orchestrator::new(&config, entries, state)
+        .prepare("stack", Operation::Apply, DestroyOptions::default())
+        .await
+}
+
+fn events(log: &Log) -> Vec<(&'static str, &'static str)> {
+    log.lock().unwrap().iter().map(|(m, e, _)| (*m, *e)).collect()
+}
+
+#[tokio::test]
+async fn a_right_guess_from_state_lets_downstream_observe_at_once_and_only_once() {
+    let log = Log::default();
+    let stack_plan = prepare(stack(&log, false), state_with_a("a-1")).await.unwrap();
+    // b started before a ended, and nobody observed twice.
+    let e = events(&log);
+    assert_eq!(e.len(), 4, "{e:?}");
+    let b_start = e.iter().position(|x| *x == ("b", "start")).unwrap();
+    let a_end = e.iter().position(|x| *x == ("a", "end")).unwrap();
+    assert!(b_start < a_end, "{e:?}");
+    assert_eq!(stack_plan.prepared["b"].upstream, state_with_a("a-1"));
+}
+
+#[tokio::test]
+async fn a_wrong_guess_is_observed_again_with_the_real_upstream() {
+    let log = Log::default();
+    let stack_plan = prepare(stack(&log, false), state_with_a("stale")).await.unwrap();
+    let b_runs: Vec<Upstream> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, e, _)| *m == "b" && *e == "start")
+        .map(|(_, _, up)| up.clone())
+        .collect();
+    assert_eq!(b_runs, vec![state_with_a("stale"), state_with_a("a-1")]);
+    // The plan kept is the one made with what a really plans.
+    assert_eq!(stack_plan.prepared["b"].upstream, state_with_a("a-1"));
+}
+
+#[tokio::test]
+async fn without_state_downstream_waits_for_its_upstream() {
+    let log = Log::default();
+    prepare(stack(&log, false), Upstream::default()).await.unwrap();
+    assert_eq!(
+        events(&log),
+        vec![("a", "start"), ("a", "end"), ("b", "start"), ("b", "end")]
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_failure_is_reported_and_a_guessed_downstream_plan_is_dropped() {
+    let log = Log::default();
+    let Err(failures) = prepare(stack(&log, true), state_with_a("a-1")).await else {
+        panic!("a failed, so the stack must not plan");
+    };
+    let failed: Vec<&str> = failures.0.iter().map(|f| f.module).collect();
+    assert_eq!(failed, vec!["a"]);
+}
