@@ -179,7 +179,12 @@ impl<A: SnsApi> AlertingModule<A> {
         let Some(attributes) = self.api.topic_attributes(&t.arn).await? else {
             return Ok(None);
         };
-        let mut tags = self.api.topic_tags(&t.arn).await?;
+        // Tags and subscriptions are independent reads of the found topic: one round (a foreign
+        // topic's subscriptions are read for nothing, a read on an error path).
+        let (mut tags, subscriptions) = tokio::try_join!(
+            self.api.topic_tags(&t.arn),
+            self.api.subscriptions(&t.arn)
+        )?;
         tags.retain(|k, _| !k.starts_with("aws:"));
         if let Some(owner) = tags.get(STACK_TAG).filter(|s| **s != spec.stack) {
             return Err(AlertingError::ForeignTopic {
@@ -188,7 +193,6 @@ impl<A: SnsApi> AlertingModule<A> {
                 stack: spec.stack.clone(),
             });
         }
-        let subscriptions = self.api.subscriptions(&t.arn).await?;
         Ok(Some(ObservedTopic {
             arn: attributes
                 .get("TopicArn")

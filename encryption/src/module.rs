@@ -95,13 +95,17 @@ impl<A: KmsApi> EncryptionModule<A> {
             return Ok(None);
         };
         let pending = description.state == "PendingDeletion";
-        let rotation = if pending {
-            false
-        } else {
-            self.api.rotation_enabled(key_id).await?
+        // Rotation, policy and tags are independent reads of the described key: one round.
+        let rotation = async {
+            if pending {
+                Ok(false)
+            } else {
+                self.api.rotation_enabled(key_id).await
+            }
         };
-        let policy = PolicyDocument::parse(&self.api.key_policy(key_id).await?).ok();
-        let mut tags = self.api.tags(key_id).await?;
+        let (rotation, policy, mut tags) =
+            tokio::try_join!(rotation, self.api.key_policy(key_id), self.api.tags(key_id))?;
+        let policy = PolicyDocument::parse(&policy).ok();
         tags.retain(|k, _| !k.starts_with("aws:"));
         Ok(Some(ObservedKey {
             description,

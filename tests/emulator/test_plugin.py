@@ -580,10 +580,13 @@ def test_call_log(endpoint):
     client(endpoint, "bedrock").list_guardrails()
     client(endpoint, "s3").list_buckets()
     client(endpoint, "logs").describe_log_groups()
+    # bedrock-agent signs as "bedrock": its REST reads are named too (the bench counts writes by name)
+    client(endpoint, "bedrock-agent").list_agents()
     log = calls()
     got = [(c["service"], c["operation"]) for c in log]
     assert got == [("sts", "GetCallerIdentity"), ("cloudwatch", "DescribeAlarms"), ("cloudwatch", "ListDashboards"),
-                   ("bedrock", "ListGuardrails"), ("s3", "ListBuckets"), ("logs", "DescribeLogGroups")]
+                   ("bedrock", "ListGuardrails"), ("s3", "ListBuckets"), ("logs", "DescribeLogGroups"),
+                   ("bedrock", "ListAgents")]
     for c in log:
         assert before <= c["start"] <= c["end"] <= time.time()
         assert c["status"] == 200

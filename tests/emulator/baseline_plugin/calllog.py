@@ -22,6 +22,9 @@ MAX_CALLS = 100_000
 CREDENTIAL = re.compile(r"Credential=[^/,\s]+/\d+/[^/]+/([^/]+)/aws4_request")
 # SigV4 signing name -> botocore service name (where they differ)
 SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "eventbridge": "events", "email": "ses"}
+# REST services that share a signing name: bedrock-agent signs as "bedrock" (botocore's
+# bedrock-agent service model, signingName), so its paths are tried on both routers.
+ROUTERS_OF_SIGNING_NAME = {"bedrock": ("bedrock", "bedrock-agent")}
 RPC_PATH = re.compile(r"^/service/[^/]+/operation/([^/]+)/?$")
 
 
@@ -83,8 +86,10 @@ def operation_of(environ: dict, body: bytes | None, service: str | None) -> str 
     m = RPC_PATH.match(environ.get("PATH_INFO", ""))
     if m:
         return m.group(1)
-    if service:
-        return _rest_operation(service, environ)
+    for name in ROUTERS_OF_SIGNING_NAME.get(service, (service,)) if service else ():
+        operation = _rest_operation(name, environ)
+        if operation:
+            return operation
     return None
 
 
