@@ -181,10 +181,8 @@ impl<A: SnsApi> AlertingModule<A> {
         };
         // Tags and subscriptions are independent reads of the found topic: one round (a foreign
         // topic's subscriptions are read for nothing, a read on an error path).
-        let (mut tags, subscriptions) = tokio::try_join!(
-            self.api.topic_tags(&t.arn),
-            self.api.subscriptions(&t.arn)
-        )?;
+        let (mut tags, subscriptions) =
+            tokio::try_join!(self.api.topic_tags(&t.arn), self.api.subscriptions(&t.arn))?;
         tags.retain(|k, _| !k.starts_with("aws:"));
         if let Some(owner) = tags.get(STACK_TAG).filter(|s| **s != spec.stack) {
             return Err(AlertingError::ForeignTopic {

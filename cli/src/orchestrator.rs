@@ -145,8 +145,9 @@ pub struct Orchestrator<'a> {
     entries: Vec<ModuleEntry>,
     /// Outputs of modules that are not run this time (from state and `--input`).
     fixed: Upstream,
-    /// State's outputs of the modules that do run: a guess of what they will plan, so their
-    /// dependents can observe at once instead of waiting (kept only if the guess was right).
+    /// State's outputs of the modules that do run (none for a module not deployed yet): a
+    /// guess of what they will plan, so their dependents can observe at once instead of waiting
+    /// (kept only if the guess was right).
     guesses: BTreeMap<&'static str, Value>,
 }
 
@@ -204,10 +205,10 @@ impl<'a> Orchestrator<'a> {
         up
     }
 
-    /// Plans every selected module (read calls only). Each module observes as soon as its
-    /// upstream has (not level by level); one whose upstream outputs are in state observes at
-    /// once with them, and that plan is kept only if the upstream plans exactly those outputs
-    /// (else it observes again), so the plan is the same as if it had waited. Outputs of modules
+    /// Plans every selected module (read calls only). Every module observes at once, with its
+    /// upstream's outputs from state as a guess (no outputs for an upstream state does not
+    /// know); the plan is kept only if the upstream plans exactly those outputs, else the module
+    /// observes again with the real ones, so the plan is the same as if it had waited. Outputs of modules
     /// that exist already flow downstream, so a deployed stack plans exactly.
     pub async fn prepare(
         &self,
@@ -233,8 +234,10 @@ impl<'a> Orchestrator<'a> {
             slots[i] = Slot::Running(upstream.clone(), handle);
             async move { (i, upstream, job.await) }
         };
+        // Every module observes at once with a guess of its upstream: state's outputs, or
+        // nothing for a module state does not know (what an apply from empty plans).
         for i in 0..n {
-            if !deps[i].is_empty() && deps[i].iter().all(|d| self.guesses.contains_key(self.entries[*d].name)) {
+            if !deps[i].is_empty() {
                 let guess = self.upstream_for(i, &self.guesses);
                 jobs.push(start(i, guess, &mut slots));
             }
@@ -327,7 +330,9 @@ impl<'a> Orchestrator<'a> {
         let waits_for: Vec<Vec<usize>> = (0..n)
             .map(|i| {
                 if reverse {
-                    (0..n).filter(|&j| self.dependencies(j).contains(&i)).collect()
+                    (0..n)
+                        .filter(|&j| self.dependencies(j).contains(&i))
+                        .collect()
                 } else {
                     self.dependencies(i)
                 }

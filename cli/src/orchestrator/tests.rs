@@ -11,10 +11,11 @@ use std::time::Duration;
 /// What the fake modules did, in order: `("a", "start")`, `("a", "end")`, ...
 type Log = Arc<Mutex<Vec<(&'static str, &'static str, Upstream)>>>;
 
-/// A module whose observe takes 20 ms and whose outputs are `{"id": "<name>-<generation>"}`.
+/// A module whose observe takes 20 ms and whose outputs are `{"id": "<name>-1"}` when it
+/// `exists`, none (to be created) otherwise.
 struct Fake {
     name: &'static str,
-    generation: u32,
+    exists: bool,
     fail: bool,
     log: Log,
 }
@@ -43,9 +44,15 @@ impl Module for Fake {
         Ok(inputs.0.clone())
     }
     async fn observe(&self, spec: &Upstream) -> Result<(), Self::Error> {
-        self.log.lock().unwrap().push((self.name, "start", spec.clone()));
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.name, "start", spec.clone()));
         tokio::time::sleep(Duration::from_millis(20)).await;
-        self.log.lock().unwrap().push((self.name, "end", spec.clone()));
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.name, "end", spec.clone()));
         if self.fail {
             return Err(std::io::Error::other("observe failed"));
         }
@@ -55,7 +62,8 @@ impl Module for Fake {
         Vec::new()
     }
     fn planned_outputs(&self, _: &Upstream, (): &()) -> Option<Value> {
-        Some(json!({"id": format!("{}-{}", self.name, self.generation)}))
+        self.exists
+            .then(|| json!({"id": format!("{}-1", self.name)}))
     }
     async fn apply(&self, _: &Upstream, (): &(), _: &dyn Progress) -> Result<Value, Self::Error> {
         unreachable!("not applied in these tests")
@@ -74,12 +82,16 @@ impl Module for Fake {
     }
 }
 
-/// `a` (no upstream) and `b` (reads `a`), `a` failing when asked.
+/// `a` (no upstream) and `b` (reads `a`), `a` failing when asked; both exist.
 fn stack(log: &Log, fail_a: bool) -> Vec<ModuleEntry> {
+    stack_of(log, fail_a, true)
+}
+
+fn stack_of(log: &Log, fail_a: bool, exists: bool) -> Vec<ModuleEntry> {
     let fake = |name, fail| {
         Arc::new(Fake {
             name,
-            generation: 1,
+            exists,
             fail,
             log: log.clone(),
         })
@@ -99,10 +111,17 @@ fn stack(log: &Log, fail_a: bool) -> Vec<ModuleEntry> {
 }
 
 fn state_with_a(id: &str) -> Upstream {
-    Upstream([("a".to_owned(), json!({ "id": id }))].into_iter().collect())
+    Upstream(
+        [("a".to_owned(), json!({ "id": id }))]
+            .into_iter()
+            .collect(),
+    )
 }
 
-async fn prepare(entries: Vec<ModuleEntry>, state: Upstream) -> Result<PreparedStack, ModuleFailures> {
+async fn prepare(
+    entries: Vec<ModuleEntry>,
+    state: Upstream,
+) -> Result<PreparedStack, ModuleFailures> {
     let config = Config::default();
     Orchestrator::new(&config, entries, state)
         .prepare("stack", Operation::Apply, DestroyOptions::default())
@@ -110,13 +129,29 @@ async fn prepare(entries: Vec<ModuleEntry>, state: Upstream) -> Result<PreparedS
 }
 
 fn events(log: &Log) -> Vec<(&'static str, &'static str)> {
-    log.lock().unwrap().iter().map(|(m, e, _)| (*m, *e)).collect()
+    log.lock()
+        .unwrap()
+        .iter()
+        .map(|(m, e, _)| (*m, *e))
+        .collect()
+}
+
+/// The upstream of each observation `b` started.
+fn b_observed_with(log: &Log) -> Vec<Upstream> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|(m, e, _)| *m == "b" && *e == "start")
+        .map(|(_, _, up)| up.clone())
+        .collect()
 }
 
 #[tokio::test]
 async fn a_right_guess_from_state_lets_downstream_observe_at_once_and_only_once() {
     let log = Log::default();
-    let stack_plan = prepare(stack(&log, false), state_with_a("a-1")).await.unwrap();
+    let stack_plan = prepare(stack(&log, false), state_with_a("a-1"))
+        .await
+        .unwrap();
     // b started before a ended, and nobody observed twice.
     let e = events(&log);
     assert_eq!(e.len(), 4, "{e:?}");
@@ -129,27 +164,44 @@ async fn a_right_guess_from_state_lets_downstream_observe_at_once_and_only_once(
 #[tokio::test]
 async fn a_wrong_guess_is_observed_again_with_the_real_upstream() {
     let log = Log::default();
-    let stack_plan = prepare(stack(&log, false), state_with_a("stale")).await.unwrap();
-    let b_runs: Vec<Upstream> = log
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(m, e, _)| *m == "b" && *e == "start")
-        .map(|(_, _, up)| up.clone())
-        .collect();
-    assert_eq!(b_runs, vec![state_with_a("stale"), state_with_a("a-1")]);
+    let stack_plan = prepare(stack(&log, false), state_with_a("stale"))
+        .await
+        .unwrap();
+    assert_eq!(
+        b_observed_with(&log),
+        vec![state_with_a("stale"), state_with_a("a-1")]
+    );
     // The plan kept is the one made with what a really plans.
     assert_eq!(stack_plan.prepared["b"].upstream, state_with_a("a-1"));
 }
 
 #[tokio::test]
-async fn without_state_downstream_waits_for_its_upstream() {
+async fn without_state_an_empty_account_is_observed_at_once_and_only_once() {
     let log = Log::default();
-    prepare(stack(&log, false), Upstream::default()).await.unwrap();
-    assert_eq!(
-        events(&log),
-        vec![("a", "start"), ("a", "end"), ("b", "start"), ("b", "end")]
+    let stack_plan = prepare(stack_of(&log, false, false), Upstream::default())
+        .await
+        .unwrap();
+    let e = events(&log);
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert!(
+        e.iter().position(|x| *x == ("b", "start")) < e.iter().position(|x| *x == ("a", "end")),
+        "{e:?}"
     );
+    assert_eq!(stack_plan.prepared["b"].upstream, Upstream::default());
+}
+
+#[tokio::test]
+async fn without_state_a_deployed_upstream_makes_downstream_observe_again() {
+    let log = Log::default();
+    let stack_plan = prepare(stack(&log, false), Upstream::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        b_observed_with(&log),
+        vec![Upstream::default(), state_with_a("a-1")],
+        "the guessed observation of b is dropped when a turns out to exist"
+    );
+    assert_eq!(stack_plan.prepared["b"].upstream, state_with_a("a-1"));
 }
 
 #[tokio::test]
