@@ -128,6 +128,20 @@ const KMS_VIA: &str =
     "https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service";
 
 const APP: &str = "{app_role_arn}";
+
+/// Request-context keys and their values, as [`AccessPath::context`] holds them.
+type Context = &'static [(&'static str, &'static [&'static str])];
+
+/// The confused-deputy context of a service acting for `account` from `source_arn`.
+macro_rules! source {
+    ($account:literal, $source_arn:literal) => {
+        &[
+            ("aws:SourceAccount", &[$account]),
+            ("aws:SourceArn", &[$source_arn]),
+        ]
+    };
+}
+
 const INVOKE_CTX: &[(&str, &[&str])] = &[
     (
         "bedrock:GuardrailIdentifier",
@@ -135,95 +149,60 @@ const INVOKE_CTX: &[(&str, &[&str])] = &[
     ),
     ("aws:RequestedRegion", &["{model_region}"]),
 ];
-const BEDROCK_SOURCE: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    // The docs name the `aws:SourceArn` pattern (`arn:aws:bedrock:<region>:<account>:*`) but not
-    // the exact ARN Bedrock sends while delivering logs; any ARN of the account and region.
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:bedrock:{region}:{account}:model-invocation-logging"],
-    ),
-];
-const BEDROCK_FOREIGN: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["444455556666"]),
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:bedrock:{region}:444455556666:model-invocation-logging"],
-    ),
-];
+// The docs name the `aws:SourceArn` pattern (`arn:aws:bedrock:<region>:<account>:*`) but not
+// the exact ARN Bedrock sends while delivering logs; any ARN of the account and region.
+const BEDROCK_SOURCE: Context = source!(
+    "{account}",
+    "arn:{partition}:bedrock:{region}:{account}:model-invocation-logging"
+);
+const BEDROCK_FOREIGN: Context = source!(
+    "444455556666",
+    "arn:{partition}:bedrock:{region}:444455556666:model-invocation-logging"
+);
 /// VPC flow logs ("IAM role for publishing flow logs to CloudWatch Logs", Amazon VPC user
 /// guide): the service assumes the delivery role for a flow log of the account
 /// (`aws:SourceArn` = the flow log's ARN).
 const FLOW_LOGS_ROLE: &str =
     "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html";
-const FLOW_LOGS_SOURCE: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:ec2:{region}:{account}:vpc-flow-log/fl-0123456789abcdef0"],
-    ),
-];
-const FLOW_LOGS_FOREIGN: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["444455556666"]),
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:ec2:{region}:444455556666:vpc-flow-log/fl-0123456789abcdef0"],
-    ),
-];
+const FLOW_LOGS_SOURCE: Context = source!(
+    "{account}",
+    "arn:{partition}:ec2:{region}:{account}:vpc-flow-log/fl-0123456789abcdef0"
+);
+const FLOW_LOGS_FOREIGN: Context = source!(
+    "444455556666",
+    "arn:{partition}:ec2:{region}:444455556666:vpc-flow-log/fl-0123456789abcdef0"
+);
 /// S3 server access log delivery for the stack's log bucket ("Grant permissions to the logging
 /// service principal by using a bucket policy": `aws:SourceArn` = the source bucket,
 /// `aws:SourceAccount` = its owner).
-const ACCESS_LOG_SOURCE: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    ("aws:SourceArn", &["arn:{partition}:s3:::{bucket}"]),
-];
+const ACCESS_LOG_SOURCE: Context = source!("{account}", "arn:{partition}:s3:::{bucket}");
 /// Another account's bucket naming the access-log bucket as its target.
-const ACCESS_LOG_FOREIGN: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["444455556666"]),
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:s3:::someone-elses-bucket"],
-    ),
-];
+const ACCESS_LOG_FOREIGN: Context =
+    source!("444455556666", "arn:{partition}:s3:::someone-elses-bucket");
 /// Another bucket of this account naming the access-log bucket as its target.
-const ACCESS_LOG_OTHER_BUCKET: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    ("aws:SourceArn", &["arn:{partition}:s3:::other-bucket"]),
-];
-const ALARM_SOURCE: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}"],
-    ),
-];
+const ACCESS_LOG_OTHER_BUCKET: Context = source!("{account}", "arn:{partition}:s3:::other-bucket");
+const ALARM_SOURCE: Context = source!(
+    "{account}",
+    "arn:{partition}:cloudwatch:{region}:{account}:alarm:{alarm_name}"
+);
 // Budgets and Cost Anomaly Detection are global: their source ARNs have no region.
 const BUDGETS_SNS: &str =
     "https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html";
 const ANOMALY_SNS: &str =
     "https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html";
-const BUDGET_SOURCE: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:budgets::{account}:budget/{prefix}-bedrock-monthly-cost"],
-    ),
-];
-const ANOMALY_SOURCE: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    (
-        "aws:SourceArn",
-        // An example subscription id: the subscription ARN ends in a UUID AWS assigns.
-        &["arn:{partition}:ce::{account}:anomalysubscription/0a1b2c3d-0000-4000-8000-000000000000"],
-    ),
-];
-const RULE_SOURCE: &[(&str, &[&str])] = &[
-    ("aws:SourceAccount", &["{account}"]),
-    (
-        "aws:SourceArn",
-        &["arn:{partition}:events:{region}:{account}:rule/{training_rule_name}"],
-    ),
-];
+const BUDGET_SOURCE: Context = source!(
+    "{account}",
+    "arn:{partition}:budgets::{account}:budget/{prefix}-bedrock-monthly-cost"
+);
+// An example subscription id: the subscription ARN ends in a UUID AWS assigns.
+const ANOMALY_SOURCE: Context = source!(
+    "{account}",
+    "arn:{partition}:ce::{account}:anomalysubscription/0a1b2c3d-0000-4000-8000-000000000000"
+);
+const RULE_SOURCE: Context = source!(
+    "{account}",
+    "arn:{partition}:events:{region}:{account}:rule/{training_rule_name}"
+);
 
 /// The request context of an EventBridge rule of the stack publishing: its account and the
 /// rule's exact ARN (fact `rule:<key>`, the rule name, filled from the monitoring outputs).
