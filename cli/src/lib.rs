@@ -546,16 +546,11 @@ impl<'a> Session<'a> {
             }
             confirm(auto_approve, "apply")?;
         }
-        let display = display::Display::new(self.global.json);
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let work = async {
-            let recorder = StateRecorder::new(tx, &display);
-            orchestrator.apply(prepared, &recorder).await
-        };
-        let (outputs, saved) = tokio::join!(work, save_loop(self.store.as_ref(), state, rx));
-        drop(display);
-        saved?;
-        let outputs = outputs?;
+        let outputs = self
+            .recorded(state, async |recorder| {
+                orchestrator.apply(prepared, recorder).await
+            })
+            .await?;
         let calls = self.ctx.call_log().calls();
         let writes = calls.iter().filter(|c| !c.is_read()).count();
         if self.global.json {
@@ -575,6 +570,26 @@ impl<'a> Session<'a> {
         }
         tracing::info!(calls = calls.len(), writes, "AWS API calls");
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Runs `work` (an apply or a destroy) with the progress display and a recorder that saves
+    /// state as resources appear and go. The state is saved even when `work` fails, so a rerun
+    /// finds what was made; if the state could not be saved, that is the error reported.
+    async fn recorded<T>(
+        &self,
+        state: StateDocument,
+        work: impl AsyncFnOnce(&StateRecorder<'_>) -> Result<T, ModuleFailures>,
+    ) -> anyhow::Result<T> {
+        let display = display::Display::new(self.global.json);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let work = async {
+            let recorder = StateRecorder::new(tx, &display);
+            work(&recorder).await
+        };
+        let (result, saved) = tokio::join!(work, save_loop(self.store.as_ref(), state, rx));
+        drop(display);
+        saved?;
+        Ok(result?)
     }
 
     async fn destroy_locked(
@@ -598,16 +613,10 @@ impl<'a> Session<'a> {
         if prepared.plan.has_changes() {
             confirm(auto_approve, "destroy")?;
         }
-        let display = display::Display::new(self.global.json);
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let work = async {
-            let recorder = StateRecorder::new(tx, &display);
-            orchestrator.destroy(prepared, &recorder).await
-        };
-        let (destroyed, saved) = tokio::join!(work, save_loop(self.store.as_ref(), state, rx));
-        drop(display);
-        saved?;
-        destroyed?;
+        self.recorded(state, async |recorder| {
+            orchestrator.destroy(prepared, recorder).await
+        })
+        .await?;
         if self.global.json {
             println!(
                 "{}",

@@ -236,8 +236,8 @@ impl<'a> Orchestrator<'a> {
         };
         // Every module observes at once with a guess of its upstream: state's outputs, or
         // nothing for a module state does not know (what an apply from empty plans).
-        for i in 0..n {
-            if !deps[i].is_empty() {
+        for (i, d) in deps.iter().enumerate() {
+            if !d.is_empty() {
                 let guess = self.upstream_for(i, &self.guesses);
                 jobs.push(start(i, guess, &mut slots));
             }
