@@ -235,9 +235,13 @@ impl<A: SnsApi> AlertingModule<A> {
         }
         let arn = topic::execute(&self.api, t, o, &plan.topic, progress).await?;
         topic_policy::execute(&self.api, &arn, t, &plan.policy, progress).await?;
-        for s in &plan.subscriptions {
-            subscription::execute(&self.api, &arn, s, progress).await?;
-        }
+        // A topic's subscriptions are independent of each other: one round.
+        futures::future::try_join_all(
+            plan.subscriptions
+                .iter()
+                .map(|s| subscription::execute(&self.api, &arn, s, progress)),
+        )
+        .await?;
         Ok(arn)
     }
 
