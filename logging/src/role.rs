@@ -13,6 +13,7 @@ use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::ConfigIssue;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
+use baseline_core::resource::TagDelta;
 use baseline_core::{Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -319,23 +320,13 @@ pub(crate) async fn apply(
         api.delete_role_policy(name, &other).await?;
     }
     if changed("tags") {
-        let stale: Vec<String> = found
-            .tags
-            .keys()
-            .filter(|k| !spec.tags.contains_key(*k))
-            .cloned()
-            .collect();
-        if !stale.is_empty() {
-            api.untag_role(name, &stale).await?;
+        // Observe dropped the `aws:` tags, so the delta removes exactly the stale ones.
+        let delta = TagDelta::between(&found.tags, &spec.tags);
+        if !delta.remove.is_empty() {
+            api.untag_role(name, &delta.remove).await?;
         }
-        let missing: BTreeMap<String, String> = spec
-            .tags
-            .iter()
-            .filter(|(k, v)| found.tags.get(*k) != Some(v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if !missing.is_empty() {
-            api.tag_role(name, &missing).await?;
+        if !delta.set.is_empty() {
+            api.tag_role(name, &delta.set).await?;
         }
     }
     if observed_policy_view(spec, found) != desired_policy_view(spec) {
