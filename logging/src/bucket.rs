@@ -284,23 +284,38 @@ pub(crate) async fn observe(
     b: &BucketSpec,
     stack: &str,
 ) -> Result<Option<ObservedBucket>, LoggingError> {
+    if !exists(api, b).await? {
+        return Ok(None);
+    }
+    read(api, b, stack).await.map(Some)
+}
+
+/// HeadBucket. A name that another account holds (403) fails as a precondition while the
+/// bucket is wanted.
+pub(crate) async fn exists(api: &dyn LoggingApi, b: &BucketSpec) -> Result<bool, LoggingError> {
     let name = b.name.as_str();
-    let exists = match api.bucket_exists(name).await {
-        Ok(exists) => exists,
+    match api.bucket_exists(name).await {
+        Ok(exists) => Ok(exists),
         Err(e) if e.kind == ServiceErrorKind::AccessDenied && b.enabled => {
-            return Err(LoggingError::Precondition(PreconditionFailed {
+            Err(LoggingError::Precondition(PreconditionFailed {
                 issues: vec![ConfigIssue {
                     path: "enable_s3_logging".into(),
                     message: format!("the log bucket name {name} is taken by another account, or this account may not read it ({})", e.detail),
                     hint: Some("bucket names are global: change `project` or `environment`, or grant s3:ListBucket on it".into()),
                 }],
-            }));
+            }))
         }
-        Err(e) => return Err(e.into()),
-    };
-    if !exists {
-        return Ok(None);
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Every setting of a bucket that exists, read at once.
+pub(crate) async fn read(
+    api: &dyn LoggingApi,
+    b: &BucketSpec,
+    stack: &str,
+) -> Result<ObservedBucket, LoggingError> {
+    let name = b.name.as_str();
     let (
         encryption,
         versioning,
@@ -325,7 +340,7 @@ pub(crate) async fn observe(
         api.bucket_eventbridge(name),
     )?;
     check_owner("s3 bucket", name, &tags, stack)?;
-    Ok(Some(ObservedBucket {
+    Ok(ObservedBucket {
         encryption,
         versioning,
         public_access_block,
@@ -336,7 +351,7 @@ pub(crate) async fn observe(
         object_lock,
         access_log,
         eventbridge,
-    }))
+    })
 }
 
 /// The plan note on Object Lock of a bucket to create, or of an existing one without it.
