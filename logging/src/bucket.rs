@@ -13,15 +13,17 @@ use crate::api::{
 };
 use crate::bucket_policy;
 use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
-use baseline_core::aws::{ApiError, ServiceErrorKind};
+use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::{Config, ConfigIssue, S3Lifecycle};
 use baseline_core::policy::PolicyDocument;
 use baseline_core::reconcile::PreconditionFailed;
 use baseline_core::resource::Step;
 use baseline_core::{Action, AwsContext, Change, DestroyOptions, Progress, ProgressEvent};
+use empty::empty_and_delete;
+pub(crate) use empty::refuse_compliance_locked;
 use serde_json::{json, Value};
+use settings::apply_settings;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// Id of the one lifecycle rule this module writes.
 pub(crate) const LIFECYCLE_RULE_ID: &str = "baseline-invocation-logs";
@@ -201,183 +203,6 @@ pub(crate) fn differs(before: &Value, after: &Value, attr: &str) -> bool {
     before.get(attr) != after.get(attr)
 }
 
-/// Retries `f` while it answers NotFound: right after CreateBucket, S3 may not yet know the
-/// bucket for every sub-resource call.
-async fn settle<F, Fut>(f: F) -> Result<(), ApiError>
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<(), ApiError>>,
-{
-    let mut delay = Duration::from_millis(250);
-    for _ in 0..5 {
-        match f().await {
-            Err(e) if e.is_not_found() => tokio::time::sleep(delay).await,
-            other => return other,
-        }
-        delay *= 2;
-    }
-    f().await
-}
-
-/// Converges the bucket's settings (not its policy). `observed` is `None` when the bucket does
-/// not exist: it is created (reported as existing at once), then every setting is written.
-pub(crate) async fn apply_settings(
-    api: &dyn LoggingApi,
-    spec: &BucketSpec,
-    observed: Option<&ObservedBucket>,
-    kms_key_arn: &str,
-    address: &str,
-    progress: &dyn Progress,
-) -> Result<(), LoggingError> {
-    let name = spec.name.as_str();
-    let Some(found) = observed else {
-        match api
-            .create_bucket(name, &spec.region, spec.object_lock.is_some())
-            .await
-        {
-            // Created by an earlier, interrupted apply after this one observed: converge it.
-            Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {}
-            other => other?,
-        }
-        progress.event(ProgressEvent::Exists {
-            address: address.into(),
-            id: spec.arn.clone(),
-        });
-        // Public access is blocked before anything else is written to the bucket.
-        settle(|| api.block_public_access(name)).await?;
-        settle(|| api.enforce_bucket_owner(name)).await?;
-        if spec.sse_kms {
-            settle(|| api.put_bucket_encryption(name, kms_key_arn)).await?;
-        } else {
-            settle(|| api.put_bucket_encryption_s3(name)).await?;
-        }
-        settle(|| api.enable_versioning(name)).await?;
-        if let Some(lock) = &spec.object_lock {
-            settle(|| api.put_object_lock(name, &lock.mode, lock.days)).await?;
-        }
-        if !spec.lifecycle_rules.is_empty() {
-            settle(|| api.put_lifecycle_rules(name, &spec.lifecycle_rules)).await?;
-        }
-        if let Some(target) = &spec.access_log {
-            settle(|| api.put_bucket_logging(name, target)).await?;
-        }
-        if spec.eventbridge {
-            settle(|| api.enable_bucket_eventbridge(name)).await?;
-        }
-        settle(|| api.put_bucket_tags(name, &spec.tags)).await?;
-        return Ok(());
-    };
-    let desired = desired_view_for(spec, found, Some(kms_key_arn));
-    let current = observed_view(spec, found);
-    if differs(&current, &desired, "public_access_block") {
-        api.block_public_access(name).await?;
-    }
-    if differs(&current, &desired, "object_ownership") {
-        api.enforce_bucket_owner(name).await?;
-    }
-    if differs(&current, &desired, "encryption") {
-        if spec.sse_kms {
-            api.put_bucket_encryption(name, kms_key_arn).await?;
-        } else {
-            api.put_bucket_encryption_s3(name).await?;
-        }
-    }
-    if differs(&current, &desired, "versioning") {
-        api.enable_versioning(name).await?;
-    }
-    // Only a bucket that has Object Lock gets its default retention changed (see
-    // `desired_view_for`).
-    if let (true, Some(lock)) = (
-        differs(&current, &desired, "object_lock"),
-        &spec.object_lock,
-    ) {
-        api.put_object_lock(name, &lock.mode, lock.days).await?;
-    }
-    if let (true, Some(target)) = (
-        differs(&current, &desired, "access_logging"),
-        &spec.access_log,
-    ) {
-        api.put_bucket_logging(name, target).await?;
-    }
-    if spec.eventbridge && differs(&current, &desired, "event_notifications") {
-        api.enable_bucket_eventbridge(name).await?;
-    }
-    if differs(&current, &desired, "lifecycle_rules") {
-        if spec.lifecycle_rules.is_empty() {
-            api.delete_lifecycle(name).await?;
-        } else {
-            api.put_lifecycle_rules(name, &spec.lifecycle_rules).await?;
-        }
-    }
-    if differs(&current, &desired, "tags") {
-        api.put_bucket_tags(name, &spec.tags).await?;
-    }
-    Ok(())
-}
-
-/// Refuses (before anything is deleted) when a version of `bucket` is under COMPLIANCE-mode
-/// retention that has not ended: S3 lets nobody delete it before then
-/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html#object-lock-retention-modes).
-/// GOVERNANCE-mode versions are deleted by [`empty_and_delete`], which bypasses governance.
-pub(crate) async fn refuse_compliance_locked(
-    api: &dyn LoggingApi,
-    bucket: &str,
-) -> Result<(), LoggingError> {
-    let versions = match api.list_object_versions(bucket).await {
-        Err(e) if e.is_not_found() => return Ok(()),
-        other => other?,
-    };
-    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default();
-    let mut locked = Vec::new();
-    for v in &versions {
-        if let Some(r) = api.object_retention(bucket, v).await? {
-            // RFC 3339 UTC timestamps of one format compare as text.
-            if r.mode == "COMPLIANCE" && r.retain_until > now {
-                locked.push(r.retain_until);
-            }
-        }
-    }
-    match locked.iter().max() {
-        Some(until) => Err(LoggingError::ComplianceRetention {
-            bucket: bucket.to_owned(),
-            count: locked.len(),
-            until: until.clone(),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// Deletes every object version and delete marker, then the bucket. Safe to run again after a
-/// failure: it lists what is left each round.
-pub(crate) async fn empty_and_delete(
-    api: &dyn LoggingApi,
-    bucket: &str,
-) -> Result<(), LoggingError> {
-    loop {
-        let versions = match api.list_object_versions(bucket).await {
-            Err(e) if e.is_not_found() => return Ok(()),
-            other => other?,
-        };
-        if versions.is_empty() {
-            break;
-        }
-        let failed = api.delete_object_versions(bucket, &versions).await?;
-        if let Some(first) = failed.first() {
-            return Err(LoggingError::EmptyBucket {
-                bucket: bucket.to_owned(),
-                count: failed.len(),
-                first: first.clone(),
-            });
-        }
-    }
-    match api.delete_bucket(bucket).await {
-        Err(e) if !e.is_not_found() => Err(e.into()),
-        _ => Ok(()),
-    }
-}
-
 /// What exists of a bucket.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObservedBucket {
@@ -459,23 +284,38 @@ pub(crate) async fn observe(
     b: &BucketSpec,
     stack: &str,
 ) -> Result<Option<ObservedBucket>, LoggingError> {
+    if !exists(api, b).await? {
+        return Ok(None);
+    }
+    read(api, b, stack).await.map(Some)
+}
+
+/// HeadBucket. A name that another account holds (403) fails as a precondition while the
+/// bucket is wanted.
+pub(crate) async fn exists(api: &dyn LoggingApi, b: &BucketSpec) -> Result<bool, LoggingError> {
     let name = b.name.as_str();
-    let exists = match api.bucket_exists(name).await {
-        Ok(exists) => exists,
+    match api.bucket_exists(name).await {
+        Ok(exists) => Ok(exists),
         Err(e) if e.kind == ServiceErrorKind::AccessDenied && b.enabled => {
-            return Err(LoggingError::Precondition(PreconditionFailed {
+            Err(LoggingError::Precondition(PreconditionFailed {
                 issues: vec![ConfigIssue {
                     path: "enable_s3_logging".into(),
                     message: format!("the log bucket name {name} is taken by another account, or this account may not read it ({})", e.detail),
                     hint: Some("bucket names are global: change `project` or `environment`, or grant s3:ListBucket on it".into()),
                 }],
-            }));
+            }))
         }
-        Err(e) => return Err(e.into()),
-    };
-    if !exists {
-        return Ok(None);
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Every setting of a bucket that exists, read at once.
+pub(crate) async fn read(
+    api: &dyn LoggingApi,
+    b: &BucketSpec,
+    stack: &str,
+) -> Result<ObservedBucket, LoggingError> {
+    let name = b.name.as_str();
     let (
         encryption,
         versioning,
@@ -500,7 +340,7 @@ pub(crate) async fn observe(
         api.bucket_eventbridge(name),
     )?;
     check_owner("s3 bucket", name, &tags, stack)?;
-    Ok(Some(ObservedBucket {
+    Ok(ObservedBucket {
         encryption,
         versioning,
         public_access_block,
@@ -511,7 +351,7 @@ pub(crate) async fn observe(
         object_lock,
         access_log,
         eventbridge,
-    }))
+    })
 }
 
 /// The plan note on Object Lock of a bucket to create, or of an existing one without it.
@@ -644,6 +484,9 @@ pub(crate) async fn destroy(
     step.done();
     Ok(())
 }
+
+mod empty;
+mod settings;
 
 #[cfg(test)]
 mod tests {

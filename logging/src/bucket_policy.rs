@@ -39,22 +39,13 @@ pub(crate) fn access_log_bucket_policy(
     bucket: &str,
     source_bucket: &str,
 ) -> PolicyDocument {
-    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
-    let [insecure, outdated] = tls_only(&bucket_arn);
-    PolicyDocument::new(vec![
-        insecure,
-        outdated,
-        Statement::allow("AllowS3ServerAccessLogs")
-            .service_principal("logging.s3.amazonaws.com")
-            .actions(["s3:PutObject"])
-            .resources([format!("{bucket_arn}/{source_bucket}/*")])
-            .condition("StringEquals", "aws:SourceAccount", [account_id])
-            .condition(
-                "ArnLike",
-                "aws:SourceArn",
-                [format!("arn:{partition}:s3:::{source_bucket}")],
-            ),
-    ])
+    tls_and_service_put(
+        &format!("arn:{partition}:s3:::{bucket}"),
+        ("AllowS3ServerAccessLogs", "logging.s3.amazonaws.com"),
+        &format!("{source_bucket}/"),
+        account_id,
+        &format!("arn:{partition}:s3:::{source_bucket}"),
+    )
 }
 
 /// The bucket policy: TLS only (1.2 or later), and Bedrock may put invocation logs under
@@ -66,21 +57,35 @@ pub fn bucket_policy(
     bucket: &str,
     log_prefix: &str,
 ) -> PolicyDocument {
-    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
-    let [insecure, outdated] = tls_only(&bucket_arn);
+    tls_and_service_put(
+        &format!("arn:{partition}:s3:::{bucket}"),
+        ("AllowBedrockInvocationLogs", "bedrock.amazonaws.com"),
+        log_prefix,
+        account_id,
+        &format!("arn:{partition}:bedrock:{region}:{account_id}:*"),
+    )
+}
+
+/// What both stack bucket policies say: TLS only, and one service principal (`sid`, `service`)
+/// may put objects under `key_prefix`, only on behalf of `account_id` and `source_arn` (both
+/// confused-deputy conditions).
+fn tls_and_service_put(
+    bucket_arn: &str,
+    (sid, service): (&str, &str),
+    key_prefix: &str,
+    account_id: &str,
+    source_arn: &str,
+) -> PolicyDocument {
+    let [insecure, outdated] = tls_only(bucket_arn);
     PolicyDocument::new(vec![
         insecure,
         outdated,
-        Statement::allow("AllowBedrockInvocationLogs")
-            .service_principal("bedrock.amazonaws.com")
+        Statement::allow(sid)
+            .service_principal(service)
             .actions(["s3:PutObject"])
-            .resources([format!("{bucket_arn}/{log_prefix}*")])
+            .resources([format!("{bucket_arn}/{key_prefix}*")])
             .condition("StringEquals", "aws:SourceAccount", [account_id])
-            .condition(
-                "ArnLike",
-                "aws:SourceArn",
-                [format!("arn:{partition}:bedrock:{region}:{account_id}:*")],
-            ),
+            .condition("ArnLike", "aws:SourceArn", [source_arn]),
     ])
 }
 

@@ -23,7 +23,8 @@ use crate::log_group::{self, LogGroupSpec, ObservedLogGroup};
 use crate::role::{self, ObservedRole, RoleSpec};
 use crate::LoggingError;
 use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::{Action, AwsContext, Change, Config, Progress, ProgressEvent};
+use baseline_core::resource::Step;
+use baseline_core::{Action, AwsContext, Change, Config, Progress};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -376,11 +377,7 @@ pub(crate) async fn apply(
     let w = work(spec, observed);
     delete_flow_logs(api, &w.delete, progress).await?;
     for eni in &w.create {
-        let address = flow_log_address(eni);
-        progress.event(ProgressEvent::Started {
-            address: address.clone(),
-            action: Action::Create,
-        });
+        let step = Step::start(progress, flow_log_address(eni), Action::Create);
         let request = NewFlowLog {
             resource_id: eni.clone(),
             traffic_type: spec.traffic_type.clone(),
@@ -396,14 +393,8 @@ pub(crate) async fn apply(
             Err(e) if e.kind == baseline_core::aws::ServiceErrorKind::AlreadyExists => None,
             Err(e) => return Err(e.into()),
         };
-        progress.event(ProgressEvent::Exists {
-            address: address.clone(),
-            id: id.unwrap_or_else(|| eni.clone()),
-        });
-        progress.event(ProgressEvent::Finished {
-            address,
-            action: Action::Create,
-        });
+        step.exists(id.unwrap_or_else(|| eni.clone()));
+        step.done();
     }
     // The role goes after the flow logs that used it.
     if let (false, Some(found)) = (spec.enabled, &observed.role) {
@@ -420,21 +411,18 @@ async fn delete_flow_logs(
     if delete.is_empty() {
         return Ok(());
     }
-    for (_, eni) in delete {
-        progress.event(ProgressEvent::Started {
-            address: flow_log_address(eni),
-            action: Action::Delete,
-        });
-    }
+    // One DeleteFlowLogs call removes them all.
+    let steps: Vec<Step<'_>> = delete
+        .iter()
+        .map(|(_, eni)| Step::start(progress, flow_log_address(eni), Action::Delete))
+        .collect();
     let ids: Vec<String> = delete.iter().map(|(id, _)| id.clone()).collect();
     match api.delete_flow_logs(&ids).await {
         Err(e) if !e.is_not_found() => return Err(e.into()),
         _ => {}
     }
-    for (_, eni) in delete {
-        progress.event(ProgressEvent::Gone {
-            address: flow_log_address(eni),
-        });
+    for step in steps {
+        step.done();
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 use crate::api::{LogGroupInfo, LoggingApi};
 use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
 use baseline_core::aws::ServiceErrorKind;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress, ProgressEvent};
 use serde_json::{json, Value};
@@ -187,23 +187,13 @@ pub(crate) async fn apply(
         } else {
             found.info.arn.as_str()
         };
-        let stale: Vec<String> = found
-            .tags
-            .keys()
-            .filter(|k| !spec.tags.contains_key(*k))
-            .cloned()
-            .collect();
-        if !stale.is_empty() {
-            api.untag_log_group(arn, &stale).await?;
+        // Observe dropped the `aws:` tags, so the delta removes exactly the stale ones.
+        let delta = TagDelta::between(&found.tags, &spec.tags);
+        if !delta.remove.is_empty() {
+            api.untag_log_group(arn, &delta.remove).await?;
         }
-        let missing: BTreeMap<String, String> = spec
-            .tags
-            .iter()
-            .filter(|(k, v)| found.tags.get(*k) != Some(v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if !missing.is_empty() {
-            api.tag_log_group(arn, &missing).await?;
+        if !delta.set.is_empty() {
+            api.tag_log_group(arn, &delta.set).await?;
         }
     }
     Ok(())

@@ -346,8 +346,20 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
     async fn observe(&self, spec: &LoggingSpec) -> Result<LoggingObserved, LoggingError> {
         let api: &dyn LoggingApi = &self.api;
         let stack = spec.stack.as_str();
+        // The request-metrics configuration needs only the log bucket to exist: it is read
+        // with the bucket's settings, right after HeadBucket.
+        let log_bucket = async {
+            if !bucket::exists(api, &spec.bucket).await? {
+                return Ok((None, None));
+            }
+            let (found, metrics) = futures::try_join!(
+                bucket::read(api, &spec.bucket, stack),
+                request_metrics::observe(api, &spec.request_metrics, true),
+            )?;
+            Ok::<_, LoggingError>((Some(found), metrics))
+        };
         let (
-            bucket,
+            (bucket, request_metrics),
             access_log_bucket,
             log_group,
             role,
@@ -355,7 +367,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             flow_logs,
             replication_role,
         ) = futures::try_join!(
-            bucket::observe(api, &spec.bucket, stack),
+            log_bucket,
             bucket::observe(api, &spec.access_log_bucket, stack),
             log_group::observe(api, &spec.log_group, stack),
             role::observe(api, &spec.role, stack),
@@ -363,10 +375,9 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             flow_logs::observe(api, &spec.flow_logs),
             role::observe(api, &spec.replication.role, stack),
         )?;
-        role::check_boundary(api, &spec.role, role.as_ref()).await?;
         let buckets_exist = [bucket.is_some(), access_log_bucket.is_some()];
-        let (request_metrics, replication) = futures::try_join!(
-            request_metrics::observe(api, &spec.request_metrics, bucket.is_some()),
+        let ((), replication) = futures::try_join!(
+            role::check_boundary(api, &spec.role, role.as_ref()),
             replication::observe(api, &spec.replication, replication_role, &buckets_exist),
         )?;
         Ok(LoggingObserved {

@@ -13,6 +13,7 @@ use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::ConfigIssue;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
+use baseline_core::resource::{Step, TagDelta};
 use baseline_core::{Progress, ProgressEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -282,20 +283,11 @@ pub(crate) async fn apply(
             }
             Err(e) => return Err(e.into()),
         }
-        progress.event(ProgressEvent::Started {
-            address: policy_address.into(),
-            action: baseline_core::Action::Create,
-        });
+        let step = Step::start(progress, policy_address, baseline_core::Action::Create);
         api.put_role_policy(name, INLINE_POLICY, &policy_json)
             .await?;
-        progress.event(ProgressEvent::Exists {
-            address: policy_address.into(),
-            id: format!("{name}:{INLINE_POLICY}"),
-        });
-        progress.event(ProgressEvent::Finished {
-            address: policy_address.into(),
-            action: baseline_core::Action::Create,
-        });
+        step.exists(format!("{name}:{INLINE_POLICY}"));
+        step.done();
         return Ok(true);
     };
     let current = observed_view(found);
@@ -319,23 +311,13 @@ pub(crate) async fn apply(
         api.delete_role_policy(name, &other).await?;
     }
     if changed("tags") {
-        let stale: Vec<String> = found
-            .tags
-            .keys()
-            .filter(|k| !spec.tags.contains_key(*k))
-            .cloned()
-            .collect();
-        if !stale.is_empty() {
-            api.untag_role(name, &stale).await?;
+        // Observe dropped the `aws:` tags, so the delta removes exactly the stale ones.
+        let delta = TagDelta::between(&found.tags, &spec.tags);
+        if !delta.remove.is_empty() {
+            api.untag_role(name, &delta.remove).await?;
         }
-        let missing: BTreeMap<String, String> = spec
-            .tags
-            .iter()
-            .filter(|(k, v)| found.tags.get(*k) != Some(v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        if !missing.is_empty() {
-            api.tag_role(name, &missing).await?;
+        if !delta.set.is_empty() {
+            api.tag_role(name, &delta.set).await?;
         }
     }
     if observed_policy_view(spec, found) != desired_policy_view(spec) {
@@ -344,16 +326,10 @@ pub(crate) async fn apply(
         } else {
             baseline_core::Action::Create
         };
-        progress.event(ProgressEvent::Started {
-            address: policy_address.into(),
-            action,
-        });
+        let step = Step::start(progress, policy_address, action);
         api.put_role_policy(name, INLINE_POLICY, &policy_json)
             .await?;
-        progress.event(ProgressEvent::Finished {
-            address: policy_address.into(),
-            action,
-        });
+        step.done();
     }
     Ok(trust_changed)
 }
@@ -447,19 +423,10 @@ pub(crate) async fn converge(
         return Ok(false);
     }
     // The inline policy reports its own events; the role's only when it changes.
-    let role_changes = action != Action::NoOp;
-    if role_changes {
-        progress.event(ProgressEvent::Started {
-            address: addresses.0.into(),
-            action,
-        });
-    }
+    let step = (action != Action::NoOp).then(|| Step::start(progress, addresses.0, action));
     let fresh = apply(api, spec, observed, addresses, progress).await?;
-    if role_changes {
-        progress.event(ProgressEvent::Finished {
-            address: addresses.0.into(),
-            action,
-        });
+    if let Some(step) = step {
+        step.done();
     }
     Ok(fresh)
 }
@@ -472,17 +439,13 @@ pub(crate) async fn remove(
     (role_address, policy_address): (&str, &str),
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    progress.event(ProgressEvent::Started {
-        address: role_address.into(),
-        action: baseline_core::Action::Delete,
-    });
+    let step = Step::start(progress, role_address, baseline_core::Action::Delete);
     destroy(api, name, found).await?;
+    // The inline policy goes with the role.
     progress.event(ProgressEvent::Gone {
         address: policy_address.into(),
     });
-    progress.event(ProgressEvent::Gone {
-        address: role_address.into(),
-    });
+    step.done();
     Ok(())
 }
 
