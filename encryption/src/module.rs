@@ -240,7 +240,7 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
         options: DestroyOptions,
         progress: &dyn Progress,
     ) -> Result<(), EncryptionError> {
-        // Destroy runs the levels in reverse, so logging has deleted the audit data (or failed,
+        // Destroy runs the dependency graph in reverse, so logging has deleted the audit data (or failed,
         // and this never runs) before the key it needs is scheduled for deletion. The alias goes
         // first: an alias naming a key pending deletion would look usable.
         let (key, alias) = plan_destroy(spec, observed, options);

@@ -55,15 +55,18 @@ impl<A: LoggingApi> LoggingModule<A> {
                 progress,
             )
             .await?;
-            // On the bucket, once it exists.
-            request_metrics::apply(
-                api,
-                &spec.request_metrics,
-                observed.request_metrics,
-                progress,
+            // On the bucket, once it exists (replication after its versioning); independent of
+            // each other.
+            futures::try_join!(
+                request_metrics::apply(
+                    api,
+                    &spec.request_metrics,
+                    observed.request_metrics,
+                    progress,
+                ),
+                replication::apply(api, &spec.replication, &observed.replication, progress)
             )
-            .await?;
-            replication::apply(api, &spec.replication, &observed.replication, progress).await
+            .map(|_| ())
         };
         let log_group_task = log_group::converge(
             api,
