@@ -209,5 +209,7 @@ pub trait CostApi: Send + Sync {
 }
 
 mod sdk;
+mod sdk_budgets;
+mod sdk_ce;
 pub(crate) use sdk::format_amount;
 pub use sdk::SdkCostApi;

@@ -1,10 +1,19 @@
-//! The Bedrock cost budget: its desired shape from the config and the pairing of desired and
-//! existing notifications. Pure: no I/O.
+//! The Bedrock cost budget: its desired shape from the config, observe (with its
+//! notifications), plan and apply. A first create makes the notifications with the budget in
+//! one call; after that `notification.rs` converges them.
 
-use crate::api::{AutoAdjust, Budget, Notification, NotificationWithSubscribers, Subscriber};
+use crate::api::{AutoAdjust, Budget, CostApi, NotificationWithSubscribers};
+use crate::module::{CostObserved, CostSpec};
+use crate::{notification, CostError, ACCOUNT_WIDE};
+use baseline_core::aws::ApiError;
 use baseline_core::config::BudgetAutoAdjustType;
-use baseline_core::Config;
-use std::collections::{BTreeMap, BTreeSet};
+use baseline_core::resource::Step;
+use baseline_core::{Action, Change, Config, Progress};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Address of the budget.
+pub(crate) const BUDGET: &str = "cost.budget";
 
 /// The SERVICE value of Amazon Bedrock in Budgets and Cost Explorer filters (the service name
 /// as Cost Explorer's SERVICE dimension lists it).
@@ -21,35 +30,6 @@ pub(crate) const RELATED_AI_SERVICES: [&str; 4] = [
 
 /// Longest budget name (Budgets API reference, Budget.BudgetName: 1 to 100 characters).
 pub(crate) const BUDGET_NAME_MAX: usize = 100;
-
-/// One desired notification of the budget, with the config role it comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WantedNotification {
-    /// `warning`, `critical` or `forecast` (the address key).
-    pub role: &'static str,
-    /// The notification and its subscribers.
-    pub notification: NotificationWithSubscribers,
-}
-
-/// The e-mail addresses every budget notification goes to.
-fn main_addresses(c: &Config) -> Vec<String> {
-    c.budget_notification_email
-        .iter()
-        .chain(&c.budget_notification_emails)
-        .cloned()
-        .collect()
-}
-
-fn subscribers(
-    topic: Option<&str>,
-    emails: impl IntoIterator<Item = String>,
-) -> BTreeSet<Subscriber> {
-    topic
-        .map(Subscriber::sns)
-        .into_iter()
-        .chain(emails.into_iter().map(Subscriber::email))
-        .collect()
-}
 
 /// Cost filters: the Bedrock service (and related services on request), plus the tag filters
 /// as `user:<key>$<value>` under `TagKeyValue` (the format of the Budgets API's CostFilters,
@@ -99,114 +79,113 @@ pub(crate) fn budget(c: &Config, name: String) -> Budget {
     }
 }
 
-/// The warning and critical (ACTUAL) and forecast (FORECASTED) notifications, each to the cost
-/// topic (when there is one) and to its e-mail list plus the main addresses. A notification
-/// with no subscriber at all is left out (Budgets requires at least one).
-pub(crate) fn notifications(c: &Config, topic: Option<&str>) -> Vec<WantedNotification> {
-    let main = main_addresses(c);
-    [
-        (
-            "warning",
-            "ACTUAL",
-            c.budget_warning_threshold,
-            &c.budget_warning_emails,
-        ),
-        (
-            "critical",
-            "ACTUAL",
-            c.budget_critical_threshold,
-            &c.budget_critical_emails,
-        ),
-        (
-            "forecast",
-            "FORECASTED",
-            c.budget_forecast_threshold,
-            &c.budget_forecast_emails,
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(role, kind, threshold, emails)| {
-        let subscribers = subscribers(topic, main.iter().chain(emails).cloned());
-        (!subscribers.is_empty()).then(|| WantedNotification {
-            role,
-            notification: NotificationWithSubscribers {
-                notification: Notification {
-                    notification_type: kind.into(),
-                    comparison_operator: "GREATER_THAN".into(),
-                    threshold,
-                    threshold_type: "PERCENTAGE".into(),
-                },
-                subscribers,
-            },
-        })
+/// The budget and, when it exists, its notifications with their subscribers.
+pub(crate) async fn observe(
+    api: &dyn CostApi,
+    spec: &CostSpec,
+) -> Result<(Option<Budget>, Vec<NotificationWithSubscribers>), ApiError> {
+    let budget = api
+        .describe_budget(&spec.account_id, &spec.budget_name)
+        .await?;
+    let notifications = match &budget {
+        Some(_) => {
+            api.notifications(&spec.account_id, &spec.budget_name)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    Ok((budget, notifications))
+}
+
+fn view(b: &Budget, auto_adjusted: bool) -> Value {
+    json!({
+        "name": b.name,
+        "budget_type": b.budget_type,
+        "time_unit": b.time_unit,
+        // An auto-adjusting budget's limit is AWS's to change.
+        "limit": if auto_adjusted {
+            "(auto-adjusted)".to_owned()
+        } else {
+            format!("{} {}", normalize_amount(&b.limit_amount), b.limit_unit)
+        },
+        "cost_filters": b.cost_filters,
+        "auto_adjust": b.auto_adjust,
     })
-    .collect()
 }
 
-/// How desired notifications map onto existing ones: `pairs[i]` is the index of the existing
-/// notification that desired notification `i` converges (`None`: create it); `extra` are
-/// existing notifications no desired one claims (delete them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pairing {
-    /// Per desired notification, the existing one it takes over.
-    pub pairs: Vec<Option<usize>>,
-    /// Existing notifications to delete.
-    pub extra: Vec<usize>,
+fn normalize_amount(a: &str) -> String {
+    a.trim()
+        .parse::<f64>()
+        .map(crate::api::format_amount)
+        .unwrap_or_else(|_| a.to_owned())
 }
 
-/// Exact matches first; then a desired notification takes over an unclaimed existing one of
-/// the same type, so a changed threshold is one UpdateNotification, not a delete and a create
-/// (which would also drop the subscribers' confirmation state).
-pub fn pair(wanted: &[WantedNotification], existing: &[NotificationWithSubscribers]) -> Pairing {
-    let mut claimed = vec![false; existing.len()];
-    let mut pairs = vec![None; wanted.len()];
-    for (i, w) in wanted.iter().enumerate() {
-        if let Some(j) = (0..existing.len())
-            .find(|j| !claimed[*j] && existing[*j].notification == w.notification.notification)
-        {
-            claimed[j] = true;
-            pairs[i] = Some(j);
+/// The budget's change and its notifications'; nothing when budgets are off.
+pub(crate) fn changes(spec: &CostSpec, observed: &CostObserved) -> Vec<Change> {
+    let Some(wanted) = &spec.budget else {
+        return Vec::new();
+    };
+    let auto = wanted.auto_adjust.is_some();
+    let change = Change::converge(
+        BUDGET,
+        "budget",
+        observed.budget.as_ref().map(|b| view(b, auto)).as_ref(),
+        &view(wanted, auto),
+        &[],
+    );
+    let mut changes = vec![change.with_note(ACCOUNT_WIDE)];
+    changes.extend(notification::changes(spec, observed));
+    changes
+}
+
+/// The budget's delete (a disabled budget, destroy).
+pub(crate) fn deletion(b: &Budget) -> Change {
+    Change::delete(BUDGET, "budget", &view(b, false))
+        .with_note("its notifications and subscribers go with it")
+}
+
+/// Creates the budget with its notifications, or updates it and converges them.
+pub(crate) async fn converge(
+    api: &dyn CostApi,
+    spec: &CostSpec,
+    observed: &CostObserved,
+    progress: &dyn Progress,
+) -> Result<(), CostError> {
+    let Some(wanted) = &spec.budget else {
+        return Ok(());
+    };
+    let acct = spec.account_id.as_str();
+    let Some(existing) = &observed.budget else {
+        let step = Step::start(progress, BUDGET, Action::Create);
+        let notifications: Vec<NotificationWithSubscribers> = spec
+            .notifications
+            .iter()
+            .map(|w| w.notification.clone())
+            .collect();
+        api.create_budget(acct, wanted, &notifications, &spec.tags)
+            .await?;
+        step.exists(wanted.name.clone());
+        step.done();
+        return Ok(());
+    };
+    let auto = wanted.auto_adjust.is_some();
+    if view(existing, auto) != view(wanted, auto) {
+        let step = Step::start(progress, BUDGET, Action::Update);
+        let mut new = wanted.clone();
+        if auto {
+            // Keep the limit AWS computed; only the settings are ours.
+            new.limit_amount = existing.limit_amount.clone();
         }
+        api.update_budget(acct, &new).await?;
+        step.done();
     }
-    for (i, w) in wanted.iter().enumerate() {
-        if pairs[i].is_some() {
-            continue;
-        }
-        if let Some(j) = (0..existing.len()).find(|j| {
-            !claimed[*j]
-                && existing[*j].notification.notification_type
-                    == w.notification.notification.notification_type
-        }) {
-            claimed[j] = true;
-            pairs[i] = Some(j);
-        }
-    }
-    let extra = (0..existing.len()).filter(|j| !claimed[*j]).collect();
-    Pairing { pairs, extra }
+    notification::converge(api, spec, &wanted.name, &observed.notifications, progress).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config() -> Config {
-        Config {
-            budget_notification_email: Some("finops@example.com".into()),
-            ..Config::default()
-        }
-    }
-
-    fn existing(kind: &str, threshold: f64) -> NotificationWithSubscribers {
-        NotificationWithSubscribers {
-            notification: Notification {
-                notification_type: kind.into(),
-                comparison_operator: "GREATER_THAN".into(),
-                threshold,
-                threshold_type: "PERCENTAGE".into(),
-            },
-            subscribers: BTreeSet::new(),
-        }
-    }
+    use crate::test_config as config;
 
     #[test]
     fn bedrock_monthly_budget_limit_sets_the_limit() {
@@ -271,102 +250,5 @@ mod tests {
             ..config()
         };
         assert_eq!(budget(&c, "n".into()).auto_adjust.unwrap().kind, "FORECAST");
-    }
-
-    #[test]
-    fn thresholds_and_types_of_the_three_notifications() {
-        let c = Config {
-            budget_warning_threshold: 40.0,
-            budget_critical_threshold: 90.0,
-            budget_forecast_threshold: 110.0,
-            ..config()
-        };
-        let n = notifications(&c, Some("arn:aws:sns:us-east-1:1:t"));
-        let got: Vec<(&str, &str, f64)> = n
-            .iter()
-            .map(|w| {
-                (
-                    w.role,
-                    w.notification.notification.notification_type.as_str(),
-                    w.notification.notification.threshold,
-                )
-            })
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("warning", "ACTUAL", 40.0),
-                ("critical", "ACTUAL", 90.0),
-                ("forecast", "FORECASTED", 110.0)
-            ]
-        );
-    }
-
-    #[test]
-    fn e_mail_lists_go_to_their_notification_and_main_addresses_to_all() {
-        let c = Config {
-            budget_notification_emails: vec!["team@example.com".into()],
-            budget_warning_emails: vec!["w@example.com".into()],
-            budget_critical_emails: vec!["c@example.com".into()],
-            budget_forecast_emails: vec!["f@example.com".into()],
-            ..config()
-        };
-        let n = notifications(&c, Some("arn:aws:sns:us-east-1:1:t"));
-        for (w, own) in n
-            .iter()
-            .zip(["w@example.com", "c@example.com", "f@example.com"])
-        {
-            let subs = &w.notification.subscribers;
-            assert!(subs.contains(&Subscriber::sns("arn:aws:sns:us-east-1:1:t")));
-            assert!(subs.contains(&Subscriber::email(own)));
-            assert!(subs.contains(&Subscriber::email("finops@example.com")));
-            assert!(subs.contains(&Subscriber::email("team@example.com")));
-            assert_eq!(subs.len(), 4);
-        }
-    }
-
-    #[test]
-    fn without_topic_and_addresses_no_notification_is_made() {
-        assert!(notifications(&Config::default(), None).is_empty());
-        let n = notifications(&config(), None);
-        assert_eq!(n.len(), 3);
-        assert!(n[0]
-            .notification
-            .subscribers
-            .iter()
-            .all(|s| s.kind == "EMAIL"));
-    }
-
-    #[test]
-    fn a_changed_threshold_pairs_with_the_old_notification() {
-        let wanted = notifications(
-            &Config {
-                budget_warning_threshold: 60.0,
-                ..config()
-            },
-            None,
-        );
-        let have = vec![
-            existing("ACTUAL", 50.0),
-            existing("ACTUAL", 80.0),
-            existing("FORECASTED", 100.0),
-        ];
-        let p = pair(&wanted, &have);
-        assert_eq!(p.pairs, vec![Some(0), Some(1), Some(2)]);
-        assert!(p.extra.is_empty());
-    }
-
-    #[test]
-    fn unclaimed_notifications_are_extra() {
-        let wanted = notifications(&config(), None);
-        let have = vec![
-            existing("ACTUAL", 80.0),
-            existing("ACTUAL", 95.0),
-            existing("ACTUAL", 50.0),
-            existing("ACTUAL", 20.0),
-        ];
-        let p = pair(&wanted, &have);
-        assert_eq!(p.pairs, vec![Some(2), Some(0), None]);
-        assert_eq!(p.extra, vec![1, 3]);
     }
 }

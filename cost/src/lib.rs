@@ -14,21 +14,40 @@
 //! Inputs: the cost topic ARN (`alerting.topic_arns.cost`; absent: e-mail only). Outputs:
 //! [`CostOutputs`].
 
+mod anomaly;
 mod api;
 mod budget;
 mod module;
+mod notification;
 
+pub use anomaly::AnomalySpec;
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockCostApi;
 pub use api::{
     AnomalyMonitor, AnomalySubscription, AutoAdjust, Budget, CostApi, Notification,
     NotificationWithSubscribers, SdkCostApi, Subscriber,
 };
-pub use budget::{cost_filters, pair, Pairing, WantedNotification, BEDROCK_SERVICE};
+pub use budget::{cost_filters, BEDROCK_SERVICE};
 pub use module::{
-    AnomalySpec, BudgetSummary, CostInputs, CostModule, CostObserved, CostOutputs, CostSpec,
-    CostTopic, NotificationSummary,
+    BudgetSummary, CostInputs, CostModule, CostObserved, CostOutputs, CostSpec, CostTopic,
+    NotificationSummary,
 };
+pub use notification::{pair, Pairing, WantedNotification};
+
+const KNOWN_AFTER_APPLY: &str = "(known after apply)";
+/// Said on every budget and anomaly resource: they are not regional.
+const ACCOUNT_WIDE: &str =
+    "account-wide: AWS Budgets and Cost Explorer are global services; the name carries the stack";
+
+/// Subscribers as a plan shows them: `TYPE:address`, sorted.
+fn subscriber_view(subs: impl IntoIterator<Item = Subscriber>) -> Vec<String> {
+    let mut v: Vec<String> = subs
+        .into_iter()
+        .map(|s| format!("{}:{}", s.kind, s.address))
+        .collect();
+    v.sort();
+    v
+}
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -40,4 +59,13 @@ pub enum CostError {
     /// Alerting is on but its cost topic ARN is not known (alerting has not run).
     #[error("the cost topic ARN is not known yet: apply the alerting module first (or run the whole stack)")]
     TopicUnknown,
+}
+
+/// The config unit tests start from: the defaults and one address for every notification.
+#[cfg(test)]
+fn test_config() -> baseline_core::Config {
+    baseline_core::Config {
+        budget_notification_email: Some("finops@example.com".into()),
+        ..baseline_core::Config::default()
+    }
 }

@@ -1,12 +1,32 @@
-//! The model-access managed policy document: pure, built from the allowed models, the guardrail
-//! (ARN and version in force) and, when the network module ran, the runtime VPC endpoint.
+//! The model-access managed policy: its document (pure, built from the allowed models, the
+//! guardrail's ARN and version in force and, when the network module ran, the runtime VPC
+//! endpoint), and its observe, plan, apply and destroy.
 //!
 //! Application roles that get this policy may invoke only the allowed models, only when the
 //! request names this guardrail at the version in force, and (with an endpoint) only through the
-//! runtime endpoint. The user attaches it to their roles; the tool never does.
+//! runtime endpoint. The user attaches it to their roles; the tool never does, and refuses to
+//! delete it while it is attached. Updates add a policy version, pruning the oldest beyond
+//! IAM's five.
 
+use crate::api::{GuardrailsApi, PolicyInfo, PolicyVersionInfo};
+use crate::guardrail::KNOWN_AFTER_APPLY;
+use crate::module::{GuardrailsObserved, GuardrailsSpec};
+use crate::{version, without_aws_tags, GuardrailsError};
+use baseline_core::aws::ServiceErrorKind;
+use baseline_core::config::ConfigIssue;
+use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::Config;
+use baseline_core::reconcile::PreconditionFailed;
+use baseline_core::resource::{Step, TagDelta};
+use baseline_core::write::WriteResult;
+use baseline_core::{Action, AttributeChange, Change, Config, Progress};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Address of the model-access policy.
+pub(crate) const POLICY: &str = "guardrails.model_access_policy";
+/// IAM keeps at most five versions of a managed policy.
+const IAM_POLICY_VERSION_LIMIT: usize = 5;
 
 /// Sid of the invoke statement.
 pub const INVOKE_SID: &str = "InvokeAllowedModelsWithGuardrail";
@@ -117,6 +137,258 @@ pub fn model_access_policy(
         );
     }
     PolicyDocument::new(statements)
+}
+
+/// The model-access policy as it exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedPolicy {
+    /// GetPolicy.
+    pub info: PolicyInfo,
+    /// The default version's document (`None` if unreadable).
+    pub document: Option<PolicyDocument>,
+    /// Every version.
+    pub versions: Vec<PolicyVersionInfo>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Roles, users and groups it is attached to (`role/<name>`, ...).
+    pub attachments: Vec<String>,
+}
+
+/// The policy, found by its name-derived ARN; `None` when it does not exist.
+pub(crate) async fn observe(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+) -> Result<Option<ObservedPolicy>, GuardrailsError> {
+    let Some(info) = api.get_policy(&spec.policy_arn).await? else {
+        return Ok(None);
+    };
+    let arn = info.arn.as_str();
+    // Everything else needs only the ARN: read it together, and judge the answers in the order
+    // a sequential read would have met them (a foreign policy is refused before any other
+    // error is reported).
+    let (tags, document, versions, attachments) = futures::join!(
+        api.policy_tags(arn),
+        api.policy_document(arn, &info.default_version_id),
+        api.policy_versions(arn),
+        api.policy_attachments(arn),
+    );
+    let tags = without_aws_tags(tags?);
+    if tags.get(STACK_TAG) != Some(&spec.stack) {
+        return Err(GuardrailsError::ForeignPolicy {
+            arn: info.arn.clone(),
+            stack: spec.stack.clone(),
+        });
+    }
+    let document = PolicyDocument::parse(&document?).ok();
+    let versions = versions?;
+    let attachments = attachments?;
+    Ok(Some(ObservedPolicy {
+        info,
+        document,
+        versions,
+        tags,
+        attachments,
+    }))
+}
+
+fn view(
+    spec: &GuardrailsSpec,
+    path: &str,
+    document: Option<&PolicyDocument>,
+    tags: &BTreeMap<String, String>,
+) -> Value {
+    json!({
+        "name": spec.policy_name,
+        "path": path,
+        "document": document.map(|d| d.normalized().to_value()),
+        "tags": tags,
+    })
+}
+
+/// The policy document as the plan sees it: placeholders where the guardrail ARN or the version
+/// in force will only be known after apply.
+fn planned_document(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> PolicyDocument {
+    let (arn, version) = match &observed.guardrail {
+        Some(g) => {
+            let version = match g.newest_number() {
+                Some(n) if !version::publish_needed(spec, g) => n.to_string(),
+                _ => KNOWN_AFTER_APPLY.to_owned(),
+            };
+            (g.draft.arn.clone(), version)
+        }
+        None => (KNOWN_AFTER_APPLY.to_owned(), KNOWN_AFTER_APPLY.to_owned()),
+    };
+    model_access_policy(
+        &spec
+            .access
+            .with_profile_models(&observed.profile_model_arns),
+        &arn,
+        &version,
+    )
+}
+
+/// The policy's change: create, or its document, path and tags compared with the spec.
+pub(crate) fn change(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Change {
+    let document = planned_document(spec, observed);
+    let desired = view(spec, &spec.policy_path, Some(&document), &spec.tags);
+    let Some(p) = &observed.policy else {
+        return Change::create(POLICY, "iam_policy", &desired);
+    };
+    let before = view(spec, &p.info.path, p.document.as_ref(), &p.tags);
+    let change = Change::compare(POLICY, "iam_policy", &before, &desired, &["path"]);
+    if change.is_change() && p.versions.len() >= IAM_POLICY_VERSION_LIMIT {
+        let oldest = oldest_non_default(&p.versions)
+            .map(|v| v.version_id.as_str())
+            .unwrap_or("?");
+        change.with_note(format!(
+            "IAM keeps five versions: {oldest} is deleted first"
+        ))
+    } else {
+        change
+    }
+}
+
+/// The policy's delete, refused in the note while it is attached.
+pub(crate) fn deletion(p: &ObservedPolicy) -> Change {
+    let change = Change::new(
+        POLICY,
+        "iam_policy",
+        Action::Delete,
+        vec![AttributeChange {
+            name: "arn".into(),
+            before: Some(json!(p.info.arn)),
+            after: None,
+            forces_replacement: false,
+        }],
+    );
+    if p.attachments.is_empty() {
+        change.with_note("every non-default version is deleted first")
+    } else {
+        change.with_note(format!(
+            "refused while attached to {}: detach it first",
+            p.attachments.join(", ")
+        ))
+    }
+}
+
+/// Why the policy cannot go while roles, users or groups use it, with the commands that detach
+/// it.
+pub(crate) fn attached_error(policy: &ObservedPolicy) -> GuardrailsError {
+    let entities = policy.attachments.clone();
+    let hint = entities
+        .iter()
+        .map(|e| {
+            let (kind, name) = e.split_once('/').unwrap_or(("role", e));
+            format!(
+                "aws iam detach-{kind}-policy --{kind}-name {name} --policy-arn {}",
+                policy.info.arn
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    GuardrailsError::PolicyAttached {
+        policy_arn: policy.info.arn.clone(),
+        source: PreconditionFailed {
+            issues: vec![ConfigIssue {
+                path: "enable_guardrails".into(),
+                message: format!(
+                    "the model-access policy {} is attached to {}; bedrock-baseline never attaches it and will not detach it for you",
+                    policy.info.arn,
+                    entities.join(", ")
+                ),
+                hint: Some(hint),
+            }],
+        },
+    }
+}
+
+/// Creates the policy or makes its default version and tags match; returns its ARN.
+pub(crate) async fn converge(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+    observed: Option<&ObservedPolicy>,
+    document: &PolicyDocument,
+    progress: &dyn Progress,
+) -> Result<String, GuardrailsError> {
+    let Some(p) = observed else {
+        let step = Step::start(progress, POLICY, Action::Create);
+        let created = match api
+            .create_policy(
+                &spec.policy_name,
+                &spec.policy_path,
+                &spec.policy_description,
+                &document.to_json(),
+                &spec.tags,
+            )
+            .await
+        {
+            // observe found no policy of that name: one now is this create's (its answer
+            // was lost and the SDK's retry met it)
+            Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                api.get_policy(&spec.policy_arn).await?.ok_or(e)?
+            }
+            other => other?,
+        };
+        step.exists(created.arn.clone());
+        step.done();
+        return Ok(created.arn);
+    };
+    let arn = p.info.arn.clone();
+    let document_differs = p.document.as_ref().is_none_or(|d| !d.equivalent(document));
+    let tags = TagDelta::between(&p.tags, &spec.tags);
+    if !document_differs && tags.is_empty() {
+        return Ok(arn);
+    }
+    let step = Step::start(progress, POLICY, Action::Update);
+    if document_differs {
+        if p.versions.len() >= IAM_POLICY_VERSION_LIMIT {
+            if let Some(oldest) = oldest_non_default(&p.versions) {
+                api.delete_policy_version(&arn, &oldest.version_id)
+                    .await
+                    .or_gone()?;
+            }
+        }
+        api.create_policy_version(&arn, &document.to_json()).await?;
+    }
+    if !tags.remove.is_empty() {
+        api.untag_policy(&arn, &tags.remove).await?;
+    }
+    if !tags.set.is_empty() {
+        api.tag_policy(&arn, &tags.set).await?;
+    }
+    step.done();
+    Ok(arn)
+}
+
+/// Deletes the policy, its non-default versions first (IAM refuses otherwise).
+pub(crate) async fn destroy(
+    api: &dyn GuardrailsApi,
+    p: &ObservedPolicy,
+    progress: &dyn Progress,
+) -> Result<(), GuardrailsError> {
+    let step = Step::start(progress, POLICY, Action::Delete);
+    for v in p.versions.iter().filter(|v| !v.is_default) {
+        api.delete_policy_version(&p.info.arn, &v.version_id)
+            .await
+            .or_gone()?;
+    }
+    api.delete_policy(&p.info.arn).await.or_gone()?;
+    step.done();
+    Ok(())
+}
+
+/// The oldest version that is not the default (IAM refuses to delete the default).
+fn oldest_non_default(versions: &[PolicyVersionInfo]) -> Option<&PolicyVersionInfo> {
+    let number = |v: &PolicyVersionInfo| {
+        v.version_id
+            .trim_start_matches('v')
+            .parse::<u64>()
+            .unwrap_or(u64::MAX)
+    };
+    versions
+        .iter()
+        .filter(|v| !v.is_default)
+        .min_by_key(|v| (v.created, number(v)))
 }
 
 #[cfg(test)]

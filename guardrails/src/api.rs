@@ -138,4 +138,7 @@ pub trait GuardrailsApi: Send + Sync {
 }
 
 mod sdk;
+mod sdk_bedrock;
+mod sdk_definition;
+mod sdk_iam;
 pub use sdk::SdkGuardrailsApi;

@@ -1,16 +1,28 @@
-//! The guardrail's definition: one typed value for what the config asks for and for what
-//! GetGuardrail returns (draft or numbered version), so spec, observed state and diff all speak
-//! the same shape. Values are kept in the API's spelling (`HIGH`, `ANONYMIZE`, `PROFANITY`) so a
-//! value AWS returns that the config model does not know still shows in a plan.
+//! The guardrail: its definition (one typed value for what the config asks for and for what
+//! GetGuardrail returns, draft or numbered version, so spec, observed state and diff all speak
+//! the same shape), and the observe, plan, apply and destroy of its DRAFT and tags. Values are
+//! kept in the API's spelling (`HIGH`, `ANONYMIZE`, `PROFANITY`) so a value AWS returns that the
+//! config model does not know still shows in a plan.
 //!
 //! Also: the deterministic client request tokens (a retry after a crash never creates a second
-//! guardrail or version).
+//! guardrail or version) and the READY wait shared with the versions.
 
+use crate::api::{GuardrailState, GuardrailsApi};
+use crate::module::GuardrailsSpec;
+use crate::{version, without_aws_tags, GuardrailsError};
 use baseline_core::config::ContentFilterType;
-use baseline_core::Config;
+use baseline_core::naming::STACK_TAG;
+use baseline_core::resource::{Step, TagDelta};
+use baseline_core::write::WriteResult;
+use baseline_core::{Action, Change, Config, Progress, ProgressEvent};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// Address of the guardrail (its DRAFT and tags).
+pub(crate) const GUARDRAIL: &str = "guardrails.guardrail";
+const POLL: Duration = Duration::from_secs(2);
 
 /// Shown in plans where a value is only known once apply ran.
 pub(crate) const KNOWN_AFTER_APPLY: &str = "(known after apply)";
@@ -212,6 +224,230 @@ pub(crate) fn client_token(kind: &str, parts: &[&str]) -> String {
         }
     }
     format!("baseline-{kind}-{h:016x}")
+}
+
+/// The stack's guardrail as it exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedGuardrail {
+    /// Its DRAFT.
+    pub draft: GuardrailState,
+    /// Tags, without AWS-reserved `aws:` tags.
+    pub tags: BTreeMap<String, String>,
+    /// Numbered versions, ascending.
+    pub versions: Vec<u32>,
+    /// The newest numbered version (the version in force).
+    pub newest: Option<GuardrailState>,
+}
+
+impl ObservedGuardrail {
+    pub(crate) fn newest_number(&self) -> Option<u32> {
+        self.newest.as_ref().and_then(|n| n.version.parse().ok())
+    }
+}
+
+/// The stack's guardrail, found by name or by stack tag; `None` when it does not exist.
+pub(crate) async fn observe(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+) -> Result<Option<ObservedGuardrail>, GuardrailsError> {
+    let all = api.list_guardrails().await?;
+    let mut found = None;
+    if let Some(g) = all.iter().find(|g| g.name == spec.guardrail.name) {
+        let tags = without_aws_tags(api.guardrail_tags(&g.arn).await?);
+        if tags.get(STACK_TAG) != Some(&spec.stack) {
+            return Err(GuardrailsError::ForeignGuardrail {
+                name: g.name.clone(),
+                id: g.id.clone(),
+                stack: spec.stack.clone(),
+            });
+        }
+        found = Some((g.id.clone(), tags));
+    } else {
+        // Not under its name: `guardrail_name` may have changed. The stack tag finds it, and
+        // the diff then shows the rename.
+        for g in &all {
+            let tags = match api.guardrail_tags(&g.arn).await {
+                Ok(tags) => without_aws_tags(tags),
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if tags.get(STACK_TAG) == Some(&spec.stack) {
+                found = Some((g.id.clone(), tags));
+                break;
+            }
+        }
+    }
+    let Some((id, tags)) = found else {
+        return Ok(None);
+    };
+    // The draft and the numbered versions need only the id: read them together, and judge the
+    // answers in the order a sequential read would have met them.
+    let (draft, versions) =
+        futures::future::join(api.get_guardrail(&id, None), version::observe(api, &id)).await;
+    // Deleted between list and get: it does not exist.
+    let Some(draft) = draft? else {
+        return Ok(None);
+    };
+    let (versions, newest) = versions?;
+    Ok(Some(ObservedGuardrail {
+        draft,
+        tags,
+        versions,
+        newest,
+    }))
+}
+
+fn with_tags(mut view: Value, tags: &BTreeMap<String, String>) -> Value {
+    if let Some(obj) = view.as_object_mut() {
+        obj.insert("tags".into(), json!(tags));
+    }
+    view
+}
+
+fn desired_view(spec: &GuardrailsSpec) -> Value {
+    with_tags(spec.guardrail.planned_view(), &spec.tags)
+}
+
+fn observed_view(g: &ObservedGuardrail) -> Value {
+    with_tags(g.draft.definition.view(), &g.tags)
+}
+
+/// The guardrail's change: create, or the draft and tags compared with the spec.
+pub(crate) fn change(spec: &GuardrailsSpec, observed: Option<&ObservedGuardrail>) -> Change {
+    let Some(g) = observed else {
+        let create = Change::create(GUARDRAIL, "bedrock_guardrail", &desired_view(spec));
+        return match grounding_note(spec) {
+            Some(note) => create.with_note(note),
+            None => create,
+        };
+    };
+    let change = Change::compare(
+        GUARDRAIL,
+        "bedrock_guardrail",
+        &observed_view(g),
+        &desired_view(spec),
+        &[],
+    );
+    if g.draft.status == "READY" {
+        change
+    } else {
+        change.with_note(format!(
+            "the guardrail is {}; apply waits for READY",
+            g.draft.status
+        ))
+    }
+}
+
+/// The guardrail's delete.
+pub(crate) fn deletion(g: &ObservedGuardrail) -> Change {
+    Change::delete(GUARDRAIL, "bedrock_guardrail", &observed_view(g))
+}
+
+/// What the plan says about the contextual grounding check when it is off (the default; see
+/// docs/config-reference.md, "Guardrails"): grounding acts only on requests that carry a
+/// grounding source and a query, and AWS does not support it for conversational use
+/// (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-contextual-grounding-check.html).
+fn grounding_note(spec: &GuardrailsSpec) -> Option<&'static str> {
+    spec.guardrail.contextual_grounding.is_empty().then_some(
+        "contextual grounding is off (guardrail.contextual_grounding unset): it acts only on requests that carry a grounding source and a query, so scanners' grounding check (Prowler bedrock_guardrail_contextual_grounding_filter_enabled) reports FAIL by this choice; set grounding_threshold and relevance_threshold to turn it on",
+    )
+}
+
+/// Polls GetGuardrail until the draft or a version is READY.
+pub(crate) async fn wait_ready(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+    id: &str,
+    version: Option<u32>,
+    address: &str,
+    progress: &dyn Progress,
+) -> Result<(), GuardrailsError> {
+    let start = Instant::now();
+    loop {
+        let status = match api.get_guardrail(id, version).await? {
+            Some(s) if s.status == "READY" => return Ok(()),
+            Some(s) if s.status == "FAILED" => {
+                return Err(GuardrailsError::GuardrailFailed {
+                    id: id.to_owned(),
+                    version: version.map_or_else(|| "DRAFT".to_owned(), |v| v.to_string()),
+                    reasons: s.status_reasons.join("; "),
+                })
+            }
+            Some(s) => s.status,
+            // Just created: reads may lag behind the write.
+            None => "NOT_VISIBLE_YET".to_owned(),
+        };
+        let elapsed = start.elapsed();
+        if elapsed >= spec.wait_timeout {
+            return Err(GuardrailsError::NotReady {
+                id: id.to_owned(),
+                version: version.map_or_else(|| "DRAFT".to_owned(), |v| v.to_string()),
+                status,
+                waited_secs: elapsed.as_secs(),
+            });
+        }
+        progress.event(ProgressEvent::Waiting {
+            address: address.to_owned(),
+            status,
+            elapsed,
+        });
+        tokio::time::sleep(POLL.min(spec.wait_timeout.saturating_sub(elapsed))).await;
+    }
+}
+
+/// Creates or repairs the guardrail's draft and tags; returns its id and ARN.
+pub(crate) async fn converge(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+    observed: Option<&ObservedGuardrail>,
+    progress: &dyn Progress,
+) -> Result<(String, String), GuardrailsError> {
+    let def = &spec.guardrail;
+    let Some(g) = observed else {
+        let step = Step::start(progress, GUARDRAIL, Action::Create);
+        let content = def.view().to_string();
+        let token = client_token("guardrail", &[&spec.stack, &def.name, &content]);
+        let created = api.create_guardrail(def, &spec.tags, &token).await?;
+        step.exists(created.arn.clone());
+        wait_ready(api, spec, &created.id, None, GUARDRAIL, progress).await?;
+        step.done();
+        return Ok((created.id, created.arn));
+    };
+    let (id, arn) = (g.draft.id.clone(), g.draft.arn.clone());
+    let draft_differs = g.draft.definition.view() != def.view();
+    let tags = TagDelta::between(&g.tags, &spec.tags);
+    if draft_differs || !tags.is_empty() {
+        let step = Step::start(progress, GUARDRAIL, Action::Update);
+        if draft_differs {
+            api.update_guardrail(&id, def).await?;
+            wait_ready(api, spec, &id, None, GUARDRAIL, progress).await?;
+        }
+        if !tags.remove.is_empty() {
+            api.untag_guardrail(&arn, &tags.remove).await?;
+        }
+        if !tags.set.is_empty() {
+            api.tag_guardrail(&arn, &tags.set).await?;
+        }
+        step.done();
+    }
+    Ok((id, arn))
+}
+
+/// Deletes the guardrail; its numbered versions go with it.
+pub(crate) async fn destroy(
+    api: &dyn GuardrailsApi,
+    g: &ObservedGuardrail,
+    progress: &dyn Progress,
+) -> Result<(), GuardrailsError> {
+    let step = Step::start(progress, GUARDRAIL, Action::Delete);
+    api.delete_guardrail(&g.draft.id).await.or_gone()?;
+    if !g.versions.is_empty() {
+        progress.event(ProgressEvent::Gone {
+            address: version::VERSION.into(),
+        });
+    }
+    step.done();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -25,9 +25,11 @@ mod access_policy;
 mod api;
 mod guardrail;
 mod module;
+mod version;
 
 pub use access_policy::{
-    guardrail_identifier, model_access_policy, ModelAccess, APPLY_SID, DECRYPT_SID, INVOKE_SID,
+    guardrail_identifier, model_access_policy, ModelAccess, ObservedPolicy, APPLY_SID, DECRYPT_SID,
+    INVOKE_SID,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockGuardrailsApi;
@@ -35,11 +37,19 @@ pub use api::{
     GuardrailState, GuardrailSummary, GuardrailsApi, PolicyInfo, PolicyVersionInfo,
     SdkGuardrailsApi,
 };
-pub use guardrail::{DeniedTopic, FilterStrengths, GuardrailDefinition, RegexFilter};
+pub use guardrail::{
+    DeniedTopic, FilterStrengths, GuardrailDefinition, ObservedGuardrail, RegexFilter,
+};
 pub use module::{
     GuardrailsInputs, GuardrailsModule, GuardrailsObserved, GuardrailsOutputs, GuardrailsSpec,
-    ObservedGuardrail, ObservedPolicy,
 };
+use std::collections::BTreeMap;
+
+/// Tags as the stack compares them: AWS-reserved `aws:` tags are not ours.
+fn without_aws_tags(mut tags: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    tags.retain(|k, _| !k.starts_with("aws:"));
+    tags
+}
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

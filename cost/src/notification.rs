@@ -1,0 +1,360 @@
+//! The budget's notifications (warning, critical, forecast) and their subscribers: the desired
+//! ones from the config, their pairing with what exists, their plan and their apply. The budget
+//! itself (and a first create, which makes the notifications with it) is `budget.rs`.
+
+use crate::api::{CostApi, Notification, NotificationWithSubscribers, Subscriber};
+use crate::module::{CostObserved, CostSpec};
+use crate::{subscriber_view, CostError};
+use baseline_core::{Action, Change, Config, Progress, ProgressEvent};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// One desired notification of the budget, with the config role it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WantedNotification {
+    /// `warning`, `critical` or `forecast` (the address key).
+    pub role: &'static str,
+    /// The notification and its subscribers.
+    pub notification: NotificationWithSubscribers,
+}
+
+/// The e-mail addresses every budget notification goes to.
+fn main_addresses(c: &Config) -> Vec<String> {
+    c.budget_notification_email
+        .iter()
+        .chain(&c.budget_notification_emails)
+        .cloned()
+        .collect()
+}
+
+fn subscribers(
+    topic: Option<&str>,
+    emails: impl IntoIterator<Item = String>,
+) -> BTreeSet<Subscriber> {
+    topic
+        .map(Subscriber::sns)
+        .into_iter()
+        .chain(emails.into_iter().map(Subscriber::email))
+        .collect()
+}
+
+/// The warning and critical (ACTUAL) and forecast (FORECASTED) notifications, each to the cost
+/// topic (when there is one) and to its e-mail list plus the main addresses. A notification
+/// with no subscriber at all is left out (Budgets requires at least one).
+pub(crate) fn notifications(c: &Config, topic: Option<&str>) -> Vec<WantedNotification> {
+    let main = main_addresses(c);
+    [
+        (
+            "warning",
+            "ACTUAL",
+            c.budget_warning_threshold,
+            &c.budget_warning_emails,
+        ),
+        (
+            "critical",
+            "ACTUAL",
+            c.budget_critical_threshold,
+            &c.budget_critical_emails,
+        ),
+        (
+            "forecast",
+            "FORECASTED",
+            c.budget_forecast_threshold,
+            &c.budget_forecast_emails,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(role, kind, threshold, emails)| {
+        let subscribers = subscribers(topic, main.iter().chain(emails).cloned());
+        (!subscribers.is_empty()).then(|| WantedNotification {
+            role,
+            notification: NotificationWithSubscribers {
+                notification: Notification {
+                    notification_type: kind.into(),
+                    comparison_operator: "GREATER_THAN".into(),
+                    threshold,
+                    threshold_type: "PERCENTAGE".into(),
+                },
+                subscribers,
+            },
+        })
+    })
+    .collect()
+}
+
+/// How desired notifications map onto existing ones: `pairs[i]` is the index of the existing
+/// notification that desired notification `i` converges (`None`: create it); `extra` are
+/// existing notifications no desired one claims (delete them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pairing {
+    /// Per desired notification, the existing one it takes over.
+    pub pairs: Vec<Option<usize>>,
+    /// Existing notifications to delete.
+    pub extra: Vec<usize>,
+}
+
+/// Exact matches first; then a desired notification takes over an unclaimed existing one of
+/// the same type, so a changed threshold is one UpdateNotification, not a delete and a create
+/// (which would also drop the subscribers' confirmation state).
+pub fn pair(wanted: &[WantedNotification], existing: &[NotificationWithSubscribers]) -> Pairing {
+    let mut claimed = vec![false; existing.len()];
+    let mut pairs = vec![None; wanted.len()];
+    for (i, w) in wanted.iter().enumerate() {
+        if let Some(j) = (0..existing.len())
+            .find(|j| !claimed[*j] && existing[*j].notification == w.notification.notification)
+        {
+            claimed[j] = true;
+            pairs[i] = Some(j);
+        }
+    }
+    for (i, w) in wanted.iter().enumerate() {
+        if pairs[i].is_some() {
+            continue;
+        }
+        if let Some(j) = (0..existing.len()).find(|j| {
+            !claimed[*j]
+                && existing[*j].notification.notification_type
+                    == w.notification.notification.notification_type
+        }) {
+            claimed[j] = true;
+            pairs[i] = Some(j);
+        }
+    }
+    let extra = (0..existing.len()).filter(|j| !claimed[*j]).collect();
+    Pairing { pairs, extra }
+}
+
+fn address(role: &str) -> String {
+    format!("cost.budget_notification[\"{role}\"]")
+}
+
+/// An existing notification no desired one claims: named by its type and threshold.
+fn extra_address(n: &NotificationWithSubscribers) -> String {
+    format!(
+        "cost.budget_notification[\"{}>{}\"]",
+        n.notification.notification_type,
+        crate::api::format_amount(n.notification.threshold)
+    )
+}
+
+fn view(n: &NotificationWithSubscribers) -> Value {
+    json!({
+        "notification_type": n.notification.notification_type,
+        "comparison_operator": n.notification.comparison_operator,
+        "threshold": n.notification.threshold,
+        "threshold_type": n.notification.threshold_type,
+        "subscribers": subscriber_view(n.subscribers.iter().cloned()),
+    })
+}
+
+/// The notifications' changes, after the budget's (which exists or is planned).
+pub(crate) fn changes(spec: &CostSpec, observed: &CostObserved) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let existing = if observed.budget.is_some() {
+        observed.notifications.as_slice()
+    } else {
+        &[]
+    };
+    let pairing = pair(&spec.notifications, existing);
+    for (w, paired) in spec.notifications.iter().zip(&pairing.pairs) {
+        changes.push(Change::converge(
+            address(w.role),
+            "budget_notification",
+            paired.map(|j| view(&existing[j])).as_ref(),
+            &view(&w.notification),
+            &[],
+        ));
+    }
+    for j in pairing.extra {
+        let n = &existing[j];
+        changes.push(Change::delete(
+            extra_address(n),
+            "budget_notification",
+            &view(n),
+        ));
+    }
+    if spec.notifications.len() < 3 {
+        changes.push(
+            Change::noop("cost.budget_notification", "budget_notification").with_note(
+                "a notification with no cost topic and no e-mail address is not created: set budget_notification_email(s)",
+            ),
+        );
+    }
+    changes
+}
+
+/// Makes the notifications of the existing budget `budget` match: extra ones deleted first,
+/// then each desired one created or updated (notification, then its subscribers).
+pub(crate) async fn converge(
+    api: &dyn CostApi,
+    spec: &CostSpec,
+    budget: &str,
+    existing: &[NotificationWithSubscribers],
+    progress: &dyn Progress,
+) -> Result<(), CostError> {
+    let acct = spec.account_id.as_str();
+    // Started/Finished, also for a delete: a notification's delete is not a resource gone.
+    let started = |address: &str, action| {
+        progress.event(ProgressEvent::Started {
+            address: address.to_owned(),
+            action,
+        });
+    };
+    let finished = |address: &str, action| {
+        progress.event(ProgressEvent::Finished {
+            address: address.to_owned(),
+            action,
+        });
+    };
+    let pairing = pair(&spec.notifications, existing);
+    for j in &pairing.extra {
+        let address = extra_address(&existing[*j]);
+        started(&address, Action::Delete);
+        api.delete_notification(acct, budget, &existing[*j].notification)
+            .await?;
+        finished(&address, Action::Delete);
+    }
+    for (w, paired) in spec.notifications.iter().zip(&pairing.pairs) {
+        let address = address(w.role);
+        let Some(j) = paired else {
+            started(&address, Action::Create);
+            api.create_notification(acct, budget, &w.notification)
+                .await?;
+            finished(&address, Action::Create);
+            continue;
+        };
+        let have = &existing[*j];
+        if view(have) == view(&w.notification) {
+            continue;
+        }
+        started(&address, Action::Update);
+        let target = &w.notification.notification;
+        if have.notification != *target {
+            api.update_notification(acct, budget, &have.notification, target)
+                .await?;
+        }
+        for s in w.notification.subscribers.difference(&have.subscribers) {
+            api.create_subscriber(acct, budget, target, s).await?;
+        }
+        for s in have.subscribers.difference(&w.notification.subscribers) {
+            api.delete_subscriber(acct, budget, target, s).await?;
+        }
+        finished(&address, Action::Update);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_config as config;
+
+    fn existing(kind: &str, threshold: f64) -> NotificationWithSubscribers {
+        NotificationWithSubscribers {
+            notification: Notification {
+                notification_type: kind.into(),
+                comparison_operator: "GREATER_THAN".into(),
+                threshold,
+                threshold_type: "PERCENTAGE".into(),
+            },
+            subscribers: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn thresholds_and_types_of_the_three_notifications() {
+        let c = Config {
+            budget_warning_threshold: 40.0,
+            budget_critical_threshold: 90.0,
+            budget_forecast_threshold: 110.0,
+            ..config()
+        };
+        let n = notifications(&c, Some("arn:aws:sns:us-east-1:1:t"));
+        let got: Vec<(&str, &str, f64)> = n
+            .iter()
+            .map(|w| {
+                (
+                    w.role,
+                    w.notification.notification.notification_type.as_str(),
+                    w.notification.notification.threshold,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("warning", "ACTUAL", 40.0),
+                ("critical", "ACTUAL", 90.0),
+                ("forecast", "FORECASTED", 110.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn e_mail_lists_go_to_their_notification_and_main_addresses_to_all() {
+        let c = Config {
+            budget_notification_emails: vec!["team@example.com".into()],
+            budget_warning_emails: vec!["w@example.com".into()],
+            budget_critical_emails: vec!["c@example.com".into()],
+            budget_forecast_emails: vec!["f@example.com".into()],
+            ..config()
+        };
+        let n = notifications(&c, Some("arn:aws:sns:us-east-1:1:t"));
+        for (w, own) in n
+            .iter()
+            .zip(["w@example.com", "c@example.com", "f@example.com"])
+        {
+            let subs = &w.notification.subscribers;
+            assert!(subs.contains(&Subscriber::sns("arn:aws:sns:us-east-1:1:t")));
+            assert!(subs.contains(&Subscriber::email(own)));
+            assert!(subs.contains(&Subscriber::email("finops@example.com")));
+            assert!(subs.contains(&Subscriber::email("team@example.com")));
+            assert_eq!(subs.len(), 4);
+        }
+    }
+
+    #[test]
+    fn without_topic_and_addresses_no_notification_is_made() {
+        assert!(notifications(&Config::default(), None).is_empty());
+        let n = notifications(&config(), None);
+        assert_eq!(n.len(), 3);
+        assert!(n[0]
+            .notification
+            .subscribers
+            .iter()
+            .all(|s| s.kind == "EMAIL"));
+    }
+
+    #[test]
+    fn a_changed_threshold_pairs_with_the_old_notification() {
+        let wanted = notifications(
+            &Config {
+                budget_warning_threshold: 60.0,
+                ..config()
+            },
+            None,
+        );
+        let have = vec![
+            existing("ACTUAL", 50.0),
+            existing("ACTUAL", 80.0),
+            existing("FORECASTED", 100.0),
+        ];
+        let p = pair(&wanted, &have);
+        assert_eq!(p.pairs, vec![Some(0), Some(1), Some(2)]);
+        assert!(p.extra.is_empty());
+    }
+
+    #[test]
+    fn unclaimed_notifications_are_extra() {
+        let wanted = notifications(&config(), None);
+        let have = vec![
+            existing("ACTUAL", 80.0),
+            existing("ACTUAL", 95.0),
+            existing("ACTUAL", 50.0),
+            existing("ACTUAL", 20.0),
+        ];
+        let p = pair(&wanted, &have);
+        assert_eq!(p.pairs, vec![Some(2), Some(0), None]);
+        assert_eq!(p.extra, vec![1, 3]);
+    }
+}

@@ -1,0 +1,121 @@
+//! The guardrail's numbered versions: the newest one is the version in force, and a new one is
+//! published whenever it does not hold what the config asks for (and never otherwise).
+//!
+//! The plan compares the newest numbered version with the spec, apart from the draft (see
+//! `guardrail.rs`): a config change publishes exactly one version, a crash between update and
+//! publish is finished by the next run, drift on the draft alone is repaired without moving the
+//! version in force, and a config that changes nothing publishes nothing.
+
+use crate::api::{GuardrailState, GuardrailsApi};
+use crate::guardrail::{self, client_token, ObservedGuardrail, KNOWN_AFTER_APPLY};
+use crate::module::GuardrailsSpec;
+use crate::GuardrailsError;
+use baseline_core::aws::ApiError;
+use baseline_core::resource::Step;
+use baseline_core::{Action, AttributeChange, Change, Progress};
+use serde_json::json;
+
+/// Address of the guardrail's numbered versions.
+pub(crate) const VERSION: &str = "guardrails.guardrail_version";
+
+/// The numbered versions of guardrail `id`, ascending, and the newest one.
+pub(crate) async fn observe(
+    api: &dyn GuardrailsApi,
+    id: &str,
+) -> Result<(Vec<u32>, Option<GuardrailState>), ApiError> {
+    let versions = api.guardrail_versions(id).await?;
+    let newest = match versions.last() {
+        Some(n) => api.get_guardrail(id, Some(*n)).await?,
+        None => None,
+    };
+    Ok((versions, newest))
+}
+
+/// True when the newest numbered version does not hold what the spec asks for.
+pub(crate) fn publish_needed(spec: &GuardrailsSpec, g: &ObservedGuardrail) -> bool {
+    g.newest
+        .as_ref()
+        .is_none_or(|n| n.definition.content_view() != spec.guardrail.planned_content_view())
+}
+
+/// The versions' change: the first one with a new guardrail, else a publish when needed.
+pub(crate) fn change(spec: &GuardrailsSpec, observed: Option<&ObservedGuardrail>) -> Change {
+    let Some(g) = observed else {
+        return Change::create(
+            VERSION,
+            "bedrock_guardrail_version",
+            &json!({"version": KNOWN_AFTER_APPLY}),
+        );
+    };
+    if !publish_needed(spec, g) {
+        return Change::noop(VERSION, "bedrock_guardrail_version");
+    }
+    let newest = g.newest_number();
+    let action = if newest.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    Change::new(
+        VERSION,
+        "bedrock_guardrail_version",
+        action,
+        vec![AttributeChange {
+            name: "version".into(),
+            before: newest.map(|n| json!(n.to_string())),
+            after: Some(json!(KNOWN_AFTER_APPLY)),
+            forces_replacement: false,
+        }],
+    )
+    .with_note(
+        "publishes a new numbered version from the draft; the model-access policy moves to it",
+    )
+}
+
+/// The versions' delete, when there are any (DeleteGuardrail takes them along).
+pub(crate) fn deletion(g: &ObservedGuardrail) -> Option<Change> {
+    (!g.versions.is_empty()).then(|| {
+        Change::delete(
+            VERSION,
+            "bedrock_guardrail_version",
+            &json!({"versions": g.versions}),
+        )
+        .with_note("DeleteGuardrail removes every numbered version with the guardrail")
+    })
+}
+
+/// Publishes a version when the newest does not hold the spec; returns the version in force.
+pub(crate) async fn converge(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+    observed: Option<&ObservedGuardrail>,
+    id: &str,
+    arn: &str,
+    progress: &dyn Progress,
+) -> Result<u32, GuardrailsError> {
+    let newest = observed.and_then(ObservedGuardrail::newest_number);
+    if let (Some(n), Some(g)) = (newest, observed) {
+        if !publish_needed(spec, g) {
+            return Ok(n);
+        }
+    }
+    let action = if newest.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    let step = Step::start(progress, VERSION, action);
+    // Keyed on the content and the version it supersedes: a retry of this very publish is
+    // deduplicated, while returning to an earlier content later still publishes anew.
+    let content = spec.guardrail.content_view().to_string();
+    let after = newest.unwrap_or(0).to_string();
+    let token = client_token("version", &[id, &content, &after]);
+    let description = format!("published by bedrock-baseline for stack {}", spec.stack);
+    let version = api
+        .create_guardrail_version(id, &description, &token)
+        .await?;
+    step.exists(format!("{arn}:{version}"));
+    guardrail::wait_ready(api, spec, id, Some(version), VERSION, progress).await?;
+    step.done();
+    Ok(version)
+}
