@@ -35,6 +35,7 @@ pub struct AlertingInputs {
 }
 
 impl FromUpstream for AlertingInputs {
+    const UPSTREAM: &'static [&'static str] = &["encryption"];
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
         Ok(Self {
             kms_key_arn: upstream.field("encryption", "kms_key_arn")?,

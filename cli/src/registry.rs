@@ -1,5 +1,6 @@
-//! The module list and its dependency graph. Modules on one level run concurrently; outputs flow
-//! from a level to the next.
+//! The module list. Each module declares its name and the modules whose outputs it reads
+//! ([`baseline_core::reconcile::FromUpstream::UPSTREAM`]); that is the dependency graph the
+//! orchestrator runs along.
 
 use baseline_core::reconcile::DynModule;
 use baseline_core::AwsContext;
@@ -15,49 +16,29 @@ pub struct ModuleEntry {
     pub module: Arc<dyn DynModule>,
 }
 
+impl ModuleEntry {
+    /// The entry of `module`, with the name and upstream it declares.
+    pub fn of(module: Arc<dyn DynModule>) -> Self {
+        Self {
+            name: module.name(),
+            depends_on: module.depends_on(),
+            module,
+        }
+    }
+}
+
 /// Every module, in a valid order.
 pub fn registry(ctx: &AwsContext) -> Vec<ModuleEntry> {
-    vec![
-        ModuleEntry {
-            name: "encryption",
-            depends_on: &[],
-            module: Arc::new(baseline_encryption::EncryptionModule::new(ctx)),
-        },
-        ModuleEntry {
-            name: "network",
-            depends_on: &[],
-            module: Arc::new(baseline_network::NetworkModule::new(ctx)),
-        },
-        ModuleEntry {
-            name: "logging",
-            // network too: the flow logs go on its endpoints' interfaces (level 1 either way).
-            depends_on: &["encryption", "network"],
-            module: Arc::new(baseline_logging::LoggingModule::new(ctx)),
-        },
-        ModuleEntry {
-            name: "alerting",
-            depends_on: &["encryption"],
-            module: Arc::new(baseline_alerting::AlertingModule::new(ctx)),
-        },
-        ModuleEntry {
-            name: "guardrails",
-            depends_on: &["encryption", "network"],
-            module: Arc::new(baseline_guardrails::GuardrailsModule::new(ctx)),
-        },
-        ModuleEntry {
-            name: "monitoring",
-            // encryption, logging, network: the tamper rules watch the key, bucket, endpoints.
-            depends_on: &["alerting", "guardrails", "encryption", "logging", "network"],
-            module: Arc::new(baseline_monitoring::MonitoringModule::new(ctx)),
-        },
-        // After encryption too: the key policy must admit Budgets and Cost Anomaly Detection
-        // before they publish to the (encrypted) cost topic.
-        ModuleEntry {
-            name: "cost",
-            depends_on: &["alerting", "encryption"],
-            module: Arc::new(baseline_cost::CostModule::new(ctx)),
-        },
-    ]
+    let modules: [Arc<dyn DynModule>; 7] = [
+        Arc::new(baseline_encryption::EncryptionModule::new(ctx)),
+        Arc::new(baseline_network::NetworkModule::new(ctx)),
+        Arc::new(baseline_logging::LoggingModule::new(ctx)),
+        Arc::new(baseline_alerting::AlertingModule::new(ctx)),
+        Arc::new(baseline_guardrails::GuardrailsModule::new(ctx)),
+        Arc::new(baseline_monitoring::MonitoringModule::new(ctx)),
+        Arc::new(baseline_cost::CostModule::new(ctx)),
+    ];
+    modules.into_iter().map(ModuleEntry::of).collect()
 }
 
 /// Names of every module, without building clients (for `--target` checks and help).
@@ -118,6 +99,9 @@ mod tests {
         fn name(&self) -> &'static str {
             "dummy"
         }
+        fn depends_on(&self) -> &'static [&'static str] {
+            &[]
+        }
         async fn prepare(
             &self,
             _: &baseline_core::Config,
@@ -144,28 +128,34 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_design_graph_has_three_levels() {
-        let entries = vec![
-            entry("encryption", &[]),
-            entry("network", &[]),
-            entry("logging", &["encryption"]),
-            entry("alerting", &["encryption"]),
-            entry("guardrails", &["encryption", "network"]),
-            entry("monitoring", &["alerting", "guardrails"]),
-        ];
-        let names: Vec<Vec<&str>> = levels(&entries)
+    #[tokio::test]
+    async fn the_real_registry_has_three_levels_and_the_listed_names() {
+        let ctx = AwsContext::offline(baseline_core::Naming::new("demo-prod", Default::default()));
+        let entries = registry(&ctx);
+        let names: Vec<&str> = entries.iter().map(|e| e.name).collect();
+        assert_eq!(names, MODULE_NAMES);
+        let levels: Vec<Vec<&str>> = levels(&entries)
             .iter()
             .map(|l| l.iter().map(|i| entries[*i].name).collect())
             .collect();
         assert_eq!(
-            names,
+            levels,
             vec![
                 vec!["encryption", "network"],
                 vec!["logging", "alerting", "guardrails"],
-                vec!["monitoring"]
+                vec!["monitoring", "cost"]
             ]
         );
+        // Every dependency names a module of the registry.
+        for e in &entries {
+            for d in e.depends_on {
+                assert!(
+                    MODULE_NAMES.contains(d),
+                    "{} depends on unknown {d}",
+                    e.name
+                );
+            }
+        }
     }
 
     #[test]

@@ -425,11 +425,15 @@ pub struct PreconditionFailed {
 
 /// Builds a module's typed inputs from upstream outputs.
 pub trait FromUpstream: Sized {
+    /// The modules these inputs come from: the module runs after them (plan, apply) and before
+    /// them (destroy). The orchestrator passes only their outputs.
+    const UPSTREAM: &'static [&'static str];
     /// Missing upstream modules give `None` fields; a malformed one is an error.
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error>;
 }
 
 impl FromUpstream for () {
+    const UPSTREAM: &'static [&'static str] = &[];
     fn from_upstream(_: &Upstream) -> Result<Self, serde_json::Error> {
         Ok(())
     }
@@ -466,6 +470,8 @@ impl std::fmt::Debug for Prepared {
 pub trait DynModule: Send + Sync {
     /// Module name.
     fn name(&self) -> &'static str;
+    /// The modules whose outputs it reads ([`FromUpstream::UPSTREAM`]).
+    fn depends_on(&self) -> &'static [&'static str];
     /// spec + observe + diff (or destroy plan when `destroy` is set).
     async fn prepare(
         &self,
@@ -489,6 +495,10 @@ where
 {
     fn name(&self) -> &'static str {
         Module::name(self)
+    }
+
+    fn depends_on(&self) -> &'static [&'static str] {
+        M::Inputs::UPSTREAM
     }
 
     async fn prepare(

@@ -29,6 +29,9 @@ pub struct CostInputs {
 }
 
 impl FromUpstream for CostInputs {
+    // Encryption too, though no output of it is read: the key policy must admit Budgets and
+    // Cost Anomaly Detection before they publish to the (encrypted) cost topic.
+    const UPSTREAM: &'static [&'static str] = &["alerting", "encryption"];
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
         Ok(Self {
             topic_arns: upstream.field("alerting", "topic_arns")?,

@@ -28,6 +28,7 @@ pub struct GuardrailsInputs {
 }
 
 impl FromUpstream for GuardrailsInputs {
+    const UPSTREAM: &'static [&'static str] = &["encryption", "network"];
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
         let endpoints: Option<BTreeMap<String, VpcEndpointId>> =
             upstream.field("network", "endpoint_ids")?;

@@ -47,6 +47,8 @@ pub struct LoggingInputs {
 }
 
 impl FromUpstream for LoggingInputs {
+    // Network: the flow logs go on its endpoints' interfaces.
+    const UPSTREAM: &'static [&'static str] = &["encryption", "network"];
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
         Ok(Self {
             kms_key_arn: upstream.field("encryption", "kms_key_arn")?,

@@ -129,6 +129,9 @@ pub struct MonitoringInputs {
 }
 
 impl FromUpstream for MonitoringInputs {
+    // Encryption, logging, network: the tamper rules watch the key, bucket and endpoints.
+    const UPSTREAM: &'static [&'static str] =
+        &["alerting", "guardrails", "encryption", "logging", "network"];
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
         Ok(Self {
             topic_arns: upstream

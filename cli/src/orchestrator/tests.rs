@@ -24,6 +24,8 @@ struct Fake {
 struct Whole(Upstream);
 
 impl FromUpstream for Whole {
+    // Unused: the tests' entries name their dependencies themselves.
+    const UPSTREAM: &'static [&'static str] = &[];
     fn from_upstream(upstream: &Upstream) -> Result<Self, serde_json::Error> {
         Ok(Self(upstream.clone()))
     }
