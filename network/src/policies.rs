@@ -20,6 +20,7 @@
 //!   service (private DNS), not just the application, so they admit principals of this account
 //!   (`aws:PrincipalAccount`) for the explicit actions in [`extra_actions`].
 
+use baseline_core::config::ConfigIssue;
 use baseline_core::policy::{PolicyDocument, Statement};
 
 /// What the endpoint policies depend on.
@@ -302,6 +303,30 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
                 "aws:PrincipalAccount",
                 [c.account_id.as_str()],
             )]),
+    }
+}
+
+/// The policy `custom_endpoint_policies.<service>` gives: a policy document that allows no
+/// `*` or `service:*` action, else the config issue that says why not.
+pub(crate) fn custom_policy(service: &str, text: &str) -> Result<PolicyDocument, ConfigIssue> {
+    let path = format!("custom_endpoint_policies.{service}");
+    match PolicyDocument::parse(text) {
+        Ok(doc) if doc.has_wildcard_allow() => Err(ConfigIssue {
+            path,
+            message: "allows `*` or `service:*` actions".into(),
+            hint: Some("list the actions the endpoint must admit explicitly".into()),
+        }),
+        Ok(doc) => Ok(doc),
+        Err(e) => Err(ConfigIssue {
+            path,
+            message: format!(
+                "is not a policy document: {}",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            ),
+            hint: Some("give a JSON policy with Version and Statement".into()),
+        }),
     }
 }
 
