@@ -637,17 +637,22 @@ mod tests {
         }
     }
 
+    /// The plan of `info` against the spec, with the runtime group.
+    fn compare(s: &EndpointSpec, p: &Placement, info: &EndpointInfo) -> Change {
+        Change::compare(
+            "a",
+            "vpc_endpoint",
+            &observed_view(info),
+            &desired_view(s, p, Some("sg-r")),
+            REPLACE_ON,
+        )
+    }
+
     #[test]
     fn a_converged_endpoint_is_a_no_op_whatever_the_order_aws_returns() {
         let (s, p) = (spec(), placement());
         let info = existing(&s);
-        let c = Change::compare(
-            "a",
-            "vpc_endpoint",
-            &observed_view(&info),
-            &desired_view(&s, &p, Some("sg-r")),
-            REPLACE_ON,
-        );
+        let c = compare(&s, &p, &info);
         assert!(!c.is_change(), "{c:?}");
         assert!(modify_request(&s, &p, "sg-r", &info).is_empty());
     }
@@ -664,13 +669,7 @@ mod tests {
             (vec!["subnet-c".to_owned()], vec!["subnet-b".to_owned()])
         );
         assert!(m.policy.is_none());
-        let c = Change::compare(
-            "a",
-            "vpc_endpoint",
-            &observed_view(&info),
-            &desired_view(&s, &p, Some("sg-r")),
-            REPLACE_ON,
-        );
+        let c = compare(&s, &p, &info);
         assert_eq!(c.action, baseline_core::Action::Update);
         assert!(!needs_replacement(&s, &p, &info));
     }
@@ -689,13 +688,7 @@ mod tests {
         );
         info.service_name = "com.amazonaws.us-east-1.bedrock".into();
         assert!(needs_replacement(&s, &p, &info));
-        let c = Change::compare(
-            "a",
-            "vpc_endpoint",
-            &observed_view(&info),
-            &desired_view(&s, &p, Some("sg-r")),
-            REPLACE_ON,
-        );
+        let c = compare(&s, &p, &info);
         assert_eq!(c.action, baseline_core::Action::Replace);
     }
 

@@ -225,6 +225,14 @@ fn application_role_only(st: Statement, c: &PolicyContext) -> Statement {
         )
 }
 
+/// The application role may call `actions` on any resource, in the stack's region only.
+fn role_actions_here(sid: &str, actions: &[&str], c: &PolicyContext) -> Statement {
+    application_role_only(Statement::allow(sid), c)
+        .actions(actions.iter().copied())
+        .resources(["*"])
+        .condition("StringEquals", "aws:RequestedRegion", [c.region.as_str()])
+}
+
 /// The generated policy of the endpoint for `service` (`bedrock`, `bedrock-runtime`, ...,
 /// or an extra service such as `kms`).
 pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
@@ -248,10 +256,7 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
                 .condition("StringEquals", "aws:RequestedRegion", stack_region),
         ]),
         "bedrock" => {
-            let mut statements = vec![application_role_only(Statement::allow("ManageBedrock"), c)
-                .actions(MANAGEMENT_ACTIONS.iter().copied())
-                .resources(["*"])
-                .condition("StringEquals", "aws:RequestedRegion", stack_region)];
+            let mut statements = vec![role_actions_here("ManageBedrock", MANAGEMENT_ACTIONS, c)];
             if !c.admin_principal_arns.is_empty() {
                 statements.push(
                     Statement::allow(ADMIN_SID)
@@ -273,27 +278,21 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
             }
             PolicyDocument::new(statements)
         }
-        "bedrock-agent" => PolicyDocument::new(vec![application_role_only(
-            Statement::allow("ReadAgentsAndKnowledgeBases"),
+        "bedrock-agent" => PolicyDocument::new(vec![role_actions_here(
+            "ReadAgentsAndKnowledgeBases",
+            AGENT_ACTIONS,
             c,
-        )
-        .actions(AGENT_ACTIONS.iter().copied())
-        .resources(["*"])
-        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
-        "bedrock-agent-runtime" => PolicyDocument::new(vec![application_role_only(
-            Statement::allow("InvokeAgents"),
+        )]),
+        "bedrock-agent-runtime" => PolicyDocument::new(vec![role_actions_here(
+            "InvokeAgents",
+            AGENT_RUNTIME_ACTIONS,
             c,
-        )
-        .actions(AGENT_RUNTIME_ACTIONS.iter().copied())
-        .resources(["*"])
-        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
-        "bedrock-mantle" => PolicyDocument::new(vec![application_role_only(
-            Statement::allow("MantleInference"),
+        )]),
+        "bedrock-mantle" => PolicyDocument::new(vec![role_actions_here(
+            "MantleInference",
+            MANTLE_ACTIONS,
             c,
-        )
-        .actions(MANTLE_ACTIONS.iter().copied())
-        .resources(["*"])
-        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
+        )]),
         other => PolicyDocument::new(vec![Statement::allow("ThisAccountOnly")
             .any_principal()
             .actions(extra_actions(other).iter().copied())

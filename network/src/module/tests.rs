@@ -257,11 +257,8 @@ async fn a_converged_stack_applies_without_a_single_call() {
     assert_eq!(out.dns_entries["bedrock"], vec!["bedrock.example"]);
 }
 
-#[test]
-fn drift_in_rules_and_policy_is_planned_precisely() {
-    let m = NetworkModule::with_api(MockEc2Api::new(), &ctx());
-    let spec = spec_of(&m, &config());
-    let mut observed = deployed(&spec);
+/// A rule added by hand: SSH from anywhere into the runtime group.
+fn add_ssh_rule(observed: &mut NetworkObserved) {
     observed
         .groups
         .get_mut(&GroupRole::Runtime)
@@ -277,6 +274,14 @@ fn drift_in_rules_and_policy_is_planned_precisely() {
             peer: "0.0.0.0/0".into(),
             description: None,
         });
+}
+
+#[test]
+fn drift_in_rules_and_policy_is_planned_precisely() {
+    let m = NetworkModule::with_api(MockEc2Api::new(), &ctx());
+    let spec = spec_of(&m, &config());
+    let mut observed = deployed(&spec);
+    add_ssh_rule(&mut observed);
     observed
         .endpoints
         .get_mut("bedrock-runtime")
@@ -340,27 +345,27 @@ async fn drift_is_repaired_with_one_revoke_and_one_modify() {
         .returning(move |_| Ok(Some(after.clone())));
     let m = NetworkModule::with_api(api, &ctx());
     let mut observed = deployed(&spec);
-    observed
-        .groups
-        .get_mut(&GroupRole::Runtime)
-        .unwrap()
-        .rules
-        .push(SecurityGroupRule {
-            rule_id: "sgr-ssh".into(),
-            group_id: "sg-runtime".into(),
-            egress: false,
-            protocol: "tcp".into(),
-            from_port: 22,
-            to_port: 22,
-            peer: "0.0.0.0/0".into(),
-            description: None,
-        });
+    add_ssh_rule(&mut observed);
     observed
         .endpoints
         .get_mut("bedrock-runtime")
         .unwrap()
         .policy = "{}".into();
     m.apply(&spec, &observed, &NoProgress).await.unwrap();
+}
+
+/// No group of the stack, by name or by tag.
+fn no_groups(api: &mut MockEc2Api) {
+    api.expect_find_security_groups()
+        .returning(|_, _| Ok(vec![]));
+    api.expect_security_groups_tagged()
+        .returning(|_, _| Ok(vec![]));
+}
+
+/// No group and no endpoint of the stack.
+fn nothing_deployed(api: &mut MockEc2Api) {
+    no_groups(api);
+    api.expect_endpoints_tagged().returning(|_, _| Ok(vec![]));
 }
 
 fn good_reads(api: &mut MockEc2Api) {
@@ -372,25 +377,14 @@ fn good_reads(api: &mut MockEc2Api) {
 #[tokio::test]
 async fn a_vpc_without_dns_hostnames_fails_observe_before_any_other_call() {
     let mut api = MockEc2Api::new();
-    api.expect_find_vpc().returning(|id| {
-        Ok(Some(VpcInfo {
-            vpc_id: id.into(),
-            cidr_blocks: vec!["10.0.0.0/16".into()],
-        }))
-    });
-    api.expect_find_subnets().returning(|_| {
-        Ok(vec![SubnetInfo {
-            subnet_id: "subnet-a".into(),
-            vpc_id: "vpc-9".into(),
-            availability_zone: "us-east-1a".into(),
-        }])
-    });
-    api.expect_vpc_dns().returning(|_| {
-        Ok(VpcDns {
+    network_reads(
+        &mut api,
+        VpcDns {
             support: true,
             hostnames: false,
-        })
-    });
+        },
+        vec![subnet("subnet-a", "vpc-9", "us-east-1a")],
+    );
     let m = NetworkModule::with_api(api, &ctx());
     let spec = spec_of(&m, &config());
     let err = m.observe(&spec).await.unwrap_err();
@@ -413,32 +407,14 @@ async fn a_vpc_without_dns_hostnames_fails_observe_before_any_other_call() {
 async fn subnet_paths_use_the_config_order_not_the_sorted_one() {
     // Regression: the spec sorted subnet_ids, so `subnet_ids[1]` named the wrong entry.
     let mut api = MockEc2Api::new();
-    api.expect_find_vpc().returning(|id| {
-        Ok(Some(VpcInfo {
-            vpc_id: id.into(),
-            cidr_blocks: vec!["10.0.0.0/16".into()],
-        }))
-    });
-    api.expect_vpc_dns().returning(|_| {
-        Ok(VpcDns {
-            support: true,
-            hostnames: true,
-        })
-    });
-    api.expect_find_subnets().returning(|_| {
-        Ok(vec![
-            SubnetInfo {
-                subnet_id: "subnet-a".into(),
-                vpc_id: "vpc-9".into(),
-                availability_zone: "us-east-1a".into(),
-            },
-            SubnetInfo {
-                subnet_id: "subnet-b".into(),
-                vpc_id: "vpc-1".into(),
-                availability_zone: "us-east-1b".into(),
-            },
-        ])
-    });
+    network_reads(
+        &mut api,
+        DNS_ON,
+        vec![
+            subnet("subnet-a", "vpc-9", "us-east-1a"),
+            subnet("subnet-b", "vpc-1", "us-east-1b"),
+        ],
+    );
     let m = NetworkModule::with_api(api, &ctx());
     let mut c = config();
     c.subnet_ids = vec!["subnet-b".into(), "subnet-a".into()];
@@ -479,6 +455,26 @@ fn groups_exist(spec: &NetworkSpec) -> NetworkObserved {
     observed
 }
 
+/// What CreateVpcEndpoint answers for `r`: interface endpoint `id`, in `state`.
+fn created(r: &crate::api::CreateEndpoint, id: &str, state: &str) -> EndpointInfo {
+    EndpointInfo {
+        endpoint_id: id.into(),
+        vpc_id: r.vpc_id.clone(),
+        service_name: r.service_name.clone(),
+        endpoint_type: "Interface".into(),
+        state: state.into(),
+        state_message: None,
+        subnet_ids: r.subnet_ids.clone(),
+        security_group_ids: r.security_group_ids.clone(),
+        route_table_ids: vec![],
+        private_dns_enabled: true,
+        policy: r.policy.clone(),
+        dns_names: vec![],
+        tags: r.tags.clone(),
+        created: 1,
+    }
+}
+
 #[tokio::test]
 async fn throttled_endpoint_create_fails_after_the_others_are_recorded() {
     let mut api = MockEc2Api::new();
@@ -492,22 +488,8 @@ async fn throttled_endpoint_create_fails_after_the_others_are_recorded() {
                 "RequestLimitExceeded: slow down",
             ));
         }
-        Ok(EndpointInfo {
-            endpoint_id: format!("vpce-{}", r.service_name.rsplit('.').next().unwrap()),
-            vpc_id: r.vpc_id.clone(),
-            service_name: r.service_name.clone(),
-            endpoint_type: "Interface".into(),
-            state: "available".into(),
-            state_message: None,
-            subnet_ids: r.subnet_ids.clone(),
-            security_group_ids: r.security_group_ids.clone(),
-            route_table_ids: vec![],
-            private_dns_enabled: true,
-            policy: r.policy.clone(),
-            dns_names: vec![],
-            tags: r.tags.clone(),
-            created: 1,
-        })
+        let id = format!("vpce-{}", r.service_name.rsplit('.').next().unwrap());
+        Ok(created(r, &id, "available"))
     });
     let m = NetworkModule::with_api(api, &ctx());
     let spec = spec_of(&m, &config());
@@ -527,24 +509,8 @@ async fn throttled_endpoint_create_fails_after_the_others_are_recorded() {
 #[tokio::test]
 async fn a_failed_endpoint_is_reported_with_its_state_message() {
     let mut api = MockEc2Api::new();
-    api.expect_create_endpoint().returning(|r| {
-        Ok(EndpointInfo {
-            endpoint_id: "vpce-x".into(),
-            vpc_id: r.vpc_id.clone(),
-            service_name: r.service_name.clone(),
-            endpoint_type: "Interface".into(),
-            state: "pending".into(),
-            state_message: None,
-            subnet_ids: vec![],
-            security_group_ids: vec![],
-            route_table_ids: vec![],
-            private_dns_enabled: true,
-            policy: String::new(),
-            dns_names: vec![],
-            tags: BTreeMap::new(),
-            created: 1,
-        })
-    });
+    api.expect_create_endpoint()
+        .returning(|r| Ok(created(r, "vpce-x", "pending")));
     api.expect_describe_endpoint().returning(|id| {
         Ok(Some(EndpointInfo {
             endpoint_id: id.into(),
@@ -624,29 +590,10 @@ async fn a_replayed_token_of_a_deleted_endpoint_is_salted() {
     let mut api = MockEc2Api::new();
     api.expect_create_endpoint().returning(|r| {
         let replayed = !r.client_token.ends_with("-1");
-        Ok(EndpointInfo {
-            endpoint_id: if replayed {
-                "vpce-old".into()
-            } else {
-                "vpce-new".into()
-            },
-            vpc_id: r.vpc_id.clone(),
-            service_name: r.service_name.clone(),
-            endpoint_type: "Interface".into(),
-            state: if replayed {
-                "deleted".into()
-            } else {
-                "available".into()
-            },
-            state_message: None,
-            subnet_ids: r.subnet_ids.clone(),
-            security_group_ids: r.security_group_ids.clone(),
-            route_table_ids: vec![],
-            private_dns_enabled: true,
-            policy: r.policy.clone(),
-            dns_names: vec![],
-            tags: r.tags.clone(),
-            created: 1,
+        Ok(if replayed {
+            created(r, "vpce-old", "deleted")
+        } else {
+            created(r, "vpce-new", "available")
         })
     });
     let m = NetworkModule::with_api(api, &ctx());
@@ -666,11 +613,7 @@ async fn destroy_observes_without_the_live_checks() {
     // No expectation on find_vpc/find_subnets: calling them would fail the test. A stack
     // whose VPC is gone can still be destroyed.
     let mut api = MockEc2Api::new();
-    api.expect_find_security_groups()
-        .returning(|_, _| Ok(vec![]));
-    api.expect_security_groups_tagged()
-        .returning(|_, _| Ok(vec![]));
-    api.expect_endpoints_tagged().returning(|_, _| Ok(vec![]));
+    nothing_deployed(&mut api);
     let m0 = NetworkModule::with_api(MockEc2Api::new(), &ctx());
     let spec = spec_of(&m0, &config());
     let m = NetworkModule::with_api(api, &ctx());
@@ -700,10 +643,7 @@ async fn observe_keeps_the_available_duplicate_and_plans_the_other_for_deletion(
     let mut deleted = good.clone();
     deleted.endpoint_id = "vpce-deleted".into();
     deleted.state = "deleted".into();
-    api.expect_find_security_groups()
-        .returning(|_, _| Ok(vec![]));
-    api.expect_security_groups_tagged()
-        .returning(|_, _| Ok(vec![]));
+    no_groups(&mut api);
     api.expect_endpoints_tagged()
         .returning(move |_, _| Ok(vec![dup.clone(), good.clone(), deleted.clone()]));
     let m = NetworkModule::with_api(api, &ctx());
@@ -776,11 +716,7 @@ async fn mantle_is_skipped_with_a_note_where_the_region_does_not_offer_it() {
         .withf(|names| names == ["com.amazonaws.us-east-1.bedrock-mantle".to_owned()])
         .times(1)
         .returning(|_| Ok(vec![]));
-    api.expect_find_security_groups()
-        .returning(|_, _| Ok(vec![]));
-    api.expect_security_groups_tagged()
-        .returning(|_, _| Ok(vec![]));
-    api.expect_endpoints_tagged().returning(|_, _| Ok(vec![]));
+    nothing_deployed(&mut api);
     let m = NetworkModule::with_api(api, &ctx());
     let spec = spec_of(&m, &config());
     let observed = m.observe(&spec).await.unwrap();
@@ -812,32 +748,40 @@ async fn mantle_is_skipped_with_a_note_where_the_region_does_not_offer_it() {
 }
 
 fn good_reads_without_offer(api: &mut MockEc2Api) {
+    network_reads(
+        api,
+        DNS_ON,
+        vec![
+            subnet("subnet-a", "vpc-1", "us-east-1a"),
+            subnet("subnet-b", "vpc-1", "us-east-1b"),
+        ],
+    );
+}
+
+const DNS_ON: VpcDns = VpcDns {
+    support: true,
+    hostnames: true,
+};
+
+fn subnet(id: &str, vpc: &str, az: &str) -> SubnetInfo {
+    SubnetInfo {
+        subnet_id: id.into(),
+        vpc_id: vpc.into(),
+        availability_zone: az.into(),
+    }
+}
+
+/// The live checks' reads: the VPC with 10.0.0.0/16, its DNS attributes, the subnets.
+fn network_reads(api: &mut MockEc2Api, dns: VpcDns, subnets: Vec<SubnetInfo>) {
     api.expect_find_vpc().returning(|id| {
         Ok(Some(VpcInfo {
             vpc_id: id.into(),
             cidr_blocks: vec!["10.0.0.0/16".into()],
         }))
     });
-    api.expect_find_subnets().returning(|_| {
-        Ok(vec![
-            SubnetInfo {
-                subnet_id: "subnet-a".into(),
-                vpc_id: "vpc-1".into(),
-                availability_zone: "us-east-1a".into(),
-            },
-            SubnetInfo {
-                subnet_id: "subnet-b".into(),
-                vpc_id: "vpc-1".into(),
-                availability_zone: "us-east-1b".into(),
-            },
-        ])
-    });
-    api.expect_vpc_dns().returning(|_| {
-        Ok(VpcDns {
-            support: true,
-            hostnames: true,
-        })
-    });
+    api.expect_find_subnets()
+        .returning(move |_| Ok(subnets.clone()));
+    api.expect_vpc_dns().returning(move |_| Ok(dns));
 }
 
 #[tokio::test]
@@ -861,11 +805,7 @@ async fn private_only_adds_logs_and_an_s3_gateway_on_the_subnets_route_tables() 
                 },
             ])
         });
-    api.expect_find_security_groups()
-        .returning(|_, _| Ok(vec![]));
-    api.expect_security_groups_tagged()
-        .returning(|_, _| Ok(vec![]));
-    api.expect_endpoints_tagged().returning(|_, _| Ok(vec![]));
+    nothing_deployed(&mut api);
     let m = NetworkModule::with_api(api, &ctx());
     let mut c = config();
     c.private_only = true;
