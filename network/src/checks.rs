@@ -1,13 +1,16 @@
 //! The live checks that run at the start of observe, before anything is planned or written:
 //! the VPC exists, every subnet exists and belongs to it, `vpc_cidr` is one of its CIDR blocks,
-//! and private DNS finds the VPC's DNS support and DNS hostnames on. Pure: the reads happen in
-//! `module.rs`, the verdict here, so every case is unit-tested without mocks.
+//! and private DNS finds the VPC's DNS support and DNS hostnames on. The reads are
+//! [`live_checks`]; the verdict, [`check`], is pure, so every case is unit-tested without mocks.
 //!
 //! Failures are [`ConfigIssue`]s with the config key and the fix; subnets in a single
 //! availability zone are a warning, not an error.
 
-use crate::api::{SubnetInfo, VpcDns, VpcInfo};
+use crate::api::{Ec2Api, SubnetInfo, VpcDns, VpcInfo};
+use crate::module::Placement;
+use crate::NetworkError;
 use baseline_core::config::ConfigIssue;
+use baseline_core::reconcile::PreconditionFailed;
 use ipnet::IpNet;
 use std::collections::BTreeSet;
 
@@ -116,6 +119,36 @@ pub(crate) fn check(
         ));
     }
     report
+}
+
+/// Reads the VPC and the subnets (at once), then, for private DNS, the VPC's DNS attributes;
+/// fails with the issues when the network does not fit.
+pub(crate) async fn live_checks(
+    api: &dyn Ec2Api,
+    p: &Placement,
+    vpc_cidr: &IpNet,
+) -> Result<CheckReport, NetworkError> {
+    let (vpc, subnets) =
+        futures::try_join!(api.find_vpc(&p.vpc_id), api.find_subnets(&p.subnet_ids))?;
+    // The attributes of a VPC that does not exist cannot be read.
+    let dns = match &vpc {
+        Some(_) if p.private_dns => Some(api.vpc_dns(&p.vpc_id).await?),
+        _ => None,
+    };
+    let input = CheckInput {
+        vpc_id: &p.vpc_id,
+        subnet_ids: &p.subnet_ids,
+        vpc_cidr,
+        private_dns: p.private_dns,
+    };
+    let report = check(&input, vpc.as_ref(), &subnets, dns);
+    if report.issues.is_empty() {
+        Ok(report)
+    } else {
+        Err(NetworkError::Precondition(PreconditionFailed {
+            issues: report.issues,
+        }))
+    }
 }
 
 #[cfg(test)]

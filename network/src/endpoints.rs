@@ -1,15 +1,29 @@
-//! The VPC endpoints: pure spec, plan views, the ModifyVpcEndpoint request that converges an
-//! existing endpoint in place, and the deterministic client token.
+//! The VPC endpoints: spec, observe, plan views, apply (create, converge in place with
+//! ModifyVpcEndpoint, replace, wait until `available`) and delete (wait until gone), and the
+//! deterministic client token.
 //!
 //! An endpoint is found again by its tags (`baseline:stack` and `baseline:endpoint = <service>`),
 //! never by an id kept in state. Subnets, security groups, route tables, policy and private DNS
 //! change in place; a different service, type or VPC needs a new endpoint (replace).
 
-use crate::api::{CreateEndpoint, EndpointInfo, ModifyEndpoint};
-use crate::groups::{visible_tags, GroupRole};
+use crate::api::{CreateEndpoint, Ec2Api, EndpointInfo, ModifyEndpoint};
+use crate::groups::GroupRole;
+use crate::module::{NetworkSpec, Placement};
+use crate::policies::{custom_policy, endpoint_policy, PolicyContext};
+use crate::poll::Poll;
+use crate::private_path::enabled_services;
+use crate::tags::{named_tags, ours, tag_changes, visible_tags, write_tags};
+use crate::NetworkError;
+use baseline_core::config::ConfigIssue;
+use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
+use baseline_core::resource::Step;
+use baseline_core::{Action, Change, Config, Naming, Progress};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+
+/// CreateVpcEndpoint attempts with a fresh token when AWS returns an endpoint deleted since.
+const TOKEN_ATTEMPTS: u32 = 3;
 
 /// Tag naming the service of an endpoint.
 pub const ENDPOINT_TAG: &str = "baseline:endpoint";
@@ -51,22 +65,6 @@ impl EndpointSpec {
 /// `network.endpoint["<key>"]`.
 pub(crate) fn endpoint_address(key: &str) -> String {
     format!("network.endpoint[\"{key}\"]")
-}
-
-/// Where the endpoints go (shared by every endpoint).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placement {
-    /// `vpc_id`.
-    pub vpc_id: String,
-    /// `subnet_ids`, in config order.
-    pub subnet_ids: Vec<String>,
-    /// `route_table_ids`, sorted.
-    pub route_table_ids: Vec<String>,
-    /// `enable_private_dns`.
-    pub private_dns: bool,
-    /// `private_only` without `route_table_ids`: the S3 Gateway endpoint goes on the route
-    /// tables of `subnet_ids`, read by observe.
-    pub route_tables_from_subnets: bool,
 }
 
 /// The client token: deterministic from stack, service and VPC, so a create retried after a
@@ -233,23 +231,356 @@ pub(crate) fn modify_request(
     m
 }
 
-/// Tag changes: (tags to set, keys to remove).
-pub(crate) fn tag_changes(
-    want: &BTreeMap<String, String>,
-    have: &BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, Vec<String>) {
-    let have = visible_tags(have);
-    let set = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
+/// The endpoints the config enables, in [`enabled_services`] order. Every bad custom policy
+/// is an issue.
+pub(crate) fn specs(
+    config: &Config,
+    naming: &Naming,
+    region: &str,
+    policy_ctx: &PolicyContext,
+) -> Result<Vec<EndpointSpec>, Vec<ConfigIssue>> {
+    let mut issues = Vec::new();
+    let mut endpoints = Vec::new();
+    for (service, gateway, only_if_offered) in enabled_services(config) {
+        let (policy, custom_policy) = match config.custom_endpoint_policies.get(service) {
+            Some(text) => match custom_policy(service, text) {
+                Ok(doc) => (doc, true),
+                Err(issue) => {
+                    issues.push(issue);
+                    continue;
+                }
+            },
+            None => (endpoint_policy(service, policy_ctx), false),
+        };
+        let mut tags = named_tags(naming, &naming.name(service, 255));
+        tags.insert(ENDPOINT_TAG.into(), service.to_owned());
+        endpoints.push(EndpointSpec {
+            service: service.to_owned(),
+            service_name: format!("com.amazonaws.{region}.{service}"),
+            gateway,
+            group: GroupRole::for_service(service),
+            policy,
+            custom_policy,
+            tags,
+            client_token: client_token(naming.stack(), service, &config.vpc_id, 0),
+            only_if_offered,
+        });
+    }
+    if issues.is_empty() {
+        Ok(endpoints)
+    } else {
+        Err(issues)
+    }
+}
+
+/// Not deleted and not on its way out.
+pub(crate) fn is_live(e: &EndpointInfo) -> bool {
+    !matches!(e.state.as_str(), "deleted" | "deleting")
+}
+
+/// What observe found of the endpoints.
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// The stack's live endpoints, by service.
+    pub(crate) endpoints: BTreeMap<String, EndpointInfo>,
+    /// Endpoints tagged with the stack that no spec wants (disabled services, duplicates).
+    pub(crate) stray: Vec<EndpointInfo>,
+}
+
+/// Reads the endpoints tagged with the stack and sorts them into wanted and stray.
+pub(crate) async fn observe(
+    api: &dyn Ec2Api,
+    stack: &str,
+    specs: &[EndpointSpec],
+) -> Result<Observed, NetworkError> {
+    let tagged = api.endpoints_tagged(STACK_TAG, stack).await?;
+    let mut observed = Observed::default();
+    let mut candidates: BTreeMap<String, Vec<EndpointInfo>> = BTreeMap::new();
+    for e in tagged
+        .into_iter()
+        .filter(|e| is_live(e) && ours(&e.tags, stack))
+    {
+        let service = e.tags.get(ENDPOINT_TAG).cloned().unwrap_or_default();
+        if specs.iter().any(|s| s.service == service) {
+            candidates.entry(service).or_default().push(e);
+        } else {
+            observed.stray.push(e);
+        }
+    }
+    for (service, mut list) in candidates {
+        // Keep the usable one (then the newest); a crash can at worst leave a duplicate.
+        list.sort_by_key(|e| (e.state == "available", e.state == "pending", e.created));
+        if let Some(keep) = list.pop() {
+            observed.endpoints.insert(service, keep);
+        }
+        observed.stray.extend(list);
+    }
+    Ok(observed)
+}
+
+/// The endpoint's change. `group_id` is `None` while its group is still to be created;
+/// `zone_note` is the live checks' warning, shown on interface endpoints without another note.
+pub(crate) fn change(
+    e: &EndpointSpec,
+    placement: &Placement,
+    group_id: Option<&str>,
+    observed: Option<&EndpointInfo>,
+    zone_note: Option<&String>,
+) -> Change {
+    let after = desired_view(e, placement, group_id);
+    let mut change = match observed {
+        None => Change::create(e.address(), "vpc_endpoint", &after),
+        Some(info) => {
+            let mut change = Change::compare(
+                e.address(),
+                "vpc_endpoint",
+                &observed_view(info),
+                &after,
+                REPLACE_ON,
+            );
+            if matches!(info.state.as_str(), "failed" | "rejected" | "expired") {
+                change.action = Action::Replace;
+                change = change.with_note(format!(
+                    "the endpoint is {}: {}; it is deleted and created again",
+                    info.state,
+                    info.state_message
+                        .as_deref()
+                        .unwrap_or("AWS gave no reason")
+                ));
+            } else if info.state != "available" {
+                change = change.with_note(format!(
+                    "the endpoint is {}: apply waits until it is available",
+                    info.state
+                ));
+            }
+            change
+        }
+    };
+    if let (Some(note), false, true) = (zone_note, e.gateway, change.note.is_none()) {
+        change = change.with_note(note.clone());
+    }
+    if e.custom_policy && change.is_change() && change.note.is_none() {
+        change = change.with_note("the policy comes from custom_endpoint_policies");
+    }
+    change
+}
+
+/// The address of an endpoint no spec keeps: `<service>/<id>` for a duplicate of a wanted
+/// service, else its service (or its id, untagged).
+pub(crate) fn stray_address(specs: &[EndpointSpec], e: &EndpointInfo) -> String {
+    let service = e
+        .tags
+        .get(ENDPOINT_TAG)
         .cloned()
+        .unwrap_or_else(|| e.endpoint_id.clone());
+    if specs.iter().any(|s| s.service == service) {
+        endpoint_address(&format!("{service}/{}", e.endpoint_id))
+    } else {
+        endpoint_address(&service)
+    }
+}
+
+/// The deletions of `doomed` endpoints, as (address, endpoint).
+pub(crate) fn deletions(doomed: &[(String, EndpointInfo)]) -> Vec<Change> {
+    doomed
+        .iter()
+        .map(|(address, e)| Change::delete(address.clone(), "vpc_endpoint", &observed_view(e)))
+        .collect()
+}
+
+/// What destroy deletes, as (address, endpoint): the stack's endpoints, then the stray ones.
+pub(crate) fn doomed(
+    specs: &[EndpointSpec],
+    endpoints: &BTreeMap<String, EndpointInfo>,
+    stray: &[EndpointInfo],
+) -> Vec<(String, EndpointInfo)> {
+    let mut doomed: Vec<(String, EndpointInfo)> = endpoints
+        .iter()
+        .map(|(service, e)| (endpoint_address(service), e.clone()))
         .collect();
-    (set, remove)
+    doomed.extend(stray_doomed(specs, stray));
+    doomed
+}
+
+/// The stray endpoints as (address, endpoint).
+pub(crate) fn stray_doomed(
+    specs: &[EndpointSpec],
+    stray: &[EndpointInfo],
+) -> Vec<(String, EndpointInfo)> {
+    stray
+        .iter()
+        .map(|e| (stray_address(specs, e), e.clone()))
+        .collect()
+}
+
+/// Creates, replaces or converges the endpoint in place and waits until it is available.
+pub(crate) async fn converge(
+    api: &dyn Ec2Api,
+    spec: &NetworkSpec,
+    e: &EndpointSpec,
+    observed: Option<&EndpointInfo>,
+    group_ids: &BTreeMap<GroupRole, String>,
+    progress: &dyn Progress,
+) -> Result<(String, EndpointInfo), NetworkError> {
+    let address = e.address();
+    let group_id = group_ids
+        .get(&e.group)
+        .map(String::as_str)
+        .unwrap_or_default();
+    let info = match observed {
+        Some(old) if !needs_replacement(e, &spec.placement, old) => {
+            let old = if old.state == "available" {
+                old.clone()
+            } else {
+                wait_available(api, spec, e, &old.endpoint_id, progress).await?
+            };
+            let modify = modify_request(e, &spec.placement, group_id, &old);
+            let (set, remove) = tag_changes(&e.tags, &old.tags);
+            if modify.is_empty() && set.is_empty() && remove.is_empty() {
+                return Ok((e.service.clone(), old));
+            }
+            let step = Step::start(progress, address, Action::Update);
+            write_tags(api, &old.endpoint_id, &set, &remove).await?;
+            let info = if modify.is_empty() {
+                old
+            } else {
+                api.modify_endpoint(&modify).await?;
+                wait_available(api, spec, e, &old.endpoint_id, progress).await?
+            };
+            step.done();
+            info
+        }
+        replaced => {
+            let action = if replaced.is_some() {
+                Action::Replace
+            } else {
+                Action::Create
+            };
+            let step = Step::start(progress, address.clone(), action);
+            if let Some(old) = replaced {
+                // Delete first: two endpoints of one service with private DNS cannot share a VPC.
+                delete(api, spec, &[(address, old.clone())], progress).await?;
+            }
+            let info = create(api, spec, e, group_id, &step, progress).await?;
+            step.done();
+            info
+        }
+    };
+    Ok((e.service.clone(), info))
+}
+
+/// CreateVpcEndpoint, salting the token while AWS replays one of an endpoint deleted since;
+/// then waits until the new endpoint is available.
+async fn create(
+    api: &dyn Ec2Api,
+    spec: &NetworkSpec,
+    e: &EndpointSpec,
+    group_id: &str,
+    step: &Step<'_>,
+    progress: &dyn Progress,
+) -> Result<EndpointInfo, NetworkError> {
+    for attempt in 0..TOKEN_ATTEMPTS {
+        let request = create_request(e, &spec.placement, group_id, attempt, &spec.stack);
+        let info = api.create_endpoint(&request).await?;
+        if !is_live(&info) {
+            // The token belongs to an endpoint deleted since: AWS replays it. Salt and retry.
+            continue;
+        }
+        step.exists(info.endpoint_id.clone());
+        return if info.state == "available" {
+            Ok(info)
+        } else {
+            wait_available(api, spec, e, &info.endpoint_id, progress).await
+        };
+    }
+    Err(NetworkError::TokenReplayed {
+        service: e.service.clone(),
+    })
+}
+
+async fn wait_available(
+    api: &dyn Ec2Api,
+    spec: &NetworkSpec,
+    e: &EndpointSpec,
+    endpoint_id: &str,
+    progress: &dyn Progress,
+) -> Result<EndpointInfo, NetworkError> {
+    let mut poll = Poll::until(spec.wait_timeout);
+    loop {
+        let Some(info) = api.describe_endpoint(endpoint_id).await? else {
+            return Err(NetworkError::EndpointVanished {
+                service: e.service.clone(),
+                endpoint_id: endpoint_id.to_owned(),
+            });
+        };
+        match info.state.as_str() {
+            "available" => return Ok(info),
+            "failed" | "rejected" | "expired" | "deleted" | "deleting" => {
+                return Err(NetworkError::EndpointFailed {
+                    service: e.service.clone(),
+                    endpoint_id: endpoint_id.to_owned(),
+                    state: info.state.clone(),
+                    message: info
+                        .state_message
+                        .clone()
+                        .unwrap_or_else(|| "AWS gave no reason".into()),
+                });
+            }
+            state => {
+                if let Err(waited) = poll.wait(progress, &e.address(), state).await {
+                    return Err(NetworkError::WaitTimeout {
+                        service: e.service.clone(),
+                        endpoint_id: endpoint_id.to_owned(),
+                        state: state.to_owned(),
+                        waited_seconds: waited.as_secs(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Deletes endpoints (one call) and waits until each is gone (or `deleted`).
+pub(crate) async fn delete(
+    api: &dyn Ec2Api,
+    spec: &NetworkSpec,
+    doomed: &[(String, EndpointInfo)],
+    progress: &dyn Progress,
+) -> Result<(), NetworkError> {
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    let steps: Vec<Step<'_>> = doomed
+        .iter()
+        .map(|(address, _)| Step::start(progress, address.clone(), Action::Delete))
+        .collect();
+    let ids: Vec<String> = doomed.iter().map(|(_, e)| e.endpoint_id.clone()).collect();
+    api.delete_endpoints(&ids).await?;
+    futures::future::try_join_all(doomed.iter().zip(steps).map(
+        |((address, e), step)| async move {
+            let mut poll = Poll::until(spec.wait_timeout);
+            loop {
+                match api.describe_endpoint(&e.endpoint_id).await? {
+                    None => break,
+                    Some(info) if info.state == "deleted" => break,
+                    Some(info) => {
+                        if let Err(waited) = poll.wait(progress, address, &info.state).await {
+                            return Err(NetworkError::WaitTimeout {
+                                service: info.tags.get(ENDPOINT_TAG).cloned().unwrap_or_default(),
+                                endpoint_id: e.endpoint_id.clone(),
+                                state: info.state,
+                                waited_seconds: waited.as_secs(),
+                            });
+                        }
+                    }
+                }
+            }
+            step.done();
+            Ok(())
+        },
+    ))
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -306,17 +637,22 @@ mod tests {
         }
     }
 
+    /// The plan of `info` against the spec, with the runtime group.
+    fn compare(s: &EndpointSpec, p: &Placement, info: &EndpointInfo) -> Change {
+        Change::compare(
+            "a",
+            "vpc_endpoint",
+            &observed_view(info),
+            &desired_view(s, p, Some("sg-r")),
+            REPLACE_ON,
+        )
+    }
+
     #[test]
     fn a_converged_endpoint_is_a_no_op_whatever_the_order_aws_returns() {
         let (s, p) = (spec(), placement());
         let info = existing(&s);
-        let c = Change::compare(
-            "a",
-            "vpc_endpoint",
-            &observed_view(&info),
-            &desired_view(&s, &p, Some("sg-r")),
-            REPLACE_ON,
-        );
+        let c = compare(&s, &p, &info);
         assert!(!c.is_change(), "{c:?}");
         assert!(modify_request(&s, &p, "sg-r", &info).is_empty());
     }
@@ -333,13 +669,7 @@ mod tests {
             (vec!["subnet-c".to_owned()], vec!["subnet-b".to_owned()])
         );
         assert!(m.policy.is_none());
-        let c = Change::compare(
-            "a",
-            "vpc_endpoint",
-            &observed_view(&info),
-            &desired_view(&s, &p, Some("sg-r")),
-            REPLACE_ON,
-        );
+        let c = compare(&s, &p, &info);
         assert_eq!(c.action, baseline_core::Action::Update);
         assert!(!needs_replacement(&s, &p, &info));
     }
@@ -358,13 +688,7 @@ mod tests {
         );
         info.service_name = "com.amazonaws.us-east-1.bedrock".into();
         assert!(needs_replacement(&s, &p, &info));
-        let c = Change::compare(
-            "a",
-            "vpc_endpoint",
-            &observed_view(&info),
-            &desired_view(&s, &p, Some("sg-r")),
-            REPLACE_ON,
-        );
+        let c = compare(&s, &p, &info);
         assert_eq!(c.action, baseline_core::Action::Replace);
     }
 
@@ -392,17 +716,5 @@ mod tests {
             .len()
                 <= 64
         );
-    }
-
-    #[test]
-    fn tag_drift_sets_missing_and_removes_foreign_keys_but_not_aws_ones() {
-        let want = BTreeMap::from([("a".to_owned(), "1".to_owned())]);
-        let have = BTreeMap::from([
-            ("b".to_owned(), "2".to_owned()),
-            ("aws:x".to_owned(), "y".to_owned()),
-        ]);
-        let (set, remove) = tag_changes(&want, &have);
-        assert_eq!(set, want);
-        assert_eq!(remove, vec!["b"]);
     }
 }

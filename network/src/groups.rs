@@ -1,19 +1,26 @@
-//! The three security groups of the endpoints and their rules: pure spec and diff.
+//! The three security groups of the endpoints: spec, observe, plan, apply and destroy (their
+//! rules are their own resources, in [`crate::rules`]).
 //!
 //! - `management` (`bedrock`, `bedrock-agent`): ingress TCP 443 from `management_allowed_cidrs`;
 //! - `runtime` (`bedrock-runtime`, `bedrock-agent-runtime`): from `runtime_allowed_cidrs`;
 //! - `general` (extra services): from `vpc_cidr`.
 //!
-//! Every group's egress is only TCP 443 to `vpc_cidr`: AWS's default allow-all egress rule is not
-//! in the spec, so it is revoked like any rule added by hand. Each rule has its own address,
-//! `network.security_group_rule["<group>:<direction>:<protocol>:<ports>:<peer>"]`, so a plan names
-//! exactly which rule is added or revoked.
+//! Groups are found by name in `vpc_id`; groups tagged with the stack that are not one of the
+//! three (e.g. left in a previous VPC) are planned for deletion.
 
-use crate::api::{RuleSpec, SecurityGroupInfo, SecurityGroupRule};
-use baseline_core::Change;
+use crate::api::{Ec2Api, RuleSpec, SecurityGroupInfo, SecurityGroupRule};
+use crate::poll::Poll;
+use crate::rules::{self, https_rule, plan_rules};
+use crate::tags::{named_tags, ours, tag_changes, visible_tags, write_tags};
+use crate::NetworkError;
+use baseline_core::aws::ServiceErrorKind;
+use baseline_core::naming::STACK_TAG;
+use baseline_core::resource::Step;
+use baseline_core::{Action, Change, Config, Naming, Progress};
 use ipnet::IpNet;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// The role of a security group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,9 +69,6 @@ impl GroupRole {
     }
 }
 
-/// The port every rule opens.
-pub(crate) const HTTPS: i32 = 443;
-
 /// A desired security group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupSpec {
@@ -92,17 +96,6 @@ impl GroupSpec {
 /// `network.security_group["<key>"]`.
 pub(crate) fn group_address(key: &str) -> String {
     format!("network.security_group[\"{key}\"]")
-}
-
-/// An HTTPS rule with its description.
-pub(crate) fn https_rule(cidr: IpNet, description: String) -> RuleSpec {
-    RuleSpec {
-        protocol: "tcp".into(),
-        from_port: HTTPS,
-        to_port: HTTPS,
-        cidr,
-        description,
-    }
 }
 
 /// The desired group of a role.
@@ -143,205 +136,273 @@ pub(crate) fn group_spec(
     }
 }
 
-/// The identity of a rule: direction, protocol, ports and peer (not the description).
-pub(crate) fn rule_key(
-    role: &str,
-    egress: bool,
-    protocol: &str,
-    from: i32,
-    to: i32,
-    peer: &str,
-) -> String {
-    let direction = if egress { "egress" } else { "ingress" };
-    let protocol = match protocol {
-        "-1" | "all" => "all",
-        "6" => "tcp",
-        "17" => "udp",
-        "1" => "icmp",
-        other => other,
-    };
-    let ports = if protocol == "all" || (from == -1 && to == -1) {
-        "all".to_owned()
-    } else if from == to {
-        from.to_string()
-    } else {
-        format!("{from}-{to}")
-    };
-    format!("{role}:{direction}:{protocol}:{ports}:{peer}")
+/// The three groups the config wants, in [`GroupRole::ALL`] order.
+pub(crate) fn specs(config: &Config, naming: &Naming) -> Vec<GroupSpec> {
+    GroupRole::ALL
+        .into_iter()
+        .map(|role| {
+            let allowed = match role {
+                GroupRole::Management => config.management_allowed_cidrs.clone(),
+                GroupRole::Runtime => config.runtime_allowed_cidrs.clone(),
+                GroupRole::General => vec![config.vpc_cidr],
+            };
+            let name = naming.name(role.name_suffix(), 255);
+            group_spec(
+                role,
+                name.clone(),
+                naming.stack(),
+                &allowed,
+                config.vpc_cidr,
+                named_tags(naming, &name),
+            )
+        })
+        .collect()
 }
 
-/// `network.security_group_rule["<key>"]`.
-pub(crate) fn rule_address(key: &str) -> String {
-    format!("network.security_group_rule[\"{key}\"]")
+/// A security group that exists, with its rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedGroup {
+    /// DescribeSecurityGroups.
+    pub info: SecurityGroupInfo,
+    /// DescribeSecurityGroupRules (both directions).
+    pub rules: Vec<SecurityGroupRule>,
 }
 
-fn spec_key(role: GroupRole, egress: bool, r: &RuleSpec) -> String {
-    rule_key(
-        role.as_str(),
-        egress,
-        &r.protocol,
-        r.from_port,
-        r.to_port,
-        &r.cidr.to_string(),
+/// What observe found of the groups.
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// The stack's groups in `vpc_id`, by role.
+    pub(crate) groups: BTreeMap<GroupRole, ObservedGroup>,
+    /// Groups tagged with the stack that are not one of them.
+    pub(crate) stray: Vec<SecurityGroupInfo>,
+}
+
+/// Reads the groups by name in the VPC and by stack tag, then the rules of each one found.
+pub(crate) async fn observe(
+    api: &dyn Ec2Api,
+    stack: &str,
+    vpc_id: &str,
+    specs: &[GroupSpec],
+) -> Result<Observed, NetworkError> {
+    let names: Vec<String> = specs.iter().map(|g| g.name.clone()).collect();
+    let (by_name, tagged) = futures::try_join!(
+        api.find_security_groups(vpc_id, &names),
+        api.security_groups_tagged(STACK_TAG, stack),
+    )?;
+    let found: Vec<(GroupRole, &SecurityGroupInfo)> = specs
+        .iter()
+        .filter_map(|g| {
+            by_name
+                .iter()
+                .find(|i| i.name == g.name && i.vpc_id == vpc_id)
+                .map(|info| (g.role, info))
+        })
+        .collect();
+    // Each group's rules need only its id: read at once, the first error in group order wins.
+    let rules = futures::future::join_all(
+        found
+            .iter()
+            .map(|(_, info)| api.security_group_rules(&info.group_id)),
     )
-}
-
-fn observed_key(role: &str, r: &SecurityGroupRule) -> String {
-    // Normalise CIDRs so `10.0.0.0/16` and what AWS returns compare equal.
-    let peer = r
-        .peer
-        .parse::<IpNet>()
-        .map(|n| n.trunc().to_string())
-        .unwrap_or_else(|_| r.peer.clone());
-    rule_key(role, r.egress, &r.protocol, r.from_port, r.to_port, &peer)
-}
-
-fn spec_view(role: GroupRole, egress: bool, r: &RuleSpec) -> Value {
-    json!({
-        "group": role.as_str(),
-        "direction": if egress { "egress" } else { "ingress" },
-        "protocol": r.protocol,
-        "from_port": r.from_port,
-        "to_port": r.to_port,
-        "cidr": r.cidr.to_string(),
-        "description": r.description,
-    })
-}
-
-fn observed_view(role: &str, r: &SecurityGroupRule) -> Value {
-    json!({
-        "group": role,
-        "direction": if r.egress { "egress" } else { "ingress" },
-        "protocol": r.protocol,
-        "from_port": r.from_port,
-        "to_port": r.to_port,
-        "cidr": r.peer,
-        "description": r.description,
-    })
-}
-
-/// What must happen to one group's rules.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct RulePlan {
-    /// Ingress rules to authorize.
-    pub authorize_ingress: Vec<RuleSpec>,
-    /// Egress rules to authorize.
-    pub authorize_egress: Vec<RuleSpec>,
-    /// Ingress rule ids to revoke.
-    pub revoke_ingress: Vec<String>,
-    /// Egress rule ids to revoke.
-    pub revoke_egress: Vec<String>,
-    /// Rules whose description differs: (rule id, desired rule).
-    pub describe: Vec<(String, RuleSpec)>,
-    /// One change per rule, for the plan.
-    pub changes: Vec<Change>,
-}
-
-impl RulePlan {
-    /// True when no call is needed.
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.authorize_ingress.is_empty()
-            && self.authorize_egress.is_empty()
-            && self.revoke_ingress.is_empty()
-            && self.revoke_egress.is_empty()
-            && self.describe.is_empty()
+    .await;
+    let mut groups = BTreeMap::new();
+    for ((role, info), rules) in found.into_iter().zip(rules) {
+        groups.insert(
+            role,
+            ObservedGroup {
+                info: info.clone(),
+                rules: rules?,
+            },
+        );
     }
+    let stray = tagged
+        .into_iter()
+        .filter(|t| ours(&t.tags, stack) && !groups.values().any(|o| o.info.group_id == t.group_id))
+        .collect();
+    Ok(Observed { groups, stray })
 }
 
-/// Desired vs observed rules of one group, both ways: missing rules are authorized, rules not in
-/// the spec (the default egress, rules added by hand) are revoked by id.
-pub(crate) fn plan_rules(spec: &GroupSpec, observed: &[SecurityGroupRule]) -> RulePlan {
-    let role = spec.role.as_str();
-    let mut plan = RulePlan::default();
-    let mut seen = std::collections::BTreeSet::new();
-    for (egress, rules) in [(false, &spec.ingress), (true, &spec.egress)] {
-        for rule in rules {
-            let key = spec_key(spec.role, egress, rule);
-            seen.insert(key.clone());
-            let after = spec_view(spec.role, egress, rule);
-            match observed.iter().find(|o| observed_key(role, o) == key) {
-                None => {
-                    plan.changes.push(Change::create(
-                        rule_address(&key),
-                        "security_group_rule",
-                        &after,
-                    ));
-                    if egress {
-                        plan.authorize_egress.push(rule.clone());
-                    } else {
-                        plan.authorize_ingress.push(rule.clone());
+/// The group's change followed by its rules' changes.
+pub(crate) fn changes(
+    g: &GroupSpec,
+    vpc_id: &str,
+    observed: Option<&ObservedGroup>,
+) -> Vec<Change> {
+    let after = group_view(g, vpc_id);
+    let mut changes = Vec::new();
+    match observed {
+        None => {
+            changes.push(
+                Change::create(g.address(), "security_group", &after).with_note(
+                    "AWS's default allow-all egress rule is revoked right after creation",
+                ),
+            );
+            changes.extend(plan_rules(g, &[]).changes);
+        }
+        Some(o) => {
+            changes.push(Change::compare(
+                g.address(),
+                "security_group",
+                &observed_group_view(&o.info),
+                &after,
+                &[],
+            ));
+            changes.extend(plan_rules(g, &o.rules).changes);
+        }
+    }
+    changes
+}
+
+/// `network.security_group["<name>/<id>"]` of a group that is not one of the three.
+pub(crate) fn stray_address(g: &SecurityGroupInfo) -> String {
+    group_address(&format!("{}/{}", g.name, g.group_id))
+}
+
+/// The deletion of a group that is not one of the three.
+pub(crate) fn stray_delete(g: &SecurityGroupInfo) -> Change {
+    Change::delete(stray_address(g), "security_group", &observed_group_view(g))
+}
+
+/// The deletions of destroy: the stack's groups, then the stray ones.
+pub(crate) fn destroy_changes(
+    groups: &BTreeMap<GroupRole, ObservedGroup>,
+    stray: &[SecurityGroupInfo],
+) -> Vec<Change> {
+    let mut changes: Vec<Change> = groups
+        .iter()
+        .map(|(role, g)| {
+            Change::delete(
+                group_address(role.as_str()),
+                "security_group",
+                &observed_group_view(&g.info),
+            )
+            .with_note("deleted after the endpoints, with its rules")
+        })
+        .collect();
+    changes.extend(stray.iter().map(stray_delete));
+    changes
+}
+
+/// What destroy deletes, as (address, group id): the stack's groups, then the stray ones.
+pub(crate) fn doomed(
+    groups: &BTreeMap<GroupRole, ObservedGroup>,
+    stray: &[SecurityGroupInfo],
+) -> Vec<(String, String)> {
+    let mut doomed: Vec<(String, String)> = groups
+        .iter()
+        .map(|(role, g)| (group_address(role.as_str()), g.info.group_id.clone()))
+        .collect();
+    doomed.extend(stray_doomed(stray));
+    doomed
+}
+
+/// The stray groups as (address, group id).
+pub(crate) fn stray_doomed(stray: &[SecurityGroupInfo]) -> Vec<(String, String)> {
+    stray
+        .iter()
+        .map(|g| (stray_address(g), g.group_id.clone()))
+        .collect()
+}
+
+/// Creates the group (or fixes its tags), then converges its rules; returns its id.
+pub(crate) async fn converge(
+    api: &dyn Ec2Api,
+    vpc_id: &str,
+    g: &GroupSpec,
+    observed: Option<&ObservedGroup>,
+    progress: &dyn Progress,
+) -> Result<(GroupRole, String), NetworkError> {
+    let address = g.address();
+    let (group_id, rules, creating) = match observed {
+        Some(o) => {
+            let (set, remove) = tag_changes(&g.tags, &o.info.tags);
+            if !set.is_empty() || !remove.is_empty() {
+                let step = Step::start(progress, address, Action::Update);
+                write_tags(api, &o.info.group_id, &set, &remove).await?;
+                step.done();
+            }
+            (o.info.group_id.clone(), o.rules.clone(), None)
+        }
+        None => {
+            let step = Step::start(progress, address, Action::Create);
+            let id = match api
+                .create_security_group(&g.name, &g.description, vpc_id, &g.tags)
+                .await
+            {
+                // a retry after a lost answer: the first attempt made the group
+                Err(e) if e.kind == ServiceErrorKind::AlreadyExists => api
+                    .find_security_groups(vpc_id, std::slice::from_ref(&g.name))
+                    .await?
+                    .into_iter()
+                    .find(|found| found.tags.get(STACK_TAG) == g.tags.get(STACK_TAG))
+                    .map(|found| found.group_id)
+                    .ok_or(e)?,
+                other => other?,
+            };
+            step.exists(id.clone());
+            // AWS adds an allow-all egress rule to every new group: read it to revoke it.
+            let rules = api.security_group_rules(&id).await?;
+            (id, rules, Some(step))
+        }
+    };
+    rules::converge(api, &group_id, &plan_rules(g, &rules), progress).await?;
+    if let Some(step) = creating {
+        step.done();
+    }
+    Ok((g.role, group_id))
+}
+
+/// Deletes groups one after another; retries while the ENIs of just-deleted endpoints still
+/// hold them.
+pub(crate) async fn delete(
+    api: &dyn Ec2Api,
+    timeout: Duration,
+    doomed: &[(String, String)],
+    progress: &dyn Progress,
+) -> Result<(), NetworkError> {
+    for (address, group_id) in doomed {
+        let step = Step::start(progress, address.clone(), Action::Delete);
+        let mut poll = Poll::whole_pauses(timeout);
+        loop {
+            match api.delete_security_group(group_id).await {
+                Ok(()) => break,
+                Err(e) if e.is_not_found() => break,
+                Err(e) if e.detail.starts_with("DependencyViolation") => {
+                    if let Err(waited) = poll.wait(progress, address, "in use").await {
+                        return Err(NetworkError::GroupInUse {
+                            group_id: group_id.clone(),
+                            waited_seconds: waited.as_secs(),
+                            source: e,
+                        });
                     }
                 }
-                Some(found) => {
-                    let mut before = observed_view(role, found);
-                    // The CIDR compares by identity (the key), not by spelling.
-                    before["cidr"] = after["cidr"].clone();
-                    let change = Change::compare(
-                        rule_address(&key),
-                        "security_group_rule",
-                        &before,
-                        &after,
-                        &[],
-                    );
-                    if change.is_change() {
-                        plan.describe.push((found.rule_id.clone(), rule.clone()));
-                    }
-                    plan.changes.push(change);
-                }
+                Err(e) => return Err(e.into()),
             }
         }
+        step.done();
     }
-    for rule in observed {
-        let key = observed_key(role, rule);
-        if seen.contains(&key) {
-            continue;
-        }
-        let mut before = observed_view(role, rule);
-        before["rule_id"] = json!(rule.rule_id);
-        plan.changes.push(
-            Change::delete(rule_address(&key), "security_group_rule", &before).with_note(format!(
-                "not in the configuration: revoked by id {}",
-                rule.rule_id
-            )),
-        );
-        if rule.egress {
-            plan.revoke_egress.push(rule.rule_id.clone());
-        } else {
-            plan.revoke_ingress.push(rule.rule_id.clone());
-        }
-    }
-    plan
+    Ok(())
 }
 
 /// The group's own attributes as the plan shows them (rules have their own addresses).
-pub(crate) fn group_view(spec: &GroupSpec, vpc_id: &str) -> Value {
+fn group_view(spec: &GroupSpec, vpc_id: &str) -> Value {
     json!({"name": spec.name, "vpc_id": vpc_id, "tags": spec.tags})
 }
 
 /// The observed group's attributes.
-pub(crate) fn observed_group_view(info: &SecurityGroupInfo) -> Value {
+fn observed_group_view(info: &SecurityGroupInfo) -> Value {
     json!({"name": info.name, "vpc_id": info.vpc_id, "tags": visible_tags(&info.tags)})
 }
 
-/// Tags without AWS-reserved `aws:` keys.
-pub(crate) fn visible_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use baseline_core::Action;
 
-    fn net(s: &str) -> IpNet {
+    pub(crate) fn net(s: &str) -> IpNet {
         s.parse().unwrap()
     }
 
-    fn runtime() -> GroupSpec {
+    pub(crate) fn runtime() -> GroupSpec {
         group_spec(
             GroupRole::Runtime,
             "demo-prod-bedrock-runtime".into(),
@@ -350,52 +411,6 @@ mod tests {
             net("10.0.0.0/16"),
             BTreeMap::new(),
         )
-    }
-
-    fn rule(
-        id: &str,
-        egress: bool,
-        proto: &str,
-        from: i32,
-        to: i32,
-        peer: &str,
-        description: Option<&str>,
-    ) -> SecurityGroupRule {
-        SecurityGroupRule {
-            rule_id: id.into(),
-            group_id: "sg-1".into(),
-            egress,
-            protocol: proto.into(),
-            from_port: from,
-            to_port: to,
-            peer: peer.into(),
-            description: description.map(str::to_owned),
-        }
-    }
-
-    fn converged(spec: &GroupSpec) -> Vec<SecurityGroupRule> {
-        let mut out = Vec::new();
-        for (i, r) in spec.ingress.iter().enumerate() {
-            out.push(rule(
-                &format!("sgr-i{i}"),
-                false,
-                "tcp",
-                443,
-                443,
-                &r.cidr.to_string(),
-                Some(&r.description),
-            ));
-        }
-        out.push(rule(
-            "sgr-e",
-            true,
-            "tcp",
-            443,
-            443,
-            "10.0.0.0/16",
-            Some("HTTPS inside the VPC only"),
-        ));
-        out
     }
 
     #[test]
@@ -417,106 +432,5 @@ mod tests {
         }
         assert_eq!(spec.egress.len(), 1);
         assert_eq!(spec.egress[0].cidr, net("10.0.0.0/16"));
-    }
-
-    #[test]
-    fn a_new_group_revokes_the_default_egress_and_authorizes_everything() {
-        let spec = runtime();
-        let plan = plan_rules(
-            &spec,
-            &[rule("sgr-default", true, "-1", -1, -1, "0.0.0.0/0", None)],
-        );
-        assert_eq!(plan.authorize_ingress.len(), 2);
-        assert_eq!(plan.authorize_egress.len(), 1);
-        assert_eq!(plan.revoke_egress, vec!["sgr-default"]);
-        let deleted: Vec<_> = plan
-            .changes
-            .iter()
-            .filter(|c| c.action == Action::Delete)
-            .map(|c| c.address.clone())
-            .collect();
-        assert_eq!(
-            deleted,
-            vec![r#"network.security_group_rule["runtime:egress:all:all:0.0.0.0/0"]"#]
-        );
-    }
-
-    #[test]
-    fn converged_rules_are_no_ops() {
-        let spec = runtime();
-        let plan = plan_rules(&spec, &converged(&spec));
-        assert!(plan.is_empty(), "{plan:?}");
-        assert!(plan.changes.iter().all(|c| !c.is_change()));
-    }
-
-    #[test]
-    fn a_hand_added_ssh_rule_is_planned_as_a_revoke_by_id() {
-        let spec = runtime();
-        let mut observed = converged(&spec);
-        observed.push(rule("sgr-ssh", false, "tcp", 22, 22, "0.0.0.0/0", None));
-        let plan = plan_rules(&spec, &observed);
-        assert_eq!(plan.revoke_ingress, vec!["sgr-ssh"]);
-        let c = plan
-            .changes
-            .iter()
-            .find(|c| c.action == Action::Delete)
-            .unwrap();
-        assert_eq!(
-            c.address,
-            r#"network.security_group_rule["runtime:ingress:tcp:22:0.0.0.0/0"]"#
-        );
-        assert!(c.note.as_deref().unwrap().contains("sgr-ssh"));
-    }
-
-    #[test]
-    fn changed_cidrs_authorize_new_and_revoke_old_rules() {
-        let spec = runtime();
-        let mut observed = converged(&spec);
-        observed[1] = rule(
-            "sgr-old",
-            false,
-            "tcp",
-            443,
-            443,
-            "10.50.0.0/16",
-            Some("old"),
-        );
-        let plan = plan_rules(&spec, &observed);
-        assert_eq!(
-            plan.authorize_ingress
-                .iter()
-                .map(|r| r.cidr.to_string())
-                .collect::<Vec<_>>(),
-            vec!["10.40.0.0/16"]
-        );
-        assert_eq!(plan.revoke_ingress, vec!["sgr-old"]);
-    }
-
-    #[test]
-    fn a_changed_description_is_an_update_of_that_rule() {
-        let spec = runtime();
-        let mut observed = converged(&spec);
-        observed[0].description = Some("edited".into());
-        let plan = plan_rules(&spec, &observed);
-        assert_eq!(plan.describe.len(), 1);
-        assert_eq!(plan.describe[0].0, "sgr-i0");
-        let c = plan
-            .changes
-            .iter()
-            .find(|c| c.action == Action::Update)
-            .unwrap();
-        assert_eq!(c.attributes[0].name, "description");
-    }
-
-    #[test]
-    fn protocol_numbers_and_port_ranges_have_readable_keys() {
-        assert_eq!(
-            rule_key("general", false, "6", 0, 65535, "sg-1"),
-            "general:ingress:tcp:0-65535:sg-1"
-        );
-        assert_eq!(
-            rule_key("general", true, "-1", -1, -1, "::/0"),
-            "general:egress:all:all:::/0"
-        );
     }
 }

@@ -29,7 +29,10 @@ mod groups;
 mod lookup;
 mod module;
 mod policies;
+mod poll;
 mod private_path;
+mod rules;
+mod tags;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use api::MockEc2Api;
@@ -38,13 +41,13 @@ pub use api::{
     SecurityGroupInfo, SecurityGroupRule, SubnetInfo, VpcDns, VpcInfo,
 };
 pub use checks::CheckReport;
-pub use endpoints::{EndpointSpec, Placement, ENDPOINT_TAG};
-pub use groups::{GroupRole, GroupSpec};
+pub use endpoints::{EndpointSpec, ENDPOINT_TAG};
+pub use groups::{GroupRole, GroupSpec, ObservedGroup};
 #[cfg(any(test, feature = "mocks"))]
 pub use lookup::MockAccountLookup;
 pub use lookup::{AccountLookup, SdkAccountLookup};
 pub use module::{
-    NetworkModule, NetworkObserved, NetworkOutputs, NetworkSpec, NetworkSummary, ObservedGroup,
+    NetworkModule, NetworkObserved, NetworkOutputs, NetworkSpec, NetworkSummary, Placement,
     SecurityGroupIds,
 };
 pub use policies::{
@@ -55,6 +58,9 @@ pub use private_path::MANTLE;
 
 use baseline_core::aws::ApiError;
 use baseline_core::reconcile::PreconditionFailed;
+
+/// The module's name: its plan addresses' prefix and the value of its `baseline:module` tag.
+const MODULE: &str = "network";
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

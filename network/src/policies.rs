@@ -20,6 +20,7 @@
 //!   service (private DNS), not just the application, so they admit principals of this account
 //!   (`aws:PrincipalAccount`) for the explicit actions in [`extra_actions`].
 
+use baseline_core::config::ConfigIssue;
 use baseline_core::policy::{PolicyDocument, Statement};
 
 /// What the endpoint policies depend on.
@@ -224,6 +225,14 @@ fn application_role_only(st: Statement, c: &PolicyContext) -> Statement {
         )
 }
 
+/// The application role may call `actions` on any resource, in the stack's region only.
+fn role_actions_here(sid: &str, actions: &[&str], c: &PolicyContext) -> Statement {
+    application_role_only(Statement::allow(sid), c)
+        .actions(actions.iter().copied())
+        .resources(["*"])
+        .condition("StringEquals", "aws:RequestedRegion", [c.region.as_str()])
+}
+
 /// The generated policy of the endpoint for `service` (`bedrock`, `bedrock-runtime`, ...,
 /// or an extra service such as `kms`).
 pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
@@ -247,10 +256,7 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
                 .condition("StringEquals", "aws:RequestedRegion", stack_region),
         ]),
         "bedrock" => {
-            let mut statements = vec![application_role_only(Statement::allow("ManageBedrock"), c)
-                .actions(MANAGEMENT_ACTIONS.iter().copied())
-                .resources(["*"])
-                .condition("StringEquals", "aws:RequestedRegion", stack_region)];
+            let mut statements = vec![role_actions_here("ManageBedrock", MANAGEMENT_ACTIONS, c)];
             if !c.admin_principal_arns.is_empty() {
                 statements.push(
                     Statement::allow(ADMIN_SID)
@@ -272,27 +278,21 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
             }
             PolicyDocument::new(statements)
         }
-        "bedrock-agent" => PolicyDocument::new(vec![application_role_only(
-            Statement::allow("ReadAgentsAndKnowledgeBases"),
+        "bedrock-agent" => PolicyDocument::new(vec![role_actions_here(
+            "ReadAgentsAndKnowledgeBases",
+            AGENT_ACTIONS,
             c,
-        )
-        .actions(AGENT_ACTIONS.iter().copied())
-        .resources(["*"])
-        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
-        "bedrock-agent-runtime" => PolicyDocument::new(vec![application_role_only(
-            Statement::allow("InvokeAgents"),
+        )]),
+        "bedrock-agent-runtime" => PolicyDocument::new(vec![role_actions_here(
+            "InvokeAgents",
+            AGENT_RUNTIME_ACTIONS,
             c,
-        )
-        .actions(AGENT_RUNTIME_ACTIONS.iter().copied())
-        .resources(["*"])
-        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
-        "bedrock-mantle" => PolicyDocument::new(vec![application_role_only(
-            Statement::allow("MantleInference"),
+        )]),
+        "bedrock-mantle" => PolicyDocument::new(vec![role_actions_here(
+            "MantleInference",
+            MANTLE_ACTIONS,
             c,
-        )
-        .actions(MANTLE_ACTIONS.iter().copied())
-        .resources(["*"])
-        .condition("StringEquals", "aws:RequestedRegion", stack_region)]),
+        )]),
         other => PolicyDocument::new(vec![Statement::allow("ThisAccountOnly")
             .any_principal()
             .actions(extra_actions(other).iter().copied())
@@ -302,6 +302,30 @@ pub fn endpoint_policy(service: &str, c: &PolicyContext) -> PolicyDocument {
                 "aws:PrincipalAccount",
                 [c.account_id.as_str()],
             )]),
+    }
+}
+
+/// The policy `custom_endpoint_policies.<service>` gives: a policy document that allows no
+/// `*` or `service:*` action, else the config issue that says why not.
+pub(crate) fn custom_policy(service: &str, text: &str) -> Result<PolicyDocument, ConfigIssue> {
+    let path = format!("custom_endpoint_policies.{service}");
+    match PolicyDocument::parse(text) {
+        Ok(doc) if doc.has_wildcard_allow() => Err(ConfigIssue {
+            path,
+            message: "allows `*` or `service:*` actions".into(),
+            hint: Some("list the actions the endpoint must admit explicitly".into()),
+        }),
+        Ok(doc) => Ok(doc),
+        Err(e) => Err(ConfigIssue {
+            path,
+            message: format!(
+                "is not a policy document: {}",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            ),
+            hint: Some("give a JSON policy with Version and Statement".into()),
+        }),
     }
 }
 

@@ -1,0 +1,391 @@
+//! The rules of the three security groups, each its own resource: pure spec, plan and the
+//! calls that converge them.
+//!
+//! Every group's egress is only TCP 443 to `vpc_cidr`: AWS's default allow-all egress rule is not
+//! in the spec, so it is revoked like any rule added by hand. Each rule has its own address,
+//! `network.security_group_rule["<group>:<direction>:<protocol>:<ports>:<peer>"]`, so a plan names
+//! exactly which rule is added or revoked.
+
+use crate::api::{Ec2Api, RuleSpec, SecurityGroupRule};
+use crate::groups::{GroupRole, GroupSpec};
+use crate::NetworkError;
+use baseline_core::resource::Step;
+use baseline_core::{Change, Progress};
+use ipnet::IpNet;
+use serde_json::{json, Value};
+
+/// The port every rule opens.
+pub(crate) const HTTPS: i32 = 443;
+
+/// An HTTPS rule with its description.
+pub(crate) fn https_rule(cidr: IpNet, description: String) -> RuleSpec {
+    RuleSpec {
+        protocol: "tcp".into(),
+        from_port: HTTPS,
+        to_port: HTTPS,
+        cidr,
+        description,
+    }
+}
+
+/// The identity of a rule: direction, protocol, ports and peer (not the description).
+pub(crate) fn rule_key(
+    role: &str,
+    egress: bool,
+    protocol: &str,
+    from: i32,
+    to: i32,
+    peer: &str,
+) -> String {
+    let direction = if egress { "egress" } else { "ingress" };
+    let protocol = match protocol {
+        "-1" | "all" => "all",
+        "6" => "tcp",
+        "17" => "udp",
+        "1" => "icmp",
+        other => other,
+    };
+    let ports = if protocol == "all" || (from == -1 && to == -1) {
+        "all".to_owned()
+    } else if from == to {
+        from.to_string()
+    } else {
+        format!("{from}-{to}")
+    };
+    format!("{role}:{direction}:{protocol}:{ports}:{peer}")
+}
+
+/// `network.security_group_rule["<key>"]`.
+pub(crate) fn rule_address(key: &str) -> String {
+    format!("network.security_group_rule[\"{key}\"]")
+}
+
+fn spec_key(role: GroupRole, egress: bool, r: &RuleSpec) -> String {
+    rule_key(
+        role.as_str(),
+        egress,
+        &r.protocol,
+        r.from_port,
+        r.to_port,
+        &r.cidr.to_string(),
+    )
+}
+
+fn observed_key(role: &str, r: &SecurityGroupRule) -> String {
+    // Normalise CIDRs so `10.0.0.0/16` and what AWS returns compare equal.
+    let peer = r
+        .peer
+        .parse::<IpNet>()
+        .map(|n| n.trunc().to_string())
+        .unwrap_or_else(|_| r.peer.clone());
+    rule_key(role, r.egress, &r.protocol, r.from_port, r.to_port, &peer)
+}
+
+fn spec_view(role: GroupRole, egress: bool, r: &RuleSpec) -> Value {
+    json!({
+        "group": role.as_str(),
+        "direction": if egress { "egress" } else { "ingress" },
+        "protocol": r.protocol,
+        "from_port": r.from_port,
+        "to_port": r.to_port,
+        "cidr": r.cidr.to_string(),
+        "description": r.description,
+    })
+}
+
+fn observed_view(role: &str, r: &SecurityGroupRule) -> Value {
+    json!({
+        "group": role,
+        "direction": if r.egress { "egress" } else { "ingress" },
+        "protocol": r.protocol,
+        "from_port": r.from_port,
+        "to_port": r.to_port,
+        "cidr": r.peer,
+        "description": r.description,
+    })
+}
+
+/// What must happen to one group's rules.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct RulePlan {
+    /// Ingress rules to authorize.
+    pub authorize_ingress: Vec<RuleSpec>,
+    /// Egress rules to authorize.
+    pub authorize_egress: Vec<RuleSpec>,
+    /// Ingress rule ids to revoke.
+    pub revoke_ingress: Vec<String>,
+    /// Egress rule ids to revoke.
+    pub revoke_egress: Vec<String>,
+    /// Rules whose description differs: (rule id, desired rule).
+    pub describe: Vec<(String, RuleSpec)>,
+    /// One change per rule, for the plan.
+    pub changes: Vec<Change>,
+}
+
+impl RulePlan {
+    /// True when no call is needed.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.authorize_ingress.is_empty()
+            && self.authorize_egress.is_empty()
+            && self.revoke_ingress.is_empty()
+            && self.revoke_egress.is_empty()
+            && self.describe.is_empty()
+    }
+}
+
+/// Desired vs observed rules of one group, both ways: missing rules are authorized, rules not in
+/// the spec (the default egress, rules added by hand) are revoked by id.
+pub(crate) fn plan_rules(spec: &GroupSpec, observed: &[SecurityGroupRule]) -> RulePlan {
+    let role = spec.role.as_str();
+    let mut plan = RulePlan::default();
+    let mut seen = std::collections::BTreeSet::new();
+    for (egress, rules) in [(false, &spec.ingress), (true, &spec.egress)] {
+        for rule in rules {
+            let key = spec_key(spec.role, egress, rule);
+            seen.insert(key.clone());
+            let after = spec_view(spec.role, egress, rule);
+            match observed.iter().find(|o| observed_key(role, o) == key) {
+                None => {
+                    plan.changes.push(Change::create(
+                        rule_address(&key),
+                        "security_group_rule",
+                        &after,
+                    ));
+                    if egress {
+                        plan.authorize_egress.push(rule.clone());
+                    } else {
+                        plan.authorize_ingress.push(rule.clone());
+                    }
+                }
+                Some(found) => {
+                    let mut before = observed_view(role, found);
+                    // The CIDR compares by identity (the key), not by spelling.
+                    before["cidr"] = after["cidr"].clone();
+                    let change = Change::compare(
+                        rule_address(&key),
+                        "security_group_rule",
+                        &before,
+                        &after,
+                        &[],
+                    );
+                    if change.is_change() {
+                        plan.describe.push((found.rule_id.clone(), rule.clone()));
+                    }
+                    plan.changes.push(change);
+                }
+            }
+        }
+    }
+    for rule in observed {
+        let key = observed_key(role, rule);
+        if seen.contains(&key) {
+            continue;
+        }
+        let mut before = observed_view(role, rule);
+        before["rule_id"] = json!(rule.rule_id);
+        plan.changes.push(
+            Change::delete(rule_address(&key), "security_group_rule", &before).with_note(format!(
+                "not in the configuration: revoked by id {}",
+                rule.rule_id
+            )),
+        );
+        if rule.egress {
+            plan.revoke_egress.push(rule.rule_id.clone());
+        } else {
+            plan.revoke_ingress.push(rule.rule_id.clone());
+        }
+    }
+    plan
+}
+
+/// Runs `plan` on the group: one progress step per changed rule, the authorizations before the
+/// revokes, so a changed CIDR list never leaves a moment with neither.
+pub(crate) async fn converge(
+    api: &dyn Ec2Api,
+    group_id: &str,
+    plan: &RulePlan,
+    progress: &dyn Progress,
+) -> Result<(), NetworkError> {
+    let steps: Vec<Step<'_>> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_change())
+        .map(|c| Step::start(progress, c.address.clone(), c.action))
+        .collect();
+    if !plan.authorize_ingress.is_empty() {
+        api.authorize_ingress(group_id, &plan.authorize_ingress)
+            .await?;
+    }
+    if !plan.authorize_egress.is_empty() {
+        api.authorize_egress(group_id, &plan.authorize_egress)
+            .await?;
+    }
+    if !plan.revoke_ingress.is_empty() {
+        api.revoke_ingress(group_id, &plan.revoke_ingress).await?;
+    }
+    if !plan.revoke_egress.is_empty() {
+        api.revoke_egress(group_id, &plan.revoke_egress).await?;
+    }
+    for (rule_id, rule) in &plan.describe {
+        api.modify_rule(group_id, rule_id, rule).await?;
+    }
+    for step in steps {
+        step.done();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::groups::tests::runtime;
+    use baseline_core::Action;
+
+    fn rule(
+        id: &str,
+        egress: bool,
+        proto: &str,
+        from: i32,
+        to: i32,
+        peer: &str,
+        description: Option<&str>,
+    ) -> SecurityGroupRule {
+        SecurityGroupRule {
+            rule_id: id.into(),
+            group_id: "sg-1".into(),
+            egress,
+            protocol: proto.into(),
+            from_port: from,
+            to_port: to,
+            peer: peer.into(),
+            description: description.map(str::to_owned),
+        }
+    }
+
+    fn converged(spec: &GroupSpec) -> Vec<SecurityGroupRule> {
+        let mut out = Vec::new();
+        for (i, r) in spec.ingress.iter().enumerate() {
+            out.push(rule(
+                &format!("sgr-i{i}"),
+                false,
+                "tcp",
+                443,
+                443,
+                &r.cidr.to_string(),
+                Some(&r.description),
+            ));
+        }
+        out.push(rule(
+            "sgr-e",
+            true,
+            "tcp",
+            443,
+            443,
+            "10.0.0.0/16",
+            Some("HTTPS inside the VPC only"),
+        ));
+        out
+    }
+
+    #[test]
+    fn a_new_group_revokes_the_default_egress_and_authorizes_everything() {
+        let spec = runtime();
+        let plan = plan_rules(
+            &spec,
+            &[rule("sgr-default", true, "-1", -1, -1, "0.0.0.0/0", None)],
+        );
+        assert_eq!(plan.authorize_ingress.len(), 2);
+        assert_eq!(plan.authorize_egress.len(), 1);
+        assert_eq!(plan.revoke_egress, vec!["sgr-default"]);
+        let deleted: Vec<_> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| c.address.clone())
+            .collect();
+        assert_eq!(
+            deleted,
+            vec![r#"network.security_group_rule["runtime:egress:all:all:0.0.0.0/0"]"#]
+        );
+    }
+
+    #[test]
+    fn converged_rules_are_no_ops() {
+        let spec = runtime();
+        let plan = plan_rules(&spec, &converged(&spec));
+        assert!(plan.is_empty(), "{plan:?}");
+        assert!(plan.changes.iter().all(|c| !c.is_change()));
+    }
+
+    #[test]
+    fn a_hand_added_ssh_rule_is_planned_as_a_revoke_by_id() {
+        let spec = runtime();
+        let mut observed = converged(&spec);
+        observed.push(rule("sgr-ssh", false, "tcp", 22, 22, "0.0.0.0/0", None));
+        let plan = plan_rules(&spec, &observed);
+        assert_eq!(plan.revoke_ingress, vec!["sgr-ssh"]);
+        let c = plan
+            .changes
+            .iter()
+            .find(|c| c.action == Action::Delete)
+            .unwrap();
+        assert_eq!(
+            c.address,
+            r#"network.security_group_rule["runtime:ingress:tcp:22:0.0.0.0/0"]"#
+        );
+        assert!(c.note.as_deref().unwrap().contains("sgr-ssh"));
+    }
+
+    #[test]
+    fn changed_cidrs_authorize_new_and_revoke_old_rules() {
+        let spec = runtime();
+        let mut observed = converged(&spec);
+        observed[1] = rule(
+            "sgr-old",
+            false,
+            "tcp",
+            443,
+            443,
+            "10.50.0.0/16",
+            Some("old"),
+        );
+        let plan = plan_rules(&spec, &observed);
+        assert_eq!(
+            plan.authorize_ingress
+                .iter()
+                .map(|r| r.cidr.to_string())
+                .collect::<Vec<_>>(),
+            vec!["10.40.0.0/16"]
+        );
+        assert_eq!(plan.revoke_ingress, vec!["sgr-old"]);
+    }
+
+    #[test]
+    fn a_changed_description_is_an_update_of_that_rule() {
+        let spec = runtime();
+        let mut observed = converged(&spec);
+        observed[0].description = Some("edited".into());
+        let plan = plan_rules(&spec, &observed);
+        assert_eq!(plan.describe.len(), 1);
+        assert_eq!(plan.describe[0].0, "sgr-i0");
+        let c = plan
+            .changes
+            .iter()
+            .find(|c| c.action == Action::Update)
+            .unwrap();
+        assert_eq!(c.attributes[0].name, "description");
+    }
+
+    #[test]
+    fn protocol_numbers_and_port_ranges_have_readable_keys() {
+        assert_eq!(
+            rule_key("general", false, "6", 0, 65535, "sg-1"),
+            "general:ingress:tcp:0-65535:sg-1"
+        );
+        assert_eq!(
+            rule_key("general", true, "-1", -1, -1, "::/0"),
+            "general:egress:all:all:::/0"
+        );
+    }
+}
