@@ -6,8 +6,8 @@
 //! the reconciler compares desired and observed values of one type.
 
 use crate::alarms::{CompositeAlarmDef, DetectorDef, MetricAlarmDef};
+use crate::event_rule::RuleTarget;
 use crate::log_analysis::{MetricFilterDef, ObservedQuery, QueryDef};
-use crate::training::RuleTarget;
 use async_trait::async_trait;
 use aws_sdk_cloudwatch::error::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

@@ -1,7 +1,7 @@
 //! EventBridge: the stack's rules on the default bus, their targets and tags.
 
 use super::{or_none, sdk_err, RuleDescription};
-use crate::training::RuleTarget;
+use crate::event_rule::RuleTarget;
 use aws_sdk_eventbridge::types as eb;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use std::collections::BTreeMap;
