@@ -175,6 +175,26 @@ impl SdkMonitoringApi {
     }
 }
 
+/// Every item of an operation that pages by `nextToken` without an SDK paginator: `page`
+/// sends one request with the token and answers its items and the next token; an absent or
+/// empty token ends the listing.
+async fn by_next_token<T, F, Fut>(mut page: F) -> Result<Vec<T>, ApiError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), ApiError>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token.take()).await?;
+        out.extend(items);
+        match next {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(out),
+        }
+    }
+}
+
 /// The SDK error of `operation` on `target` as an [`ApiError`] of `service`.
 fn sdk_err<'a, E, R>(
     service: &'static str,
@@ -333,5 +353,28 @@ impl MonitoringApi for SdkMonitoringApi {
 
     async fn delete_query_definition(&self, id: &str) -> Result<(), ApiError> {
         sdk_logs::delete_query_definition(&self.logs, id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn next_token_pages_are_followed_until_a_page_has_no_token() {
+        let pages = BTreeMap::from([
+            (None, (vec![1, 2], Some("a".to_owned()))),
+            (Some("a".to_owned()), (vec![3], Some(String::new()))),
+        ]);
+        let mut asked = Vec::new();
+        let got = by_next_token(|token| {
+            asked.push(token.clone());
+            let page = pages[&token].clone();
+            async move { Ok(page) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, vec![1, 2, 3]);
+        assert_eq!(asked, vec![None, Some("a".to_owned())]);
     }
 }

@@ -1,6 +1,6 @@
 //! EventBridge: the stack's rules on the default bus, their targets and tags.
 
-use super::{or_none, sdk_err, RuleDescription};
+use super::{by_next_token, or_none, sdk_err, RuleDescription};
 use crate::event_rule::RuleTarget;
 use aws_sdk_eventbridge::types as eb;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
@@ -49,25 +49,21 @@ pub(super) async fn rule_targets(
     client: &aws_sdk_eventbridge::Client,
     name: &str,
 ) -> Result<Vec<RuleTarget>, ApiError> {
-    let mut targets = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
+    let mut targets = by_next_token(|token| async move {
         let out = client
             .list_targets_by_rule()
             .rule(name)
-            .set_next_token(next.take())
+            .set_next_token(token)
             .send()
             .await
             .map_err(sdk_err(SERVICE, "ListTargetsByRule", name))?;
-        targets.extend(out.targets().iter().map(|t| RuleTarget {
+        let page = out.targets().iter().map(|t| RuleTarget {
             id: t.id().to_owned(),
             arn: t.arn().to_owned(),
-        }));
-        match out.next_token() {
-            Some(token) if !token.is_empty() => next = Some(token.to_owned()),
-            _ => break,
-        }
-    }
+        });
+        Ok((page.collect(), out.next_token().map(str::to_owned)))
+    })
+    .await?;
     targets.sort();
     Ok(targets)
 }

@@ -1,7 +1,7 @@
 //! CloudWatch Logs: the metric filters on the invocation log group and the saved Logs
 //! Insights queries.
 
-use super::sdk_err;
+use super::{by_next_token, sdk_err};
 use crate::log_analysis::{MetricFilterDef, ObservedQuery, QueryDef};
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 
@@ -92,32 +92,25 @@ pub(super) async fn describe_query_definitions(
     prefix: &str,
 ) -> Result<Vec<ObservedQuery>, ApiError> {
     // DescribeQueryDefinitions pages by nextToken (no SDK paginator for it).
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    by_next_token(|token| async move {
         let page = client
             .describe_query_definitions()
             .query_definition_name_prefix(prefix)
-            .set_next_token(token.take())
+            .set_next_token(token)
             .send()
             .await
             .map_err(sdk_err(SERVICE, "DescribeQueryDefinitions", prefix))?;
-        for q in page.query_definitions() {
-            out.push(ObservedQuery {
-                id: q.query_definition_id().unwrap_or_default().to_owned(),
-                def: QueryDef {
-                    name: q.name().unwrap_or_default().to_owned(),
-                    log_groups: q.log_group_names().to_vec(),
-                    query: q.query_string().unwrap_or_default().to_owned(),
-                },
-            });
-        }
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(out)
+        let queries = page.query_definitions().iter().map(|q| ObservedQuery {
+            id: q.query_definition_id().unwrap_or_default().to_owned(),
+            def: QueryDef {
+                name: q.name().unwrap_or_default().to_owned(),
+                log_groups: q.log_group_names().to_vec(),
+                query: q.query_string().unwrap_or_default().to_owned(),
+            },
+        });
+        Ok((queries.collect(), page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 pub(super) async fn put_query_definition(
