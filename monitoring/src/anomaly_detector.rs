@@ -46,6 +46,20 @@ pub(crate) fn owned(
         .collect()
 }
 
+/// The existing detectors `keep` selects, told whether the stack's own alarms use each.
+fn select(
+    existing: &[DetectorDef],
+    alarms: &Owned<MetricAlarmDef>,
+    keep: impl Fn(&DetectorDef, bool) -> bool,
+) -> Vec<DetectorDef> {
+    let claimed = claimed(alarms);
+    existing
+        .iter()
+        .filter(|d| keep(d, claimed.contains(*d)))
+        .cloned()
+        .collect()
+}
+
 /// Existing detectors that are no longer wanted and that the stack's own alarms used.
 pub(crate) fn stale(
     spec: &MonitoringSpec,
@@ -53,12 +67,9 @@ pub(crate) fn stale(
     alarms: &Owned<MetricAlarmDef>,
 ) -> Vec<DetectorDef> {
     let wanted: BTreeSet<&DetectorDef> = spec.detectors.iter().map(|d| &d.def).collect();
-    let claimed = claimed(alarms);
-    existing
-        .iter()
-        .filter(|d| !wanted.contains(d) && claimed.contains(*d))
-        .cloned()
-        .collect()
+    select(existing, alarms, |d, claimed| {
+        claimed && !wanted.contains(d)
+    })
 }
 
 /// Detectors destroy removes: those the stack's alarms use, and the ones it would create.
@@ -67,12 +78,9 @@ pub(crate) fn for_destroy(
     existing: &[DetectorDef],
     alarms: &Owned<MetricAlarmDef>,
 ) -> Vec<DetectorDef> {
-    let claimed = claimed(alarms);
-    existing
-        .iter()
-        .filter(|d| claimed.contains(*d) || spec.detectors.iter().any(|s| &s.def == *d))
-        .cloned()
-        .collect()
+    select(existing, alarms, |d, claimed| {
+        claimed || spec.detectors.iter().any(|s| &s.def == d)
+    })
 }
 
 fn key(spec: &MonitoringSpec, def: &DetectorDef) -> String {

@@ -102,20 +102,16 @@ pub(crate) fn build(
         flow_log_group.as_deref(),
     );
     let rule_name = naming.name(RULE_KEY, 64);
-    let critical = config.enable_alerting.then(|| {
-        inputs
-            .topic_arns
-            .get("critical")
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_else(|| UNKNOWN.to_owned())
-    });
-    let performance = config.enable_alerting.then(|| {
-        inputs
-            .topic_arns
-            .get("performance")
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_else(|| UNKNOWN.to_owned())
-    });
+    // A topic's ARN when alerting is on (a placeholder until alerting has applied).
+    let topic = |name: &str| {
+        config.enable_alerting.then(|| {
+            inputs
+                .topic_arns
+                .get(name)
+                .map_or_else(|| UNKNOWN.to_owned(), |a| a.as_str().to_owned())
+        })
+    };
+    let (critical, performance) = (topic("critical"), topic("performance"));
     let mut rules: Vec<(String, RuleDef)> = Vec::new();
     if config.enable_training_monitoring {
         rules.push((
