@@ -1,9 +1,20 @@
-//! The CloudWatch dashboard `<prefix>-bedrock`: runtime traffic and errors, p99 latency, tokens,
-//! guardrail interventions (when the guardrail group is on) and the status of every alarm of the
-//! stack. Pure: the body is a JSON value, compared parsed (CloudWatch keeps it as text).
+//! The `cloudwatch_dashboard` resource `<prefix>-bedrock`: runtime traffic and errors, p99
+//! latency, tokens, guardrail interventions (when the guardrail group is on) and the status of
+//! every alarm of the stack. The body is built purely as a JSON value and compared parsed
+//! (CloudWatch keeps it as text); observe is one GetDashboard, apply one PutDashboard.
 
 use crate::alarms::{AlarmSpec, Group, MetricRef};
+use crate::api::MonitoringApi;
+use crate::MonitoringError;
+use baseline_core::resource::{Planned, Step};
+use baseline_core::write::WriteResult;
+use baseline_core::{Action, Change, Progress};
 use serde_json::{json, Value};
+
+/// Resource type in plans.
+pub(crate) const KIND: &str = "cloudwatch_dashboard";
+/// The dashboard's plan address.
+pub(crate) const ADDRESS: &str = "monitoring.dashboard";
 
 /// Widget width and height on CloudWatch's 24-column grid.
 const HALF: u32 = 12;
@@ -114,22 +125,7 @@ pub(crate) fn body(
     ];
     // Log delivery: successes next to failures, so "logging switched off" (both flat) is
     // visible beside "logging broken" (failures up).
-    let delivery: Vec<Value> = alarms
-        .iter()
-        .filter(|a| a.group == Group::LogDelivery)
-        .flat_map(|a| {
-            a.def
-                .metric
-                .iter()
-                .chain(a.def.metrics.iter().filter_map(|q| q.metric.as_ref()))
-        })
-        .fold(Vec::new(), |mut acc: Vec<Value>, m| {
-            let line = metric_line(m);
-            if !acc.contains(&line) {
-                acc.push(line);
-            }
-            acc
-        });
+    let delivery = group_lines(alarms, Group::LogDelivery);
     if !delivery.is_empty() {
         widgets.push(widget(
             HALF,
@@ -232,6 +228,74 @@ pub(crate) fn body(
         "properties": {"title": "Alarm status", "alarms": alarm_arns}
     }));
     json!({"widgets": widgets})
+}
+
+fn view(name: &str, body: &Value) -> Value {
+    json!({"name": name, "body": body})
+}
+
+/// The dashboard's body, parsed (a string when it is not JSON); `None` when it does not exist.
+pub(crate) async fn observe<A: MonitoringApi>(
+    api: &A,
+    name: &str,
+) -> Result<Option<Value>, MonitoringError> {
+    Ok(api
+        .get_dashboard(name)
+        .await?
+        .map(|body| serde_json::from_str(&body).unwrap_or(Value::String(body))))
+}
+
+/// The one write a dashboard needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DashboardOp {
+    /// PutDashboard (creates or replaces the body).
+    Put,
+}
+
+/// Create or update when the body differs.
+pub(crate) fn plan(name: &str, body: &Value, current: Option<&Value>) -> Planned<DashboardOp> {
+    let before = current.map(|b| view(name, b));
+    let change = Change::converge(ADDRESS, KIND, before.as_ref(), &view(name, body), &[]);
+    if change.is_change() {
+        Planned::new(change, vec![DashboardOp::Put])
+    } else {
+        Planned::noop(change)
+    }
+}
+
+/// Deleting the existing dashboard.
+pub(crate) fn plan_delete(name: &str, current: &Value) -> Change {
+    Change::delete(ADDRESS, KIND, &view(name, current))
+}
+
+/// Runs the planned write.
+pub(crate) async fn execute<A: MonitoringApi>(
+    api: &A,
+    name: &str,
+    body: &Value,
+    planned: &Planned<DashboardOp>,
+    progress: &dyn Progress,
+) -> Result<(), MonitoringError> {
+    if !planned.is_change() {
+        return Ok(());
+    }
+    let step = Step::start(progress, ADDRESS, planned.change.action);
+    api.put_dashboard(name, &body.to_string()).await?;
+    step.exists(name);
+    step.done();
+    Ok(())
+}
+
+/// Deletes the dashboard (gone already counts as deleted).
+pub(crate) async fn delete<A: MonitoringApi>(
+    api: &A,
+    name: &str,
+    progress: &dyn Progress,
+) -> Result<(), MonitoringError> {
+    let step = Step::start(progress, ADDRESS, Action::Delete);
+    api.delete_dashboard(name).await.or_gone()?;
+    step.done();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -69,15 +69,19 @@
 //!   starts with this one is never touched. Tags go on alarms at creation and are converged with
 //!   TagResource/UntagResource (PutMetricAlarm ignores tags on updates).
 
+mod alarm;
 mod alarms;
+mod anomaly_detector;
 mod api;
 mod dashboard;
+mod event_rule;
 pub mod log_analysis;
 pub mod metrics;
 mod module;
 mod tamper;
 mod training;
 
+pub use alarm::ObservedAlarm;
 pub use alarms::{
     AlarmSpec, CompositeAlarmDef, CompositeSpec, DetectorDef, DetectorSpec, Group, MetricAlarmDef,
     MetricQuery, MetricRef, Topic, UNKNOWN,
@@ -88,12 +92,11 @@ pub use api::{
     DescribedAlarms, MonitoringApi, ObservedCompositeAlarm, ObservedMetricAlarm, RuleDescription,
     SdkMonitoringApi,
 };
-pub use module::{
-    MonitoringModule, MonitoringObserved, MonitoringSpec, ObservedAlarm, ObservedRule,
-};
-pub use training::{RuleDef, RuleTarget};
+pub use event_rule::{ObservedRule, RuleDef, RuleTarget};
+pub use module::{MonitoringModule, MonitoringObserved, MonitoringSpec};
 
 use baseline_core::ids::{GuardrailId, TopicArn};
+use baseline_core::reconcile::AttributeChange;
 use baseline_core::reconcile::{FromUpstream, Upstream};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -189,4 +192,10 @@ pub enum MonitoringError {
         /// The alarm or rule that needs it.
         resource: String,
     },
+}
+
+/// Whether a plan attribute (`tags`, `tags.owner`, `event_pattern.detail`) lies under one of
+/// the top-level attributes `names`: apply reads its writes off the plan's attributes this way.
+pub(crate) fn touches(attribute: &AttributeChange, names: &[&str]) -> bool {
+    names.contains(&attribute.name.split('.').next().unwrap_or_default())
 }

@@ -28,7 +28,9 @@
 
 use crate::api::MonitoringApi;
 use baseline_core::aws::ApiError;
-use baseline_core::{Action, Change, Progress, ProgressEvent};
+use baseline_core::resource::{Planned, Step};
+use baseline_core::write::WriteResult;
+use baseline_core::{Change, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -326,72 +328,137 @@ pub(crate) async fn observe<A: MonitoringApi>(
     Ok(out)
 }
 
+/// One write on a metric filter or a saved query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogOp {
+    /// PutMetricFilter / PutQueryDefinition (creates or replaces).
+    Put,
+    /// DeleteMetricFilter / DeleteQueryDefinition.
+    Delete,
+}
+
+/// The plan of one filter or query from its views: converge what is wanted, delete what exists
+/// and is not; `None` when it is neither.
+fn plan_one(
+    address: String,
+    kind: &str,
+    want: Option<Value>,
+    have: Option<Value>,
+) -> Option<Planned<LogOp>> {
+    match (want, have) {
+        (Some(want), have) => {
+            let change = Change::converge(address, kind, have.as_ref(), &want, &[]);
+            Some(if change.is_change() {
+                Planned::new(change, vec![LogOp::Put])
+            } else {
+                Planned::noop(change)
+            })
+        }
+        (None, Some(have)) => Some(Planned::new(
+            Change::delete(address, kind, &have),
+            vec![LogOp::Delete],
+        )),
+        (None, None) => None,
+    }
+}
+
+fn plan_filter(
+    key: &str,
+    want: Option<&MetricFilterDef>,
+    have: Option<&MetricFilterDef>,
+) -> Option<Planned<LogOp>> {
+    plan_one(
+        filter_address(key),
+        FILTER,
+        want.map(filter_view),
+        have.map(filter_view),
+    )
+}
+
+fn plan_query(
+    key: &str,
+    want: Option<&QueryDef>,
+    have: Option<&ObservedQuery>,
+) -> Option<Planned<LogOp>> {
+    plan_one(
+        query_address(key),
+        QUERY,
+        want.map(query_view),
+        have.map(|q| query_view(&q.def)),
+    )
+}
+
 /// Plan changes: one per key that is wanted or exists.
 pub(crate) fn diff(spec: &LogAnalysisSpec, observed: &LogAnalysisObserved) -> Vec<Change> {
-    let mut changes = Vec::new();
-    for key in filter_keys() {
-        let have = observed.filters.get(key).map(filter_view);
-        match spec.want_filter(key) {
-            Some(want) => changes.push(Change::converge(
-                filter_address(key),
-                FILTER,
-                have.as_ref(),
-                &filter_view(want),
-                &[],
-            )),
-            None => {
-                if let Some(have) = have {
-                    changes.push(Change::delete(filter_address(key), FILTER, &have));
-                }
+    let filters =
+        filter_keys().filter_map(|k| plan_filter(k, spec.want_filter(k), observed.filters.get(k)));
+    let queries =
+        query_keys().filter_map(|k| plan_query(k, spec.want_query(k), observed.queries.get(k)));
+    filters.chain(queries).map(|p| p.change).collect()
+}
+
+async fn execute_filter<A: MonitoringApi>(
+    api: &A,
+    want: Option<&MetricFilterDef>,
+    have: Option<&MetricFilterDef>,
+    planned: &Planned<LogOp>,
+    progress: &dyn Progress,
+) -> Result<(), ApiError> {
+    if !planned.is_change() {
+        return Ok(());
+    }
+    let step = Step::start(progress, &planned.change.address, planned.change.action);
+    for op in &planned.ops {
+        match (op, want, have) {
+            (LogOp::Put, Some(want), _) => {
+                api.put_metric_filter(want).await?;
+                step.exists(&want.name);
             }
+            (LogOp::Delete, _, Some(have)) => {
+                api.delete_metric_filter(&have.log_group, &have.name)
+                    .await
+                    .or_gone()?;
+            }
+            // A put is planned only for a wanted filter, a delete only for an existing one.
+            _ => {}
         }
     }
-    for key in query_keys() {
-        let have = observed.queries.get(key).map(|q| query_view(&q.def));
-        match spec.want_query(key) {
-            Some(want) => changes.push(Change::converge(
-                query_address(key),
-                QUERY,
-                have.as_ref(),
-                &query_view(want),
-                &[],
-            )),
-            None => {
-                if let Some(have) = have {
-                    changes.push(Change::delete(query_address(key), QUERY, &have));
-                }
+    step.done();
+    Ok(())
+}
+
+async fn execute_query<A: MonitoringApi>(
+    api: &A,
+    want: Option<&QueryDef>,
+    have: Option<&ObservedQuery>,
+    planned: &Planned<LogOp>,
+    progress: &dyn Progress,
+) -> Result<(), ApiError> {
+    if !planned.is_change() {
+        return Ok(());
+    }
+    let step = Step::start(progress, &planned.change.address, planned.change.action);
+    for op in &planned.ops {
+        match (op, want, have) {
+            (LogOp::Put, Some(want), have) => {
+                let id = api
+                    .put_query_definition(have.map(|h| h.id.clone()), want)
+                    .await?;
+                step.exists(id);
             }
+            (LogOp::Delete, _, Some(have)) => {
+                api.delete_query_definition(&have.id).await.or_gone()?;
+            }
+            // A put is planned only for a wanted query, a delete only for an existing one.
+            _ => {}
         }
     }
-    changes
+    step.done();
+    Ok(())
 }
 
-fn started(progress: &dyn Progress, address: &str, action: Action) {
-    progress.event(ProgressEvent::Started {
-        address: address.to_owned(),
-        action,
-    });
-}
-
-fn finished(progress: &dyn Progress, address: &str, action: Action, id: &str) {
-    if action == Action::Delete {
-        progress.event(ProgressEvent::Gone {
-            address: address.to_owned(),
-        });
-    } else {
-        progress.event(ProgressEvent::Exists {
-            address: address.to_owned(),
-            id: id.to_owned(),
-        });
-        progress.event(ProgressEvent::Finished {
-            address: address.to_owned(),
-            action,
-        });
-    }
-}
-
-/// Writes only what differs: PutMetricFilter / PutQueryDefinition for new or changed ones,
-/// deletes for ones no longer wanted.
+/// Writes only what the plan shows: PutMetricFilter / PutQueryDefinition for new or changed
+/// ones, deletes for ones no longer wanted.
 pub(crate) async fn apply<A: MonitoringApi>(
     api: &A,
     spec: &LogAnalysisSpec,
@@ -399,64 +466,18 @@ pub(crate) async fn apply<A: MonitoringApi>(
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
     for key in filter_keys() {
-        let address = filter_address(key);
-        match (spec.want_filter(key), observed.filters.get(key)) {
-            (Some(want), have) if have != Some(want) => {
-                let action = if have.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                };
-                started(progress, &address, action);
-                api.put_metric_filter(want).await?;
-                finished(progress, &address, action, &want.name);
-            }
-            (None, Some(have)) => {
-                started(progress, &address, Action::Delete);
-                delete_filter(api, have).await?;
-                finished(progress, &address, Action::Delete, "");
-            }
-            _ => {}
+        let (want, have) = (spec.want_filter(key), observed.filters.get(key));
+        if let Some(planned) = plan_filter(key, want, have) {
+            execute_filter(api, want, have, &planned, progress).await?;
         }
     }
     for key in query_keys() {
-        let address = query_address(key);
-        match (spec.want_query(key), observed.queries.get(key)) {
-            (Some(want), have) if have.map(|h| &h.def) != Some(want) => {
-                let action = if have.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                };
-                started(progress, &address, action);
-                let id = api
-                    .put_query_definition(have.map(|h| h.id.clone()), want)
-                    .await?;
-                finished(progress, &address, action, &id);
-            }
-            (None, Some(have)) => {
-                started(progress, &address, Action::Delete);
-                delete_query(api, have).await?;
-                finished(progress, &address, Action::Delete, "");
-            }
-            _ => {}
+        let (want, have) = (spec.want_query(key), observed.queries.get(key));
+        if let Some(planned) = plan_query(key, want, have) {
+            execute_query(api, want, have, &planned, progress).await?;
         }
     }
     Ok(())
-}
-
-async fn delete_filter<A: MonitoringApi>(api: &A, f: &MetricFilterDef) -> Result<(), ApiError> {
-    match api.delete_metric_filter(&f.log_group, &f.name).await {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
-}
-
-async fn delete_query<A: MonitoringApi>(api: &A, q: &ObservedQuery) -> Result<(), ApiError> {
-    match api.delete_query_definition(&q.id).await {
-        Err(e) if !e.is_not_found() => Err(e),
-        _ => Ok(()),
-    }
 }
 
 /// Destroy plan: every existing filter and query of the stack (the log group is logging's and
@@ -465,12 +486,12 @@ pub(crate) fn destroy_plan(observed: &LogAnalysisObserved) -> Vec<Change> {
     let filters = observed
         .filters
         .iter()
-        .map(|(k, f)| Change::delete(filter_address(k), FILTER, &filter_view(f)));
+        .filter_map(|(k, f)| plan_filter(k, None, Some(f)));
     let queries = observed
         .queries
         .iter()
-        .map(|(k, q)| Change::delete(query_address(k), QUERY, &query_view(&q.def)));
-    filters.chain(queries).collect()
+        .filter_map(|(k, q)| plan_query(k, None, Some(q)));
+    filters.chain(queries).map(|p| p.change).collect()
 }
 
 /// Deletes every existing filter and query of the stack.
@@ -480,16 +501,14 @@ pub(crate) async fn destroy<A: MonitoringApi>(
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
     for (key, f) in &observed.filters {
-        let address = filter_address(key);
-        started(progress, &address, Action::Delete);
-        delete_filter(api, f).await?;
-        finished(progress, &address, Action::Delete, "");
+        if let Some(planned) = plan_filter(key, None, Some(f)) {
+            execute_filter(api, None, Some(f), &planned, progress).await?;
+        }
     }
     for (key, q) in &observed.queries {
-        let address = query_address(key);
-        started(progress, &address, Action::Delete);
-        delete_query(api, q).await?;
-        finished(progress, &address, Action::Delete, "");
+        if let Some(planned) = plan_query(key, None, Some(q)) {
+            execute_query(api, None, Some(q), &planned, progress).await?;
+        }
     }
     Ok(())
 }
@@ -531,5 +550,74 @@ mod tests {
         assert!(text("invocations-by-caller").contains("by identity.arn"));
         assert!(text("token-use").contains("sum(input.inputTokenCount)"));
         assert!(q.iter().all(|(_, d)| d.log_groups == ["/g"]));
+    }
+
+    #[tokio::test]
+    async fn apply_writes_what_the_plan_shows_and_nothing_else() {
+        use crate::api::MockMonitoringApi;
+        use baseline_core::progress::{ProgressEvent, RecordedProgress};
+        use baseline_core::Action;
+        let spec = LogAnalysisSpec::new("s", "/g", true);
+        let mut observed = LogAnalysisObserved::default();
+        // One filter as wanted, one query drifted, one query of a key no longer wanted.
+        let (key, filter) = spec.filters[0].clone();
+        observed.filters.insert(key, filter);
+        let (key, mut drifted) = spec.queries[0].clone();
+        drifted.query = "fields @message".into();
+        observed.queries.insert(
+            key,
+            ObservedQuery {
+                id: "q-0".into(),
+                def: drifted,
+            },
+        );
+        observed.queries.insert(
+            REJECTED_TRAFFIC_QUERY.into(),
+            ObservedQuery {
+                id: "q-flow".into(),
+                def: QueryDef {
+                    name: "s/vpc-rejected-traffic".into(),
+                    log_groups: vec!["/f".into()],
+                    query: REJECTED_TRAFFIC.into(),
+                },
+            },
+        );
+        let mut api = MockMonitoringApi::new();
+        api.expect_put_metric_filter()
+            .times(spec.filters.len() - 1)
+            .returning(|_| Ok(()));
+        api.expect_put_query_definition()
+            .times(1)
+            .withf(|id, _| id.as_deref() == Some("q-0"))
+            .returning(|id, _| Ok(id.unwrap()));
+        api.expect_put_query_definition()
+            .times(spec.queries.len() - 1)
+            .withf(|id, _| id.is_none())
+            .returning(|_, q| Ok(format!("new-{}", q.name)));
+        api.expect_delete_query_definition()
+            .times(1)
+            .withf(|id| id == "q-flow")
+            .returning(|_| Ok(()));
+        let progress = RecordedProgress::default();
+        apply(&api, &spec, &observed, &progress).await.unwrap();
+        let changes = diff(&spec, &observed);
+        let events = progress.0.lock().unwrap().clone();
+        let started: Vec<(String, Action)> = events
+            .iter()
+            .filter_map(|e| match e {
+                ProgressEvent::Started { address, action } => Some((address.clone(), *action)),
+                _ => None,
+            })
+            .collect();
+        let planned: Vec<(String, Action)> = changes
+            .iter()
+            .filter(|c| c.is_change())
+            .map(|c| (c.address.clone(), c.action))
+            .collect();
+        assert_eq!(started, planned);
+        assert!(events.contains(&ProgressEvent::Exists {
+            address: query_address("invocations-by-model"),
+            id: "q-0".into()
+        }));
     }
 }

@@ -19,7 +19,10 @@
 //! and key policies admit `events.amazonaws.com` for exactly these rules' ARNs
 //! (`aws:SourceAccount` + `aws:SourceArn`) without reading this module's outputs.
 
-use crate::training::{RuleDef, RuleTarget};
+use crate::alarms::UNKNOWN;
+use crate::event_rule::{RuleDef, RuleTarget};
+use crate::MonitoringInputs;
+use baseline_core::{event_rules, Config};
 use serde_json::{json, Value};
 
 /// Target id of the topic on a tamper rule.
@@ -41,6 +44,54 @@ pub(crate) struct TamperContext {
     pub(crate) logging: bool,
     /// Whether the guardrail is managed.
     pub(crate) guardrail: bool,
+}
+
+impl TamperContext {
+    /// The stack's resources the tamper rules watch. A resource the config manages but whose id is
+    /// not known yet (plan before the first apply) is a placeholder, which apply refuses.
+    pub(crate) fn new(c: &Config, inputs: &MonitoringInputs, guardrail_arn: Option<&str>) -> Self {
+        let known = |v: &Option<String>| Some(v.clone().unwrap_or_else(|| UNKNOWN.to_owned()));
+        // Which rules exist is the config's decision, shared with the topic and key policies.
+        let on = |key: &str| event_rules::is_enabled(c, key);
+        let guardrail = on("tamper-guardrail");
+        Self {
+            kms_key_arn: known(&inputs.kms_key_arn),
+            kms_key_id: known(&inputs.kms_key_id),
+            bucket_name: on("tamper-log-bucket")
+                .then(|| known(&inputs.log_bucket_name))
+                .flatten(),
+            endpoint_ids: if !on("tamper-vpc-endpoints") {
+                Vec::new()
+            } else if inputs.endpoint_ids.is_empty() {
+                vec![UNKNOWN.to_owned()]
+            } else {
+                inputs.endpoint_ids.values().cloned().collect()
+            },
+            topic_arns: if c.enable_alerting {
+                let mut t: Vec<String> = inputs
+                    .topic_arns
+                    .values()
+                    .map(|a| a.as_str().to_owned())
+                    .collect();
+                if t.is_empty() {
+                    t.push(UNKNOWN.to_owned());
+                }
+                t
+            } else {
+                Vec::new()
+            },
+            guardrail_id: guardrail.then(|| {
+                inputs
+                    .guardrail_id
+                    .as_ref()
+                    .map(|g| g.as_str().to_owned())
+                    .unwrap_or_else(|| UNKNOWN.to_owned())
+            }),
+            guardrail_arn: guardrail.then(|| guardrail_arn.unwrap_or(UNKNOWN).to_owned()),
+            logging: on("tamper-invocation-logging"),
+            guardrail,
+        }
+    }
 }
 
 /// One desired rule: its address key and definition.

@@ -3,36 +3,11 @@
 //! so a failed job is caught by a rule on `aws.bedrock` / `Model Customization Job State Change` /
 //! `detail.jobStatus = Failed` with the critical topic as its target.
 
-use serde::{Deserialize, Serialize};
+use crate::event_rule::{RuleDef, RuleTarget};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// Target id of the critical topic on the rule.
 pub(crate) const TARGET_ID: &str = "critical-topic";
-
-/// One target of a rule.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct RuleTarget {
-    /// Target id.
-    pub id: String,
-    /// Target ARN.
-    pub arn: String,
-}
-
-/// An EventBridge rule on the default bus, desired or observed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleDef {
-    /// Rule name.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// Event pattern (compared as parsed JSON).
-    pub event_pattern: Value,
-    /// `ENABLED` or `DISABLED`.
-    pub state: String,
-    /// Targets, sorted by id.
-    pub targets: Vec<RuleTarget>,
-}
 
 /// The event pattern of a failed model customization job.
 pub(crate) fn failed_job_pattern() -> Value {
@@ -52,18 +27,6 @@ pub(crate) fn rule(name: String, stack: &str, critical: Option<String>) -> RuleD
         state: "ENABLED".into(),
         targets: critical.map(|arn| RuleTarget { id: TARGET_ID.into(), arn }).into_iter().collect(),
     }
-}
-
-/// The JSON compared by the diff (tags included).
-pub(crate) fn view(def: &RuleDef, tags: &BTreeMap<String, String>) -> Value {
-    json!({
-        "name": def.name,
-        "description": def.description,
-        "event_pattern": def.event_pattern,
-        "state": def.state,
-        "targets": def.targets,
-        "tags": tags,
-    })
 }
 
 #[cfg(test)]
