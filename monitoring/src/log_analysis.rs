@@ -465,18 +465,18 @@ pub(crate) async fn apply<A: MonitoringApi>(
     observed: &LogAnalysisObserved,
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
-    for key in filter_keys() {
+    // Each filter and query is its own resource: all in one round.
+    let filters = futures::future::try_join_all(filter_keys().into_iter().filter_map(|key| {
         let (want, have) = (spec.want_filter(key), observed.filters.get(key));
-        if let Some(planned) = plan_filter(key, want, have) {
-            execute_filter(api, want, have, &planned, progress).await?;
-        }
-    }
-    for key in query_keys() {
+        let planned = plan_filter(key, want, have)?;
+        Some(async move { execute_filter(api, want, have, &planned, progress).await })
+    }));
+    let queries = futures::future::try_join_all(query_keys().into_iter().filter_map(|key| {
         let (want, have) = (spec.want_query(key), observed.queries.get(key));
-        if let Some(planned) = plan_query(key, want, have) {
-            execute_query(api, want, have, &planned, progress).await?;
-        }
-    }
+        let planned = plan_query(key, want, have)?;
+        Some(async move { execute_query(api, want, have, &planned, progress).await })
+    }));
+    futures::try_join!(filters, queries)?;
     Ok(())
 }
 

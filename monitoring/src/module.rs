@@ -32,7 +32,8 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Metric alarm writes in flight at once (CloudWatch's PutMetricAlarm rate limit is modest).
+/// Alarm (and rule) writes in flight at once: CloudWatch's PutMetricAlarm rate limit is modest
+/// (the quota page, cloudwatch_limits.html, lists API rates per account and Region).
 const CONCURRENCY: usize = 8;
 const CONFIG_WARNING: &str = "config_warning";
 
@@ -350,60 +351,90 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
         if let Some(resource) = unknown_input(spec) {
             return Err(MonitoringError::UnknownInput { resource });
         }
-        // Detectors first: the anomaly-band alarms evaluate against them.
-        for d in &spec.detectors {
-            let planned = anomaly_detector::plan(d, &observed.detectors);
-            anomaly_detector::execute(&self.api, d, &planned, progress).await?;
-        }
-        // Futures do nothing until polled, so building them all up front still keeps at most
-        // CONCURRENCY writes in flight (and avoids a higher-ranked closure async_trait rejects).
-        let writes: Vec<_> = spec
-            .alarms
-            .iter()
-            .map(|a| {
-                let found = observed.metric_alarms.get(&a.def.name);
-                self.converge(spec, &a.key, &a.def, found, progress)
-            })
-            .collect();
-        let results: Vec<Result<(), MonitoringError>> = stream::iter(writes)
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        first_error(results)?;
-        // Composites after the metric alarms they name (CloudWatch checks the rule's alarms exist),
-        // and before any metric alarm they stop naming is deleted.
-        for c in &spec.composites {
-            let found = observed.composite_alarms.get(&c.def.name);
-            self.converge(spec, &c.key, &c.def, found, progress).await?;
-        }
-        alarm::delete(&self.api, &stale_composites(spec, observed), progress).await?;
-        alarm::delete(&self.api, &stale_alarms(spec, observed), progress).await?;
-        let stale = anomaly_detector::stale(spec, &observed.detectors, &observed.metric_alarms);
-        anomaly_detector::delete(&self.api, spec, stale, progress).await?;
-        let body = observed.dashboard.as_ref();
-        let planned = dashboard::plan(&spec.dashboard_name, &spec.dashboard_body, body);
-        dashboard::execute(
-            &self.api,
-            &spec.dashboard_name,
-            &spec.dashboard_body,
-            &planned,
-            progress,
-        )
-        .await?;
-        for (key, name) in &spec.owned_rules {
-            let (want, have) = (wanted_rule(spec, key), observed.rules.get(key));
-            if let Some(planned) = event_rule::plan(key, want, have, &spec.tags) {
-                event_rule::execute(&self.api, name, want, have, &spec.tags, &planned, progress)
-                    .await?;
+        // Three independent chains side by side: the alarms (and the dashboard that shows
+        // them), the EventBridge rules, the log analysis. Nothing in one names anything in
+        // another that CloudWatch checks at write time (rules target topics; alarms on a
+        // metric filter's metric may exist before the filter).
+        let alarms_and_dashboard = async {
+            // Detectors first: the anomaly-band alarms evaluate against them.
+            futures::future::try_join_all(spec.detectors.iter().map(|d| {
+                let planned = anomaly_detector::plan(d, &observed.detectors);
+                async move { anomaly_detector::execute(&self.api, d, &planned, progress).await }
+            }))
+            .await?;
+            // Futures do nothing until polled, so building them all up front still keeps at
+            // most CONCURRENCY writes in flight (and avoids a higher-ranked closure async_trait
+            // rejects).
+            let writes: Vec<_> = spec
+                .alarms
+                .iter()
+                .map(|a| {
+                    let found = observed.metric_alarms.get(&a.def.name);
+                    self.converge(spec, &a.key, &a.def, found, progress)
+                })
+                .collect();
+            first_error(
+                stream::iter(writes)
+                    .buffer_unordered(CONCURRENCY)
+                    .collect()
+                    .await,
+            )?;
+            // Composites after the metric alarms they name (CloudWatch checks the rule's alarms
+            // exist), one after another (one may name another), and before any metric alarm
+            // they stop naming is deleted.
+            for c in &spec.composites {
+                let found = observed.composite_alarms.get(&c.def.name);
+                self.converge(spec, &c.key, &c.def, found, progress).await?;
             }
-        }
-        log_analysis::apply(
-            &self.api,
-            &spec.log_analysis,
-            &observed.log_analysis,
-            progress,
-        )
-        .await?;
+            alarm::delete(&self.api, &stale_composites(spec, observed), progress).await?;
+            alarm::delete(&self.api, &stale_alarms(spec, observed), progress).await?;
+            let stale = anomaly_detector::stale(spec, &observed.detectors, &observed.metric_alarms);
+            anomaly_detector::delete(&self.api, spec, stale, progress).await?;
+            let body = observed.dashboard.as_ref();
+            let planned = dashboard::plan(&spec.dashboard_name, &spec.dashboard_body, body);
+            dashboard::execute(
+                &self.api,
+                &spec.dashboard_name,
+                &spec.dashboard_body,
+                &planned,
+                progress,
+            )
+            .await?;
+            Ok::<_, MonitoringError>(())
+        };
+        let rules = async {
+            let writes: Vec<_> = spec
+                .owned_rules
+                .iter()
+                .filter_map(|(key, name)| {
+                    let (want, have) = (wanted_rule(spec, key), observed.rules.get(key));
+                    let planned = event_rule::plan(key, want, have, &spec.tags)?;
+                    Some(async move {
+                        event_rule::execute(
+                            &self.api, name, want, have, &spec.tags, &planned, progress,
+                        )
+                        .await
+                    })
+                })
+                .collect();
+            let results: Vec<Result<(), _>> = stream::iter(writes)
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            results.into_iter().collect::<Result<Vec<()>, _>>()?;
+            Ok::<_, MonitoringError>(())
+        };
+        let logs = async {
+            log_analysis::apply(
+                &self.api,
+                &spec.log_analysis,
+                &observed.log_analysis,
+                progress,
+            )
+            .await?;
+            Ok::<_, MonitoringError>(())
+        };
+        futures::try_join!(alarms_and_dashboard, rules, logs)?;
         Ok(self.outputs(spec))
     }
 
