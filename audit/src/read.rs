@@ -250,47 +250,50 @@ impl Reader {
             invocation_jobs,
             evaluation_jobs,
             model_access,
-        ) = tokio::join!(
-            reported(progress, "bedrock invocation logging", self.logging()),
-            reported(progress, "bedrock guardrails", self.guardrail_list()),
-            reported(progress, "bedrock-agent agents", self.agents()),
-            reported(
-                progress,
-                "bedrock-agent knowledge bases",
-                self.knowledge_bases()
-            ),
-            reported(progress, "bedrock custom models", self.custom_models()),
-            reported(progress, "sns topics", self.topics()),
-            reported(progress, "ec2 vpc endpoints", self.endpoints()),
-            reported(progress, "iam roles", self.roles()),
-            reported(progress, "iam users", self.users()),
-            reported(progress, "cloudwatch alarms", self.alarms()),
-            reported(progress, "logs metric filters", self.metric_filters()),
-            reported(progress, "events rules", self.event_rules()),
-            reported(progress, "logs deliveries", self.log_deliveries()),
-            reported(
-                progress,
-                "logs resource policies",
-                self.log_resource_policies()
-            ),
-            reported(
-                progress,
-                "bedrock enforced guardrails",
-                self.enforced_guardrails()
-            ),
-            reported(progress, "iam customer policies", self.local_policies()),
-            reported(progress, "bedrock-agent prompts", self.prompts()),
-            reported(progress, "bedrock-agent flows", self.flows()),
-            reported(progress, "bedrock imported models", self.imported_models()),
-            reported(
-                progress,
-                "bedrock customization jobs",
-                self.customization_jobs()
-            ),
-            reported(progress, "bedrock invocation jobs", self.invocation_jobs()),
-            reported(progress, "bedrock evaluation jobs", self.evaluation_jobs()),
-            self.model_access_policy(stack.as_ref()),
-        );
+        ) = Box::pin(async {
+            tokio::join!(
+                reported(progress, "bedrock invocation logging", self.logging()),
+                reported(progress, "bedrock guardrails", self.guardrail_list()),
+                reported(progress, "bedrock-agent agents", self.agents()),
+                reported(
+                    progress,
+                    "bedrock-agent knowledge bases",
+                    self.knowledge_bases()
+                ),
+                reported(progress, "bedrock custom models", self.custom_models()),
+                reported(progress, "sns topics", self.topics()),
+                reported(progress, "ec2 vpc endpoints", self.endpoints()),
+                reported(progress, "iam roles", self.roles()),
+                reported(progress, "iam users", self.users()),
+                reported(progress, "cloudwatch alarms", self.alarms()),
+                reported(progress, "logs metric filters", self.metric_filters()),
+                reported(progress, "events rules", self.event_rules()),
+                reported(progress, "logs deliveries", self.log_deliveries()),
+                reported(
+                    progress,
+                    "logs resource policies",
+                    self.log_resource_policies()
+                ),
+                reported(
+                    progress,
+                    "bedrock enforced guardrails",
+                    self.enforced_guardrails()
+                ),
+                reported(progress, "iam customer policies", self.local_policies()),
+                reported(progress, "bedrock-agent prompts", self.prompts()),
+                reported(progress, "bedrock-agent flows", self.flows()),
+                reported(progress, "bedrock imported models", self.imported_models()),
+                reported(
+                    progress,
+                    "bedrock customization jobs",
+                    self.customization_jobs()
+                ),
+                reported(progress, "bedrock invocation jobs", self.invocation_jobs()),
+                reported(progress, "bedrock evaluation jobs", self.evaluation_jobs()),
+                self.model_access_policy(stack.as_ref()),
+            )
+        })
+        .await;
         let (roles, mut role_details) = match roles {
             Ok(pairs) => {
                 let (roles, details): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
@@ -312,30 +315,33 @@ impl Reader {
             &imported_models,
             &invocation_jobs,
         );
-        let (guardrails, log_groups, more_reads, (mut keys, mut key_policies)) = tokio::join!(
-            reported(
-                progress,
-                "bedrock guardrail versions",
-                self.guardrails(guardrails, &used_versions)
-            ),
-            self.log_groups(&logging),
-            reported(
-                progress,
-                "s3 buckets, metrics, api keys, subscriptions",
-                self.more_reads(
-                    stack.as_ref(),
-                    &logging,
-                    &agents,
-                    &knowledge_bases,
-                    &users,
-                    &topics,
-                    &alarms,
-                    &prompts,
-                    &evaluation_jobs,
-                )
-            ),
-            self.keys(listed_keys, stack.as_ref()),
-        );
+        let (guardrails, log_groups, more_reads, (mut keys, mut key_policies)) = Box::pin(async {
+            tokio::join!(
+                reported(
+                    progress,
+                    "bedrock guardrail versions",
+                    self.guardrails(guardrails, &used_versions)
+                ),
+                self.log_groups(&logging),
+                reported(
+                    progress,
+                    "s3 buckets, metrics, api keys, subscriptions",
+                    self.more_reads(
+                        stack.as_ref(),
+                        &logging,
+                        &agents,
+                        &knowledge_bases,
+                        &users,
+                        &topics,
+                        &alarms,
+                        &prompts,
+                        &evaluation_jobs,
+                    )
+                ),
+                self.keys(listed_keys, stack.as_ref()),
+            )
+        })
+        .await;
         let MoreReads {
             buckets,
             listed_metrics,

@@ -95,20 +95,14 @@ type Keys = (
 );
 
 impl Reader {
-    /// Describes every reference; then, as soon as its key is described, reads the policy of
-    /// each key the key rules judge (the stack's, else every customer key), by key ARN:
-    /// GetKeyPolicy takes no alias
+    /// Describes every reference; then, side by side once its key is described, its rotation
+    /// (customer keys) and the policy of each key the key rules judge (the stack's, else every
+    /// customer key), by key ARN: GetKeyPolicy takes no alias
     /// (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html).
     pub(super) async fn keys(&self, refs: BTreeSet<String>, stack: Option<&StackScope>) -> Keys {
         let read = join_all(refs.into_iter().map(|r| async move {
-            let key = self.key(&r).await;
             let judged = stack.is_none_or(|s| r == s.key_alias);
-            let policy = match &key {
-                Ok(k) if judged && k.manager.as_deref() == Some("CUSTOMER") => {
-                    Some(self.key_policy(&k.arn).await)
-                }
-                _ => None,
-            };
+            let (key, policy) = self.key(&r, judged).await;
             (r, key, policy)
         }))
         .await;
@@ -123,36 +117,62 @@ impl Reader {
         (keys, policies)
     }
 
-    /// `kms:DescribeKey`, and `GetKeyRotationStatus` of a customer key.
-    async fn key(&self, reference: &str) -> Read<Key> {
-        let meta = self
+    /// `kms:DescribeKey`, then for a customer key `GetKeyRotationStatus` and, when `judged`,
+    /// `GetKeyPolicy`.
+    async fn key(
+        &self,
+        reference: &str,
+        judged: bool,
+    ) -> (Read<Key>, Option<Read<PolicyDocument>>) {
+        let meta = match self
             .call(
                 "kms:DescribeKey",
                 self.kms.describe_key().key_id(reference).send(),
             )
-            .await?;
-        let m = meta
-            .key_metadata()
-            .ok_or_else(|| Missing::Failed("DescribeKey returned no KeyMetadata".into()))?;
-        let manager = m.key_manager().map(|k| k.as_str().to_owned());
-        let rotation = if manager.as_deref() == Some("CUSTOMER") {
+            .await
+            .and_then(|o| {
+                o.key_metadata
+                    .ok_or_else(|| Missing::Failed("DescribeKey returned no KeyMetadata".into()))
+            }) {
+            Ok(m) => m,
+            Err(m) => return (Err(m), None),
+        };
+        let manager = meta.key_manager().map(|k| k.as_str().to_owned());
+        let arn = meta
+            .arn()
+            .map_or_else(|| reference.to_owned(), str::to_owned);
+        let customer = manager.as_deref() == Some("CUSTOMER");
+        let rotation = async {
+            if !customer {
+                return Ok(None);
+            }
             self.call(
                 "kms:GetKeyRotationStatus",
-                self.kms.get_key_rotation_status().key_id(m.key_id()).send(),
+                self.kms
+                    .get_key_rotation_status()
+                    .key_id(meta.key_id())
+                    .send(),
             )
             .await
             .map(|r| Some(r.key_rotation_enabled()))
-        } else {
-            Ok(None)
         };
-        Ok(Key {
-            arn: m.arn().map_or_else(|| reference.to_owned(), str::to_owned),
+        let policy = async {
+            if customer && judged {
+                Some(self.key_policy(&arn).await)
+            } else {
+                None
+            }
+        };
+        let (rotation, policy) = tokio::join!(rotation, policy);
+        let key = Key {
+            arn,
             manager,
-            state: m.key_state().map(|s| s.as_str().to_owned()),
-            spec: m.key_spec().map(|s| s.as_str().to_owned()),
-            multi_region: m.multi_region(),
+            state: meta.key_state().map(|s| s.as_str().to_owned()),
+            spec: meta.key_spec().map(|s| s.as_str().to_owned()),
+            multi_region: meta.multi_region(),
             rotation,
-        })
+        };
+        (Ok(key), policy)
     }
 
     /// `kms:GetKeyPolicy` (the only policy name is `default`,
