@@ -222,6 +222,28 @@ impl Reader {
         Ok(out)
     }
 
+    /// Every item of `list` with its one detail call, side by side: `request` sends the item's
+    /// call ([`failed`] on error), `build` makes the value of the item and the call's answer.
+    async fn detailed<S, O, T, E, R, F>(
+        &self,
+        list: Read<Vec<S>>,
+        op: &str,
+        request: impl Fn(&S) -> F,
+        build: impl Fn(S, Read<O>) -> T,
+    ) -> Read<Vec<T>>
+    where
+        F: Future<Output = Result<O, SdkError<E, R>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let build = &build;
+        Ok(join_all(list?.into_iter().map(|item| {
+            let answer = self.call(op, request(&item));
+            async move { build(item, answer.await) }
+        }))
+        .await)
+    }
+
     /// Reads everything the rules need. `stack` scopes the stack rules (see [`StackScope`]).
     pub async fn read(&self, stack: Option<StackScope>, progress: &dyn ReadProgress) -> Inventory {
         // Phase 1: the lists (each with its per-resource details) and the stack's model-access

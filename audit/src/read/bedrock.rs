@@ -221,27 +221,18 @@ impl Reader {
                         .collect()
                 },
             )
-            .await?;
-        Ok(
-            join_all(summaries.into_iter().map(|(arn, name)| async move {
-                let kms_key_arn = self
-                    .call(
-                        "bedrock:GetCustomModel",
-                        self.bedrock
-                            .get_custom_model()
-                            .model_identifier(&arn)
-                            .send(),
-                    )
-                    .await
-                    .map(|m| m.model_kms_key_arn().map(str::to_owned));
-                CustomModel {
-                    arn,
-                    name,
-                    kms_key_arn,
-                }
-            }))
-            .await,
+            .await;
+        self.detailed(
+            summaries,
+            "bedrock:GetCustomModel",
+            |(arn, _)| self.bedrock.get_custom_model().model_identifier(arn).send(),
+            |(arn, name), got| CustomModel {
+                arn,
+                name,
+                kms_key_arn: got.map(|m| m.model_kms_key_arn().map(str::to_owned)),
+            },
         )
+        .await
     }
 }
 

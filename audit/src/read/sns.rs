@@ -3,7 +3,6 @@
 use super::{failed, list_missing, token, Reader};
 use crate::inventory::{Missing, Read, Subscription, Topic};
 use baseline_core::policy::PolicyDocument;
-use futures::future::join_all;
 
 impl Reader {
     /// `sns:ListTopics` + `GetTopicAttributes` of each.
@@ -21,43 +20,14 @@ impl Reader {
                         .collect()
                 },
             )
-            .await?;
-        Ok(join_all(arns.into_iter().map(|arn| async move {
-            let attributes = self
-                .call(
-                    "sns:GetTopicAttributes",
-                    self.sns.get_topic_attributes().topic_arn(&arn).send(),
-                )
-                .await;
-            match attributes {
-                Err(m) => Topic {
-                    arn,
-                    kms_key: None,
-                    policy: Err(m),
-                },
-                Ok(o) => {
-                    let attrs = o.attributes();
-                    let get = |k: &str| {
-                        attrs
-                            .and_then(|a| a.get(k))
-                            .filter(|v| !v.is_empty())
-                            .cloned()
-                    };
-                    let policy = match get("Policy") {
-                        None => Ok(None),
-                        Some(text) => PolicyDocument::parse(&text).map(Some).map_err(|e| {
-                            Missing::Failed(format!("topic policy did not parse: {e}"))
-                        }),
-                    };
-                    Topic {
-                        kms_key: get("KmsMasterKeyId"),
-                        policy,
-                        arn,
-                    }
-                }
-            }
-        }))
-        .await)
+            .await;
+        self.detailed(
+            arns,
+            "sns:GetTopicAttributes",
+            |arn| self.sns.get_topic_attributes().topic_arn(arn).send(),
+            topic,
+        )
+        .await
     }
 
     /// `sns:ListSubscriptionsByTopic`.
@@ -84,5 +54,39 @@ impl Reader {
             },
         )
         .await
+    }
+}
+
+/// A topic from its `GetTopicAttributes` answer.
+fn topic(
+    arn: String,
+    attributes: Read<aws_sdk_sns::operation::get_topic_attributes::GetTopicAttributesOutput>,
+) -> Topic {
+    match attributes {
+        Err(m) => Topic {
+            arn,
+            kms_key: None,
+            policy: Err(m),
+        },
+        Ok(o) => {
+            let attrs = o.attributes();
+            let get = |k: &str| {
+                attrs
+                    .and_then(|a| a.get(k))
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+            };
+            let policy = match get("Policy") {
+                None => Ok(None),
+                Some(text) => PolicyDocument::parse(&text)
+                    .map(Some)
+                    .map_err(|e| Missing::Failed(format!("topic policy did not parse: {e}"))),
+            };
+            Topic {
+                kms_key: get("KmsMasterKeyId"),
+                policy,
+                arn,
+            }
+        }
     }
 }

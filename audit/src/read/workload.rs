@@ -4,7 +4,6 @@
 
 use super::{list_missing, non_empty, token, Reader};
 use crate::inventory::*;
-use futures::future::join_all;
 
 /// The ARNs whose bedrock-agent tags the tag rule judges: knowledge bases' and prompts'.
 pub(super) fn tagged(
@@ -35,20 +34,19 @@ impl Reader {
                         .collect()
                 },
             )
-            .await?;
-        Ok(
-            join_all(summaries.into_iter().map(|(id, arn, name)| async move {
-                let key = self
-                    .call(
-                        "bedrock-agent:GetPrompt",
-                        self.agent.get_prompt().prompt_identifier(&id).send(),
-                    )
-                    .await
-                    .map(|o| o.customer_encryption_key_arn().map(str::to_owned));
-                Prompt { id, arn, name, key }
-            }))
-            .await,
+            .await;
+        self.detailed(
+            summaries,
+            "bedrock-agent:GetPrompt",
+            |(id, _, _)| self.agent.get_prompt().prompt_identifier(id).send(),
+            |(id, arn, name), got| Prompt {
+                id,
+                arn,
+                name,
+                key: got.map(|o| o.customer_encryption_key_arn().map(str::to_owned)),
+            },
         )
+        .await
     }
 
     /// `bedrock-agent:ListFlows` + `GetFlow`.
@@ -66,25 +64,19 @@ impl Reader {
                         .collect()
                 },
             )
-            .await?;
-        Ok(
-            join_all(summaries.into_iter().map(|(id, arn, name)| async move {
-                let detail = self
-                    .call(
-                        "bedrock-agent:GetFlow",
-                        self.agent.get_flow().flow_identifier(&id).send(),
-                    )
-                    .await
-                    .map(|o| flow_detail(&o));
-                Flow {
-                    id,
-                    arn,
-                    name,
-                    detail,
-                }
-            }))
-            .await,
+            .await;
+        self.detailed(
+            summaries,
+            "bedrock-agent:GetFlow",
+            |(id, _, _)| self.agent.get_flow().flow_identifier(id).send(),
+            |(id, arn, name), got| Flow {
+                id,
+                arn,
+                name,
+                detail: got.map(|o| flow_detail(&o)),
+            },
         )
+        .await
     }
 
     /// `bedrock:ListImportedModels` + `GetImportedModel`.
@@ -102,23 +94,23 @@ impl Reader {
                         .collect()
                 },
             )
-            .await?;
-        Ok(
-            join_all(summaries.into_iter().map(|(arn, name)| async move {
-                let key = self
-                    .call(
-                        "bedrock:GetImportedModel",
-                        self.bedrock
-                            .get_imported_model()
-                            .model_identifier(&arn)
-                            .send(),
-                    )
-                    .await
-                    .map(|o| o.model_kms_key_arn().map(str::to_owned));
-                ImportedModel { arn, name, key }
-            }))
-            .await,
+            .await;
+        self.detailed(
+            summaries,
+            "bedrock:GetImportedModel",
+            |(arn, _)| {
+                self.bedrock
+                    .get_imported_model()
+                    .model_identifier(arn)
+                    .send()
+            },
+            |(arn, name), got| ImportedModel {
+                arn,
+                name,
+                key: got.map(|o| o.model_kms_key_arn().map(str::to_owned)),
+            },
         )
+        .await
     }
 
     /// `bedrock:ListModelCustomizationJobs` + `GetModelCustomizationJob`.
@@ -141,32 +133,29 @@ impl Reader {
                         .collect()
                 },
             )
-            .await?;
-        Ok(
-            join_all(summaries.into_iter().map(|(arn, name)| async move {
-                let out = self
-                    .call(
-                        "bedrock:GetModelCustomizationJob",
-                        self.bedrock
-                            .get_model_customization_job()
-                            // jobIdentifier takes the name or the ARN (API_GetModelCustomizationJob);
-                            // the name needs no percent-encoding in the path.
-                            .job_identifier(&name)
-                            .send(),
-                    )
-                    .await;
-                CustomizationJob {
-                    subnets: out
-                        .as_ref()
-                        .map(|o| o.vpc_config().map(|v| v.subnet_ids().to_vec()))
-                        .map_err(Clone::clone),
-                    role_arn: out.as_ref().ok().and_then(|o| non_empty(o.role_arn())),
-                    arn,
-                    name,
-                }
-            }))
-            .await,
+            .await;
+        self.detailed(
+            summaries,
+            "bedrock:GetModelCustomizationJob",
+            // jobIdentifier takes the name or the ARN (API_GetModelCustomizationJob); the name
+            // needs no percent-encoding in the path.
+            |(_, name)| {
+                self.bedrock
+                    .get_model_customization_job()
+                    .job_identifier(name)
+                    .send()
+            },
+            |(arn, name), got| CustomizationJob {
+                subnets: got
+                    .as_ref()
+                    .map(|o| o.vpc_config().map(|v| v.subnet_ids().to_vec()))
+                    .map_err(Clone::clone),
+                role_arn: got.as_ref().ok().and_then(|o| non_empty(o.role_arn())),
+                arn,
+                name,
+            },
         )
+        .await
     }
 
     /// `bedrock:ListModelInvocationJobs` (the summary carries the output configuration).
@@ -220,33 +209,24 @@ impl Reader {
                         .collect()
                 },
             )
-            .await?;
-        Ok(
-            join_all(summaries.into_iter().map(|(arn, name)| async move {
-                let output_bucket = self
-                    .call(
-                        "bedrock:GetEvaluationJob",
-                        self.bedrock
-                            .get_evaluation_job()
-                            .job_identifier(&arn)
-                            .send(),
-                    )
-                    .await
-                    .map(|o| {
-                        o.output_data_config()
-                            .map(|c| c.s3_uri())
-                            .and_then(|u| u.strip_prefix("s3://"))
-                            .and_then(|u| u.split('/').next())
-                            .map(str::to_owned)
-                    });
-                EvaluationJob {
-                    arn,
-                    name,
-                    output_bucket,
-                }
-            }))
-            .await,
+            .await;
+        self.detailed(
+            summaries,
+            "bedrock:GetEvaluationJob",
+            |(arn, _)| self.bedrock.get_evaluation_job().job_identifier(arn).send(),
+            |(arn, name), got| EvaluationJob {
+                arn,
+                name,
+                output_bucket: got.map(|o| {
+                    o.output_data_config()
+                        .map(|c| c.s3_uri())
+                        .and_then(|u| u.strip_prefix("s3://"))
+                        .and_then(|u| u.split('/').next())
+                        .map(str::to_owned)
+                }),
+            },
         )
+        .await
     }
 
     /// `bedrock:ListEnforcedGuardrailsConfiguration`: account-enforced guardrail config ids.
