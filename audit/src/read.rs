@@ -106,15 +106,69 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
-/// A page's `NextToken`: `None`, or an empty token, ends the list.
-fn token(next: Option<&str>) -> Option<&str> {
-    next.filter(|t| !t.is_empty())
+/// A page of a list call: the token its next page starts at, `None` on the last.
+trait Page {
+    fn next(&self) -> Option<&str>;
 }
 
-/// IAM's `Marker`, followed only while the page `IsTruncated`.
-fn marker(truncated: bool, next: Option<&str>) -> Option<&str> {
-    next.filter(|_| truncated)
+/// Pages with a `NextToken`: `None`, or an empty token, ends the list.
+macro_rules! token_pages {
+    ($($sdk:ident: $($op:ident::$out:ident),+;)+) => {$($(
+        impl Page for $sdk::operation::$op::$out {
+            fn next(&self) -> Option<&str> {
+                self.next_token().filter(|t| !t.is_empty())
+            }
+        }
+    )+)+};
 }
+
+/// IAM pages: the `Marker` is followed only while the page `IsTruncated`.
+macro_rules! marker_pages {
+    ($($op:ident::$out:ident),+) => {$(
+        impl Page for aws_sdk_iam::operation::$op::$out {
+            fn next(&self) -> Option<&str> {
+                self.marker().filter(|_| self.is_truncated())
+            }
+        }
+    )+};
+}
+
+token_pages! {
+    aws_sdk_bedrock: list_guardrails::ListGuardrailsOutput,
+        list_custom_models::ListCustomModelsOutput,
+        list_imported_models::ListImportedModelsOutput,
+        list_model_customization_jobs::ListModelCustomizationJobsOutput,
+        list_model_invocation_jobs::ListModelInvocationJobsOutput,
+        list_evaluation_jobs::ListEvaluationJobsOutput,
+        list_enforced_guardrails_configuration::ListEnforcedGuardrailsConfigurationOutput;
+    aws_sdk_bedrockagent: list_agents::ListAgentsOutput,
+        list_agent_aliases::ListAgentAliasesOutput,
+        list_agent_action_groups::ListAgentActionGroupsOutput,
+        list_knowledge_bases::ListKnowledgeBasesOutput,
+        list_data_sources::ListDataSourcesOutput,
+        list_ingestion_jobs::ListIngestionJobsOutput,
+        list_prompts::ListPromptsOutput,
+        list_flows::ListFlowsOutput;
+    aws_sdk_cloudwatch: describe_alarms::DescribeAlarmsOutput,
+        list_metrics::ListMetricsOutput;
+    aws_sdk_cloudwatchlogs: describe_metric_filters::DescribeMetricFiltersOutput,
+        describe_delivery_sources::DescribeDeliverySourcesOutput,
+        describe_deliveries::DescribeDeliveriesOutput,
+        describe_resource_policies::DescribeResourcePoliciesOutput;
+    aws_sdk_eventbridge: list_rules::ListRulesOutput;
+    aws_sdk_sns: list_topics::ListTopicsOutput,
+        list_subscriptions_by_topic::ListSubscriptionsByTopicOutput;
+    aws_sdk_ec2: describe_vpc_endpoints::DescribeVpcEndpointsOutput;
+}
+
+marker_pages!(
+    list_roles::ListRolesOutput,
+    list_attached_role_policies::ListAttachedRolePoliciesOutput,
+    list_attached_user_policies::ListAttachedUserPoliciesOutput,
+    list_users::ListUsersOutput,
+    list_role_policies::ListRolePoliciesOutput,
+    list_policies::ListPoliciesOutput
+);
 
 /// Runs `read(key)` for every key side by side; the answers paired with their keys, in order.
 async fn keyed<K: Clone, V, F: Future<Output = V>>(
@@ -195,15 +249,14 @@ impl Reader {
         self.call_as(op, failed, request).await
     }
 
-    /// A paginated list call to its last page, one [`call`](Self::call) a page: `send` sends
-    /// the request with the previous page's token, `next` is a page's token for the next one
-    /// ([`token`] or [`marker`]), `items` what a page lists. The first failed page fails it all.
-    async fn paged<P, T, E, R, F>(
+    /// A paginated list call to its last page, one [`call_as`](Self::call_as) a page: `send`
+    /// sends the request with the previous page's token, `items` is what a page lists. The
+    /// first failed page fails it all.
+    async fn paged<P: Page, T, E, R, F>(
         &self,
         op: &str,
         missing: MissingOf<E, R>,
         mut send: impl FnMut(Option<String>) -> F,
-        next: impl Fn(&P) -> Option<&str>,
         mut items: impl FnMut(&P) -> Vec<T>,
     ) -> Read<Vec<T>>
     where
@@ -214,7 +267,7 @@ impl Reader {
         loop {
             let page = self.call_as(op, missing, send(token.take())).await?;
             out.extend(items(&page));
-            match next(&page) {
+            match page.next() {
                 Some(t) => token = Some(t.to_owned()),
                 None => break,
             }

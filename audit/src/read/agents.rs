@@ -1,7 +1,7 @@
 //! Bedrock agent reads: each agent's detail, the versions its active aliases route to and its
 //! DRAFT's action groups.
 
-use super::{failed, list_missing, non_empty, token, Reader};
+use super::{failed, list_missing, non_empty, Reader};
 use crate::inventory::*;
 use futures::future::join_all;
 use std::collections::BTreeSet;
@@ -43,7 +43,6 @@ impl Reader {
                 "bedrock-agent:ListAgents",
                 list_missing,
                 |t| self.agent.list_agents().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.agent_summaries()
                         .iter()
@@ -108,7 +107,6 @@ impl Reader {
                         .set_next_token(t)
                         .send()
                 },
-                |p| token(p.next_token()),
                 |p| {
                     p.agent_alias_summaries()
                         .iter()
@@ -166,7 +164,6 @@ impl Reader {
                         .set_next_token(t)
                         .send()
                 },
-                |p| token(p.next_token()),
                 |p| {
                     p.action_group_summaries()
                         .iter()

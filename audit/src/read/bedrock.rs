@@ -1,7 +1,7 @@
 //! Bedrock reads of the stack rules: invocation logging, guardrails (DRAFT and every version in
 //! use) and custom models.
 
-use super::{failed, list_missing, non_empty, token, Reader};
+use super::{failed, list_missing, non_empty, Reader};
 use crate::inventory::*;
 use baseline_core::policy::PolicyDocument;
 use futures::future::join_all;
@@ -105,7 +105,6 @@ impl Reader {
             "bedrock:ListGuardrails",
             list_missing,
             |t| self.bedrock.list_guardrails().set_next_token(t).send(),
-            |p| token(p.next_token()),
             |p| {
                 p.guardrails()
                     .iter()
@@ -165,7 +164,6 @@ impl Reader {
                             .set_next_token(t)
                             .send()
                     },
-                    |p| token(p.next_token()),
                     |p| {
                         p.guardrails()
                             .iter()
@@ -213,7 +211,6 @@ impl Reader {
                         .set_next_token(t)
                         .send()
                 },
-                |p| token(p.next_token()),
                 |p| {
                     p.model_summaries()
                         .iter()

@@ -1,6 +1,6 @@
 //! EC2 reads of the network rules: the VPC endpoints with their policies.
 
-use super::{list_missing, token, Reader};
+use super::{list_missing, Reader};
 use crate::inventory::{Read, VpcEndpoint};
 use baseline_core::policy::PolicyDocument;
 
@@ -11,7 +11,6 @@ impl Reader {
             "ec2:DescribeVpcEndpoints",
             list_missing,
             |t| self.ec2.describe_vpc_endpoints().set_next_token(t).send(),
-            |p| token(p.next_token()),
             |p| p.vpc_endpoints().iter().map(endpoint).collect(),
         )
         .await

@@ -2,7 +2,7 @@
 //! boundaries of the roles Bedrock resources run as, customer-managed policies and Bedrock API
 //! keys.
 
-use super::{failed, list_missing, marker, Reader};
+use super::{failed, list_missing, Reader};
 use crate::inventory::{ApiKey, LocalPolicy, Missing, Read, Role, RoleDetail, User};
 use baseline_core::policy::PolicyDocument;
 use futures::future::join_all;
@@ -25,7 +25,6 @@ impl Reader {
                 "iam:ListRoles",
                 list_missing,
                 |m| self.iam.list_roles().set_marker(m).send(),
-                |p| marker(p.is_truncated(), p.marker()),
                 |p| {
                     p.roles()
                         .iter()
@@ -84,7 +83,6 @@ impl Reader {
                     .set_marker(m)
                     .send()
             },
-            |p| marker(p.is_truncated(), p.marker()),
             |p| {
                 p.attached_policies()
                     .iter()
@@ -107,7 +105,6 @@ impl Reader {
                     .set_marker(m)
                     .send()
             },
-            |p| marker(p.is_truncated(), p.marker()),
             |p| {
                 p.attached_policies()
                     .iter()
@@ -125,7 +122,6 @@ impl Reader {
                 "iam:ListUsers",
                 list_missing,
                 |m| self.iam.list_users().set_marker(m).send(),
-                |p| marker(p.is_truncated(), p.marker()),
                 |p| {
                     p.users()
                         .iter()
@@ -219,7 +215,6 @@ impl Reader {
                         .set_marker(m)
                         .send()
                 },
-                |p| marker(p.is_truncated(), p.marker()),
                 |p| p.policy_names().to_vec(),
             )
             .await?;
@@ -269,7 +264,6 @@ impl Reader {
                         .set_marker(m)
                         .send()
                 },
-                |p| marker(p.is_truncated(), p.marker()),
                 |p| {
                     p.policies()
                         .iter()

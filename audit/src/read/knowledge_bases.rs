@@ -1,6 +1,6 @@
 //! Knowledge-base reads: each knowledge base's detail, its data sources and their ingestion jobs.
 
-use super::{failed, list_missing, non_empty, token, Reader};
+use super::{failed, list_missing, non_empty, Reader};
 use crate::inventory::*;
 use futures::future::join_all;
 
@@ -12,7 +12,6 @@ impl Reader {
                 "bedrock-agent:ListKnowledgeBases",
                 list_missing,
                 |t| self.agent.list_knowledge_bases().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.knowledge_base_summaries()
                         .iter()
@@ -86,7 +85,6 @@ impl Reader {
                         .set_next_token(t)
                         .send()
                 },
-                |p| token(p.next_token()),
                 |p| {
                     p.data_source_summaries()
                         .iter()
@@ -152,7 +150,6 @@ impl Reader {
                     .set_next_token(t)
                     .send()
             },
-            |p| token(p.next_token()),
             |p| {
                 p.ingestion_job_summaries()
                     .iter()

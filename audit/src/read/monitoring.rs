@@ -1,7 +1,7 @@
 //! CloudWatch, CloudWatch Logs and EventBridge reads of the logging and monitoring rules (BB-02,
 //! BB-15, BB-16, BB-17, BB-75, BB-76).
 
-use super::{failed, list_missing, token, Reader};
+use super::{failed, list_missing, Reader};
 use crate::inventory::{
     Alarm, EventRule, LogDeliveries, LogGroup, LogResourcePolicy, LoggingConfig, MetricFilter, Read,
 };
@@ -15,7 +15,6 @@ impl Reader {
             "cloudwatch:DescribeAlarms",
             list_missing,
             |t| self.cloudwatch.describe_alarms().set_next_token(t).send(),
-            |p| token(p.next_token()),
             |p| {
                 p.metric_alarms()
                     .iter()
@@ -58,7 +57,6 @@ impl Reader {
                         .set_next_token(t)
                         .send()
                 },
-                |p| token(p.next_token()),
                 |p| {
                     p.metrics()
                         .iter()
@@ -76,7 +74,6 @@ impl Reader {
             "logs:DescribeMetricFilters",
             list_missing,
             |t| self.logs.describe_metric_filters().set_next_token(t).send(),
-            |p| token(p.next_token()),
             |p| {
                 p.metric_filters()
                     .iter()
@@ -102,7 +99,6 @@ impl Reader {
             "events:ListRules",
             list_missing,
             |t| self.events.list_rules().set_next_token(t).send(),
-            |p| token(p.next_token()),
             |p| {
                 p.rules()
                     .iter()
@@ -132,7 +128,6 @@ impl Reader {
                         .set_next_token(t)
                         .send()
                 },
-                |p| token(p.next_token()),
                 |p| {
                     p.delivery_sources()
                         .iter()
@@ -151,7 +146,6 @@ impl Reader {
                 "logs:DescribeDeliveries",
                 failed,
                 |t| self.logs.describe_deliveries().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.deliveries()
                         .iter()
@@ -182,7 +176,6 @@ impl Reader {
                     .set_next_token(t)
                     .send()
             },
-            |p| token(p.next_token()),
             |p| {
                 p.resource_policies()
                     .iter()

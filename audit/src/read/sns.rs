@@ -1,6 +1,6 @@
 //! SNS reads of the topic rules (BB-73..75): topics' attributes and subscriptions.
 
-use super::{failed, list_missing, token, Reader};
+use super::{failed, list_missing, Reader};
 use crate::inventory::{Missing, Read, Subscription, Topic};
 use baseline_core::policy::PolicyDocument;
 
@@ -12,7 +12,6 @@ impl Reader {
                 "sns:ListTopics",
                 list_missing,
                 |t| self.sns.list_topics().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.topics()
                         .iter()
@@ -42,7 +41,6 @@ impl Reader {
                     .set_next_token(t)
                     .send()
             },
-            |p| token(p.next_token()),
             |p| {
                 p.subscriptions()
                     .iter()

@@ -2,7 +2,7 @@
 //! batch-inference and evaluation jobs, the account's enforced guardrails and bedrock-agent tags.
 //! Each list is one paginated call, each detail one call, all under the reader's bound.
 
-use super::{list_missing, non_empty, token, Reader};
+use super::{list_missing, non_empty, Reader};
 use crate::inventory::*;
 
 /// The ARNs whose bedrock-agent tags the tag rule judges: knowledge bases' and prompts'.
@@ -26,7 +26,6 @@ impl Reader {
                 "bedrock-agent:ListPrompts",
                 list_missing,
                 |t| self.agent.list_prompts().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.prompt_summaries()
                         .iter()
@@ -56,7 +55,6 @@ impl Reader {
                 "bedrock-agent:ListFlows",
                 list_missing,
                 |t| self.agent.list_flows().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.flow_summaries()
                         .iter()
@@ -86,7 +84,6 @@ impl Reader {
                 "bedrock:ListImportedModels",
                 list_missing,
                 |t| self.bedrock.list_imported_models().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.model_summaries()
                         .iter()
@@ -125,7 +122,6 @@ impl Reader {
                         .set_next_token(t)
                         .send()
                 },
-                |p| token(p.next_token()),
                 |p| {
                     p.model_customization_job_summaries()
                         .iter()
@@ -169,7 +165,6 @@ impl Reader {
                     .set_next_token(t)
                     .send()
             },
-            |p| token(p.next_token()),
             |p| {
                 p.invocation_job_summaries()
                     .iter()
@@ -201,7 +196,6 @@ impl Reader {
                 "bedrock:ListEvaluationJobs",
                 list_missing,
                 |t| self.bedrock.list_evaluation_jobs().set_next_token(t).send(),
-                |p| token(p.next_token()),
                 |p| {
                     p.job_summaries()
                         .iter()
@@ -240,7 +234,6 @@ impl Reader {
                     .set_next_token(t)
                     .send()
             },
-            |p| token(p.next_token()),
             |p| {
                 p.guardrails_config()
                     .iter()
