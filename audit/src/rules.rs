@@ -51,6 +51,39 @@ impl Rule {
         Finding::new(self.id, resource, status, reason)
     }
 
+    /// `out`, or, when no resource gave a finding, the one finding that says why.
+    fn or_else(
+        &self,
+        out: Vec<Finding>,
+        resource: impl Into<String>,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> Vec<Finding> {
+        if out.is_empty() {
+            vec![self.finding(resource, status, reason)]
+        } else {
+            out
+        }
+    }
+
+    /// The finding of a resource policy: FAIL when it grants `Principal: *` without a
+    /// restricting condition.
+    fn public_grants(&self, resource: impl Into<String>, doc: &PolicyDocument) -> Finding {
+        let public = public_statements(doc);
+        if public.is_empty() {
+            self.finding(resource, Status::Pass, "no unconditioned Principal * grant")
+        } else {
+            self.finding(
+                resource,
+                Status::Fail,
+                format!(
+                    "statements {} allow Principal * without a condition",
+                    public.join(", ")
+                ),
+            )
+        }
+    }
+
     /// A finding for a read that has no value.
     fn missing(&self, resource: impl Into<String>, what: &str, missing: &Missing) -> Finding {
         match missing {
@@ -243,6 +276,18 @@ fn listed<'a, T>(
     }
 }
 
+/// Judges a resource's key setting: no key (`field` absent) is an AWS-owned key, FAIL; a key
+/// is judged by [`cmk`].
+fn key_setting(inv: &Inventory, key: Option<&String>, field: &str) -> (Status, String) {
+    match key {
+        None => (
+            Status::Fail,
+            format!("no {field}: encrypted with an AWS-owned key"),
+        ),
+        Some(k) => cmk(inv, k),
+    }
+}
+
 /// Judges a key reference: PASS only when DescribeKey said `KeyManager = CUSTOMER`.
 fn cmk(inv: &Inventory, key: &str) -> (Status, String) {
     match inv.keys.get(key) {
@@ -335,13 +380,16 @@ fn bedrock_footprint(inv: &Inventory) -> bool {
         || inv.more.flows.as_ref().is_ok_and(|v| !v.is_empty())
 }
 
-/// The NOT_APPLICABLE finding of an adoption rule in a region without Bedrock use.
-fn no_footprint(rule: &Rule, resource: impl Into<String>) -> Option<Vec<Finding>> {
-    Some(vec![rule.finding(
-        resource,
-        Status::NotApplicable,
-        "no Bedrock use in the region (no logging, guardrail, agent, knowledge base, model, prompt or flow)",
-    )])
+/// The NOT_APPLICABLE finding of an adoption rule in a region without Bedrock use; `None`
+/// where Bedrock is used.
+fn no_footprint(rule: &Rule, inv: &Inventory, resource: impl Into<String>) -> Option<Vec<Finding>> {
+    (!bedrock_footprint(inv)).then(|| {
+        vec![rule.finding(
+            resource,
+            Status::NotApplicable,
+            "no Bedrock use in the region (no logging, guardrail, agent, knowledge base, model, prompt or flow)",
+        )]
+    })
 }
 
 /// The finding of a rule whose data this tool does not read: UNKNOWN, never PASS.

@@ -207,12 +207,8 @@ fn check_agent_guardrail(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
 }
 
 fn check_agent_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_agent(rule, inv, |d| match &d.customer_key_arn {
-        None => (
-            Status::Fail,
-            "no customerEncryptionKeyArn: encrypted with an AWS-owned key".into(),
-        ),
-        Some(k) => cmk(inv, k),
+    per_agent(rule, inv, |d| {
+        key_setting(inv, d.customer_key_arn.as_ref(), "customerEncryptionKeyArn")
     })
 }
 
@@ -413,14 +409,12 @@ fn check_confused_deputy(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
             },
         }
     }
-    if out.is_empty() {
-        out.push(rule.finding(
-            region,
-            Status::NotApplicable,
-            "no role trusts a Bedrock service principal",
-        ));
-    }
-    out
+    rule.or_else(
+        out,
+        region,
+        Status::NotApplicable,
+        "no role trusts a Bedrock service principal",
+    )
 }
 
 fn check_action_groups(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
@@ -454,12 +448,10 @@ fn check_action_groups(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
             }
         }
     }
-    if out.is_empty() {
-        out.push(rule.finding(
-            inv.bedrock_arn("agent/*"),
-            Status::NotApplicable,
-            "no action group runs a Lambda function",
-        ));
-    }
-    out
+    rule.or_else(
+        out,
+        inv.bedrock_arn("agent/*"),
+        Status::NotApplicable,
+        "no action group runs a Lambda function",
+    )
 }

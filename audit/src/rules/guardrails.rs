@@ -1,6 +1,11 @@
 //! Guardrails (BB-19..33): DRAFT and every version an agent or the stack's policy uses.
 
 use super::*;
+use enforcement::{check_enforced_guardrail, check_guardrail_enforced_by_iam};
+use tags::check_tags;
+
+mod enforcement;
+mod tags;
 
 pub(super) static RULES: &[Rule] = &[
     Rule {
@@ -466,12 +471,8 @@ fn check_content_filters(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
 }
 
 fn check_guardrail_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_guardrail_version(rule, inv, |d| match &d.kms_key_arn {
-        None => (
-            Status::Fail,
-            "no kmsKeyArn: encrypted with an AWS-owned key".into(),
-        ),
-        Some(k) => cmk(inv, k),
+    per_guardrail_version(rule, inv, |d| {
+        key_setting(inv, d.kms_key_arn.as_ref(), "kmsKeyArn")
     })
 }
 
@@ -539,211 +540,6 @@ fn check_tier(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
             ),
         }
     })
-}
-
-/// The conformance pack's required tags, when no stack says which tags its resources carry.
-const GOVERNANCE_TAGS: &[&str] = &["Environment", "DataClassification", "OwnerTeam"];
-
-fn check_tags(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let required: Vec<String> = match scope_name(inv) {
-        Some(s) => s.tag_keys.clone(),
-        None => GOVERNANCE_TAGS.iter().map(|t| t.to_string()).collect(),
-    };
-    let judge = |res: &str, what: &str, tags: Option<&Read<Tags>>| -> Finding {
-        match tags {
-            None => rule.finding(res, Status::Unknown, format!("{what}: tags not read")),
-            Some(Err(m)) => rule.missing(res, &format!("{what} tags"), m),
-            Some(Ok(t)) => {
-                let lacking: Vec<&str> = required
-                    .iter()
-                    .filter(|k| !t.contains_key(*k))
-                    .map(String::as_str)
-                    .collect();
-                if lacking.is_empty() {
-                    rule.finding(
-                        res,
-                        Status::Pass,
-                        format!("{what} carries {}", required.join(", ")),
-                    )
-                } else {
-                    rule.finding(
-                        res,
-                        Status::Fail,
-                        format!("{what} lacks tags {}", lacking.join(", ")),
-                    )
-                }
-            }
-        }
-    };
-    let mut out = Vec::new();
-    match guardrails_in_scope(rule, inv) {
-        Ok(gs) => out.extend(
-            gs.into_iter()
-                .map(|g| judge(&g.arn, &format!("guardrail {}", g.name), Some(&g.tags))),
-        ),
-        // No guardrail to tag is BB-19's finding, not this rule's.
-        Err(f) => out.extend(f.into_iter().filter(|f| f.status != Status::Fail)),
-    }
-    for kb in inv.knowledge_bases.iter().flatten() {
-        if let Ok(d) = &kb.detail {
-            out.push(judge(
-                &d.arn,
-                &format!("knowledge base {}", kb.name),
-                inv.more.tags.get(&d.arn),
-            ));
-        }
-    }
-    for p in inv.more.prompts.iter().flatten() {
-        out.push(judge(
-            &p.arn,
-            &format!("prompt {}", p.name),
-            inv.more.tags.get(&p.arn),
-        ));
-    }
-    if out.is_empty() {
-        out.push(rule.finding(
-            inv.bedrock_arn("*"),
-            Status::NotApplicable,
-            "no guardrail, knowledge base or prompt",
-        ));
-    }
-    out
-}
-
-/// Model invocation actions a guardrail condition should cover
-/// (https://docs.aws.amazon.com/bedrock/latest/userguide/guardrails-permissions-id.html).
-const INVOKE_ACTIONS: &[&str] = &[
-    "bedrock:InvokeModel",
-    "bedrock:InvokeModelWithResponseStream",
-];
-
-/// Statements of `doc` that grant model invocation without a bedrock:GuardrailIdentifier condition.
-fn unguarded_invoke(doc: &PolicyDocument) -> Vec<String> {
-    doc.statement
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.effect == Effect::Allow)
-        .filter(|(_, s)| {
-            s.action.as_ref().is_some_and(|a| {
-                a.0.iter()
-                    .any(|p| INVOKE_ACTIONS.iter().any(|x| action_matches(p, x)))
-            })
-        })
-        .filter(|(_, s)| {
-            !s.condition.as_ref().is_some_and(|ops| {
-                ops.values()
-                    .flat_map(|k| k.keys())
-                    .any(|k| k.eq_ignore_ascii_case("bedrock:GuardrailIdentifier"))
-            })
-        })
-        .map(|(i, s)| s.sid.clone().unwrap_or_else(|| format!("#{}", i + 1)))
-        .collect()
-}
-
-fn check_guardrail_enforced_by_iam(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let region = format!("arn:{}:iam::{}:policy/*", inv.partition, inv.account_id);
-    let policies = match listed(rule, &inv.more.local_policies, &region, "iam:ListPolicies") {
-        Ok(p) => p,
-        Err(f) => return f,
-    };
-    let mut out = Vec::new();
-    let in_scope: Vec<_> = match scope_name(inv) {
-        Some(s) => match &s.model_access_policy {
-            None => {
-                return vec![rule.finding(
-                    region,
-                    Status::Fail,
-                    format!(
-                        "stack {} deploys no model-access policy (`enable_guardrails = false`)",
-                        s.stack
-                    ),
-                )]
-            }
-            Some(name) => policies.iter().filter(|p| &p.name == name).collect(),
-        },
-        None => policies.iter().collect(),
-    };
-    for p in in_scope {
-        match &p.document {
-            Err(m) => out.push(rule.missing(&p.arn, "iam:GetPolicyVersion", m)),
-            Ok(doc) => {
-                let grants = INVOKE_ACTIONS.iter().any(|a| !allowing(doc, a).is_empty());
-                if !grants {
-                    continue;
-                }
-                let open = unguarded_invoke(doc);
-                out.push(if open.is_empty() {
-                    rule.finding(&p.arn, Status::Pass, format!("policy {}: every invoke grant names a guardrail", p.name))
-                } else {
-                    rule.finding(&p.arn, Status::Fail, format!("policy {}: statements {} allow invocation without bedrock:GuardrailIdentifier", p.name, open.join(", ")))
-                });
-            }
-        }
-    }
-    for r in inv.roles.iter().flatten() {
-        if scope_name(inv).is_some() {
-            break;
-        }
-        let Some(detail) = inv.more.role_details.get(&r.name) else {
-            continue;
-        };
-        match &detail.inline {
-            Err(m) => out.push(rule.missing(&r.arn, "iam:GetRolePolicy", m)),
-            Ok(docs) => {
-                let open: Vec<String> = docs
-                    .iter()
-                    .flat_map(|(n, d)| {
-                        unguarded_invoke(d)
-                            .into_iter()
-                            .map(move |s| format!("{n} {s}"))
-                    })
-                    .collect();
-                if !open.is_empty() {
-                    out.push(rule.finding(&r.arn, Status::Fail, format!("role {} inline {} allow invocation without bedrock:GuardrailIdentifier", r.name, open.join(", "))));
-                }
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push(match scope_name(inv) {
-            Some(s) => rule.finding(
-                region,
-                Status::Fail,
-                format!(
-                    "the stack's model-access policy {} was not found",
-                    s.model_access_policy.as_deref().unwrap_or("")
-                ),
-            ),
-            None => rule.finding(
-                region,
-                Status::NotApplicable,
-                "no customer policy grants model invocation",
-            ),
-        });
-    }
-    out
-}
-
-fn check_enforced_guardrail(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    if !bedrock_footprint(inv) {
-        if let Some(f) = no_footprint(rule, inv.bedrock_arn("enforced-guardrail-configuration/*")) {
-            return f;
-        }
-    }
-    let res = inv.bedrock_arn("enforced-guardrail-configuration/*");
-    match &inv.more.enforced_guardrails {
-        Err(m) => vec![rule.missing(res, "bedrock:ListEnforcedGuardrailsConfiguration", m)],
-        Ok(c) if c.is_empty() => vec![rule.finding(
-            res,
-            Status::Fail,
-            "no account-enforced guardrail configuration (Organizations BEDROCK_POLICY not read)",
-        )],
-        Ok(c) => vec![rule.finding(
-            res,
-            Status::Pass,
-            format!("enforced configurations: {}", c.join(", ")),
-        )],
-    }
 }
 
 fn check_automated_reasoning(rule: &Rule, inv: &Inventory) -> Vec<Finding> {

@@ -224,10 +224,7 @@ fn per_api_key(
             }
         }
     }
-    if out.is_empty() {
-        out.push(rule.finding(region, Status::NotApplicable, "no Bedrock API key"));
-    }
-    out
+    rule.or_else(out, region, Status::NotApplicable, "no Bedrock API key")
 }
 
 // ExpirationDate of a Bedrock API key
@@ -308,6 +305,26 @@ fn subscribes_everywhere(doc: &PolicyDocument) -> bool {
         .any(|s| on_every_resource(s) && s.condition.is_none())
 }
 
+/// A FAIL on `arn` for each of its documents that allows aws-marketplace:Subscribe on `*`;
+/// `named` says which document it is.
+fn subscribing(
+    rule: &Rule,
+    arn: &str,
+    docs: &[(String, PolicyDocument)],
+    named: impl Fn(&str) -> String,
+) -> Vec<Finding> {
+    docs.iter()
+        .filter(|(_, d)| subscribes_everywhere(d))
+        .map(|(n, _)| {
+            rule.finding(
+                arn,
+                Status::Fail,
+                format!("{} allows aws-marketplace:Subscribe on *", named(n)),
+            )
+        })
+        .collect()
+}
+
 fn check_marketplace(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
     let region = format!("arn:{}:iam::{}:policy/*", inv.partition, inv.account_id);
     let policies = match listed(rule, &inv.more.local_policies, &region, "iam:ListPolicies") {
@@ -329,47 +346,25 @@ fn check_marketplace(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
     for r in inv.roles.iter().flatten() {
         match inv.more.role_details.get(&r.name).map(|d| &d.inline) {
             Some(Err(m)) => out.push(rule.missing(&r.arn, "iam:GetRolePolicy", m)),
-            Some(Ok(docs)) => {
-                for (n, d) in docs {
-                    if subscribes_everywhere(d) {
-                        out.push(rule.finding(
-                            &r.arn,
-                            Status::Fail,
-                            format!(
-                                "role {} inline {n} allows aws-marketplace:Subscribe on *",
-                                r.name
-                            ),
-                        ));
-                    }
-                }
-            }
+            Some(Ok(docs)) => out.extend(subscribing(rule, &r.arn, docs, |n| {
+                format!("role {} inline {n}", r.name)
+            })),
             None => {}
         }
     }
     for u in inv.users.iter().flatten() {
         if let Ok(docs) = &u.policies {
-            for (n, d) in docs {
-                if subscribes_everywhere(d) {
-                    out.push(rule.finding(
-                        &u.arn,
-                        Status::Fail,
-                        format!(
-                            "user {} policy {n} allows aws-marketplace:Subscribe on *",
-                            u.name
-                        ),
-                    ));
-                }
-            }
+            out.extend(subscribing(rule, &u.arn, docs, |n| {
+                format!("user {} policy {n}", u.name)
+            }));
         }
     }
-    if out.is_empty() {
-        out.push(rule.finding(
-            region,
-            Status::Pass,
-            "no customer or inline policy allows aws-marketplace:Subscribe on *",
-        ));
-    }
-    out
+    rule.or_else(
+        out,
+        region,
+        Status::Pass,
+        "no customer or inline policy allows aws-marketplace:Subscribe on *",
+    )
 }
 
 fn check_quotas(rule: &Rule, inv: &Inventory) -> Vec<Finding> {

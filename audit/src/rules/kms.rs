@@ -150,21 +150,7 @@ fn check_key_policy(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
             match inv.more.key_policies.get(reference) {
                 None => rule.finding(res, Status::Unknown, "key policy not read"),
                 Some(Err(m)) => rule.missing(res, "kms:GetKeyPolicy", m),
-                Some(Ok(doc)) => {
-                    let public = public_statements(doc);
-                    if public.is_empty() {
-                        rule.finding(res, Status::Pass, "no unconditioned Principal * grant")
-                    } else {
-                        rule.finding(
-                            res,
-                            Status::Fail,
-                            format!(
-                                "statements {} allow Principal * without a condition",
-                                public.join(", ")
-                            ),
-                        )
-                    }
-                }
+                Some(Ok(doc)) => rule.public_grants(res, doc),
             }
         })
         .collect()

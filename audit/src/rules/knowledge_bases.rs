@@ -131,58 +131,13 @@ pub(super) static RULES: &[Rule] = &[
     },
 ];
 
-// serverSideEncryptionConfiguration.kmsKeyArn on the data source
-// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DataSource.html).
-fn check_data_source_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    let region = inv.bedrock_arn("knowledge-base/*");
-    let kbs = match listed(
-        rule,
-        &inv.knowledge_bases,
-        &region,
-        "bedrock-agent:ListKnowledgeBases",
-    ) {
-        Ok(k) => k,
-        Err(f) => return f,
-    };
-    let mut out = Vec::new();
-    for kb in kbs {
-        let kb_arn = inv.bedrock_arn(&format!("knowledge-base/{}", kb.id));
-        match &kb.data_sources {
-            Err(m) => out.push(rule.missing(&kb_arn, "bedrock-agent:ListDataSources", m)),
-            Ok(sources) => {
-                for ds in sources {
-                    // Data sources have no ARN of their own; KB ARN + id names them uniquely.
-                    let res = format!("{kb_arn}/data-source/{}", ds.id);
-                    out.push(match &ds.kms_key_arn {
-                        Err(m) => rule.missing(res, "bedrock-agent:GetDataSource", m),
-                        Ok(None) => rule.finding(
-                            res,
-                            Status::Fail,
-                            format!("data source {}: no kmsKeyArn", ds.name),
-                        ),
-                        Ok(Some(k)) => {
-                            let (status, reason) = cmk(inv, k);
-                            rule.finding(res, status, format!("data source {}: {reason}", ds.name))
-                        }
-                    });
-                }
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push(rule.finding(
-            region,
-            Status::NotApplicable,
-            "no knowledge-base data source in the region",
-        ));
-    }
-    out
-}
-
-fn per_kb(
+/// Runs `each` over every knowledge base with its ARN, collecting findings; `none`
+/// (NOT_APPLICABLE) when no knowledge base gave one.
+fn each_kb(
     rule: &Rule,
     inv: &Inventory,
-    judge: impl Fn(&KnowledgeBase, &KbDetail) -> Option<(Status, String)>,
+    none: &str,
+    mut each: impl FnMut(&KnowledgeBase, String, &mut Vec<Finding>),
 ) -> Vec<Finding> {
     let region = inv.bedrock_arn("knowledge-base/*");
     let kbs = match listed(
@@ -196,8 +151,40 @@ fn per_kb(
     };
     let mut out = Vec::new();
     for kb in kbs {
-        let arn = inv.bedrock_arn(&format!("knowledge-base/{}", kb.id));
-        match &kb.detail {
+        each(
+            kb,
+            inv.bedrock_arn(&format!("knowledge-base/{}", kb.id)),
+            &mut out,
+        );
+    }
+    rule.or_else(out, region, Status::NotApplicable, none)
+}
+
+// serverSideEncryptionConfiguration.kmsKeyArn on the data source
+// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_agent_DataSource.html).
+fn check_data_source_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    each_data_source(
+        rule,
+        inv,
+        |ds| &ds.kms_key_arn,
+        |key| match key {
+            None => Some((Status::Fail, "no kmsKeyArn".into())),
+            Some(k) => Some(cmk(inv, k)),
+        },
+        "no knowledge-base data source in the region",
+    )
+}
+
+fn per_kb(
+    rule: &Rule,
+    inv: &Inventory,
+    judge: impl Fn(&KnowledgeBase, &KbDetail) -> Option<(Status, String)>,
+) -> Vec<Finding> {
+    each_kb(
+        rule,
+        inv,
+        "no knowledge base this rule applies to",
+        |kb, arn, out| match &kb.detail {
             Err(m) => out.push(rule.missing(arn, "bedrock-agent:GetKnowledgeBase", m)),
             Ok(d) => {
                 if let Some((status, reason)) = judge(kb, d) {
@@ -208,16 +195,8 @@ fn per_kb(
                     ));
                 }
             }
-        }
-    }
-    if out.is_empty() {
-        out.push(rule.finding(
-            region,
-            Status::NotApplicable,
-            "no knowledge base this rule applies to",
-        ));
-    }
-    out
+        },
+    )
 }
 
 fn per_data_source(
@@ -225,48 +204,45 @@ fn per_data_source(
     inv: &Inventory,
     judge: impl Fn(&DataSourceDetail) -> Option<(Status, String)>,
 ) -> Vec<Finding> {
-    let region = inv.bedrock_arn("knowledge-base/*");
-    let kbs = match listed(
+    each_data_source(
         rule,
-        &inv.knowledge_bases,
-        &region,
-        "bedrock-agent:ListKnowledgeBases",
-    ) {
-        Ok(k) => k,
-        Err(f) => return f,
-    };
-    let mut out = Vec::new();
-    for kb in kbs {
-        let kb_arn = inv.bedrock_arn(&format!("knowledge-base/{}", kb.id));
-        match &kb.data_sources {
-            Err(m) => out.push(rule.missing(&kb_arn, "bedrock-agent:ListDataSources", m)),
-            Ok(sources) => {
-                for ds in sources {
-                    let res = format!("{kb_arn}/data-source/{}", ds.id);
-                    match &ds.detail {
-                        Err(m) => out.push(rule.missing(res, "bedrock-agent:GetDataSource", m)),
-                        Ok(d) => {
-                            if let Some((status, reason)) = judge(d) {
-                                out.push(rule.finding(
-                                    res,
-                                    status,
-                                    format!("data source {}: {reason}", ds.name),
-                                ));
-                            }
+        inv,
+        |ds| &ds.detail,
+        judge,
+        "no data source this rule applies to",
+    )
+}
+
+/// One finding per data source of every knowledge base whose `read` (a `GetDataSource` value)
+/// `judge` has a verdict on; `none` (NOT_APPLICABLE) when no data source gave one.
+fn each_data_source<T>(
+    rule: &Rule,
+    inv: &Inventory,
+    read: impl Fn(&DataSource) -> &Read<T>,
+    judge: impl Fn(&T) -> Option<(Status, String)>,
+    none: &str,
+) -> Vec<Finding> {
+    each_kb(rule, inv, none, |kb, kb_arn, out| match &kb.data_sources {
+        Err(m) => out.push(rule.missing(&kb_arn, "bedrock-agent:ListDataSources", m)),
+        Ok(sources) => {
+            for ds in sources {
+                // Data sources have no ARN of their own; KB ARN + id names them uniquely.
+                let res = format!("{kb_arn}/data-source/{}", ds.id);
+                match read(ds) {
+                    Err(m) => out.push(rule.missing(res, "bedrock-agent:GetDataSource", m)),
+                    Ok(v) => {
+                        if let Some((status, reason)) = judge(v) {
+                            out.push(rule.finding(
+                                res,
+                                status,
+                                format!("data source {}: {reason}", ds.name),
+                            ));
                         }
                     }
                 }
             }
         }
-    }
-    if out.is_empty() {
-        out.push(rule.finding(
-            region,
-            Status::NotApplicable,
-            "no data source this rule applies to",
-        ));
-    }
-    out
+    })
 }
 
 // SRA's KB logging rule: the KB ARN is a delivery source's resource with a delivery.

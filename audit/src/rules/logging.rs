@@ -354,10 +354,8 @@ fn bedrock_alarms(inv: &Inventory) -> Result<Vec<&Alarm>, Missing> {
 // have none yet (no traffic), so an absent metric FAILs only when no AWS page documents it
 // either (the catalog of baseline-monitoring, each entry naming its page).
 fn check_alarms(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    if !bedrock_footprint(inv) {
-        if let Some(f) = no_footprint(rule, regional_arn(inv, "cloudwatch", "alarm:*")) {
-            return f;
-        }
+    if let Some(f) = no_footprint(rule, inv, regional_arn(inv, "cloudwatch", "alarm:*")) {
+        return f;
     }
     let region = regional_arn(inv, "cloudwatch", "alarm:*");
     let alarms = match bedrock_alarms(inv) {
@@ -420,10 +418,8 @@ fn matches_bedrock_events(pattern: &str) -> bool {
 }
 
 fn check_change_alerts(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    if !bedrock_footprint(inv) {
-        if let Some(f) = no_footprint(rule, regional_arn(inv, "events", "rule/*")) {
-            return f;
-        }
+    if let Some(f) = no_footprint(rule, inv, regional_arn(inv, "events", "rule/*")) {
+        return f;
     }
     let region = regional_arn(inv, "events", "rule/*");
     let (filters, alarms, rules) = match (
@@ -485,14 +481,12 @@ fn check_change_alerts(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
             )
         });
     }
-    if out.is_empty() {
-        out.push(rule.finding(
-            region,
-            Status::Fail,
-            "no metric filter with an alarm and no EventBridge rule watches Bedrock API calls",
-        ));
-    }
-    out
+    rule.or_else(
+        out,
+        region,
+        Status::Fail,
+        "no metric filter with an alarm and no EventBridge rule watches Bedrock API calls",
+    )
 }
 
 fn check_logs_resource_policies(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
@@ -519,21 +513,7 @@ fn check_logs_resource_policies(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
             let res = regional_arn(inv, "logs", &format!("resource-policy/{}", p.name));
             match &p.policy {
                 Err(e) => rule.finding(res, Status::Unknown, format!("policy did not parse: {e}")),
-                Ok(doc) => {
-                    let public = public_statements(doc);
-                    if public.is_empty() {
-                        rule.finding(res, Status::Pass, "no unconditioned Principal * grant")
-                    } else {
-                        rule.finding(
-                            res,
-                            Status::Fail,
-                            format!(
-                                "statements {} allow Principal * without a condition",
-                                public.join(", ")
-                            ),
-                        )
-                    }
-                }
+                Ok(doc) => rule.public_grants(res, doc),
             }
         })
         .collect()

@@ -179,15 +179,12 @@ fn per_item<T>(
         Err(f) => return f,
     };
     let out: Vec<Finding> = items.iter().filter_map(judge).collect();
-    if out.is_empty() {
-        vec![rule.finding(
-            region,
-            Status::NotApplicable,
-            format!("no {kind} in the region"),
-        )]
-    } else {
-        out
-    }
+    rule.or_else(
+        out,
+        region,
+        Status::NotApplicable,
+        format!("no {kind} in the region"),
+    )
 }
 
 /// A key reference read from a resource: `Ok(None)` = AWS-owned key.
@@ -197,11 +194,7 @@ fn judge_key(inv: &Inventory, key: &Read<Option<String>>, call: &str) -> (Status
             Missing::NotOffered(r) => (Status::NotApplicable, r.clone()),
             Missing::Failed(r) => (Status::Unknown, format!("{call}: {r}")),
         },
-        Ok(None) => (
-            Status::Fail,
-            "no customer key: encrypted with an AWS-owned key".into(),
-        ),
-        Ok(Some(k)) => cmk(inv, k),
+        Ok(k) => key_setting(inv, k.as_ref(), "customer key"),
     }
 }
 
@@ -308,10 +301,8 @@ fn check_prompt_cmk(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
 }
 
 fn check_prompts_exist(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    if !bedrock_footprint(inv) {
-        if let Some(f) = no_footprint(rule, inv.bedrock_arn("prompt/*")) {
-            return f;
-        }
+    if let Some(f) = no_footprint(rule, inv, inv.bedrock_arn("prompt/*")) {
+        return f;
     }
     let region = inv.bedrock_arn("prompt/*");
     match &inv.more.prompts {

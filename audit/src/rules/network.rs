@@ -211,27 +211,23 @@ fn check_bedrock_endpoints(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
 }
 
 fn check_logs_endpoint(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    per_vpc(rule, inv, |eps| {
-        if eps
-            .iter()
-            .any(|e| e.service() == "logs" && e.kind.eq_ignore_ascii_case("interface"))
-        {
-            (Status::Pass, "logs interface endpoint present".into())
-        } else {
-            (Status::Fail, "no logs interface endpoint".into())
-        }
-    })
+    endpoint_present(rule, inv, "logs", "interface")
 }
 
 fn check_s3_endpoint(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    endpoint_present(rule, inv, "s3", "gateway")
+}
+
+/// Per VPC: PASS when it has a `kind` (interface, gateway) endpoint of `service`.
+fn endpoint_present(rule: &Rule, inv: &Inventory, service: &str, kind: &str) -> Vec<Finding> {
     per_vpc(rule, inv, |eps| {
         if eps
             .iter()
-            .any(|e| e.service() == "s3" && e.kind.eq_ignore_ascii_case("gateway"))
+            .any(|e| e.service() == service && e.kind.eq_ignore_ascii_case(kind))
         {
-            (Status::Pass, "s3 gateway endpoint present".into())
+            (Status::Pass, format!("{service} {kind} endpoint present"))
         } else {
-            (Status::Fail, "no s3 gateway endpoint".into())
+            (Status::Fail, format!("no {service} {kind} endpoint"))
         }
     })
 }

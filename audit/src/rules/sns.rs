@@ -92,80 +92,56 @@ fn topics_in_scope<'a>(
     }
 }
 
-// KmsMasterKeyId topic attribute (https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html).
-fn check_topic_encrypted(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+/// One finding per topic in scope, or the findings that replace them.
+fn per_topic(rule: &Rule, inv: &Inventory, judge: impl Fn(&Topic) -> Finding) -> Vec<Finding> {
     match topics_in_scope(rule, inv) {
         Err(f) => f,
-        Ok(topics) => topics
-            .into_iter()
-            .map(|t| match &t.kms_key {
-                None => rule.finding(
-                    &t.arn,
-                    Status::Fail,
-                    "no KmsMasterKeyId: not encrypted at rest",
-                ),
-                Some(k) => rule.finding(&t.arn, Status::Pass, format!("encrypted with {k}")),
-            })
-            .collect(),
+        Ok(topics) => topics.into_iter().map(judge).collect(),
     }
+}
+
+// KmsMasterKeyId topic attribute (https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html).
+fn check_topic_encrypted(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
+    per_topic(rule, inv, |t| match &t.kms_key {
+        None => rule.finding(
+            &t.arn,
+            Status::Fail,
+            "no KmsMasterKeyId: not encrypted at rest",
+        ),
+        Some(k) => rule.finding(&t.arn, Status::Pass, format!("encrypted with {k}")),
+    })
 }
 
 fn check_topic_policy(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    match topics_in_scope(rule, inv) {
-        Err(f) => f,
-        Ok(topics) => topics
-            .into_iter()
-            .map(|t| match &t.policy {
-                Err(m) => rule.missing(&t.arn, "sns:GetTopicAttributes Policy", m),
-                Ok(None) => rule.finding(&t.arn, Status::Unknown, "no Policy attribute returned"),
-                Ok(Some(doc)) => {
-                    let public = public_statements(doc);
-                    if public.is_empty() {
-                        rule.finding(&t.arn, Status::Pass, "no unconditioned Principal * grant")
-                    } else {
-                        rule.finding(
-                            &t.arn,
-                            Status::Fail,
-                            format!(
-                                "statements {} allow Principal * without a condition",
-                                public.join(", ")
-                            ),
-                        )
-                    }
-                }
-            })
-            .collect(),
-    }
+    per_topic(rule, inv, |t| match &t.policy {
+        Err(m) => rule.missing(&t.arn, "sns:GetTopicAttributes Policy", m),
+        Ok(None) => rule.finding(&t.arn, Status::Unknown, "no Policy attribute returned"),
+        Ok(Some(doc)) => rule.public_grants(&t.arn, doc),
+    })
 }
 
 fn check_http_subscriptions(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
-    match topics_in_scope(rule, inv) {
-        Err(f) => f,
-        Ok(topics) => topics
-            .into_iter()
-            .map(|t| match inv.more.subscriptions.get(&t.arn) {
-                None => rule.finding(&t.arn, Status::Unknown, "subscriptions not read"),
-                Some(Err(m)) => rule.missing(&t.arn, "sns:ListSubscriptionsByTopic", m),
-                Some(Ok(subs)) => {
-                    let http = subs
-                        .iter()
-                        .filter(|s| s.protocol.eq_ignore_ascii_case("http"))
-                        .count();
-                    if http == 0 {
-                        rule.finding(
-                            &t.arn,
-                            Status::Pass,
-                            format!("{} subscriptions, none over plain HTTP", subs.len()),
-                        )
-                    } else {
-                        rule.finding(
-                            &t.arn,
-                            Status::Fail,
-                            format!("{http} plain-HTTP subscriptions"),
-                        )
-                    }
-                }
-            })
-            .collect(),
-    }
+    per_topic(rule, inv, |t| match inv.more.subscriptions.get(&t.arn) {
+        None => rule.finding(&t.arn, Status::Unknown, "subscriptions not read"),
+        Some(Err(m)) => rule.missing(&t.arn, "sns:ListSubscriptionsByTopic", m),
+        Some(Ok(subs)) => {
+            let http = subs
+                .iter()
+                .filter(|s| s.protocol.eq_ignore_ascii_case("http"))
+                .count();
+            if http == 0 {
+                rule.finding(
+                    &t.arn,
+                    Status::Pass,
+                    format!("{} subscriptions, none over plain HTTP", subs.len()),
+                )
+            } else {
+                rule.finding(
+                    &t.arn,
+                    Status::Fail,
+                    format!("{http} plain-HTTP subscriptions"),
+                )
+            }
+        }
+    })
 }
