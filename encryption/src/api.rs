@@ -156,13 +156,12 @@ impl KmsApi for SdkKmsApi {
         let mut pages = self.client.list_keys().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(err("ListKeys", "account"))?;
-            for key in page.keys() {
-                let Some(id) = key.key_id() else { continue };
-                // AWS-managed keys refuse ListResourceTags; they are never ours, so skip errors.
-                let Ok(tags) = self.tags(id).await else {
-                    continue;
-                };
-                if tags.get(tag_key).map(String::as_str) == Some(tag_value) {
+            // A page's keys are read side by side. AWS-managed keys refuse ListResourceTags;
+            // they are never ours, so errors are skipped.
+            let ids: Vec<&str> = page.keys().iter().filter_map(|k| k.key_id()).collect();
+            let tags = futures::future::join_all(ids.iter().map(|id| self.tags(id))).await;
+            for (id, tags) in ids.into_iter().zip(tags) {
+                if tags.is_ok_and(|t| t.get(tag_key).map(String::as_str) == Some(tag_value)) {
                     found.push(id.to_owned());
                 }
             }

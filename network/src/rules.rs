@@ -213,20 +213,34 @@ pub(crate) async fn converge(
         .filter(|c| c.is_change())
         .map(|c| Step::start(progress, c.address.clone(), c.action))
         .collect();
-    if !plan.authorize_ingress.is_empty() {
-        api.authorize_ingress(group_id, &plan.authorize_ingress)
-            .await?;
-    }
-    if !plan.authorize_egress.is_empty() {
-        api.authorize_egress(group_id, &plan.authorize_egress)
-            .await?;
-    }
-    if !plan.revoke_ingress.is_empty() {
-        api.revoke_ingress(group_id, &plan.revoke_ingress).await?;
-    }
-    if !plan.revoke_egress.is_empty() {
-        api.revoke_egress(group_id, &plan.revoke_egress).await?;
-    }
+    // What is allowed is added before what goes is revoked, so a group never lacks a rule it
+    // keeps; ingress and egress are independent of each other.
+    let ingress = async {
+        if plan.authorize_ingress.is_empty() {
+            return Ok(());
+        }
+        api.authorize_ingress(group_id, &plan.authorize_ingress).await
+    };
+    let egress = async {
+        if plan.authorize_egress.is_empty() {
+            return Ok(());
+        }
+        api.authorize_egress(group_id, &plan.authorize_egress).await
+    };
+    futures::try_join!(ingress, egress)?;
+    let ingress = async {
+        if plan.revoke_ingress.is_empty() {
+            return Ok(());
+        }
+        api.revoke_ingress(group_id, &plan.revoke_ingress).await
+    };
+    let egress = async {
+        if plan.revoke_egress.is_empty() {
+            return Ok(());
+        }
+        api.revoke_egress(group_id, &plan.revoke_egress).await
+    };
+    futures::try_join!(ingress, egress)?;
     for (rule_id, rule) in &plan.describe {
         api.modify_rule(group_id, rule_id, rule).await?;
     }
