@@ -419,6 +419,10 @@ pub(crate) fn changes(
 }
 
 /// Converges one bucket's settings and policy as planned, with their progress events.
+/// Resolves once the access-log bucket (the target of this bucket's server access logs) exists
+/// with its policy: S3 checks both on PutBucketLogging, so only that write waits for it.
+pub(crate) type TargetReady = futures::channel::oneshot::Receiver<()>;
+
 pub(crate) async fn converge(
     api: &dyn LoggingApi,
     b: &BucketSpec,
@@ -426,6 +430,7 @@ pub(crate) async fn converge(
     (address, policy_address): (&str, &str),
     (settings, policy): (Action, Action),
     key: &str,
+    target_ready: Option<TargetReady>,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
     if !b.enabled {
@@ -433,7 +438,7 @@ pub(crate) async fn converge(
     }
     if settings != Action::NoOp {
         let step = Step::start(progress, address, settings);
-        apply_settings(api, b, observed, key, address, progress).await?;
+        apply_settings(api, b, observed, key, target_ready, address, progress).await?;
         step.done();
     }
     bucket_policy::apply(api, b, policy_address, policy, progress).await

@@ -219,7 +219,8 @@ pub(crate) async fn converge(
         if plan.authorize_ingress.is_empty() {
             return Ok(());
         }
-        api.authorize_ingress(group_id, &plan.authorize_ingress).await
+        api.authorize_ingress(group_id, &plan.authorize_ingress)
+            .await
     };
     let egress = async {
         if plan.authorize_egress.is_empty() {

@@ -39,10 +39,19 @@ pub(super) async fn apply_settings(
     spec: &BucketSpec,
     observed: Option<&ObservedBucket>,
     kms_key_arn: &str,
+    target_ready: Option<super::TargetReady>,
     address: &str,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
     let name = spec.name.as_str();
+    // PutBucketLogging waits until the target is ready (a sender dropped means its converge
+    // failed, and the whole apply stops with that error anyway).
+    let logging = |target| async move {
+        if let Some(ready) = target_ready {
+            let _ = ready.await;
+        }
+        settle(|| api.put_bucket_logging(name, target)).await
+    };
     let Some(found) = observed else {
         match api
             .create_bucket(name, &spec.region, spec.object_lock.is_some())
@@ -80,7 +89,7 @@ pub(super) async fn apply_settings(
             })));
         }
         if let Some(target) = &spec.access_log {
-            writes.push(Box::pin(settle(|| api.put_bucket_logging(name, target))));
+            writes.push(Box::pin(logging(target)));
         }
         if spec.eventbridge {
             writes.push(Box::pin(settle(|| api.enable_bucket_eventbridge(name))));
@@ -121,7 +130,7 @@ pub(super) async fn apply_settings(
         differs(&current, &desired, "access_logging"),
         &spec.access_log,
     ) {
-        writes.push(api.put_bucket_logging(name, target));
+        writes.push(Box::pin(logging(target)));
     }
     if spec.eventbridge && differs(&current, &desired, "event_notifications") {
         writes.push(api.enable_bucket_eventbridge(name));

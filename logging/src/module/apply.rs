@@ -30,31 +30,39 @@ impl<A: LoggingApi> LoggingModule<A> {
         let api: &dyn LoggingApi = &self.api;
 
         let bucket_task = async {
-            // The access-log bucket and its policy first: S3 checks that the target of
-            // PutBucketLogging exists and admits the logging service.
-            bucket::converge(
-                api,
-                &spec.access_log_bucket,
-                observed.access_log_bucket.as_ref(),
-                (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
-                (
-                    action_of(ACCESS_LOG_BUCKET),
-                    action_of(ACCESS_LOG_BUCKET_POLICY),
-                ),
-                &key,
-                progress,
-            )
-            .await?;
-            bucket::converge(
+            // Both buckets side by side, but the log bucket's PutBucketLogging only once the
+            // access-log bucket and its policy are in place: S3 checks that the target exists
+            // and admits the logging service.
+            let (target_ready, ready) = futures::channel::oneshot::channel();
+            let access_log_bucket = async {
+                bucket::converge(
+                    api,
+                    &spec.access_log_bucket,
+                    observed.access_log_bucket.as_ref(),
+                    (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
+                    (
+                        action_of(ACCESS_LOG_BUCKET),
+                        action_of(ACCESS_LOG_BUCKET_POLICY),
+                    ),
+                    &key,
+                    None,
+                    progress,
+                )
+                .await?;
+                let _ = target_ready.send(());
+                Ok::<_, LoggingError>(())
+            };
+            let log_bucket = bucket::converge(
                 api,
                 &spec.bucket,
                 observed.bucket.as_ref(),
                 (BUCKET, BUCKET_POLICY),
                 (action_of(BUCKET), action_of(BUCKET_POLICY)),
                 &key,
+                Some(ready),
                 progress,
-            )
-            .await?;
+            );
+            futures::try_join!(access_log_bucket, log_bucket)?;
             // On the bucket, once it exists (replication after its versioning); independent of
             // each other.
             futures::try_join!(
