@@ -130,7 +130,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_real_registry_has_three_levels_and_the_listed_names() {
-        let ctx = AwsContext::offline(baseline_core::Naming::new("demo-prod", Default::default()));
+        let ctx = AwsContext::offline(baseline_core::Naming::new(
+            "demo-prod",
+            std::collections::BTreeMap::new(),
+        ));
         let entries = registry(&ctx);
         let names: Vec<&str> = entries.iter().map(|e| e.name).collect();
         assert_eq!(names, MODULE_NAMES);

@@ -429,8 +429,7 @@ pub(crate) async fn converge(
     observed: Option<&ObservedBucket>,
     (address, policy_address): (&str, &str),
     (settings, policy): (Action, Action),
-    key: &str,
-    target_ready: Option<TargetReady>,
+    (key, target_ready): (&str, Option<TargetReady>),
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
     if !b.enabled {

@@ -466,12 +466,12 @@ pub(crate) async fn apply<A: MonitoringApi>(
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
     // Each filter and query is its own resource: all in one round.
-    let filters = futures::future::try_join_all(filter_keys().into_iter().filter_map(|key| {
+    let filters = futures::future::try_join_all(filter_keys().filter_map(|key| {
         let (want, have) = (spec.want_filter(key), observed.filters.get(key));
         let planned = plan_filter(key, want, have)?;
         Some(async move { execute_filter(api, want, have, &planned, progress).await })
     }));
-    let queries = futures::future::try_join_all(query_keys().into_iter().filter_map(|key| {
+    let queries = futures::future::try_join_all(query_keys().filter_map(|key| {
         let (want, have) = (spec.want_query(key), observed.queries.get(key));
         let planned = plan_query(key, want, have)?;
         Some(async move { execute_query(api, want, have, &planned, progress).await })

@@ -44,8 +44,7 @@ impl<A: LoggingApi> LoggingModule<A> {
                         action_of(ACCESS_LOG_BUCKET),
                         action_of(ACCESS_LOG_BUCKET_POLICY),
                     ),
-                    &key,
-                    None,
+                    (&key, None),
                     progress,
                 )
                 .await?;
@@ -58,8 +57,7 @@ impl<A: LoggingApi> LoggingModule<A> {
                 observed.bucket.as_ref(),
                 (BUCKET, BUCKET_POLICY),
                 (action_of(BUCKET), action_of(BUCKET_POLICY)),
-                &key,
-                Some(ready),
+                (&key, Some(ready)),
                 progress,
             );
             futures::try_join!(access_log_bucket, log_bucket)?;
