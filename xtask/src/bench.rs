@@ -37,6 +37,17 @@ struct Sample {
     peak_kib: u64,
 }
 
+/// The stack's modules (`--target` names), for the graph-derived chain of a no-op plan.
+const MODULES: [&str; 7] = [
+    "encryption",
+    "network",
+    "logging",
+    "alerting",
+    "guardrails",
+    "monitoring",
+    "cost",
+];
+
 /// Agents (and knowledge bases) the audit benchmark seeds.
 const AUDIT_SEED: usize = 200;
 
@@ -198,6 +209,7 @@ impl BenchArgs {
 
         let mut table = Vec::new();
         let mut report = serde_json::Map::new();
+        let mut graph_bound: Vec<(&str, usize)> = Vec::new();
         for (pass, delay) in [("no delay", 0), ("with delay", self.delay_ms)] {
             admin(
                 &url,
@@ -215,6 +227,16 @@ impl BenchArgs {
                 samples[0]
                     .1
                     .push(measure(&url, command(&env, &["apply", "--auto-approve"]))?);
+                if delay > 0 && run == 0 {
+                    // Each module planned alone (its upstream from state, so it waits for none):
+                    // its chain is its own resources' read depth. A no-op plan cannot be
+                    // shorter than the longest of them (the orchestrator observes every module
+                    // at once once state knows their upstream).
+                    for module in MODULES {
+                        let s = measure(&url, command(&env, &["plan", "--target", module]))?;
+                        graph_bound.push((module, s.chain));
+                    }
+                }
                 samples[1].1.push(measure(&url, command(&env, &["plan"]))?);
                 samples[2]
                     .1
@@ -343,6 +365,22 @@ impl BenchArgs {
             validate * 1000.0
         );
         println!("chain = the longest run of calls that started only after the previous one ended; bound = chain x delay");
+        if let Some((module, chain)) = graph_bound.iter().max_by_key(|(_, c)| *c) {
+            let each: Vec<String> = graph_bound
+                .iter()
+                .map(|(m, c)| format!("{m} {c}"))
+                .collect();
+            println!(
+                "no-op plan, chain from the graph: {chain} calls ({module}; each module alone: {}) = {:.3}s with the delay",
+                each.join(", "),
+                *chain as f64 * self.delay_ms as f64 / 1000.0
+            );
+            report.insert(
+                "no-op plan chain from the graph".into(),
+                json!({"calls": chain, "longest_module": module,
+                       "each_module": graph_bound.iter().map(|(m, c)| ((*m).to_owned(), json!(c))).collect::<serde_json::Map<_, _>>()}),
+            );
+        }
         let out = root().join(&self.out);
         std::fs::create_dir_all(out.parent().expect("a file path"))?;
         std::fs::write(&out, serde_json::to_vec_pretty(&Value::Object(report))?)?;
