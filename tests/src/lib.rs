@@ -6,6 +6,11 @@
 //! `target/emulator-venv` (made by `cargo xtask emulator start`) and it lives as long as the
 //! binary (it exits when its stdin closes). Every test gets its own stack name, so tests run in
 //! parallel against the same emulator without seeing each other's resources.
+//!
+//! Besides the harness, what several test binaries need once: running the CLI on a stack and
+//! reading its output (`cli.rs`), driving one module through plan, apply and destroy
+//! (`modules.rs`), seeding and reading back resources through the SDK (`reads.rs`), and
+//! clients with recording or failing interceptors (`record.rs`).
 
 mod cli;
 mod modules;

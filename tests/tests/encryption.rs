@@ -43,6 +43,7 @@ impl Intercept for FailOperation {
     }
 }
 
+/// Whether the key rotates automatically.
 async fn rotation_enabled(kms: &aws_sdk_kms::Client, key_id: &str) -> bool {
     kms.get_key_rotation_status()
         .key_id(key_id)
