@@ -390,21 +390,23 @@ def _raw_bedrock_error(br, call):
     return resp["Error"]["Message"]
 
 
-def test_guardrail_validation_prompt_attack_output_strength(endpoint):
+def _one_filter_refused(endpoint, kind: str) -> str:
+    """The message of the ValidationException for a guardrail whose one content filter is
+    `kind`, HIGH both ways."""
     br = client(endpoint, "bedrock", config=Config(parameter_validation=False))
     req = guardrail_request(f"gr-{uid()}")
     req["contentPolicyConfig"] = {"filtersConfig": [
-        {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "HIGH"}]}
-    msg = _raw_bedrock_error(br, lambda: br.create_guardrail(**req))
+        {"type": kind, "inputStrength": "HIGH", "outputStrength": "HIGH"}]}
+    return _raw_bedrock_error(br, lambda: br.create_guardrail(**req))
+
+
+def test_guardrail_validation_prompt_attack_output_strength(endpoint):
+    msg = _one_filter_refused(endpoint, "PROMPT_ATTACK")
     assert "PROMPT_ATTACK" in msg and "outputStrength" in msg
 
 
 def test_guardrail_validation_unknown_filter_type(endpoint):
-    br = client(endpoint, "bedrock", config=Config(parameter_validation=False))
-    req = guardrail_request(f"gr-{uid()}")
-    req["contentPolicyConfig"] = {"filtersConfig": [
-        {"type": "SPAM", "inputStrength": "HIGH", "outputStrength": "HIGH"}]}
-    msg = _raw_bedrock_error(br, lambda: br.create_guardrail(**req))
+    msg = _one_filter_refused(endpoint, "SPAM")
     assert "'SPAM'" in msg and "enum value set" in msg
     assert "contentPolicyConfig.filtersConfig.1.member.type" in msg
 
@@ -613,12 +615,18 @@ def test_logs_associate_and_disassociate_kms_key(endpoint):
 
 # ------------------------------------------------------------------ faults
 
-def test_faults_delay_then_hang_until_released(endpoint):
+def _fault_admin(endpoint, key: str):
+    """Calls the faults admin API for access key `key`: `admin(method, body=None)`."""
     def admin(method, body=None):
-        req = urllib.request.Request(f"{endpoint}/_baseline/faults/AKIDFAULT1", method=method,
+        req = urllib.request.Request(f"{endpoint}/_baseline/faults/{key}", method=method,
                                      data=json.dumps(body).encode() if body is not None else None)
         with urllib.request.urlopen(req) as r:
             return json.load(r)
+    return admin
+
+
+def test_faults_delay_then_hang_until_released(endpoint):
+    admin = _fault_admin(endpoint, "AKIDFAULT1")
 
     admin("PUT", {"delay_ms": 100, "hang_after": 1})
     sts = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="AKIDFAULT1",
@@ -644,11 +652,7 @@ def test_faults_delay_then_hang_until_released(endpoint):
 
 
 def test_faults_lose_answer_once_per_write_operation(endpoint):
-    def admin(method, body=None):
-        req = urllib.request.Request(f"{endpoint}/_baseline/faults/AKIDLOSE1", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-        with urllib.request.urlopen(req) as r:
-            return json.load(r)
+    admin = _fault_admin(endpoint, "AKIDLOSE1")
 
     admin("PUT", {"lose_answer": True})
     ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="AKIDLOSE1",

@@ -6,6 +6,31 @@
 //! `target/emulator-venv` (made by `cargo xtask emulator start`) and it lives as long as the
 //! binary (it exits when its stdin closes). Every test gets its own stack name, so tests run in
 //! parallel against the same emulator without seeing each other's resources.
+//!
+//! Besides the harness, what several test binaries need once: running the CLI on a stack and
+//! reading its output (`cli.rs`), driving one module through plan, apply and destroy
+//! (`modules.rs`), seeding and reading back resources through the SDK (`reads.rs`), and
+//! clients with recording or failing interceptors (`record.rs`).
+
+mod cli;
+mod modules;
+mod reads;
+mod record;
+
+pub use cli::{
+    cli, cli_named, issue_paths, json_of, planned_changes, run_stack, stack_cli, stack_cli_named,
+    state_file, text,
+};
+pub use modules::{
+    actions, apply_module, attribute_names, change, changed, destroy_module, plan_module,
+    stack_key, teardown_module, Planned,
+};
+pub use reads::{
+    assert_source_guard, bucket_encryption_rule, default_policy_document, has_stack_tag, key_state,
+    live_endpoints, log_groups, make_vpc, stack_keys, stack_log_groups, stack_tag_filter, vpc_sets,
+    TestVpc,
+};
+pub use record::{s3_client, Intercepted, OpRecorder};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use baseline_core::config::{load, ConfigSources};
@@ -164,8 +189,17 @@ pub async fn sdk_config() -> SdkConfig {
 /// Loads an example (`basic` or `advanced`) with the given environment and overrides, as the CLI
 /// would (`--set key=value`).
 pub fn example_config(example: &str, environment: &str, sets: &[&str]) -> Config {
+    example_config_with(example, environment, sets.iter().map(|s| (*s).to_owned()))
+}
+
+/// [`example_config`] with owned overrides (built with `format!`, [`stack_sets`], [`vpc_sets`]).
+pub fn example_config_with(
+    example: &str,
+    environment: &str,
+    sets: impl IntoIterator<Item = String>,
+) -> Config {
     let mut all = vec![format!("environment={environment:?}")];
-    all.extend(sets.iter().map(|s| s.to_string()));
+    all.extend(sets);
     load(&ConfigSources {
         file: Some(workspace_root().join(format!("examples/{example}.toml"))),
         use_env: false,
@@ -176,9 +210,13 @@ pub fn example_config(example: &str, environment: &str, sets: &[&str]) -> Config
 
 /// An [`AwsContext`] for `config`'s stack against the emulator (calls STS once).
 pub async fn context(config: &Config) -> AwsContext {
-    emulator();
+    context_in(REGION, config).await
+}
+
+/// [`context`] in another region.
+pub async fn context_in(region: &str, config: &Config) -> AwsContext {
     let options = AwsOptions {
-        region: Some(REGION.to_owned()),
+        region: Some(region.to_owned()),
         endpoint_url: Some(emulator().url().to_owned()),
         profile: None,
         max_attempts: Some(2),
@@ -191,47 +229,6 @@ pub async fn context(config: &Config) -> AwsContext {
 /// Waits a little; eventual-consistency helpers use it.
 pub async fn pause(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
-}
-
-/// The `bedrock-baseline` binary of this workspace (brought up to date on first use), run from a
-/// fresh temporary directory with fake credentials and no `BASELINE_*` variables of the caller.
-pub fn cli(workdir: &Path) -> Command {
-    cli_named("bedrock-baseline", workdir)
-}
-
-/// A binary of `baseline-cli` by name, e.g. `baseline-encryption`.
-pub fn cli_named(name: &str, workdir: &Path) -> Command {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let bin = target.join("debug").join(name);
-    // Always built, not only when missing: `cargo test` builds the test harnesses, not the
-    // binaries, so an existing binary can predate the code under test. Up to date, it takes
-    // about a second.
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "baseline-cli", "--bins"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building baseline-cli failed");
-    });
-    let mut cmd = Command::new(bin);
-    cmd.current_dir(workdir)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("NO_COLOR", "1");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("BASELINE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
 }
 
 /// Calls the emulator's admin API (`/_baseline/...`), e.g.

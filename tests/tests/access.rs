@@ -3,30 +3,17 @@
 //! removing one grant turns exactly the paths that name it red.
 
 use baseline_core::access::{check, needed_grants, without_grant, PathResult, StackPolicies};
-use baseline_tests::{cli, emulator, sdk_config, stack_args, unique_env, workspace_root};
+use baseline_tests::{
+    cli, issue_paths, run_stack, sdk_config, state_file, text, unique_env, workspace_root,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
+/// `bedrock-baseline <args>` on `env`'s stack of the advanced example, with `extra` `--set`s.
 fn run(dir: &Path, env: &str, extra: &[&str], args: &[&str]) -> Output {
-    let mut cmd = cli(dir);
-    cmd.args(args)
-        .args(["--endpoint-url", emulator().url(), "--config"])
-        .arg(workspace_root().join("examples/advanced.toml"))
-        .args(stack_args(env));
-    for set in extra {
-        cmd.args(["--set", set]);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    run_stack(dir, "advanced", env, extra, args)
 }
 
 /// Attaches the stack's model-access policy to the application role, as its owner would.
@@ -301,17 +288,8 @@ fn plan_with_a_missing_application_role_exits_2() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    let paths: Vec<&str> = doc["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, ["bedrock_role_name"], "{doc}");
-    assert!(!dir
-        .path()
-        .join(format!(".baseline/state/bedrock-baseline-{env}.json"))
-        .exists());
+    assert_eq!(issue_paths(&doc), ["bedrock_role_name"], "{doc}");
+    assert!(!state_file(dir.path(), &env).exists());
 }
 
 /// `validate` refuses a stack region outside allowed_model_regions, before any AWS call.

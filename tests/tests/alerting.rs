@@ -12,43 +12,21 @@
 
 use baseline_alerting::{AlertingInputs, AlertingModule, AlertingOutputs};
 use baseline_core::config::{Subscription, SubscriptionProtocol};
-use baseline_core::ids::KmsKeyArn;
 use baseline_core::policy::PolicyDocument;
-use baseline_core::progress::NoProgress;
 use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module};
 use baseline_encryption::EncryptionModule;
-use baseline_tests::{context, example_config, sdk_config, unique_env};
+use baseline_tests::{
+    apply_module, changed, context, destroy_module, example_config, has_stack_tag, plan_module,
+    sdk_config, stack_key, unique_env,
+};
 use std::collections::BTreeMap;
 
-/// Applies encryption for the stack and returns its key ARN.
-async fn key_for(ctx: &AwsContext, config: &Config) -> KmsKeyArn {
-    let enc = EncryptionModule::new(ctx);
-    let spec = enc.spec(config, &()).unwrap();
-    let observed = enc.observe(&spec).await.unwrap();
-    enc.apply(&spec, &observed, &NoProgress)
-        .await
-        .unwrap()
-        .kms_key_arn
-}
-
 async fn plan(m: &AlertingModule, config: &Config, inputs: &AlertingInputs) -> Vec<Change> {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.diff(&spec, &observed)
+    plan_module(m, config, inputs).await.changes
 }
 
 async fn apply(m: &AlertingModule, config: &Config, inputs: &AlertingInputs) -> AlertingOutputs {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.apply(&spec, &observed, &NoProgress).await.unwrap()
-}
-
-fn changed(changes: &[Change]) -> Vec<(String, Action)> {
-    changes
-        .iter()
-        .filter(|c| c.is_change())
-        .map(|c| (c.address.clone(), c.action))
-        .collect()
+    apply_module(m, config, inputs).await
 }
 
 async fn sns() -> aws_sdk_sns::Client {
@@ -85,7 +63,7 @@ fn pair(protocol: &str, endpoint: &str) -> (String, String) {
 async fn creates_encrypted_topics_then_converges_subscriptions_both_ways() {
     let mut config = example_config("advanced", &unique_env("alerting"), &[]);
     let ctx = context(&config).await;
-    let key = key_for(&ctx, &config).await;
+    let key = stack_key(&ctx, &config).await;
     let inputs = AlertingInputs {
         kms_key_arn: Some(key.clone()),
     };
@@ -177,10 +155,10 @@ async fn creates_encrypted_topics_then_converges_subscriptions_both_ways() {
             .send()
             .await
             .unwrap();
-        assert!(tags
-            .tags()
-            .iter()
-            .any(|t| t.key() == "baseline:stack" && t.value() == prefix));
+        assert!(has_stack_tag(
+            tags.tags().iter().map(|t| (t.key(), t.value())),
+            &prefix
+        ));
     }
     let critical = out.topic_arns["critical"].as_str().to_owned();
     assert_eq!(
@@ -310,27 +288,13 @@ async fn creates_encrypted_topics_then_converges_subscriptions_both_ways() {
 
 /// Destroys the stack's alerting, then checks that no topic or subscription of it is left.
 async fn destroy(ctx: &AwsContext, m: &AlertingModule, config: &Config, inputs: &AlertingInputs) {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .unwrap();
+    destroy_module(m, config, inputs).await;
     assert_no_topics_of(&config.prefix()).await;
-    let observed = m.observe(&spec).await.unwrap();
-    assert!(m
-        .destroy_plan(&spec, &observed, DestroyOptions::default())
+    assert!(plan_module(m, config, inputs)
+        .await
+        .destroy_plan(m, DestroyOptions::default())
         .is_empty());
-    let enc = EncryptionModule::new(ctx);
-    let enc_spec = enc.spec(config, &()).unwrap();
-    let enc_observed = enc.observe(&enc_spec).await.unwrap();
-    enc.destroy(
-        &enc_spec,
-        &enc_observed,
-        DestroyOptions::default(),
-        &NoProgress,
-    )
-    .await
-    .unwrap();
+    destroy_module(&EncryptionModule::new(ctx), config, &()).await;
 }
 
 async fn assert_no_topics_of(prefix: &str) {
@@ -366,7 +330,7 @@ async fn assert_no_topics_of(prefix: &str) {
 async fn disabling_alerting_plans_topic_deletion_and_destroy_leaves_nothing() {
     let config = example_config("advanced", &unique_env("alertoff"), &[]);
     let ctx = context(&config).await;
-    let key = key_for(&ctx, &config).await;
+    let key = stack_key(&ctx, &config).await;
     let inputs = AlertingInputs {
         kms_key_arn: Some(key),
     };
@@ -402,17 +366,16 @@ async fn disabling_alerting_plans_topic_deletion_and_destroy_leaves_nothing() {
             .count(),
         4
     );
-    let spec = m.spec(&disabled, &inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
+    let planned = plan_module(&m, &disabled, &inputs).await;
     assert_eq!(
-        m.planned_outputs(&spec, &observed),
+        m.planned_outputs(&planned.spec, &planned.observed),
         Some(AlertingOutputs {
             topic_arns: BTreeMap::new()
         })
     );
 
     // Applying the disabled config removes the topics; outputs are empty; nothing is left to plan.
-    let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
+    let out = planned.apply(&m).await;
     assert!(out.topic_arns.is_empty());
     assert_no_topics_of(&config.prefix()).await;
     assert!(changed(&plan(&m, &disabled, &inputs).await).is_empty());
@@ -453,10 +416,6 @@ async fn unencrypted_topics_when_sns_encryption_is_off() {
         .unwrap();
     assert!(!attrs.attributes().unwrap().contains_key("KmsMasterKeyId"));
     assert!(changed(&plan(&m, &config, &inputs).await).is_empty());
-    let spec = m.spec(&config, &inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .unwrap();
+    destroy_module(&m, &config, &inputs).await;
     assert_no_topics_of(&config.prefix()).await;
 }

@@ -3,24 +3,39 @@
 //! schema, JUnit has one testcase per rule and resource, exit codes 0/2/3.
 
 use baseline_audit::{rules::rule, Scope};
-use baseline_tests::{cli, emulator, isolate, stack_args, unique_env, workspace_root};
+use baseline_tests::{
+    cli, emulator, isolate, stack_cli, text, unique_env, workspace_root, ACCOUNT_ID as ACCOUNT,
+    REGION,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::{Command, Output};
 
-const ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-east-1";
+/// The UNKNOWN findings other than those of what this tool does not read.
+fn unknown_but_read(findings: &[Value]) -> Vec<&Value> {
+    findings
+        .iter()
+        .filter(|f| f["status"] == "UNKNOWN")
+        .filter(|f| {
+            !f["reason"]
+                .as_str()
+                .unwrap()
+                .contains("not read by this tool")
+        })
+        .collect()
+}
 
 fn python() -> std::path::PathBuf {
     workspace_root().join("target/emulator-venv/bin/python")
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+/// `bedrock-baseline <args>` on `env`'s stack of the advanced example, in [`REGION`].
+fn run_in_region(dir: &Path, env: &str, args: &[&str]) -> Output {
+    stack_cli(dir, "advanced", env, args)
+        .args(["--region", REGION])
+        .output()
+        .unwrap()
 }
 
 /// Seeds the account with tests/emulator/seed_audit.py; returns what it created.
@@ -143,16 +158,7 @@ fn seeded_non_compliant_account_gives_exactly_the_expected_fails() {
     assert_eq!(fails, expected, "findings: {findings:#?}");
 
     // Nothing the emulator serves was left unread: UNKNOWN only where this tool reads nothing.
-    let unknown: Vec<_> = findings
-        .iter()
-        .filter(|f| f["status"] == "UNKNOWN")
-        .filter(|f| {
-            !f["reason"]
-                .as_str()
-                .unwrap()
-                .contains("not read by this tool")
-        })
-        .collect();
+    let unknown = unknown_but_read(findings);
     assert!(unknown.is_empty(), "UNKNOWN findings: {unknown:#?}");
     // The guardrail version the agent uses was judged, not only the DRAFT.
     let version_res = format!("{}:{}", get("guardrail_arn"), get("guardrail_version"));
@@ -293,15 +299,7 @@ fn deployed_advanced_example_fails_only_what_its_config_turns_off() {
     let url = emulator().url().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let env = unique_env("audit");
-    let run = |args: &[&str]| {
-        cli(dir.path())
-            .args(args)
-            .args(["--endpoint-url", &url, "--region", REGION, "--config"])
-            .arg(workspace_root().join("examples/advanced.toml"))
-            .args(stack_args(&env))
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| run_in_region(dir.path(), &env, args);
     let out = run(&["apply", "--auto-approve", "--json"]);
     assert!(out.status.success(), "apply: {}", text(&out));
     attach_model_access(&url, &serde_json::from_slice(&out.stdout).unwrap());
@@ -351,15 +349,8 @@ fn deployed_advanced_example_fails_only_what_its_config_turns_off() {
         "DRAFT and the published version: {stack_fails:#?}"
     );
     // Every stack rule found the stack's resources and judged them from data read.
-    let unknown: Vec<_> = findings
-        .iter()
-        .filter(|f| f["status"] == "UNKNOWN")
-        .filter(|f| {
-            !f["reason"]
-                .as_str()
-                .unwrap()
-                .contains("not read by this tool")
-        })
+    let unknown: Vec<_> = unknown_but_read(findings)
+        .into_iter()
         .filter(|f| !f["reason"].as_str().unwrap().contains("manual step"))
         .collect();
     assert!(unknown.is_empty(), "{unknown:#?}");
@@ -439,15 +430,7 @@ fn access_paths_and_fix_on_a_drifted_stack() {
     let url = emulator().url().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let env = unique_env("auditfix");
-    let run = |args: &[&str]| {
-        cli(dir.path())
-            .args(args)
-            .args(["--endpoint-url", &url, "--region", REGION, "--config"])
-            .arg(workspace_root().join("examples/advanced.toml"))
-            .args(stack_args(&env))
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| run_in_region(dir.path(), &env, args);
     let audit_json = |args: &[&str]| -> Value {
         let out = run(&[&["audit", "--json"], args].concat());
         serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)))

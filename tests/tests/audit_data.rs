@@ -5,41 +5,16 @@
 //! and only then scheduling the key's deletion; COMPLIANCE retention refusing the destroy.
 
 use baseline_core::policy::PolicyDocument;
-use baseline_tests::{cli, emulator, sdk_config, stack_args, unique_env, workspace_root};
+use baseline_tests::{
+    bucket_encryption_rule, json_of as json, key_state, planned_changes, run_stack,
+    s3_client as s3, sdk_config, stack_keys, stack_log_groups, text, unique_env,
+};
 use serde_json::Value;
 use std::process::Output;
 
+/// `bedrock-baseline <args>` on `env`'s stack of the basic example, with `sets` as `--set`s.
 fn run(dir: &std::path::Path, env: &str, sets: &[&str], args: &[&str]) -> Output {
-    let mut cmd = cli(dir);
-    cmd.args(args)
-        .args(["--endpoint-url", emulator().url(), "--config"])
-        .arg(workspace_root().join("examples/basic.toml"))
-        .args(stack_args(env));
-    for s in sets {
-        cmd.args(["--set", s]);
-    }
-    cmd.output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "{}", text(out));
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
-
-fn s3(conf: &aws_types::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(conf)
-            .force_path_style(true)
-            .build(),
-    )
+    run_stack(dir, "basic", env, sets, args)
 }
 
 const OBJECT: &str = "invocations/kept.json";
@@ -109,38 +84,6 @@ async fn read_audit_data(conf: &aws_types::SdkConfig, bucket: &str, group: &str)
     assert!(events.events().iter().any(|e| e.message() == Some(EVENT)));
 }
 
-async fn key_state(conf: &aws_types::SdkConfig, key_id: &str) -> String {
-    aws_sdk_kms::Client::new(conf)
-        .describe_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_state()
-        .unwrap()
-        .as_str()
-        .to_owned()
-}
-
-async fn stack_keys(conf: &aws_types::SdkConfig, stack: &str) -> Vec<String> {
-    let kms = aws_sdk_kms::Client::new(conf);
-    let mut ours = Vec::new();
-    for k in kms.list_keys().limit(1000).send().await.unwrap().keys() {
-        let id = k.key_id().unwrap();
-        let tags = kms.list_resource_tags().key_id(id).send().await.unwrap();
-        if tags
-            .tags()
-            .iter()
-            .any(|t| t.tag_key() == "baseline:stack" && t.tag_value() == stack)
-        {
-            ours.push(id.to_owned());
-        }
-    }
-    ours
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
     let dir = tempfile::tempdir().unwrap();
@@ -148,6 +91,7 @@ async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
     let env = unique_env("keep");
     let stack = format!("bedrock-baseline-{env}");
     let conf = sdk_config().await;
+    let kms = aws_sdk_kms::Client::new(&conf);
 
     let applied = tokio::task::block_in_place(|| {
         json(&run(d, &env, &[], &["apply", "--auto-approve", "--json"]))
@@ -235,13 +179,7 @@ async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
         .unwrap();
     assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
     // Server access logs go only to SSE-S3 buckets.
-    let enc = s3c
-        .get_bucket_encryption()
-        .bucket(&access)
-        .send()
-        .await
-        .unwrap();
-    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    let rule = bucket_encryption_rule(&s3c, &access).await;
     assert_eq!(
         rule.apply_server_side_encryption_by_default()
             .unwrap()
@@ -261,13 +199,8 @@ async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
         "{}",
         text(&destroyed)
     );
-    assert_eq!(key_state(&conf, &key_id).await, "Enabled");
-    let aliases = aws_sdk_kms::Client::new(&conf)
-        .list_aliases()
-        .key_id(&key_id)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(key_state(&kms, &key_id).await, "Enabled");
+    let aliases = kms.list_aliases().key_id(&key_id).send().await.unwrap();
     assert!(aliases
         .aliases()
         .iter()
@@ -283,7 +216,7 @@ async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
         key_id.as_str()
     );
     assert_eq!(again["outputs"]["logging"]["bucket_name"], bucket.as_str());
-    assert_eq!(stack_keys(&conf, &stack).await, vec![key_id.clone()]);
+    assert_eq!(stack_keys(&kms, &stack).await, vec![key_id.clone()]);
     let buckets = s3c.list_buckets().send().await.unwrap();
     let ours: Vec<_> = buckets
         .buckets()
@@ -296,13 +229,7 @@ async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
         2,
         "log and access-log bucket, once each: {ours:?}"
     );
-    let groups = aws_sdk_cloudwatchlogs::Client::new(&conf)
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/aws/bedrock/{stack}/"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(groups.log_groups().len(), 1);
+    assert_eq!(stack_log_groups(&conf, &stack).await.len(), 1);
     let plan = tokio::task::block_in_place(|| json(&run(d, &env, &[], &["plan", "--json"])));
     assert_eq!(
         plan["summary"],
@@ -324,7 +251,7 @@ async fn kept_audit_data_stays_readable_and_is_adopted_by_the_next_apply() {
     assert!(all.status.success(), "{}", text(&all));
     assert!(s3c.head_bucket().bucket(&bucket).send().await.is_err());
     assert!(s3c.head_bucket().bucket(&access).send().await.is_err());
-    assert_eq!(key_state(&conf, &key_id).await, "PendingDeletion");
+    assert_eq!(key_state(&kms, &key_id).await, "PendingDeletion");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -334,6 +261,7 @@ async fn compliance_retention_refuses_the_destroy_and_keeps_data_and_key() {
     let env = unique_env("comply");
     let sets = ["s3_object_lock.mode=COMPLIANCE", "s3_object_lock.days=1"];
     let conf = sdk_config().await;
+    let kms = aws_sdk_kms::Client::new(&conf);
     let applied = tokio::task::block_in_place(|| {
         json(&run(d, &env, &sets, &["apply", "--auto-approve", "--json"]))
     });
@@ -362,7 +290,7 @@ async fn compliance_retention_refuses_the_destroy_and_keeps_data_and_key() {
     );
     // Nothing of the audit data, nor its key, was deleted.
     read_audit_data(&conf, &bucket, &group).await;
-    assert_eq!(key_state(&conf, &key_id).await, "Enabled");
+    assert_eq!(key_state(&kms, &key_id).await, "Enabled");
 }
 
 /// A versioned, Object Lock destination bucket and a replica key in another region, made the
@@ -409,11 +337,8 @@ async fn both_audit_buckets_replicate_to_another_region_and_stop_when_switched_o
     let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
 
     let plan = tokio::task::block_in_place(|| json(&run(d, &env, &sets, &["plan", "--json"])));
-    let planned: Vec<&str> = plan["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|m| m["changes"].as_array().unwrap())
+    let planned: Vec<&str> = planned_changes(&plan)
+        .into_iter()
         .filter_map(|c| c["address"].as_str())
         .collect();
     for address in [
@@ -473,11 +398,8 @@ async fn both_audit_buckets_replicate_to_another_region_and_stop_when_switched_o
 
     // Converged: the plan is empty and the second apply writes nothing.
     let plan = tokio::task::block_in_place(|| json(&run(d, &env, &sets, &["plan", "--json"])));
-    let changed: Vec<&Value> = plan["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|m| m["changes"].as_array().unwrap())
+    let changed: Vec<&Value> = planned_changes(&plan)
+        .into_iter()
         .filter(|c| c["action"] != "no-op")
         .collect();
     assert!(changed.is_empty(), "{changed:#?}");

@@ -3,11 +3,13 @@
 //! emulator.
 
 use baseline_core::state::{LocalStateStore, LockHolder};
-use baseline_tests::{cli, emulator, workspace_root};
+use baseline_tests::{
+    cli, emulator, issue_paths, s3_client, sdk_config, stack_cli, state_file, text, unique_env,
+    workspace_root,
+};
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -17,14 +19,6 @@ fn example(name: &str) -> PathBuf {
 
 fn fixture(name: &str) -> PathBuf {
     workspace_root().join("core/tests/fixtures").join(name)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A TCP listener that counts connections: pointed at as the AWS endpoint, it proves that a
@@ -59,25 +53,20 @@ fn both_examples_validate() {
     }
 }
 
-#[test]
-fn literal_seed_basic_names_every_problem_and_calls_nothing() {
+/// `<args> --endpoint-url <counting endpoint> --config <fixture>` exits 2 naming every one of
+/// `needles`, and makes no network call.
+fn assert_refused_before_any_call(args: &[&str], fixture_name: &str, needles: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let (url, calls) = counting_endpoint();
     let out = cli(dir.path())
-        .args(["plan", "--endpoint-url", &url, "--config"])
-        .arg(fixture("seed_basic_literal.toml"))
+        .args(args)
+        .args(["--endpoint-url", &url, "--config"])
+        .arg(fixture(fixture_name))
         .output()
         .unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
-    for needle in [
-        "subnet_ids[0]",
-        "subnet_ids[1]",
-        "vpc_id",
-        "management_allowed_cidrs[0]",
-        "10.0.0.0/8",
-        "subnet-",
-    ] {
+    for needle in needles {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
     assert_eq!(
@@ -88,31 +77,33 @@ fn literal_seed_basic_names_every_problem_and_calls_nothing() {
 }
 
 #[test]
+fn literal_seed_basic_names_every_problem_and_calls_nothing() {
+    assert_refused_before_any_call(
+        &["plan"],
+        "seed_basic_literal.toml",
+        &[
+            "subnet_ids[0]",
+            "subnet_ids[1]",
+            "vpc_id",
+            "management_allowed_cidrs[0]",
+            "10.0.0.0/8",
+            "subnet-",
+        ],
+    );
+}
+
+#[test]
 fn literal_seed_advanced_names_prompt_attack_and_calls_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, calls) = counting_endpoint();
-    let out = cli(dir.path())
-        .args([
-            "apply",
-            "--auto-approve",
-            "--endpoint-url",
-            &url,
-            "--config",
-        ])
-        .arg(fixture("seed_advanced_literal.toml"))
-        .output()
-        .unwrap();
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{all}");
-    for needle in [
-        "subnet_ids[0]",
-        "vpc_id",
-        "content_filters.prompt_attack.output_strength",
-        "NONE",
-    ] {
-        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
-    }
-    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_refused_before_any_call(
+        &["apply", "--auto-approve"],
+        "seed_advanced_literal.toml",
+        &[
+            "subnet_ids[0]",
+            "vpc_id",
+            "content_filters.prompt_attack.output_strength",
+            "NONE",
+        ],
+    );
 }
 
 #[test]
@@ -172,22 +163,13 @@ fn environment_overrides_file_and_set_overrides_environment() {
 #[test]
 fn a_held_state_lock_stops_apply_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("lock");
+    let env = unique_env("lock");
     let store = LocalStateStore::new(
         dir.path().join(".baseline/state"),
         format!("bedrock-baseline-{env}"),
     );
     let _held = store.lock(&LockHolder::current("apply")).unwrap();
-    let out = cli(dir.path())
-        .args([
-            "apply",
-            "--auto-approve",
-            "--endpoint-url",
-            emulator().url(),
-            "--config",
-        ])
-        .arg(example("basic.toml"))
-        .args(baseline_tests::stack_args(&env))
+    let out = stack_cli(dir.path(), "basic", &env, &["apply", "--auto-approve"])
         .output()
         .unwrap();
     let all = text(&out);
@@ -198,16 +180,9 @@ fn a_held_state_lock_stops_apply_naming_the_holder() {
 #[test]
 fn plan_apply_plan_destroy_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("cli");
-    let base = |cmd: &mut std::process::Command| {
-        cmd.args(["--endpoint-url", emulator().url(), "--config"])
-            .arg(example("basic.toml"))
-            .args(baseline_tests::stack_args(&env));
-    };
-    let mut plan = cli(dir.path());
-    plan.args(["plan", "--detailed-exitcode"]);
-    base(&mut plan);
-    let out = plan.output().unwrap();
+    let env = unique_env("cli");
+    let run = |args: &[&str]| stack_cli(dir.path(), "basic", &env, args).output().unwrap();
+    let out = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -216,10 +191,7 @@ fn plan_apply_plan_destroy_through_the_binary() {
     );
     assert!(text(&out).contains("+ encryption.kms_key"));
 
-    let mut apply = cli(dir.path());
-    apply.args(["apply", "--auto-approve", "--json"]);
-    base(&mut apply);
-    let out = apply.output().unwrap();
+    let out = run(&["apply", "--auto-approve", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["outputs"]["encryption"]["kms_key_arn"]
@@ -227,10 +199,7 @@ fn plan_apply_plan_destroy_through_the_binary() {
         .unwrap()
         .starts_with("arn:aws:kms:"));
 
-    let mut again = cli(dir.path());
-    again.args(["apply", "--auto-approve", "--json"]);
-    base(&mut again);
-    let out = again.output().unwrap();
+    let out = run(&["apply", "--auto-approve", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -242,29 +211,20 @@ fn plan_apply_plan_destroy_through_the_binary() {
         serde_json::json!({"add": 0, "change": 0, "destroy": 0})
     );
 
-    let mut plan = cli(dir.path());
-    plan.args(["plan", "--detailed-exitcode", "--json"]);
-    base(&mut plan);
-    let out = plan.output().unwrap();
+    let out = run(&["plan", "--detailed-exitcode", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let back: baseline_core::StackPlan =
         serde_json::from_value(doc).expect("plan JSON round-trips");
     assert!(!back.has_changes());
 
-    let mut output = cli(dir.path());
-    output.args(["output", "kms_alias"]);
-    base(&mut output);
-    let out = output.output().unwrap();
+    let out = run(&["output", "kms_alias"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("alias/bedrock-baseline-{env}-bedrock")
     );
 
-    let mut destroy = cli(dir.path());
-    destroy.args(["destroy", "--auto-approve"]);
-    base(&mut destroy);
-    let out = destroy.output().unwrap();
+    let out = run(&["destroy", "--auto-approve"]);
     assert!(out.status.success(), "{}", text(&out));
     // The key encrypts the audit data destroy keeps: it stays too.
     assert!(
@@ -277,11 +237,8 @@ fn plan_apply_plan_destroy_through_the_binary() {
 #[test]
 fn apply_without_a_terminal_needs_auto_approve() {
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("confirm");
-    let out = cli(dir.path())
-        .args(["apply", "--endpoint-url", emulator().url(), "--config"])
-        .arg(example("basic.toml"))
-        .args(baseline_tests::stack_args(&env))
+    let env = unique_env("confirm");
+    let out = stack_cli(dir.path(), "basic", &env, &["apply"])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -292,16 +249,8 @@ fn apply_without_a_terminal_needs_auto_approve() {
 #[test]
 fn a_saved_plan_is_refused_when_the_stack_moved() {
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("saved");
-    let run = |args: &[&str]| {
-        cli(dir.path())
-            .args(args)
-            .args(["--endpoint-url", emulator().url(), "--config"])
-            .arg(example("basic.toml"))
-            .args(baseline_tests::stack_args(&env))
-            .output()
-            .unwrap()
-    };
+    let env = unique_env("saved");
+    let run = |args: &[&str]| stack_cli(dir.path(), "basic", &env, args).output().unwrap();
     let out = run(&["plan", "--out", "tfplan.json"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = run(&["apply", "tfplan.json"]);
@@ -325,7 +274,7 @@ fn a_saved_plan_is_refused_when_the_stack_moved() {
     // Behind the tool's back: the stack's key loses its rotation.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let kms = aws_sdk_kms::Client::new(&baseline_tests::sdk_config().await);
+        let kms = aws_sdk_kms::Client::new(&sdk_config().await);
         let alias = format!("alias/bedrock-baseline-{env}-bedrock");
         let aliases = kms.list_aliases().send().await.unwrap();
         let key = aliases
@@ -358,23 +307,15 @@ fn a_saved_plan_is_refused_when_the_stack_moved() {
 #[test]
 fn s3_state_backend_locks_with_conditional_writes() {
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("s3state");
+    let env = unique_env("s3state");
     let bucket = format!("state-{env}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = s3_client(&sdk_config().await);
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
     });
     let run = |args: &[&str]| {
-        cli(dir.path())
-            .args(args)
-            .args(["--endpoint-url", emulator().url(), "--config"])
-            .arg(example("basic.toml"))
-            .args(baseline_tests::stack_args(&env))
+        stack_cli(dir.path(), "basic", &env, args)
             .args([
                 "--set",
                 "state.backend=\"s3\"",
@@ -398,11 +339,7 @@ fn s3_state_backend_locks_with_conditional_writes() {
 
     // A lock left behind (as by a killed apply) stops the next apply, naming its holder.
     rt.block_on(async {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&baseline_tests::sdk_config().await)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = s3_client(&sdk_config().await);
         let holder =
             serde_json::json!({"pid": 4242, "host": "ci-runner", "operation": "apply", "since": 1});
         s3.put_object()
@@ -434,16 +371,8 @@ fn s3_state_backend_locks_with_conditional_writes() {
 #[test]
 fn refresh_rebuilds_a_lost_state() {
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("refresh");
-    let run = |args: &[&str]| {
-        cli(dir.path())
-            .args(args)
-            .args(["--endpoint-url", emulator().url(), "--config"])
-            .arg(example("basic.toml"))
-            .args(baseline_tests::stack_args(&env))
-            .output()
-            .unwrap()
-    };
+    let env = unique_env("refresh");
+    let run = |args: &[&str]| stack_cli(dir.path(), "basic", &env, args).output().unwrap();
     assert!(run(&["apply", "--auto-approve"]).status.success());
     let before = String::from_utf8(run(&["output", "--json"]).stdout).unwrap();
     std::fs::remove_dir_all(dir.path().join(".baseline")).unwrap();
@@ -476,7 +405,7 @@ fn a_missing_vpc_fails_apply_with_exit_2_and_creates_nothing() {
     // problems are reported.
     baseline_tests::stand_in_vpc();
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("novpc");
+    let env = unique_env("novpc");
     let out = cli(dir.path())
         .args([
             "apply",
@@ -492,22 +421,18 @@ fn a_missing_vpc_fails_apply_with_exit_2_and_creates_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    let paths: Vec<&str> = doc["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, ["vpc_id", "subnet_ids[0]", "subnet_ids[1]"], "{doc}");
+    assert_eq!(
+        issue_paths(&doc),
+        ["vpc_id", "subnet_ids[0]", "subnet_ids[1]"],
+        "{doc}"
+    );
     assert!(
-        !dir.path()
-            .join(format!(".baseline/state/bedrock-baseline-{env}.json"))
-            .exists(),
+        !state_file(dir.path(), &env).exists(),
         "no state: nothing was created"
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let kms = aws_sdk_kms::Client::new(&baseline_tests::sdk_config().await);
+        let kms = aws_sdk_kms::Client::new(&sdk_config().await);
         let aliases = kms.list_aliases().send().await.unwrap();
         let alias = format!("alias/bedrock-baseline-{env}-bedrock");
         assert!(
@@ -525,21 +450,15 @@ fn a_missing_vpc_fails_apply_with_exit_2_and_creates_nothing() {
 #[test]
 fn a_region_outside_allowed_model_regions_from_the_flag_exits_2() {
     let dir = tempfile::tempdir().unwrap();
-    let env = baseline_tests::unique_env("region");
-    let out = cli(dir.path())
-        .args([
-            "plan",
-            "--json",
-            "--region",
-            "ap-southeast-2",
-            "--endpoint-url",
-            emulator().url(),
-            "--config",
-        ])
-        .arg(example("basic.toml"))
-        .args(baseline_tests::stack_args(&env))
-        .output()
-        .unwrap();
+    let env = unique_env("region");
+    let out = stack_cli(
+        dir.path(),
+        "basic",
+        &env,
+        &["plan", "--json", "--region", "ap-southeast-2"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(doc["issues"][0]["path"], "region", "{doc}");

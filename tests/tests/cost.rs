@@ -9,51 +9,42 @@
 use baseline_alerting::{AlertingInputs, AlertingModule};
 use baseline_core::ids::TopicArn;
 use baseline_core::policy::{PolicyDocument, Principal};
-use baseline_core::progress::NoProgress;
-use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module};
-use baseline_cost::{CostApi, CostInputs, CostModule, CostOutputs, SdkCostApi, Subscriber};
-use baseline_encryption::EncryptionModule;
+use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions};
+use baseline_cost::{
+    AnomalySubscription, CostApi, CostInputs, CostModule, CostOutputs, SdkCostApi, Subscriber,
+};
 use baseline_tests::{
-    cli, context, emulator, example_config, sdk_config, unique_env, workspace_root,
+    apply_module, changed, cli, context, emulator, example_config, plan_module, sdk_config,
+    stack_key, text, unique_env, workspace_root, ACCOUNT_ID as ACCOUNT,
 };
 use std::collections::BTreeMap;
 
-const ACCOUNT: &str = "123456789012";
-
 /// Applies encryption and alerting; returns the topic ARNs (and the key ARN).
 async fn upstream(ctx: &AwsContext, config: &Config) -> (BTreeMap<String, TopicArn>, String) {
-    let enc = EncryptionModule::new(ctx);
-    let spec = enc.spec(config, &()).unwrap();
-    let observed = enc.observe(&spec).await.unwrap();
-    let key = enc.apply(&spec, &observed, &NoProgress).await.unwrap();
-    let alerting = AlertingModule::new(ctx);
+    let key = stack_key(ctx, config).await;
     let inputs = AlertingInputs {
-        kms_key_arn: Some(key.kms_key_arn.clone()),
+        kms_key_arn: Some(key.clone()),
     };
-    let spec = alerting.spec(config, &inputs).unwrap();
-    let observed = alerting.observe(&spec).await.unwrap();
-    let out = alerting.apply(&spec, &observed, &NoProgress).await.unwrap();
-    (out.topic_arns, key.kms_key_arn.0)
+    let out = apply_module(&AlertingModule::new(ctx), config, &inputs).await;
+    (out.topic_arns, key.0)
 }
 
 async fn plan(m: &CostModule, config: &Config, inputs: &CostInputs) -> Vec<Change> {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.diff(&spec, &observed)
+    plan_module(m, config, inputs).await.changes
 }
 
 async fn apply(m: &CostModule, config: &Config, inputs: &CostInputs) -> CostOutputs {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.apply(&spec, &observed, &NoProgress).await.unwrap()
+    apply_module(m, config, inputs).await
 }
 
-fn changed(changes: &[Change]) -> Vec<(String, Action)> {
-    changes
-        .iter()
-        .filter(|c| c.is_change())
-        .map(|c| (c.address.clone(), c.action))
-        .collect()
+/// The anomaly subscription the apply that returned `out` made, read back.
+async fn subscription_of(api: &SdkCostApi, out: &CostOutputs) -> AnomalySubscription {
+    api.anomaly_subscriptions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| Some(&s.arn) == out.anomaly_subscription_arn.as_ref())
+        .unwrap()
 }
 
 /// Write operations the context's clients made since `before`.
@@ -205,13 +196,7 @@ async fn budgets_and_anomaly_detection_end_to_end() {
         (monitor.monitor_type.as_str(), monitor.dimension.as_deref()),
         ("DIMENSIONAL", Some("SERVICE"))
     );
-    let sub = api
-        .anomaly_subscriptions()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| Some(&s.arn) == out.anomaly_subscription_arn.as_ref())
-        .unwrap();
+    let sub = subscription_of(&api, &out).await;
     assert_eq!(sub.monitor_arns, vec![monitor_arn.clone()]);
     assert_eq!(sub.frequency, "DAILY");
     assert_eq!(sub.threshold, Some(150.0));
@@ -297,10 +282,9 @@ async fn budgets_and_anomaly_detection_end_to_end() {
     assert!(changed(&plan(&m, &config, &inputs).await).is_empty());
 
     // Destroy removes subscription, monitor and budget.
-    let spec = m.spec(&config, &inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    let deletes: Vec<String> = m
-        .destroy_plan(&spec, &observed, DestroyOptions::default())
+    let planned = plan_module(&m, &config, &inputs).await;
+    let deletes: Vec<String> = planned
+        .destroy_plan(&m, DestroyOptions::default())
         .into_iter()
         .filter(|c| c.action == Action::Delete)
         .map(|c| c.address)
@@ -313,9 +297,7 @@ async fn budgets_and_anomaly_detection_end_to_end() {
             "cost.budget"
         ]
     );
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .unwrap();
+    planned.destroy(&m, DestroyOptions::default()).await;
     assert!(api
         .describe_budget(ACCOUNT, &budget_name)
         .await
@@ -327,9 +309,9 @@ async fn budgets_and_anomaly_detection_end_to_end() {
         .unwrap()
         .iter()
         .all(|x| x.arn != monitor_arn));
-    let observed = m.observe(&spec).await.unwrap();
-    assert!(m
-        .destroy_plan(&spec, &observed, DestroyOptions::default())
+    assert!(plan_module(&m, &config, &inputs)
+        .await
+        .destroy_plan(&m, DestroyOptions::default())
         .is_empty());
 }
 
@@ -351,13 +333,7 @@ async fn immediate_alerts_go_to_the_cost_topic_and_no_topic_means_e_mail_only() 
     };
     let out = apply(&m, &config, &inputs).await;
     let api = SdkCostApi::new(&ctx);
-    let sub = api
-        .anomaly_subscriptions()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| Some(&s.arn) == out.anomaly_subscription_arn.as_ref())
-        .unwrap();
+    let sub = subscription_of(&api, &out).await;
     assert_eq!(sub.frequency, "IMMEDIATE");
     assert_eq!(
         sub.subscribers.into_iter().collect::<Vec<_>>(),
@@ -380,12 +356,9 @@ async fn immediate_alerts_go_to_the_cost_topic_and_no_topic_means_e_mail_only() 
     for n in api.notifications(ACCOUNT, &budget_name).await.unwrap() {
         assert!(n.subscribers.iter().all(|s| s.kind == "EMAIL"), "{n:?}");
     }
-    let spec = m.spec(&config, &no_topic).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    assert!(observed.subscription.is_none());
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .unwrap();
+    let planned = plan_module(&m, &config, &no_topic).await;
+    assert!(planned.observed.subscription.is_none());
+    planned.destroy(&m, DestroyOptions::default()).await;
 }
 
 /// Refused keys exit 2 before any API call, naming the key and a hint.
@@ -415,11 +388,7 @@ fn refused_budget_settings_exit_2_with_a_hint() {
             .args(["--set", "environment=\"refused\"", "--set", set])
             .output()
             .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let all = text(&out);
         assert_eq!(out.status.code(), Some(2), "{set}: {all}");
         assert!(all.contains(key) && all.contains(hint), "{set}: {all}");
     }

@@ -5,7 +5,8 @@
 //! stack applied in one go.
 
 use baseline_tests::{
-    cli, emulator, emulator_admin, sdk_config, stack_args, unique_env, workspace_root,
+    emulator_admin, key_state, s3_client, sdk_config, stack_cli, stack_keys, stack_log_groups,
+    stack_tag_filter, unique_env,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -14,12 +15,7 @@ use std::time::{Duration, Instant};
 
 /// `bedrock-baseline <args> --endpoint-url … --config examples/advanced.toml <stack args>`.
 fn stack_command(dir: &std::path::Path, env: &str, args: &[&str]) -> Command {
-    let mut cmd = cli(dir);
-    cmd.args(args)
-        .args(["--endpoint-url", emulator().url(), "--config"])
-        .arg(workspace_root().join("examples/advanced.toml"))
-        .args(stack_args(env));
-    cmd
+    stack_cli(dir, "advanced", env, args)
 }
 
 fn apply(dir: &std::path::Path, env: &str) -> Command {
@@ -76,30 +72,11 @@ fn killed_apply(dir: &std::path::Path, env: &str, after: Option<usize>) -> (usiz
 async fn census(stack: &str) -> BTreeMap<&'static str, usize> {
     let conf = sdk_config().await;
     let mut c = BTreeMap::new();
-    let tagged = |tags: Vec<(String, String)>| {
-        tags.iter()
-            .any(|(k, v)| k == "baseline:stack" && v == stack)
-    };
 
     let kms = aws_sdk_kms::Client::new(&conf);
     let mut keys = 0;
-    for key in kms.list_keys().limit(1000).send().await.unwrap().keys() {
-        let id = key.key_id().unwrap();
-        let tags = kms.list_resource_tags().key_id(id).send().await.unwrap();
-        let state = kms.describe_key().key_id(id).send().await.unwrap();
-        let enabled = state
-            .key_metadata()
-            .and_then(|m| m.key_state())
-            .map(|s| s.as_str() == "Enabled")
-            .unwrap_or(false);
-        if enabled
-            && tagged(
-                tags.tags()
-                    .iter()
-                    .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
-                    .collect(),
-            )
-        {
+    for id in stack_keys(&kms, stack).await {
+        if key_state(&kms, &id).await == "Enabled" {
             keys += 1;
         }
     }
@@ -143,10 +120,7 @@ async fn census(stack: &str) -> BTreeMap<&'static str, usize> {
     c.insert("sns_subscriptions", subs);
 
     let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let filter = aws_sdk_ec2::types::Filter::builder()
-        .name("tag:baseline:stack")
-        .values(stack)
-        .build();
+    let filter = stack_tag_filter(stack);
     let groups = ec2
         .describe_security_groups()
         .filters(filter.clone())
@@ -205,20 +179,9 @@ async fn census(stack: &str) -> BTreeMap<&'static str, usize> {
             .count(),
     );
 
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/aws/bedrock/{stack}/"))
-        .send()
-        .await
-        .unwrap();
-    c.insert("log_groups", groups.log_groups().len());
+    c.insert("log_groups", stack_log_groups(&conf, stack).await.len());
 
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&conf);
     let buckets = s3.list_buckets().send().await.unwrap();
     c.insert(
         "s3_buckets",
@@ -337,6 +300,28 @@ fn run_losing_answers(
     (out, lost)
 }
 
+/// `what` succeeded in one run although every write kind lost its answer once, and each of
+/// `kinds` was among the writes whose answer was lost.
+#[track_caller]
+fn assert_succeeded_losing(
+    what: &str,
+    out: &std::process::Output,
+    lost: &[String],
+    kinds: &[&str],
+) {
+    assert!(
+        out.status.success(),
+        "{what}, every write kind losing its answer once ({lost:?}), must succeed in one run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for kind in kinds {
+        assert!(
+            lost.iter().any(|o| o == kind),
+            "{kind} lost its answer: {lost:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn lost_answers_to_writes_do_not_fail_apply_or_destroy() {
     let reference_dir = tempfile::tempdir().unwrap();
@@ -350,22 +335,17 @@ async fn lost_answers_to_writes_do_not_fail_apply_or_destroy() {
     let env = unique_env("lost");
     let (out, lost) =
         tokio::task::block_in_place(|| run_losing_answers(dir.path(), &env, "apply", &[]));
-    assert!(
-        out.status.success(),
-        "apply from empty, every write kind losing its answer once ({lost:?}), must succeed in one run: {}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_succeeded_losing(
+        "apply from empty",
+        &out,
+        &lost,
+        &[
+            "CreateSecurityGroup",
+            "AuthorizeSecurityGroupIngress",
+            "CreateAlias",
+            "CreateKey",
+        ],
     );
-    for kind in [
-        "CreateSecurityGroup",
-        "AuthorizeSecurityGroupIngress",
-        "CreateAlias",
-        "CreateKey",
-    ] {
-        assert!(
-            lost.iter().any(|o| o == kind),
-            "{kind} lost its answer: {lost:?}"
-        );
-    }
     let stack = format!("bedrock-baseline-{env}");
     assert_eq!(
         census(&stack).await,
@@ -383,23 +363,18 @@ async fn lost_answers_to_writes_do_not_fail_apply_or_destroy() {
     let (out, lost) = tokio::task::block_in_place(|| {
         run_losing_answers(dir.path(), &env, "destroy", &["--delete-audit-data"])
     });
-    assert!(
-        out.status.success(),
-        "destroy, every write kind losing its answer once ({lost:?}), must succeed in one run: {}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_succeeded_losing(
+        "destroy",
+        &out,
+        &lost,
+        &[
+            "DeleteSecurityGroup",
+            "DeleteVpcEndpoints",
+            "DeleteAlias",
+            "ScheduleKeyDeletion",
+            "DeleteBucket",
+        ],
     );
-    for kind in [
-        "DeleteSecurityGroup",
-        "DeleteVpcEndpoints",
-        "DeleteAlias",
-        "ScheduleKeyDeletion",
-        "DeleteBucket",
-    ] {
-        assert!(
-            lost.iter().any(|o| o == kind),
-            "{kind} lost its answer: {lost:?}"
-        );
-    }
     let left: BTreeMap<_, _> = census(&stack)
         .await
         .into_iter()

@@ -10,8 +10,8 @@ use baseline_core::progress::NoProgress;
 use baseline_core::{Action, DestroyOptions, Module};
 use baseline_encryption::{EncryptionModule, SdkKmsApi};
 use baseline_tests::{
-    cli_named, context, emulator, example_config, sdk_config, stack_args, unique_env,
-    workspace_root,
+    attribute_names, context, example_config, key_state, sdk_config, stack_cli_named, stack_keys,
+    unique_env, Intercepted,
 };
 
 async fn kms() -> aws_sdk_kms::Client {
@@ -43,6 +43,16 @@ impl Intercept for FailOperation {
     }
 }
 
+/// Whether the key rotates automatically.
+async fn rotation_enabled(kms: &aws_sdk_kms::Client, key_id: &str) -> bool {
+    kms.get_key_rotation_status()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_rotation_enabled()
+}
+
 #[tokio::test]
 async fn key_as_specified_converges_repairs_drift_and_is_scheduled_for_deletion() {
     let config = example_config("advanced", &unique_env("enc"), &[]);
@@ -65,13 +75,7 @@ async fn key_as_specified_converges_repairs_drift_and_is_scheduled_for_deletion(
         meta.key_spec().map(|s| s.as_str()),
         Some("SYMMETRIC_DEFAULT")
     );
-    assert!(kms
-        .get_key_rotation_status()
-        .key_id(&out.kms_key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_rotation_enabled());
+    assert!(rotation_enabled(&kms, &out.kms_key_id).await);
     let policy = kms
         .get_key_policy()
         .key_id(&out.kms_key_id)
@@ -133,38 +137,16 @@ async fn key_as_specified_converges_repairs_drift_and_is_scheduled_for_deletion(
     let observed = m.observe(&spec).await.unwrap();
     let changes = m.diff(&spec, &observed);
     assert_eq!(changes[0].action, Action::Update);
-    assert_eq!(
-        changes[0]
-            .attributes
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>(),
-        ["enable_key_rotation"]
-    );
+    assert_eq!(attribute_names(&changes[0]), ["enable_key_rotation"]);
     m.apply(&spec, &observed, &NoProgress).await.unwrap();
-    assert!(kms
-        .get_key_rotation_status()
-        .key_id(&out.kms_key_id)
-        .send()
-        .await
-        .unwrap()
-        .key_rotation_enabled());
+    assert!(rotation_enabled(&kms, &out.kms_key_id).await);
 
     // Destroy without --delete-audit-data: the key encrypts kept logs, so nothing changes.
     let observed = m.observe(&spec).await.unwrap();
     m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
         .await
         .unwrap();
-    let meta = kms
-        .describe_key()
-        .key_id(&out.kms_key_id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        meta.key_metadata().unwrap().key_state().map(|s| s.as_str()),
-        Some("Enabled")
-    );
+    assert_eq!(key_state(&kms, &out.kms_key_id).await, "Enabled");
 
     // With the audit data: alias gone, key pending deletion with the configured window, never
     // deleted.
@@ -173,16 +155,7 @@ async fn key_as_specified_converges_repairs_drift_and_is_scheduled_for_deletion(
         delete_audit_data: true,
     };
     m.destroy(&spec, &observed, all, &NoProgress).await.unwrap();
-    let meta = kms
-        .describe_key()
-        .key_id(&out.kms_key_id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        meta.key_metadata().unwrap().key_state().map(|s| s.as_str()),
-        Some("PendingDeletion")
-    );
+    assert_eq!(key_state(&kms, &out.kms_key_id).await, "PendingDeletion");
     assert!(kms
         .list_aliases()
         .key_id(&out.kms_key_id)
@@ -200,27 +173,16 @@ async fn key_as_specified_converges_repairs_drift_and_is_scheduled_for_deletion(
     );
     let again = m.apply(&spec, &observed, &NoProgress).await.unwrap();
     assert_eq!(again.kms_key_id, out.kms_key_id);
-    let meta = kms
-        .describe_key()
-        .key_id(&out.kms_key_id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        meta.key_metadata().unwrap().key_state().map(|s| s.as_str()),
-        Some("Enabled")
-    );
+    assert_eq!(key_state(&kms, &out.kms_key_id).await, "Enabled");
 }
 
 #[tokio::test]
 async fn apply_interrupted_after_the_key_was_created_makes_no_second_key() {
     let config = example_config("basic", &unique_env("encint"), &[]);
     let ctx = context(&config).await;
-    let failing = aws_sdk_kms::Client::from_conf(
-        aws_sdk_kms::config::Builder::from(&sdk_config().await)
-            .interceptor(FailOperation("EnableKeyRotation"))
-            .build(),
-    );
+    let failing = Intercepted::new(&sdk_config().await)
+        .with(FailOperation("EnableKeyRotation"))
+        .kms();
     let broken = EncryptionModule::with_api(SdkKmsApi::from_client(failing), &ctx);
     let spec = broken.spec(&config, &()).unwrap();
     let observed = broken.observe(&spec).await.unwrap();
@@ -249,24 +211,8 @@ async fn apply_interrupted_after_the_key_was_created_makes_no_second_key() {
     let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
     assert_eq!(out.kms_key_id, found.description.key_id);
 
-    let kms = kms().await;
-    let mut tagged = 0;
-    for key in kms.list_keys().limit(1000).send().await.unwrap().keys() {
-        let tags = kms
-            .list_resource_tags()
-            .key_id(key.key_id().unwrap())
-            .send()
-            .await
-            .unwrap();
-        if tags
-            .tags()
-            .iter()
-            .any(|t| t.tag_key() == "baseline:stack" && t.tag_value() == spec.stack)
-        {
-            tagged += 1;
-        }
-    }
-    assert_eq!(tagged, 1, "exactly one key carries the stack tag");
+    let tagged = stack_keys(&kms().await, &spec.stack).await;
+    assert_eq!(tagged.len(), 1, "exactly one key carries the stack tag");
 }
 
 #[test]
@@ -274,11 +220,7 @@ fn the_module_runs_alone_through_its_binary() {
     let dir = tempfile::tempdir().unwrap();
     let env = unique_env("encbin");
     let run = |args: &[&str]| {
-        cli_named("baseline-encryption", dir.path())
-            .args(args)
-            .args(["--endpoint-url", emulator().url(), "--config"])
-            .arg(workspace_root().join("examples/basic.toml"))
-            .args(stack_args(&env))
+        stack_cli_named("baseline-encryption", dir.path(), "basic", &env, args)
             .output()
             .unwrap()
     };

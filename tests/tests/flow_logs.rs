@@ -4,93 +4,28 @@
 //! role; a second apply writes nothing; an endpoint switched off loses its flow logs; destroy
 //! removes flow logs and role and keeps the log group.
 
-use aws_sdk_ec2::types::Filter;
-use aws_sdk_iam::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_iam::config::{ConfigBag, Intercept};
-use baseline_core::aws::is_read_operation;
 use baseline_core::ids::KmsKeyArn;
-use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
-use baseline_core::progress::NoProgress;
-use baseline_core::{AwsContext, Config, DestroyOptions, Module};
-use baseline_encryption::EncryptionModule;
+use baseline_core::{AwsContext, Config};
 use baseline_logging::{LoggingInputs, LoggingModule, SdkLoggingApi};
 use baseline_network::{NetworkModule, NetworkOutputs};
 use baseline_tests::{
-    context, example_config, sdk_config, stack_sets, unique_env, ACCOUNT_ID, REGION,
+    apply_module, assert_source_guard, context, example_config_with, log_groups, plan_module,
+    sdk_config, stack_key, stack_sets, stack_tag_filter, teardown_module, unique_env, Intercepted,
+    OpRecorder, ACCOUNT_ID, REGION,
 };
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
-
-#[derive(Debug, Clone, Default)]
-struct OpRecorder(Arc<Mutex<Vec<String>>>);
-
-impl Intercept for OpRecorder {
-    fn name(&self) -> &'static str {
-        "test.OpRecorder"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_iam::error::BoxError> {
-        let debug = format!("{:?}", context.input());
-        let ty = debug
-            .split_once("]:")
-            .map_or(debug.as_str(), |(_, rest)| rest);
-        let name: String = ty.chars().take_while(char::is_ascii_alphanumeric).collect();
-        self.0
-            .lock()
-            .expect("recorder lock")
-            .push(name.trim_end_matches("Input").to_owned());
-        Ok(())
-    }
-}
-
-impl OpRecorder {
-    fn writes(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .expect("recorder lock")
-            .iter()
-            .filter(|op| !is_read_operation(op))
-            .cloned()
-            .collect()
-    }
-}
 
 /// The logging API with every client recording its calls.
 fn api_with(ctx: &AwsContext, recorder: &OpRecorder) -> SdkLoggingApi {
-    let sdk = ctx.sdk();
+    let clients = Intercepted::new(ctx.sdk()).with(recorder.clone());
     SdkLoggingApi::from_clients(
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk)
-                .interceptor(recorder.clone())
-                .force_path_style(true)
-                .build(),
-        ),
-        aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-        aws_sdk_iam::Client::from_conf(
-            aws_sdk_iam::config::Builder::from(sdk)
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-        aws_sdk_bedrock::Client::from_conf(
-            aws_sdk_bedrock::config::Builder::from(sdk)
-                .interceptor(recorder.clone())
-                .build(),
-        ),
+        clients.s3(),
+        clients.logs(),
+        clients.iam(),
+        clients.bedrock(),
     )
-    .with_ec2(aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::config::Builder::from(sdk)
-            .interceptor(recorder.clone())
-            .build(),
-    ))
+    .with_ec2(clients.ec2())
 }
 
 fn config(env: &str, sets: &[&str]) -> Config {
@@ -105,29 +40,16 @@ fn config(env: &str, sets: &[&str]) -> Config {
         "private_only=false".to_owned(),
     ]);
     all.extend(sets.iter().map(|s| (*s).to_owned()));
-    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    example_config("basic", env, &refs)
+    example_config_with("basic", env, all)
 }
 
 async fn network(config: &Config) -> NetworkOutputs {
     let ctx = context(config).await;
-    let m = NetworkModule::new(&ctx);
-    let spec = m.spec(config, &()).expect("network spec");
-    let observed = m.observe(&spec).await.expect("network observe");
-    m.apply(&spec, &observed, &NoProgress)
-        .await
-        .expect("network apply")
+    apply_module(&NetworkModule::new(&ctx), config, &()).await
 }
 
 async fn key(config: &Config) -> KmsKeyArn {
-    let ctx = context(config).await;
-    let m = EncryptionModule::new(&ctx);
-    let spec = m.spec(config, &()).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.apply(&spec, &observed, &NoProgress)
-        .await
-        .expect("apply encryption")
-        .kms_key_arn
+    stack_key(&context(config).await, config).await
 }
 
 fn inputs(key: &KmsKeyArn, net: &NetworkOutputs) -> LoggingInputs {
@@ -147,11 +69,7 @@ async fn apply(config: &Config, inputs: &LoggingInputs) -> Vec<String> {
     let ctx = context(config).await;
     let recorder = OpRecorder::default();
     let m = LoggingModule::with_api(api_with(&ctx, &recorder), &ctx);
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.expect("observe");
-    m.apply(&spec, &observed, &NoProgress)
-        .await
-        .expect("apply logging");
+    plan_module(&m, config, inputs).await.apply(&m).await;
     recorder.writes()
 }
 
@@ -180,12 +98,7 @@ async fn stack_flow_logs(
     stack: &str,
 ) -> Vec<aws_sdk_ec2::types::FlowLog> {
     ec2.describe_flow_logs()
-        .filter(
-            Filter::builder()
-                .name(format!("tag:{STACK_TAG}"))
-                .values(stack)
-                .build(),
-        )
+        .filter(stack_tag_filter(stack))
         .send()
         .await
         .expect("DescribeFlowLogs")
@@ -230,14 +143,8 @@ async fn flow_logs_cover_every_endpoint_interface_converge_and_destroy_keeps_the
     }
 
     // The group is encrypted with the stack key and has the flow-log retention.
-    let g = logs
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .unwrap();
+    let g = log_groups(&logs, &group).await;
     let g = g
-        .log_groups()
         .iter()
         .find(|g| g.log_group_name() == Some(group.as_str()))
         .expect("the flow-log group exists");
@@ -255,15 +162,9 @@ async fn flow_logs_cover_every_endpoint_interface_converge_and_destroy_keeps_the
     // IAM answers URL-encoded; parse decodes it.
     let trust = PolicyDocument::parse(text).expect("trust policy");
     let st = &trust.statement[0];
-    assert_eq!(
-        st.condition_values("StringEquals", "aws:SourceAccount")
-            .unwrap()
-            .0,
-        vec![ACCOUNT_ID]
-    );
-    assert_eq!(
-        st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-        vec![format!("arn:aws:ec2:{REGION}:{ACCOUNT_ID}:vpc-flow-log/*")]
+    assert_source_guard(
+        st,
+        &format!("arn:aws:ec2:{REGION}:{ACCOUNT_ID}:vpc-flow-log/*"),
     );
 
     // Converged: a second apply writes nothing.
@@ -289,12 +190,7 @@ async fn flow_logs_cover_every_endpoint_interface_converge_and_destroy_keeps_the
 
     // Destroy: flow logs and role gone, the group (audit data) kept.
     let ctx = context(&fewer).await;
-    let m = LoggingModule::new(&ctx);
-    let spec = m.spec(&fewer, &inputs(&key, &net2)).unwrap();
-    let observed = m.observe_for_destroy(&spec).await.expect("observe");
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .expect("destroy");
+    teardown_module(&LoggingModule::new(&ctx), &fewer, &inputs(&key, &net2)).await;
     assert!(stack_flow_logs(&ec2, &stack).await.is_empty());
     assert!(iam
         .get_role()
@@ -302,22 +198,9 @@ async fn flow_logs_cover_every_endpoint_interface_converge_and_destroy_keeps_the
         .send()
         .await
         .is_err());
-    let kept = logs
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(kept.log_groups().len(), 1, "the flow-log group is kept");
+    let kept = log_groups(&logs, &group).await;
+    assert_eq!(kept.len(), 1, "the flow-log group is kept");
 
     let nctx = context(&fewer).await;
-    let n = NetworkModule::new(&nctx);
-    let nspec = n.spec(&fewer, &()).unwrap();
-    let nobserved = n
-        .observe_for_destroy(&nspec)
-        .await
-        .expect("observe network");
-    n.destroy(&nspec, &nobserved, DestroyOptions::default(), &NoProgress)
-        .await
-        .expect("destroy network");
+    teardown_module(&NetworkModule::new(&nctx), &fewer, &()).await;
 }

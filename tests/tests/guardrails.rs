@@ -10,13 +10,15 @@ use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
 use baseline_core::progress::NoProgress;
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module};
-use baseline_encryption::EncryptionModule;
+use baseline_core::{Action, AwsContext, Config, DestroyOptions, Module};
 use baseline_guardrails::{
-    GuardrailsApi, GuardrailsError, GuardrailsInputs, GuardrailsModule, GuardrailsObserved,
-    GuardrailsOutputs, GuardrailsSpec, SdkGuardrailsApi, INVOKE_SID,
+    GuardrailsApi, GuardrailsError, GuardrailsInputs, GuardrailsModule, GuardrailsOutputs,
+    SdkGuardrailsApi, INVOKE_SID,
 };
-use baseline_tests::{context, example_config, sdk_config, unique_env};
+use baseline_tests::{
+    actions, attribute_names, change, context, default_policy_document, example_config,
+    has_stack_tag, plan_module, sdk_config, stack_key, unique_env,
+};
 use std::collections::BTreeMap;
 use std::error::Error as _;
 
@@ -65,14 +67,7 @@ fn stack_config(label: &str, sets: &[&str]) -> Config {
 
 /// Applies the encryption module for `config`'s stack and returns the key ARN.
 async fn kms_key(config: &Config) -> KmsKeyArn {
-    let ctx = context(config).await;
-    let m = EncryptionModule::new(&ctx);
-    let spec = m.spec(config, &()).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.apply(&spec, &observed, &NoProgress)
-        .await
-        .expect("apply encryption")
-        .kms_key_arn
+    stack_key(&context(config).await, config).await
 }
 
 struct Stack {
@@ -81,11 +76,7 @@ struct Stack {
     inputs: GuardrailsInputs,
 }
 
-struct Planned {
-    spec: GuardrailsSpec,
-    observed: GuardrailsObserved,
-    changes: Vec<Change>,
-}
+type Planned = baseline_tests::Planned<GuardrailsModule>;
 
 impl Stack {
     async fn new(config: &Config) -> Self {
@@ -104,41 +95,27 @@ impl Stack {
     }
 
     async fn plan(&self, config: &Config) -> Planned {
-        let spec = self.module.spec(config, &self.inputs).unwrap();
-        let observed = self.module.observe(&spec).await.expect("observe");
-        let changes = self.module.diff(&spec, &observed);
-        Planned {
-            spec,
-            observed,
-            changes,
-        }
+        plan_module(&self.module, config, &self.inputs).await
     }
 
     async fn apply(&self, config: &Config) -> GuardrailsOutputs {
-        let p = self.plan(config).await;
-        self.module
-            .apply(&p.spec, &p.observed, &NoProgress)
-            .await
-            .expect("apply guardrails")
+        self.plan(config).await.apply(&self.module).await
+    }
+
+    /// Asserts a fresh plan of `config` changes nothing; returns that plan.
+    async fn assert_converged(&self, config: &Config) -> Planned {
+        let planned = self.plan(config).await;
+        assert!(
+            planned.changes.iter().all(|c| !c.is_change()),
+            "{:#?}",
+            planned.changes
+        );
+        planned
     }
 
     fn writes(&self) -> usize {
         self.ctx.call_log().writes().len()
     }
-}
-
-fn change<'a>(changes: &'a [Change], address: &str) -> &'a Change {
-    changes
-        .iter()
-        .find(|c| c.address == address)
-        .unwrap_or_else(|| panic!("no change for {address}: {changes:#?}"))
-}
-
-fn actions(changes: &[Change]) -> Vec<(String, Action)> {
-    changes
-        .iter()
-        .map(|c| (c.address.clone(), c.action))
-        .collect()
 }
 
 async fn guardrail(
@@ -176,31 +153,18 @@ fn filter_strengths(
 
 /// The default version of the model-access policy, parsed.
 async fn policy_document(arn: &str) -> PolicyDocument {
-    let iam = iam().await;
-    let policy = iam
-        .get_policy()
-        .policy_arn(arn)
-        .send()
-        .await
-        .expect("GetPolicy");
-    let version = policy
-        .policy()
-        .and_then(|p| p.default_version_id())
-        .expect("default version")
-        .to_owned();
-    let out = iam
-        .get_policy_version()
-        .policy_arn(arn)
-        .version_id(version)
-        .send()
-        .await
-        .expect("GetPolicyVersion");
-    PolicyDocument::parse(
-        out.policy_version()
-            .and_then(|v| v.document())
-            .expect("document"),
-    )
-    .expect("policy parses")
+    default_policy_document(&iam().await, arn).await
+}
+
+/// `(address, action)` of the guardrail, its version and the model-access policy, in plan order.
+fn every_resource(action: Action) -> Vec<(&'static str, Action)> {
+    [
+        "guardrails.guardrail",
+        "guardrails.guardrail_version",
+        "guardrails.model_access_policy",
+    ]
+    .map(|address| (address, action))
+    .to_vec()
 }
 
 fn guardrail_condition(doc: &PolicyDocument) -> Vec<String> {
@@ -233,14 +197,7 @@ async fn create_from_empty_reads_back_every_setting_and_second_apply_writes_noth
     let stack = Stack::new(&config).await;
 
     let planned = stack.plan(&config).await;
-    assert_eq!(
-        actions(&planned.changes),
-        vec![
-            ("guardrails.guardrail".into(), Action::Create),
-            ("guardrails.guardrail_version".into(), Action::Create),
-            ("guardrails.model_access_policy".into(), Action::Create),
-        ]
-    );
+    assert_eq!(actions(&planned.changes), every_resource(Action::Create));
     let out = stack.apply(&config).await;
     let id = out.guardrail_id.clone().expect("guardrail id").0;
     let arn = out.guardrail_arn.clone().expect("guardrail arn").0;
@@ -359,18 +316,13 @@ async fn create_from_empty_reads_back_every_setting_and_second_apply_writes_noth
         .send()
         .await
         .unwrap();
-    assert!(policy_tags
-        .tags()
-        .iter()
-        .any(|t| t.key() == STACK_TAG && t.value() == config.prefix()));
+    assert!(has_stack_tag(
+        policy_tags.tags().iter().map(|t| (t.key(), t.value())),
+        &config.prefix()
+    ));
 
     // Second run: nothing to do, nothing written, no new version.
-    let planned = stack.plan(&config).await;
-    assert!(
-        planned.changes.iter().all(|c| !c.is_change()),
-        "{:#?}",
-        planned.changes
-    );
+    let planned = stack.assert_converged(&config).await;
     assert_eq!(
         stack
             .module
@@ -378,11 +330,7 @@ async fn create_from_empty_reads_back_every_setting_and_second_apply_writes_noth
         Some(out.clone())
     );
     let before = stack.writes();
-    let again = stack
-        .module
-        .apply(&planned.spec, &planned.observed, &NoProgress)
-        .await
-        .unwrap();
+    let again = planned.apply(&stack.module).await;
     assert_eq!(
         stack.writes(),
         before,
@@ -413,10 +361,7 @@ async fn changing_one_filter_plans_that_attribute_and_publishes_version_two() {
     let g = change(&planned.changes, "guardrails.guardrail");
     assert_eq!(g.action, Action::Update);
     assert_eq!(
-        g.attributes
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>(),
+        attribute_names(g),
         vec!["content_filters.HATE.input_strength"]
     );
     assert_eq!(g.attributes[0].before, Some(serde_json::json!("HIGH")));
@@ -430,11 +375,7 @@ async fn changing_one_filter_plans_that_attribute_and_publishes_version_two() {
         Action::Update
     );
 
-    let out = stack
-        .module
-        .apply(&planned.spec, &planned.observed, &NoProgress)
-        .await
-        .unwrap();
+    let out = planned.apply(&stack.module).await;
     assert_eq!(out.guardrail_version.as_deref(), Some("2"));
     assert_eq!(out.guardrail_id, first.guardrail_id);
     assert_eq!(numbered_versions(&id).await, vec!["1", "2"]);
@@ -450,12 +391,7 @@ async fn changing_one_filter_plans_that_attribute_and_publishes_version_two() {
     let doc = policy_document(out.model_access_policy_arn.as_deref().unwrap()).await;
     assert_eq!(guardrail_condition(&doc), vec![format!("{arn}:2")]);
 
-    let planned = stack.plan(&changed).await;
-    assert!(
-        planned.changes.iter().all(|c| !c.is_change()),
-        "{:#?}",
-        planned.changes
-    );
+    stack.assert_converged(&changed).await;
 }
 
 #[tokio::test]
@@ -483,10 +419,7 @@ async fn filter_lowered_behind_the_tools_back_is_shown_and_repaired() {
     let g = change(&planned.changes, "guardrails.guardrail");
     assert_eq!(g.action, Action::Update);
     assert_eq!(
-        g.attributes
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>(),
+        attribute_names(g),
         vec!["content_filters.VIOLENCE.input_strength"]
     );
     assert_eq!(g.attributes[0].before, Some(serde_json::json!("LOW")));
@@ -497,22 +430,13 @@ async fn filter_lowered_behind_the_tools_back_is_shown_and_repaired() {
         Action::NoOp
     );
 
-    let out = stack
-        .module
-        .apply(&planned.spec, &planned.observed, &NoProgress)
-        .await
-        .unwrap();
+    let out = planned.apply(&stack.module).await;
     assert_eq!(
         filter_strengths(&guardrail(&id, None).await)["VIOLENCE"].0,
         "HIGH"
     );
     assert_eq!(out.guardrail_version.as_deref(), Some("1"));
-    assert!(stack
-        .plan(&config)
-        .await
-        .changes
-        .iter()
-        .all(|c| !c.is_change()));
+    stack.assert_converged(&config).await;
 }
 
 #[tokio::test]
@@ -544,23 +468,14 @@ async fn crash_between_update_and_publish_is_finished_by_the_next_run() {
         change(&planned.changes, "guardrails.guardrail_version").action,
         Action::Update
     );
-    let out = stack
-        .module
-        .apply(&planned.spec, &planned.observed, &NoProgress)
-        .await
-        .unwrap();
+    let out = planned.apply(&stack.module).await;
     assert_eq!(out.guardrail_version.as_deref(), Some("2"));
     assert_eq!(
         numbered_versions(&id).await,
         vec!["1", "2"],
         "exactly one version published"
     );
-    assert!(stack
-        .plan(&changed)
-        .await
-        .changes
-        .iter()
-        .all(|c| !c.is_change()));
+    stack.assert_converged(&changed).await;
 }
 
 #[tokio::test]
@@ -606,10 +521,7 @@ async fn assert_nothing_tagged_with(stack: &str) {
                 continue;
             };
             assert!(
-                !tags
-                    .tags()
-                    .iter()
-                    .any(|t| t.key() == STACK_TAG && t.value() == stack),
+                !has_stack_tag(tags.tags().iter().map(|t| (t.key(), t.value())), stack),
                 "guardrail {} left",
                 g.name()
             );
@@ -632,10 +544,7 @@ async fn assert_nothing_tagged_with(stack: &str) {
                 continue;
             };
             assert!(
-                !tags
-                    .tags()
-                    .iter()
-                    .any(|t| t.key() == STACK_TAG && t.value() == stack),
+                !has_stack_tag(tags.tags().iter().map(|t| (t.key(), t.value())), stack),
                 "policy {:?} left",
                 p.arn()
             );
@@ -657,28 +566,11 @@ async fn destroy_deletes_guardrail_and_policy() {
     assert_eq!(out.guardrail_version.as_deref(), Some("2"));
 
     let planned = stack.plan(&changed).await;
-    let plan =
-        stack
-            .module
-            .destroy_plan(&planned.spec, &planned.observed, DestroyOptions::default());
-    assert_eq!(
-        actions(&plan),
-        vec![
-            ("guardrails.guardrail".into(), Action::Delete),
-            ("guardrails.guardrail_version".into(), Action::Delete),
-            ("guardrails.model_access_policy".into(), Action::Delete),
-        ]
-    );
-    stack
-        .module
-        .destroy(
-            &planned.spec,
-            &planned.observed,
-            DestroyOptions::default(),
-            &NoProgress,
-        )
-        .await
-        .unwrap();
+    let plan = planned.destroy_plan(&stack.module, DestroyOptions::default());
+    assert_eq!(actions(&plan), every_resource(Action::Delete));
+    planned
+        .destroy(&stack.module, DestroyOptions::default())
+        .await;
 
     let gone = bedrock()
         .await
@@ -696,9 +588,8 @@ async fn destroy_deletes_guardrail_and_policy() {
     assert!(gone.is_err(), "the policy is deleted");
     assert_nothing_tagged_with(&config.prefix()).await;
     let planned = stack.plan(&changed).await;
-    assert!(stack
-        .module
-        .destroy_plan(&planned.spec, &planned.observed, DestroyOptions::default())
+    assert!(planned
+        .destroy_plan(&stack.module, DestroyOptions::default())
         .is_empty());
 }
 
@@ -711,19 +602,8 @@ async fn disabling_guardrails_plans_and_applies_their_removal() {
     let mut off = config.clone();
     off.enable_guardrails = false;
     let planned = stack.plan(&off).await;
-    assert_eq!(
-        actions(&planned.changes),
-        vec![
-            ("guardrails.guardrail".into(), Action::Delete),
-            ("guardrails.guardrail_version".into(), Action::Delete),
-            ("guardrails.model_access_policy".into(), Action::Delete),
-        ]
-    );
-    let out = stack
-        .module
-        .apply(&planned.spec, &planned.observed, &NoProgress)
-        .await
-        .unwrap();
+    assert_eq!(actions(&planned.changes), every_resource(Action::Delete));
+    let out = planned.apply(&stack.module).await;
     assert_eq!(out, GuardrailsOutputs::default());
     assert_nothing_tagged_with(&config.prefix()).await;
     assert!(stack.plan(&off).await.changes.is_empty());
@@ -771,10 +651,7 @@ async fn removal_is_refused_while_a_role_uses_the_policy() {
 
     // Destroy with the config on: planned, but refused before any write.
     let planned = stack.plan(&config).await;
-    let plan =
-        stack
-            .module
-            .destroy_plan(&planned.spec, &planned.observed, DestroyOptions::default());
+    let plan = planned.destroy_plan(&stack.module, DestroyOptions::default());
     assert!(change(&plan, "guardrails.model_access_policy")
         .note
         .as_deref()
@@ -800,10 +677,6 @@ async fn removal_is_refused_while_a_role_uses_the_policy() {
         .await
         .unwrap();
     let planned = stack.plan(&off).await;
-    stack
-        .module
-        .apply(&planned.spec, &planned.observed, &NoProgress)
-        .await
-        .unwrap();
+    planned.apply(&stack.module).await;
     assert_nothing_tagged_with(&config.prefix()).await;
 }

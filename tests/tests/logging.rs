@@ -6,30 +6,29 @@
 //! Bedrock's invocation logging configuration is one per account and region, so the tests of
 //! this binary take turns (`SERIAL`): each would otherwise overwrite the others' configuration.
 //!
-//! Calls are counted with [`OpRecorder`], not `AwsContext::call_log()`: core's `CallRecorder`
-//! reads the operation name in `read_before_execution`, which the SDK runs for client-level
-//! interceptors *before* the operation's metadata is in the config bag, so it records nothing.
+//! Calls are counted with [`OpRecorder`], not `AwsContext::call_log()` (see its doc).
 
+use aws_sdk_bedrock::operation::get_model_invocation_logging_configuration::GetModelInvocationLoggingConfigurationOutput;
 use aws_sdk_iam::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_iam::config::{ConfigBag, Intercept};
-use baseline_core::aws::is_read_operation;
 use baseline_core::ids::KmsKeyArn;
 use baseline_core::policy::PolicyDocument;
 use baseline_core::progress::NoProgress;
-use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module};
-use baseline_encryption::EncryptionModule;
+use baseline_core::{Action, AwsContext, Config, DestroyOptions, Module};
 use baseline_logging::{LoggingInputs, LoggingModule, LoggingOutputs, SdkLoggingApi};
-use baseline_tests::{context, example_config, sdk_config, unique_env, ACCOUNT_ID, REGION};
+use baseline_tests::{
+    assert_source_guard, attribute_names, change, changed, context, example_config_with,
+    has_stack_tag, log_groups, plan_module, s3_client, sdk_config, stack_key, unique_env,
+    Intercepted, OpRecorder, ACCOUNT_ID, REGION,
+};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use tokio::sync::{Mutex, MutexGuard};
 
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static SERIAL: Mutex<()> = Mutex::const_new(());
 
 async fn s3() -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(&sdk_config().await)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    s3_client(&sdk_config().await)
 }
 
 async fn logs() -> aws_sdk_cloudwatchlogs::Client {
@@ -42,6 +41,16 @@ async fn iam() -> aws_sdk_iam::Client {
 
 async fn bedrock() -> aws_sdk_bedrock::Client {
     aws_sdk_bedrock::Client::new(&sdk_config().await)
+}
+
+/// The account's model invocation logging configuration.
+async fn invocation_logging() -> GetModelInvocationLoggingConfigurationOutput {
+    bedrock()
+        .await
+        .get_model_invocation_logging_configuration()
+        .send()
+        .await
+        .unwrap()
 }
 
 /// A managed policy to use as the role's permissions boundary.
@@ -61,114 +70,43 @@ async fn boundary_policy(label: &str) -> String {
         .to_owned()
 }
 
-/// A stack config (advanced example) with a real boundary policy and extra `--set`s.
-async fn stack_config(label: &str, sets: &[&str]) -> Config {
+/// Waits for the test's turn (`SERIAL`), then makes a stack config (advanced example) with a
+/// real boundary policy, and applies encryption for it: the config and its key ARN.
+async fn stack(label: &str) -> (MutexGuard<'static, ()>, Config, KmsKeyArn) {
+    let turn = SERIAL.lock().await;
     let env = unique_env(label);
     let boundary = boundary_policy(&env).await;
-    let mut all = vec![format!("permissions_boundary_arn={boundary:?}")];
-    all.extend(sets.iter().map(|s| s.to_string()));
-    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    example_config("advanced", &env, &refs)
+    let config = example_config_with(
+        "advanced",
+        &env,
+        [format!("permissions_boundary_arn={boundary:?}")],
+    );
+    let key = stack_key(&context(&config).await, &config).await;
+    (turn, config, key)
 }
 
-/// Applies the encryption module for `config`'s stack and returns the key ARN.
-async fn kms_key(config: &Config) -> KmsKeyArn {
-    let ctx = context(config).await;
-    let m = EncryptionModule::new(&ctx);
-    let spec = m.spec(config, &()).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.apply(&spec, &observed, &NoProgress)
-        .await
-        .expect("apply encryption")
-        .kms_key_arn
-}
-
-/// Records the operation name of every call, from the input's type name (the SDK does not
-/// export the operation metadata type to crates without `aws-smithy-runtime-api`).
-#[derive(Debug, Clone, Default)]
-struct OpRecorder(Arc<Mutex<Vec<String>>>);
-
-impl Intercept for OpRecorder {
-    fn name(&self) -> &'static str {
-        "test.OpRecorder"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_iam::error::BoxError> {
-        // `TypeErasedBox[Clone]:PutRolePolicyInput { .. }`
-        let debug = format!("{:?}", context.input());
-        let ty = debug
-            .split_once("]:")
-            .map_or(debug.as_str(), |(_, rest)| rest);
-        let name: String = ty.chars().take_while(char::is_ascii_alphanumeric).collect();
-        self.0
-            .lock()
-            .expect("recorder lock")
-            .push(name.trim_end_matches("Input").to_owned());
-        Ok(())
-    }
-}
-
-impl OpRecorder {
-    /// Operations that write, in call order.
-    fn writes(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .expect("recorder lock")
-            .iter()
-            .filter(|op| !is_read_operation(op))
-            .cloned()
-            .collect()
-    }
-}
-
-/// The SDK clients of the module, with `extra` interceptors on the IAM client.
+/// The SDK clients of the module, with `iam_extra` on the IAM client.
 fn api_with(
     ctx: &AwsContext,
     recorder: &OpRecorder,
     iam_extra: Option<FailFirstPutRolePolicy>,
 ) -> SdkLoggingApi {
-    let sdk = ctx.sdk();
-    let mut iam = aws_sdk_iam::config::Builder::from(sdk)
-        .interceptor(ctx.call_recorder())
-        .interceptor(recorder.clone());
-    if let Some(fail) = iam_extra {
-        iam = iam.interceptor(fail);
-    }
-    SdkLoggingApi::from_clients(
-        aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk)
-                .interceptor(ctx.call_recorder())
-                .interceptor(recorder.clone())
-                .force_path_style(true)
-                .build(),
-        ),
-        aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
-                .interceptor(ctx.call_recorder())
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-        aws_sdk_iam::Client::from_conf(iam.build()),
-        aws_sdk_bedrock::Client::from_conf(
-            aws_sdk_bedrock::config::Builder::from(sdk)
-                .interceptor(ctx.call_recorder())
-                .interceptor(recorder.clone())
-                .build(),
-        ),
-    )
+    let clients = Intercepted::new(ctx.sdk())
+        .with(ctx.call_recorder())
+        .with(recorder.clone());
+    let iam = match iam_extra {
+        Some(fail) => clients.clone().with(fail).iam(),
+        None => clients.iam(),
+    };
+    SdkLoggingApi::from_clients(clients.s3(), clients.logs(), iam, clients.bedrock())
 }
 
+/// A plan of the logging module on a fresh context (its call log starts empty).
 struct Planned {
     ctx: AwsContext,
     recorder: OpRecorder,
     module: LoggingModule,
-    spec: baseline_logging::LoggingSpec,
-    observed: baseline_logging::LoggingObserved,
-    changes: Vec<Change>,
+    plan: baseline_tests::Planned<LoggingModule>,
 }
 
 /// spec + observe + diff on a fresh context (its call log starts empty).
@@ -176,63 +114,36 @@ async fn plan(config: &Config, key: &KmsKeyArn) -> Planned {
     let ctx = context(config).await;
     let recorder = OpRecorder::default();
     let module = LoggingModule::with_api(api_with(&ctx, &recorder, None), &ctx);
-    let spec = module
-        .spec(
-            config,
-            &LoggingInputs {
-                kms_key_arn: Some(key.clone()),
-                endpoint_ids: None,
-            },
-        )
-        .unwrap();
-    let observed = module.observe(&spec).await.expect("observe");
-    let changes = module.diff(&spec, &observed);
+    let plan = plan_module(&module, config, &inputs(key)).await;
     Planned {
         ctx,
         recorder,
         module,
-        spec,
-        observed,
-        changes,
+        plan,
+    }
+}
+
+fn inputs(key: &KmsKeyArn) -> LoggingInputs {
+    LoggingInputs {
+        kms_key_arn: Some(key.clone()),
+        endpoint_ids: None,
     }
 }
 
 async fn apply(config: &Config, key: &KmsKeyArn) -> LoggingOutputs {
     let p = plan(config, key).await;
-    p.module
-        .apply(&p.spec, &p.observed, &NoProgress)
-        .await
-        .expect("apply logging")
-}
-
-fn changed(changes: &[Change]) -> Vec<(String, Action)> {
-    changes
-        .iter()
-        .filter(|c| c.is_change())
-        .map(|c| (c.address.clone(), c.action))
-        .collect()
-}
-
-fn attr_names(changes: &[Change], address: &str) -> Vec<String> {
-    changes
-        .iter()
-        .find(|c| c.address == address)
-        .map(|c| c.attributes.iter().map(|a| a.name.clone()).collect())
-        .unwrap_or_default()
+    p.plan.apply(&p.module).await
 }
 
 /// Asserts a fresh plan has no changes, applies it, and asserts the apply wrote nothing.
 async fn assert_converged(config: &Config, key: &KmsKeyArn) {
     let p = plan(config, key).await;
     assert!(
-        changed(&p.changes).is_empty(),
+        changed(&p.plan.changes).is_empty(),
         "expected no changes, got {:#?}",
-        changed(&p.changes)
+        changed(&p.plan.changes)
     );
-    p.module
-        .apply(&p.spec, &p.observed, &NoProgress)
-        .await
-        .expect("no-op apply");
+    p.plan.apply(&p.module).await;
     let writes = p.recorder.writes();
     assert!(
         writes.is_empty(),
@@ -243,9 +154,7 @@ async fn assert_converged(config: &Config, key: &KmsKeyArn) {
 
 #[tokio::test]
 async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_writes_nothing() {
-    let _turn = SERIAL.lock().await;
-    let config = stack_config("logcreate", &[]).await;
-    let key = kms_key(&config).await;
+    let (_turn, config, key) = stack("logcreate").await;
     // A region without invocation logging (another test may have left its configuration).
     bedrock()
         .await
@@ -256,6 +165,7 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
 
     let p = plan(&config, &key).await;
     let actions: Vec<_> = p
+        .plan
         .changes
         .iter()
         .map(|c| (c.address.as_str(), c.action))
@@ -274,14 +184,10 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
             ("logging.invocation_logging", Action::Create),
         ]
     );
-    let out = p
-        .module
-        .apply(&p.spec, &p.observed, &NoProgress)
-        .await
-        .expect("apply");
+    let out = p.plan.apply(&p.module).await;
     assert!(out.logging_enabled);
     let bucket = out.bucket_name.clone().expect("bucket output");
-    assert_eq!(bucket, p.spec.bucket_name());
+    assert_eq!(bucket, p.plan.spec.bucket_name());
     assert!(
         bucket.starts_with(&config.prefix()) && bucket.len() <= 63,
         "{bucket}"
@@ -403,19 +309,9 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
         bedrock_put.resource.as_ref().unwrap().0,
         vec![format!("arn:aws:s3:::{bucket}/bedrock-invocations/*")]
     );
-    assert_eq!(
-        bedrock_put
-            .condition_values("StringEquals", "aws:SourceAccount")
-            .unwrap()
-            .0,
-        vec![ACCOUNT_ID]
-    );
-    assert_eq!(
-        bedrock_put
-            .condition_values("ArnLike", "aws:SourceArn")
-            .unwrap()
-            .0,
-        vec![format!("arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:*")]
+    assert_source_guard(
+        bedrock_put,
+        &format!("arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:*"),
     );
     let tags = s3
         .get_bucket_tagging()
@@ -423,21 +319,14 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
         .send()
         .await
         .unwrap();
-    assert!(tags
-        .tag_set()
-        .iter()
-        .any(|t| t.key() == "baseline:stack" && t.value() == config.prefix()));
+    assert!(has_stack_tag(
+        tags.tag_set().iter().map(|t| (t.key(), t.value())),
+        &config.prefix()
+    ));
 
     // --- the log group ---
-    let groups = logs()
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .unwrap();
+    let groups = log_groups(&logs().await, &group).await;
     let g = groups
-        .log_groups()
         .iter()
         .find(|g| g.log_group_name() == Some(group.as_str()))
         .expect("log group");
@@ -452,16 +341,7 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
     let trust = PolicyDocument::parse(r.assume_role_policy_document().unwrap()).unwrap();
     let st = &trust.statement[0];
     assert_eq!(st.action.as_ref().unwrap().0, vec!["sts:AssumeRole"]);
-    assert_eq!(
-        st.condition_values("StringEquals", "aws:SourceAccount")
-            .unwrap()
-            .0,
-        vec![ACCOUNT_ID]
-    );
-    assert_eq!(
-        st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-        vec![format!("arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:*")]
-    );
+    assert_source_guard(st, &format!("arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:*"));
     assert_eq!(
         r.permissions_boundary()
             .and_then(|b| b.permissions_boundary_arn()),
@@ -491,12 +371,7 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
     );
 
     // --- the invocation logging configuration ---
-    let cfg = bedrock()
-        .await
-        .get_model_invocation_logging_configuration()
-        .send()
-        .await
-        .unwrap();
+    let cfg = invocation_logging().await;
     let cfg = cfg.logging_config().expect("logging configured");
     let cw = cfg.cloud_watch_config().expect("CloudWatch destination");
     assert_eq!(cw.log_group_name(), group);
@@ -524,9 +399,7 @@ async fn apply_from_empty_creates_everything_as_specified_and_a_second_apply_wri
 
 #[tokio::test]
 async fn drift_behind_the_tools_back_is_planned_as_updates_and_repaired() {
-    let _turn = SERIAL.lock().await;
-    let config = stack_config("logdrift", &[]).await;
-    let key = kms_key(&config).await;
+    let (_turn, config, key) = stack("logdrift").await;
     let out = apply(&config, &key).await;
     let bucket = out.bucket_name.unwrap();
     let group = out.log_group_name.unwrap();
@@ -556,7 +429,7 @@ async fn drift_behind_the_tools_back_is_planned_as_updates_and_repaired() {
 
     let p = plan(&config, &key).await;
     assert_eq!(
-        changed(&p.changes),
+        changed(&p.plan.changes),
         vec![
             ("logging.bucket".to_owned(), Action::Update),
             ("logging.log_group".to_owned(), Action::Update),
@@ -564,21 +437,18 @@ async fn drift_behind_the_tools_back_is_planned_as_updates_and_repaired() {
         ]
     );
     assert_eq!(
-        attr_names(&p.changes, "logging.bucket"),
+        attribute_names(change(&p.plan.changes, "logging.bucket")),
         vec!["public_access_block"]
     );
     assert_eq!(
-        attr_names(&p.changes, "logging.log_group"),
+        attribute_names(change(&p.plan.changes, "logging.log_group")),
         vec!["retention_in_days"]
     );
     assert_eq!(
-        attr_names(&p.changes, "logging.role"),
+        attribute_names(change(&p.plan.changes, "logging.role")),
         vec!["permissions_boundary"]
     );
-    p.module
-        .apply(&p.spec, &p.observed, &NoProgress)
-        .await
-        .expect("repair");
+    p.plan.apply(&p.module).await;
     // The bucket, log group and role are converged concurrently: compare as a set.
     let mut writes = p.recorder.writes();
     writes.sort();
@@ -610,9 +480,7 @@ async fn drift_behind_the_tools_back_is_planned_as_updates_and_repaired() {
 
 #[tokio::test]
 async fn config_changes_to_retention_prefix_and_lifecycle_are_in_place_updates() {
-    let _turn = SERIAL.lock().await;
-    let config = stack_config("logcfg", &[]).await;
-    let key = kms_key(&config).await;
+    let (_turn, config, key) = stack("logcfg").await;
     apply(&config, &key).await;
 
     let changed_config = Config {
@@ -625,7 +493,7 @@ async fn config_changes_to_retention_prefix_and_lifecycle_are_in_place_updates()
         ..config.clone()
     };
     let p = plan(&changed_config, &key).await;
-    let updates = changed(&p.changes);
+    let updates = changed(&p.plan.changes);
     assert!(
         updates.iter().all(|(_, a)| *a == Action::Update),
         "only in-place updates: {updates:#?}"
@@ -644,28 +512,18 @@ async fn config_changes_to_retention_prefix_and_lifecycle_are_in_place_updates()
         ]
     );
     assert_eq!(
-        attr_names(&p.changes, "logging.bucket"),
+        attribute_names(change(&p.plan.changes, "logging.bucket")),
         vec!["lifecycle_rules"]
     );
     assert_eq!(
-        attr_names(&p.changes, "logging.log_group"),
+        attribute_names(change(&p.plan.changes, "logging.log_group")),
         vec!["retention_in_days"]
     );
-    let out = p
-        .module
-        .apply(&p.spec, &p.observed, &NoProgress)
-        .await
-        .expect("apply changes");
+    let out = p.plan.apply(&p.module).await;
 
     let group = out.log_group_name.unwrap();
-    let groups = logs()
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(365));
+    let groups = log_groups(&logs().await, &group).await;
+    assert_eq!(groups[0].retention_in_days(), Some(365));
     let lc = s3()
         .await
         .get_bucket_lifecycle_configuration()
@@ -674,12 +532,7 @@ async fn config_changes_to_retention_prefix_and_lifecycle_are_in_place_updates()
         .await
         .unwrap();
     assert_eq!(lc.rules()[0].expiration().and_then(|e| e.days()), Some(730));
-    let cfg = bedrock()
-        .await
-        .get_model_invocation_logging_configuration()
-        .send()
-        .await
-        .unwrap();
+    let cfg = invocation_logging().await;
     assert_eq!(
         cfg.logging_config()
             .unwrap()
@@ -718,9 +571,7 @@ impl Intercept for FailFirstPutRolePolicy {
 
 #[tokio::test]
 async fn an_interrupted_apply_converges_on_the_next_run_without_duplicates() {
-    let _turn = SERIAL.lock().await;
-    let config = stack_config("logcrash", &[]).await;
-    let key = kms_key(&config).await;
+    let (_turn, config, key) = stack("logcrash").await;
     let ctx = context(&config).await;
     let api = api_with(
         &ctx,
@@ -728,15 +579,7 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_duplicates() {
         Some(FailFirstPutRolePolicy::default()),
     );
     let failing = LoggingModule::with_api(api, &ctx);
-    let spec = failing
-        .spec(
-            &config,
-            &LoggingInputs {
-                kms_key_arn: Some(key.clone()),
-                endpoint_ids: None,
-            },
-        )
-        .unwrap();
+    let spec = failing.spec(&config, &inputs(&key)).unwrap();
     let observed = failing.observe(&spec).await.unwrap();
     failing
         .apply(&spec, &observed, &NoProgress)
@@ -746,6 +589,7 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_duplicates() {
     // The re-run finds the role by name: no second CreateRole, only what is missing.
     let p = plan(&config, &key).await;
     let role = p
+        .plan
         .changes
         .iter()
         .find(|c| c.address == "logging.role")
@@ -756,15 +600,13 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_duplicates() {
         "the role from the interrupted run is found again"
     );
     let policy = p
+        .plan
         .changes
         .iter()
         .find(|c| c.address == "logging.role_policy")
         .unwrap();
     assert_eq!(policy.action, Action::Create);
-    p.module
-        .apply(&p.spec, &p.observed, &NoProgress)
-        .await
-        .expect("re-run converges");
+    p.plan.apply(&p.module).await;
     let writes = p.recorder.writes();
     assert!(!writes.iter().any(|op| op == "CreateRole"), "{writes:?}");
     let roles = iam().await.list_roles().send().await.unwrap();
@@ -779,9 +621,7 @@ async fn an_interrupted_apply_converges_on_the_next_run_without_duplicates() {
 
 #[tokio::test]
 async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_asked() {
-    let _turn = SERIAL.lock().await;
-    let config = stack_config("logdestroy", &[]).await;
-    let key = kms_key(&config).await;
+    let (_turn, config, key) = stack("logdestroy").await;
     let out = apply(&config, &key).await;
     let bucket = out.bucket_name.unwrap();
     let group = out.log_group_name.unwrap();
@@ -837,9 +677,7 @@ async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_ask
 
     // Default destroy: role and configuration go, bucket and log group stay.
     let p = plan(&config, &key).await;
-    let plan_kept = p
-        .module
-        .destroy_plan(&p.spec, &p.observed, DestroyOptions::default());
+    let plan_kept = p.plan.destroy_plan(&p.module, DestroyOptions::default());
     let kept: Vec<_> = plan_kept
         .iter()
         .map(|c| (c.address.as_str(), c.action, c.note.clone()))
@@ -860,19 +698,11 @@ async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_ask
     assert!(kept
         .iter()
         .any(|(a, act, _)| *a == "logging.role" && *act == Action::Delete));
-    p.module
-        .destroy(&p.spec, &p.observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .expect("destroy");
+    p.plan.destroy(&p.module, DestroyOptions::default()).await;
 
     let gone = iam().await.get_role().role_name(&role).send().await;
     assert!(gone.is_err(), "the role is deleted");
-    let cfg = bedrock()
-        .await
-        .get_model_invocation_logging_configuration()
-        .send()
-        .await
-        .unwrap();
+    let cfg = invocation_logging().await;
     assert!(
         cfg.logging_config()
             .is_none_or(|c| c.cloud_watch_config().is_none() && c.s3_config().is_none()),
@@ -892,24 +722,15 @@ async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_ask
             .is_err(),
         "the request-metrics configuration is removed even though the bucket stays"
     );
-    let groups = logs()
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(groups.log_groups().len(), 1, "the log group is kept");
+    let groups = log_groups(&logs().await, &group).await;
+    assert_eq!(groups.len(), 1, "the log group is kept");
 
     // With delete_audit_data: the versioned bucket is emptied and deleted, the log group deleted.
     let p = plan(&config, &key).await;
-    let plan_all = p.module.destroy_plan(
-        &p.spec,
-        &p.observed,
-        DestroyOptions {
-            delete_audit_data: true,
-        },
-    );
+    let all = DestroyOptions {
+        delete_audit_data: true,
+    };
+    let plan_all = p.plan.destroy_plan(&p.module, all);
     let deleted: Vec<_> = plan_all
         .iter()
         .filter(|c| c.action == Action::Delete)
@@ -925,40 +746,15 @@ async fn destroy_keeps_audit_data_by_default_and_empties_and_deletes_it_when_ask
             "logging.access_log_bucket_policy"
         ]
     );
-    p.module
-        .destroy(
-            &p.spec,
-            &p.observed,
-            DestroyOptions {
-                delete_audit_data: true,
-            },
-            &NoProgress,
-        )
-        .await
-        .expect("destroy audit data");
+    p.plan.destroy(&p.module, all).await;
     assert!(
         s3.head_bucket().bucket(&bucket).send().await.is_err(),
         "the bucket is deleted"
     );
-    let groups = logs()
-        .await
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .unwrap();
-    assert!(groups.log_groups().is_empty(), "the log group is deleted");
+    let groups = log_groups(&logs().await, &group).await;
+    assert!(groups.is_empty(), "the log group is deleted");
 
     // Nothing of the stack is left to plan.
     let p = plan(&config, &key).await;
-    assert!(p
-        .module
-        .destroy_plan(
-            &p.spec,
-            &p.observed,
-            DestroyOptions {
-                delete_audit_data: true
-            }
-        )
-        .is_empty());
+    assert!(p.plan.destroy_plan(&p.module, all).is_empty());
 }

@@ -10,14 +10,45 @@
 
 use aws_sdk_cloudwatch::types::AlarmType;
 use baseline_core::ids::TopicArn;
-use baseline_core::progress::NoProgress;
-use baseline_core::{Action, AwsContext, Config, DestroyOptions, Module};
-use baseline_monitoring::{MonitoringInputs, MonitoringModule, MonitoringOutputs, MonitoringSpec};
-use baseline_tests::{context, example_config, sdk_config, unique_env};
+use baseline_core::{Action, Config};
+use baseline_monitoring::{
+    DetectorSpec, MonitoringInputs, MonitoringModule, MonitoringOutputs, MonitoringSpec,
+};
+use baseline_tests::{
+    changed, context, destroy_module, emulator_admin, example_config, plan_module, sdk_config,
+    unique_env, Planned,
+};
 use std::collections::{BTreeMap, BTreeSet};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+/// One test's stack: its turn to run (the tests of this binary run one at a time), an emulator
+/// of its own, its config, module and inputs.
+struct Stack {
+    _turn: MutexGuard<'static, ()>,
+    config: Config,
+    m: MonitoringModule,
+    inputs: MonitoringInputs,
+    prefix: String,
+}
+
+/// Waits for the test's turn, then sets up its stack (`guardrail`: with a guardrail input).
+async fn stack(example: &str, label: &str, sets: &[&str], guardrail: bool) -> Stack {
+    // Anomaly detectors are account-wide: counting them needs an account of our own.
+    baseline_tests::isolate();
+    let turn = ONE_AT_A_TIME.lock().await;
+    let config = example_config(example, &unique_env(label), sets);
+    let ctx = context(&config).await;
+    let inputs = inputs(&config, guardrail).await;
+    Stack {
+        _turn: turn,
+        m: MonitoringModule::new(&ctx),
+        inputs,
+        prefix: config.prefix(),
+        config,
+    }
+}
 
 async fn topics(prefix: &str) -> BTreeMap<String, TopicArn> {
     let sns = aws_sdk_sns::Client::new(&sdk_config().await);
@@ -69,10 +100,9 @@ async fn apply(
     config: &Config,
     inputs: &MonitoringInputs,
 ) -> (MonitoringSpec, MonitoringOutputs) {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    let out = m.apply(&spec, &observed, &NoProgress).await.unwrap();
-    (spec, out)
+    let planned = plan_module(m, config, inputs).await;
+    let out = planned.apply(m).await;
+    (planned.spec, out)
 }
 
 /// The changes a plan shows now (no-ops left out).
@@ -81,21 +111,12 @@ async fn plan(
     config: &Config,
     inputs: &MonitoringInputs,
 ) -> Vec<(String, Action)> {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.diff(&spec, &observed)
-        .into_iter()
-        .filter(|c| c.is_change())
-        .map(|c| (c.address, c.action))
-        .collect()
+    changed(&plan_module(m, config, inputs).await.changes)
 }
 
-async fn destroy(m: &MonitoringModule, config: &Config, inputs: &MonitoringInputs) {
-    let spec = m.spec(config, inputs).unwrap();
-    let observed = m.observe(&spec).await.unwrap();
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .unwrap();
+/// The plan line `(address, action)` of the metric alarm `key`.
+fn alarm(key: &str, action: Action) -> (String, Action) {
+    (format!("monitoring.alarm[\"{key}\"]"), action)
 }
 
 /// Every write the emulator has served so far (operation names, in order).
@@ -105,25 +126,9 @@ async fn destroy(m: &MonitoringModule, config: &Config, inputs: &MonitoringInput
 /// `read_before_execution`, before the SDK has put it in the config bag, so that log stays empty
 /// (reported to the lead). The tests of this binary run one at a time, so the window between two
 /// reads holds only the module's calls.
-fn writes(_ctx: &AwsContext) -> Vec<String> {
-    use std::io::{Read, Write};
-    let url = baseline_tests::emulator()
-        .url()
-        .trim_start_matches("http://")
-        .to_owned();
-    let mut stream = std::net::TcpStream::connect(&url).expect("connect to the emulator");
-    write!(
-        stream,
-        "GET /_baseline/calls HTTP/1.0\r\nHost: {url}\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or_default();
-    let log: serde_json::Value = serde_json::from_str(body).expect("call log JSON");
+fn writes() -> Vec<String> {
+    let log = emulator_admin("GET", "/_baseline/calls", None);
+    assert!(log["calls"].is_array(), "call log JSON: {log}");
     log["calls"]
         .as_array()
         .into_iter()
@@ -218,6 +223,38 @@ async fn detectors() -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The spec's detectors that no anomaly alarm of another stack uses. Detectors are
+/// account-wide: other stacks in the shared emulator (the CLI tests) may still use the same
+/// ones, and the module rightly keeps those.
+async fn own_detectors(spec: &MonitoringSpec) -> Vec<&DetectorSpec> {
+    let used_elsewhere = metrics_with_anomaly_alarms().await;
+    spec.detectors
+        .iter()
+        .filter(|d| {
+            !used_elsewhere.contains(&(
+                d.def.metric.namespace.clone(),
+                d.def.metric.metric_name.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// The stack's dashboard.
+async fn dashboard(
+    prefix: &str,
+) -> Result<
+    aws_sdk_cloudwatch::operation::get_dashboard::GetDashboardOutput,
+    aws_sdk_cloudwatch::error::SdkError<
+        aws_sdk_cloudwatch::operation::get_dashboard::GetDashboardError,
+    >,
+> {
+    cw().await
+        .get_dashboard()
+        .dashboard_name(format!("{prefix}-bedrock"))
+        .send()
+        .await
+}
+
 async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
     let prefix = config.prefix();
     let left = alarms_of(&prefix).await;
@@ -228,15 +265,7 @@ async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
         left.composite.keys()
     );
     let dets = detectors().await;
-    // Detectors are account-wide: other stacks in the shared emulator (the CLI tests) may still
-    // use the same ones, and the module rightly keeps those.
-    let used_elsewhere = metrics_with_anomaly_alarms().await;
-    for d in spec.detectors.iter().filter(|d| {
-        !used_elsewhere.contains(&(
-            d.def.metric.namespace.clone(),
-            d.def.metric.metric_name.clone(),
-        ))
-    }) {
+    for d in own_detectors(spec).await {
         let key = (
             d.def.metric.namespace.clone(),
             d.def.metric.metric_name.clone(),
@@ -244,13 +273,7 @@ async fn assert_nothing_left(config: &Config, spec: &MonitoringSpec) {
         );
         assert!(!dets.contains(&key), "detector {key:?} left");
     }
-    let dash = cw()
-        .await
-        .get_dashboard()
-        .dashboard_name(format!("{prefix}-bedrock"))
-        .send()
-        .await;
-    assert!(dash.is_err(), "dashboard left");
+    assert!(dashboard(&prefix).await.is_err(), "dashboard left");
     let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
     for (_, name) in &spec.owned_rules {
         assert!(
@@ -327,14 +350,13 @@ async fn assert_log_analysis(spec: &MonitoringSpec) {
 
 #[tokio::test]
 async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
-    // Anomaly detectors are account-wide: counting them needs an account of our own.
-    baseline_tests::isolate();
-    let _one = ONE_AT_A_TIME.lock().await;
-    let config = example_config("advanced", &unique_env("monadv"), &[]);
-    let ctx = context(&config).await;
-    let m = MonitoringModule::new(&ctx);
-    let inputs = inputs(&config, true).await;
-    let prefix = config.prefix();
+    let Stack {
+        _turn,
+        config,
+        m,
+        inputs,
+        prefix,
+    } = stack("advanced", "monadv", &[], true).await;
     let (spec, out) = apply(&m, &config, &inputs).await;
 
     // Every alarm of the README, with its definition.
@@ -589,15 +611,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
         assert_eq!(a.alarm_actions(), [topic(t)], "{key}");
     }
     let dets = detectors().await;
-    // Detectors are account-wide: other stacks in the shared emulator (the CLI tests) may still
-    // use the same ones, and the module rightly keeps those.
-    let used_elsewhere = metrics_with_anomaly_alarms().await;
-    for d in spec.detectors.iter().filter(|d| {
-        !used_elsewhere.contains(&(
-            d.def.metric.namespace.clone(),
-            d.def.metric.metric_name.clone(),
-        ))
-    }) {
+    for d in own_detectors(&spec).await {
         assert!(
             dets.contains(&(
                 d.def.metric.namespace.clone(),
@@ -656,13 +670,7 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
     assert_eq!(comprehensive.alarm_actions(), [topic("critical")]);
 
     // Dashboard and training rule.
-    let dash = cw()
-        .await
-        .get_dashboard()
-        .dashboard_name(format!("{prefix}-bedrock"))
-        .send()
-        .await
-        .unwrap();
+    let dash = dashboard(&prefix).await.unwrap();
     let body: serde_json::Value = serde_json::from_str(dash.dashboard_body().unwrap()).unwrap();
     assert_eq!(body, spec.dashboard_body);
     let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
@@ -688,10 +696,10 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
 
     // Second apply: no changes and no write call.
     assert_eq!(plan(&m, &config, &inputs).await, vec![]);
-    let before = writes(&ctx).len();
+    let before = writes().len();
     apply(&m, &config, &inputs).await;
     assert_eq!(
-        writes(&ctx)[before..],
+        writes()[before..],
         [] as [String; 0],
         "a converged stack is not written to"
     );
@@ -700,21 +708,18 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
     let changed = example_config("advanced", &config.environment, &["throttle_threshold=35"]);
     assert_eq!(
         plan(&m, &changed, &inputs).await,
-        vec![(
-            "monitoring.alarm[\"runtime-throttles\"]".to_owned(),
-            Action::Update
-        )]
+        vec![alarm("runtime-throttles", Action::Update)]
     );
-    let before = writes(&ctx).len();
+    let before = writes().len();
     apply(&m, &changed, &inputs).await;
-    assert_eq!(writes(&ctx)[before..], ["PutMetricAlarm".to_owned()]);
+    assert_eq!(writes()[before..], ["PutMetricAlarm".to_owned()]);
     assert_eq!(
         alarms_of(&prefix).await.metric[&format!("{prefix}-runtime-throttles")].threshold(),
         Some(35.0)
     );
     assert_eq!(plan(&m, &changed, &inputs).await, vec![]);
 
-    destroy(&m, &changed, &inputs).await;
+    destroy_module(&m, &changed, &inputs).await;
     assert_nothing_left(&changed, &spec).await;
     assert_eq!(
         plan(&m, &changed, &inputs).await.len(),
@@ -730,23 +735,24 @@ async fn advanced_example_creates_every_alarm_converges_and_is_destroyed() {
 
 #[tokio::test]
 async fn basic_example_without_a_guardrail_creates_only_the_matching_subset() {
-    // Anomaly detectors are account-wide: counting them needs an account of our own.
-    baseline_tests::isolate();
-    let _one = ONE_AT_A_TIME.lock().await;
     // The basic example leaves every monitoring switch at its default; this stack has no
     // guardrail and no comprehensive health alarm.
-    let config = example_config(
+    let Stack {
+        _turn,
+        config,
+        m,
+        inputs,
+        prefix,
+    } = stack(
         "basic",
-        &unique_env("monbasic"),
+        "monbasic",
         &[
             "enable_guardrails=false",
             "enable_comprehensive_health_monitoring=false",
         ],
-    );
-    let ctx = context(&config).await;
-    let m = MonitoringModule::new(&ctx);
-    let inputs = inputs(&config, false).await;
-    let prefix = config.prefix();
+        false,
+    )
+    .await;
     let (spec, out) = apply(&m, &config, &inputs).await;
     let found = alarms_of(&prefix).await;
     let keys: BTreeSet<String> = found
@@ -769,32 +775,25 @@ async fn basic_example_without_a_guardrail_creates_only_the_matching_subset() {
         vec![format!("{prefix}-basic-health")]
     );
     assert!(!out.alarm_names.contains_key("guardrails"));
-    let dash = cw()
-        .await
-        .get_dashboard()
-        .dashboard_name(format!("{prefix}-bedrock"))
-        .send()
-        .await
-        .unwrap();
+    let dash = dashboard(&prefix).await.unwrap();
     assert!(!dash
         .dashboard_body()
         .unwrap()
         .contains("Guardrail interventions"));
     assert_eq!(plan(&m, &config, &inputs).await, vec![]);
-    destroy(&m, &config, &inputs).await;
+    destroy_module(&m, &config, &inputs).await;
     assert_nothing_left(&config, &spec).await;
 }
 
 #[tokio::test]
 async fn an_alarm_deleted_by_hand_is_shown_and_recreated() {
-    // Anomaly detectors are account-wide: counting them needs an account of our own.
-    baseline_tests::isolate();
-    let _one = ONE_AT_A_TIME.lock().await;
-    let config = example_config("advanced", &unique_env("mondrift"), &[]);
-    let ctx = context(&config).await;
-    let m = MonitoringModule::new(&ctx);
-    let inputs = inputs(&config, true).await;
-    let prefix = config.prefix();
+    let Stack {
+        _turn,
+        config,
+        m,
+        inputs,
+        prefix,
+    } = stack("advanced", "mondrift", &[], true).await;
     let (spec, _) = apply(&m, &config, &inputs).await;
 
     cw().await
@@ -817,20 +816,14 @@ async fn an_alarm_deleted_by_hand_is_shown_and_recreated() {
     assert_eq!(
         drift,
         vec![
-            (
-                "monitoring.alarm[\"agents-p99-latency\"]".to_owned(),
-                Action::Create
-            ),
-            (
-                "monitoring.alarm[\"runtime-throttles\"]".to_owned(),
-                Action::Update
-            ),
+            alarm("agents-p99-latency", Action::Create),
+            alarm("runtime-throttles", Action::Update),
         ]
     );
-    let before = writes(&ctx).len();
+    let before = writes().len();
     apply(&m, &config, &inputs).await;
     // The alarm writes run concurrently: compare without order.
-    let mut repaired = writes(&ctx)[before..].to_vec();
+    let mut repaired = writes()[before..].to_vec();
     repaired.sort();
     assert_eq!(
         repaired,
@@ -840,20 +833,19 @@ async fn an_alarm_deleted_by_hand_is_shown_and_recreated() {
     let a = &alarms_of(&prefix).await.metric[&format!("{prefix}-agents-p99-latency")];
     assert_eq!(a.extended_statistic(), Some("p99"));
 
-    destroy(&m, &config, &inputs).await;
+    destroy_module(&m, &config, &inputs).await;
     assert_nothing_left(&config, &spec).await;
 }
 
 #[tokio::test]
 async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_references() {
-    // Anomaly detectors are account-wide: counting them needs an account of our own.
-    baseline_tests::isolate();
-    let _one = ONE_AT_A_TIME.lock().await;
-    let config = example_config("advanced", &unique_env("mongroup"), &[]);
-    let ctx = context(&config).await;
-    let m = MonitoringModule::new(&ctx);
-    let inputs = inputs(&config, true).await;
-    let prefix = config.prefix();
+    let Stack {
+        _turn,
+        config,
+        m,
+        inputs,
+        prefix,
+    } = stack("advanced", "mongroup", &[], true).await;
     let (spec, _) = apply(&m, &config, &inputs).await;
     let before_alarms = alarms_of(&prefix).await;
 
@@ -867,38 +859,14 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
     assert_eq!(
         changes,
         vec![
-            (
-                "monitoring.alarm[\"agents-client-errors\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"agents-inline-client-errors\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"agents-inline-p99-latency\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"agents-inline-server-errors\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"agents-inline-throttles\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"agents-p99-latency\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"agents-server-errors\"]".to_owned(),
-                Action::Delete
-            ),
-            (
-                "monitoring.alarm[\"agents-throttles\"]".to_owned(),
-                Action::Delete
-            ),
+            alarm("agents-client-errors", Action::Delete),
+            alarm("agents-inline-client-errors", Action::Delete),
+            alarm("agents-inline-p99-latency", Action::Delete),
+            alarm("agents-inline-server-errors", Action::Delete),
+            alarm("agents-inline-throttles", Action::Delete),
+            alarm("agents-p99-latency", Action::Delete),
+            alarm("agents-server-errors", Action::Delete),
+            alarm("agents-throttles", Action::Delete),
             (
                 "monitoring.composite_alarm[\"comprehensive-health\"]".to_owned(),
                 Action::Update
@@ -942,7 +910,7 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
     );
     assert_eq!(plan(&m, &off, &inputs).await, vec![]);
 
-    destroy(&m, &off, &inputs).await;
+    destroy_module(&m, &off, &inputs).await;
     assert_nothing_left(&off, &spec).await;
 }
 
@@ -953,21 +921,26 @@ async fn disabling_a_group_removes_exactly_its_alarms_and_their_composite_refere
 /// unpublished set (the old {GuardrailArn, GuardrailVersion, GuardrailContentSource}) fails here.
 #[tokio::test]
 async fn every_alarm_is_found_from_a_datapoint_of_its_documented_metric() {
-    baseline_tests::isolate();
-    let _one = ONE_AT_A_TIME.lock().await;
-    let config = example_config(
+    let Stack {
+        _turn,
+        config,
+        m,
+        inputs,
+        prefix,
+    } = stack(
         "advanced",
-        &unique_env("monmetric"),
+        "monmetric",
         &["token_anomaly_threshold_value=500000"],
-    );
-    let ctx = context(&config).await;
-    let m = MonitoringModule::new(&ctx);
-    let inputs = inputs(&config, true).await;
-    let prefix = config.prefix();
+        true,
+    )
+    .await;
 
     // The plan names each alarm's topic; the critical composite holds no band or token alarm.
-    let spec = m.spec(&config, &inputs).unwrap();
-    let planned = m.diff(&spec, &m.observe(&spec).await.unwrap());
+    let Planned {
+        spec,
+        changes: planned,
+        ..
+    } = plan_module(&m, &config, &inputs).await;
     for a in &spec.alarms {
         let address = format!("monitoring.alarm[\"{}\"]", a.key);
         let c = planned.iter().find(|c| c.address == address).unwrap();
@@ -1102,16 +1075,13 @@ async fn every_alarm_is_found_from_a_datapoint_of_its_documented_metric() {
         .unwrap();
     assert_eq!(
         plan(&m, &config, &inputs).await,
-        vec![(
-            "monitoring.alarm[\"guardrails-input-intervened\"]".to_owned(),
-            Action::Delete
-        )]
+        vec![alarm("guardrails-input-intervened", Action::Delete)]
     );
     apply(&m, &config, &inputs).await;
     assert!(!alarms_of(&prefix).await.metric.contains_key(&retired));
     assert_eq!(plan(&m, &config, &inputs).await, vec![]);
 
-    destroy(&m, &config, &inputs).await;
+    destroy_module(&m, &config, &inputs).await;
     assert_nothing_left(&config, &spec).await;
 }
 
@@ -1188,13 +1158,13 @@ fn cloudtrail_event(pattern: &serde_json::Value, other: bool) -> serde_json::Val
 /// removes every rule.
 #[tokio::test]
 async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic() {
-    baseline_tests::isolate();
-    let _one = ONE_AT_A_TIME.lock().await;
-    let config = example_config("advanced", &unique_env("montamper"), &[]);
-    let ctx = context(&config).await;
-    let m = MonitoringModule::new(&ctx);
-    let inputs = inputs(&config, true).await;
-    let prefix = config.prefix();
+    let Stack {
+        _turn,
+        config,
+        m,
+        inputs,
+        prefix,
+    } = stack("advanced", "montamper", &[], true).await;
     let (spec, out) = apply(&m, &config, &inputs).await;
     let events = aws_sdk_eventbridge::Client::new(&sdk_config().await);
     let sns = aws_sdk_sns::Client::new(&sdk_config().await);
@@ -1330,9 +1300,9 @@ async fn tamper_rules_match_cloudtrail_events_of_the_stack_and_reach_their_topic
 
     // Re-apply writes nothing; destroy removes every rule.
     assert_eq!(plan(&m, &config, &inputs).await, vec![]);
-    let before = writes(&ctx).len();
+    let before = writes().len();
     apply(&m, &config, &inputs).await;
-    assert_eq!(writes(&ctx)[before..], [] as [String; 0]);
-    destroy(&m, &config, &inputs).await;
+    assert_eq!(writes()[before..], [] as [String; 0]);
+    destroy_module(&m, &config, &inputs).await;
     assert_nothing_left(&config, &spec).await;
 }

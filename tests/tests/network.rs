@@ -10,15 +10,16 @@ use aws_sdk_ec2::error::BoxError;
 use aws_sdk_ec2::operation::create_vpc_endpoint::{
     CreateVpcEndpointInput, CreateVpcEndpointOutput,
 };
-use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, IpPermission, IpRange, VpcAttributeName};
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
 use baseline_core::policy::PolicyDocument;
-use baseline_core::progress::NoProgress;
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module};
-use baseline_network::{
-    endpoint_policy, NetworkError, NetworkModule, NetworkOutputs, PolicyContext, SdkEc2Api,
+use baseline_core::{Action, AwsContext, Change, Config, Module};
+use baseline_network::{endpoint_policy, NetworkError, NetworkModule, PolicyContext, SdkEc2Api};
+use baseline_tests::{
+    actions, apply_module, attribute_names, context, destroy_module, example_config_with,
+    live_endpoints, make_vpc, plan_module, sdk_config, stack_tag_filter, unique_env, vpc_sets,
+    Intercepted, TestVpc, ACCOUNT_ID, REGION,
 };
-use baseline_tests::{context, example_config, sdk_config, unique_env, ACCOUNT_ID, REGION};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -32,88 +33,14 @@ const SERVICES: [&str; 5] = [
     "bedrock-runtime",
 ];
 
-/// A VPC made by the test.
-struct TestVpc {
-    vpc_id: String,
-    subnets: Vec<String>,
-}
-
 async fn ec2() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&sdk_config().await)
 }
 
-/// VPC `cidr` with DNS support (and hostnames when asked) and three subnets in three zones.
-async fn make_vpc(ec2: &aws_sdk_ec2::Client, cidr: &str, dns_hostnames: bool) -> TestVpc {
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block(cidr)
-        .send()
-        .await
-        .expect("CreateVpc");
-    let vpc_id = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("vpc id")
-        .to_owned();
-    for attr in [
-        VpcAttributeName::EnableDnsSupport,
-        VpcAttributeName::EnableDnsHostnames,
-    ] {
-        let on = AttributeBooleanValue::builder()
-            .value(attr == VpcAttributeName::EnableDnsSupport || dns_hostnames)
-            .build();
-        let call = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
-        let call = if attr == VpcAttributeName::EnableDnsSupport {
-            call.enable_dns_support(on)
-        } else {
-            call.enable_dns_hostnames(on)
-        };
-        call.send().await.expect("ModifyVpcAttribute");
-    }
-    let zones = ec2
-        .describe_availability_zones()
-        .send()
-        .await
-        .expect("DescribeAvailabilityZones");
-    let zones: Vec<String> = zones
-        .availability_zones()
-        .iter()
-        .filter_map(|z| z.zone_name().map(str::to_owned))
-        .collect();
-    let base = cidr.split('.').take(2).collect::<Vec<_>>().join(".");
-    let mut subnets = Vec::new();
-    for (i, zone) in zones.iter().take(3).enumerate() {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(format!("{base}.{}.0/24", i + 1))
-            .availability_zone(zone)
-            .send()
-            .await
-            .expect("CreateSubnet");
-        subnets.push(
-            s.subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("subnet id")
-                .to_owned(),
-        );
-    }
-    TestVpc { vpc_id, subnets }
-}
-
 fn config_for(label: &str, vpc: &TestVpc, subnets: &[&str], sets: &[&str]) -> Config {
-    let subnet_list = subnets
-        .iter()
-        .map(|s| format!("{s:?}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut all = vec![
-        format!("vpc_id={:?}", vpc.vpc_id),
-        format!("subnet_ids=[{subnet_list}]"),
-    ];
+    let mut all = vpc_sets(&vpc.vpc_id, subnets);
     all.extend(sets.iter().map(|s| s.to_string()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    example_config("basic", &unique_env(label), &all)
+    example_config_with("basic", &unique_env(label), all)
 }
 
 /// Start and end of each CreateVpcEndpoint, by service name, seen by the client itself.
@@ -162,83 +89,27 @@ impl Intercept for CreateTimes {
 
 /// The module over an EC2 client that records into the context's call log and into `times`.
 fn module(ctx: &AwsContext, times: &CreateTimes) -> NetworkModule<SdkEc2Api> {
-    let conf = aws_sdk_ec2::config::Builder::from(ctx.sdk())
-        .interceptor(ctx.call_recorder())
-        .interceptor(times.clone())
-        .build();
-    NetworkModule::with_api(
-        SdkEc2Api::from_client(aws_sdk_ec2::Client::from_conf(conf)),
-        ctx,
-    )
+    let ec2 = Intercepted::new(ctx.sdk())
+        .with(ctx.call_recorder())
+        .with(times.clone())
+        .ec2();
+    NetworkModule::with_api(SdkEc2Api::from_client(ec2), ctx)
 }
 
+/// The changes a plan shows now (no-ops left out).
 async fn plan(m: &NetworkModule<SdkEc2Api>, config: &Config) -> Vec<Change> {
-    let spec = m.spec(config, &()).expect("spec");
-    let observed = m.observe(&spec).await.expect("observe");
-    m.diff(&spec, &observed)
+    plan_module(m, config, &())
+        .await
+        .changes
         .into_iter()
         .filter(Change::is_change)
-        .collect()
-}
-
-async fn apply(m: &NetworkModule<SdkEc2Api>, config: &Config) -> NetworkOutputs {
-    let spec = m.spec(config, &()).expect("spec");
-    let observed = m.observe(&spec).await.expect("observe");
-    m.apply(&spec, &observed, &NoProgress).await.expect("apply")
-}
-
-async fn destroy(m: &NetworkModule<SdkEc2Api>, config: &Config) {
-    let spec = m.spec(config, &()).expect("spec");
-    let observed = m.observe(&spec).await.expect("observe");
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .expect("destroy");
-}
-
-fn stack_filter(config: &Config) -> Filter {
-    Filter::builder()
-        .name("tag:baseline:stack")
-        .values(config.prefix())
-        .build()
-}
-
-/// Live (not deleted) endpoints of the stack, by their `baseline:endpoint` tag.
-async fn endpoints_of(
-    ec2: &aws_sdk_ec2::Client,
-    config: &Config,
-) -> BTreeMap<String, aws_sdk_ec2::types::VpcEndpoint> {
-    let out = ec2
-        .describe_vpc_endpoints()
-        .filters(stack_filter(config))
-        .send()
-        .await
-        .expect("DescribeVpcEndpoints");
-    out.vpc_endpoints()
-        .iter()
-        .filter(|e| {
-            !matches!(
-                e.state()
-                    .map(|s| s.as_str().to_ascii_lowercase())
-                    .as_deref(),
-                Some("deleted" | "deleting")
-            )
-        })
-        .map(|e| {
-            let service = e
-                .tags()
-                .iter()
-                .find(|t| t.key() == Some("baseline:endpoint"))
-                .and_then(|t| t.value())
-                .unwrap_or_default();
-            (service.to_owned(), e.clone())
-        })
         .collect()
 }
 
 async fn groups_of(ec2: &aws_sdk_ec2::Client, config: &Config) -> BTreeMap<String, String> {
     let out = ec2
         .describe_security_groups()
-        .filters(stack_filter(config))
+        .filters(stack_tag_filter(&config.prefix()))
         .send()
         .await
         .expect("DescribeSecurityGroups");
@@ -306,7 +177,7 @@ fn sorted(v: &[String]) -> Vec<String> {
 #[tokio::test]
 async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converges_and_destroys() {
     let ec2 = ec2().await;
-    let vpc = make_vpc(&ec2, "10.0.0.0/16", true).await;
+    let vpc = make_vpc(&ec2, "10.0.0.0/16", true, 3).await;
     let config = config_for("netapply", &vpc, &[&vpc.subnets[0], &vpc.subnets[1]], &[]);
     let ctx = context(&config).await;
     let times = CreateTimes::default();
@@ -320,7 +191,7 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
             .count()
     };
     assert_eq!((creates("security_group"), creates("vpc_endpoint")), (3, 5));
-    let out = apply(&m, &config).await;
+    let out = apply_module(&m, &config, &()).await;
 
     // Three groups, with exactly the configured rules (the default egress revoked).
     let prefix = config.prefix();
@@ -356,7 +227,7 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
     );
 
     // Five endpoints: private DNS, the subnets, the right group, each policy as generated.
-    let endpoints = endpoints_of(&ec2, &config).await;
+    let endpoints = live_endpoints(&ec2, &config.prefix()).await;
     assert_eq!(
         endpoints.keys().map(String::as_str).collect::<Vec<_>>(),
         SERVICES
@@ -437,7 +308,7 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
     // A second apply changes nothing and writes nothing.
     assert!(plan(&m, &config).await.is_empty());
     let writes = ctx.call_log().writes().len();
-    let again = apply(&m, &config).await;
+    let again = apply_module(&m, &config, &()).await;
     assert_eq!(
         ctx.call_log().writes().len(),
         writes,
@@ -447,8 +318,8 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
     assert_eq!(again, out);
 
     // Destroy leaves nothing tagged with the stack.
-    destroy(&m, &config).await;
-    assert!(endpoints_of(&ec2, &config).await.is_empty());
+    destroy_module(&m, &config, &()).await;
+    assert!(live_endpoints(&ec2, &config.prefix()).await.is_empty());
     assert!(groups_of(&ec2, &config).await.is_empty());
     assert!(plan(&m, &config)
         .await
@@ -459,11 +330,11 @@ async fn apply_from_empty_creates_groups_and_endpoints_concurrently_then_converg
 #[tokio::test]
 async fn hand_made_drift_is_planned_and_repaired() {
     let ec2 = ec2().await;
-    let vpc = make_vpc(&ec2, "10.0.0.0/16", true).await;
+    let vpc = make_vpc(&ec2, "10.0.0.0/16", true, 3).await;
     let config = config_for("netdrift", &vpc, &[&vpc.subnets[0], &vpc.subnets[1]], &[]);
     let ctx = context(&config).await;
     let m = module(&ctx, &CreateTimes::default());
-    let out = apply(&m, &config).await;
+    let out = apply_module(&m, &config, &()).await;
 
     // By hand: SSH from anywhere on the runtime group, and an allow-all runtime endpoint policy.
     ec2.authorize_security_group_ingress()
@@ -488,12 +359,8 @@ async fn hand_made_drift_is_planned_and_repaired() {
         .expect("hand-made policy");
 
     let changes = plan(&m, &config).await;
-    let summary: Vec<(&str, Action)> = changes
-        .iter()
-        .map(|c| (c.address.as_str(), c.action))
-        .collect();
     assert_eq!(
-        summary,
+        actions(&changes),
         vec![
             (
                 r#"network.security_group_rule["runtime:ingress:tcp:22:0.0.0.0/0"]"#,
@@ -511,41 +378,30 @@ async fn hand_made_drift_is_planned_and_repaired() {
         changes[1].attributes
     );
 
-    let repaired = apply(&m, &config).await;
+    let repaired = apply_module(&m, &config, &()).await;
     assert_eq!(repaired.endpoint_ids, out.endpoint_ids, "repaired in place");
     assert!(plan(&m, &config).await.is_empty());
     let rules = rules_of(&ec2, out.security_group_ids.runtime.as_str()).await;
     assert!(rules.iter().all(|r| r.2 == 443), "{rules:?}");
-    let endpoints = endpoints_of(&ec2, &config).await;
+    let endpoints = live_endpoints(&ec2, &config.prefix()).await;
     let policy =
         PolicyDocument::parse(endpoints["bedrock-runtime"].policy_document().unwrap()).unwrap();
     assert!(policy.equivalent(&endpoint_policy(
         "bedrock-runtime",
         &policy_context(&config)
     )));
-    destroy(&m, &config).await;
+    destroy_module(&m, &config, &()).await;
 }
 
 #[tokio::test]
 async fn changed_cidrs_and_subnets_converge_in_place() {
     let ec2 = ec2().await;
-    let vpc = make_vpc(&ec2, "10.0.0.0/16", true).await;
+    let vpc = make_vpc(&ec2, "10.0.0.0/16", true, 3).await;
     let env = unique_env("netmove");
     let at = |subnets: &[&str], runtime: &str| {
-        let subnet_list = subnets
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        example_config(
-            "basic",
-            &env,
-            &[
-                &format!("vpc_id={:?}", vpc.vpc_id),
-                &format!("subnet_ids=[{subnet_list}]"),
-                &format!("runtime_allowed_cidrs={runtime}"),
-            ],
-        )
+        let mut sets = vpc_sets(&vpc.vpc_id, subnets);
+        sets.push(format!("runtime_allowed_cidrs={runtime}"));
+        example_config_with("basic", &env, sets)
     };
     let (a, b, c) = (
         vpc.subnets[0].as_str(),
@@ -555,17 +411,13 @@ async fn changed_cidrs_and_subnets_converge_in_place() {
     let config = at(&[a, b], r#"["10.30.0.0/16","10.40.0.0/16"]"#);
     let ctx = context(&config).await;
     let m = module(&ctx, &CreateTimes::default());
-    let out = apply(&m, &config).await;
+    let out = apply_module(&m, &config, &()).await;
 
     // New runtime CIDRs: one rule authorized, one revoked, the group untouched.
     let config = at(&[a, b], r#"["10.30.0.0/16","10.50.0.0/16"]"#);
     let changes = plan(&m, &config).await;
-    let summary: Vec<(&str, Action)> = changes
-        .iter()
-        .map(|c| (c.address.as_str(), c.action))
-        .collect();
     assert_eq!(
-        summary,
+        actions(&changes),
         vec![
             (
                 r#"network.security_group_rule["runtime:ingress:tcp:443:10.50.0.0/16"]"#,
@@ -577,7 +429,7 @@ async fn changed_cidrs_and_subnets_converge_in_place() {
             ),
         ]
     );
-    let moved = apply(&m, &config).await;
+    let moved = apply_module(&m, &config, &()).await;
     assert_eq!(moved.security_group_ids, out.security_group_ids);
     assert_eq!(
         rules_of(&ec2, out.security_group_ids.runtime.as_str()).await,
@@ -594,18 +446,11 @@ async fn changed_cidrs_and_subnets_converge_in_place() {
     assert_eq!(changes.len(), 5, "{changes:#?}");
     for change in &changes {
         assert_eq!(change.action, Action::Update, "{}", change.address);
-        assert_eq!(
-            change
-                .attributes
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>(),
-            vec!["subnet_ids"]
-        );
+        assert_eq!(attribute_names(change), vec!["subnet_ids"]);
     }
-    let shifted = apply(&m, &config).await;
+    let shifted = apply_module(&m, &config, &()).await;
     assert_eq!(shifted.endpoint_ids, out.endpoint_ids);
-    for (service, e) in endpoints_of(&ec2, &config).await {
+    for (service, e) in live_endpoints(&ec2, &config.prefix()).await {
         assert_eq!(
             sorted(e.subnet_ids()),
             sorted(&[a.to_owned(), c.to_owned()]),
@@ -613,7 +458,7 @@ async fn changed_cidrs_and_subnets_converge_in_place() {
         );
     }
     assert!(plan(&m, &config).await.is_empty());
-    destroy(&m, &config).await;
+    destroy_module(&m, &config, &()).await;
 }
 
 #[track_caller]
@@ -637,9 +482,9 @@ fn precondition_paths(err: &NetworkError) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_bad_network_fails_before_any_write() {
     let ec2 = ec2().await;
-    let good = make_vpc(&ec2, "10.0.0.0/16", true).await;
-    let other = make_vpc(&ec2, "10.9.0.0/16", true).await;
-    let no_hostnames = make_vpc(&ec2, "10.0.0.0/16", false).await;
+    let good = make_vpc(&ec2, "10.0.0.0/16", true, 3).await;
+    let other = make_vpc(&ec2, "10.9.0.0/16", true, 3).await;
+    let no_hostnames = make_vpc(&ec2, "10.0.0.0/16", false, 3).await;
     let unknown = TestVpc {
         vpc_id: "vpc-0123456789abcdef0".into(),
         subnets: good.subnets.clone(),
@@ -681,14 +526,14 @@ async fn a_bad_network_fails_before_any_write() {
             ctx.call_log().writes()
         );
         assert!(groups_of(&ec2, &config).await.is_empty());
-        assert!(endpoints_of(&ec2, &config).await.is_empty());
+        assert!(live_endpoints(&ec2, &config.prefix()).await.is_empty());
     }
 }
 
 #[tokio::test]
 async fn extra_services_get_the_general_group_and_s3_a_gateway_endpoint() {
     let ec2 = ec2().await;
-    let vpc = make_vpc(&ec2, "10.0.0.0/16", true).await;
+    let vpc = make_vpc(&ec2, "10.0.0.0/16", true, 3).await;
     let tables = ec2
         .describe_route_tables()
         .filters(Filter::builder().name("vpc-id").values(&vpc.vpc_id).build())
@@ -711,8 +556,8 @@ async fn extra_services_get_the_general_group_and_s3_a_gateway_endpoint() {
     );
     let ctx = context(&config).await;
     let m = module(&ctx, &CreateTimes::default());
-    let out = apply(&m, &config).await;
-    let endpoints = endpoints_of(&ec2, &config).await;
+    let out = apply_module(&m, &config, &()).await;
+    let endpoints = live_endpoints(&ec2, &config.prefix()).await;
     assert_eq!(
         endpoints.keys().map(String::as_str).collect::<Vec<_>>(),
         vec![
@@ -741,7 +586,7 @@ async fn extra_services_get_the_general_group_and_s3_a_gateway_endpoint() {
 
     let writes = ctx.call_log().writes().len();
     assert!(plan(&m, &config).await.is_empty());
-    apply(&m, &config).await;
+    apply_module(&m, &config, &()).await;
     assert_eq!(ctx.call_log().writes().len(), writes, "second apply wrote");
 
     // Switching kms off deletes exactly that endpoint.
@@ -751,15 +596,14 @@ async fn extra_services_get_the_general_group_and_s3_a_gateway_endpoint() {
         .retain(|s| s.as_str() != "kms");
     let changes = plan(&m, &fewer).await;
     assert_eq!(
-        changes
-            .iter()
-            .map(|c| (c.address.as_str(), c.action))
-            .collect::<Vec<_>>(),
+        actions(&changes),
         vec![(r#"network.endpoint["kms"]"#, Action::Delete)]
     );
-    apply(&m, &fewer).await;
-    assert!(!endpoints_of(&ec2, &config).await.contains_key("kms"));
-    destroy(&m, &fewer).await;
-    assert!(endpoints_of(&ec2, &config).await.is_empty());
+    apply_module(&m, &fewer, &()).await;
+    assert!(!live_endpoints(&ec2, &config.prefix())
+        .await
+        .contains_key("kms"));
+    destroy_module(&m, &fewer, &()).await;
+    assert!(live_endpoints(&ec2, &config.prefix()).await.is_empty());
     assert!(groups_of(&ec2, &config).await.is_empty());
 }

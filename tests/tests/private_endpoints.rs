@@ -3,75 +3,27 @@
 //! does not (a region made to withhold it through the plugin's admin API), and `private_only`
 //! (CloudWatch Logs interface endpoint plus an S3 Gateway endpoint on the subnets' route tables).
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, Filter};
-use baseline_core::aws::AwsOptions;
+use aws_sdk_ec2::types::Filter;
 use baseline_core::policy::PolicyDocument;
-use baseline_core::progress::NoProgress;
-use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module, Naming};
-use baseline_network::{NetworkModule, NetworkOutputs, SdkEc2Api, MANTLE};
-use baseline_tests::{emulator, emulator_admin, example_config, unique_env, ACCOUNT_ID, REGION};
-use std::collections::BTreeMap;
+use baseline_core::{Action, AwsContext, Change, Config};
+use baseline_network::{NetworkModule, SdkEc2Api, MANTLE};
+use baseline_tests::{
+    actions, apply_module, context_in, emulator_admin, example_config, example_config_with,
+    live_endpoints, make_vpc, plan_module, teardown_module, unique_env, vpc_sets, TestVpc,
+    ACCOUNT_ID, REGION,
+};
 
 /// A region no other test uses: withholding a service is per region and shared by the run.
 const WITHHOLDING_REGION: &str = "ap-southeast-2";
 
-async fn context_in(region: &str, config: &Config) -> AwsContext {
-    let options = AwsOptions {
-        region: Some(region.to_owned()),
-        endpoint_url: Some(emulator().url().to_owned()),
-        profile: None,
-        max_attempts: Some(2),
-    };
-    AwsContext::connect(&options, Naming::new(config.prefix(), config.tags.clone()))
-        .await
-        .expect("connect to the emulator")
-}
-
-fn ec2_of(ctx: &AwsContext) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::new(ctx.sdk())
-}
-
-/// A VPC with DNS on and two subnets in two zones; returns (vpc, subnets).
-async fn make_vpc(ec2: &aws_sdk_ec2::Client, cidr: &str) -> (String, Vec<String>) {
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block(cidr)
-        .send()
-        .await
-        .expect("CreateVpc");
-    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_owned();
-    let on = || AttributeBooleanValue::builder().value(true).build();
-    ec2.modify_vpc_attribute()
-        .vpc_id(&vpc_id)
-        .enable_dns_support(on())
-        .send()
-        .await
-        .expect("ModifyVpcAttribute");
-    ec2.modify_vpc_attribute()
-        .vpc_id(&vpc_id)
-        .enable_dns_hostnames(on())
-        .send()
-        .await
-        .expect("ModifyVpcAttribute");
-    let zones = ec2
-        .describe_availability_zones()
-        .send()
-        .await
-        .expect("DescribeAvailabilityZones");
-    let base = cidr.split('.').take(2).collect::<Vec<_>>().join(".");
-    let mut subnets = Vec::new();
-    for (i, zone) in zones.availability_zones().iter().take(2).enumerate() {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(format!("{base}.{}.0/24", i + 1))
-            .availability_zone(zone.zone_name().unwrap())
-            .send()
-            .await
-            .expect("CreateSubnet");
-        subnets.push(s.subnet().and_then(|s| s.subnet_id()).unwrap().to_owned());
-    }
-    (vpc_id, subnets)
+/// An EC2 client in `region` and a VPC `cidr` made with it: DNS support and hostnames on, two
+/// subnets in two zones.
+async fn vpc_in(region: &str, label: &str, cidr: &str) -> (aws_sdk_ec2::Client, TestVpc) {
+    let probe = example_config("basic", &unique_env(label), &[]);
+    let ctx = context_in(region, &probe).await;
+    let ec2 = aws_sdk_ec2::Client::new(ctx.sdk());
+    let vpc = make_vpc(&ec2, cidr, true, 2).await;
+    (ec2, vpc)
 }
 
 fn config_for(
@@ -81,79 +33,14 @@ fn config_for(
     subnets: &[String],
     sets: &[&str],
 ) -> Config {
-    let list = subnets
-        .iter()
-        .map(|s| format!("{s:?}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut all = vec![
-        format!("vpc_id={vpc:?}"),
-        format!("subnet_ids=[{list}]"),
+    let mut all = vpc_sets(vpc, subnets);
+    all.extend([
         format!("region={region:?}"),
         format!("allowed_model_regions=[{region:?}]"),
         format!("vpc_cidr={cidr:?}"),
-    ];
+    ]);
     all.extend(sets.iter().map(|s| s.to_string()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    example_config("basic", &unique_env(label), &all)
-}
-
-async fn changes(m: &NetworkModule<SdkEc2Api>, config: &Config) -> Vec<Change> {
-    let spec = m.spec(config, &()).expect("spec");
-    let observed = m.observe(&spec).await.expect("observe");
-    m.diff(&spec, &observed)
-}
-
-async fn apply(m: &NetworkModule<SdkEc2Api>, config: &Config) -> NetworkOutputs {
-    let spec = m.spec(config, &()).expect("spec");
-    let observed = m.observe(&spec).await.expect("observe");
-    m.apply(&spec, &observed, &NoProgress).await.expect("apply")
-}
-
-async fn destroy(m: &NetworkModule<SdkEc2Api>, config: &Config) {
-    let spec = m.spec(config, &()).expect("spec");
-    let observed = m.observe_for_destroy(&spec).await.expect("observe");
-    m.destroy(&spec, &observed, DestroyOptions::default(), &NoProgress)
-        .await
-        .expect("destroy");
-}
-
-/// Live endpoints of the stack by `baseline:endpoint`.
-async fn endpoints_of(
-    ec2: &aws_sdk_ec2::Client,
-    config: &Config,
-) -> BTreeMap<String, aws_sdk_ec2::types::VpcEndpoint> {
-    let out = ec2
-        .describe_vpc_endpoints()
-        .filters(
-            Filter::builder()
-                .name("tag:baseline:stack")
-                .values(config.prefix())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("DescribeVpcEndpoints");
-    out.vpc_endpoints()
-        .iter()
-        .filter(|e| {
-            !matches!(
-                e.state()
-                    .map(|s| s.as_str().to_ascii_lowercase())
-                    .as_deref(),
-                Some("deleted" | "deleting")
-            )
-        })
-        .map(|e| {
-            let service = e
-                .tags()
-                .iter()
-                .find(|t| t.key() == Some("baseline:endpoint"))
-                .and_then(|t| t.value())
-                .unwrap_or_default();
-            (service.to_owned(), e.clone())
-        })
-        .collect()
+    example_config_with("basic", &unique_env(label), all)
 }
 
 fn count(ctx: &AwsContext, operation: &str) -> usize {
@@ -166,10 +53,13 @@ fn count(ctx: &AwsContext, operation: &str) -> usize {
 
 #[tokio::test]
 async fn mantle_is_created_where_offered_and_skipped_with_a_note_where_not() {
-    let probe = example_config("basic", &unique_env("mantleprobe"), &[]);
-    let ctx = context_in(WITHHOLDING_REGION, &probe).await;
-    let ec2 = ec2_of(&ctx);
-    let (vpc, subnets) = make_vpc(&ec2, "10.61.0.0/16").await;
+    let (
+        ec2,
+        TestVpc {
+            vpc_id: vpc,
+            subnets,
+        },
+    ) = vpc_in(WITHHOLDING_REGION, "mantleprobe", "10.61.0.0/16").await;
     let config = config_for(
         "mantle",
         WITHHOLDING_REGION,
@@ -188,7 +78,7 @@ async fn mantle_is_created_where_offered_and_skipped_with_a_note_where_not() {
 
     // Not offered: a no-op line with the reason, the four others are created.
     let before = count(&ctx, "DescribeVpcEndpointServices");
-    let plan = changes(&m, &config).await;
+    let plan = plan_module(&m, &config, &()).await.changes;
     assert_eq!(
         count(&ctx, "DescribeVpcEndpointServices") - before,
         1,
@@ -205,25 +95,29 @@ async fn mantle_is_created_where_offered_and_skipped_with_a_note_where_not() {
         note.contains("does not offer") && note.contains(WITHHOLDING_REGION),
         "{note}"
     );
-    let out = apply(&m, &config).await;
+    let out = apply_module(&m, &config, &()).await;
     assert!(!out.endpoint_ids.contains_key(MANTLE));
     assert_eq!(out.endpoint_ids.len(), 4);
     let writes = ctx.call_log().writes().len();
-    assert!(changes(&m, &config).await.iter().all(|c| !c.is_change()));
-    apply(&m, &config).await;
+    assert!(plan_module(&m, &config, &())
+        .await
+        .changes
+        .iter()
+        .all(|c| !c.is_change()));
+    apply_module(&m, &config, &()).await;
     assert_eq!(ctx.call_log().writes().len(), writes, "re-apply wrote");
 
     // Offered again: the next plan creates it on the runtime group, with its own policy.
     emulator_admin("DELETE", &path, None);
-    let plan = changes(&m, &config).await;
+    let plan = plan_module(&m, &config, &()).await.changes;
     let created: Vec<_> = plan.iter().filter(|c| c.is_change()).collect();
     assert_eq!(created.len(), 1, "{created:#?}");
     assert_eq!(
         (created[0].address.as_str(), created[0].action),
         (address.as_str(), Action::Create)
     );
-    let out = apply(&m, &config).await;
-    let endpoints = endpoints_of(&ec2, &config).await;
+    let out = apply_module(&m, &config, &()).await;
+    let endpoints = live_endpoints(&ec2, &config.prefix()).await;
     let e = &endpoints[MANTLE];
     assert_eq!(
         e.service_name(),
@@ -253,19 +147,22 @@ async fn mantle_is_created_where_offered_and_skipped_with_a_note_where_not() {
         .iter()
         .all(|a| a.starts_with("bedrock-mantle:")));
     let writes = ctx.call_log().writes().len();
-    apply(&m, &config).await;
+    apply_module(&m, &config, &()).await;
     assert_eq!(ctx.call_log().writes().len(), writes, "re-apply wrote");
 
-    destroy(&m, &config).await;
-    assert!(endpoints_of(&ec2, &config).await.is_empty());
+    teardown_module(&m, &config, &()).await;
+    assert!(live_endpoints(&ec2, &config.prefix()).await.is_empty());
 }
 
 #[tokio::test]
 async fn private_only_adds_logs_and_an_s3_gateway_on_the_subnets_route_tables() {
-    let probe = example_config("basic", &unique_env("privprobe"), &[]);
-    let ctx = context_in(REGION, &probe).await;
-    let ec2 = ec2_of(&ctx);
-    let (vpc, subnets) = make_vpc(&ec2, "10.62.0.0/16").await;
+    let (
+        ec2,
+        TestVpc {
+            vpc_id: vpc,
+            subnets,
+        },
+    ) = vpc_in(REGION, "privprobe", "10.62.0.0/16").await;
     // subnet 0 gets its own route table; subnet 1 keeps the VPC's main one.
     let own = ec2
         .create_route_table()
@@ -309,8 +206,8 @@ async fn private_only_adds_logs_and_an_s3_gateway_on_the_subnets_route_tables() 
     );
     let ctx = context_in(REGION, &config).await;
     let m = NetworkModule::with_api(SdkEc2Api::new(&ctx), &ctx);
-    apply(&m, &config).await;
-    let endpoints = endpoints_of(&ec2, &config).await;
+    apply_module(&m, &config, &()).await;
+    let endpoints = live_endpoints(&ec2, &config.prefix()).await;
     assert!(
         endpoints.contains_key("logs") && endpoints.contains_key("s3"),
         "{:?}",
@@ -340,27 +237,30 @@ async fn private_only_adds_logs_and_an_s3_gateway_on_the_subnets_route_tables() 
     }
     // Converged: one DescribeRouteTables per plan, no write on re-apply.
     let before = count(&ctx, "DescribeRouteTables");
-    assert!(changes(&m, &config).await.iter().all(|c| !c.is_change()));
+    assert!(plan_module(&m, &config, &())
+        .await
+        .changes
+        .iter()
+        .all(|c| !c.is_change()));
     assert_eq!(count(&ctx, "DescribeRouteTables") - before, 1);
     let writes = ctx.call_log().writes().len();
-    apply(&m, &config).await;
+    apply_module(&m, &config, &()).await;
     assert_eq!(ctx.call_log().writes().len(), writes, "re-apply wrote");
 
     // Explicit route_table_ids win over the subnets' tables: the gateway moves in place.
     let mut pinned = config.clone();
     pinned.route_table_ids = vec![main.clone()];
-    let plan: Vec<Change> = changes(&m, &pinned)
+    let plan: Vec<Change> = plan_module(&m, &pinned, &())
         .await
+        .changes
         .into_iter()
         .filter(Change::is_change)
         .collect();
     assert_eq!(
-        plan.iter()
-            .map(|c| (c.address.as_str(), c.action))
-            .collect::<Vec<_>>(),
+        actions(&plan),
         vec![("network.endpoint[\"s3\"]", Action::Update)]
     );
 
-    destroy(&m, &config).await;
-    assert!(endpoints_of(&ec2, &config).await.is_empty());
+    teardown_module(&m, &config, &()).await;
+    assert!(live_endpoints(&ec2, &config.prefix()).await.is_empty());
 }

@@ -1,28 +1,26 @@
 //! The whole stack through the binary: the advanced example applied from empty, every module's
 //! outputs reaching its consumers, a second apply writing nothing, destroy keeping only audit data.
 
-use baseline_tests::{cli, emulator, sdk_config, stack_args, unique_env, workspace_root};
+use baseline_tests::{
+    bucket_encryption_rule, default_policy_document, json_of as json, planned_changes, run_stack,
+    s3_client, sdk_config, stack_log_groups, stack_tag_filter, unique_env,
+};
 use serde_json::Value;
 use std::process::Output;
 
+/// `bedrock-baseline <args>` on `env`'s stack of the advanced example.
 fn run(dir: &std::path::Path, env: &str, args: &[&str]) -> Output {
-    cli(dir)
-        .args(args)
-        .args(["--endpoint-url", emulator().url(), "--config"])
-        .arg(workspace_root().join("examples/advanced.toml"))
-        .args(stack_args(env))
-        .output()
-        .unwrap()
+    run_stack(dir, "advanced", env, &[], args)
 }
 
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+/// The modules a `plan --json` document plans, in order.
+fn modules_of(plan: &Value) -> Vec<&str> {
+    plan["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -33,14 +31,8 @@ async fn advanced_stack_end_to_end() {
     let d = dir.path();
 
     let plan = tokio::task::block_in_place(|| json(&run(d, &env, &["plan", "--json"])));
-    let modules: Vec<&str> = plan["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["module"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        modules,
+        modules_of(&plan),
         [
             "encryption",
             "network",
@@ -54,12 +46,7 @@ async fn advanced_stack_end_to_end() {
     assert_eq!(plan["summary"]["destroy"], 0);
     // Only the account-wide invocation-logging configuration may exist already (other stacks
     // of the shared emulator set it): it is then updated to point at this stack.
-    for change in plan["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|m| m["changes"].as_array().unwrap())
-    {
+    for change in planned_changes(&plan) {
         if change["action"] == "update" {
             assert_eq!(change["address"], "logging.invocation_logging", "{change}");
         }
@@ -89,19 +76,9 @@ async fn advanced_stack_end_to_end() {
 
     let conf = sdk_config().await;
     // logging <- encryption: the bucket and log group are encrypted with the stack's key.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&conf)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&conf);
     let bucket = out["logging"]["bucket_name"].as_str().unwrap();
-    let enc = s3
-        .get_bucket_encryption()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    let rule = bucket_encryption_rule(&s3, bucket).await;
     assert_eq!(
         rule.apply_server_side_encryption_by_default()
             .unwrap()
@@ -151,29 +128,7 @@ async fn advanced_stack_end_to_end() {
     let policy_arn = out["guardrails"]["model_access_policy_arn"]
         .as_str()
         .unwrap();
-    let policy = iam
-        .get_policy()
-        .policy_arn(policy_arn)
-        .send()
-        .await
-        .unwrap();
-    let version_id = policy
-        .policy()
-        .unwrap()
-        .default_version_id()
-        .unwrap()
-        .to_owned();
-    let doc = iam
-        .get_policy_version()
-        .policy_arn(policy_arn)
-        .version_id(version_id)
-        .send()
-        .await
-        .unwrap();
-    let doc = baseline_core::policy::PolicyDocument::parse(
-        doc.policy_version().unwrap().document().unwrap(),
-    )
-    .unwrap();
+    let doc = default_policy_document(&iam, policy_arn).await;
     let text = doc.to_json();
     assert!(text.contains(&runtime_vpce), "{text}");
     assert!(
@@ -203,13 +158,7 @@ async fn advanced_stack_end_to_end() {
             ],
         ))
     });
-    let modules: Vec<&str> = targeted["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["module"].as_str().unwrap())
-        .collect();
-    assert_eq!(modules, ["logging"]);
+    assert_eq!(modules_of(&targeted), ["logging"]);
     assert_eq!(
         targeted["summary"],
         serde_json::json!({"add": 0, "change": 1, "destroy": 0}),
@@ -228,10 +177,7 @@ async fn advanced_stack_end_to_end() {
         String::from_utf8_lossy(&destroyed.stderr)
     );
     let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let f = aws_sdk_ec2::types::Filter::builder()
-        .name("tag:baseline:stack")
-        .values(&stack)
-        .build();
+    let f = stack_tag_filter(&stack);
     assert!(ec2
         .describe_security_groups()
         .filters(f.clone())
@@ -272,15 +218,8 @@ async fn advanced_stack_end_to_end() {
         s3.head_bucket().bucket(bucket).send().await.is_ok(),
         "the log bucket is audit data: kept"
     );
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
-    let groups = logs
-        .describe_log_groups()
-        .log_group_name_prefix(format!("/aws/bedrock/{stack}/"))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        groups.log_groups().len(),
+        stack_log_groups(&conf, &stack).await.len(),
         1,
         "the log group is audit data: kept"
     );

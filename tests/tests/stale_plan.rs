@@ -9,7 +9,7 @@ use baseline_cli::registry::registry;
 use baseline_core::progress::NoProgress;
 use baseline_core::reconcile::{Operation, Upstream};
 use baseline_core::{Action, AwsContext, Config, DestroyOptions};
-use baseline_tests::{context, example_config, isolate, sdk_config, stack_sets, unique_env};
+use baseline_tests::{context, example_config_with, isolate, sdk_config, stack_sets, unique_env};
 
 /// Plans the whole stack (read calls only).
 async fn plan(
@@ -63,9 +63,7 @@ async fn a_stale_plan_writes_only_what_it_listed() {
     // stack changing it would show in this stack's plans.
     isolate();
     let env = unique_env("stale");
-    let sets = stack_sets(&env);
-    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
-    let config = example_config("advanced", &env, &sets);
+    let config = example_config_with("advanced", &env, stack_sets(&env));
     let ctx = context(&config).await;
     let (orchestrator, prepared) = plan(&config, &ctx).await;
     let outputs = apply(&orchestrator, prepared).await;

@@ -22,15 +22,14 @@ from moto.bedrockagent.responses import AgentsforBedrockResponse
 from moto.iam.responses import IamResponse
 
 from .bedrock_agent import _id, _now, _uri
-from .validation import format_problems, operation_model, validate_request
+from .rest import RestError, error_response, ok_response
+from .validation import format_problems, validate_request
 
 _STORES: dict[tuple[str, str], dict[str, Any]] = {}
 
 
-class _Error(Exception):
-    def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class _Error(RestError):
+    """An error answer of the reads served here."""
 
 
 def _store(resp) -> dict[str, Any]:
@@ -65,12 +64,8 @@ def _handler(service: str, operation: str, uri_names: tuple[str, ...] = ()):
                     raise _Error("ValidationException", format_problems(problems), 400)
                 data = fn(self, params)
             except _Error as err:
-                return (
-                    json.dumps({"message": err.message}),
-                    {"status": err.status, "Content-Type": "application/json", "x-amzn-ErrorType": err.code},
-                )
-            status = operation_model(service, operation).http.get("responseCode", 200)
-            return json.dumps(data), {"status": status, "Content-Type": "application/json"}
+                return error_response(err)
+            return ok_response(service, operation, json.dumps(data))
         method.__name__ = fn.__name__
         return method
     return decorate
@@ -83,6 +78,15 @@ def _page(items: list, params: dict, key: str) -> dict:
     if start + size < len(items):
         out["nextToken"] = str(start + size)
     return out
+
+
+def _stored(resp, kind: str, identifier: str, what: str) -> dict:
+    """The stored `kind` ("prompts", "flows") with this id or ARN; NotFound names it `what`."""
+    ident = identifier.rsplit("/", 1)[-1]
+    found = _store(resp)[kind].get(ident)
+    if found is None:
+        raise _Error("ResourceNotFoundException", f"{what} {ident} not found.", 404)
+    return found
 
 
 def _arn(resp, kind: str, ident: str) -> str:
@@ -110,11 +114,7 @@ def create_prompt(self, params: dict) -> dict:
 
 @_handler(AGENT, "GetPrompt", ("promptIdentifier",))
 def get_prompt(self, params: dict) -> dict:
-    ident = params["promptIdentifier"].rsplit("/", 1)[-1]
-    prompt = _store(self)["prompts"].get(ident)
-    if prompt is None:
-        raise _Error("ResourceNotFoundException", f"Prompt {ident} not found.", 404)
-    return prompt
+    return _stored(self, "prompts", params["promptIdentifier"], "Prompt")
 
 
 @_handler(AGENT, "ListPrompts")
@@ -140,11 +140,7 @@ def create_flow(self, params: dict) -> dict:
 
 @_handler(AGENT, "GetFlow", ("flowIdentifier",))
 def get_flow(self, params: dict) -> dict:
-    ident = params["flowIdentifier"].rsplit("/", 1)[-1]
-    flow = _store(self)["flows"].get(ident)
-    if flow is None:
-        raise _Error("ResourceNotFoundException", f"Flow {ident} not found.", 404)
-    return flow
+    return _stored(self, "flows", params["flowIdentifier"], "Flow")
 
 
 @_handler(AGENT, "ListFlows")

@@ -27,17 +27,16 @@ from moto.bedrockagent import models as agent_models
 from moto.bedrockagent.models import AgentsforBedrockBackend
 from moto.bedrockagent.responses import AgentsforBedrockResponse
 
-from .validation import format_problems, operation_model, validate_request
+from .rest import RestError, error_response, json_body, ok_response
+from .validation import format_problems, validate_request
 
 # Agent ids (`^[0-9a-zA-Z]{10}$`) etc.: botocore's bedrock-agent model.
 
 SERVICE = "bedrock-agent"
 
 
-class AgentError(Exception):
-    def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class AgentError(RestError):
+    """An error answer of bedrock-agent."""
 
 
 def _iso(ts: _dt.datetime) -> str:
@@ -70,15 +69,7 @@ def _uri(resp: AgentsforBedrockResponse, name: str) -> str:
 
 
 def _body(resp: AgentsforBedrockResponse) -> dict:
-    if not resp.body:
-        return {}
-    try:
-        data = json.loads(resp.body)
-    except ValueError:
-        raise AgentError("ValidationException", "Request body is not valid JSON", 400)
-    if not isinstance(data, dict):
-        raise AgentError("ValidationException", "Request body must be a JSON object", 400)
-    return data
+    return json_body(resp.body, AgentError)
 
 
 def _kb(backend: AgentsforBedrockBackend, kb_id: str) -> None:
@@ -92,12 +83,8 @@ def _handler(operation: str):
             try:
                 data = fn(self, self.bedrockagent_backend)
             except AgentError as err:
-                return (
-                    json.dumps({"message": err.message}),
-                    {"status": err.status, "Content-Type": "application/json", "x-amzn-ErrorType": err.code},
-                )
-            status = operation_model(SERVICE, operation).http.get("responseCode", 200)
-            return json.dumps(data), {"status": status, "Content-Type": "application/json"}
+                return error_response(err)
+            return ok_response(SERVICE, operation, json.dumps(data))
         method.__name__ = fn.__name__
         return method
     return decorate

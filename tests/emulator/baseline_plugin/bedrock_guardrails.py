@@ -23,15 +23,14 @@ from typing import Any
 from moto.bedrock.models import BedrockBackend
 from moto.bedrock.responses import BedrockResponse
 
+from .rest import RestError, error_response, json_body, ok_response
 from .validation import format_problems, operation_model, validate_request
 
 SERVICE = "bedrock"
 
 
-class GuardrailError(Exception):
-    def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class GuardrailError(RestError):
+    """An error answer of bedrock (guardrails, inference profiles)."""
 
 
 def _not_found(ident: str, version: str | None = None) -> GuardrailError:
@@ -220,27 +219,11 @@ def _serialize(operation: str, data: dict) -> str:
 
 
 def _response(operation: str, data: dict):
-    status = operation_model(SERVICE, operation).http.get("responseCode", 200)
-    return _serialize(operation, data), {"status": status, "Content-Type": "application/json"}
-
-
-def _error(err: GuardrailError):
-    return (
-        json.dumps({"message": err.message}),
-        {"status": err.status, "Content-Type": "application/json", "x-amzn-ErrorType": err.code},
-    )
+    return ok_response(SERVICE, operation, _serialize(operation, data))
 
 
 def _body(resp: BedrockResponse) -> dict:
-    if not resp.body:
-        return {}
-    try:
-        data = json.loads(resp.body)
-    except ValueError:
-        raise GuardrailError("ValidationException", "Request body is not valid JSON", 400)
-    if not isinstance(data, dict):
-        raise GuardrailError("ValidationException", "Request body must be a JSON object", 400)
-    return data
+    return json_body(resp.body, GuardrailError)
 
 
 def _query(resp: BedrockResponse, name: str) -> str | None:
@@ -265,7 +248,7 @@ def _handler(operation: str):
             try:
                 return _response(operation, fn(self, self.bedrock_backend))
             except GuardrailError as err:
-                return _error(err)
+                return error_response(err)
         method.__name__ = fn.__name__
         return method
     return decorate

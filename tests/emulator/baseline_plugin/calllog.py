@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import re
 import threading
 import time
 from typing import Any, Callable
 from urllib.parse import parse_qs
+
+from .rest import wsgi_json
 
 _LOCK = threading.Lock()
 _CALLS: list[dict[str, Any]] = []
@@ -93,23 +94,17 @@ def operation_of(environ: dict, body: bytes | None, service: str | None) -> str 
     return None
 
 
-def _json(start_response, status: str, payload: Any):
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
 def wrap(app: Callable) -> Callable:
     def logging_app(environ: dict, start_response: Callable):
         path = environ.get("PATH_INFO", "")
         if path.rstrip("/") == "/_baseline/calls":
             method = environ.get("REQUEST_METHOD")
             if method == "GET":
-                return _json(start_response, "200 OK", {"calls": calls()})
+                return wsgi_json(start_response, "200 OK", {"calls": calls()})
             if method == "DELETE":
                 clear()
-                return _json(start_response, "200 OK", {"cleared": True})
-            return _json(start_response, "405 Method Not Allowed", {"message": "GET or DELETE"})
+                return wsgi_json(start_response, "200 OK", {"cleared": True})
+            return wsgi_json(start_response, "405 Method Not Allowed", {"message": "GET or DELETE"})
 
         start = time.time()
         service = service_of(environ)

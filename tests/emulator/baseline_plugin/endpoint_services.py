@@ -22,6 +22,8 @@ import re
 import threading
 from typing import Any, Callable
 
+from .rest import wsgi_json
+
 ADDED_SERVICES = ["bedrock-mantle"]
 _LOCK = threading.Lock()
 _WITHHELD: dict[str, set[str]] = {}
@@ -74,12 +76,6 @@ def install() -> None:
     VPCBackend.create_vpc_endpoint = create_vpc_endpoint
 
 
-def _json(start_response, status: str, payload: Any):
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
 def wrap(app: Callable) -> Callable:
     def endpoint_services_app(environ: dict, start_response: Callable):
         m = PATH.match(environ.get("PATH_INFO", ""))
@@ -91,13 +87,13 @@ def wrap(app: Callable) -> Callable:
             spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
             services = spec.get("withheld") or []
             if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
-                return _json(start_response, "400 Bad Request", {"message": "withheld: a list of service keys"})
+                return wsgi_json(start_response, "400 Bad Request", {"message": "withheld: a list of service keys"})
             with _LOCK:
                 _WITHHELD[region] = set(services)
         elif method == "DELETE":
             with _LOCK:
                 _WITHHELD.pop(region, None)
         with _LOCK:
-            return _json(start_response, "200 OK", {"withheld": sorted(_WITHHELD.get(region, set()))})
+            return wsgi_json(start_response, "200 OK", {"withheld": sorted(_WITHHELD.get(region, set()))})
 
     return endpoint_services_app

@@ -20,16 +20,12 @@ import threading
 import time
 from typing import Any, Callable
 
+from .rest import wsgi_json
+
 _LOCK = threading.Lock()
 _FAULTS: dict[str, dict[str, Any]] = {}
 ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 PATH = re.compile(r"^/_baseline/faults/([^/]+)/?$")
-
-
-def _json(start_response, status: str, payload: Any):
-    body = json.dumps(payload).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
 
 
 def _admin(environ, start_response, key: str):
@@ -47,17 +43,17 @@ def _admin(environ, start_response, key: str):
                 "lose_answer": bool(spec.get("lose_answer")),
                 "lost": [],
             }
-        return _json(start_response, "200 OK", {"key": key})
+        return wsgi_json(start_response, "200 OK", {"key": key})
     with _LOCK:
         fault = _FAULTS.get(key)
         if method == "DELETE" and fault:
             del _FAULTS[key]
     if fault is None:
-        return _json(start_response, "404 Not Found", {"message": f"no fault for {key}"})
+        return wsgi_json(start_response, "404 Not Found", {"message": f"no fault for {key}"})
     if method == "DELETE":
         fault["release"].set()
     answer = {"count": fault["count"], "tripped": fault["tripped"], "lost": list(fault["lost"])}
-    return _json(start_response, "200 OK", answer)
+    return wsgi_json(start_response, "200 OK", answer)
 
 
 # Operation-name prefixes of writes (every mutating API call the tool makes starts with one).
@@ -97,7 +93,7 @@ def wrap(app: Callable) -> Callable:
                 if hang_after is not None and n > int(hang_after):
                     fault["tripped"] = True
                     fault["release"].wait(timeout=600)
-                    return _json(start_response, "503 Service Unavailable", {"message": "fault injected"})
+                    return wsgi_json(start_response, "503 Service Unavailable", {"message": "fault injected"})
                 if _loses_answer(fault, environ.get("baseline.operation")):
                     result = app(environ, lambda status, headers, exc_info=None: None)
                     for _ in result:  # run the request to its end, then drop the answer

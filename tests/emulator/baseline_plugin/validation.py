@@ -71,6 +71,13 @@ def validate(shape: botocore.model.Shape | None, value: Any, path: str = "") -> 
             f"Value '{_fmt(value)}' at '{where}' failed to satisfy constraint: {constraint}"
         )
 
+    def length_bounds() -> None:
+        # The min/max of a list, map or string shape bound its length.
+        if "min" in meta and len(value) < meta["min"]:
+            bad(f"Member must have length greater than or equal to {meta['min']}")
+        if "max" in meta and len(value) > meta["max"]:
+            bad(f"Member must have length less than or equal to {meta['max']}")
+
     if t == "structure":
         if not isinstance(value, dict):
             bad("Member must be a structure")
@@ -93,20 +100,14 @@ def validate(shape: botocore.model.Shape | None, value: Any, path: str = "") -> 
         if not isinstance(value, (list, tuple)):
             bad("Member must be a list")
             return problems
-        if "min" in meta and len(value) < meta["min"]:
-            bad(f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"Member must have length less than or equal to {meta['max']}")
+        length_bounds()
         for i, item in enumerate(value, start=1):
             problems.extend(validate(shape.member, item, f"{where}.{i}.member"))
     elif t == "map":
         if not isinstance(value, dict):
             bad("Member must be a map")
             return problems
-        if "min" in meta and len(value) < meta["min"]:
-            bad(f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"Member must have length less than or equal to {meta['max']}")
+        length_bounds()
         for k, v in value.items():
             problems.extend(validate(shape.key, k, f"{where}.key"))
             problems.extend(validate(shape.value, v, f"{where}.{k}"))
@@ -117,10 +118,7 @@ def validate(shape: botocore.model.Shape | None, value: Any, path: str = "") -> 
         enum = meta.get("enum")
         if enum and value not in enum:
             bad(f"Member must satisfy enum value set: [{', '.join(enum)}]")
-        if "min" in meta and len(value) < meta["min"]:
-            bad(f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            bad(f"Member must have length less than or equal to {meta['max']}")
+        length_bounds()
         pattern = meta.get("pattern")
         if pattern:
             rx = _compile(pattern)
