@@ -15,6 +15,7 @@ use baseline_core::naming::STACK_TAG;
 use baseline_core::resource::{Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Config, Progress, ProgressEvent};
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -246,6 +247,9 @@ impl ObservedGuardrail {
 }
 
 /// The stack's guardrail, found by name or by stack tag; `None` when it does not exist.
+/// Guardrail tag reads in flight while the stack's guardrail is searched by its tag.
+const TAG_READS: usize = 8;
+
 pub(crate) async fn observe(
     api: &dyn GuardrailsApi,
     spec: &GuardrailsSpec,
@@ -265,8 +269,14 @@ pub(crate) async fn observe(
     } else {
         // Not under its name: `guardrail_name` may have changed. The stack tag finds it, and
         // the diff then shows the rename.
-        for g in &all {
-            let tags = match api.guardrail_tags(&g.arn).await {
+        // Up to TAG_READS at once, judged in list order (at most TAG_READS - 1 reads past the
+        // one that matches are wasted; none when nothing matches, the apply-from-empty case).
+        // (Futures built up front: a closure in the stream trips async_trait's Send check.)
+        let reads: Vec<_> = all.iter().map(|g| api.guardrail_tags(&g.arn)).collect();
+        let mut reads = futures::stream::iter(reads).buffered(TAG_READS);
+        let mut listed = all.iter();
+        while let (Some(tags), Some(g)) = (reads.next().await, listed.next()) {
+            let tags = match tags {
                 Ok(tags) => without_aws_tags(tags),
                 Err(e) if e.is_not_found() => continue,
                 Err(e) => return Err(e.into()),
