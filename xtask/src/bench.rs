@@ -37,17 +37,6 @@ struct Sample {
     peak_kib: u64,
 }
 
-/// The stack's modules (`--target` names), for the graph-derived chain of a no-op plan.
-const MODULES: [&str; 7] = [
-    "encryption",
-    "network",
-    "logging",
-    "alerting",
-    "guardrails",
-    "monitoring",
-    "cost",
-];
-
 /// Agents (and knowledge bases) the audit benchmark seeds.
 const AUDIT_SEED: usize = 200;
 
@@ -151,6 +140,19 @@ fn measure_exit(url: &str, mut cmd: Command, accept: &[i32]) -> anyhow::Result<S
     })
 }
 
+/// The modules of the stack, as its plan JSON names them (the `--target` names).
+fn stack_modules(mut plan: Command) -> anyhow::Result<Vec<String>> {
+    let out = plan.stdout(Stdio::piped()).output()?;
+    anyhow::ensure!(out.status.success(), "plan --json failed");
+    let plan: Value = serde_json::from_slice(&out.stdout).context("plan --json output")?;
+    Ok(plan["modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["module"].as_str().map(str::to_owned))
+        .collect())
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -209,7 +211,7 @@ impl BenchArgs {
 
         let mut table = Vec::new();
         let mut report = serde_json::Map::new();
-        let mut graph_bound: Vec<(&str, usize)> = Vec::new();
+        let mut graph_bound: Vec<(String, usize)> = Vec::new();
         for (pass, delay) in [("no delay", 0), ("with delay", self.delay_ms)] {
             admin(
                 &url,
@@ -232,8 +234,8 @@ impl BenchArgs {
                     // its chain is its own resources' read depth. A no-op plan cannot be
                     // shorter than the longest of them (the orchestrator observes every module
                     // at once once state knows their upstream).
-                    for module in MODULES {
-                        let s = measure(&url, command(&env, &["plan", "--target", module]))?;
+                    for module in stack_modules(command(&env, &["plan", "--json"]))? {
+                        let s = measure(&url, command(&env, &["plan", "--target", &module]))?;
                         graph_bound.push((module, s.chain));
                     }
                 }
@@ -378,7 +380,7 @@ impl BenchArgs {
             report.insert(
                 "no-op plan chain from the graph".into(),
                 json!({"calls": chain, "longest_module": module,
-                       "each_module": graph_bound.iter().map(|(m, c)| ((*m).to_owned(), json!(c))).collect::<serde_json::Map<_, _>>()}),
+                       "each_module": graph_bound.iter().map(|(m, c)| (m.clone(), json!(c))).collect::<serde_json::Map<_, _>>()}),
             );
         }
         let out = root().join(&self.out);
