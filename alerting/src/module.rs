@@ -181,9 +181,11 @@ impl<A: SnsApi> AlertingModule<A> {
             return Ok(None);
         };
         // Tags and subscriptions are independent reads of the found topic: one round (a foreign
-        // topic's subscriptions are read for nothing, a read on an error path).
-        let (mut tags, subscriptions) =
-            tokio::try_join!(self.api.topic_tags(&t.arn), self.api.subscriptions(&t.arn))?;
+        // topic's subscriptions are read for nothing, a read on an error path). The owner check
+        // comes first, as when the tags were read alone.
+        let (tags, subscriptions) =
+            tokio::join!(self.api.topic_tags(&t.arn), self.api.subscriptions(&t.arn));
+        let mut tags = tags?;
         tags.retain(|k, _| !k.starts_with("aws:"));
         if let Some(owner) = tags.get(STACK_TAG).filter(|s| **s != spec.stack) {
             return Err(AlertingError::ForeignTopic {
@@ -192,6 +194,7 @@ impl<A: SnsApi> AlertingModule<A> {
                 stack: spec.stack.clone(),
             });
         }
+        let subscriptions = subscriptions?;
         Ok(Some(ObservedTopic {
             arn: attributes
                 .get("TopicArn")

@@ -244,9 +244,11 @@ impl<'a> Orchestrator<'a> {
         }
         loop {
             // Decide what can be decided: a module whose upstream is settled keeps a plan made
-            // with exactly that upstream, or observes (again) with it.
+            // with exactly that upstream, or observes (again) with it. After a failure nothing
+            // new starts, but what already observes with its real upstream is awaited, so every
+            // failure is reported (and the exit code does not depend on who answered first).
             let mut progressed = true;
-            while progressed && failures.is_empty() {
+            while progressed {
                 progressed = false;
                 for i in 0..n {
                     if settled[i] || !deps[i].iter().all(|d| settled[*d]) {
@@ -279,17 +281,24 @@ impl<'a> Orchestrator<'a> {
                             if let Slot::Running(_, handle) = stale {
                                 handle.abort();
                             }
-                            jobs.push(start(i, real, &mut slots));
+                            if failures.is_empty() {
+                                jobs.push(start(i, real, &mut slots));
+                            }
                         }
                     }
                 }
             }
-            if !failures.is_empty() {
-                // Stop starting; what still runs is only reads, so it is simply dropped.
-                return Err(ModuleFailures(failures));
-            }
             if settled.iter().all(|s| *s) {
                 break;
+            }
+            // Only reads run, so a guess that is no longer needed is simply dropped.
+            let awaited = (0..n).any(|i| {
+                !settled[i]
+                    && deps[i].iter().all(|d| settled[*d])
+                    && matches!(&slots[i], Slot::Running(..))
+            });
+            if !failures.is_empty() && !awaited {
+                return Err(ModuleFailures(failures));
             }
             let Some((i, upstream, result)) = jobs.next().await else {
                 unreachable!("an unsettled module is always running or startable");
@@ -299,6 +308,9 @@ impl<'a> Orchestrator<'a> {
                     slots[i] = Slot::Finished(upstream, result);
                 }
             }
+        }
+        if !failures.is_empty() {
+            return Err(ModuleFailures(failures));
         }
         let mut modules: Vec<ModulePlan> = levels(&self.entries)
             .iter()

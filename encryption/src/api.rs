@@ -5,7 +5,11 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::Tag;
 use baseline_core::aws::ApiError;
 use baseline_core::AwsContext;
+use futures::StreamExt;
 use std::collections::BTreeMap;
+
+/// Key tag reads in flight while the stack's key is searched by its tag.
+const TAG_READS: usize = 8;
 
 /// What DescribeKey tells about a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,10 +160,14 @@ impl KmsApi for SdkKmsApi {
         let mut pages = self.client.list_keys().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(err("ListKeys", "account"))?;
-            // A page's keys are read side by side. AWS-managed keys refuse ListResourceTags;
-            // they are never ours, so errors are skipped.
+            // A page's keys are read TAG_READS at a time (a page holds up to 100). AWS-managed
+            // keys refuse ListResourceTags; they are never ours, so errors are skipped.
             let ids: Vec<&str> = page.keys().iter().filter_map(|k| k.key_id()).collect();
-            let tags = futures::future::join_all(ids.iter().map(|id| self.tags(id))).await;
+            let reads: Vec<_> = ids.iter().map(|id| self.tags(id)).collect();
+            let tags: Vec<_> = futures::stream::iter(reads)
+                .buffered(TAG_READS)
+                .collect()
+                .await;
             for (id, tags) in ids.into_iter().zip(tags) {
                 if tags.is_ok_and(|t| t.get(tag_key).map(String::as_str) == Some(tag_value)) {
                     found.push(id.to_owned());

@@ -246,10 +246,10 @@ impl ObservedGuardrail {
     }
 }
 
-/// The stack's guardrail, found by name or by stack tag; `None` when it does not exist.
 /// Guardrail tag reads in flight while the stack's guardrail is searched by its tag.
 const TAG_READS: usize = 8;
 
+/// The stack's guardrail, found by name or by stack tag; `None` when it does not exist.
 pub(crate) async fn observe(
     api: &dyn GuardrailsApi,
     spec: &GuardrailsSpec,

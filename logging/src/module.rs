@@ -378,10 +378,13 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             role::observe(api, &spec.replication.role, stack),
         )?;
         let buckets_exist = [bucket.is_some(), access_log_bucket.is_some()];
-        let ((), replication) = futures::try_join!(
+        // Side by side, but the boundary pre-check's answer wins (exit 2, as when it ran first).
+        let (boundary, replication) = futures::join!(
             role::check_boundary(api, &spec.role, role.as_ref()),
             replication::observe(api, &spec.replication, replication_role, &buckets_exist),
-        )?;
+        );
+        boundary?;
+        let replication = replication?;
         Ok(LoggingObserved {
             bucket,
             access_log_bucket,

@@ -465,12 +465,18 @@ pub(crate) async fn apply<A: MonitoringApi>(
     observed: &LogAnalysisObserved,
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
-    // Each filter and query is its own resource: all in one round.
-    let filters = futures::future::try_join_all(filter_keys().filter_map(|key| {
-        let (want, have) = (spec.want_filter(key), observed.filters.get(key));
-        let planned = plan_filter(key, want, have)?;
-        Some(async move { execute_filter(api, want, have, &planned, progress).await })
-    }));
+    // The metric filters one after another: they are all changes to one log group, and
+    // CloudWatch Logs refuses concurrent ones with OperationAbortedException (not retried).
+    // The saved queries are account-level resources: one round, beside the filters.
+    let filters = async {
+        for key in filter_keys() {
+            let (want, have) = (spec.want_filter(key), observed.filters.get(key));
+            if let Some(planned) = plan_filter(key, want, have) {
+                execute_filter(api, want, have, &planned, progress).await?;
+            }
+        }
+        Ok::<_, ApiError>(())
+    };
     let queries = futures::future::try_join_all(query_keys().filter_map(|key| {
         let (want, have) = (spec.want_query(key), observed.queries.get(key));
         let planned = plan_query(key, want, have)?;

@@ -434,6 +434,8 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             .await?;
             Ok::<_, MonitoringError>(())
         };
+        // The first error stops the others (as when they ran one after another); a write cut
+        // off is one an interrupted apply would leave, and the next apply converges it.
         futures::try_join!(alarms_and_dashboard, rules, logs)?;
         Ok(self.outputs(spec))
     }

@@ -215,3 +215,34 @@ async fn an_upstream_failure_is_reported_and_a_guessed_downstream_plan_is_droppe
     let failed: Vec<&str> = failures.0.iter().map(|f| f.module).collect();
     assert_eq!(failed, vec!["a"]);
 }
+
+#[tokio::test]
+async fn every_failure_of_modules_observing_at_once_is_reported() {
+    let log = Log::default();
+    let failing = |name| {
+        Arc::new(Fake {
+            name,
+            exists: true,
+            fail: true,
+            log: log.clone(),
+        })
+    };
+    let entries = vec![
+        ModuleEntry {
+            name: "a",
+            depends_on: &[],
+            module: failing("a"),
+        },
+        ModuleEntry {
+            name: "c",
+            depends_on: &[],
+            module: failing("c"),
+        },
+    ];
+    let Err(failures) = prepare(entries, Upstream::default()).await else {
+        panic!("both failed, so the stack must not plan");
+    };
+    let mut failed: Vec<&str> = failures.0.iter().map(|f| f.module).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, vec!["a", "c"]);
+}

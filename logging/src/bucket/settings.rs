@@ -7,12 +7,7 @@ use crate::api::LoggingApi;
 use crate::LoggingError;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use baseline_core::{Progress, ProgressEvent};
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
-
-/// One settings write, boxed so a round of them can be awaited together.
-type Write<'a> = Pin<Box<dyn Future<Output = Result<(), ApiError>> + Send + 'a>>;
 
 /// Retries `f` while it answers NotFound: right after CreateBucket, S3 may not yet know the
 /// bucket for every sub-resource call.
@@ -65,37 +60,31 @@ pub(super) async fn apply_settings(
             address: address.into(),
             id: spec.arn.clone(),
         });
-        // Public access is blocked before anything else is written to the bucket; the other
-        // settings are independent of each other and go in one round (no object is written
-        // before apply has put the bucket policy, after these).
+        // Public access is blocked before anything else is written to the bucket. One write
+        // after another: S3 refuses concurrent configuration changes to one bucket (409
+        // OperationAborted, "a conflicting conditional operation is currently in progress").
         settle(|| api.block_public_access(name)).await?;
-        let mut writes: Vec<Write<'_>> = vec![
-            Box::pin(settle(|| api.enforce_bucket_owner(name))),
-            if spec.sse_kms {
-                Box::pin(settle(|| api.put_bucket_encryption(name, kms_key_arn)))
-            } else {
-                Box::pin(settle(|| api.put_bucket_encryption_s3(name)))
-            },
-            Box::pin(settle(|| api.enable_versioning(name))),
-        ];
+        settle(|| api.enforce_bucket_owner(name)).await?;
+        if spec.sse_kms {
+            settle(|| api.put_bucket_encryption(name, kms_key_arn)).await?;
+        } else {
+            settle(|| api.put_bucket_encryption_s3(name)).await?;
+        }
+        settle(|| api.enable_versioning(name)).await?;
         if let Some(lock) = &spec.object_lock {
-            writes.push(Box::pin(settle(|| {
-                api.put_object_lock(name, &lock.mode, lock.days)
-            })));
+            settle(|| api.put_object_lock(name, &lock.mode, lock.days)).await?;
         }
         if !spec.lifecycle_rules.is_empty() {
-            writes.push(Box::pin(settle(|| {
-                api.put_lifecycle_rules(name, &spec.lifecycle_rules)
-            })));
-        }
-        if let Some(target) = &spec.access_log {
-            writes.push(Box::pin(logging(target)));
+            settle(|| api.put_lifecycle_rules(name, &spec.lifecycle_rules)).await?;
         }
         if spec.eventbridge {
-            writes.push(Box::pin(settle(|| api.enable_bucket_eventbridge(name))));
+            settle(|| api.enable_bucket_eventbridge(name)).await?;
         }
-        writes.push(Box::pin(settle(|| api.put_bucket_tags(name, &spec.tags))));
-        futures::future::try_join_all(writes).await?;
+        settle(|| api.put_bucket_tags(name, &spec.tags)).await?;
+        // Last, as it may wait for the access-log bucket.
+        if let Some(target) = &spec.access_log {
+            logging(target).await?;
+        }
         return Ok(());
     };
     let desired = desired_view_for(spec, found, Some(kms_key_arn));
@@ -103,20 +92,19 @@ pub(super) async fn apply_settings(
     if differs(&current, &desired, "public_access_block") {
         api.block_public_access(name).await?;
     }
-    // As for a new bucket: public access first, then the rest in one round.
-    let mut writes: Vec<Write<'_>> = Vec::new();
+    // One write after another, as for a new bucket.
     if differs(&current, &desired, "object_ownership") {
-        writes.push(api.enforce_bucket_owner(name));
+        api.enforce_bucket_owner(name).await?;
     }
     if differs(&current, &desired, "encryption") {
-        writes.push(if spec.sse_kms {
-            api.put_bucket_encryption(name, kms_key_arn)
+        if spec.sse_kms {
+            api.put_bucket_encryption(name, kms_key_arn).await?;
         } else {
-            api.put_bucket_encryption_s3(name)
-        });
+            api.put_bucket_encryption_s3(name).await?;
+        }
     }
     if differs(&current, &desired, "versioning") {
-        writes.push(api.enable_versioning(name));
+        api.enable_versioning(name).await?;
     }
     // Only a bucket that has Object Lock gets its default retention changed (see
     // `desired_view_for`).
@@ -124,27 +112,26 @@ pub(super) async fn apply_settings(
         differs(&current, &desired, "object_lock"),
         &spec.object_lock,
     ) {
-        writes.push(api.put_object_lock(name, &lock.mode, lock.days));
+        api.put_object_lock(name, &lock.mode, lock.days).await?;
+    }
+    if spec.eventbridge && differs(&current, &desired, "event_notifications") {
+        api.enable_bucket_eventbridge(name).await?;
+    }
+    if differs(&current, &desired, "lifecycle_rules") {
+        if spec.lifecycle_rules.is_empty() {
+            api.delete_lifecycle(name).await?;
+        } else {
+            api.put_lifecycle_rules(name, &spec.lifecycle_rules).await?;
+        }
+    }
+    if differs(&current, &desired, "tags") {
+        api.put_bucket_tags(name, &spec.tags).await?;
     }
     if let (true, Some(target)) = (
         differs(&current, &desired, "access_logging"),
         &spec.access_log,
     ) {
-        writes.push(Box::pin(logging(target)));
+        logging(target).await?;
     }
-    if spec.eventbridge && differs(&current, &desired, "event_notifications") {
-        writes.push(api.enable_bucket_eventbridge(name));
-    }
-    if differs(&current, &desired, "lifecycle_rules") {
-        writes.push(if spec.lifecycle_rules.is_empty() {
-            api.delete_lifecycle(name)
-        } else {
-            api.put_lifecycle_rules(name, &spec.lifecycle_rules)
-        });
-    }
-    if differs(&current, &desired, "tags") {
-        writes.push(api.put_bucket_tags(name, &spec.tags));
-    }
-    futures::future::try_join_all(writes).await?;
     Ok(())
 }

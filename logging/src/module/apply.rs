@@ -60,19 +60,18 @@ impl<A: LoggingApi> LoggingModule<A> {
                 (&key, Some(ready)),
                 progress,
             );
+            // The first error stops the other, as for the module's other tasks.
             futures::try_join!(access_log_bucket, log_bucket)?;
-            // On the bucket, once it exists (replication after its versioning); independent of
-            // each other.
-            futures::try_join!(
-                request_metrics::apply(
-                    api,
-                    &spec.request_metrics,
-                    observed.request_metrics,
-                    progress,
-                ),
-                replication::apply(api, &spec.replication, &observed.replication, progress)
+            // On the bucket, once it exists (replication after its versioning); one after the
+            // other, as S3 refuses concurrent configuration changes to one bucket.
+            request_metrics::apply(
+                api,
+                &spec.request_metrics,
+                observed.request_metrics,
+                progress,
             )
-            .map(|_| ())
+            .await?;
+            replication::apply(api, &spec.replication, &observed.replication, progress).await
         };
         let log_group_task = log_group::converge(
             api,
