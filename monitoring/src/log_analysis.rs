@@ -466,7 +466,9 @@ pub(crate) async fn apply<A: MonitoringApi>(
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
     // The metric filters one after another: they are all changes to one log group, and
-    // CloudWatch Logs refuses concurrent ones with OperationAbortedException (not retried).
+    // CloudWatch Logs refuses concurrent ones with OperationAbortedException, "multiple
+    // concurrent requests to update the same resource were in conflict" (not retried; CloudWatch
+    // Logs API reference, PutMetricFilter and DeleteMetricFilter, Errors).
     // The saved queries are account-level resources: one round, beside the filters.
     let filters = async {
         for key in filter_keys() {

@@ -61,8 +61,10 @@ pub(super) async fn apply_settings(
             id: spec.arn.clone(),
         });
         // Public access is blocked before anything else is written to the bucket. One write
-        // after another: S3 refuses concurrent configuration changes to one bucket (409
-        // OperationAborted, "a conflicting conditional operation is currently in progress").
+        // after another: S3 may refuse concurrent configuration changes to one bucket with 409
+        // OperationAborted, "a conflicting conditional operation is currently in progress
+        // against this resource" (S3 API reference, Error responses: the docs do not say which
+        // calls conflict, so none run side by side).
         settle(|| api.block_public_access(name)).await?;
         settle(|| api.enforce_bucket_owner(name)).await?;
         if spec.sse_kms {
