@@ -208,8 +208,8 @@ impl<'a> Orchestrator<'a> {
     /// Plans every selected module (read calls only). Every module observes at once, with its
     /// upstream's outputs from state as a guess (no outputs for an upstream state does not
     /// know); the plan is kept only if the upstream plans exactly those outputs, else the module
-    /// observes again with the real ones, so the plan is the same as if it had waited. Outputs of modules
-    /// that exist already flow downstream, so a deployed stack plans exactly.
+    /// observes again with the real ones, so the plan is the same as if it had waited. Outputs
+    /// of modules that exist already flow downstream, so a deployed stack plans exactly.
     pub async fn prepare(
         &self,
         stack: &str,
