@@ -397,6 +397,38 @@ pub(crate) fn diff(spec: &LogAnalysisSpec, observed: &LogAnalysisObserved) -> Ve
     filters.chain(queries).map(|p| p.change).collect()
 }
 
+/// Runs one filter's or query's planned ops: `put` (answering the id to record) for a wanted
+/// one, `delete` for an existing one (already gone is fine). The futures are lazy: only the ops
+/// the plan lists are sent.
+async fn execute(
+    planned: &Planned<LogOp>,
+    progress: &dyn Progress,
+    mut put: Option<impl std::future::Future<Output = Result<String, ApiError>>>,
+    mut delete: Option<impl std::future::Future<Output = Result<(), ApiError>>>,
+) -> Result<(), ApiError> {
+    if !planned.is_change() {
+        return Ok(());
+    }
+    let step = Step::start(progress, &planned.change.address, planned.change.action);
+    for op in &planned.ops {
+        // A put is planned only for a wanted one, a delete only for an existing one.
+        match op {
+            LogOp::Put => {
+                if let Some(put) = put.take() {
+                    step.exists(put.await?);
+                }
+            }
+            LogOp::Delete => {
+                if let Some(delete) = delete.take() {
+                    delete.await.or_gone()?;
+                }
+            }
+        }
+    }
+    step.done();
+    Ok(())
+}
+
 async fn execute_filter<A: MonitoringApi>(
     api: &A,
     want: Option<&MetricFilterDef>,
@@ -404,27 +436,9 @@ async fn execute_filter<A: MonitoringApi>(
     planned: &Planned<LogOp>,
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
-    if !planned.is_change() {
-        return Ok(());
-    }
-    let step = Step::start(progress, &planned.change.address, planned.change.action);
-    for op in &planned.ops {
-        match (op, want, have) {
-            (LogOp::Put, Some(want), _) => {
-                api.put_metric_filter(want).await?;
-                step.exists(&want.name);
-            }
-            (LogOp::Delete, _, Some(have)) => {
-                api.delete_metric_filter(&have.log_group, &have.name)
-                    .await
-                    .or_gone()?;
-            }
-            // A put is planned only for a wanted filter, a delete only for an existing one.
-            _ => {}
-        }
-    }
-    step.done();
-    Ok(())
+    let put = want.map(|w| async move { api.put_metric_filter(w).await.map(|()| w.name.clone()) });
+    let delete = have.map(|h| api.delete_metric_filter(&h.log_group, &h.name));
+    execute(planned, progress, put, delete).await
 }
 
 async fn execute_query<A: MonitoringApi>(
@@ -434,27 +448,9 @@ async fn execute_query<A: MonitoringApi>(
     planned: &Planned<LogOp>,
     progress: &dyn Progress,
 ) -> Result<(), ApiError> {
-    if !planned.is_change() {
-        return Ok(());
-    }
-    let step = Step::start(progress, &planned.change.address, planned.change.action);
-    for op in &planned.ops {
-        match (op, want, have) {
-            (LogOp::Put, Some(want), have) => {
-                let id = api
-                    .put_query_definition(have.map(|h| h.id.clone()), want)
-                    .await?;
-                step.exists(id);
-            }
-            (LogOp::Delete, _, Some(have)) => {
-                api.delete_query_definition(&have.id).await.or_gone()?;
-            }
-            // A put is planned only for a wanted query, a delete only for an existing one.
-            _ => {}
-        }
-    }
-    step.done();
-    Ok(())
+    let put = want.map(|w| api.put_query_definition(have.map(|h| h.id.clone()), w));
+    let delete = have.map(|h| api.delete_query_definition(&h.id));
+    execute(planned, progress, put, delete).await
 }
 
 /// Writes only what the plan shows: PutMetricFilter / PutQueryDefinition for new or changed
