@@ -417,12 +417,12 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                     })
                 })
                 .collect();
-            let results: Vec<Result<(), _>> = stream::iter(writes)
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
-            results.into_iter().collect::<Result<Vec<()>, _>>()?;
-            Ok::<_, MonitoringError>(())
+            first_error(
+                stream::iter(writes)
+                    .buffer_unordered(CONCURRENCY)
+                    .collect()
+                    .await,
+            )
         };
         let logs = async {
             log_analysis::apply(
