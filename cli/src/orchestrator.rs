@@ -98,6 +98,24 @@ impl Progress for StateRecorder<'_> {
     }
 }
 
+/// The recorder as one module's apply sees it: events go to the recorder, outputs announced
+/// early go to [`Orchestrator::apply`], which starts the module's dependants.
+struct ModuleProgress<'a> {
+    recorder: &'a StateRecorder<'a>,
+    index: usize,
+    announced: tokio::sync::mpsc::UnboundedSender<(usize, Value)>,
+}
+
+impl Progress for ModuleProgress<'_> {
+    fn event(&self, event: ProgressEvent) {
+        self.recorder.event(event);
+    }
+
+    fn outputs_ready(&self, outputs: &Value) {
+        let _ = self.announced.send((self.index, outputs.clone()));
+    }
+}
+
 /// Applies updates to `doc` and saves after each batch, until every sender is gone. A failed
 /// save is retried with the next batch; the last error, if any, is returned.
 pub async fn save_loop(
@@ -326,18 +344,26 @@ impl<'a> Orchestrator<'a> {
         })
     }
 
-    /// Runs `job` for every entry once the entries it waits for have finished (`reverse`: once
-    /// the entries that depend on it have), concurrently otherwise. After a failure nothing new
-    /// starts; what runs finishes, and every failure is returned.
+    /// Runs `job` for every entry once the entries it waits for are ready (`reverse`: once
+    /// the entries that depend on it are done), concurrently otherwise. An entry is ready when
+    /// its job is done, or earlier when it sends its result on `early` (the job must then end
+    /// with that same result). After a failure nothing new starts; what runs finishes, and
+    /// every failure is returned.
     async fn run_graph<T, F, Fut>(
         &self,
         reverse: bool,
+        mut early: Option<tokio::sync::mpsc::UnboundedReceiver<(usize, T)>>,
         mut job: F,
     ) -> Result<BTreeMap<&'static str, T>, ModuleFailures>
     where
+        T: PartialEq,
         F: FnMut(usize, &BTreeMap<&'static str, T>) -> Option<Fut>,
         Fut: std::future::Future<Output = anyhow::Result<T>>,
     {
+        enum Event<T> {
+            Early(usize, T),
+            Done(usize, anyhow::Result<T>),
+        }
         let n = self.entries.len();
         let waits_for: Vec<Vec<usize>> = (0..n)
             .map(|i| {
@@ -350,39 +376,68 @@ impl<'a> Orchestrator<'a> {
                 }
             })
             .collect();
-        let mut done = vec![false; n];
+        let mut ready = vec![false; n];
         let mut started = vec![false; n];
         let mut results = BTreeMap::new();
         let mut failures = Vec::new();
         let mut running = FuturesUnordered::new();
         loop {
-            // Start what is ready; a module with nothing to do (`None`) is done at once and may
-            // make others ready.
-            let mut ready = failures.is_empty();
-            while ready {
-                ready = false;
+            // Start what can start; a module with nothing to do (`None`) is done at once and
+            // may let others start.
+            let mut more = failures.is_empty();
+            while more {
+                more = false;
                 for i in 0..n {
-                    if !started[i] && waits_for[i].iter().all(|w| done[*w]) {
+                    if !started[i] && waits_for[i].iter().all(|w| ready[*w]) {
                         started[i] = true;
                         match job(i, &results) {
                             Some(f) => running.push(async move { (i, f.await) }),
                             None => {
-                                done[i] = true;
-                                ready = true;
+                                ready[i] = true;
+                                more = true;
                             }
                         }
                     }
                 }
             }
-            let Some((i, result)) = running.next().await else {
+            if running.is_empty() {
                 break;
+            }
+            // Early results first: one sent just before its job ended is seen before the end.
+            let event = match early.as_mut() {
+                Some(rx) => tokio::select! {
+                    biased;
+                    Some((i, value)) = rx.recv() => Event::Early(i, value),
+                    Some((i, result)) = running.next() => Event::Done(i, result),
+                },
+                None => match running.next().await {
+                    Some((i, result)) => Event::Done(i, result),
+                    None => break,
+                },
             };
-            match result {
-                Ok(value) => {
-                    done[i] = true;
-                    results.insert(self.entries[i].name, value);
+            match event {
+                Event::Early(i, value) => {
+                    if !ready[i] {
+                        ready[i] = true;
+                        results.insert(self.entries[i].name, value);
+                    }
                 }
-                Err(error) => failures.push(ModuleFailure {
+                Event::Done(i, Ok(value)) => {
+                    let name = self.entries[i].name;
+                    if ready[i] && results.get(name) != Some(&value) {
+                        failures.push(ModuleFailure {
+                            module: name,
+                            error: anyhow::anyhow!(
+                                "its outputs changed after it announced them, and the modules that read them ran with the announced ones: apply again"
+                            ),
+                        });
+                    }
+                    ready[i] = true;
+                    results.insert(name, value);
+                }
+                // Announced outputs stay for the dependants already running; the failure is
+                // reported and nothing new starts.
+                Event::Done(i, Err(error)) => failures.push(ModuleFailure {
                     module: self.entries[i].name,
                     error,
                 }),
@@ -395,18 +450,25 @@ impl<'a> Orchestrator<'a> {
         }
     }
 
-    /// Executes a prepared apply, each module as soon as its upstream is done. A module whose
-    /// upstream outputs turned out different from those it was planned with (upstream created
-    /// in this run) is planned again first; a module without changes makes no call at all.
+    /// Executes a prepared apply, each module as soon as its upstream is ready: done, or its
+    /// outputs announced early ([`Progress::outputs_ready`]). A module whose upstream outputs
+    /// turned out different from those it was planned with (upstream created in this run) is
+    /// planned again first; a module without changes makes no call at all.
     pub async fn apply(
         &self,
         mut stack: PreparedStack,
         recorder: &StateRecorder<'_>,
     ) -> Result<BTreeMap<&'static str, Value>, ModuleFailures> {
-        self.run_graph(false, |i, outputs| {
+        let (announced, early) = tokio::sync::mpsc::unbounded_channel();
+        self.run_graph(false, Some(early), |i, outputs| {
             let e = &self.entries[i];
             let p = stack.prepared.remove(e.name)?;
             let upstream = self.upstream_for(i, outputs);
+            let progress = ModuleProgress {
+                recorder,
+                index: i,
+                announced: announced.clone(),
+            };
             Some(async move {
                 let p = if p.upstream == upstream {
                     p
@@ -420,7 +482,7 @@ impl<'a> Orchestrator<'a> {
                     (Some(out), false) => out.clone(),
                     _ => e
                         .module
-                        .execute(&p, recorder)
+                        .execute(&p, &progress)
                         .await
                         .map_err(anyhow::Error::from_boxed)?,
                 };
@@ -438,7 +500,7 @@ impl<'a> Orchestrator<'a> {
         mut stack: PreparedStack,
         recorder: &StateRecorder<'_>,
     ) -> Result<(), ModuleFailures> {
-        self.run_graph(true, |i, _: &BTreeMap<&'static str, ()>| {
+        self.run_graph(true, None, |i, _: &BTreeMap<&'static str, ()>| {
             let e = &self.entries[i];
             let p = stack.prepared.remove(e.name)?;
             Some(async move {

@@ -54,6 +54,22 @@ pub enum ProgressEvent {
 pub trait Progress: Send + Sync {
     /// Receives one event. Must not block for long: modules call it from their tasks.
     fn event(&self, event: ProgressEvent);
+
+    /// The applying module's outputs, before its apply is done: they are final (the apply
+    /// returns exactly these) and every resource they name exists, so modules that read them
+    /// can start while this one still converges settings nobody downstream needs. Ignored by
+    /// default; the orchestrator starts the dependants. Call it through [`publish_outputs`].
+    fn outputs_ready(&self, _outputs: &serde_json::Value) {}
+}
+
+/// Announces a module's outputs early (see [`Progress::outputs_ready`]). A module that never
+/// calls it is waited for until its apply returns.
+pub fn publish_outputs<O: serde::Serialize>(progress: &dyn Progress, outputs: &O) {
+    // Outputs are plain data; one that does not serialise is simply not announced early (the
+    // orchestrator then waits for the apply, whose result reports the problem).
+    if let Ok(value) = serde_json::to_value(outputs) {
+        progress.outputs_ready(&value);
+    }
 }
 
 /// Discards every event (tests, library use).

@@ -246,3 +246,158 @@ async fn every_failure_of_modules_observing_at_once_is_reported() {
     failed.sort_unstable();
     assert_eq!(failed, vec!["a", "c"]);
 }
+
+/// A module for apply: it plans one create, and its apply announces `announce` (if any) at
+/// once, takes 30 ms, then returns `result`. It logs its apply's start and end with the
+/// upstream it was planned with.
+struct Applier {
+    name: &'static str,
+    announce: Option<Value>,
+    result: Value,
+    log: Log,
+}
+
+#[async_trait]
+impl Module for Applier {
+    type Inputs = Whole;
+    type Spec = Upstream;
+    type Observed = ();
+    type Outputs = Value;
+    type Error = std::io::Error;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn spec(&self, _: &Config, inputs: &Whole) -> Result<Upstream, Self::Error> {
+        Ok(inputs.0.clone())
+    }
+    async fn observe(&self, _: &Upstream) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn diff(&self, _: &Upstream, (): &()) -> Vec<Change> {
+        vec![Change::create(
+            format!("{}.thing", self.name),
+            "thing",
+            &json!({}),
+        )]
+    }
+    fn planned_outputs(&self, _: &Upstream, (): &()) -> Option<Value> {
+        None
+    }
+    async fn apply(
+        &self,
+        spec: &Upstream,
+        (): &(),
+        progress: &dyn Progress,
+    ) -> Result<Value, Self::Error> {
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.name, "apply start", spec.clone()));
+        if let Some(announce) = &self.announce {
+            baseline_core::progress::publish_outputs(progress, announce);
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.name, "apply end", spec.clone()));
+        Ok(self.result.clone())
+    }
+    fn destroy_plan(&self, _: &Upstream, (): &(), _: DestroyOptions) -> Vec<Change> {
+        Vec::new()
+    }
+    async fn destroy(
+        &self,
+        _: &Upstream,
+        (): &(),
+        _: DestroyOptions,
+        _: &dyn Progress,
+    ) -> Result<(), Self::Error> {
+        unreachable!("not destroyed in these tests")
+    }
+}
+
+/// `a` announcing `announce` and returning `result`, `b` reading `a`; planned from empty and
+/// applied.
+async fn apply_a_then_b(
+    log: &Log,
+    announce: Option<Value>,
+    result: Value,
+) -> Result<BTreeMap<&'static str, Value>, ModuleFailures> {
+    let module = |name, announce: Option<Value>, result: Value| {
+        Arc::new(Applier {
+            name,
+            announce,
+            result,
+            log: log.clone(),
+        })
+    };
+    let entries = vec![
+        ModuleEntry {
+            name: "a",
+            depends_on: &[],
+            module: module("a", announce, result),
+        },
+        ModuleEntry {
+            name: "b",
+            depends_on: &["a"],
+            module: module("b", None, json!({"id": "b-1"})),
+        },
+    ];
+    let config = Config::default();
+    let orchestrator = Orchestrator::new(&config, entries, Upstream::default());
+    let prepared = orchestrator
+        .prepare("stack", Operation::Apply, DestroyOptions::default())
+        .await
+        .unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let recorder = StateRecorder::new(tx, &baseline_core::progress::NoProgress);
+    orchestrator.apply(prepared, &recorder).await
+}
+
+fn position(log: &Log, module: &str, event: &str) -> usize {
+    events(log)
+        .iter()
+        .position(|x| *x == (module, event))
+        .unwrap_or_else(|| panic!("no {module} {event} in {:?}", events(log)))
+}
+
+#[tokio::test]
+async fn announced_outputs_start_the_dependants_before_the_apply_ends() {
+    let log = Log::default();
+    let outputs = apply_a_then_b(&log, Some(json!({"id": "a-1"})), json!({"id": "a-1"}))
+        .await
+        .unwrap();
+    assert!(
+        position(&log, "b", "apply start") < position(&log, "a", "apply end"),
+        "{:?}",
+        events(&log)
+    );
+    let b_start = position(&log, "b", "apply start");
+    let b_upstream = log.lock().unwrap()[b_start].2.clone();
+    assert_eq!(b_upstream, state_with_a("a-1"), "b ran with a's outputs");
+    assert_eq!(outputs["a"], json!({"id": "a-1"}));
+}
+
+#[tokio::test]
+async fn without_an_announcement_the_dependants_wait_for_the_apply() {
+    let log = Log::default();
+    apply_a_then_b(&log, None, json!({"id": "a-1"}))
+        .await
+        .unwrap();
+    assert!(position(&log, "a", "apply end") < position(&log, "b", "apply start"));
+}
+
+#[tokio::test]
+async fn outputs_that_change_after_the_announcement_fail_the_module() {
+    let log = Log::default();
+    let Err(failures) =
+        apply_a_then_b(&log, Some(json!({"id": "a-1"})), json!({"id": "a-2"})).await
+    else {
+        panic!("a returned other outputs than it announced");
+    };
+    let failed: Vec<&str> = failures.0.iter().map(|f| f.module).collect();
+    assert_eq!(failed, vec!["a"]);
+    assert!(failures.0[0].error.to_string().contains("apply again"));
+}
