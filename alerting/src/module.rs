@@ -350,6 +350,22 @@ impl<A: SnsApi> Module for AlertingModule<A> {
         Ok(AlertingObserved { topics })
     }
 
+    /// Observe looks the topics up by their ARNs and checks their stack tag; the upstream key
+    /// only shapes what is written.
+    fn observes_alike(
+        &self,
+        before: &AlertingSpec,
+        now: &AlertingSpec,
+        _: &AlertingObserved,
+    ) -> bool {
+        before.stack == now.stack
+            && before
+                .topics
+                .iter()
+                .map(|t| (&t.key, &t.arn))
+                .eq(now.topics.iter().map(|t| (&t.key, &t.arn)))
+    }
+
     fn diff(&self, spec: &AlertingSpec, observed: &AlertingObserved) -> Vec<Change> {
         plans(spec, observed, false)
             .into_iter()

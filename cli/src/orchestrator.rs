@@ -453,7 +453,8 @@ impl<'a> Orchestrator<'a> {
     /// Executes a prepared apply, each module as soon as its upstream is ready: done, or its
     /// outputs announced early ([`Progress::outputs_ready`]). A module whose upstream outputs
     /// turned out different from those it was planned with (upstream created in this run) is
-    /// planned again first; a module without changes makes no call at all.
+    /// planned again first (observing again only if its reads depend on them); a module
+    /// without changes makes no call at all.
     pub async fn apply(
         &self,
         mut stack: PreparedStack,
@@ -474,7 +475,7 @@ impl<'a> Orchestrator<'a> {
                     p
                 } else {
                     e.module
-                        .prepare(self.config, &upstream, None)
+                        .prepare_again(self.config, &upstream, p)
                         .await
                         .map_err(anyhow::Error::from_boxed)?
                 };

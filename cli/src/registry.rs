@@ -111,6 +111,15 @@ mod tests {
         {
             Err("unused".into())
         }
+        async fn prepare_again(
+            &self,
+            _: &baseline_core::Config,
+            _: &baseline_core::reconcile::Upstream,
+            _: baseline_core::reconcile::Prepared,
+        ) -> Result<baseline_core::reconcile::Prepared, baseline_core::reconcile::DynError>
+        {
+            Err("unused".into())
+        }
         async fn execute(
             &self,
             _: &baseline_core::reconcile::Prepared,

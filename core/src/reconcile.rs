@@ -340,6 +340,20 @@ pub trait Module: Send + Sync {
         self.observe(spec).await
     }
 
+    /// True when observing for `now` would find exactly `observed`, which observing for
+    /// `before` found: the two specs differ only in what is written (an upstream key ARN, a
+    /// topic ARN), not in what is looked up or how the answers are filtered. The orchestrator
+    /// then plans `now` against `observed` instead of reading again (an upstream created in
+    /// this apply changes a downstream spec this way). `false`, the default, reads again.
+    fn observes_alike(
+        &self,
+        _before: &Self::Spec,
+        _now: &Self::Spec,
+        _observed: &Self::Observed,
+    ) -> bool {
+        false
+    }
+
     /// Spec vs observed -> one change per resource. Pure.
     fn diff(&self, spec: &Self::Spec, observed: &Self::Observed) -> Vec<Change>;
 
@@ -479,6 +493,15 @@ pub trait DynModule: Send + Sync {
         upstream: &Upstream,
         destroy: Option<DestroyOptions>,
     ) -> Result<Prepared, DynError>;
+    /// [`DynModule::prepare`] for an apply with the upstream outputs `previous` was not made
+    /// with: the plan is made again, against `previous`'s observation when the module
+    /// [observes alike](Module::observes_alike) for both upstreams, else after observing again.
+    async fn prepare_again(
+        &self,
+        config: &Config,
+        upstream: &Upstream,
+        previous: Prepared,
+    ) -> Result<Prepared, DynError>;
     /// Executes a prepared plan; returns the outputs as JSON (`null` after destroy).
     async fn execute(
         &self,
@@ -513,25 +536,28 @@ where
             Some(_) => self.observe_for_destroy(&spec).await?,
             None => self.observe(&spec).await?,
         };
-        let changes = match destroy {
-            Some(options) => self.destroy_plan(&spec, &observed, options),
-            None => self.diff(&spec, &observed),
+        planned(self, upstream, destroy, spec, observed)
+    }
+
+    async fn prepare_again(
+        &self,
+        config: &Config,
+        upstream: &Upstream,
+        previous: Prepared,
+    ) -> Result<Prepared, DynError> {
+        let inputs = M::Inputs::from_upstream(upstream)?;
+        let spec = self.spec(config, &inputs)?;
+        let before = previous.spec.downcast_ref::<M::Spec>();
+        let observed = match previous.observed.downcast::<M::Observed>() {
+            Ok(observed)
+                if previous.destroy.is_none()
+                    && before.is_some_and(|b| self.observes_alike(b, &spec, &observed)) =>
+            {
+                *observed
+            }
+            _ => self.observe(&spec).await?,
         };
-        let outputs = self
-            .planned_outputs(&spec, &observed)
-            .map(serde_json::to_value)
-            .transpose()?;
-        Ok(Prepared {
-            plan: ModulePlan {
-                module: Module::name(self).to_owned(),
-                changes,
-            },
-            outputs,
-            upstream: upstream.clone(),
-            destroy,
-            spec: Box::new(spec),
-            observed: Box::new(observed),
-        })
+        planned(self, upstream, None, spec, observed)
     }
 
     async fn execute(
@@ -558,6 +584,35 @@ where
             }
         }
     }
+}
+
+/// The plan of `spec` against `observed` (destroy's when `destroy` is set), ready to execute.
+fn planned<M: Module>(
+    module: &M,
+    upstream: &Upstream,
+    destroy: Option<DestroyOptions>,
+    spec: M::Spec,
+    observed: M::Observed,
+) -> Result<Prepared, DynError> {
+    let changes = match destroy {
+        Some(options) => module.destroy_plan(&spec, &observed, options),
+        None => module.diff(&spec, &observed),
+    };
+    let outputs = module
+        .planned_outputs(&spec, &observed)
+        .map(serde_json::to_value)
+        .transpose()?;
+    Ok(Prepared {
+        plan: ModulePlan {
+            module: Module::name(module).to_owned(),
+            changes,
+        },
+        outputs,
+        upstream: upstream.clone(),
+        destroy,
+        spec: Box::new(spec),
+        observed: Box::new(observed),
+    })
 }
 
 #[cfg(test)]

@@ -311,6 +311,15 @@ impl<A: CostApi> Module for CostModule<A> {
         })
     }
 
+    /// Observe looks up the budget, monitor and subscription by the stack's names; the
+    /// upstream topic and key only shape what is written.
+    fn observes_alike(&self, before: &CostSpec, now: &CostSpec, _: &CostObserved) -> bool {
+        before.account_id == now.account_id
+            && before.budget_name == now.budget_name
+            && before.monitor_name == now.monitor_name
+            && before.subscription_name == now.subscription_name
+    }
+
     fn diff(&self, spec: &CostSpec, observed: &CostObserved) -> Vec<Change> {
         let mut changes = budget::changes(spec, observed);
         changes.extend(anomaly::changes(spec.anomaly.as_ref(), observed));

@@ -237,6 +237,21 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
         })
     }
 
+    /// Observe looks up the guardrail and the policy by the stack's names and reads the
+    /// config's inference profiles; the upstream key and endpoint only shape what is written.
+    fn observes_alike(
+        &self,
+        before: &GuardrailsSpec,
+        now: &GuardrailsSpec,
+        _: &GuardrailsObserved,
+    ) -> bool {
+        before.enabled == now.enabled
+            && before.stack == now.stack
+            && before.guardrail.name == now.guardrail.name
+            && before.policy_arn == now.policy_arn
+            && before.access.model_arns == now.access.model_arns
+    }
+
     fn diff(&self, spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Vec<Change> {
         if !spec.enabled {
             return removal_changes(observed)

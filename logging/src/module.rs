@@ -397,6 +397,22 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         })
     }
 
+    /// Everything is looked up by the stack's names, except the flow logs' network interfaces:
+    /// they are filtered by network's endpoint ids, and read only with flow logs on or their
+    /// role left over. The upstream key only shapes what is written.
+    fn observes_alike(
+        &self,
+        before: &LoggingSpec,
+        now: &LoggingSpec,
+        observed: &LoggingObserved,
+    ) -> bool {
+        let interfaces_unread = !before.flow_logs.enabled
+            && !now.flow_logs.enabled
+            && observed.flow_logs.role.is_none();
+        before.stack == now.stack
+            && (interfaces_unread || before.flow_logs.endpoint_ids == now.flow_logs.endpoint_ids)
+    }
+
     fn diff(&self, spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
         let key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
         let mut changes = self.bucket_changes(spec, observed);

@@ -260,6 +260,24 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
         })
     }
 
+    /// Observe reads by the stack's names and prefixes and keeps what the spec owns; the log
+    /// group the filters sit on and the owned detectors may come from upstream, so they must
+    /// match too. Topics, the guardrail and the watched key only shape what is written.
+    fn observes_alike(
+        &self,
+        before: &MonitoringSpec,
+        now: &MonitoringSpec,
+        _: &MonitoringObserved,
+    ) -> bool {
+        before.alarm_prefix == now.alarm_prefix
+            && before.owned_names == now.owned_names
+            && before.owned_detectors == now.owned_detectors
+            && before.dashboard_name == now.dashboard_name
+            && before.owned_rules == now.owned_rules
+            && before.log_analysis.stack == now.log_analysis.stack
+            && before.log_analysis.log_group == now.log_analysis.log_group
+    }
+
     fn diff(&self, spec: &MonitoringSpec, observed: &MonitoringObserved) -> Vec<Change> {
         let mut changes: Vec<Change> = spec
             .detectors
@@ -381,25 +399,32 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             )?;
             // Composites after the metric alarms they name (CloudWatch checks the rule's alarms
             // exist), one after another (one may name another), and before any metric alarm
-            // they stop naming is deleted.
-            for c in &spec.composites {
-                let found = observed.composite_alarms.get(&c.def.name);
-                self.converge(spec, &c.key, &c.def, found, progress).await?;
-            }
+            // they stop naming is deleted. The dashboard shows only the metric alarms, so it
+            // goes beside the composites.
+            let composites = async {
+                for c in &spec.composites {
+                    let found = observed.composite_alarms.get(&c.def.name);
+                    self.converge(spec, &c.key, &c.def, found, progress).await?;
+                }
+                Ok::<_, MonitoringError>(())
+            };
+            let dashboard = async {
+                let body = observed.dashboard.as_ref();
+                let planned = dashboard::plan(&spec.dashboard_name, &spec.dashboard_body, body);
+                dashboard::execute(
+                    &self.api,
+                    &spec.dashboard_name,
+                    &spec.dashboard_body,
+                    &planned,
+                    progress,
+                )
+                .await
+            };
+            futures::try_join!(composites, dashboard)?;
             alarm::delete(&self.api, &stale_composites(spec, observed), progress).await?;
             alarm::delete(&self.api, &stale_alarms(spec, observed), progress).await?;
             let stale = anomaly_detector::stale(spec, &observed.detectors, &observed.metric_alarms);
             anomaly_detector::delete(&self.api, spec, stale, progress).await?;
-            let body = observed.dashboard.as_ref();
-            let planned = dashboard::plan(&spec.dashboard_name, &spec.dashboard_body, body);
-            dashboard::execute(
-                &self.api,
-                &spec.dashboard_name,
-                &spec.dashboard_body,
-                &planned,
-                progress,
-            )
-            .await?;
             Ok::<_, MonitoringError>(())
         };
         let rules = async {

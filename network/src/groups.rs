@@ -304,16 +304,29 @@ pub(crate) fn stray_doomed(stray: &[SecurityGroupInfo]) -> Vec<(String, String)>
         .collect()
 }
 
-/// Creates the group (or fixes its tags), then converges its rules; returns its id.
-pub(crate) async fn converge(
+/// A group that exists (found, or made by [`ensure`]) and whose rules are still to converge.
+pub(crate) struct EnsuredGroup<'a> {
+    /// Its role.
+    pub role: GroupRole,
+    /// Its id.
+    pub group_id: String,
+    /// Its rules as observed (`None`: just created, to be read).
+    rules: Option<Vec<SecurityGroupRule>>,
+    /// The create's progress, ended once the rules are in place.
+    creating: Option<Step<'a>>,
+}
+
+/// Creates the group (or fixes its tags); its rules follow in [`converge_rules`], so what only
+/// needs the group's id (the endpoints) need not wait for them.
+pub(crate) async fn ensure<'a>(
     api: &dyn Ec2Api,
     vpc_id: &str,
     g: &GroupSpec,
     observed: Option<&ObservedGroup>,
-    progress: &dyn Progress,
-) -> Result<(GroupRole, String), NetworkError> {
+    progress: &'a dyn Progress,
+) -> Result<EnsuredGroup<'a>, NetworkError> {
     let address = g.address();
-    let (group_id, rules, creating) = match observed {
+    match observed {
         Some(o) => {
             let (set, remove) = tag_changes(&g.tags, &o.info.tags);
             if !set.is_empty() || !remove.is_empty() {
@@ -321,7 +334,12 @@ pub(crate) async fn converge(
                 write_tags(api, &o.info.group_id, &set, &remove).await?;
                 step.done();
             }
-            (o.info.group_id.clone(), o.rules.clone(), None)
+            Ok(EnsuredGroup {
+                role: g.role,
+                group_id: o.info.group_id.clone(),
+                rules: Some(o.rules.clone()),
+                creating: None,
+            })
         }
         None => {
             let step = Step::start(progress, address, Action::Create);
@@ -340,16 +358,33 @@ pub(crate) async fn converge(
                 other => other?,
             };
             step.exists(id.clone());
-            // AWS adds an allow-all egress rule to every new group: read it to revoke it.
-            let rules = api.security_group_rules(&id).await?;
-            (id, rules, Some(step))
+            Ok(EnsuredGroup {
+                role: g.role,
+                group_id: id,
+                rules: None,
+                creating: Some(step),
+            })
         }
+    }
+}
+
+/// Converges the rules of a group [`ensure`] made or found; a new group's create ends here.
+pub(crate) async fn converge_rules(
+    api: &dyn Ec2Api,
+    g: &GroupSpec,
+    ensured: EnsuredGroup<'_>,
+    progress: &dyn Progress,
+) -> Result<(), NetworkError> {
+    let rules = match ensured.rules {
+        Some(rules) => rules,
+        // AWS adds an allow-all egress rule to every new group: read it to revoke it.
+        None => api.security_group_rules(&ensured.group_id).await?,
     };
-    rules::converge(api, &group_id, &plan_rules(g, &rules), progress).await?;
-    if let Some(step) = creating {
+    rules::converge(api, &ensured.group_id, &plan_rules(g, &rules), progress).await?;
+    if let Some(step) = ensured.creating {
         step.done();
     }
-    Ok((g.role, group_id))
+    Ok(())
 }
 
 /// Deletes groups one after another; retries while the ENIs of just-deleted endpoints still

@@ -13,6 +13,7 @@ use crate::private_path::{offered_services, read_subnet_route_tables, skipped_en
 use crate::{NetworkError, MODULE};
 use async_trait::async_trait;
 use baseline_core::ids::{SecurityGroupId, VpcEndpointId};
+use baseline_core::progress::publish_outputs;
 use baseline_core::reconcile::PreconditionFailed;
 use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent};
 use futures::future::BoxFuture;
@@ -423,14 +424,24 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
             });
         }
         let vpc_id = &spec.placement.vpc_id;
-        let group_ids: BTreeMap<GroupRole, String> =
+        let ensured =
             futures::future::try_join_all(spec.groups.iter().map(|g| {
-                groups::converge(&self.api, vpc_id, g, observed.groups.get(&g.role), progress)
+                groups::ensure(&self.api, vpc_id, g, observed.groups.get(&g.role), progress)
             }))
-            .await?
-            .into_iter()
+            .await?;
+        let group_ids: BTreeMap<GroupRole, String> = ensured
+            .iter()
+            .map(|g| (g.role, g.group_id.clone()))
             .collect();
         let group_ids = &group_ids;
+        // The rules and the endpoints side by side: an endpoint needs only its group's id, and
+        // a new group admits nothing until its rules are in (it fails closed meanwhile).
+        let rules = futures::future::try_join_all(
+            spec.groups
+                .iter()
+                .zip(ensured)
+                .map(|(g, ensured)| groups::converge_rules(&self.api, g, ensured, progress)),
+        );
         // Boxed: a lazily mapped iterator of borrowing futures trips the higher-ranked lifetime
         // check of the `Send` future async_trait needs.
         let work: Vec<BoxFuture<'_, Result<(String, EndpointInfo), NetworkError>>> = spec
@@ -441,15 +452,24 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
                 endpoints::converge(&self.api, spec, e, found, group_ids, progress).boxed()
             })
             .collect();
-        let endpoints: BTreeMap<String, EndpointInfo> = futures::stream::iter(work)
-            .buffer_unordered(MAX_CONCURRENT_ENDPOINTS)
-            .try_collect()
-            .await?;
+        let endpoints = async {
+            let endpoints: BTreeMap<String, EndpointInfo> = futures::stream::iter(work)
+                .buffer_unordered(MAX_CONCURRENT_ENDPOINTS)
+                .try_collect()
+                .await?;
+            // The groups and endpoints exist: what reads their ids (guardrails' policy, the
+            // flow logs) may start while the rules and the strays are still being dealt with.
+            let outputs = outputs(spec, &observed.checks, group_ids, &endpoints)
+                .ok_or(NetworkError::Incomplete)?;
+            publish_outputs(progress, &outputs);
+            Ok::<_, NetworkError>(outputs)
+        };
+        let (_, outputs) = futures::try_join!(rules, endpoints)?;
         let stray = endpoints::stray_doomed(&spec.endpoints, &observed.stray_endpoints);
         endpoints::delete(&self.api, spec, &stray, progress).await?;
         let stray = groups::stray_doomed(&observed.stray_groups);
         groups::delete(&self.api, spec.wait_timeout, &stray, progress).await?;
-        outputs(spec, &observed.checks, group_ids, &endpoints).ok_or(NetworkError::Incomplete)
+        Ok(outputs)
     }
 
     fn destroy_plan(

@@ -254,6 +254,8 @@ struct Applier {
     name: &'static str,
     announce: Option<Value>,
     result: Value,
+    /// What [`Module::observes_alike`] answers.
+    alike: bool,
     log: Log,
 }
 
@@ -271,8 +273,15 @@ impl Module for Applier {
     fn spec(&self, _: &Config, inputs: &Whole) -> Result<Upstream, Self::Error> {
         Ok(inputs.0.clone())
     }
-    async fn observe(&self, _: &Upstream) -> Result<(), Self::Error> {
+    async fn observe(&self, spec: &Upstream) -> Result<(), Self::Error> {
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.name, "observe", spec.clone()));
         Ok(())
+    }
+    fn observes_alike(&self, _: &Upstream, _: &Upstream, (): &()) -> bool {
+        self.alike
     }
     fn diff(&self, _: &Upstream, (): &()) -> Vec<Change> {
         vec![Change::create(
@@ -325,11 +334,22 @@ async fn apply_a_then_b(
     announce: Option<Value>,
     result: Value,
 ) -> Result<BTreeMap<&'static str, Value>, ModuleFailures> {
+    apply_a_then_b_alike(log, announce, result, false).await
+}
+
+/// [`apply_a_then_b`], `b` answering `alike` when asked whether it observes alike.
+async fn apply_a_then_b_alike(
+    log: &Log,
+    announce: Option<Value>,
+    result: Value,
+    alike: bool,
+) -> Result<BTreeMap<&'static str, Value>, ModuleFailures> {
     let module = |name, announce: Option<Value>, result: Value| {
         Arc::new(Applier {
             name,
             announce,
             result,
+            alike,
             log: log.clone(),
         })
     };
@@ -400,4 +420,37 @@ async fn outputs_that_change_after_the_announcement_fail_the_module() {
     let failed: Vec<&str> = failures.0.iter().map(|f| f.module).collect();
     assert_eq!(failed, vec!["a"]);
     assert!(failures.0[0].error.to_string().contains("apply again"));
+}
+
+/// How often `module` observed.
+fn observations(log: &Log, module: &str) -> usize {
+    events(log)
+        .iter()
+        .filter(|x| **x == (module, "observe"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_dependant_that_observes_alike_is_planned_again_without_reading_again() {
+    let log = Log::default();
+    apply_a_then_b_alike(&log, None, json!({"id": "a-1"}), true)
+        .await
+        .unwrap();
+    assert_eq!(observations(&log, "b"), 1, "{:?}", events(&log));
+    let b_start = position(&log, "b", "apply start");
+    let b_upstream = log.lock().unwrap()[b_start].2.clone();
+    assert_eq!(
+        b_upstream,
+        state_with_a("a-1"),
+        "planned again with a's outputs"
+    );
+}
+
+#[tokio::test]
+async fn a_dependant_whose_reads_depend_on_the_upstream_observes_again() {
+    let log = Log::default();
+    apply_a_then_b_alike(&log, None, json!({"id": "a-1"}), false)
+        .await
+        .unwrap();
+    assert_eq!(observations(&log, "b"), 2, "{:?}", events(&log));
 }

@@ -1,8 +1,12 @@
 //! Apply and destroy of the logging module: the order in which the resource files converge
 //! and remove their resources (buckets, log group, roles and flow logs concurrently, then the
-//! invocation logging configuration that needs them; destroy the other way round).
+//! invocation logging configuration that needs them beside the buckets' request metrics and
+//! replication; destroy the other way round). The outputs are announced once the resources
+//! they name exist.
 
 use super::*;
+use crate::flow_logs::FLOW_LOGS_ROLE;
+use baseline_core::progress::AnnounceWhenExist;
 
 impl<A: LoggingApi> LoggingModule<A> {
     /// Converges every resource as [`Module::diff`] plans it (the trait's `apply`).
@@ -28,6 +32,26 @@ impl<A: LoggingApi> LoggingModule<A> {
         }
         let key = key.unwrap_or_default();
         let api: &dyn LoggingApi = &self.api;
+        // Every output is a name from the spec: they are announced once the resources they
+        // name exist, so monitoring starts while the buckets' settings still converge.
+        let outputs = self.outputs(
+            spec,
+            observed.role.as_ref().map(|r| r.info.arn.clone()),
+            spec.invocation_logging.is_some(),
+        );
+        let created = [
+            BUCKET,
+            ACCESS_LOG_BUCKET,
+            LOG_GROUP,
+            ROLE,
+            FLOW_LOG_GROUP,
+            FLOW_LOGS_ROLE,
+            replication::ROLE,
+        ]
+        .into_iter()
+        .filter(|a| matches!(action_of(a), Action::Create | Action::Replace))
+        .map(str::to_owned);
+        let progress = &AnnounceWhenExist::new(progress, &outputs, created);
 
         let bucket_task = async {
             // Both buckets side by side, but the log bucket's PutBucketLogging only once the
@@ -61,17 +85,7 @@ impl<A: LoggingApi> LoggingModule<A> {
                 progress,
             );
             // The first error stops the other, as for the module's other tasks.
-            futures::try_join!(access_log_bucket, log_bucket)?;
-            // On the bucket, once it exists (replication after its versioning); one after the
-            // other, as S3 refuses concurrent configuration changes to one bucket.
-            request_metrics::apply(
-                api,
-                &spec.request_metrics,
-                observed.request_metrics,
-                progress,
-            )
-            .await?;
-            replication::apply(api, &spec.replication, &observed.replication, progress).await
+            futures::try_join!(access_log_bucket, log_bucket).map(|_| ())
         };
         let log_group_task = log_group::converge(
             api,
@@ -103,7 +117,7 @@ impl<A: LoggingApi> LoggingModule<A> {
         } else {
             &[]
         };
-        let logging_enabled = invocation::converge(
+        let invocation = invocation::converge(
             api,
             (
                 spec.invocation_logging.as_ref(),
@@ -113,18 +127,28 @@ impl<A: LoggingApi> LoggingModule<A> {
             retry,
             INVOCATION_LOGGING,
             progress,
-        )
-        .await?;
+        );
+        // On the buckets, once they are converged (replication after their versioning); one
+        // after the other, as S3 refuses concurrent configuration changes to one bucket. The
+        // invocation logging configuration does not need them, so it goes beside.
+        let bucket_extras = async {
+            request_metrics::apply(
+                api,
+                &spec.request_metrics,
+                observed.request_metrics,
+                progress,
+            )
+            .await?;
+            replication::apply(api, &spec.replication, &observed.replication, progress).await
+        };
+        let (logging_enabled, ()) = futures::try_join!(invocation, bucket_extras)?;
 
         // A role that is no longer needed goes after the configuration stopped using it.
         if let (false, Some(found)) = (spec.role.enabled, &observed.role) {
             role::remove(api, &spec.role.name, found, (ROLE, ROLE_POLICY), progress).await?;
         }
-        Ok(self.outputs(
-            spec,
-            observed.role.as_ref().map(|r| r.info.arn.clone()),
-            logging_enabled,
-        ))
+        debug_assert_eq!(logging_enabled, outputs.logging_enabled);
+        Ok(outputs)
     }
 
     /// Removes the stack's resources as `destroy_plan` says (the trait's `destroy`).

@@ -909,3 +909,58 @@ fn access_log_bucket_admits_only_s3_logging_for_the_log_bucket() {
         Some(a.name.as_str())
     );
 }
+
+/// What happened, in order: `exists <address>`, `ready`, and the calls a test logs.
+#[derive(Clone, Default)]
+struct Timeline(
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+);
+
+impl Progress for Timeline {
+    fn event(&self, event: ProgressEvent) {
+        if let ProgressEvent::Exists { address, .. } = event {
+            self.0.lock().unwrap().push(format!("exists {address}"));
+        }
+    }
+    fn outputs_ready(&self, outputs: &serde_json::Value) {
+        self.0.lock().unwrap().push("ready".into());
+        self.1.lock().unwrap().push(outputs.clone());
+    }
+}
+
+#[tokio::test]
+async fn outputs_are_announced_once_a_new_role_exists_before_logging_is_configured() {
+    let timeline = Timeline::default();
+    let mut api = MockLoggingApi::new();
+    api.expect_create_role()
+        .returning(|r| Ok(format!("arn:aws:iam::123456789012:role/{}", r.name)));
+    api.expect_put_role_policy().returning(|_, _, _| Ok(()));
+    let calls = timeline.0.clone();
+    api.expect_put_invocation_logging()
+        .times(1)
+        .returning(move |_| {
+            calls.lock().unwrap().push("put invocation logging".into());
+            Ok(())
+        });
+    let m = module(api);
+    let spec = spec_with(&m, &config());
+    let mut observed = converged(&spec);
+    observed.role = None;
+    observed.invocation_logging = None;
+    let out = m.apply(&spec, &observed, &timeline).await.unwrap();
+    let order = timeline.0.lock().unwrap().clone();
+    let at = |what: &str| {
+        order
+            .iter()
+            .position(|x| x == what)
+            .unwrap_or_else(|| panic!("{order:?}"))
+    };
+    assert!(at("exists logging.role") < at("ready"), "{order:?}");
+    assert!(at("ready") < at("put invocation logging"), "{order:?}");
+    assert_eq!(
+        *timeline.1.lock().unwrap(),
+        vec![serde_json::to_value(&out).unwrap()],
+        "announced once, exactly what apply returns"
+    );
+}
