@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
-use baseline_core::aws::{ApiError, ServiceErrorKind};
+use baseline_core::aws::{or_none, sdk_err, ApiError, ServiceErrorKind};
 use baseline_core::AwsContext;
 use std::collections::BTreeMap;
 
@@ -94,17 +94,6 @@ impl SdkSnsApi {
     }
 }
 
-fn err<'a, E, R>(
-    op: &'static str,
-    target: &'a str,
-) -> impl FnOnce(aws_sdk_sns::error::SdkError<E, R>) -> ApiError + 'a
-where
-    E: aws_sdk_sns::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    move |e| ApiError::from_sdk("sns", op, target, e)
-}
-
 fn sns_tags(
     op: &'static str,
     target: &str,
@@ -143,14 +132,13 @@ impl SnsApi for SdkSnsApi {
                     .map(|a| a.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                     .unwrap_or_default(),
             )),
-            Err(e) => {
-                let e = ApiError::from_sdk("sns", "GetTopicAttributes", topic_arn, e);
-                if e.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
+            // Not found: the resource does not exist.
+            Err(e) => or_none(Err(ApiError::from_sdk(
+                "sns",
+                "GetTopicAttributes",
+                topic_arn,
+                e,
+            ))),
         }
     }
 
@@ -161,7 +149,7 @@ impl SnsApi for SdkSnsApi {
             .resource_arn(topic_arn)
             .send()
             .await
-            .map_err(err("ListTagsForResource", topic_arn))?;
+            .map_err(sdk_err("sns", "ListTagsForResource", topic_arn))?;
         Ok(out
             .tags()
             .iter()
@@ -178,7 +166,7 @@ impl SnsApi for SdkSnsApi {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListSubscriptionsByTopic", topic_arn))?;
+            let page = page.map_err(sdk_err("sns", "ListSubscriptionsByTopic", topic_arn))?;
             for s in page.subscriptions() {
                 found.push(SubscriptionInfo {
                     arn: s.subscription_arn().unwrap_or_default().to_owned(),
@@ -209,7 +197,7 @@ impl SnsApi for SdkSnsApi {
             .set_tags(Some(sns_tags("CreateTopic", name, tags)?))
             .send()
             .await
-            .map_err(err("CreateTopic", name))?;
+            .map_err(sdk_err("sns", "CreateTopic", name))?;
         out.topic_arn().map(str::to_owned).ok_or_else(|| {
             ApiError::synthetic(
                 "sns",
@@ -234,7 +222,7 @@ impl SnsApi for SdkSnsApi {
             .attribute_value(value)
             .send()
             .await
-            .map_err(err("SetTopicAttributes", topic_arn))?;
+            .map_err(sdk_err("sns", "SetTopicAttributes", topic_arn))?;
         Ok(())
     }
 
@@ -249,7 +237,7 @@ impl SnsApi for SdkSnsApi {
             .set_tags(Some(sns_tags("TagResource", topic_arn, tags)?))
             .send()
             .await
-            .map_err(err("TagResource", topic_arn))?;
+            .map_err(sdk_err("sns", "TagResource", topic_arn))?;
         Ok(())
     }
 
@@ -260,7 +248,7 @@ impl SnsApi for SdkSnsApi {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(err("UntagResource", topic_arn))?;
+            .map_err(sdk_err("sns", "UntagResource", topic_arn))?;
         Ok(())
     }
 
@@ -279,7 +267,7 @@ impl SnsApi for SdkSnsApi {
             .return_subscription_arn(true)
             .send()
             .await
-            .map_err(err("Subscribe", topic_arn))?;
+            .map_err(sdk_err("sns", "Subscribe", topic_arn))?;
         Ok(out
             .subscription_arn()
             .unwrap_or(PENDING_CONFIRMATION)
@@ -292,7 +280,7 @@ impl SnsApi for SdkSnsApi {
             .subscription_arn(subscription_arn)
             .send()
             .await
-            .map_err(err("Unsubscribe", subscription_arn))?;
+            .map_err(sdk_err("sns", "Unsubscribe", subscription_arn))?;
         Ok(())
     }
 
@@ -302,7 +290,7 @@ impl SnsApi for SdkSnsApi {
             .topic_arn(topic_arn)
             .send()
             .await
-            .map_err(err("DeleteTopic", topic_arn))?;
+            .map_err(sdk_err("sns", "DeleteTopic", topic_arn))?;
         Ok(())
     }
 }

@@ -461,6 +461,31 @@ impl ApiError {
     }
 }
 
+/// The `map_err` of one SDK call, for every client: `send().await.map_err(sdk_err("kms",
+/// "CreateKey", alias))`. Every SDK crate's `SdkError` is smithy's one type, so this is the one
+/// mapper the module crates share.
+pub fn sdk_err<'a, E, R>(
+    service: &'static str,
+    operation: &'static str,
+    target: &'a str,
+) -> impl FnOnce(SdkError<E, R>) -> ApiError + 'a
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    move |e| ApiError::from_sdk(service, operation, target, e)
+}
+
+/// A read's answer with not-found as `None` (the resource does not exist); any other error
+/// stays one.
+pub fn or_none<T>(result: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// An SDK client built from an [`AwsContext`]'s `SdkConfig` whose calls are recorded in the
 /// context's call log: `recorded_client!(ctx, aws_sdk_kms)`. A macro because every SDK crate has
 /// its own `Client` and `config::Builder` types, and core depends on only a few of them.

@@ -24,6 +24,7 @@ pub mod event_rules;
 pub mod ids;
 pub mod naming;
 pub mod policy;
+pub mod poll;
 pub mod progress;
 pub mod reconcile;
 pub mod resource;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_kms::types::Tag;
-use baseline_core::aws::ApiError;
+use baseline_core::aws::{or_none, sdk_err, ApiError};
 use baseline_core::AwsContext;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -98,17 +98,6 @@ impl SdkKmsApi {
     }
 }
 
-fn err<'a, E, R>(
-    op: &'static str,
-    target: &'a str,
-) -> impl FnOnce(aws_sdk_kms::error::SdkError<E, R>) -> ApiError + 'a
-where
-    E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    move |e| ApiError::from_sdk("kms", op, target, e)
-}
-
 fn kms_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| {
@@ -143,7 +132,7 @@ impl KmsApi for SdkKmsApi {
     async fn alias_target(&self, alias: &str) -> Result<Option<String>, ApiError> {
         let mut pages = self.client.list_aliases().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListAliases", alias))?;
+            let page = page.map_err(sdk_err("kms", "ListAliases", alias))?;
             if let Some(found) = page
                 .aliases()
                 .iter()
@@ -159,7 +148,7 @@ impl KmsApi for SdkKmsApi {
         let mut found = Vec::new();
         let mut pages = self.client.list_keys().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListKeys", "account"))?;
+            let page = page.map_err(sdk_err("kms", "ListKeys", "account"))?;
             // A page's keys are read TAG_READS at a time (a page holds up to 100). AWS-managed
             // keys refuse ListResourceTags; they are never ours, so errors are skipped.
             let ids: Vec<&str> = page.keys().iter().filter_map(|k| k.key_id()).collect();
@@ -180,14 +169,8 @@ impl KmsApi for SdkKmsApi {
     async fn describe_key(&self, key_id: &str) -> Result<Option<KeyDescription>, ApiError> {
         match self.client.describe_key().key_id(key_id).send().await {
             Ok(out) => Ok(out.key_metadata().map(describe)),
-            Err(e) => {
-                let e = ApiError::from_sdk("kms", "DescribeKey", key_id, e);
-                if e.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
+            // Not found: the resource does not exist.
+            Err(e) => or_none(Err(ApiError::from_sdk("kms", "DescribeKey", key_id, e))),
         }
     }
 
@@ -198,7 +181,7 @@ impl KmsApi for SdkKmsApi {
             .key_id(key_id)
             .send()
             .await
-            .map_err(err("GetKeyRotationStatus", key_id))?;
+            .map_err(sdk_err("kms", "GetKeyRotationStatus", key_id))?;
         Ok(out.key_rotation_enabled())
     }
 
@@ -210,7 +193,7 @@ impl KmsApi for SdkKmsApi {
             .policy_name("default")
             .send()
             .await
-            .map_err(err("GetKeyPolicy", key_id))?;
+            .map_err(sdk_err("kms", "GetKeyPolicy", key_id))?;
         Ok(out.policy().unwrap_or_default().to_owned())
     }
 
@@ -223,7 +206,7 @@ impl KmsApi for SdkKmsApi {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListResourceTags", key_id))?;
+            let page = page.map_err(sdk_err("kms", "ListResourceTags", key_id))?;
             for t in page.tags() {
                 tags.insert(t.tag_key().to_owned(), t.tag_value().to_owned());
             }
@@ -254,7 +237,7 @@ impl KmsApi for SdkKmsApi {
             )
             .send()
             .await
-            .map_err(err("CreateKey", description))?;
+            .map_err(sdk_err("kms", "CreateKey", description))?;
         out.key_metadata().map(describe).ok_or_else(|| {
             ApiError::synthetic(
                 "kms",
@@ -272,7 +255,7 @@ impl KmsApi for SdkKmsApi {
             .key_id(key_id)
             .send()
             .await
-            .map_err(err("EnableKeyRotation", key_id))?;
+            .map_err(sdk_err("kms", "EnableKeyRotation", key_id))?;
         Ok(())
     }
 
@@ -284,7 +267,7 @@ impl KmsApi for SdkKmsApi {
             .policy(policy)
             .send()
             .await
-            .map_err(err("PutKeyPolicy", key_id))?;
+            .map_err(sdk_err("kms", "PutKeyPolicy", key_id))?;
         Ok(())
     }
 
@@ -295,7 +278,7 @@ impl KmsApi for SdkKmsApi {
             .description(description)
             .send()
             .await
-            .map_err(err("UpdateKeyDescription", key_id))?;
+            .map_err(sdk_err("kms", "UpdateKeyDescription", key_id))?;
         Ok(())
     }
 
@@ -306,7 +289,7 @@ impl KmsApi for SdkKmsApi {
             .set_tags(Some(kms_tags(tags)))
             .send()
             .await
-            .map_err(err("TagResource", key_id))?;
+            .map_err(sdk_err("kms", "TagResource", key_id))?;
         Ok(())
     }
 
@@ -317,7 +300,7 @@ impl KmsApi for SdkKmsApi {
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(err("UntagResource", key_id))?;
+            .map_err(sdk_err("kms", "UntagResource", key_id))?;
         Ok(())
     }
 
@@ -327,7 +310,7 @@ impl KmsApi for SdkKmsApi {
             .key_id(key_id)
             .send()
             .await
-            .map_err(err("CancelKeyDeletion", key_id))?;
+            .map_err(sdk_err("kms", "CancelKeyDeletion", key_id))?;
         Ok(())
     }
 
@@ -337,7 +320,7 @@ impl KmsApi for SdkKmsApi {
             .key_id(key_id)
             .send()
             .await
-            .map_err(err("EnableKey", key_id))?;
+            .map_err(sdk_err("kms", "EnableKey", key_id))?;
         Ok(())
     }
 
@@ -348,7 +331,7 @@ impl KmsApi for SdkKmsApi {
             .target_key_id(key_id)
             .send()
             .await
-            .map_err(err("CreateAlias", alias))?;
+            .map_err(sdk_err("kms", "CreateAlias", alias))?;
         Ok(())
     }
 
@@ -359,7 +342,7 @@ impl KmsApi for SdkKmsApi {
             .target_key_id(key_id)
             .send()
             .await
-            .map_err(err("UpdateAlias", alias))?;
+            .map_err(sdk_err("kms", "UpdateAlias", alias))?;
         Ok(())
     }
 
@@ -369,7 +352,7 @@ impl KmsApi for SdkKmsApi {
             .alias_name(alias)
             .send()
             .await
-            .map_err(err("DeleteAlias", alias))?;
+            .map_err(sdk_err("kms", "DeleteAlias", alias))?;
         Ok(())
     }
 
@@ -380,7 +363,7 @@ impl KmsApi for SdkKmsApi {
             .pending_window_in_days(window_days)
             .send()
             .await
-            .map_err(err("ScheduleKeyDeletion", key_id))?;
+            .map_err(sdk_err("kms", "ScheduleKeyDeletion", key_id))?;
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ use crate::module::GuardrailsSpec;
 use crate::{version, without_aws_tags, GuardrailsError};
 use baseline_core::config::ContentFilterType;
 use baseline_core::naming::STACK_TAG;
+use baseline_core::poll::Poll;
 use baseline_core::resource::{Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Config, Progress, ProgressEvent};
@@ -19,7 +20,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Address of the guardrail (its DRAFT and tags).
 pub(crate) const GUARDRAIL: &str = "guardrails.guardrail";
@@ -372,7 +373,7 @@ pub(crate) async fn wait_ready(
     address: &str,
     progress: &dyn Progress,
 ) -> Result<(), GuardrailsError> {
-    let start = Instant::now();
+    let mut poll = Poll::every(POLL, spec.wait_timeout);
     loop {
         let status = match api.get_guardrail(id, version).await? {
             Some(s) if s.status == "READY" => return Ok(()),
@@ -387,21 +388,14 @@ pub(crate) async fn wait_ready(
             // Just created: reads may lag behind the write.
             None => "NOT_VISIBLE_YET".to_owned(),
         };
-        let elapsed = start.elapsed();
-        if elapsed >= spec.wait_timeout {
+        if let Err(waited) = poll.wait(progress, address, &status).await {
             return Err(GuardrailsError::NotReady {
                 id: id.to_owned(),
                 version: version.map_or_else(|| "DRAFT".to_owned(), |v| v.to_string()),
                 status,
-                waited_secs: elapsed.as_secs(),
+                waited_secs: waited.as_secs(),
             });
         }
-        progress.event(ProgressEvent::Waiting {
-            address: address.to_owned(),
-            status,
-            elapsed,
-        });
-        tokio::time::sleep(POLL.min(spec.wait_timeout.saturating_sub(elapsed))).await;
     }
 }
 

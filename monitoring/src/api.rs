@@ -9,8 +9,6 @@ use crate::alarms::{CompositeAlarmDef, DetectorDef, MetricAlarmDef};
 use crate::event_rule::RuleTarget;
 use crate::log_analysis::{MetricFilterDef, ObservedQuery, QueryDef};
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::error::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_core::aws::ApiError;
 use baseline_core::AwsContext;
 use std::collections::BTreeMap;
@@ -192,27 +190,6 @@ where
             Some(next) if !next.is_empty() => token = Some(next),
             _ => return Ok(out),
         }
-    }
-}
-
-/// The SDK error of `operation` on `target` as an [`ApiError`] of `service`.
-fn sdk_err<'a, E, R>(
-    service: &'static str,
-    operation: &'static str,
-    target: &'a str,
-) -> impl FnOnce(SdkError<E, R>) -> ApiError + 'a
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    move |e| ApiError::from_sdk(service, operation, target, e)
-}
-
-fn or_none<T>(r: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
     }
 }
 

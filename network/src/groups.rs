@@ -9,12 +9,12 @@
 //! three (e.g. left in a previous VPC) are planned for deletion.
 
 use crate::api::{Ec2Api, RuleSpec, SecurityGroupInfo, SecurityGroupRule};
-use crate::poll::Poll;
 use crate::rules::{self, https_rule, plan_rules};
 use crate::tags::{named_tags, ours, tag_changes, visible_tags, write_tags};
 use crate::NetworkError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::naming::STACK_TAG;
+use baseline_core::poll::Poll;
 use baseline_core::resource::Step;
 use baseline_core::{Action, Change, Config, Naming, Progress};
 use ipnet::IpNet;

@@ -29,7 +29,6 @@ mod groups;
 mod lookup;
 mod module;
 mod policies;
-mod poll;
 mod private_path;
 mod rules;
 mod tags;

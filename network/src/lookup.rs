@@ -6,7 +6,7 @@
 use crate::endpoints::EndpointSpec;
 use crate::policies::PolicyContext;
 use async_trait::async_trait;
-use baseline_core::aws::ApiError;
+use baseline_core::aws::{or_none, ApiError};
 use baseline_core::config::ConfigIssue;
 use baseline_core::AwsContext;
 
@@ -42,14 +42,8 @@ impl AccountLookup for SdkAccountLookup {
     async fn role_arn(&self, role_name: &str) -> Result<Option<String>, ApiError> {
         match self.iam.get_role().role_name(role_name).send().await {
             Ok(out) => Ok(out.role().map(|r| r.arn().to_owned())),
-            Err(e) => {
-                let e = ApiError::from_sdk("iam", "GetRole", role_name, e);
-                if e.is_not_found() {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
+            // Not found: the resource does not exist.
+            Err(e) => or_none(Err(ApiError::from_sdk("iam", "GetRole", role_name, e))),
         }
     }
 

@@ -7,8 +7,6 @@ use super::{
     Notification, NotificationWithSubscribers, Subscriber,
 };
 use async_trait::async_trait;
-use aws_sdk_budgets::error::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use baseline_core::AwsContext;
 use std::collections::BTreeMap;
@@ -41,19 +39,6 @@ impl SdkCostApi {
             ce: aws_sdk_costexplorer::Client::from_conf(ce),
         }
     }
-}
-
-/// Maps a failed call of either service: every SDK crate's `SdkError` is smithy's one type.
-pub(super) fn sdk_err<'a, E, R>(
-    service: &'static str,
-    op: &'static str,
-    target: &'a str,
-) -> impl FnOnce(SdkError<E, R>) -> ApiError + 'a
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    move |e| ApiError::from_sdk(service, op, target, e)
 }
 
 /// A request the SDK refused to build.

@@ -1,11 +1,12 @@
 //! The AWS Budgets half of [`super::SdkCostApi`]: the budget, its notifications and their
 //! subscribers, and their SDK shapes.
 
-use super::sdk::{all_pages, build_failed, sdk_err};
+use super::sdk::{all_pages, build_failed};
 use super::{AutoAdjust, Budget, Notification, NotificationWithSubscribers, Subscriber};
 use aws_sdk_budgets::types as bt;
 use aws_sdk_budgets::Client;
 use baseline_core::aws::ApiError;
+use baseline_core::aws::{or_none, sdk_err};
 use baseline_core::write::WriteResult;
 use std::collections::BTreeMap;
 
@@ -142,14 +143,13 @@ pub(super) async fn describe_budget(
         .await
     {
         Ok(out) => Ok(out.budget().map(from_sdk_budget)),
-        Err(e) => {
-            let e = ApiError::from_sdk("budgets", "DescribeBudget", name, e);
-            if e.is_not_found() {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
+        // Not found: the resource does not exist.
+        Err(e) => or_none(Err(ApiError::from_sdk(
+            "budgets",
+            "DescribeBudget",
+            name,
+            e,
+        ))),
     }
 }
 

@@ -1,11 +1,12 @@
 //! The Cost Explorer half of [`super::SdkCostApi`]: the anomaly monitor and subscription, and
 //! their SDK shapes.
 
-use super::sdk::{all_pages, build_failed, format_amount, sdk_err};
+use super::sdk::{all_pages, build_failed, format_amount};
 use super::{AnomalyMonitor, AnomalySubscription, Subscriber};
 use aws_sdk_costexplorer::config::retry::RetryConfig;
 use aws_sdk_costexplorer::types as ct;
 use aws_sdk_costexplorer::Client;
+use baseline_core::aws::sdk_err;
 use baseline_core::aws::ApiError;
 use baseline_core::write::WriteResult;
 use std::collections::BTreeMap;

@@ -8,8 +8,6 @@ use super::{
 };
 use crate::guardrail::GuardrailDefinition;
 use async_trait::async_trait;
-use aws_sdk_bedrock::error::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::error::operation::BuildError;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use baseline_core::AwsContext;
@@ -37,19 +35,6 @@ impl SdkGuardrailsApi {
     }
 }
 
-/// Maps a failed call of either service: every SDK crate's `SdkError` is smithy's one type.
-pub(super) fn sdk_err<'a, E, R>(
-    service: &'static str,
-    op: &'static str,
-    target: &'a str,
-) -> impl FnOnce(SdkError<E, R>) -> ApiError + 'a
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    move |e| ApiError::from_sdk(service, op, target, e)
-}
-
 /// A request the SDK refused to build (a required field missing).
 pub(super) fn build_err<'a>(
     service: &'static str,
@@ -64,15 +49,6 @@ pub(super) fn build_err<'a>(
             ServiceErrorKind::Validation,
             &format!("request not built: {e}"),
         )
-    }
-}
-
-/// Not found maps to `None`, everything else stays an error.
-pub(super) fn absent<T>(r: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
     }
 }
 

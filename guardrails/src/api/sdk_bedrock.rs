@@ -1,13 +1,14 @@
 //! The Bedrock half of [`super::SdkGuardrailsApi`]: guardrails, their versions and tags, and
 //! inference profiles.
 
-use super::sdk::{absent, build_err, sdk_err};
+use super::sdk::build_err;
 use super::sdk_definition::{definition_of, policy_configs};
 use super::{GuardrailState, GuardrailSummary};
 use crate::guardrail::GuardrailDefinition;
 use aws_sdk_bedrock::types as bt;
 use aws_sdk_bedrock::Client;
 use aws_smithy_types::error::operation::BuildError;
+use baseline_core::aws::{or_none, sdk_err};
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use std::collections::BTreeMap;
 
@@ -83,7 +84,7 @@ pub(super) async fn get_guardrail(
         .send()
         .await
         .map_err(sdk_err("bedrock", "GetGuardrail", id));
-    Ok(absent(out)?.map(|out| GuardrailState {
+    Ok(or_none(out)?.map(|out| GuardrailState {
         id: out.guardrail_id().to_owned(),
         arn: out.guardrail_arn().to_owned(),
         version: out.version().to_owned(),

@@ -1,11 +1,12 @@
 //! The IAM half of [`super::SdkGuardrailsApi`]: the model-access managed policy, its versions,
 //! tags and attachments.
 
-use super::sdk::{absent, build_err, sdk_err};
+use super::sdk::build_err;
 use super::{PolicyInfo, PolicyVersionInfo};
 use aws_sdk_iam::types::{Policy, Tag};
 use aws_sdk_iam::Client;
 use aws_smithy_types::error::operation::BuildError;
+use baseline_core::aws::{or_none, sdk_err};
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use std::collections::BTreeMap;
 
@@ -30,7 +31,7 @@ pub(super) async fn get_policy(c: &Client, arn: &str) -> Result<Option<PolicyInf
         .send()
         .await
         .map_err(sdk_err("iam", "GetPolicy", arn));
-    Ok(absent(out)?.and_then(|o| o.policy().map(policy_info)))
+    Ok(or_none(out)?.and_then(|o| o.policy().map(policy_info)))
 }
 
 pub(super) async fn policy_document(

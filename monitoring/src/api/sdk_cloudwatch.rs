@@ -1,10 +1,11 @@
 //! CloudWatch (`monitoring` namespace of the SDK): alarms, their tags, anomaly detectors and the
 //! dashboard, with the conversions between the SDK's shapes and this crate's definitions.
 
-use super::{or_none, sdk_err, DescribedAlarms, ObservedCompositeAlarm, ObservedMetricAlarm};
+use super::{DescribedAlarms, ObservedCompositeAlarm, ObservedMetricAlarm};
 use crate::alarms::{CompositeAlarmDef, DetectorDef, MetricAlarmDef, MetricQuery, MetricRef};
 use aws_sdk_cloudwatch::types as cw;
 use baseline_core::aws::ApiError;
+use baseline_core::aws::{or_none, sdk_err};
 use std::collections::BTreeMap;
 
 const SERVICE: &str = "cloudwatch";

@@ -1,8 +1,9 @@
 //! EventBridge: the stack's rules on the default bus, their targets and tags.
 
-use super::{by_next_token, or_none, sdk_err, RuleDescription};
+use super::{by_next_token, RuleDescription};
 use crate::event_rule::RuleTarget;
 use aws_sdk_eventbridge::types as eb;
+use baseline_core::aws::{or_none, sdk_err};
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use std::collections::BTreeMap;
 

@@ -1,8 +1,9 @@
 //! CloudWatch Logs: the metric filters on the invocation log group and the saved Logs
 //! Insights queries.
 
-use super::{by_next_token, sdk_err};
+use super::by_next_token;
 use crate::log_analysis::{MetricFilterDef, ObservedQuery, QueryDef};
+use baseline_core::aws::sdk_err;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 
 const SERVICE: &str = "logs";

@@ -2,19 +2,8 @@
 
 use aws_sdk_ec2::types::{Filter, Tag};
 use aws_sdk_ec2::Client;
-use baseline_core::aws::ApiError;
+use baseline_core::aws::{sdk_err, ApiError};
 use std::collections::BTreeMap;
-
-pub(super) fn err<'a, E, R>(
-    op: &'static str,
-    target: &'a str,
-) -> impl FnOnce(aws_sdk_ec2::error::SdkError<E, R>) -> ApiError + 'a
-where
-    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    move |e| ApiError::from_sdk("ec2", op, target, e)
-}
 
 pub(super) fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
     Filter::builder()
@@ -40,14 +29,6 @@ pub(super) fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-pub(super) fn not_found_is_none<T>(result: Result<T, ApiError>) -> Result<Option<T>, ApiError> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 pub(super) async fn create_tags(
     client: &Client,
     resource_id: &str,
@@ -59,7 +40,7 @@ pub(super) async fn create_tags(
         .set_tags(Some(ec2_tags(tags)))
         .send()
         .await
-        .map_err(err("CreateTags", resource_id))?;
+        .map_err(sdk_err("ec2", "CreateTags", resource_id))?;
     Ok(())
 }
 
@@ -76,6 +57,6 @@ pub(super) async fn delete_tags(
         ))
         .send()
         .await
-        .map_err(err("DeleteTags", resource_id))?;
+        .map_err(sdk_err("ec2", "DeleteTags", resource_id))?;
     Ok(())
 }

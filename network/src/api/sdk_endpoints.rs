@@ -1,10 +1,11 @@
 //! VPC endpoints: DescribeVpcEndpoints, Create/Modify/DeleteVpcEndpoints,
 //! DescribeVpcEndpointServices.
 
-use super::sdk::{ec2_tags, err, filter, not_found_is_none, tag_map};
+use super::sdk::{ec2_tags, filter, tag_map};
 use super::{CreateEndpoint, EndpointInfo, ModifyEndpoint};
 use aws_sdk_ec2::types::{ResourceType, TagSpecification, VpcEndpointType};
 use aws_sdk_ec2::Client;
+use baseline_core::aws::{or_none, sdk_err};
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 
 fn endpoint_info(e: &aws_sdk_ec2::types::VpcEndpoint) -> EndpointInfo {
@@ -54,7 +55,7 @@ pub(super) async fn endpoints_tagged(
         .send()
         .try_collect()
         .await
-        .map_err(err("DescribeVpcEndpoints", value))?;
+        .map_err(sdk_err("ec2", "DescribeVpcEndpoints", value))?;
     Ok(endpoints.iter().map(endpoint_info).collect())
 }
 
@@ -67,8 +68,8 @@ pub(super) async fn describe_endpoint(
         .vpc_endpoint_ids(endpoint_id)
         .send()
         .await
-        .map_err(err("DescribeVpcEndpoints", endpoint_id));
-    Ok(not_found_is_none(out)?.and_then(|o| {
+        .map_err(sdk_err("ec2", "DescribeVpcEndpoints", endpoint_id));
+    Ok(or_none(out)?.and_then(|o| {
         o.vpc_endpoints()
             .iter()
             .find(|e| e.vpc_endpoint_id() == Some(endpoint_id))
@@ -111,7 +112,7 @@ pub(super) async fn create_endpoint(
     let out = call
         .send()
         .await
-        .map_err(err("CreateVpcEndpoint", &r.service_name))?;
+        .map_err(sdk_err("ec2", "CreateVpcEndpoint", &r.service_name))?;
     out.vpc_endpoint().map(endpoint_info).ok_or_else(|| {
         ApiError::synthetic(
             "ec2",
@@ -140,7 +141,7 @@ pub(super) async fn modify_endpoint(client: &Client, r: &ModifyEndpoint) -> Resu
     }
     call.send()
         .await
-        .map_err(err("ModifyVpcEndpoint", &r.endpoint_id))?;
+        .map_err(sdk_err("ec2", "ModifyVpcEndpoint", &r.endpoint_id))?;
     Ok(())
 }
 
@@ -157,7 +158,7 @@ pub(super) async fn delete_endpoints(
         .set_vpc_endpoint_ids(Some(endpoint_ids.to_vec()))
         .send()
         .await
-        .map_err(err("DeleteVpcEndpoints", &target))?;
+        .map_err(sdk_err("ec2", "DeleteVpcEndpoints", &target))?;
     // DeleteVpcEndpoints answers 200 and lists per-endpoint failures; a missing one is done.
     for item in out.unsuccessful() {
         let code = item.error().and_then(|e| e.code()).unwrap_or_default();
@@ -199,7 +200,7 @@ pub(super) async fn offered_services(
             .set_next_token(next.take())
             .send()
             .await
-            .map_err(err("DescribeVpcEndpointServices", &target))?;
+            .map_err(sdk_err("ec2", "DescribeVpcEndpointServices", &target))?;
         offered.extend(out.service_names().iter().cloned());
         match out.next_token() {
             Some(t) if !t.is_empty() => next = Some(t.to_owned()),

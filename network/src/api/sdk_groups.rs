@@ -2,13 +2,14 @@
 //! CreateSecurityGroup, Authorize/RevokeSecurityGroupIngress/Egress, ModifySecurityGroupRules,
 //! DeleteSecurityGroup.
 
-use super::sdk::{ec2_tags, err, filter, tag_map};
+use super::sdk::{ec2_tags, filter, tag_map};
 use super::{RuleSpec, SecurityGroupInfo, SecurityGroupRule};
 use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroupRuleRequest,
     SecurityGroupRuleUpdate, TagSpecification,
 };
 use aws_sdk_ec2::Client;
+use baseline_core::aws::sdk_err;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use baseline_core::write::WriteResult;
 use ipnet::IpNet;
@@ -28,7 +29,7 @@ async fn describe_groups(
         .send()
         .try_collect()
         .await
-        .map_err(err("DescribeSecurityGroups", target))?;
+        .map_err(sdk_err("ec2", "DescribeSecurityGroups", target))?;
     Ok(groups.iter().map(group_info).collect())
 }
 
@@ -64,7 +65,7 @@ pub(super) async fn security_group_rules(
         .send()
         .try_collect()
         .await
-        .map_err(err("DescribeSecurityGroupRules", group_id))?;
+        .map_err(sdk_err("ec2", "DescribeSecurityGroupRules", group_id))?;
     Ok(rules.iter().map(|r| rule_info(r, group_id)).collect())
 }
 
@@ -117,7 +118,7 @@ pub(super) async fn create_security_group(
         )
         .send()
         .await
-        .map_err(err("CreateSecurityGroup", name))?;
+        .map_err(sdk_err("ec2", "CreateSecurityGroup", name))?;
     out.group_id().map(str::to_owned).ok_or_else(|| {
         ApiError::synthetic(
             "ec2",
@@ -173,7 +174,7 @@ pub(super) async fn authorize(
             .set_ip_permissions(permissions(rules))
             .send()
             .await
-            .map_err(err("AuthorizeSecurityGroupEgress", group_id))
+            .map_err(sdk_err("ec2", "AuthorizeSecurityGroupEgress", group_id))
             .map(drop)
     } else {
         client
@@ -182,7 +183,7 @@ pub(super) async fn authorize(
             .set_ip_permissions(permissions(rules))
             .send()
             .await
-            .map_err(err("AuthorizeSecurityGroupIngress", group_id))
+            .map_err(sdk_err("ec2", "AuthorizeSecurityGroupIngress", group_id))
             .map(drop)
     };
     result.or_exists()
@@ -203,7 +204,7 @@ pub(super) async fn revoke(
             .set_security_group_rule_ids(ids)
             .send()
             .await
-            .map_err(err("RevokeSecurityGroupEgress", group_id))
+            .map_err(sdk_err("ec2", "RevokeSecurityGroupEgress", group_id))
             .map(drop)
     } else {
         client
@@ -212,7 +213,7 @@ pub(super) async fn revoke(
             .set_security_group_rule_ids(ids)
             .send()
             .await
-            .map_err(err("RevokeSecurityGroupIngress", group_id))
+            .map_err(sdk_err("ec2", "RevokeSecurityGroupIngress", group_id))
             .map(drop)
     };
     result.or_gone()
@@ -244,7 +245,7 @@ pub(super) async fn modify_rule(
         )
         .send()
         .await
-        .map_err(err("ModifySecurityGroupRules", rule_id))?;
+        .map_err(sdk_err("ec2", "ModifySecurityGroupRules", rule_id))?;
     Ok(())
 }
 
@@ -254,7 +255,7 @@ pub(super) async fn delete_security_group(client: &Client, group_id: &str) -> Re
         .group_id(group_id)
         .send()
         .await
-        .map_err(err("DeleteSecurityGroup", group_id))
+        .map_err(sdk_err("ec2", "DeleteSecurityGroup", group_id))
         .map(drop)
         .or_gone()
 }

@@ -1,10 +1,11 @@
 //! The VPC reads of the live checks and the S3 Gateway endpoint: DescribeVpcs,
 //! DescribeVpcAttribute, DescribeSubnets, DescribeRouteTables.
 
-use super::sdk::{err, filter};
+use super::sdk::filter;
 use super::{RouteTableInfo, SubnetInfo, VpcDns, VpcInfo};
 use aws_sdk_ec2::types::{AttributeBooleanValue, VpcAttributeName};
 use aws_sdk_ec2::Client;
+use baseline_core::aws::sdk_err;
 use baseline_core::aws::ApiError;
 
 pub(super) async fn find_vpc(client: &Client, vpc_id: &str) -> Result<Option<VpcInfo>, ApiError> {
@@ -14,7 +15,7 @@ pub(super) async fn find_vpc(client: &Client, vpc_id: &str) -> Result<Option<Vpc
         .filters(filter("vpc-id", [vpc_id]))
         .send()
         .await
-        .map_err(err("DescribeVpcs", vpc_id))?;
+        .map_err(sdk_err("ec2", "DescribeVpcs", vpc_id))?;
     Ok(out
         .vpcs()
         .iter()
@@ -65,8 +66,8 @@ pub(super) async fn vpc_dns(client: &Client, vpc_id: &str) -> Result<VpcDns, Api
         attribute(VpcAttributeName::EnableDnsSupport),
         attribute(VpcAttributeName::EnableDnsHostnames),
     );
-    let support = support.map_err(err("DescribeVpcAttribute", vpc_id))?;
-    let hostnames = hostnames.map_err(err("DescribeVpcAttribute", vpc_id))?;
+    let support = support.map_err(sdk_err("ec2", "DescribeVpcAttribute", vpc_id))?;
+    let hostnames = hostnames.map_err(sdk_err("ec2", "DescribeVpcAttribute", vpc_id))?;
     Ok(VpcDns {
         support: support
             .enable_dns_support()
@@ -94,7 +95,7 @@ pub(super) async fn find_subnets(
         .send()
         .try_collect()
         .await
-        .map_err(err("DescribeSubnets", &subnet_ids.join(",")))?;
+        .map_err(sdk_err("ec2", "DescribeSubnets", &subnet_ids.join(",")))?;
     Ok(subnets
         .iter()
         .map(|s| SubnetInfo {
@@ -117,7 +118,7 @@ pub(super) async fn route_tables(
         .send()
         .try_collect()
         .await
-        .map_err(err("DescribeRouteTables", vpc_id))?;
+        .map_err(sdk_err("ec2", "DescribeRouteTables", vpc_id))?;
     Ok(tables
         .iter()
         .map(|t| {

@@ -1,16 +1,19 @@
-//! The back-off between the reads (or retried deletes) of something AWS finishes
-//! asynchronously: endpoints becoming available or gone, groups whose interfaces detach.
+//! The pauses between the reads (or retried deletes) of something AWS finishes
+//! asynchronously — endpoints becoming available or gone, groups whose interfaces detach, a
+//! guardrail version becoming READY — with a timeout and a `Waiting` event before each pause.
 
-use baseline_core::{Progress, ProgressEvent};
+use crate::progress::{Progress, ProgressEvent};
 use std::time::{Duration, Instant};
 
 const FIRST_POLL: Duration = Duration::from_millis(500);
 const MAX_POLL: Duration = Duration::from_secs(15);
 
-/// Doubling pauses from 0.5 s up to 15 s, until `timeout`.
-pub(crate) struct Poll {
+/// Pauses until `timeout`: doubling from 0.5 s up to 15 s, or all alike ([`Poll::every`]).
+pub struct Poll {
     start: Instant,
     delay: Duration,
+    /// Doubles after each pause (up to 15 s).
+    grows: bool,
     timeout: Duration,
     /// Shorten the last pause to end at the timeout (the endpoint waits do; the group deletes
     /// have always slept the whole pause).
@@ -18,18 +21,28 @@ pub(crate) struct Poll {
 }
 
 impl Poll {
-    /// Pauses that never run past `timeout`.
-    pub(crate) fn until(timeout: Duration) -> Self {
+    /// Doubling pauses that never run past `timeout`.
+    pub fn until(timeout: Duration) -> Self {
         Self {
             start: Instant::now(),
             delay: FIRST_POLL,
+            grows: true,
             timeout,
             cap_at_timeout: true,
         }
     }
 
-    /// Whole pauses; the last may end after `timeout`.
-    pub(crate) fn whole_pauses(timeout: Duration) -> Self {
+    /// Pauses of `pause` each that never run past `timeout`.
+    pub fn every(pause: Duration, timeout: Duration) -> Self {
+        Self {
+            delay: pause,
+            grows: false,
+            ..Self::until(timeout)
+        }
+    }
+
+    /// Whole doubling pauses; the last may end after `timeout`.
+    pub fn whole_pauses(timeout: Duration) -> Self {
         Self {
             cap_at_timeout: false,
             ..Self::until(timeout)
@@ -38,7 +51,7 @@ impl Poll {
 
     /// `Err(elapsed)` once the timeout has passed; otherwise reports `Waiting` with `status`
     /// and sleeps the next pause.
-    pub(crate) async fn wait(
+    pub async fn wait(
         &mut self,
         progress: &dyn Progress,
         address: &str,
@@ -59,7 +72,9 @@ impl Poll {
             self.delay
         };
         tokio::time::sleep(pause).await;
-        self.delay = (self.delay * 2).min(MAX_POLL);
+        if self.grows {
+            self.delay = (self.delay * 2).min(MAX_POLL);
+        }
         Ok(())
     }
 }
