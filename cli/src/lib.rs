@@ -18,7 +18,7 @@ use args::{Cli, Command, GlobalArgs};
 use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend as StateBackendKind};
 use baseline_core::reconcile::{Operation, PreconditionFailed, Upstream};
 use baseline_core::state::{
-    LocalBackend, LocalStateStore, LockHolder, StateBackend, StateDocument,
+    LeftBehind, LocalBackend, LocalStateStore, LockHolder, StateBackend, StateDocument,
 };
 use baseline_core::state_s3::S3Backend;
 use baseline_core::{AwsContext, AwsOptions, Config, DestroyOptions, Naming, StackPlan};
@@ -547,7 +547,7 @@ impl<'a> Session<'a> {
             confirm(auto_approve, "apply")?;
         }
         let outputs = self
-            .recorded(state, async |recorder| {
+            .recorded(state, &[], async |recorder| {
                 orchestrator.apply(prepared, recorder).await
             })
             .await?;
@@ -574,10 +574,13 @@ impl<'a> Session<'a> {
 
     /// Runs `work` (an apply or a destroy) with the progress display and a recorder that saves
     /// state as resources appear and go. The state is saved even when `work` fails, so a rerun
-    /// finds what was made; if the state could not be saved, that is the error reported.
+    /// finds what was made, and the failure names what it left in place ([`LeftBehind`]:
+    /// what it made, and which of `doomed` it did not delete); if the state could not be
+    /// saved, that is the error reported.
     async fn recorded<T>(
         &self,
         state: StateDocument,
+        doomed: &[String],
         work: impl AsyncFnOnce(&StateRecorder<'_>) -> Result<T, ModuleFailures>,
     ) -> anyhow::Result<T> {
         let display = display::Display::new(self.global.json);
@@ -586,10 +589,15 @@ impl<'a> Session<'a> {
             let recorder = StateRecorder::new(tx, &display);
             work(&recorder).await
         };
+        let before = state.clone();
         let (result, saved) = tokio::join!(work, save_loop(self.store.as_ref(), state, rx));
         drop(display);
-        saved?;
-        Ok(result?)
+        let after = saved?;
+        Ok(result.map_err(|mut failures| {
+            let left = LeftBehind::between(&before, &after, doomed);
+            failures.1 = (!left.is_empty()).then_some(left);
+            failures
+        })?)
     }
 
     async fn destroy_locked(
@@ -613,7 +621,15 @@ impl<'a> Session<'a> {
         if prepared.plan.has_changes() {
             confirm(auto_approve, "destroy")?;
         }
-        self.recorded(state, async |recorder| {
+        let doomed: Vec<String> = prepared
+            .plan
+            .modules
+            .iter()
+            .flat_map(|m| &m.changes)
+            .filter(|c| c.action == baseline_core::Action::Delete)
+            .map(|c| c.address.clone())
+            .collect();
+        self.recorded(state, &doomed, async |recorder| {
             orchestrator.destroy(prepared, recorder).await
         })
         .await?;

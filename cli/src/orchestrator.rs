@@ -4,7 +4,7 @@
 
 use crate::registry::{levels, ModuleEntry};
 use baseline_core::reconcile::{DynError, Operation, Prepared, Upstream};
-use baseline_core::state::{ResourceRecord, StateBackend, StateDocument};
+use baseline_core::state::{LeftBehind, ResourceRecord, StateBackend, StateDocument};
 use baseline_core::{Config, DestroyOptions, ModulePlan, Progress, ProgressEvent, StackPlan};
 use futures::future::{abortable, AbortHandle};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -20,10 +20,10 @@ pub struct ModuleFailure {
     pub error: anyhow::Error,
 }
 
-/// One or more modules failed.
+/// One or more modules failed, and, for an apply or destroy, what the run left in place.
 #[derive(Debug, thiserror::Error)]
-#[error("{}", .0.iter().map(|f| format!("module {}: {:#}", f.module, f.error)).collect::<Vec<_>>().join("\n"))]
-pub struct ModuleFailures(pub Vec<ModuleFailure>);
+#[error("{}{}", .0.iter().map(|f| format!("module {}: {:#}", f.module, f.error)).collect::<Vec<_>>().join("\n"), .1.as_ref().map(|left| format!("\n{left}")).unwrap_or_default())]
+pub struct ModuleFailures(pub Vec<ModuleFailure>, pub Option<LeftBehind>);
 
 impl ModuleFailures {
     /// True when every failure is a failed pre-check (exit code 2).
@@ -316,7 +316,7 @@ impl<'a> Orchestrator<'a> {
                     && matches!(&slots[i], Slot::Running(..))
             });
             if !failures.is_empty() && !awaited {
-                return Err(ModuleFailures(failures));
+                return Err(ModuleFailures(failures, None));
             }
             let Some((i, upstream, result)) = jobs.next().await else {
                 unreachable!("an unsettled module is always running or startable");
@@ -328,7 +328,7 @@ impl<'a> Orchestrator<'a> {
             }
         }
         if !failures.is_empty() {
-            return Err(ModuleFailures(failures));
+            return Err(ModuleFailures(failures, None));
         }
         let mut modules: Vec<ModulePlan> = levels(&self.entries)
             .iter()
@@ -446,7 +446,7 @@ impl<'a> Orchestrator<'a> {
         if failures.is_empty() {
             Ok(results)
         } else {
-            Err(ModuleFailures(failures))
+            Err(ModuleFailures(failures, None))
         }
     }
 

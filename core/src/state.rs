@@ -362,6 +362,81 @@ impl StateBackend for LocalBackend {
     }
 }
 
+/// What a failed apply or destroy left in place, as the state records it afterwards: the
+/// resources it made, and those it was to delete that still exist. Each is found again by its
+/// name or the stack tag, so the next `apply` (or `destroy`) picks up from there. The CLI names
+/// it after the failures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftBehind {
+    /// Made by the failed run (in state now, not before it).
+    pub made: Vec<String>,
+    /// Planned for deletion but still in state.
+    pub remaining: Vec<String>,
+}
+
+impl LeftBehind {
+    /// Compares state before and after a run; `doomed` are the addresses it was to delete.
+    pub fn between(before: &StateDocument, after: &StateDocument, doomed: &[String]) -> Self {
+        Self {
+            made: after
+                .resources
+                .keys()
+                .filter(|a| !before.resources.contains_key(*a))
+                .cloned()
+                .collect(),
+            remaining: doomed
+                .iter()
+                .filter(|a| after.resources.contains_key(*a))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// True when the run left nothing of its own behind.
+    pub fn is_empty(&self) -> bool {
+        self.made.is_empty() && self.remaining.is_empty()
+    }
+}
+
+impl std::fmt::Display for LeftBehind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A long list is cut: the state file has all of them.
+        fn list(addresses: &[String]) -> String {
+            const SHOWN: usize = 10;
+            let mut text = addresses
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if addresses.len() > SHOWN {
+                text.push_str(&format!(" and {} more", addresses.len() - SHOWN));
+            }
+            text
+        }
+        let mut parts = Vec::new();
+        if !self.made.is_empty() {
+            parts.push(format!(
+                "made before the failure and kept ({}): {}",
+                self.made.len(),
+                list(&self.made)
+            ));
+        }
+        if !self.remaining.is_empty() {
+            parts.push(format!(
+                "still to delete ({}): {}",
+                self.remaining.len(),
+                list(&self.remaining)
+            ));
+        }
+        write!(
+            f,
+            "Stopped with resources in place, recorded in state (the next run finds them by name or tag): {}",
+            parts.join("; ")
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,5 +531,34 @@ mod tests {
                 .lock(&LockHolder::current("check"))
                 .expect("a killed holder releases the lock");
         }
+    }
+
+    #[test]
+    fn left_behind_names_what_a_failed_run_made_and_what_it_did_not_delete() {
+        let mut before = StateDocument::new("s");
+        for a in ["m.kept", "m.doomed", "m.deleted"] {
+            before
+                .resources
+                .insert(a.into(), ResourceRecord { id: "id".into() });
+        }
+        let mut after = before.clone();
+        after.resources.remove("m.deleted");
+        after
+            .resources
+            .insert("m.new".into(), ResourceRecord { id: "id".into() });
+        let left = LeftBehind::between(
+            &before,
+            &after,
+            &["m.doomed".to_owned(), "m.deleted".to_owned()],
+        );
+        assert_eq!(left.made, vec!["m.new".to_owned()]);
+        assert_eq!(left.remaining, vec!["m.doomed".to_owned()]);
+        let text = left.to_string();
+        assert!(
+            text.contains("made before the failure and kept (1): m.new"),
+            "{text}"
+        );
+        assert!(text.contains("still to delete (1): m.doomed"), "{text}");
+        assert!(LeftBehind::between(&before, &before, &[]).is_empty());
     }
 }
