@@ -1,5 +1,6 @@
-//! The scheduling of [`Orchestrator::prepare`]: observing with state's outputs as a guess, and
-//! observing again when the guess was wrong.
+//! The scheduling of [`Orchestrator::prepare`] (observing with state's outputs as a guess, and
+//! observing again when the guess was wrong) and of [`Orchestrator::apply`] (dependants started
+//! by announced outputs, planned again with or without observing again).
 
 use super::*;
 use async_trait::async_trait;
@@ -12,11 +13,17 @@ use std::time::Duration;
 type Log = Arc<Mutex<Vec<(&'static str, &'static str, Upstream)>>>;
 
 /// A module whose observe takes 20 ms and whose outputs are `{"id": "<name>-1"}` when it
-/// `exists`, none (to be created) otherwise.
+/// `exists`, none (to be created) otherwise. A module that does not exist plans one create; its
+/// apply announces `announce` (if any) at once, takes 100 ms, then returns `result`, and logs
+/// its start and end with the upstream it was planned with.
 struct Fake {
     name: &'static str,
     exists: bool,
     fail: bool,
+    announce: Option<Value>,
+    result: Value,
+    /// What [`Module::observes_alike`] answers.
+    alike: bool,
     log: Log,
 }
 
@@ -60,15 +67,42 @@ impl Module for Fake {
         }
         Ok(())
     }
+    fn observes_alike(&self, _: &Upstream, _: &Upstream, (): &()) -> bool {
+        self.alike
+    }
     fn diff(&self, _: &Upstream, (): &()) -> Vec<Change> {
-        Vec::new()
+        if self.exists {
+            return Vec::new();
+        }
+        vec![Change::create(
+            format!("{}.thing", self.name),
+            "thing",
+            &json!({}),
+        )]
     }
     fn planned_outputs(&self, _: &Upstream, (): &()) -> Option<Value> {
         self.exists
             .then(|| json!({"id": format!("{}-1", self.name)}))
     }
-    async fn apply(&self, _: &Upstream, (): &(), _: &dyn Progress) -> Result<Value, Self::Error> {
-        unreachable!("not applied in these tests")
+    async fn apply(
+        &self,
+        spec: &Upstream,
+        (): &(),
+        progress: &dyn Progress,
+    ) -> Result<Value, Self::Error> {
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.name, "apply start", spec.clone()));
+        if let Some(announce) = &self.announce {
+            baseline_core::progress::publish_outputs(progress, announce);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.log
+            .lock()
+            .unwrap()
+            .push((self.name, "apply end", spec.clone()));
+        Ok(self.result.clone())
     }
     fn destroy_plan(&self, _: &Upstream, (): &(), _: DestroyOptions) -> Vec<Change> {
         Vec::new()
@@ -95,6 +129,9 @@ fn stack_of(log: &Log, fail_a: bool, exists: bool) -> Vec<ModuleEntry> {
             name,
             exists,
             fail,
+            announce: None,
+            result: Value::Null,
+            alike: false,
             log: log.clone(),
         })
     };
@@ -224,6 +261,9 @@ async fn every_failure_of_modules_observing_at_once_is_reported() {
             name,
             exists: true,
             fail: true,
+            announce: None,
+            result: Value::Null,
+            alike: false,
             log: log.clone(),
         })
     };
@@ -247,86 +287,6 @@ async fn every_failure_of_modules_observing_at_once_is_reported() {
     assert_eq!(failed, vec!["a", "c"]);
 }
 
-/// A module for apply: it plans one create, and its apply announces `announce` (if any) at
-/// once, takes 30 ms, then returns `result`. It logs its apply's start and end with the
-/// upstream it was planned with.
-struct Applier {
-    name: &'static str,
-    announce: Option<Value>,
-    result: Value,
-    /// What [`Module::observes_alike`] answers.
-    alike: bool,
-    log: Log,
-}
-
-#[async_trait]
-impl Module for Applier {
-    type Inputs = Whole;
-    type Spec = Upstream;
-    type Observed = ();
-    type Outputs = Value;
-    type Error = std::io::Error;
-
-    fn name(&self) -> &'static str {
-        self.name
-    }
-    fn spec(&self, _: &Config, inputs: &Whole) -> Result<Upstream, Self::Error> {
-        Ok(inputs.0.clone())
-    }
-    async fn observe(&self, spec: &Upstream) -> Result<(), Self::Error> {
-        self.log
-            .lock()
-            .unwrap()
-            .push((self.name, "observe", spec.clone()));
-        Ok(())
-    }
-    fn observes_alike(&self, _: &Upstream, _: &Upstream, (): &()) -> bool {
-        self.alike
-    }
-    fn diff(&self, _: &Upstream, (): &()) -> Vec<Change> {
-        vec![Change::create(
-            format!("{}.thing", self.name),
-            "thing",
-            &json!({}),
-        )]
-    }
-    fn planned_outputs(&self, _: &Upstream, (): &()) -> Option<Value> {
-        None
-    }
-    async fn apply(
-        &self,
-        spec: &Upstream,
-        (): &(),
-        progress: &dyn Progress,
-    ) -> Result<Value, Self::Error> {
-        self.log
-            .lock()
-            .unwrap()
-            .push((self.name, "apply start", spec.clone()));
-        if let Some(announce) = &self.announce {
-            baseline_core::progress::publish_outputs(progress, announce);
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        self.log
-            .lock()
-            .unwrap()
-            .push((self.name, "apply end", spec.clone()));
-        Ok(self.result.clone())
-    }
-    fn destroy_plan(&self, _: &Upstream, (): &(), _: DestroyOptions) -> Vec<Change> {
-        Vec::new()
-    }
-    async fn destroy(
-        &self,
-        _: &Upstream,
-        (): &(),
-        _: DestroyOptions,
-        _: &dyn Progress,
-    ) -> Result<(), Self::Error> {
-        unreachable!("not destroyed in these tests")
-    }
-}
-
 /// `a` announcing `announce` and returning `result`, `b` reading `a`; planned from empty and
 /// applied.
 async fn apply_a_then_b(
@@ -345,8 +305,10 @@ async fn apply_a_then_b_alike(
     alike: bool,
 ) -> Result<BTreeMap<&'static str, Value>, ModuleFailures> {
     let module = |name, announce: Option<Value>, result: Value| {
-        Arc::new(Applier {
+        Arc::new(Fake {
             name,
+            exists: false,
+            fail: false,
             announce,
             result,
             alike,
@@ -426,7 +388,7 @@ async fn outputs_that_change_after_the_announcement_fail_the_module() {
 fn observations(log: &Log, module: &str) -> usize {
     events(log)
         .iter()
-        .filter(|x| **x == (module, "observe"))
+        .filter(|x| **x == (module, "start"))
         .count()
 }
 
