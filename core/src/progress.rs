@@ -146,13 +146,20 @@ impl Progress for NoProgress {
     fn event(&self, _event: ProgressEvent) {}
 }
 
-/// Collects events in memory (tests).
+/// Collects events, and the outputs announced early, in memory (tests).
 #[derive(Debug, Default)]
-pub struct RecordedProgress(pub std::sync::Mutex<Vec<ProgressEvent>>);
+pub struct RecordedProgress(
+    pub std::sync::Mutex<Vec<ProgressEvent>>,
+    pub std::sync::Mutex<Vec<serde_json::Value>>,
+);
 
 impl Progress for RecordedProgress {
     fn event(&self, event: ProgressEvent) {
         self.0.lock().expect("progress lock").push(event);
+    }
+
+    fn outputs_ready(&self, outputs: &serde_json::Value) {
+        self.1.lock().expect("progress lock").push(outputs.clone());
     }
 }
 

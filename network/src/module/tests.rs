@@ -851,17 +851,6 @@ async fn private_only_adds_logs_and_an_s3_gateway_on_the_subnets_route_tables() 
     assert_eq!(after, serde_json::json!(["rtb-a", "rtb-main"]));
 }
 
-/// Keeps what a module announces early.
-#[derive(Default)]
-struct Announced(std::sync::Mutex<Vec<serde_json::Value>>);
-
-impl baseline_core::Progress for Announced {
-    fn event(&self, _: ProgressEvent) {}
-    fn outputs_ready(&self, outputs: &serde_json::Value) {
-        self.0.lock().unwrap().push(outputs.clone());
-    }
-}
-
 #[tokio::test]
 async fn apply_announces_once_exactly_the_outputs_it_returns() {
     let mut api = MockEc2Api::new();
@@ -871,13 +860,13 @@ async fn apply_announces_once_exactly_the_outputs_it_returns() {
     });
     let m = NetworkModule::with_api(api, &ctx());
     let spec = spec_of(&m, &config());
-    let announced = Announced::default();
+    let progress = RecordedProgress::default();
     let out = m
-        .apply(&spec, &groups_exist(&spec), &announced)
+        .apply(&spec, &groups_exist(&spec), &progress)
         .await
         .unwrap();
     assert_eq!(
-        *announced.0.lock().unwrap(),
+        *progress.1.lock().unwrap(),
         vec![serde_json::to_value(&out).unwrap()],
         "downstream starts with the outputs apply ends with"
     );
