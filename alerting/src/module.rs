@@ -129,13 +129,13 @@ impl TopicPlan {
 
     /// In the order they run: topic, policy, subscriptions; for a delete the reverse.
     fn changes(self) -> Vec<Change> {
-        let subscriptions = self.subscriptions.into_iter().map(|p| p.change);
+        let subscriptions = self.subscriptions.into_iter().map(Planned::shown);
         if self.deleting {
             subscriptions
-                .chain([self.policy.change, self.topic.change])
+                .chain([self.policy.shown(), self.topic.shown()])
                 .collect()
         } else {
-            [self.topic.change, self.policy.change]
+            [self.topic.shown(), self.policy.shown()]
                 .into_iter()
                 .chain(subscriptions)
                 .collect()

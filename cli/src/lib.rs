@@ -124,8 +124,9 @@ pub struct SavedPlan {
 }
 
 impl SavedPlan {
-    /// The format this build writes and reads.
-    pub const FORMAT_VERSION: u32 = 1;
+    /// The format this build writes and reads. 2: each change carries its operations
+    /// (`Change::operations`), which the drift check of `apply FILE` compares too.
+    pub const FORMAT_VERSION: u32 = 2;
 }
 
 /// A plan file this build cannot apply: bad input, exit code 2.

@@ -76,6 +76,13 @@ pub struct Change {
     /// Why, when it is not obvious (e.g. "kept: audit data").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The typed writes `apply` runs for this change, in order, as their JSON form (e.g.
+    /// `["put"]`, `[{"tag": {"set": {...}}}]`): set by [`crate::resource::Planned::shown`] for
+    /// the resource kinds planned through [`crate::resource::ResourceKind`], empty for the
+    /// others. A saved plan carries them, so `apply FILE` refuses when the writes it would
+    /// run now are not the ones the file lists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<Value>,
 }
 
 impl Change {
@@ -157,6 +164,7 @@ impl Change {
             action,
             attributes,
             note: None,
+            operations: Vec::new(),
         }
     }
 

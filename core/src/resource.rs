@@ -67,6 +67,20 @@ impl<Op> Planned<Op> {
     }
 }
 
+impl<Op: Serialize> Planned<Op> {
+    /// The change as a plan shows and saves it: with its operations attached
+    /// ([`Change::operations`]), so a saved plan names the writes, not only the attributes.
+    pub fn shown(self) -> Change {
+        let mut change = self.change;
+        change.operations = self
+            .ops
+            .iter()
+            .map(|op| serde_json::to_value(op).expect("an operation serialises to JSON"))
+            .collect();
+        change
+    }
+}
+
 /// Progress of one resource's apply or destroy, from one place: `Started` when it begins,
 /// `Exists` once the resource has an id, `Finished` (or `Gone` for a delete) when done. A step
 /// dropped without [`Step::done`] (an error) emits nothing more: the display shows it failed.
@@ -206,6 +220,30 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_shown_change_carries_its_operations_and_a_noop_none() {
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        enum Op {
+            Put,
+            Tag(TagDelta),
+        }
+        let delta = TagDelta::between(&tags(&[]), &tags(&[("a", "1")]));
+        let change = Change::create("m.r", "k", &serde_json::json!({"x": 1}));
+        let shown = Planned::new(change, vec![Op::Put, Op::Tag(delta)]).shown();
+        assert_eq!(
+            shown.operations,
+            vec![
+                serde_json::json!({"op": "put"}),
+                serde_json::json!({"op": "tag", "set": {"a": "1"}})
+            ]
+        );
+        assert!(Planned::<Op>::noop(Change::noop("m.r", "k"))
+            .shown()
+            .operations
+            .is_empty());
     }
 
     #[test]

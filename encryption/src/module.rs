@@ -194,7 +194,7 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
 
     fn diff(&self, spec: &EncryptionSpec, observed: &EncryptionObserved) -> Vec<Change> {
         let (key, alias) = plan(spec, observed);
-        vec![key.change, alias.change]
+        vec![key.shown(), alias.shown()]
     }
 
     fn planned_outputs(
@@ -228,8 +228,8 @@ impl<A: KmsApi> Module for EncryptionModule<A> {
     ) -> Vec<Change> {
         let (key, alias) = plan_destroy(spec, observed, options);
         key.into_iter()
-            .map(|p| p.change)
-            .chain(alias.map(|p| p.change))
+            .map(Planned::shown)
+            .chain(alias.map(Planned::shown))
             .collect()
     }
 

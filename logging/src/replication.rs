@@ -347,7 +347,7 @@ pub(crate) fn diff(spec: &ReplicationSpec, observed: &ObservedReplication) -> Ve
         plans(spec, observed)
             .into_iter()
             .filter(|p| p.is_change() || p.change.note.is_some() || spec.enabled)
-            .map(|p| p.change),
+            .map(Planned::shown),
     );
     changes
 }
@@ -408,7 +408,7 @@ pub(crate) fn destroy_plan(spec: &ReplicationSpec, observed: &ObservedReplicatio
     let mut changes: Vec<Change> = destroy_plans(spec, observed)
         .into_iter()
         .filter(Planned::is_change)
-        .map(|p| p.change)
+        .map(Planned::shown)
         .collect();
     if let Some(found) = &observed.role {
         changes.extend(role::deletes(&spec.role, found, (ROLE, ROLE_POLICY)));

@@ -155,7 +155,8 @@ async fn tags_of<A: MonitoringApi>(api: &A, arn: String) -> Result<(String, Tags
 }
 
 /// One write on an alarm, in the order apply sends them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum AlarmOp {
     /// PutMetricAlarm / PutCompositeAlarm with the stack tags.
     Create,

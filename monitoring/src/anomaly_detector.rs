@@ -92,7 +92,8 @@ fn key(spec: &MonitoringSpec, def: &DetectorDef) -> String {
 }
 
 /// The only write a wanted detector needs: PutAnomalyDetector when it is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum DetectorOp {
     /// PutAnomalyDetector.
     Create,

@@ -246,7 +246,8 @@ pub(crate) async fn observe<A: MonitoringApi>(
 }
 
 /// The one write a dashboard needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum DashboardOp {
     /// PutDashboard (creates or replaces the body).
     Put,

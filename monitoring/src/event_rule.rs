@@ -122,14 +122,18 @@ async fn observe_one<A: MonitoringApi>(
 }
 
 /// One write on a rule, in the order apply sends them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum RuleOp {
     /// PutRule with the stack tags (its answer is the ARN), then PutTargets when it has any.
     Create,
     /// PutRule without tags: description, pattern or state changed.
     PutRule,
     /// RemoveTargets of the targets no longer wanted.
-    RemoveTargets(Vec<String>),
+    RemoveTargets {
+        /// Target ids.
+        ids: Vec<String>,
+    },
     /// PutTargets of every wanted target.
     PutTargets,
     /// UntagResource then TagResource.
@@ -180,7 +184,7 @@ pub(crate) fn plan(
                     .filter(|t| !stale.contains(&t.id))
                     .ne(want.targets.iter());
                 if !stale.is_empty() {
-                    ops.push(RuleOp::RemoveTargets(stale));
+                    ops.push(RuleOp::RemoveTargets { ids: stale });
                 }
                 if kept_differ && !want.targets.is_empty() {
                     ops.push(RuleOp::PutTargets);
@@ -233,7 +237,7 @@ pub(crate) async fn execute<A: MonitoringApi>(
             (RuleOp::PutTargets, Some(want)) => {
                 api.put_targets(&want.name, &want.targets).await?;
             }
-            (RuleOp::RemoveTargets(ids), _) => api.remove_targets(name, ids).await?,
+            (RuleOp::RemoveTargets { ids }, _) => api.remove_targets(name, ids).await?,
             (RuleOp::Tag(delta), _) => {
                 if !delta.remove.is_empty() {
                     api.untag_rule(arn, &delta.remove).await?;
@@ -330,7 +334,9 @@ mod tests {
         assert_eq!(
             p.ops,
             vec![
-                RuleOp::RemoveTargets(vec!["old".into()]),
+                RuleOp::RemoveTargets {
+                    ids: vec!["old".into()]
+                },
                 RuleOp::PutTargets
             ]
         );

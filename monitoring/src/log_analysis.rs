@@ -329,7 +329,8 @@ pub(crate) async fn observe<A: MonitoringApi>(
 }
 
 /// One write on a metric filter or a saved query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum LogOp {
     /// PutMetricFilter / PutQueryDefinition (creates or replaces).
     Put,
@@ -394,7 +395,7 @@ pub(crate) fn diff(spec: &LogAnalysisSpec, observed: &LogAnalysisObserved) -> Ve
         filter_keys().filter_map(|k| plan_filter(k, spec.want_filter(k), observed.filters.get(k)));
     let queries =
         query_keys().filter_map(|k| plan_query(k, spec.want_query(k), observed.queries.get(k)));
-    filters.chain(queries).map(|p| p.change).collect()
+    filters.chain(queries).map(Planned::shown).collect()
 }
 
 /// Runs one filter's or query's planned ops: `put` (answering the id to record) for a wanted
@@ -495,7 +496,7 @@ pub(crate) fn destroy_plan(observed: &LogAnalysisObserved) -> Vec<Change> {
         .queries
         .iter()
         .filter_map(|(k, q)| plan_query(k, None, Some(q)));
-    filters.chain(queries).map(|p| p.change).collect()
+    filters.chain(queries).map(Planned::shown).collect()
 }
 
 /// Deletes every existing filter and query of the stack.

@@ -282,12 +282,12 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
         let mut changes: Vec<Change> = spec
             .detectors
             .iter()
-            .map(|d| anomaly_detector::plan(d, &observed.detectors).change)
+            .map(|d| anomaly_detector::plan(d, &observed.detectors).shown())
             .collect();
         for a in &spec.alarms {
             let found = observed.metric_alarms.get(&a.def.name);
             let planned = alarm::plan(&a.key, &a.def, &spec.tags, found);
-            changes.push(routed(planned.change, route_note(spec, a)));
+            changes.push(routed(planned.shown(), route_note(spec, a)));
         }
         let route = if spec.alerting {
             "notifies the critical topic"
@@ -297,7 +297,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
         for c in &spec.composites {
             let found = observed.composite_alarms.get(&c.def.name);
             let planned = alarm::plan(&c.key, &c.def, &spec.tags, found);
-            changes.push(routed(planned.change, route.to_owned()));
+            changes.push(routed(planned.shown(), route.to_owned()));
         }
         for (name, _) in stale_composites(spec, observed) {
             let o = &observed.composite_alarms[&name];
@@ -320,11 +320,11 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             );
         }
         let body = observed.dashboard.as_ref();
-        changes.push(dashboard::plan(&spec.dashboard_name, &spec.dashboard_body, body).change);
+        changes.push(dashboard::plan(&spec.dashboard_name, &spec.dashboard_body, body).shown());
         for (key, _) in &spec.owned_rules {
             let have = observed.rules.get(key);
             if let Some(p) = event_rule::plan(key, wanted_rule(spec, key), have, &spec.tags) {
-                changes.push(p.change);
+                changes.push(p.shown());
             }
         }
         changes.extend(log_analysis::diff(
@@ -487,7 +487,7 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
             changes.push(dashboard::plan_delete(&spec.dashboard_name, body));
         }
         for (key, rule) in &observed.rules {
-            changes.push(event_rule::plan_delete(key, rule).change);
+            changes.push(event_rule::plan_delete(key, rule).shown());
         }
         changes.extend(log_analysis::destroy_plan(&observed.log_analysis));
         changes

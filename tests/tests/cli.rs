@@ -294,12 +294,53 @@ fn a_saved_plan_is_refused_when_the_stack_moved() {
         "{}",
         text(&out)
     );
-    let out = run(&["apply", "--auto-approve"]);
+
+    // The plan of the repair names its write, and a file whose writes were altered (the
+    // attributes untouched) is refused like a moved stack: apply runs the listed writes or none.
+    let out = run(&["plan", "--out", "repair.json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let repair: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("repair.json")).unwrap())
+            .unwrap();
+    let key_change = |plan: &serde_json::Value| {
+        plan["plan"]["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| m["changes"].as_array().unwrap())
+            .find(|c| c["address"] == "encryption.kms_key")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        key_change(&repair)["operations"],
+        serde_json::json!([{"op": "enable_rotation"}]),
+        "{repair:#}"
+    );
+    let mut altered = repair.clone();
+    for module in altered["plan"]["modules"].as_array_mut().unwrap() {
+        for change in module["changes"].as_array_mut().unwrap() {
+            if change["address"] == "encryption.kms_key" {
+                change["operations"] = serde_json::json!([{"op": "enable"}]);
+            }
+        }
+    }
+    std::fs::write(dir.path().join("altered.json"), altered.to_string()).unwrap();
+    let out = run(&["apply", "altered.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        out.status.success(),
-        "a fresh apply repairs the drift: {}",
+        text(&out).contains("changed since this plan was made"),
+        "{}",
         text(&out)
     );
+    let out = run(&["apply", "repair.json"]);
+    assert!(
+        out.status.success(),
+        "the saved repair applies: {}",
+        text(&out)
+    );
+    let out = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "repaired: {}", text(&out));
 }
 
 /// The S3 backend: state stored in the bucket, a second writer refused naming the holder, and
