@@ -7,9 +7,10 @@ use crate::api::{AnomalyMonitor, AnomalySubscription, CostApi, Subscriber};
 use crate::module::{CostObserved, CostTopic};
 use crate::{subscriber_view, CostError, ACCOUNT_WIDE};
 use baseline_core::config::AnomalyFrequency;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::write::create_unless_found;
-use baseline_core::{Action, Change, Config, Progress, ProgressEvent};
+use baseline_core::{Action, Change, Config, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -138,12 +139,72 @@ fn subscription_deletion(s: &AnomalySubscription, observed: &CostObserved) -> Ch
     )
 }
 
-/// The monitor's and the subscription's changes; nothing when anomaly detection is off.
-pub(crate) fn changes(spec: Option<&AnomalySpec>, observed: &CostObserved) -> Vec<Change> {
-    let Some(a) = spec else {
-        return Vec::new();
-    };
-    let monitor = Change::converge(
+/// One write on the anomaly monitor, decided by [`plan`] and run by [`execute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum MonitorOp {
+    /// CreateAnomalyMonitor with the stack tags (found by name first if its answer was lost).
+    Create,
+    /// CreateAnomalyMonitor of the successor; DeleteAnomalyMonitor of `old_arn` only once the
+    /// subscription points at the successor.
+    Replace {
+        /// The monitor replaced.
+        old_arn: String,
+    },
+    /// DeleteAnomalyMonitor.
+    Delete {
+        /// The monitor.
+        arn: String,
+    },
+}
+
+/// One write on the anomaly subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum SubscriptionOp {
+    /// CreateAnomalySubscription on the stack's monitor (found by name first if its answer
+    /// was lost).
+    Create,
+    /// UpdateAnomalySubscription of `arn` to the wanted settings on the stack's monitor.
+    Update {
+        /// The subscription.
+        arn: String,
+    },
+    /// DeleteAnomalySubscription.
+    Delete {
+        /// The subscription.
+        arn: String,
+    },
+}
+
+/// The monitor's and the subscription's plans, decided once.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AnomalyPlan {
+    /// The monitor's.
+    pub monitor: Planned<MonitorOp>,
+    /// The subscription's.
+    pub subscription: Planned<SubscriptionOp>,
+    /// A delete plan: the subscription goes first and no-ops are not shown.
+    deleting: bool,
+}
+
+impl AnomalyPlan {
+    /// In the order they run: monitor then subscription; for a delete the reverse.
+    pub(crate) fn changes(self) -> Vec<Change> {
+        if self.deleting {
+            [self.subscription.shown(), self.monitor.shown()]
+                .into_iter()
+                .filter(Change::is_change)
+                .collect()
+        } else {
+            vec![self.monitor.shown(), self.subscription.shown()]
+        }
+    }
+}
+
+/// The plan of a wanted monitor and subscription.
+pub(crate) fn plan(a: &AnomalySpec, observed: &CostObserved) -> AnomalyPlan {
+    let monitor_change = Change::converge(
         MONITOR,
         "ce_anomaly_monitor",
         observed.monitor.as_ref().map(monitor_view).as_ref(),
@@ -151,72 +212,157 @@ pub(crate) fn changes(spec: Option<&AnomalySpec>, observed: &CostObserved) -> Ve
         &["monitor_type", "dimension"],
     )
     .with_note(ACCOUNT_WIDE);
-    let subscription = match &a.subscription {
-        Some(s) => subscription_change(a, s, observed),
-        None => match &observed.subscription {
-            Some(s) => subscription_deletion(s, observed),
-            None => Change::noop(SUBSCRIPTION, "ce_anomaly_subscription"),
-        }
-        .with_note(a.no_subscription_note),
+    // The view is name, type and dimension; the name is how it is found, the other two force
+    // a replacement: a monitor is created, replaced or left alone.
+    let monitor_ops = match (monitor_change.action, &observed.monitor) {
+        (Action::Create, _) => vec![MonitorOp::Create],
+        (_, Some(old)) if monitor_change.is_change() => vec![MonitorOp::Replace {
+            old_arn: old.arn.clone(),
+        }],
+        _ => Vec::new(),
     };
-    vec![monitor, subscription]
+    let subscription = match (&a.subscription, &observed.subscription) {
+        (Some(wanted), have) => {
+            let change = subscription_change(a, wanted, observed);
+            let ops = match have {
+                _ if !change.is_change() => Vec::new(),
+                None => vec![SubscriptionOp::Create],
+                Some(have) => vec![SubscriptionOp::Update {
+                    arn: have.arn.clone(),
+                }],
+            };
+            Planned::new(change, ops)
+        }
+        (None, Some(have)) => Planned::new(
+            subscription_deletion(have, observed).with_note(a.no_subscription_note),
+            vec![SubscriptionOp::Delete {
+                arn: have.arn.clone(),
+            }],
+        ),
+        (None, None) => Planned::noop(
+            Change::noop(SUBSCRIPTION, "ce_anomaly_subscription").with_note(a.no_subscription_note),
+        ),
+    };
+    AnomalyPlan {
+        monitor: Planned::new(monitor_change, monitor_ops),
+        subscription,
+        deleting: false,
+    }
 }
 
 /// The deletes of what exists, subscription first (anomaly detection off, destroy).
-pub(crate) fn deletions(observed: &CostObserved) -> Vec<Change> {
-    let mut out = Vec::new();
-    if let Some(s) = &observed.subscription {
-        out.push(subscription_deletion(s, observed));
+pub(crate) fn plan_delete(observed: &CostObserved) -> AnomalyPlan {
+    let subscription = match &observed.subscription {
+        Some(s) => Planned::new(
+            subscription_deletion(s, observed),
+            vec![SubscriptionOp::Delete { arn: s.arn.clone() }],
+        ),
+        None => Planned::noop(Change::noop(SUBSCRIPTION, "ce_anomaly_subscription")),
+    };
+    let monitor = match &observed.monitor {
+        Some(m) => Planned::new(
+            Change::delete(MONITOR, "ce_anomaly_monitor", &monitor_view(m)),
+            vec![MonitorOp::Delete { arn: m.arn.clone() }],
+        ),
+        None => Planned::noop(Change::noop(MONITOR, "ce_anomaly_monitor")),
+    };
+    AnomalyPlan {
+        monitor,
+        subscription,
+        deleting: true,
     }
-    if let Some(m) = &observed.monitor {
-        out.push(Change::delete(
-            MONITOR,
-            "ce_anomaly_monitor",
-            &monitor_view(m),
-        ));
-    }
-    out
 }
 
-/// Creates (or replaces) the monitor and converges the subscription onto it; returns their
-/// ARNs.
-pub(crate) async fn converge(
+/// Runs the planned ops; returns the monitor's and the subscription's ARNs (`None` for what
+/// does not exist afterwards). A replaced monitor is deleted only after the subscription points
+/// at its successor.
+pub(crate) async fn execute(
     api: &dyn CostApi,
-    spec: &AnomalySpec,
+    spec: Option<&AnomalySpec>,
     observed: &CostObserved,
+    plan: &AnomalyPlan,
     progress: &dyn Progress,
     tags: &BTreeMap<String, String>,
-) -> Result<(String, Option<String>), CostError> {
-    let replaced = monitor_replaced(spec, observed);
-    let (monitor_arn, monitor_step) = match &observed.monitor {
-        Some(m) if !replaced => (m.arn.clone(), None),
-        _ => {
-            let action = if replaced {
-                Action::Replace
-            } else {
-                Action::Create
-            };
-            let step = Step::start(progress, MONITOR, action);
-            let arn = create_unless_found(
-                || api.create_anomaly_monitor(&spec.monitor, tags),
-                || async {
-                    let found = api.anomaly_monitors().await?;
-                    Ok(found
-                        .into_iter()
-                        .find(|m| m.name == spec.monitor.name)
-                        .map(|m| m.arn))
-                },
-            )
-            .await?;
-            step.exists(arn.clone());
-            (arn, Some(step))
+) -> Result<(Option<String>, Option<String>), CostError> {
+    let mut monitor_arn = observed.monitor.as_ref().map(|m| m.arn.clone());
+    let mut subscription_arn = observed.subscription.as_ref().map(|s| s.arn.clone());
+    if plan.deleting {
+        if plan.subscription.is_change() {
+            delete_subscription(api, &plan.subscription, progress).await?;
+            subscription_arn = None;
         }
+        if let [MonitorOp::Delete { arn }] = plan.monitor.ops.as_slice() {
+            let step = Step::start(progress, MONITOR, Action::Delete);
+            api.delete_anomaly_monitor(arn).await?;
+            step.done();
+            monitor_arn = None;
+        }
+        return Ok((monitor_arn, subscription_arn));
+    }
+    let Some(spec) = spec else {
+        return Ok((monitor_arn, subscription_arn));
     };
-    let subscription_arn =
-        converge_subscription(api, spec, observed, &monitor_arn, progress, tags).await?;
-    if let (true, Some(old)) = (replaced, &observed.monitor) {
+    let monitor_step = if plan.monitor.is_change() {
+        let step = Step::start(progress, MONITOR, plan.monitor.change.action);
+        let arn = create_unless_found(
+            || api.create_anomaly_monitor(&spec.monitor, tags),
+            || async {
+                let found = api.anomaly_monitors().await?;
+                Ok(found
+                    .into_iter()
+                    .find(|m| m.name == spec.monitor.name && Some(&m.arn) != monitor_arn.as_ref())
+                    .map(|m| m.arn))
+            },
+        )
+        .await?;
+        step.exists(arn.clone());
+        monitor_arn = Some(arn);
+        Some(step)
+    } else {
+        None
+    };
+    let on_monitor = monitor_arn.clone().unwrap_or_default();
+    for op in &plan.subscription.ops {
+        let step = Step::start(progress, SUBSCRIPTION, plan.subscription.change.action);
+        let wanted = spec.subscription.as_ref().map(|w| AnomalySubscription {
+            monitor_arns: vec![on_monitor.clone()],
+            ..w.clone()
+        });
+        match (op, wanted) {
+            (SubscriptionOp::Create, Some(wanted)) => {
+                let arn = create_unless_found(
+                    || api.create_anomaly_subscription(&wanted, tags),
+                    || async {
+                        let found = api.anomaly_subscriptions().await?;
+                        Ok(found
+                            .into_iter()
+                            .find(|s| s.name == wanted.name)
+                            .map(|s| s.arn))
+                    },
+                )
+                .await?;
+                step.exists(arn.clone());
+                subscription_arn = Some(arn);
+            }
+            (SubscriptionOp::Update { arn }, Some(wanted)) => {
+                let wanted = AnomalySubscription {
+                    arn: arn.clone(),
+                    ..wanted
+                };
+                api.update_anomaly_subscription(&wanted).await?;
+            }
+            (SubscriptionOp::Delete { arn }, _) => {
+                api.delete_anomaly_subscription(arn).await?;
+                subscription_arn = None;
+            }
+            // Planned only with a wanted subscription.
+            (SubscriptionOp::Create | SubscriptionOp::Update { .. }, None) => {}
+        }
+        step.done();
+    }
+    if let [MonitorOp::Replace { old_arn }] = plan.monitor.ops.as_slice() {
         // The subscription points at the new monitor now; the old one can go.
-        api.delete_anomaly_monitor(&old.arn).await?;
+        api.delete_anomaly_monitor(old_arn).await?;
     }
     // The monitor's step ends only now: a replaced one is done when its predecessor is gone.
     if let Some(step) = monitor_step {
@@ -225,49 +371,17 @@ pub(crate) async fn converge(
     Ok((monitor_arn, subscription_arn))
 }
 
-async fn converge_subscription(
+async fn delete_subscription(
     api: &dyn CostApi,
-    spec: &AnomalySpec,
-    observed: &CostObserved,
-    monitor_arn: &str,
+    planned: &Planned<SubscriptionOp>,
     progress: &dyn Progress,
-    tags: &BTreeMap<String, String>,
-) -> Result<Option<String>, CostError> {
-    let Some(wanted) = &spec.subscription else {
-        if let Some(s) = &observed.subscription {
-            api.delete_anomaly_subscription(&s.arn).await?;
-            progress.event(ProgressEvent::Gone {
-                address: SUBSCRIPTION.into(),
-            });
+) -> Result<(), CostError> {
+    let step = Step::start(progress, SUBSCRIPTION, Action::Delete);
+    for op in &planned.ops {
+        if let SubscriptionOp::Delete { arn } = op {
+            api.delete_anomaly_subscription(arn).await?;
         }
-        return Ok(None);
-    };
-    let mut wanted = wanted.clone();
-    wanted.monitor_arns = vec![monitor_arn.to_owned()];
-    let Some(have) = &observed.subscription else {
-        let step = Step::start(progress, SUBSCRIPTION, Action::Create);
-        let arn = create_unless_found(
-            || api.create_anomaly_subscription(&wanted, tags),
-            || async {
-                let found = api.anomaly_subscriptions().await?;
-                Ok(found
-                    .into_iter()
-                    .find(|s| s.name == wanted.name)
-                    .map(|s| s.arn))
-            },
-        )
-        .await?;
-        step.exists(arn.clone());
-        step.done();
-        return Ok(Some(arn));
-    };
-    wanted.arn = have.arn.clone();
-    if subscription_change(spec, &wanted, observed).is_change()
-        || have.monitor_arns != wanted.monitor_arns
-    {
-        let step = Step::start(progress, SUBSCRIPTION, Action::Update);
-        api.update_anomaly_subscription(&wanted).await?;
-        step.done();
     }
-    Ok(Some(have.arn.clone()))
+    step.done();
+    Ok(())
 }

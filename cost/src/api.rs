@@ -5,11 +5,11 @@
 
 use async_trait::async_trait;
 use baseline_core::aws::ApiError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Where a notification goes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Subscriber {
     /// `SNS` or `EMAIL` (the same values in Budgets and Cost Explorer).
     #[serde(rename = "type")]
@@ -37,7 +37,7 @@ impl Subscriber {
 }
 
 /// A budget notification (its identity in the Budgets API: every field is matched).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
     /// `ACTUAL` or `FORECASTED`.
     pub notification_type: String,

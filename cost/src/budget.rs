@@ -1,14 +1,15 @@
 //! The Bedrock cost budget: its desired shape from the config, observe (with its
-//! notifications), plan and apply. A first create makes the notifications with the budget in
-//! one call; after that `notification.rs` converges them.
+//! notifications), plan (typed [`BudgetOp`]s) and their execution. A first create makes the
+//! notifications with the budget in one call; after that `notification.rs` converges them.
 
 use crate::api::{AutoAdjust, Budget, CostApi, NotificationWithSubscribers};
 use crate::module::{CostObserved, CostSpec};
-use crate::{notification, CostError, ACCOUNT_WIDE};
+use crate::{CostError, ACCOUNT_WIDE};
 use baseline_core::aws::ApiError;
 use baseline_core::config::BudgetAutoAdjustType;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::{Action, Change, Config, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -120,66 +121,97 @@ fn normalize_amount(a: &str) -> String {
         .unwrap_or_else(|_| a.to_owned())
 }
 
-/// The budget's change and its notifications'; nothing when budgets are off.
-pub(crate) fn changes(spec: &CostSpec, observed: &CostObserved) -> Vec<Change> {
-    let Some(wanted) = &spec.budget else {
-        return Vec::new();
-    };
+/// One write on the budget, decided by [`plan`] and run by [`execute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum BudgetOp {
+    /// CreateBudget with the stack tags and, in the same call, every wanted notification
+    /// with its subscribers.
+    Create,
+    /// UpdateBudget with this limit: the wanted one, or for an auto-adjusting budget the one
+    /// AWS computed (only the settings are ours).
+    Update {
+        /// The limit amount sent.
+        limit_amount: String,
+    },
+    /// DeleteBudget (its notifications and subscribers go with it).
+    Delete,
+}
+
+/// The budget's plan; `None` when budgets are off (a leftover budget is [`plan_delete`]'s).
+pub(crate) fn plan(spec: &CostSpec, observed: &CostObserved) -> Option<Planned<BudgetOp>> {
+    let wanted = spec.budget.as_ref()?;
     let auto = wanted.auto_adjust.is_some();
+    let existing = observed.budget.as_ref();
     let change = Change::converge(
         BUDGET,
         "budget",
-        observed.budget.as_ref().map(|b| view(b, auto)).as_ref(),
+        existing.map(|b| view(b, auto)).as_ref(),
         &view(wanted, auto),
         &[],
-    );
-    let mut changes = vec![change.with_note(ACCOUNT_WIDE)];
-    changes.extend(notification::changes(spec, observed));
-    changes
+    )
+    .with_note(ACCOUNT_WIDE);
+    let ops = match (change.action, existing) {
+        (Action::Create, _) => vec![BudgetOp::Create],
+        (Action::Update, Some(existing)) => vec![BudgetOp::Update {
+            limit_amount: if auto {
+                existing.limit_amount.clone()
+            } else {
+                wanted.limit_amount.clone()
+            },
+        }],
+        _ => Vec::new(),
+    };
+    Some(Planned::new(change, ops))
 }
 
 /// The budget's delete (a disabled budget, destroy).
-pub(crate) fn deletion(b: &Budget) -> Change {
-    Change::delete(BUDGET, "budget", &view(b, false))
-        .with_note("its notifications and subscribers go with it")
+pub(crate) fn plan_delete(b: &Budget) -> Planned<BudgetOp> {
+    Planned::new(
+        Change::delete(BUDGET, "budget", &view(b, false))
+            .with_note("its notifications and subscribers go with it"),
+        vec![BudgetOp::Delete],
+    )
 }
 
-/// Creates the budget with its notifications, or updates it and converges them.
-pub(crate) async fn converge(
+/// Runs the budget's planned ops.
+pub(crate) async fn execute(
     api: &dyn CostApi,
     spec: &CostSpec,
-    observed: &CostObserved,
+    planned: &Planned<BudgetOp>,
     progress: &dyn Progress,
 ) -> Result<(), CostError> {
-    let Some(wanted) = &spec.budget else {
+    if !planned.is_change() {
         return Ok(());
-    };
-    let acct = spec.account_id.as_str();
-    let Some(existing) = &observed.budget else {
-        let step = Step::start(progress, BUDGET, Action::Create);
-        let notifications: Vec<NotificationWithSubscribers> = spec
-            .notifications
-            .iter()
-            .map(|w| w.notification.clone())
-            .collect();
-        api.create_budget(acct, wanted, &notifications, &spec.tags)
-            .await?;
-        step.exists(wanted.name.clone());
-        step.done();
-        return Ok(());
-    };
-    let auto = wanted.auto_adjust.is_some();
-    if view(existing, auto) != view(wanted, auto) {
-        let step = Step::start(progress, BUDGET, Action::Update);
-        let mut new = wanted.clone();
-        if auto {
-            // Keep the limit AWS computed; only the settings are ours.
-            new.limit_amount = existing.limit_amount.clone();
-        }
-        api.update_budget(acct, &new).await?;
-        step.done();
     }
-    notification::converge(api, spec, &wanted.name, &observed.notifications, progress).await
+    let acct = spec.account_id.as_str();
+    let step = Step::start(progress, BUDGET, planned.change.action);
+    for op in &planned.ops {
+        match (op, &spec.budget) {
+            (BudgetOp::Create, Some(wanted)) => {
+                let notifications: Vec<NotificationWithSubscribers> = spec
+                    .notifications
+                    .iter()
+                    .map(|w| w.notification.clone())
+                    .collect();
+                api.create_budget(acct, wanted, &notifications, &spec.tags)
+                    .await?;
+                step.exists(wanted.name.clone());
+            }
+            (BudgetOp::Update { limit_amount }, Some(wanted)) => {
+                let new = Budget {
+                    limit_amount: limit_amount.clone(),
+                    ..wanted.clone()
+                };
+                api.update_budget(acct, &new).await?;
+            }
+            (BudgetOp::Delete, _) => api.delete_budget(acct, &spec.budget_name).await?,
+            // Planned only with a wanted budget.
+            (BudgetOp::Create | BudgetOp::Update { .. }, None) => {}
+        }
+    }
+    step.done();
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,19 +5,18 @@
 //! anomaly monitor and subscription; destroy deletes the subscription, the monitor, then the
 //! budget.
 
-use crate::anomaly::{self, AnomalySpec, MONITOR, SUBSCRIPTION};
+use crate::anomaly::{self, AnomalyPlan, AnomalySpec};
 use crate::api::{
     AnomalyMonitor, AnomalySubscription, Budget, CostApi, NotificationWithSubscribers, SdkCostApi,
 };
-use crate::budget::{self, BUDGET_NAME_MAX};
-use crate::notification::{self, WantedNotification};
+use crate::budget::{self, BudgetOp, BUDGET_NAME_MAX};
+use crate::notification::{self, NotificationOp, WantedNotification};
 use crate::{CostError, KNOWN_AFTER_APPLY};
 use async_trait::async_trait;
 use baseline_core::ids::TopicArn;
 use baseline_core::reconcile::{FromUpstream, Upstream};
-use baseline_core::{
-    Action, AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent,
-};
+use baseline_core::resource::Planned;
+use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -166,15 +165,57 @@ impl<A: CostApi> CostModule<A> {
 }
 
 /// Deletes of what exists but is not wanted (disabled features; `everything`: destroy).
-fn leftover_deletes(spec: &CostSpec, observed: &CostObserved, everything: bool) -> Vec<Change> {
-    let mut out = Vec::new();
-    if everything || spec.anomaly.is_none() {
-        out.extend(anomaly::deletions(observed));
+/// The cost module's plan, decided once by [`plan`]: what `diff` shows is what `apply` runs.
+struct CostPlan {
+    /// Deletes of what the config no longer wants, or of everything for destroy: the anomaly
+    /// resources (subscription first), then the budget.
+    leftovers: (Option<AnomalyPlan>, Option<Planned<BudgetOp>>),
+    /// The wanted budget, then its notifications (budgets on).
+    budget: Option<(Planned<BudgetOp>, Vec<Planned<NotificationOp>>)>,
+    /// The wanted monitor and subscription (anomaly detection on).
+    anomaly: Option<AnomalyPlan>,
+}
+
+/// `everything`: the destroy plan (delete all that exists, want nothing).
+fn plan(spec: &CostSpec, observed: &CostObserved, everything: bool) -> CostPlan {
+    let anomaly_gone = everything || spec.anomaly.is_none();
+    let budget_gone = everything || spec.budget.is_none();
+    let exists = observed.monitor.is_some() || observed.subscription.is_some();
+    CostPlan {
+        leftovers: (
+            (anomaly_gone && exists).then(|| anomaly::plan_delete(observed)),
+            observed
+                .budget
+                .as_ref()
+                .filter(|_| budget_gone)
+                .map(budget::plan_delete),
+        ),
+        budget: budget::plan(spec, observed)
+            .filter(|_| !everything)
+            .map(|b| (b, notification::plan(spec, observed))),
+        anomaly: spec
+            .anomaly
+            .as_ref()
+            .filter(|_| !everything)
+            .map(|a| anomaly::plan(a, observed)),
     }
-    if everything || spec.budget.is_none() {
-        out.extend(observed.budget.as_ref().map(budget::deletion));
+}
+
+impl CostPlan {
+    /// In the order a plan lists them: the budget and its notifications, the anomaly
+    /// resources, then the leftovers' deletes.
+    fn changes(self) -> Vec<Change> {
+        let (anomaly_gone, budget_gone) = self.leftovers;
+        let mut changes = Vec::new();
+        if let Some((budget, notifications)) = self.budget {
+            changes.push(budget.shown());
+            changes.extend(notifications.into_iter().map(Planned::shown));
+        }
+        changes.extend(self.anomaly.into_iter().flat_map(AnomalyPlan::changes));
+        changes.extend(anomaly_gone.into_iter().flat_map(AnomalyPlan::changes));
+        changes.extend(budget_gone.map(Planned::shown));
+        changes
     }
-    out
 }
 
 fn summary(spec: &CostSpec) -> Option<BudgetSummary> {
@@ -203,45 +244,41 @@ fn summary(spec: &CostSpec) -> Option<BudgetSummary> {
 }
 
 impl<A: CostApi> CostModule<A> {
-    async fn delete_leftovers(
+    /// Runs `plan`'s ops: leftovers' deletes first, then the budget and its notifications,
+    /// then the anomaly resources; returns the monitor's and subscription's ARNs.
+    async fn execute(
         &self,
         spec: &CostSpec,
         observed: &CostObserved,
-        everything: bool,
+        plan: &CostPlan,
         progress: &dyn Progress,
-    ) -> Result<(), CostError> {
-        for change in leftover_deletes(spec, observed, everything) {
-            progress.event(ProgressEvent::Started {
-                address: change.address.clone(),
-                action: Action::Delete,
-            });
-            match change.address.as_str() {
-                SUBSCRIPTION => {
-                    if let Some(s) = &observed.subscription {
-                        self.api.delete_anomaly_subscription(&s.arn).await?;
-                    }
-                }
-                MONITOR => {
-                    if let Some(m) = &observed.monitor {
-                        self.api.delete_anomaly_monitor(&m.arn).await?;
-                    }
-                }
-                _ => {
-                    self.api
-                        .delete_budget(&spec.account_id, &spec.budget_name)
-                        .await?;
-                }
-            }
-            // Gone for the state, Finished for the display.
-            progress.event(ProgressEvent::Gone {
-                address: change.address.clone(),
-            });
-            progress.event(ProgressEvent::Finished {
-                address: change.address,
-                action: Action::Delete,
-            });
+    ) -> Result<(Option<String>, Option<String>), CostError> {
+        let (anomaly_gone, budget_gone) = &plan.leftovers;
+        if let Some(gone) = anomaly_gone {
+            anomaly::execute(&self.api, None, observed, gone, progress, &spec.tags).await?;
         }
-        Ok(())
+        if let Some(gone) = budget_gone {
+            budget::execute(&self.api, spec, gone, progress).await?;
+        }
+        if let Some((budget, notifications)) = &plan.budget {
+            budget::execute(&self.api, spec, budget, progress).await?;
+            notification::execute(&self.api, spec, &spec.budget_name, notifications, progress)
+                .await?;
+        }
+        match &plan.anomaly {
+            Some(a) => {
+                anomaly::execute(
+                    &self.api,
+                    spec.anomaly.as_ref(),
+                    observed,
+                    a,
+                    progress,
+                    &spec.tags,
+                )
+                .await
+            }
+            None => Ok((None, None)),
+        }
     }
 }
 
@@ -321,9 +358,7 @@ impl<A: CostApi> Module for CostModule<A> {
     }
 
     fn diff(&self, spec: &CostSpec, observed: &CostObserved) -> Vec<Change> {
-        let mut changes = budget::changes(spec, observed);
-        changes.extend(anomaly::changes(spec.anomaly.as_ref(), observed));
-        changes.extend(leftover_deletes(spec, observed, false));
+        let mut changes = plan(spec, observed, false).changes();
         if spec.topic == CostTopic::Absent && (spec.budget.is_some() || spec.anomaly.is_some()) {
             changes.push(Change::noop("cost.cost_topic", "sns_topic").with_note(
                 "no cost topic (alerting is off): budget and anomaly notifications go to e-mail addresses only",
@@ -364,17 +399,9 @@ impl<A: CostApi> Module for CostModule<A> {
         if spec.topic == CostTopic::Pending && (spec.budget.is_some() || spec.anomaly.is_some()) {
             return Err(CostError::TopicUnknown);
         }
-        self.delete_leftovers(spec, observed, false, progress)
+        let (monitor, subscription) = self
+            .execute(spec, observed, &plan(spec, observed, false), progress)
             .await?;
-        budget::converge(&self.api, spec, observed, progress).await?;
-        let (monitor, subscription) = match &spec.anomaly {
-            Some(a) => {
-                let (m, s) =
-                    anomaly::converge(&self.api, a, observed, progress, &spec.tags).await?;
-                (Some(m), s)
-            }
-            None => (None, None),
-        };
         Ok(CostOutputs {
             budget_names: spec.budget.iter().map(|b| b.name.clone()).collect(),
             anomaly_monitor_arn: monitor,
@@ -389,7 +416,7 @@ impl<A: CostApi> Module for CostModule<A> {
         observed: &CostObserved,
         _options: DestroyOptions,
     ) -> Vec<Change> {
-        leftover_deletes(spec, observed, true)
+        plan(spec, observed, true).changes()
     }
 
     async fn destroy(
@@ -399,7 +426,9 @@ impl<A: CostApi> Module for CostModule<A> {
         _options: DestroyOptions,
         progress: &dyn Progress,
     ) -> Result<(), CostError> {
-        self.delete_leftovers(spec, observed, true, progress).await
+        self.execute(spec, observed, &plan(spec, observed, true), progress)
+            .await
+            .map(|_| ())
     }
 }
 

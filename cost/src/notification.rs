@@ -1,11 +1,14 @@
 //! The budget's notifications (warning, critical, forecast) and their subscribers: the desired
-//! ones from the config, their pairing with what exists, their plan and their apply. The budget
+//! ones from the config, their pairing with what exists, their plan (typed
+//! [`NotificationOp`]s) and their execution. The budget
 //! itself (and a first create, which makes the notifications with it) is `budget.rs`.
 
 use crate::api::{CostApi, Notification, NotificationWithSubscribers, Subscriber};
 use crate::module::{CostObserved, CostSpec};
 use crate::{subscriber_view, CostError};
-use baseline_core::{Action, Change, Config, Progress, ProgressEvent};
+use baseline_core::resource::Planned;
+use baseline_core::{Change, Config, Progress, ProgressEvent};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -147,99 +150,184 @@ fn view(n: &NotificationWithSubscribers) -> Value {
     })
 }
 
-/// The notifications' changes, after the budget's (which exists or is planned).
-pub(crate) fn changes(spec: &CostSpec, observed: &CostObserved) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let existing = if observed.budget.is_some() {
+/// One write on a notification, decided by [`plan`] and run by [`execute`]. Each carries what
+/// it sends, so the op alone says the call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum NotificationOp {
+    /// Nothing to call: the budget's CreateBudget makes it with its subscribers.
+    CreatedWithBudget,
+    /// CreateNotification with its subscribers.
+    Create {
+        /// The notification.
+        notification: Notification,
+        /// Its subscribers.
+        subscribers: BTreeSet<Subscriber>,
+    },
+    /// UpdateNotification: `from` is the existing notification's identity.
+    Update {
+        /// As it is.
+        from: Notification,
+        /// As wanted.
+        to: Notification,
+    },
+    /// CreateSubscriber on the (updated) notification.
+    Subscribe {
+        /// The notification.
+        notification: Notification,
+        /// The subscriber added.
+        subscriber: Subscriber,
+    },
+    /// DeleteSubscriber from the (updated) notification.
+    Unsubscribe {
+        /// The notification.
+        notification: Notification,
+        /// The subscriber removed.
+        subscriber: Subscriber,
+    },
+    /// DeleteNotification of one no wanted notification claims.
+    Delete {
+        /// The notification.
+        notification: Notification,
+    },
+}
+
+/// The notifications' plans, after the budget's: each wanted one, the deletes of unclaimed
+/// ones, then a note when one is left out.
+pub(crate) fn plan(spec: &CostSpec, observed: &CostObserved) -> Vec<Planned<NotificationOp>> {
+    let budget_exists = observed.budget.is_some();
+    let existing = if budget_exists {
         observed.notifications.as_slice()
     } else {
         &[]
     };
     let pairing = pair(&spec.notifications, existing);
+    let mut plans = Vec::new();
     for (w, paired) in spec.notifications.iter().zip(&pairing.pairs) {
-        changes.push(Change::converge(
+        let have = paired.map(|j| &existing[j]);
+        let change = Change::converge(
             address(w.role),
             "budget_notification",
-            paired.map(|j| view(&existing[j])).as_ref(),
+            have.map(view).as_ref(),
             &view(&w.notification),
             &[],
-        ));
+        );
+        let wanted = &w.notification;
+        let ops = match have {
+            _ if !change.is_change() => Vec::new(),
+            None if budget_exists => vec![NotificationOp::Create {
+                notification: wanted.notification.clone(),
+                subscribers: wanted.subscribers.clone(),
+            }],
+            None => vec![NotificationOp::CreatedWithBudget],
+            Some(have) => {
+                let to = &wanted.notification;
+                let update = (have.notification != *to).then(|| NotificationOp::Update {
+                    from: have.notification.clone(),
+                    to: to.clone(),
+                });
+                let subscribe = wanted.subscribers.difference(&have.subscribers).map(|s| {
+                    NotificationOp::Subscribe {
+                        notification: to.clone(),
+                        subscriber: s.clone(),
+                    }
+                });
+                let unsubscribe = have.subscribers.difference(&wanted.subscribers).map(|s| {
+                    NotificationOp::Unsubscribe {
+                        notification: to.clone(),
+                        subscriber: s.clone(),
+                    }
+                });
+                update
+                    .into_iter()
+                    .chain(subscribe)
+                    .chain(unsubscribe)
+                    .collect()
+            }
+        };
+        plans.push(Planned::new(change, ops));
     }
-    for j in pairing.extra {
-        let n = &existing[j];
-        changes.push(Change::delete(
-            extra_address(n),
-            "budget_notification",
-            &view(n),
-        ));
-    }
+    plans.extend(pairing.extra.iter().map(|j| {
+        let n = &existing[*j];
+        Planned::new(
+            Change::delete(extra_address(n), "budget_notification", &view(n)),
+            vec![NotificationOp::Delete {
+                notification: n.notification.clone(),
+            }],
+        )
+    }));
     if spec.notifications.len() < 3 {
-        changes.push(
+        plans.push(Planned::noop(
             Change::noop("cost.budget_notification", "budget_notification").with_note(
                 "a notification with no cost topic and no e-mail address is not created: set budget_notification_email(s)",
             ),
-        );
+        ));
     }
-    changes
+    plans
 }
 
-/// Makes the notifications of the existing budget `budget` match: extra ones deleted first,
-/// then each desired one created or updated (notification, then its subscribers).
-pub(crate) async fn converge(
+/// Runs the notifications' planned ops on the budget `budget`: the deletes first (a wanted
+/// notification may take the identity, type and threshold, of one being deleted), then the
+/// others in the plan's order.
+pub(crate) async fn execute(
     api: &dyn CostApi,
     spec: &CostSpec,
     budget: &str,
-    existing: &[NotificationWithSubscribers],
+    plans: &[Planned<NotificationOp>],
     progress: &dyn Progress,
 ) -> Result<(), CostError> {
     let acct = spec.account_id.as_str();
-    // Started/Finished, also for a delete: a notification's delete is not a resource gone.
-    let started = |address: &str, action| {
+    let mut ordered: Vec<&Planned<NotificationOp>> = plans.iter().collect();
+    ordered.sort_by_key(|p| !matches!(p.ops.first(), Some(NotificationOp::Delete { .. })));
+    for planned in ordered {
+        if planned.ops == [NotificationOp::CreatedWithBudget] || !planned.is_change() {
+            continue;
+        }
+        let (address, action) = (&planned.change.address, planned.change.action);
+        // Started/Finished, also for a delete: a notification's delete is not a resource gone.
         progress.event(ProgressEvent::Started {
-            address: address.to_owned(),
+            address: address.clone(),
             action,
         });
-    };
-    let finished = |address: &str, action| {
+        for op in &planned.ops {
+            match op {
+                NotificationOp::CreatedWithBudget => {}
+                NotificationOp::Create {
+                    notification,
+                    subscribers,
+                } => {
+                    let n = NotificationWithSubscribers {
+                        notification: notification.clone(),
+                        subscribers: subscribers.clone(),
+                    };
+                    api.create_notification(acct, budget, &n).await?;
+                }
+                NotificationOp::Update { from, to } => {
+                    api.update_notification(acct, budget, from, to).await?;
+                }
+                NotificationOp::Subscribe {
+                    notification,
+                    subscriber,
+                } => {
+                    api.create_subscriber(acct, budget, notification, subscriber)
+                        .await?;
+                }
+                NotificationOp::Unsubscribe {
+                    notification,
+                    subscriber,
+                } => {
+                    api.delete_subscriber(acct, budget, notification, subscriber)
+                        .await?;
+                }
+                NotificationOp::Delete { notification } => {
+                    api.delete_notification(acct, budget, notification).await?;
+                }
+            }
+        }
         progress.event(ProgressEvent::Finished {
-            address: address.to_owned(),
+            address: address.clone(),
             action,
         });
-    };
-    let pairing = pair(&spec.notifications, existing);
-    for j in &pairing.extra {
-        let address = extra_address(&existing[*j]);
-        started(&address, Action::Delete);
-        api.delete_notification(acct, budget, &existing[*j].notification)
-            .await?;
-        finished(&address, Action::Delete);
-    }
-    for (w, paired) in spec.notifications.iter().zip(&pairing.pairs) {
-        let address = address(w.role);
-        let Some(j) = paired else {
-            started(&address, Action::Create);
-            api.create_notification(acct, budget, &w.notification)
-                .await?;
-            finished(&address, Action::Create);
-            continue;
-        };
-        let have = &existing[*j];
-        if view(have) == view(&w.notification) {
-            continue;
-        }
-        started(&address, Action::Update);
-        let target = &w.notification.notification;
-        if have.notification != *target {
-            api.update_notification(acct, budget, &have.notification, target)
-                .await?;
-        }
-        for s in w.notification.subscribers.difference(&have.subscribers) {
-            api.create_subscriber(acct, budget, target, s).await?;
-        }
-        for s in have.subscribers.difference(&w.notification.subscribers) {
-            api.delete_subscriber(acct, budget, target, s).await?;
-        }
-        finished(&address, Action::Update);
     }
     Ok(())
 }

@@ -2,11 +2,12 @@
 //! calls apply and destroy make.
 
 use super::*;
+use crate::anomaly::{MONITOR, SUBSCRIPTION};
 use crate::api::{MockCostApi, Notification, Subscriber};
 use crate::budget::BUDGET;
 use crate::test_config as config;
 use baseline_core::config::AnomalyFrequency;
-use baseline_core::Naming;
+use baseline_core::{Action, Naming};
 use std::collections::BTreeSet;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:demo-prod-cost";
@@ -243,9 +244,69 @@ async fn a_threshold_change_updates_exactly_that_notification() {
         .map(|c| c.address)
         .collect();
     assert_eq!(changed, vec!["cost.budget_notification[\"critical\"]"]);
+    let critical = m
+        .diff(&spec, &observed)
+        .into_iter()
+        .find(|c| c.is_change())
+        .unwrap();
+    // The plan names the one write, from the old identity to the new.
+    assert_eq!(critical.operations.len(), 1);
+    assert_eq!(critical.operations[0]["op"], "update");
+    assert_eq!(critical.operations[0]["from"]["threshold"], 80.0);
+    assert_eq!(critical.operations[0]["to"]["threshold"], 90.0);
     m.apply(&spec, &observed, &baseline_core::progress::NoProgress)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_replaced_monitor_is_deleted_only_after_the_subscription_moved_to_its_successor() {
+    let spec = module().spec(&config(), &inputs()).unwrap();
+    let mut observed = converged(&spec);
+    if let Some(m) = observed.monitor.as_mut() {
+        m.dimension = Some("LINKED_ACCOUNT".into());
+    }
+    let changes = module().diff(&spec, &observed);
+    let find = |address: &str| changes.iter().find(|c| c.address == address).unwrap();
+    assert_eq!(find(MONITOR).action, Action::Replace);
+    assert_eq!(
+        find(MONITOR).operations,
+        vec![
+            serde_json::json!({"op": "replace", "old_arn": "arn:aws:ce::123456789012:anomalymonitor/m"})
+        ]
+    );
+    assert_eq!(
+        find(SUBSCRIPTION).operations,
+        vec![
+            serde_json::json!({"op": "update", "arn": "arn:aws:ce::123456789012:anomalysubscription/s"})
+        ]
+    );
+    let mut api = MockCostApi::new();
+    let mut seq = mockall::Sequence::new();
+    api.expect_create_anomaly_monitor()
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok("arn:aws:ce::123456789012:anomalymonitor/new".into()));
+    api.expect_update_anomaly_subscription()
+        .times(1)
+        .in_sequence(&mut seq)
+        .withf(|s: &AnomalySubscription| {
+            s.monitor_arns == vec!["arn:aws:ce::123456789012:anomalymonitor/new".to_owned()]
+        })
+        .returning(|_| Ok(()));
+    api.expect_delete_anomaly_monitor()
+        .times(1)
+        .in_sequence(&mut seq)
+        .withf(|arn: &str| arn.ends_with("/m"))
+        .returning(|_| Ok(()));
+    let out = CostModule::with_api(api, &ctx())
+        .apply(&spec, &observed, &baseline_core::progress::NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.anomaly_monitor_arn.as_deref(),
+        Some("arn:aws:ce::123456789012:anomalymonitor/new")
+    );
 }
 
 #[tokio::test]
