@@ -17,9 +17,10 @@ use baseline_core::config::ConfigIssue;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::resource::{Step, TagDelta};
+use baseline_core::resource::{Planned, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, AttributeChange, Change, Config, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -227,29 +228,62 @@ fn planned_document(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Pol
     )
 }
 
-/// The policy's change: create, or its document, path and tags compared with the spec.
-pub(crate) fn change(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Change {
+/// One write on the model-access policy, decided by [`plan`] and run by [`execute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum PolicyOp {
+    /// CreatePolicy with the stack tags and the document for the version in force.
+    Create,
+    /// CreatePolicyVersion (as default) of the document for the version in force; IAM keeps
+    /// five versions, so when they are full the oldest non-default one is deleted first.
+    NewVersion {
+        /// The version deleted first.
+        delete_oldest: Option<String>,
+    },
+    /// UntagPolicy then TagPolicy.
+    Tag(TagDelta),
+    /// DeletePolicyVersion of every non-default version (IAM refuses otherwise), then
+    /// DeletePolicy.
+    Delete {
+        /// The non-default versions.
+        versions: Vec<String>,
+    },
+}
+
+/// The policy's plan: create, or its document, path and tags compared with the spec.
+pub(crate) fn plan(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Planned<PolicyOp> {
     let document = planned_document(spec, observed);
     let desired = view(spec, &spec.policy_path, Some(&document), &spec.tags);
     let Some(p) = &observed.policy else {
-        return Change::create(POLICY, "iam_policy", &desired);
+        return Planned::new(
+            Change::create(POLICY, "iam_policy", &desired),
+            vec![PolicyOp::Create],
+        );
     };
     let before = view(spec, &p.info.path, p.document.as_ref(), &p.tags);
-    let change = Change::compare(POLICY, "iam_policy", &before, &desired, &["path"]);
-    if change.is_change() && p.versions.len() >= IAM_POLICY_VERSION_LIMIT {
-        let oldest = oldest_non_default(&p.versions)
-            .map(|v| v.version_id.as_str())
-            .unwrap_or("?");
-        change.with_note(format!(
-            "IAM keeps five versions: {oldest} is deleted first"
-        ))
-    } else {
-        change
+    let mut change = Change::compare(POLICY, "iam_policy", &before, &desired, &["path"]);
+    let mut ops = Vec::new();
+    if p.document.as_ref().is_none_or(|d| !d.equivalent(&document)) {
+        let full = p.versions.len() >= IAM_POLICY_VERSION_LIMIT;
+        let delete_oldest = oldest_non_default(&p.versions)
+            .filter(|_| full)
+            .map(|v| v.version_id.clone());
+        if let Some(oldest) = &delete_oldest {
+            change = change.with_note(format!(
+                "IAM keeps five versions: {oldest} is deleted first"
+            ));
+        }
+        ops.push(PolicyOp::NewVersion { delete_oldest });
     }
+    let tags = TagDelta::between(&p.tags, &spec.tags);
+    if !tags.is_empty() {
+        ops.push(PolicyOp::Tag(tags));
+    }
+    Planned::new(change, ops)
 }
 
 /// The policy's delete, refused in the note while it is attached.
-pub(crate) fn deletion(p: &ObservedPolicy) -> Change {
+pub(crate) fn plan_delete(p: &ObservedPolicy) -> Planned<PolicyOp> {
     let change = Change::new(
         POLICY,
         "iam_policy",
@@ -261,14 +295,21 @@ pub(crate) fn deletion(p: &ObservedPolicy) -> Change {
             forces_replacement: false,
         }],
     );
-    if p.attachments.is_empty() {
+    let change = if p.attachments.is_empty() {
         change.with_note("every non-default version is deleted first")
     } else {
         change.with_note(format!(
             "refused while attached to {}: detach it first",
             p.attachments.join(", ")
         ))
-    }
+    };
+    let versions = p
+        .versions
+        .iter()
+        .filter(|v| !v.is_default)
+        .map(|v| v.version_id.clone())
+        .collect();
+    Planned::new(change, vec![PolicyOp::Delete { versions }])
 }
 
 /// Why the policy cannot go while roles, users or groups use it, with the commands that detach
@@ -302,79 +343,71 @@ pub(crate) fn attached_error(policy: &ObservedPolicy) -> GuardrailsError {
     }
 }
 
-/// Creates the policy or makes its default version and tags match; returns its ARN.
-pub(crate) async fn converge(
+/// Runs the policy's planned ops with `document`, the policy for the version in force;
+/// returns its ARN (`None` once deleted).
+pub(crate) async fn execute(
     api: &dyn GuardrailsApi,
     spec: &GuardrailsSpec,
     observed: Option<&ObservedPolicy>,
-    document: &PolicyDocument,
+    planned: &Planned<PolicyOp>,
+    document: Option<&PolicyDocument>,
     progress: &dyn Progress,
-) -> Result<String, GuardrailsError> {
-    let Some(p) = observed else {
-        let step = Step::start(progress, POLICY, Action::Create);
-        let created = match api
-            .create_policy(
-                &spec.policy_name,
-                &spec.policy_path,
-                &spec.policy_description,
-                &document.to_json(),
-                &spec.tags,
-            )
-            .await
-        {
-            // observe found no policy of that name: one now is this create's (its answer
-            // was lost and the SDK's retry met it)
-            Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
-                api.get_policy(&spec.policy_arn).await?.ok_or(e)?
-            }
-            other => other?,
-        };
-        step.exists(created.arn.clone());
-        step.done();
-        return Ok(created.arn);
-    };
-    let arn = p.info.arn.clone();
-    let document_differs = p.document.as_ref().is_none_or(|d| !d.equivalent(document));
-    let tags = TagDelta::between(&p.tags, &spec.tags);
-    if !document_differs && tags.is_empty() {
+) -> Result<Option<String>, GuardrailsError> {
+    let mut arn = observed.map(|p| p.info.arn.clone());
+    if !planned.is_change() {
         return Ok(arn);
     }
-    let step = Step::start(progress, POLICY, Action::Update);
-    if document_differs {
-        if p.versions.len() >= IAM_POLICY_VERSION_LIMIT {
-            if let Some(oldest) = oldest_non_default(&p.versions) {
-                api.delete_policy_version(&arn, &oldest.version_id)
+    let step = Step::start(progress, POLICY, planned.change.action);
+    for op in &planned.ops {
+        match (op, &arn, document) {
+            (PolicyOp::Create, _, Some(document)) => {
+                let created = match api
+                    .create_policy(
+                        &spec.policy_name,
+                        &spec.policy_path,
+                        &spec.policy_description,
+                        &document.to_json(),
+                        &spec.tags,
+                    )
                     .await
-                    .or_gone()?;
+                {
+                    // observe found no policy of that name: one now is this create's (its
+                    // answer was lost and the SDK's retry met it)
+                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                        api.get_policy(&spec.policy_arn).await?.ok_or(e)?
+                    }
+                    other => other?,
+                };
+                step.exists(created.arn.clone());
+                arn = Some(created.arn);
             }
+            (PolicyOp::NewVersion { delete_oldest }, Some(arn), Some(document)) => {
+                if let Some(oldest) = delete_oldest {
+                    api.delete_policy_version(arn, oldest).await.or_gone()?;
+                }
+                api.create_policy_version(arn, &document.to_json()).await?;
+            }
+            (PolicyOp::Tag(tags), Some(arn), _) => {
+                if !tags.remove.is_empty() {
+                    api.untag_policy(arn, &tags.remove).await?;
+                }
+                if !tags.set.is_empty() {
+                    api.tag_policy(arn, &tags.set).await?;
+                }
+            }
+            (PolicyOp::Delete { versions }, Some(found), _) => {
+                for v in versions {
+                    api.delete_policy_version(found, v).await.or_gone()?;
+                }
+                api.delete_policy(found).await.or_gone()?;
+                arn = None;
+            }
+            // Planned only with a document to write, or for a policy that exists.
+            _ => {}
         }
-        api.create_policy_version(&arn, &document.to_json()).await?;
-    }
-    if !tags.remove.is_empty() {
-        api.untag_policy(&arn, &tags.remove).await?;
-    }
-    if !tags.set.is_empty() {
-        api.tag_policy(&arn, &tags.set).await?;
     }
     step.done();
     Ok(arn)
-}
-
-/// Deletes the policy, its non-default versions first (IAM refuses otherwise).
-pub(crate) async fn destroy(
-    api: &dyn GuardrailsApi,
-    p: &ObservedPolicy,
-    progress: &dyn Progress,
-) -> Result<(), GuardrailsError> {
-    let step = Step::start(progress, POLICY, Action::Delete);
-    for v in p.versions.iter().filter(|v| !v.is_default) {
-        api.delete_policy_version(&p.info.arn, &v.version_id)
-            .await
-            .or_gone()?;
-    }
-    api.delete_policy(&p.info.arn).await.or_gone()?;
-    step.done();
-    Ok(())
 }
 
 /// The oldest version that is not the default (IAM refuses to delete the default).

@@ -13,9 +13,9 @@ use crate::{version, without_aws_tags, GuardrailsError};
 use baseline_core::config::ContentFilterType;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::poll::Poll;
-use baseline_core::resource::{Step, TagDelta};
+use baseline_core::resource::{Planned, Step, TagDelta};
 use baseline_core::write::WriteResult;
-use baseline_core::{Action, Change, Config, Progress, ProgressEvent};
+use baseline_core::{Change, Config, Progress, ProgressEvent};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -323,14 +323,33 @@ fn observed_view(g: &ObservedGuardrail) -> Value {
     with_tags(g.draft.definition.view(), &g.tags)
 }
 
-/// The guardrail's change: create, or the draft and tags compared with the spec.
-pub(crate) fn change(spec: &GuardrailsSpec, observed: Option<&ObservedGuardrail>) -> Change {
+/// One write on the guardrail, decided by [`plan`] and run by [`execute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum GuardrailOp {
+    /// CreateGuardrail with the stack tags and a content-derived client token, then the wait
+    /// for READY.
+    Create,
+    /// UpdateGuardrail of the DRAFT, then the wait for READY.
+    UpdateDraft,
+    /// UntagResource then TagResource.
+    Tag(TagDelta),
+    /// DeleteGuardrail (its numbered versions go with it).
+    Delete,
+}
+
+/// The guardrail's plan: create, or the draft and tags compared with the spec.
+pub(crate) fn plan(
+    spec: &GuardrailsSpec,
+    observed: Option<&ObservedGuardrail>,
+) -> Planned<GuardrailOp> {
     let Some(g) = observed else {
         let create = Change::create(GUARDRAIL, "bedrock_guardrail", &desired_view(spec));
-        return match grounding_note(spec) {
+        let create = match grounding_note(spec) {
             Some(note) => create.with_note(note),
             None => create,
         };
+        return Planned::new(create, vec![GuardrailOp::Create]);
     };
     let change = Change::compare(
         GUARDRAIL,
@@ -339,19 +358,31 @@ pub(crate) fn change(spec: &GuardrailsSpec, observed: Option<&ObservedGuardrail>
         &desired_view(spec),
         &[],
     );
-    if g.draft.status == "READY" {
+    let mut ops = Vec::new();
+    if g.draft.definition.view() != spec.guardrail.planned_view() {
+        ops.push(GuardrailOp::UpdateDraft);
+    }
+    let tags = TagDelta::between(&g.tags, &spec.tags);
+    if !tags.is_empty() {
+        ops.push(GuardrailOp::Tag(tags));
+    }
+    let change = if g.draft.status == "READY" {
         change
     } else {
         change.with_note(format!(
             "the guardrail is {}; apply waits for READY",
             g.draft.status
         ))
-    }
+    };
+    Planned::new(change, ops)
 }
 
 /// The guardrail's delete.
-pub(crate) fn deletion(g: &ObservedGuardrail) -> Change {
-    Change::delete(GUARDRAIL, "bedrock_guardrail", &observed_view(g))
+pub(crate) fn plan_delete(g: &ObservedGuardrail) -> Planned<GuardrailOp> {
+    Planned::new(
+        Change::delete(GUARDRAIL, "bedrock_guardrail", &observed_view(g)),
+        vec![GuardrailOp::Delete],
+    )
 }
 
 /// What the plan says about the contextual grounding check when it is off (the default; see
@@ -399,59 +430,57 @@ pub(crate) async fn wait_ready(
     }
 }
 
-/// Creates or repairs the guardrail's draft and tags; returns its id and ARN.
-pub(crate) async fn converge(
+/// Runs the guardrail's planned ops; returns its id and ARN (`None` once deleted).
+pub(crate) async fn execute(
     api: &dyn GuardrailsApi,
     spec: &GuardrailsSpec,
     observed: Option<&ObservedGuardrail>,
+    planned: &Planned<GuardrailOp>,
     progress: &dyn Progress,
-) -> Result<(String, String), GuardrailsError> {
+) -> Result<Option<(String, String)>, GuardrailsError> {
     let def = &spec.guardrail;
-    let Some(g) = observed else {
-        let step = Step::start(progress, GUARDRAIL, Action::Create);
-        let content = def.view().to_string();
-        let token = client_token("guardrail", &[&spec.stack, &def.name, &content]);
-        let created = api.create_guardrail(def, &spec.tags, &token).await?;
-        step.exists(created.arn.clone());
-        wait_ready(api, spec, &created.id, None, GUARDRAIL, progress).await?;
-        step.done();
-        return Ok((created.id, created.arn));
-    };
-    let (id, arn) = (g.draft.id.clone(), g.draft.arn.clone());
-    let draft_differs = g.draft.definition.view() != def.view();
-    let tags = TagDelta::between(&g.tags, &spec.tags);
-    if draft_differs || !tags.is_empty() {
-        let step = Step::start(progress, GUARDRAIL, Action::Update);
-        if draft_differs {
-            api.update_guardrail(&id, def).await?;
-            wait_ready(api, spec, &id, None, GUARDRAIL, progress).await?;
-        }
-        if !tags.remove.is_empty() {
-            api.untag_guardrail(&arn, &tags.remove).await?;
-        }
-        if !tags.set.is_empty() {
-            api.tag_guardrail(&arn, &tags.set).await?;
-        }
-        step.done();
+    let mut found = observed.map(|g| (g.draft.id.clone(), g.draft.arn.clone()));
+    if !planned.is_change() {
+        return Ok(found);
     }
-    Ok((id, arn))
-}
-
-/// Deletes the guardrail; its numbered versions go with it.
-pub(crate) async fn destroy(
-    api: &dyn GuardrailsApi,
-    g: &ObservedGuardrail,
-    progress: &dyn Progress,
-) -> Result<(), GuardrailsError> {
-    let step = Step::start(progress, GUARDRAIL, Action::Delete);
-    api.delete_guardrail(&g.draft.id).await.or_gone()?;
-    if !g.versions.is_empty() {
-        progress.event(ProgressEvent::Gone {
-            address: version::VERSION.into(),
-        });
+    let step = Step::start(progress, GUARDRAIL, planned.change.action);
+    for op in &planned.ops {
+        match (op, &found) {
+            (GuardrailOp::Create, _) => {
+                let content = def.view().to_string();
+                let token = client_token("guardrail", &[&spec.stack, &def.name, &content]);
+                let created = api.create_guardrail(def, &spec.tags, &token).await?;
+                step.exists(created.arn.clone());
+                wait_ready(api, spec, &created.id, None, GUARDRAIL, progress).await?;
+                found = Some((created.id, created.arn));
+            }
+            (GuardrailOp::UpdateDraft, Some((id, _))) => {
+                api.update_guardrail(id, def).await?;
+                wait_ready(api, spec, id, None, GUARDRAIL, progress).await?;
+            }
+            (GuardrailOp::Tag(tags), Some((_, arn))) => {
+                if !tags.remove.is_empty() {
+                    api.untag_guardrail(arn, &tags.remove).await?;
+                }
+                if !tags.set.is_empty() {
+                    api.tag_guardrail(arn, &tags.set).await?;
+                }
+            }
+            (GuardrailOp::Delete, Some((id, _))) => {
+                api.delete_guardrail(id).await.or_gone()?;
+                if observed.is_some_and(|g| !g.versions.is_empty()) {
+                    progress.event(ProgressEvent::Gone {
+                        address: version::VERSION.into(),
+                    });
+                }
+                found = None;
+            }
+            // Planned only for a guardrail that exists.
+            (GuardrailOp::UpdateDraft | GuardrailOp::Tag(_) | GuardrailOp::Delete, None) => {}
+        }
     }
     step.done();
-    Ok(())
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -5,13 +5,15 @@
 //! points the policy at the version in force; removal deletes the policy first (refused while
 //! it is attached), then the guardrail with its versions.
 
-use crate::access_policy::{self, model_access_policy, ModelAccess, ObservedPolicy};
+use crate::access_policy::{self, model_access_policy, ModelAccess, ObservedPolicy, PolicyOp};
 use crate::api::{GuardrailsApi, SdkGuardrailsApi};
-use crate::guardrail::{self, GuardrailDefinition, ObservedGuardrail};
-use crate::{version, GuardrailsError};
+use crate::guardrail::{self, GuardrailDefinition, GuardrailOp, ObservedGuardrail};
+use crate::version::{self, VersionOp};
+use crate::GuardrailsError;
 use async_trait::async_trait;
 use baseline_core::ids::{GuardrailArn, GuardrailId, KmsKeyArn, VpcEndpointId};
 use baseline_core::reconcile::{FromUpstream, Upstream};
+use baseline_core::resource::Planned;
 use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -105,16 +107,42 @@ impl GuardrailsModule<SdkGuardrailsApi> {
 }
 
 /// The changes that remove what exists (disabled guardrails, destroy).
-fn removal_changes(observed: &GuardrailsObserved) -> Vec<Change> {
-    let mut changes = Vec::new();
-    if let Some(g) = &observed.guardrail {
-        changes.push(guardrail::deletion(g));
-        changes.extend(version::deletion(g));
+/// The module's plan, decided once by [`plan`]: what `diff` shows is what `apply` runs.
+struct GuardrailsPlan {
+    /// The guardrail's draft and tags (or its delete).
+    guardrail: Option<Planned<GuardrailOp>>,
+    /// The numbered versions' publish (or their removal with the guardrail).
+    version: Option<Planned<VersionOp>>,
+    /// The model-access policy's (or its delete; a removal deletes it before the guardrail,
+    /// whose version it names).
+    policy: Option<Planned<PolicyOp>>,
+}
+
+/// `remove`: the plan that deletes what exists (guardrails off, destroy).
+fn plan(spec: &GuardrailsSpec, observed: &GuardrailsObserved, remove: bool) -> GuardrailsPlan {
+    let g = observed.guardrail.as_ref();
+    if remove {
+        return GuardrailsPlan {
+            guardrail: g.map(guardrail::plan_delete),
+            version: g.and_then(version::plan_delete),
+            policy: observed.policy.as_ref().map(access_policy::plan_delete),
+        };
     }
-    if let Some(p) = &observed.policy {
-        changes.push(access_policy::deletion(p));
+    GuardrailsPlan {
+        guardrail: Some(guardrail::plan(spec, g)),
+        version: Some(version::plan(spec, g)),
+        policy: Some(access_policy::plan(spec, observed)),
     }
-    changes
+}
+
+impl GuardrailsPlan {
+    /// Guardrail, versions, policy: the order a plan lists them.
+    fn changes(self) -> Vec<Change> {
+        let guardrail = self.guardrail.map(Planned::shown);
+        let version = self.version.map(Planned::shown);
+        let policy = self.policy.map(Planned::shown);
+        guardrail.into_iter().chain(version).chain(policy).collect()
+    }
 }
 
 impl<A: GuardrailsApi> GuardrailsModule<A> {
@@ -129,6 +157,7 @@ impl<A: GuardrailsApi> GuardrailsModule<A> {
     /// Deletes the policy (non-default versions first) and the guardrail with its versions.
     async fn remove(
         &self,
+        spec: &GuardrailsSpec,
         observed: &GuardrailsObserved,
         progress: &dyn Progress,
     ) -> Result<(), GuardrailsError> {
@@ -140,11 +169,14 @@ impl<A: GuardrailsApi> GuardrailsModule<A> {
         {
             return Err(access_policy::attached_error(p));
         }
-        if let Some(p) = &observed.policy {
-            access_policy::destroy(&self.api, p, progress).await?;
+        let plan = plan(spec, observed, true);
+        if let Some(p) = &plan.policy {
+            access_policy::execute(&self.api, spec, observed.policy.as_ref(), p, None, progress)
+                .await?;
         }
-        if let Some(g) = &observed.guardrail {
-            guardrail::destroy(&self.api, g, progress).await?;
+        if let Some(g) = &plan.guardrail {
+            let found = observed.guardrail.as_ref();
+            guardrail::execute(&self.api, spec, found, g, progress).await?;
         }
         Ok(())
     }
@@ -254,7 +286,8 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
 
     fn diff(&self, spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Vec<Change> {
         if !spec.enabled {
-            return removal_changes(observed)
+            return plan(spec, observed, true)
+                .changes()
                 .into_iter()
                 .map(|c| {
                     if c.note.is_none() {
@@ -265,12 +298,7 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
                 })
                 .collect();
         }
-        let g = observed.guardrail.as_ref();
-        vec![
-            guardrail::change(spec, g),
-            version::change(spec, g),
-            access_policy::change(spec, observed),
-        ]
+        plan(spec, observed, false).changes()
     }
 
     fn planned_outputs(
@@ -299,15 +327,23 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
         progress: &dyn Progress,
     ) -> Result<GuardrailsOutputs, GuardrailsError> {
         if !spec.enabled {
-            self.remove(observed, progress).await?;
+            self.remove(spec, observed, progress).await?;
             return Ok(GuardrailsOutputs::default());
         }
         if spec.guardrail.kms_key_arn.is_none() {
             return Err(GuardrailsError::MissingKmsKey);
         }
-        let g = observed.guardrail.as_ref();
-        let (id, arn) = guardrail::converge(&self.api, spec, g, progress).await?;
-        let version = version::converge(&self.api, spec, g, &id, &arn, progress).await?;
+        let plan = plan(spec, observed, false);
+        let (Some(g), Some(v), Some(p)) = (&plan.guardrail, &plan.version, &plan.policy) else {
+            unreachable!("an apply plan plans every resource");
+        };
+        let found = observed.guardrail.as_ref();
+        let (id, arn) = guardrail::execute(&self.api, spec, found, g, progress)
+            .await?
+            .expect("the guardrail exists once its plan ran");
+        let version = version::execute(&self.api, spec, found, v, (&id, &arn), progress)
+            .await?
+            .expect("a version is in force once its plan ran");
         let document = model_access_policy(
             &spec
                 .access
@@ -315,14 +351,11 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
             &arn,
             &version.to_string(),
         );
-        let policy_arn = access_policy::converge(
-            &self.api,
-            spec,
-            observed.policy.as_ref(),
-            &document,
-            progress,
-        )
-        .await?;
+        let found = observed.policy.as_ref();
+        let policy_arn =
+            access_policy::execute(&self.api, spec, found, p, Some(&document), progress)
+                .await?
+                .expect("the policy exists once its plan ran");
         Ok(GuardrailsOutputs {
             guardrail_id: Some(GuardrailId(id)),
             guardrail_arn: Some(GuardrailArn(arn)),
@@ -333,21 +366,21 @@ impl<A: GuardrailsApi> Module for GuardrailsModule<A> {
 
     fn destroy_plan(
         &self,
-        _spec: &GuardrailsSpec,
+        spec: &GuardrailsSpec,
         observed: &GuardrailsObserved,
         _options: DestroyOptions,
     ) -> Vec<Change> {
-        removal_changes(observed)
+        plan(spec, observed, true).changes()
     }
 
     async fn destroy(
         &self,
-        _spec: &GuardrailsSpec,
+        spec: &GuardrailsSpec,
         observed: &GuardrailsObserved,
         _options: DestroyOptions,
         progress: &dyn Progress,
     ) -> Result<(), GuardrailsError> {
-        self.remove(observed, progress).await
+        self.remove(spec, observed, progress).await
     }
 }
 

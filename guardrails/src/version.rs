@@ -11,8 +11,9 @@ use crate::guardrail::{self, client_token, ObservedGuardrail, KNOWN_AFTER_APPLY}
 use crate::module::GuardrailsSpec;
 use crate::GuardrailsError;
 use baseline_core::aws::ApiError;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::{Action, AttributeChange, Change, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Address of the guardrail's numbered versions.
@@ -38,17 +39,37 @@ pub(crate) fn publish_needed(spec: &GuardrailsSpec, g: &ObservedGuardrail) -> bo
         .is_none_or(|n| n.definition.content_view() != spec.guardrail.planned_content_view())
 }
 
-/// The versions' change: the first one with a new guardrail, else a publish when needed.
-pub(crate) fn change(spec: &GuardrailsSpec, observed: Option<&ObservedGuardrail>) -> Change {
+/// One write on the numbered versions, decided by [`plan`] and run by [`execute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum VersionOp {
+    /// CreateGuardrailVersion from the DRAFT (the client token is keyed on the content and on
+    /// `supersedes`), then the wait for READY.
+    Publish {
+        /// The version in force it supersedes (`None`: the first).
+        supersedes: Option<u32>,
+    },
+    /// Nothing to call: DeleteGuardrail removes every numbered version with the guardrail.
+    RemovedWithGuardrail,
+}
+
+/// The versions' plan: the first one with a new guardrail, else a publish when needed.
+pub(crate) fn plan(
+    spec: &GuardrailsSpec,
+    observed: Option<&ObservedGuardrail>,
+) -> Planned<VersionOp> {
     let Some(g) = observed else {
-        return Change::create(
-            VERSION,
-            "bedrock_guardrail_version",
-            &json!({"version": KNOWN_AFTER_APPLY}),
+        return Planned::new(
+            Change::create(
+                VERSION,
+                "bedrock_guardrail_version",
+                &json!({"version": KNOWN_AFTER_APPLY}),
+            ),
+            vec![VersionOp::Publish { supersedes: None }],
         );
     };
     if !publish_needed(spec, g) {
-        return Change::noop(VERSION, "bedrock_guardrail_version");
+        return Planned::noop(Change::noop(VERSION, "bedrock_guardrail_version"));
     }
     let newest = g.newest_number();
     let action = if newest.is_some() {
@@ -56,7 +77,7 @@ pub(crate) fn change(spec: &GuardrailsSpec, observed: Option<&ObservedGuardrail>
     } else {
         Action::Create
     };
-    Change::new(
+    let change = Change::new(
         VERSION,
         "bedrock_guardrail_version",
         action,
@@ -69,53 +90,53 @@ pub(crate) fn change(spec: &GuardrailsSpec, observed: Option<&ObservedGuardrail>
     )
     .with_note(
         "publishes a new numbered version from the draft; the model-access policy moves to it",
-    )
+    );
+    Planned::new(change, vec![VersionOp::Publish { supersedes: newest }])
 }
 
 /// The versions' delete, when there are any (DeleteGuardrail takes them along).
-pub(crate) fn deletion(g: &ObservedGuardrail) -> Option<Change> {
+pub(crate) fn plan_delete(g: &ObservedGuardrail) -> Option<Planned<VersionOp>> {
     (!g.versions.is_empty()).then(|| {
-        Change::delete(
-            VERSION,
-            "bedrock_guardrail_version",
-            &json!({"versions": g.versions}),
+        Planned::new(
+            Change::delete(
+                VERSION,
+                "bedrock_guardrail_version",
+                &json!({"versions": g.versions}),
+            )
+            .with_note("DeleteGuardrail removes every numbered version with the guardrail"),
+            vec![VersionOp::RemovedWithGuardrail],
         )
-        .with_note("DeleteGuardrail removes every numbered version with the guardrail")
     })
 }
 
-/// Publishes a version when the newest does not hold the spec; returns the version in force.
-pub(crate) async fn converge(
+/// Publishes the planned version; returns the version in force.
+pub(crate) async fn execute(
     api: &dyn GuardrailsApi,
     spec: &GuardrailsSpec,
     observed: Option<&ObservedGuardrail>,
-    id: &str,
-    arn: &str,
+    planned: &Planned<VersionOp>,
+    (id, arn): (&str, &str),
     progress: &dyn Progress,
-) -> Result<u32, GuardrailsError> {
-    let newest = observed.and_then(ObservedGuardrail::newest_number);
-    if let (Some(n), Some(g)) = (newest, observed) {
-        if !publish_needed(spec, g) {
-            return Ok(n);
-        }
+) -> Result<Option<u32>, GuardrailsError> {
+    let mut in_force = observed.and_then(ObservedGuardrail::newest_number);
+    for op in &planned.ops {
+        let VersionOp::Publish { supersedes } = op else {
+            continue;
+        };
+        let step = Step::start(progress, VERSION, planned.change.action);
+        // Keyed on the content and the version it supersedes: a retry of this very publish is
+        // deduplicated, while returning to an earlier content later still publishes anew.
+        let content = spec.guardrail.content_view().to_string();
+        let after = supersedes.unwrap_or(0).to_string();
+        let token = client_token("version", &[id, &content, &after]);
+        let description = format!("published by bedrock-baseline for stack {}", spec.stack);
+        let version = api
+            .create_guardrail_version(id, &description, &token)
+            .await?;
+        step.exists(format!("{arn}:{version}"));
+        guardrail::wait_ready(api, spec, id, Some(version), VERSION, progress).await?;
+        step.done();
+        in_force = Some(version);
     }
-    let action = if newest.is_some() {
-        Action::Update
-    } else {
-        Action::Create
-    };
-    let step = Step::start(progress, VERSION, action);
-    // Keyed on the content and the version it supersedes: a retry of this very publish is
-    // deduplicated, while returning to an earlier content later still publishes anew.
-    let content = spec.guardrail.content_view().to_string();
-    let after = newest.unwrap_or(0).to_string();
-    let token = client_token("version", &[id, &content, &after]);
-    let description = format!("published by bedrock-baseline for stack {}", spec.stack);
-    let version = api
-        .create_guardrail_version(id, &description, &token)
-        .await?;
-    step.exists(format!("{arn}:{version}"));
-    guardrail::wait_ready(api, spec, id, Some(version), VERSION, progress).await?;
-    step.done();
-    Ok(version)
+    Ok(in_force)
 }
