@@ -17,12 +17,12 @@ use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::{Config, ConfigIssue, S3Lifecycle};
 use baseline_core::policy::PolicyDocument;
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::{Action, AwsContext, Change, DestroyOptions, Progress, ProgressEvent};
 use empty::empty_and_delete;
 pub(crate) use empty::refuse_compliance_locked;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use settings::apply_settings;
 use std::collections::BTreeMap;
 
 /// Id of the one lifecycle rule this module writes.
@@ -196,11 +196,6 @@ fn observed_base_view(name: &str, b: &ObservedBucket) -> Value {
         "lifecycle_rules": b.lifecycle_rules,
         "tags": b.tags,
     })
-}
-
-/// True when `attr` differs between two views.
-pub(crate) fn differs(before: &Value, after: &Value, attr: &str) -> bool {
-    before.get(attr) != after.get(attr)
 }
 
 /// What exists of a bucket.
@@ -377,6 +372,100 @@ fn object_lock_note(lock: &ObjectLockSpec, existing: bool) -> String {
     )
 }
 
+/// One write on a bucket's settings, decided by [`plan_settings`] and run in the order
+/// planned by `settings::execute` (one write after another: S3 may refuse concurrent
+/// configuration changes to one bucket).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum BucketOp {
+    /// CreateBucket in the stack's region, with Object Lock when the spec asks for it (an
+    /// AlreadyExists answer is this stack's bucket from an interrupted apply: converged on).
+    Create,
+    /// PutPublicAccessBlock, all four settings on.
+    BlockPublicAccess,
+    /// PutBucketOwnershipControls BucketOwnerEnforced (ACLs off).
+    EnforceBucketOwner,
+    /// PutBucketEncryption: SSE-KMS with the stack's key and a bucket key, or SSE-S3.
+    PutEncryption,
+    /// PutBucketVersioning Enabled.
+    EnableVersioning,
+    /// PutObjectLockConfiguration with the spec's default retention.
+    PutObjectLock,
+    /// PutBucketLifecycleConfiguration with the spec's rules.
+    PutLifecycle,
+    /// DeleteBucketLifecycle (the spec has no rule left).
+    DeleteLifecycle,
+    /// PutBucketNotificationConfiguration with EventBridge delivery on.
+    EnableEventBridge,
+    /// PutBucketTagging with the spec's tags.
+    PutTags,
+    /// PutBucketLogging to the access-log bucket (waits until that bucket and its policy are
+    /// in place).
+    PutLogging,
+}
+
+/// The settings' plan of one bucket (its policy is `bucket_policy.rs`'s): create with every
+/// setting, or the writes of the attributes whose view differs.
+pub(crate) fn plan_settings(
+    address: &str,
+    b: &BucketSpec,
+    observed: Option<&ObservedBucket>,
+    key: Option<&str>,
+) -> Planned<BucketOp> {
+    use BucketOp as Op;
+    let Some(found) = observed else {
+        let create = Change::create(address, "s3_bucket", &desired_view(b, key));
+        let create = match &b.object_lock {
+            Some(lock) => create.with_note(object_lock_note(lock, false)),
+            None => create,
+        };
+        // Public access is blocked before anything else is written to the bucket.
+        let ops = [Op::Create, Op::BlockPublicAccess, Op::EnforceBucketOwner]
+            .into_iter()
+            .chain([Op::PutEncryption, Op::EnableVersioning])
+            .chain(b.object_lock.as_ref().map(|_| Op::PutObjectLock))
+            .chain((!b.lifecycle_rules.is_empty()).then_some(Op::PutLifecycle))
+            .chain(b.eventbridge.then_some(Op::EnableEventBridge))
+            .chain([Op::PutTags])
+            // Last, as it may wait for the access-log bucket.
+            .chain(b.access_log.as_ref().map(|_| Op::PutLogging))
+            .collect();
+        return Planned::new(create, ops);
+    };
+    let (current, desired) = (observed_view(b, found), desired_view_for(b, found, key));
+    let settings = Change::compare(address, "s3_bucket", &current, &desired, &[]);
+    let settings = match &b.object_lock {
+        Some(lock) if lock_missing_on_existing(b, found) => {
+            settings.with_note(object_lock_note(lock, true))
+        }
+        _ => settings,
+    };
+    let differs = |attr: &str| current.get(attr) != desired.get(attr);
+    let lifecycle = if b.lifecycle_rules.is_empty() {
+        Op::DeleteLifecycle
+    } else {
+        Op::PutLifecycle
+    };
+    // Attributes the spec does not manage are left out of both views (see `observed_view`),
+    // so each differing attribute has its write.
+    let ops = [
+        ("public_access_block", Op::BlockPublicAccess),
+        ("object_ownership", Op::EnforceBucketOwner),
+        ("encryption", Op::PutEncryption),
+        ("versioning", Op::EnableVersioning),
+        ("object_lock", Op::PutObjectLock),
+        ("event_notifications", Op::EnableEventBridge),
+        ("lifecycle_rules", lifecycle),
+        ("tags", Op::PutTags),
+        ("access_logging", Op::PutLogging),
+    ]
+    .into_iter()
+    .filter(|(attr, _)| differs(attr))
+    .map(|(_, op)| op)
+    .collect();
+    Planned::new(settings, ops)
+}
+
 /// The changes of one bucket and its policy: its settings first, then its policy.
 pub(crate) fn changes(
     (address, policy_address): (&str, &str),
@@ -391,53 +480,32 @@ pub(crate) fn changes(
             .into_iter()
             .collect();
     }
-    let settings = match observed {
-        None => {
-            let create = Change::create(address, "s3_bucket", &desired_view(b, key));
-            match &b.object_lock {
-                Some(lock) => create.with_note(object_lock_note(lock, false)),
-                None => create,
-            }
-        }
-        Some(found) => {
-            let settings = Change::compare(
-                address,
-                "s3_bucket",
-                &observed_view(b, found),
-                &desired_view_for(b, found, key),
-                &[],
-            );
-            match &b.object_lock {
-                Some(lock) if lock_missing_on_existing(b, found) => {
-                    settings.with_note(object_lock_note(lock, true))
-                }
-                _ => settings,
-            }
-        }
-    };
-    vec![settings, bucket_policy::change(policy_address, b, observed)]
+    vec![
+        plan_settings(address, b, observed, key).shown(),
+        bucket_policy::change(policy_address, b, observed),
+    ]
 }
 
-/// Converges one bucket's settings and policy as planned, with their progress events.
 /// Resolves once the access-log bucket (the target of this bucket's server access logs) exists
 /// with its policy: S3 checks both on PutBucketLogging, so only that write waits for it.
 pub(crate) type TargetReady = futures::channel::oneshot::Receiver<()>;
 
+/// Runs one bucket's planned settings, then converges its policy as planned, with their
+/// progress events.
 pub(crate) async fn converge(
     api: &dyn LoggingApi,
     b: &BucketSpec,
-    observed: Option<&ObservedBucket>,
     (address, policy_address): (&str, &str),
-    (settings, policy): (Action, Action),
+    (settings, policy): (&Planned<BucketOp>, Action),
     (key, target_ready): (&str, Option<TargetReady>),
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
     if !b.enabled {
         return Ok(());
     }
-    if settings != Action::NoOp {
-        let step = Step::start(progress, address, settings);
-        apply_settings(api, b, observed, key, target_ready, address, progress).await?;
+    if settings.is_change() {
+        let step = Step::start(progress, address, settings.change.action);
+        settings::execute(api, b, &settings.ops, key, target_ready, address, progress).await?;
         step.done();
     }
     bucket_policy::apply(api, b, policy_address, policy, progress).await

@@ -53,6 +53,16 @@ impl<A: LoggingApi> LoggingModule<A> {
         .map(str::to_owned);
         let progress = &AnnounceWhenExist::new(progress, &outputs, created);
 
+        // The buckets' settings planned as `diff` plans them (same spec, observation and key).
+        let planned_key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
+        let access_log_settings = bucket::plan_settings(
+            ACCESS_LOG_BUCKET,
+            &spec.access_log_bucket,
+            observed.access_log_bucket.as_ref(),
+            planned_key,
+        );
+        let log_settings =
+            bucket::plan_settings(BUCKET, &spec.bucket, observed.bucket.as_ref(), planned_key);
         let bucket_task = async {
             // Both buckets side by side, but the log bucket's PutBucketLogging only once the
             // access-log bucket and its policy are in place: S3 checks that the target exists
@@ -62,12 +72,8 @@ impl<A: LoggingApi> LoggingModule<A> {
                 bucket::converge(
                     api,
                     &spec.access_log_bucket,
-                    observed.access_log_bucket.as_ref(),
                     (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
-                    (
-                        action_of(ACCESS_LOG_BUCKET),
-                        action_of(ACCESS_LOG_BUCKET_POLICY),
-                    ),
+                    (&access_log_settings, action_of(ACCESS_LOG_BUCKET_POLICY)),
                     (&key, None),
                     progress,
                 )
@@ -78,9 +84,8 @@ impl<A: LoggingApi> LoggingModule<A> {
             let log_bucket = bucket::converge(
                 api,
                 &spec.bucket,
-                observed.bucket.as_ref(),
                 (BUCKET, BUCKET_POLICY),
-                (action_of(BUCKET), action_of(BUCKET_POLICY)),
+                (&log_settings, action_of(BUCKET_POLICY)),
                 (&key, Some(ready)),
                 progress,
             );
