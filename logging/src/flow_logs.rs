@@ -357,11 +357,18 @@ pub(crate) async fn apply(
             None if action == Action::NoOp => "",
             None => return Err(LoggingError::MissingKmsKey),
         };
+        let planned = log_group::plan(
+            FLOW_LOG_GROUP,
+            &spec.log_group,
+            observed.log_group.as_ref(),
+            kms_key_arn,
+            "",
+        );
         log_group::converge(
             api,
             &spec.log_group,
             observed.log_group.as_ref(),
-            (key, FLOW_LOG_GROUP, action),
+            (key, FLOW_LOG_GROUP, planned.as_ref()),
             progress,
         )
         .await?;

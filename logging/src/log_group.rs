@@ -1,5 +1,6 @@
 //! A log group of the stack (the invocation log group, the flow-log group): its desired view
-//! (name, KMS key, retention, tags), observe, plan, apply and destroy.
+//! (name, KMS key, retention, tags), observe, plan (typed [`LogGroupOp`]s), their execution
+//! and destroy.
 //!
 //! CloudWatch Logs takes the key only at creation (`kmsKeyId`); a drifted key is put back with
 //! AssociateKmsKey, the one in-place way to change it. Both groups hold audit data: destroy
@@ -8,9 +9,10 @@
 use crate::api::{LogGroupInfo, LoggingApi};
 use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
 use baseline_core::aws::ServiceErrorKind;
-use baseline_core::resource::{Step, TagDelta};
+use baseline_core::resource::{Planned, Step, TagDelta};
 use baseline_core::write::WriteResult;
-use baseline_core::{Action, Change, Progress, ProgressEvent};
+use baseline_core::{Action, Change, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -61,7 +63,65 @@ pub(crate) async fn observe(
     Ok(Some(ObservedLogGroup { info, tags }))
 }
 
-/// The log group's change; `off_note` says why one that exists is no longer managed.
+/// One write on a log group, decided by [`plan`] and run by [`converge`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum LogGroupOp {
+    /// CreateLogGroup with the key and the tags (AlreadyExists: made after observe, so the key
+    /// and tags are written too), then PutRetentionPolicy.
+    Create,
+    /// AssociateKmsKey: CloudWatch Logs takes the key only at creation, this is the one
+    /// in-place way to change it.
+    AssociateKey,
+    /// PutRetentionPolicy.
+    PutRetention,
+    /// UntagResource then TagResource.
+    Tag(TagDelta),
+}
+
+/// The log group's plan; `off_note` says why one that exists is no longer managed (`None`:
+/// neither wanted nor there).
+pub(crate) fn plan(
+    address: &str,
+    g: &LogGroupSpec,
+    observed: Option<&ObservedLogGroup>,
+    key: Option<&str>,
+    off_note: &str,
+) -> Option<Planned<LogGroupOp>> {
+    match (observed, g.enabled) {
+        (None, true) => Some(Planned::new(
+            Change::create(address, "log_group", &desired_view(g, key)),
+            vec![LogGroupOp::Create],
+        )),
+        (Some(found), true) => {
+            let change = Change::compare(
+                address,
+                "log_group",
+                &observed_view(found),
+                &desired_view(g, key),
+                &[],
+            );
+            let key_differs =
+                found.info.kms_key_id.as_deref() != Some(key.unwrap_or(KNOWN_AFTER_APPLY));
+            let retention_differs = found.info.retention_in_days != Some(g.retention_in_days);
+            // Observe dropped the `aws:` tags, so the delta removes exactly the stale ones.
+            let tags = TagDelta::between(&found.tags, &g.tags);
+            let ops = key_differs
+                .then_some(LogGroupOp::AssociateKey)
+                .into_iter()
+                .chain(retention_differs.then_some(LogGroupOp::PutRetention))
+                .chain((!tags.is_empty()).then_some(LogGroupOp::Tag(tags)))
+                .collect();
+            Some(Planned::new(change, ops))
+        }
+        (Some(_), false) => Some(Planned::noop(
+            Change::noop(address, "log_group").with_note(off_note),
+        )),
+        (None, false) => None,
+    }
+}
+
+/// The log group's change, as [`plan`] decides it.
 pub(crate) fn changes(
     address: &str,
     g: &LogGroupSpec,
@@ -69,18 +129,10 @@ pub(crate) fn changes(
     key: Option<&str>,
     off_note: &str,
 ) -> Vec<Change> {
-    match (observed, g.enabled) {
-        (None, true) => vec![Change::create(address, "log_group", &desired_view(g, key))],
-        (Some(found), true) => vec![Change::compare(
-            address,
-            "log_group",
-            &observed_view(found),
-            &desired_view(g, key),
-            &[],
-        )],
-        (Some(_), false) => vec![Change::noop(address, "log_group").with_note(off_note)],
-        (None, false) => Vec::new(),
-    }
+    plan(address, g, observed, key, off_note)
+        .map(Planned::shown)
+        .into_iter()
+        .collect()
 }
 
 /// What destroy does to a log group that exists: kept (audit data) unless `delete`.
@@ -105,19 +157,51 @@ pub(crate) async fn destroy(
     Ok(())
 }
 
-/// Applies the planned action of an enabled log group, with its progress events.
+/// Runs the planned ops of an enabled log group, with its progress events.
 pub(crate) async fn converge(
     api: &dyn LoggingApi,
     spec: &LogGroupSpec,
     observed: Option<&ObservedLogGroup>,
-    (kms_key_arn, address, action): (&str, &str, Action),
+    (kms_key_arn, address, planned): (&str, &str, Option<&Planned<LogGroupOp>>),
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    if !spec.enabled || action == Action::NoOp {
+    let Some(planned) = planned.filter(|p| spec.enabled && p.is_change()) else {
         return Ok(());
+    };
+    let step = Step::start(progress, address, planned.change.action);
+    let name = spec.name.as_str();
+    let arn = match observed {
+        Some(found) if !found.info.arn.is_empty() => found.info.arn.as_str(),
+        _ => spec.arn.as_str(),
+    };
+    for op in &planned.ops {
+        match op {
+            LogGroupOp::Create => {
+                match api.create_log_group(name, kms_key_arn, &spec.tags).await {
+                    Ok(()) => step.exists(spec.arn.clone()),
+                    // Created after observe (an interrupted apply, a race): its state is
+                    // unknown, so write every setting.
+                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                        step.exists(spec.arn.clone());
+                        api.associate_kms_key(name, kms_key_arn).await?;
+                        api.tag_log_group(&spec.arn, &spec.tags).await?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                api.put_retention(name, spec.retention_in_days).await?;
+            }
+            LogGroupOp::AssociateKey => api.associate_kms_key(name, kms_key_arn).await?,
+            LogGroupOp::PutRetention => api.put_retention(name, spec.retention_in_days).await?,
+            LogGroupOp::Tag(delta) => {
+                if !delta.remove.is_empty() {
+                    api.untag_log_group(arn, &delta.remove).await?;
+                }
+                if !delta.set.is_empty() {
+                    api.tag_log_group(arn, &delta.set).await?;
+                }
+            }
+        }
     }
-    let step = Step::start(progress, address, action);
-    apply(api, spec, observed, kms_key_arn, address, progress).await?;
     step.done();
     Ok(())
 }
@@ -140,61 +224,4 @@ pub(crate) fn observed_view(g: &ObservedLogGroup) -> Value {
         "retention_in_days": g.info.retention_in_days,
         "tags": g.tags,
     })
-}
-
-/// Creates or converges the log group.
-pub(crate) async fn apply(
-    api: &dyn LoggingApi,
-    spec: &LogGroupSpec,
-    observed: Option<&ObservedLogGroup>,
-    kms_key_arn: &str,
-    address: &str,
-    progress: &dyn Progress,
-) -> Result<(), LoggingError> {
-    let name = spec.name.as_str();
-    let Some(found) = observed else {
-        match api.create_log_group(name, kms_key_arn, &spec.tags).await {
-            Ok(()) => {
-                progress.event(ProgressEvent::Exists {
-                    address: address.into(),
-                    id: spec.arn.clone(),
-                });
-            }
-            // Created after observe (an interrupted apply, a race): its state is unknown, so
-            // write every setting.
-            Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
-                progress.event(ProgressEvent::Exists {
-                    address: address.into(),
-                    id: spec.arn.clone(),
-                });
-                api.associate_kms_key(name, kms_key_arn).await?;
-                api.tag_log_group(&spec.arn, &spec.tags).await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        api.put_retention(name, spec.retention_in_days).await?;
-        return Ok(());
-    };
-    if found.info.kms_key_id.as_deref() != Some(kms_key_arn) {
-        api.associate_kms_key(name, kms_key_arn).await?;
-    }
-    if found.info.retention_in_days != Some(spec.retention_in_days) {
-        api.put_retention(name, spec.retention_in_days).await?;
-    }
-    if found.tags != spec.tags {
-        let arn = if found.info.arn.is_empty() {
-            spec.arn.as_str()
-        } else {
-            found.info.arn.as_str()
-        };
-        // Observe dropped the `aws:` tags, so the delta removes exactly the stale ones.
-        let delta = TagDelta::between(&found.tags, &spec.tags);
-        if !delta.remove.is_empty() {
-            api.untag_log_group(arn, &delta.remove).await?;
-        }
-        if !delta.set.is_empty() {
-            api.tag_log_group(arn, &delta.set).await?;
-        }
-    }
-    Ok(())
 }

@@ -92,11 +92,18 @@ impl<A: LoggingApi> LoggingModule<A> {
             // The first error stops the other, as for the module's other tasks.
             futures::try_join!(access_log_bucket, log_bucket).map(|_| ())
         };
+        let log_group_plan = log_group::plan(
+            LOG_GROUP,
+            &spec.log_group,
+            observed.log_group.as_ref(),
+            planned_key,
+            "",
+        );
         let log_group_task = log_group::converge(
             api,
             &spec.log_group,
             observed.log_group.as_ref(),
-            (&key, LOG_GROUP, action_of(LOG_GROUP)),
+            (&key, LOG_GROUP, log_group_plan.as_ref()),
             progress,
         );
         let role_task = role::converge(
