@@ -13,8 +13,10 @@ use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::ConfigIssue;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::resource::{Step, TagDelta};
+use baseline_core::resource::{Planned, Step, TagDelta};
+use baseline_core::write::WriteResult;
 use baseline_core::{Progress, ProgressEvent};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -233,198 +235,269 @@ pub(crate) fn observed_policy_view(spec: &RoleSpec, r: &ObservedRole) -> Value {
     json!({"role": spec.name, "name": INLINE_POLICY, "policy": parsed_view(r.inline_policy.as_deref())})
 }
 
-/// Creates or converges the role and its inline policy. Returns true when the role was created
-/// or its trust changed (Bedrock may not be able to assume it for a few seconds).
-pub(crate) async fn apply(
-    api: &dyn LoggingApi,
-    spec: &RoleSpec,
-    observed: Option<&ObservedRole>,
-    (role_address, policy_address): (&str, &str),
-    progress: &dyn Progress,
-) -> Result<bool, LoggingError> {
-    let name = spec.name.as_str();
-    let policy_json = spec.policy.to_json();
-    let trust_json = spec.trust_policy.to_json();
-    let Some(found) = observed else {
-        let new = NewRole {
-            name: spec.name.clone(),
-            description: spec.description.clone(),
-            trust_policy: trust_json.clone(),
-            permissions_boundary_arn: spec.permissions_boundary_arn.clone(),
-            tags: spec.tags.clone(),
-        };
-        match api.create_role(&new).await {
-            Ok(arn) => {
-                let arn = if arn.is_empty() {
-                    spec.arn.clone()
-                } else {
-                    arn
-                };
-                progress.event(ProgressEvent::Exists {
-                    address: role_address.into(),
-                    id: arn,
-                });
-            }
-            // Created after observe: its state is unknown, so write every setting.
-            Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
-                progress.event(ProgressEvent::Exists {
-                    address: role_address.into(),
-                    id: spec.arn.clone(),
-                });
-                api.update_trust_policy(name, &trust_json).await?;
-                match &spec.permissions_boundary_arn {
-                    Some(b) => api.put_role_boundary(name, b).await?,
-                    None => match api.delete_role_boundary(name).await {
-                        Err(e) if !e.is_not_found() => return Err(e.into()),
-                        _ => {}
-                    },
-                }
-                api.tag_role(name, &spec.tags).await?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let step = Step::start(progress, policy_address, baseline_core::Action::Create);
-        api.put_role_policy(name, INLINE_POLICY, &policy_json)
-            .await?;
-        step.exists(format!("{name}:{INLINE_POLICY}"));
-        step.done();
-        return Ok(true);
-    };
-    let current = observed_view(found);
-    let desired = desired_view(spec);
-    let changed = |attr: &str| current.get(attr) != desired.get(attr);
-    let mut trust_changed = false;
-    if changed("trust_policy") {
-        api.update_trust_policy(name, &trust_json).await?;
-        trust_changed = true;
+/// One write on a service role, decided by [`plan`] and run by [`converge`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum RoleOp {
+    /// CreateRole with trust policy, boundary and tags (AlreadyExists: made after observe, so
+    /// trust, boundary and tags are written too).
+    Create,
+    /// UpdateAssumeRolePolicy.
+    UpdateTrust,
+    /// PutRolePermissionsBoundary.
+    PutBoundary,
+    /// DeleteRolePermissionsBoundary.
+    DeleteBoundary,
+    /// DetachRolePolicy of a managed policy someone attached (the role is the stack's alone).
+    Detach {
+        /// The managed policy.
+        policy_arn: String,
+    },
+    /// DeleteRolePolicy of an inline policy other than the stack's.
+    DeleteInline {
+        /// Its name.
+        name: String,
+    },
+    /// UntagRole then TagRole.
+    Tag(TagDelta),
+    /// Inline policies deleted and managed ones detached, as IAM requires, then DeleteRole.
+    Delete,
+}
+
+/// One write on the role's inline policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum RolePolicyOp {
+    /// PutRolePolicy of the stack's inline policy.
+    Put,
+    /// Nothing to call: the role's delete takes it along.
+    RemovedWithRole,
+}
+
+/// The plans of a role and its inline policy.
+pub(crate) struct RolePlan {
+    /// The role's.
+    pub(crate) role: Planned<RoleOp>,
+    /// The inline policy's (`None`: a role being deleted that has none).
+    pub(crate) policy: Option<Planned<RolePolicyOp>>,
+}
+
+impl RolePlan {
+    /// Role, then policy.
+    pub(crate) fn changes(self) -> Vec<baseline_core::Change> {
+        std::iter::once(self.role.shown())
+            .chain(self.policy.map(Planned::shown))
+            .collect()
     }
-    if changed("permissions_boundary") {
-        match &spec.permissions_boundary_arn {
-            Some(b) => api.put_role_boundary(name, b).await?,
-            None => api.delete_role_boundary(name).await?,
-        }
-    }
-    for arn in &found.attached_policies {
-        api.detach_role_policy(name, arn).await?;
-    }
-    for other in found.other_inline_policies() {
-        api.delete_role_policy(name, &other).await?;
-    }
-    if changed("tags") {
-        // Observe dropped the `aws:` tags, so the delta removes exactly the stale ones.
-        let delta = TagDelta::between(&found.tags, &spec.tags);
-        if !delta.remove.is_empty() {
-            api.untag_role(name, &delta.remove).await?;
-        }
-        if !delta.set.is_empty() {
-            api.tag_role(name, &delta.set).await?;
-        }
-    }
-    if observed_policy_view(spec, found) != desired_policy_view(spec) {
-        let action = if found.inline_policy.is_some() {
-            baseline_core::Action::Update
-        } else {
-            baseline_core::Action::Create
-        };
-        let step = Step::start(progress, policy_address, action);
-        api.put_role_policy(name, INLINE_POLICY, &policy_json)
-            .await?;
-        step.done();
-    }
-    Ok(trust_changed)
 }
 
 /// The plan of a role and its inline policy at `addresses` (role, policy): created, compared
-/// or deleted as the spec's `enabled` and what exists say.
+/// or deleted as the spec's `enabled` and what exists say (`None`: neither wanted nor there).
+pub(crate) fn plan(
+    spec: &RoleSpec,
+    observed: Option<&ObservedRole>,
+    (role_address, policy_address): (&str, &str),
+) -> Option<RolePlan> {
+    use baseline_core::Change;
+    match (observed, spec.enabled) {
+        (None, true) => Some(RolePlan {
+            role: Planned::new(
+                Change::create(role_address, "iam_role", &desired_view(spec)),
+                vec![RoleOp::Create],
+            ),
+            policy: Some(Planned::new(
+                Change::create(
+                    policy_address,
+                    "iam_role_policy",
+                    &desired_policy_view(spec),
+                ),
+                vec![RolePolicyOp::Put],
+            )),
+        }),
+        (Some(found), true) => {
+            let (current, desired) = (observed_view(found), desired_view(spec));
+            let changed = |attr: &str| current.get(attr) != desired.get(attr);
+            let boundary = match &spec.permissions_boundary_arn {
+                Some(_) => RoleOp::PutBoundary,
+                None => RoleOp::DeleteBoundary,
+            };
+            // Observe dropped the `aws:` tags, so the delta removes exactly the stale ones.
+            let tags = TagDelta::between(&found.tags, &spec.tags);
+            let ops = changed("trust_policy")
+                .then_some(RoleOp::UpdateTrust)
+                .into_iter()
+                .chain(changed("permissions_boundary").then_some(boundary))
+                .chain(found.attached_policies.iter().map(|arn| RoleOp::Detach {
+                    policy_arn: arn.clone(),
+                }))
+                .chain(
+                    found
+                        .other_inline_policies()
+                        .into_iter()
+                        .map(|name| RoleOp::DeleteInline { name }),
+                )
+                .chain((!tags.is_empty()).then_some(RoleOp::Tag(tags)))
+                .collect();
+            let role = Planned::new(
+                Change::compare(role_address, "iam_role", &current, &desired, &[]),
+                ops,
+            );
+            let before = found
+                .inline_policy
+                .as_ref()
+                .map(|_| observed_policy_view(spec, found));
+            let policy = Change::converge(
+                policy_address,
+                "iam_role_policy",
+                before.as_ref(),
+                &desired_policy_view(spec),
+                &[],
+            );
+            let policy_ops = if policy.is_change() {
+                vec![RolePolicyOp::Put]
+            } else {
+                Vec::new()
+            };
+            Some(RolePlan {
+                role,
+                policy: Some(Planned::new(policy, policy_ops)),
+            })
+        }
+        (Some(found), false) => Some(RolePlan {
+            role: Planned::new(
+                Change::delete(role_address, "iam_role", &observed_view(found)),
+                vec![RoleOp::Delete],
+            ),
+            policy: found.inline_policy.as_ref().map(|_| {
+                Planned::new(
+                    Change::delete(
+                        policy_address,
+                        "iam_role_policy",
+                        &observed_policy_view(spec, found),
+                    ),
+                    vec![RolePolicyOp::RemovedWithRole],
+                )
+            }),
+        }),
+        (None, false) => None,
+    }
+}
+
+/// The plan's changes of a role and its inline policy (see [`plan`]).
 pub(crate) fn changes(
     spec: &RoleSpec,
     observed: Option<&ObservedRole>,
     addresses: (&str, &str),
 ) -> Vec<baseline_core::Change> {
-    use baseline_core::Change;
-    let (role_address, policy_address) = addresses;
-    match (observed, spec.enabled) {
-        (None, true) => vec![
-            Change::create(role_address, "iam_role", &desired_view(spec)),
-            Change::create(
-                policy_address,
-                "iam_role_policy",
-                &desired_policy_view(spec),
-            ),
-        ],
-        (Some(found), true) => {
-            let before = found
-                .inline_policy
-                .as_ref()
-                .map(|_| observed_policy_view(spec, found));
-            vec![
-                Change::compare(
-                    role_address,
-                    "iam_role",
-                    &observed_view(found),
-                    &desired_view(spec),
-                    &[],
-                ),
-                Change::converge(
-                    policy_address,
-                    "iam_role_policy",
-                    before.as_ref(),
-                    &desired_policy_view(spec),
-                    &[],
-                ),
-            ]
-        }
-        (Some(found), false) => deletes(spec, found, addresses),
-        (None, false) => Vec::new(),
-    }
+    plan(spec, observed, addresses).map_or_else(Vec::new, RolePlan::changes)
 }
 
 /// The delete changes of an existing role (and its inline policy when it has one).
 pub(crate) fn deletes(
     spec: &RoleSpec,
     found: &ObservedRole,
-    (role_address, policy_address): (&str, &str),
+    addresses: (&str, &str),
 ) -> Vec<baseline_core::Change> {
-    use baseline_core::Change;
-    let mut changes = vec![Change::delete(
-        role_address,
-        "iam_role",
-        &observed_view(found),
-    )];
-    if found.inline_policy.is_some() {
-        changes.push(Change::delete(
-            policy_address,
-            "iam_role_policy",
-            &observed_policy_view(spec, found),
-        ));
-    }
-    changes
+    let gone = RoleSpec {
+        enabled: false,
+        ..spec.clone()
+    };
+    changes(&gone, Some(found), addresses)
 }
 
-/// Applies what [`changes`] plans for role and policy, with their progress events; nothing
-/// when both are no-ops. Returns true when the role was created or its trust changed.
+/// Runs what [`plan`] decides for an enabled role and its policy, with their progress events;
+/// nothing when both are no-ops. Returns true when the role was created or its trust changed
+/// (Bedrock may not be able to assume it for a few seconds).
 pub(crate) async fn converge(
     api: &dyn LoggingApi,
     spec: &RoleSpec,
     observed: Option<&ObservedRole>,
-    addresses: (&str, &str),
+    (role_address, policy_address): (&str, &str),
     progress: &dyn Progress,
 ) -> Result<bool, LoggingError> {
-    use baseline_core::Action;
-    let planned = changes(spec, observed, addresses);
-    let action_of = |address: &str| {
-        planned
-            .iter()
-            .find(|c| c.address == address)
-            .map_or(Action::NoOp, |c| c.action)
+    let Some(planned) = plan(spec, observed, (role_address, policy_address)) else {
+        return Ok(false);
     };
-    let (action, policy_action) = (action_of(addresses.0), action_of(addresses.1));
-    if !spec.enabled || (action == Action::NoOp && policy_action == Action::NoOp) {
+    if !spec.enabled {
         return Ok(false);
     }
+    let name = spec.name.as_str();
+    let trust_json = spec.trust_policy.to_json();
     // The inline policy reports its own events; the role's only when it changes.
-    let step = (action != Action::NoOp).then(|| Step::start(progress, addresses.0, action));
-    let fresh = apply(api, spec, observed, addresses, progress).await?;
+    let step = planned
+        .role
+        .is_change()
+        .then(|| Step::start(progress, role_address, planned.role.change.action));
+    let mut fresh = false;
+    for op in &planned.role.ops {
+        match op {
+            RoleOp::Create => {
+                let new = NewRole {
+                    name: spec.name.clone(),
+                    description: spec.description.clone(),
+                    trust_policy: trust_json.clone(),
+                    permissions_boundary_arn: spec.permissions_boundary_arn.clone(),
+                    tags: spec.tags.clone(),
+                };
+                match api.create_role(&new).await {
+                    Ok(arn) => progress.event(ProgressEvent::Exists {
+                        address: role_address.into(),
+                        id: if arn.is_empty() {
+                            spec.arn.clone()
+                        } else {
+                            arn
+                        },
+                    }),
+                    // Created after observe: its state is unknown, so write every setting.
+                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                        progress.event(ProgressEvent::Exists {
+                            address: role_address.into(),
+                            id: spec.arn.clone(),
+                        });
+                        api.update_trust_policy(name, &trust_json).await?;
+                        match &spec.permissions_boundary_arn {
+                            Some(b) => api.put_role_boundary(name, b).await?,
+                            None => api.delete_role_boundary(name).await.or_gone()?,
+                        }
+                        api.tag_role(name, &spec.tags).await?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                fresh = true;
+            }
+            RoleOp::UpdateTrust => {
+                api.update_trust_policy(name, &trust_json).await?;
+                fresh = true;
+            }
+            RoleOp::PutBoundary => {
+                if let Some(b) = &spec.permissions_boundary_arn {
+                    api.put_role_boundary(name, b).await?;
+                }
+            }
+            RoleOp::DeleteBoundary => api.delete_role_boundary(name).await?,
+            RoleOp::Detach { policy_arn } => api.detach_role_policy(name, policy_arn).await?,
+            RoleOp::DeleteInline { name: other } => api.delete_role_policy(name, other).await?,
+            RoleOp::Tag(delta) => {
+                if !delta.remove.is_empty() {
+                    api.untag_role(name, &delta.remove).await?;
+                }
+                if !delta.set.is_empty() {
+                    api.tag_role(name, &delta.set).await?;
+                }
+            }
+            // A disabled role is removed by `remove`, never here.
+            RoleOp::Delete => {}
+        }
+    }
+    if let Some(policy) = planned.policy.as_ref().filter(|p| p.is_change()) {
+        let step = Step::start(progress, policy_address, policy.change.action);
+        api.put_role_policy(name, INLINE_POLICY, &spec.policy.to_json())
+            .await?;
+        if policy.change.action == baseline_core::Action::Create {
+            step.exists(format!("{name}:{INLINE_POLICY}"));
+        }
+        step.done();
+    }
     if let Some(step) = step {
         step.done();
     }
