@@ -482,7 +482,7 @@ pub(crate) fn changes(
     }
     vec![
         plan_settings(address, b, observed, key).shown(),
-        bucket_policy::change(policy_address, b, observed),
+        bucket_policy::plan(policy_address, b, observed).shown(),
     ]
 }
 
@@ -490,13 +490,11 @@ pub(crate) fn changes(
 /// with its policy: S3 checks both on PutBucketLogging, so only that write waits for it.
 pub(crate) type TargetReady = futures::channel::oneshot::Receiver<()>;
 
-/// Runs one bucket's planned settings, then converges its policy as planned, with their
-/// progress events.
+/// Runs one bucket's planned settings, then its policy's, with their progress events.
 pub(crate) async fn converge(
     api: &dyn LoggingApi,
     b: &BucketSpec,
-    (address, policy_address): (&str, &str),
-    (settings, policy): (&Planned<BucketOp>, Action),
+    (settings, policy): (&Planned<BucketOp>, &Planned<bucket_policy::BucketPolicyOp>),
     (key, target_ready): (&str, Option<TargetReady>),
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
@@ -504,11 +502,12 @@ pub(crate) async fn converge(
         return Ok(());
     }
     if settings.is_change() {
+        let address = settings.change.address.as_str();
         let step = Step::start(progress, address, settings.change.action);
         settings::execute(api, b, &settings.ops, key, target_ready, address, progress).await?;
         step.done();
     }
-    bucket_policy::apply(api, b, policy_address, policy, progress).await
+    bucket_policy::apply(api, b, policy, progress).await
 }
 
 /// What destroy does to one bucket: kept unless `--delete-audit-data`; then emptied (GOVERNANCE

@@ -7,8 +7,9 @@ use crate::api::LoggingApi;
 use crate::bucket::{BucketSpec, ObservedBucket};
 use crate::{policy_view, LoggingError};
 use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::resource::Step;
-use baseline_core::{Action, Change, Progress};
+use baseline_core::resource::{Planned, Step};
+use baseline_core::{Change, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The two statements both stack buckets start with: no plain HTTP, no TLS before 1.2.
@@ -103,10 +104,22 @@ pub(crate) fn observed_policy_view(name: &str, policy: Option<&str>) -> Value {
     json!({"bucket": name, "policy": policy})
 }
 
-/// The policy's change while its bucket is managed: created with a new bucket, else compared.
-pub(crate) fn change(address: &str, b: &BucketSpec, found: Option<&ObservedBucket>) -> Change {
+/// One write on a bucket's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum BucketPolicyOp {
+    /// PutBucketPolicy.
+    Put,
+}
+
+/// The policy's plan while its bucket is managed: created with a new bucket, else compared.
+pub(crate) fn plan(
+    address: &str,
+    b: &BucketSpec,
+    found: Option<&ObservedBucket>,
+) -> Planned<BucketPolicyOp> {
     let want = desired_policy_view(b);
-    match found {
+    let change = match found {
         None => Change::create(address, "s3_bucket_policy", &want),
         Some(found) => {
             let before = found
@@ -115,7 +128,13 @@ pub(crate) fn change(address: &str, b: &BucketSpec, found: Option<&ObservedBucke
                 .map(|text| observed_policy_view(&b.name, Some(text)));
             Change::converge(address, "s3_bucket_policy", before.as_ref(), &want, &[])
         }
-    }
+    };
+    let ops = if change.is_change() {
+        vec![BucketPolicyOp::Put]
+    } else {
+        Vec::new()
+    };
+    Planned::new(change, ops)
 }
 
 /// What destroy does to the policy of a bucket that exists: deleted with it, or kept with it.
@@ -137,18 +156,17 @@ pub(crate) fn destroy_change(
     })
 }
 
-/// Puts the policy when the plan says it changes.
+/// Puts the policy when the plan says so.
 pub(crate) async fn apply(
     api: &dyn LoggingApi,
     b: &BucketSpec,
-    address: &str,
-    action: Action,
+    planned: &Planned<BucketPolicyOp>,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    if action == Action::NoOp {
+    if !planned.is_change() {
         return Ok(());
     }
-    let step = Step::start(progress, address, action);
+    let step = Step::start(progress, &planned.change.address, planned.change.action);
     api.put_bucket_policy(&b.name, &b.policy.to_json()).await?;
     step.exists(&b.name);
     step.done();

@@ -10,9 +10,10 @@ use crate::api::{CloudWatchDestination, InvocationLoggingConfig, LoggingApi, S3D
 use crate::LoggingError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::Config;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress, ProgressEvent};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -133,66 +134,82 @@ fn not_ours_note(have: &InvocationLoggingConfig) -> String {
     )
 }
 
+/// One write on the region's invocation logging configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum InvocationOp {
+    /// PutModelInvocationLoggingConfiguration (retried while a role made by this apply
+    /// propagates).
+    Put,
+    /// DeleteModelInvocationLoggingConfiguration (this stack's only).
+    Delete,
+}
+
 /// The plan of the configuration: `ours` says whether the one that exists is this stack's.
-pub(crate) fn changes(
+pub(crate) fn plan(
     address: &str,
     want: Option<&InvocationLoggingConfig>,
     have: Option<&InvocationLoggingConfig>,
     ours: bool,
-) -> Option<Change> {
+) -> Option<Planned<InvocationOp>> {
     Some(match (want, have) {
-        (Some(want), None) => Change::create(address, TYPE, &view(want))
-            .with_note("account-and-region-wide setting: one per region"),
+        (Some(want), None) => Planned::new(
+            Change::create(address, TYPE, &view(want))
+                .with_note("account-and-region-wide setting: one per region"),
+            vec![InvocationOp::Put],
+        ),
         (Some(want), Some(have)) => {
             let change = Change::compare(address, TYPE, &view(have), &view(want), &[]);
-            if change.is_change() && !ours {
+            if !change.is_change() {
+                return Some(Planned::noop(change));
+            }
+            let change = if ours {
+                change
+            } else {
                 change.with_note(format!(
                     "account-and-region-wide setting: replaces the region's current configuration (to {})",
                     describe(have)
                 ))
-            } else {
-                change
-            }
+            };
+            Planned::new(change, vec![InvocationOp::Put])
         }
-        (None, Some(have)) if ours => Change::delete(address, TYPE, &view(have)),
-        (None, Some(have)) => Change::noop(address, TYPE).with_note(not_ours_note(have)),
+        (None, Some(have)) if ours => Planned::new(
+            Change::delete(address, TYPE, &view(have)),
+            vec![InvocationOp::Delete],
+        ),
+        (None, Some(have)) => {
+            Planned::noop(Change::noop(address, TYPE).with_note(not_ours_note(have)))
+        }
         (None, None) => return None,
     })
 }
 
-/// Puts or deletes the configuration as [`changes`] planned; true when it is this stack's
-/// afterwards. `retry` are the delays while a role created by this apply propagates.
+/// Runs the planned put or delete; true when the configuration is this stack's afterwards.
+/// `retry` are the delays while a role created by this apply propagates.
 pub(crate) async fn converge(
     api: &dyn LoggingApi,
-    (want, have, ours): (
+    (want, planned): (
         Option<&InvocationLoggingConfig>,
-        Option<&InvocationLoggingConfig>,
-        bool,
+        Option<&Planned<InvocationOp>>,
     ),
     retry: &[Duration],
     address: &str,
     progress: &dyn Progress,
 ) -> Result<bool, LoggingError> {
-    match (want, have) {
-        (Some(want), have) => {
-            if have != Some(want) {
-                let action = if have.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                };
-                let step = Step::start(progress, address, action);
-                put(api, want, retry, address, progress).await?;
-                step.exists("account");
-                step.done();
-            }
+    let ops = planned.map_or(&[][..], |p| p.ops.as_slice());
+    match (ops, want, planned) {
+        ([InvocationOp::Put], Some(want), Some(planned)) => {
+            let step = Step::start(progress, address, planned.change.action);
+            put(api, want, retry, address, progress).await?;
+            step.exists("account");
+            step.done();
             Ok(true)
         }
-        (None, Some(_)) if ours => {
+        ([InvocationOp::Delete], _, _) => {
             destroy(api, address, progress).await?;
             Ok(false)
         }
-        (None, _) => Ok(false),
+        _ => Ok(want.is_some()),
     }
 }
 

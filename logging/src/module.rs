@@ -21,6 +21,7 @@ use crate::LoggingError;
 use async_trait::async_trait;
 use baseline_core::ids::KmsKeyArn;
 use baseline_core::reconcile::{FromUpstream, Upstream};
+use baseline_core::resource::Planned;
 use baseline_core::{Action, AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -435,12 +436,15 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
         ));
         changes.extend(flow_logs::diff(&spec.flow_logs, &observed.flow_logs, key));
         let have = observed.invocation_logging.as_ref();
-        changes.extend(invocation::changes(
-            INVOCATION_LOGGING,
-            spec.invocation_logging.as_ref(),
-            have,
-            have.is_some_and(|h| self.invocation_is_ours(spec, h)),
-        ));
+        changes.extend(
+            invocation::plan(
+                INVOCATION_LOGGING,
+                spec.invocation_logging.as_ref(),
+                have,
+                have.is_some_and(|h| self.invocation_is_ours(spec, h)),
+            )
+            .map(Planned::shown),
+        );
         changes
     }
 

@@ -10,9 +10,10 @@
 
 use crate::api::LoggingApi;
 use crate::LoggingError;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Plan address.
@@ -50,19 +51,48 @@ pub(crate) async fn observe(
     Ok(api.bucket_metrics_configuration(&s.bucket, &s.id).await?)
 }
 
-/// The plan change (none when neither wanted nor existing).
-pub(crate) fn diff(s: &RequestMetricsSpec, observed: ObservedRequestMetrics) -> Option<Change> {
+/// One write on the request-metrics configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum MetricsOp {
+    /// PutBucketMetricsConfiguration, whole bucket.
+    Put,
+    /// DeleteBucketMetricsConfiguration.
+    Delete,
+}
+
+/// The plan (none when neither wanted nor existing).
+pub(crate) fn plan(
+    s: &RequestMetricsSpec,
+    observed: ObservedRequestMetrics,
+) -> Option<Planned<MetricsOp>> {
     match (s.enabled, observed) {
-        (true, have) => Some(Change::converge(
-            ADDRESS,
-            RESOURCE,
-            have.map(|f| view(s, f)).as_ref(),
-            &view(s, false),
-            &[],
+        (true, have) => {
+            let change = Change::converge(
+                ADDRESS,
+                RESOURCE,
+                have.map(|f| view(s, f)).as_ref(),
+                &view(s, false),
+                &[],
+            );
+            let ops = if change.is_change() {
+                vec![MetricsOp::Put]
+            } else {
+                Vec::new()
+            };
+            Some(Planned::new(change, ops))
+        }
+        (false, Some(f)) => Some(Planned::new(
+            Change::delete(ADDRESS, RESOURCE, &view(s, f)),
+            vec![MetricsOp::Delete],
         )),
-        (false, Some(f)) => Some(Change::delete(ADDRESS, RESOURCE, &view(s, f))),
         (false, None) => None,
     }
+}
+
+/// The plan's change.
+pub(crate) fn diff(s: &RequestMetricsSpec, observed: ObservedRequestMetrics) -> Option<Change> {
+    plan(s, observed).map(Planned::shown)
 }
 
 /// The destroy-plan change of an existing configuration.
@@ -70,29 +100,27 @@ pub(crate) fn destroy_change(s: &RequestMetricsSpec, filtered: bool) -> Change {
     Change::delete(ADDRESS, RESOURCE, &view(s, filtered))
 }
 
-/// Puts the configuration when missing or filtered, deletes it when no longer wanted.
+/// Runs the planned put (missing or filtered) or delete (no longer wanted).
 pub(crate) async fn apply(
     api: &dyn LoggingApi,
     s: &RequestMetricsSpec,
     observed: ObservedRequestMetrics,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    match (s.enabled, observed) {
-        (true, Some(false)) | (false, None) => Ok(()),
-        (true, have) => {
-            let action = if have.is_some() {
-                Action::Update
-            } else {
-                Action::Create
-            };
-            let step = Step::start(progress, ADDRESS, action);
+    let Some(planned) = plan(s, observed) else {
+        return Ok(());
+    };
+    match planned.ops.as_slice() {
+        [MetricsOp::Put] => {
+            let step = Step::start(progress, ADDRESS, planned.change.action);
             api.put_bucket_metrics_configuration(&s.bucket, &s.id)
                 .await?;
             step.exists(format!("{}:{}", s.bucket, s.id));
             step.done();
             Ok(())
         }
-        (false, Some(_)) => delete(api, s, progress).await,
+        [MetricsOp::Delete] => delete(api, s, progress).await,
+        _ => Ok(()),
     }
 }
 

@@ -5,6 +5,7 @@
 //! they name exist.
 
 use super::*;
+use crate::bucket_policy;
 use crate::flow_logs::FLOW_LOGS_ROLE;
 use baseline_core::progress::AnnounceWhenExist;
 
@@ -55,14 +56,19 @@ impl<A: LoggingApi> LoggingModule<A> {
 
         // The buckets' settings planned as `diff` plans them (same spec, observation and key).
         let planned_key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
-        let access_log_settings = bucket::plan_settings(
-            ACCESS_LOG_BUCKET,
-            &spec.access_log_bucket,
+        let (access_log, log) = (&spec.access_log_bucket, &spec.bucket);
+        let (access_log_found, log_found) = (
             observed.access_log_bucket.as_ref(),
-            planned_key,
+            observed.bucket.as_ref(),
         );
-        let log_settings =
-            bucket::plan_settings(BUCKET, &spec.bucket, observed.bucket.as_ref(), planned_key);
+        let access_log_plans = (
+            &bucket::plan_settings(ACCESS_LOG_BUCKET, access_log, access_log_found, planned_key),
+            &bucket_policy::plan(ACCESS_LOG_BUCKET_POLICY, access_log, access_log_found),
+        );
+        let log_plans = (
+            &bucket::plan_settings(BUCKET, log, log_found, planned_key),
+            &bucket_policy::plan(BUCKET_POLICY, log, log_found),
+        );
         let bucket_task = async {
             // Both buckets side by side, but the log bucket's PutBucketLogging only once the
             // access-log bucket and its policy are in place: S3 checks that the target exists
@@ -72,8 +78,7 @@ impl<A: LoggingApi> LoggingModule<A> {
                 bucket::converge(
                     api,
                     &spec.access_log_bucket,
-                    (ACCESS_LOG_BUCKET, ACCESS_LOG_BUCKET_POLICY),
-                    (&access_log_settings, action_of(ACCESS_LOG_BUCKET_POLICY)),
+                    access_log_plans,
                     (&key, None),
                     progress,
                 )
@@ -81,14 +86,8 @@ impl<A: LoggingApi> LoggingModule<A> {
                 let _ = target_ready.send(());
                 Ok::<_, LoggingError>(())
             };
-            let log_bucket = bucket::converge(
-                api,
-                &spec.bucket,
-                (BUCKET, BUCKET_POLICY),
-                (&log_settings, action_of(BUCKET_POLICY)),
-                (&key, Some(ready)),
-                progress,
-            );
+            let log_bucket =
+                bucket::converge(api, &spec.bucket, log_plans, (&key, Some(ready)), progress);
             // The first error stops the other, as for the module's other tasks.
             futures::try_join!(access_log_bucket, log_bucket).map(|_| ())
         };
@@ -129,13 +128,15 @@ impl<A: LoggingApi> LoggingModule<A> {
         } else {
             &[]
         };
+        let invocation_plan = invocation::plan(
+            INVOCATION_LOGGING,
+            spec.invocation_logging.as_ref(),
+            have,
+            have.is_some_and(|h| self.invocation_is_ours(spec, h)),
+        );
         let invocation = invocation::converge(
             api,
-            (
-                spec.invocation_logging.as_ref(),
-                have,
-                have.is_some_and(|h| self.invocation_is_ours(spec, h)),
-            ),
+            (spec.invocation_logging.as_ref(), invocation_plan.as_ref()),
             retry,
             INVOCATION_LOGGING,
             progress,
