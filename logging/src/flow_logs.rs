@@ -23,7 +23,7 @@ use crate::log_group::{self, LogGroupSpec, ObservedLogGroup};
 use crate::role::{self, ObservedRole, RoleSpec};
 use crate::LoggingError;
 use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::{Action, AwsContext, Change, Config, Progress};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -343,20 +343,7 @@ pub(crate) async fn apply(
     kms_key_arn: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
-    let changes = diff(spec, observed, kms_key_arn);
-    let action_of = |address: &str| {
-        changes
-            .iter()
-            .find(|c| c.address == address)
-            .map_or(Action::NoOp, |c| c.action)
-    };
     if spec.enabled {
-        let action = action_of(FLOW_LOG_GROUP);
-        let key = match kms_key_arn {
-            Some(key) => key,
-            None if action == Action::NoOp => "",
-            None => return Err(LoggingError::MissingKmsKey),
-        };
         let planned = log_group::plan(
             FLOW_LOG_GROUP,
             &spec.log_group,
@@ -364,6 +351,11 @@ pub(crate) async fn apply(
             kms_key_arn,
             "",
         );
+        let key = match kms_key_arn {
+            Some(key) => key,
+            None if !planned.as_ref().is_some_and(Planned::is_change) => "",
+            None => return Err(LoggingError::MissingKmsKey),
+        };
         log_group::converge(
             api,
             &spec.log_group,

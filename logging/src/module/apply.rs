@@ -6,7 +6,8 @@
 
 use super::*;
 use crate::bucket_policy;
-use crate::flow_logs::FLOW_LOGS_ROLE;
+use crate::flow_logs::{FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY};
+use crate::role::{ObservedRole, RoleSpec};
 use baseline_core::progress::AnnounceWhenExist;
 
 impl<A: LoggingApi> LoggingModule<A> {
@@ -17,44 +18,7 @@ impl<A: LoggingApi> LoggingModule<A> {
         observed: &LoggingObserved,
         progress: &dyn Progress,
     ) -> Result<LoggingOutputs, LoggingError> {
-        let changes = self.diff(spec, observed);
-        let action_of = |address: &str| {
-            changes
-                .iter()
-                .find(|c| c.address == address)
-                .map_or(Action::NoOp, |c| c.action)
-        };
-        let needs_key = (spec.bucket.enabled && action_of(BUCKET) != Action::NoOp)
-            || (spec.access_log_bucket.enabled && action_of(ACCESS_LOG_BUCKET) != Action::NoOp)
-            || (spec.log_group.enabled && action_of(LOG_GROUP) != Action::NoOp);
-        let key = spec.kms_key_arn.as_ref().map(|k| k.as_str().to_owned());
-        if needs_key && key.is_none() {
-            return Err(LoggingError::MissingKmsKey);
-        }
-        let key = key.unwrap_or_default();
-        let api: &dyn LoggingApi = &self.api;
-        // Every output is a name from the spec: they are announced once the resources they
-        // name exist, so monitoring starts while the buckets' settings still converge.
-        let outputs = self.outputs(
-            spec,
-            observed.role.as_ref().map(|r| r.info.arn.clone()),
-            spec.invocation_logging.is_some(),
-        );
-        let created = [
-            BUCKET,
-            ACCESS_LOG_BUCKET,
-            LOG_GROUP,
-            ROLE,
-            FLOW_LOG_GROUP,
-            FLOW_LOGS_ROLE,
-            replication::ROLE,
-        ]
-        .into_iter()
-        .filter(|a| matches!(action_of(a), Action::Create | Action::Replace))
-        .map(str::to_owned);
-        let progress = &AnnounceWhenExist::new(progress, &outputs, created);
-
-        // The buckets' settings planned as `diff` plans them (same spec, observation and key).
+        // The resources' plans, as `diff` plans them (same spec, observation and key).
         let planned_key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
         let (access_log, log) = (&spec.access_log_bucket, &spec.bucket);
         let (access_log_found, log_found) = (
@@ -69,6 +33,75 @@ impl<A: LoggingApi> LoggingModule<A> {
             &bucket::plan_settings(BUCKET, log, log_found, planned_key),
             &bucket_policy::plan(BUCKET_POLICY, log, log_found),
         );
+        let log_group_plan = log_group::plan(
+            LOG_GROUP,
+            &spec.log_group,
+            observed.log_group.as_ref(),
+            planned_key,
+            "",
+        );
+        let writes_key = (access_log.enabled && access_log_plans.0.is_change())
+            || (log.enabled && log_plans.0.is_change())
+            || log_group_plan
+                .as_ref()
+                .is_some_and(|p| spec.log_group.enabled && p.is_change());
+        let key = spec.kms_key_arn.as_ref().map(|k| k.as_str().to_owned());
+        if writes_key && key.is_none() {
+            return Err(LoggingError::MissingKmsKey);
+        }
+        let key = key.unwrap_or_default();
+        let api: &dyn LoggingApi = &self.api;
+        // Every output is a name from the spec: they are announced once the resources they
+        // name exist, so monitoring starts while the buckets' settings still converge.
+        let outputs = self.outputs(
+            spec,
+            observed.role.as_ref().map(|r| r.info.arn.clone()),
+            spec.invocation_logging.is_some(),
+        );
+        let flow_logs_group = log_group::plan(
+            FLOW_LOG_GROUP,
+            &spec.flow_logs.log_group,
+            observed.flow_logs.log_group.as_ref(),
+            planned_key,
+            "",
+        );
+        let role_created = |role: &RoleSpec, found: Option<&ObservedRole>, addresses| {
+            role::plan(role, found, addresses).map(|p| p.role.change.action)
+        };
+        let created = [
+            (BUCKET, Some(log_plans.0.change.action)),
+            (ACCESS_LOG_BUCKET, Some(access_log_plans.0.change.action)),
+            (LOG_GROUP, log_group_plan.as_ref().map(|p| p.change.action)),
+            (
+                ROLE,
+                role_created(&spec.role, observed.role.as_ref(), (ROLE, ROLE_POLICY)),
+            ),
+            (
+                FLOW_LOG_GROUP,
+                flow_logs_group.as_ref().map(|p| p.change.action),
+            ),
+            (
+                FLOW_LOGS_ROLE,
+                role_created(
+                    &spec.flow_logs.role,
+                    observed.flow_logs.role.as_ref(),
+                    (FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY),
+                ),
+            ),
+            (
+                replication::ROLE,
+                role_created(
+                    &spec.replication.role,
+                    observed.replication.role.as_ref(),
+                    (replication::ROLE, replication::ROLE_POLICY),
+                ),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, action)| matches!(action, Some(Action::Create | Action::Replace)))
+        .map(|(address, _)| address.to_owned());
+        let progress = &AnnounceWhenExist::new(progress, &outputs, created);
+
         let bucket_task = async {
             // Both buckets side by side, but the log bucket's PutBucketLogging only once the
             // access-log bucket and its policy are in place: S3 checks that the target exists
@@ -91,13 +124,6 @@ impl<A: LoggingApi> LoggingModule<A> {
             // The first error stops the other, as for the module's other tasks.
             futures::try_join!(access_log_bucket, log_bucket).map(|_| ())
         };
-        let log_group_plan = log_group::plan(
-            LOG_GROUP,
-            &spec.log_group,
-            observed.log_group.as_ref(),
-            planned_key,
-            "",
-        );
         let log_group_task = log_group::converge(
             api,
             &spec.log_group,
