@@ -6,7 +6,7 @@
 //! never by an id kept in state. Subnets, security groups, route tables, policy and private DNS
 //! change in place; a different service, type or VPC needs a new endpoint (replace).
 
-use crate::api::{CreateEndpoint, Ec2Api, EndpointInfo, ModifyEndpoint};
+use crate::api::{Ec2Api, EndpointInfo};
 use crate::groups::GroupRole;
 use crate::module::{NetworkSpec, Placement};
 use crate::policies::{custom_policy, endpoint_policy, PolicyContext};
@@ -17,8 +17,9 @@ use baseline_core::config::ConfigIssue;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
 use baseline_core::poll::Poll;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::{Action, Change, Config, Naming, Progress};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -82,7 +83,7 @@ pub(crate) fn client_token(stack: &str, service: &str, vpc_id: &str, attempt: u3
     }
 }
 
-fn sorted(v: &[String]) -> Vec<String> {
+pub(crate) fn sorted(v: &[String]) -> Vec<String> {
     let mut v = v.to_vec();
     v.sort();
     v.dedup();
@@ -154,81 +155,6 @@ pub(crate) fn needs_replacement(
         || info.endpoint_type.eq_ignore_ascii_case("gateway") != spec.gateway
         || info.vpc_id != placement.vpc_id
         || matches!(info.state.as_str(), "failed" | "rejected" | "expired")
-}
-
-/// The CreateVpcEndpoint request.
-pub(crate) fn create_request(
-    spec: &EndpointSpec,
-    placement: &Placement,
-    group_id: &str,
-    attempt: u32,
-    stack: &str,
-) -> CreateEndpoint {
-    CreateEndpoint {
-        vpc_id: placement.vpc_id.clone(),
-        service_name: spec.service_name.clone(),
-        gateway: spec.gateway,
-        subnet_ids: if spec.gateway {
-            Vec::new()
-        } else {
-            placement.subnet_ids.clone()
-        },
-        security_group_ids: if spec.gateway {
-            Vec::new()
-        } else {
-            vec![group_id.to_owned()]
-        },
-        route_table_ids: if spec.gateway {
-            placement.route_table_ids.clone()
-        } else {
-            Vec::new()
-        },
-        private_dns_enabled: (!spec.gateway).then_some(placement.private_dns),
-        policy: spec.policy.to_json(),
-        tags: spec.tags.clone(),
-        client_token: if attempt == 0 {
-            spec.client_token.clone()
-        } else {
-            client_token(stack, &spec.service, &placement.vpc_id, attempt)
-        },
-    }
-}
-
-fn added(want: &[String], have: &[String]) -> Vec<String> {
-    sorted(want)
-        .into_iter()
-        .filter(|w| !have.contains(w))
-        .collect()
-}
-
-/// The ModifyVpcEndpoint request that converges `info` in place (empty when nothing differs).
-pub(crate) fn modify_request(
-    spec: &EndpointSpec,
-    placement: &Placement,
-    group_id: &str,
-    info: &EndpointInfo,
-) -> ModifyEndpoint {
-    let mut m = ModifyEndpoint {
-        endpoint_id: info.endpoint_id.clone(),
-        ..ModifyEndpoint::default()
-    };
-    if spec.gateway {
-        m.add_route_table_ids = added(&placement.route_table_ids, &info.route_table_ids);
-        m.remove_route_table_ids = added(&info.route_table_ids, &placement.route_table_ids);
-    } else {
-        let groups = [group_id.to_owned()];
-        m.add_subnet_ids = added(&placement.subnet_ids, &info.subnet_ids);
-        m.remove_subnet_ids = added(&info.subnet_ids, &placement.subnet_ids);
-        m.add_security_group_ids = added(&groups, &info.security_group_ids);
-        m.remove_security_group_ids = added(&info.security_group_ids, &groups);
-        if info.private_dns_enabled != placement.private_dns {
-            m.private_dns_enabled = Some(placement.private_dns);
-        }
-    }
-    if policy_view(&info.policy) != spec.policy.normalized().to_value() {
-        m.policy = Some(spec.policy.to_json());
-    }
-    m
 }
 
 /// The endpoints the config enables, in [`enabled_services`] order. Every bad custom policy
@@ -413,7 +339,60 @@ pub(crate) fn stray_doomed(
         .collect()
 }
 
-/// Creates, replaces or converges the endpoint in place and waits until it is available.
+/// One write on an endpoint, decided by [`plan`] and run by [`converge`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum EndpointOp {
+    /// CreateVpcEndpoint with the deterministic client token, then the wait until available.
+    Create,
+    /// DeleteVpcEndpoints of the old endpoint first (two endpoints of one service with private
+    /// DNS cannot share a VPC), then Create.
+    Replace {
+        /// The endpoint replaced.
+        old_endpoint_id: String,
+    },
+    /// ModifyVpcEndpoint of what differs (subnets, group, route tables, private DNS, policy),
+    /// then the wait until available.
+    Modify,
+    /// CreateTags, then DeleteTags.
+    Tag {
+        /// Tags set.
+        set: BTreeMap<String, String>,
+        /// Keys removed.
+        remove: Vec<String>,
+    },
+}
+
+/// The endpoint's plan: its [`change`] and the writes that make it. `group_id` is `None` while
+/// its group is still to be created. An endpoint that exists but is not available yet is
+/// waited for by apply (a read), with or without writes.
+pub(crate) fn plan(
+    e: &EndpointSpec,
+    placement: &Placement,
+    group_id: Option<&str>,
+    observed: Option<&EndpointInfo>,
+    zone_note: Option<&String>,
+) -> Planned<EndpointOp> {
+    let change = change(e, placement, group_id, observed, zone_note);
+    let ops = match observed {
+        None => vec![EndpointOp::Create],
+        Some(old) if needs_replacement(e, placement, old) => vec![EndpointOp::Replace {
+            old_endpoint_id: old.endpoint_id.clone(),
+        }],
+        Some(old) => {
+            let group = group_id.unwrap_or(KNOWN_AFTER_APPLY);
+            let modify = (!modify_request(e, placement, group, old).is_empty())
+                .then_some(EndpointOp::Modify);
+            let (set, remove) = tag_changes(&e.tags, &old.tags);
+            let tag =
+                (!set.is_empty() || !remove.is_empty()).then_some(EndpointOp::Tag { set, remove });
+            tag.into_iter().chain(modify).collect()
+        }
+    };
+    Planned::new(change, ops)
+}
+
+/// Runs the endpoint's plan, made with its group's real id, and waits until it is available.
 pub(crate) async fn converge(
     api: &dyn Ec2Api,
     spec: &NetworkSpec,
@@ -427,45 +406,52 @@ pub(crate) async fn converge(
         .get(&e.group)
         .map(String::as_str)
         .unwrap_or_default();
-    let info = match observed {
-        Some(old) if !needs_replacement(e, &spec.placement, old) => {
-            let old = if old.state == "available" {
-                old.clone()
+    let planned = plan(e, &spec.placement, Some(group_id), observed, None);
+    let step = planned
+        .is_change()
+        .then(|| Step::start(progress, address.clone(), planned.change.action));
+    let mut info = match observed {
+        // Writes on an endpoint wait until it is available, as does a plan without any.
+        Some(old) if !matches!(planned.ops.first(), Some(EndpointOp::Replace { .. })) => {
+            if old.state == "available" {
+                Some(old.clone())
             } else {
-                wait_available(api, spec, e, &old.endpoint_id, progress).await?
-            };
-            let modify = modify_request(e, &spec.placement, group_id, &old);
-            let (set, remove) = tag_changes(&e.tags, &old.tags);
-            if modify.is_empty() && set.is_empty() && remove.is_empty() {
-                return Ok((e.service.clone(), old));
+                Some(wait_available(api, spec, e, &old.endpoint_id, progress).await?)
             }
-            let step = Step::start(progress, address, Action::Update);
-            write_tags(api, &old.endpoint_id, &set, &remove).await?;
-            let info = if modify.is_empty() {
-                old
-            } else {
-                api.modify_endpoint(&modify).await?;
-                wait_available(api, spec, e, &old.endpoint_id, progress).await?
-            };
-            step.done();
-            info
         }
-        replaced => {
-            let action = if replaced.is_some() {
-                Action::Replace
-            } else {
-                Action::Create
-            };
-            let step = Step::start(progress, address.clone(), action);
-            if let Some(old) = replaced {
-                // Delete first: two endpoints of one service with private DNS cannot share a VPC.
-                delete(api, spec, &[(address, old.clone())], progress).await?;
-            }
-            let info = create(api, spec, e, group_id, &step, progress).await?;
-            step.done();
-            info
-        }
+        _ => None,
     };
+    for op in &planned.ops {
+        match (op, &info, &step) {
+            (EndpointOp::Create, _, Some(step)) => {
+                info = Some(create(api, spec, e, group_id, step, progress).await?);
+            }
+            (EndpointOp::Replace { .. }, _, Some(step)) => {
+                if let Some(old) = observed {
+                    delete(api, spec, &[(address.clone(), old.clone())], progress).await?;
+                }
+                info = Some(create(api, spec, e, group_id, step, progress).await?);
+            }
+            (EndpointOp::Tag { set, remove }, Some(old), _) => {
+                write_tags(api, &old.endpoint_id, set, remove).await?;
+            }
+            (EndpointOp::Modify, Some(old), _) => {
+                // Computed from the endpoint as the wait left it.
+                let modify = modify_request(e, &spec.placement, group_id, old);
+                if !modify.is_empty() {
+                    api.modify_endpoint(&modify).await?;
+                    let id = old.endpoint_id.clone();
+                    info = Some(wait_available(api, spec, e, &id, progress).await?);
+                }
+            }
+            // A create or replace always has its step; the others an endpoint.
+            _ => {}
+        }
+    }
+    if let Some(step) = step {
+        step.done();
+    }
+    let info = info.expect("an endpoint exists once its plan ran");
     Ok((e.service.clone(), info))
 }
 
@@ -582,6 +568,9 @@ pub(crate) async fn delete(
     .await?;
     Ok(())
 }
+
+mod requests;
+pub(crate) use requests::{create_request, modify_request};
 
 #[cfg(test)]
 mod tests {

@@ -369,7 +369,7 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
                 .get(&e.group)
                 .map(|o| o.info.group_id.as_str());
             let found = observed.endpoints.get(&e.service);
-            endpoints::change(e, &spec.placement, group_id, found, zone_note)
+            endpoints::plan(e, &spec.placement, group_id, found, zone_note).shown()
         }));
         changes.extend(skipped_endpoints(
             &original.endpoints,
