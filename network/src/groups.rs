@@ -15,9 +15,10 @@ use crate::NetworkError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::poll::Poll;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::{Action, Change, Config, Naming, Progress};
 use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -222,35 +223,65 @@ pub(crate) async fn observe(
     Ok(Observed { groups, stray })
 }
 
+/// One write on a security group itself (its rules are `rules.rs`'s), decided by [`plan`]
+/// and run by [`ensure`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum GroupOp {
+    /// CreateSecurityGroup with the stack tags (a retry after a lost answer finds the group its
+    /// first attempt made); AWS's default egress rule is revoked with the rules.
+    Create,
+    /// CreateTags, then DeleteTags.
+    Tag {
+        /// Tags set.
+        set: BTreeMap<String, String>,
+        /// Keys removed.
+        remove: Vec<String>,
+    },
+}
+
+/// The group's plan (found by name in the VPC, so only its tags can differ).
+pub(crate) fn plan(
+    g: &GroupSpec,
+    vpc_id: &str,
+    observed: Option<&ObservedGroup>,
+) -> Planned<GroupOp> {
+    let after = group_view(g, vpc_id);
+    match observed {
+        None => Planned::new(
+            Change::create(g.address(), "security_group", &after)
+                .with_note("AWS's default allow-all egress rule is revoked right after creation"),
+            vec![GroupOp::Create],
+        ),
+        Some(o) => {
+            let change = Change::compare(
+                g.address(),
+                "security_group",
+                &observed_group_view(&o.info),
+                &after,
+                &[],
+            );
+            let (set, remove) = tag_changes(&g.tags, &o.info.tags);
+            let ops = if set.is_empty() && remove.is_empty() {
+                Vec::new()
+            } else {
+                vec![GroupOp::Tag { set, remove }]
+            };
+            Planned::new(change, ops)
+        }
+    }
+}
+
 /// The group's change followed by its rules' changes.
 pub(crate) fn changes(
     g: &GroupSpec,
     vpc_id: &str,
     observed: Option<&ObservedGroup>,
 ) -> Vec<Change> {
-    let after = group_view(g, vpc_id);
-    let mut changes = Vec::new();
-    match observed {
-        None => {
-            changes.push(
-                Change::create(g.address(), "security_group", &after).with_note(
-                    "AWS's default allow-all egress rule is revoked right after creation",
-                ),
-            );
-            changes.extend(plan_rules(g, &[]).changes);
-        }
-        Some(o) => {
-            changes.push(Change::compare(
-                g.address(),
-                "security_group",
-                &observed_group_view(&o.info),
-                &after,
-                &[],
-            ));
-            changes.extend(plan_rules(g, &o.rules).changes);
-        }
-    }
-    changes
+    let rules = observed.map_or(&[][..], |o| o.rules.as_slice());
+    std::iter::once(plan(g, vpc_id, observed).shown())
+        .chain(plan_rules(g, rules).changes)
+        .collect()
 }
 
 /// `network.security_group["<name>/<id>"]` of a group that is not one of the three.
@@ -326,12 +357,12 @@ pub(crate) async fn ensure<'a>(
     progress: &'a dyn Progress,
 ) -> Result<EnsuredGroup<'a>, NetworkError> {
     let address = g.address();
+    let planned = plan(g, vpc_id, observed);
     match observed {
         Some(o) => {
-            let (set, remove) = tag_changes(&g.tags, &o.info.tags);
-            if !set.is_empty() || !remove.is_empty() {
-                let step = Step::start(progress, address, Action::Update);
-                write_tags(api, &o.info.group_id, &set, &remove).await?;
+            if let [GroupOp::Tag { set, remove }] = planned.ops.as_slice() {
+                let step = Step::start(progress, address, planned.change.action);
+                write_tags(api, &o.info.group_id, set, remove).await?;
                 step.done();
             }
             Ok(EnsuredGroup {

@@ -9,9 +9,10 @@
 use crate::api::{Ec2Api, RuleSpec, SecurityGroupRule};
 use crate::groups::{GroupRole, GroupSpec};
 use crate::NetworkError;
-use baseline_core::resource::Step;
+use baseline_core::resource::{Planned, Step};
 use baseline_core::{Change, Progress};
 use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The port every rule opens.
@@ -105,6 +106,31 @@ fn observed_view(role: &str, r: &SecurityGroupRule) -> Value {
     })
 }
 
+/// One write on a rule, as its change carries it. Apply batches them per group
+/// ([`RulePlan`]): authorizations before revokes, so a changed CIDR list never leaves a
+/// moment with neither.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum RuleOp {
+    /// AuthorizeSecurityGroupIngress / AuthorizeSecurityGroupEgress.
+    Authorize {
+        /// An egress rule.
+        egress: bool,
+    },
+    /// ModifySecurityGroupRules: its description.
+    Describe {
+        /// The rule.
+        rule_id: String,
+    },
+    /// RevokeSecurityGroupIngress / RevokeSecurityGroupEgress by rule id.
+    Revoke {
+        /// An egress rule.
+        egress: bool,
+        /// The rule.
+        rule_id: String,
+    },
+}
+
 /// What must happen to one group's rules.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct RulePlan {
@@ -147,11 +173,9 @@ pub(crate) fn plan_rules(spec: &GroupSpec, observed: &[SecurityGroupRule]) -> Ru
             let after = spec_view(spec.role, egress, rule);
             match observed.iter().find(|o| observed_key(role, o) == key) {
                 None => {
-                    plan.changes.push(Change::create(
-                        rule_address(&key),
-                        "security_group_rule",
-                        &after,
-                    ));
+                    let change = Change::create(rule_address(&key), "security_group_rule", &after);
+                    let op = RuleOp::Authorize { egress };
+                    plan.changes.push(Planned::new(change, vec![op]).shown());
                     if egress {
                         plan.authorize_egress.push(rule.clone());
                     } else {
@@ -169,10 +193,15 @@ pub(crate) fn plan_rules(spec: &GroupSpec, observed: &[SecurityGroupRule]) -> Ru
                         &after,
                         &[],
                     );
-                    if change.is_change() {
+                    let ops = if change.is_change() {
                         plan.describe.push((found.rule_id.clone(), rule.clone()));
-                    }
-                    plan.changes.push(change);
+                        vec![RuleOp::Describe {
+                            rule_id: found.rule_id.clone(),
+                        }]
+                    } else {
+                        Vec::new()
+                    };
+                    plan.changes.push(Planned::new(change, ops).shown());
                 }
             }
         }
@@ -184,12 +213,14 @@ pub(crate) fn plan_rules(spec: &GroupSpec, observed: &[SecurityGroupRule]) -> Ru
         }
         let mut before = observed_view(role, rule);
         before["rule_id"] = json!(rule.rule_id);
-        plan.changes.push(
-            Change::delete(rule_address(&key), "security_group_rule", &before).with_note(format!(
-                "not in the configuration: revoked by id {}",
-                rule.rule_id
-            )),
+        let change = Change::delete(rule_address(&key), "security_group_rule", &before).with_note(
+            format!("not in the configuration: revoked by id {}", rule.rule_id),
         );
+        let op = RuleOp::Revoke {
+            egress: rule.egress,
+            rule_id: rule.rule_id.clone(),
+        };
+        plan.changes.push(Planned::new(change, vec![op]).shown());
         if rule.egress {
             plan.revoke_egress.push(rule.rule_id.clone());
         } else {
