@@ -169,6 +169,23 @@ fn matches(spec: &FlowLogsSpec, f: &FlowLogInfo) -> bool {
         && f.deliver_logs_permission_arn.as_deref() == Some(spec.role.arn.as_str())
 }
 
+/// One write on a flow log, as its change carries it; apply runs them from [`FlowLogWork`]
+/// (one DeleteFlowLogs for all the deletes, then the creates).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum FlowLogOp {
+    /// CreateFlowLogs on the interface, with a client token from stack and interface.
+    Create {
+        /// The network interface.
+        eni: String,
+    },
+    /// DeleteFlowLogs (a flow log cannot be changed, only replaced).
+    Delete {
+        /// The flow log.
+        flow_log_id: String,
+    },
+}
+
 /// What apply does to flow logs: ids to delete, interfaces to create a flow log on.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct FlowLogWork {
@@ -296,22 +313,26 @@ pub(crate) fn diff(
     let endpoint_of = |eni: &str| observed.interfaces.get(eni).cloned().unwrap_or_default();
     for (id, eni) in &w.delete {
         if let Some(f) = observed.flow_logs.iter().find(|f| &f.flow_log_id == id) {
-            changes.push(
-                Change::delete(
-                    flow_log_address(eni),
-                    "vpc_flow_log",
-                    &observed_flow_log_view(f, &endpoint_of(eni)),
-                )
-                .with_note(format!("{id}: a flow log cannot be changed, only replaced")),
-            );
+            let change = Change::delete(
+                flow_log_address(eni),
+                "vpc_flow_log",
+                &observed_flow_log_view(f, &endpoint_of(eni)),
+            )
+            .with_note(format!("{id}: a flow log cannot be changed, only replaced"));
+            let op = FlowLogOp::Delete {
+                flow_log_id: id.clone(),
+            };
+            changes.push(Planned::new(change, vec![op]).shown());
         }
     }
     for eni in &w.create {
-        changes.push(Change::create(
+        let change = Change::create(
             flow_log_address(eni),
             "vpc_flow_log",
             &desired_flow_log_view(spec, eni, &endpoint_of(eni)),
-        ));
+        );
+        let op = FlowLogOp::Create { eni: eni.clone() };
+        changes.push(Planned::new(change, vec![op]).shown());
     }
     for f in observed
         .flow_logs
