@@ -50,6 +50,13 @@ async fn advanced_stack_end_to_end() {
         if change["action"] == "update" {
             assert_eq!(change["address"], "logging.invocation_logging", "{change}");
         }
+        // Every resource kind plans its writes with its change: a saved plan names them all.
+        let writes = change["operations"].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            writes > 0,
+            change["action"] != "no-op",
+            "a change carries operations exactly when it is one: {change}"
+        );
     }
 
     let applied =
