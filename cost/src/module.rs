@@ -164,7 +164,6 @@ impl<A: CostApi> CostModule<A> {
     }
 }
 
-/// Deletes of what exists but is not wanted (disabled features; `everything`: destroy).
 /// The cost module's plan, decided once by [`plan`]: what `diff` shows is what `apply` runs.
 struct CostPlan {
     /// Deletes of what the config no longer wants, or of everything for destroy: the anomaly
