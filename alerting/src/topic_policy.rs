@@ -381,16 +381,7 @@ mod tests {
                 matches!(&st.principal, Some(Principal::Map(m)) if m["Service"].contains(service))
             );
             assert_eq!(st.action.as_ref().unwrap().0, vec!["sns:Publish"]);
-            assert_eq!(
-                st.condition_values("StringEquals", "aws:SourceAccount")
-                    .unwrap()
-                    .0,
-                vec!["123456789012"]
-            );
-            assert_eq!(
-                st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-                vec![source]
-            );
+            assert_eq!(st.deputy_conditions(), (vec!["123456789012"], vec![source]));
         }
         assert_eq!(
             doc.statement.last().unwrap().sid.as_deref(),

@@ -378,6 +378,21 @@ impl Statement {
     pub fn condition_values(&self, operator: &str, key: &str) -> Option<&StringList> {
         self.condition.as_ref()?.get(operator)?.get(key)
     }
+
+    /// The confused-deputy conditions of a grant to a service principal: the
+    /// `StringEquals aws:SourceAccount` values and the `ArnLike aws:SourceArn` values, each
+    /// empty when absent ("The confused deputy problem", IAM User Guide:
+    /// https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+    pub fn deputy_conditions(&self) -> (Vec<&str>, Vec<&str>) {
+        let values = |operator, key| {
+            self.condition_values(operator, key)
+                .map_or_else(Vec::new, |l| l.0.iter().map(String::as_str).collect())
+        };
+        (
+            values("StringEquals", "aws:SourceAccount"),
+            values("ArnLike", "aws:SourceArn"),
+        )
+    }
 }
 
 #[cfg(test)]

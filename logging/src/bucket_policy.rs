@@ -220,14 +220,11 @@ mod tests {
             vec!["arn:aws:s3:::demo-prod-bedrock-logs-123456789012-us-east-1/invocations/*"]
         );
         assert_eq!(
-            st.condition_values("StringEquals", "aws:SourceAccount")
-                .unwrap()
-                .0,
-            vec!["123456789012"]
-        );
-        assert_eq!(
-            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-            vec!["arn:aws:bedrock:us-east-1:123456789012:*"]
+            st.deputy_conditions(),
+            (
+                vec!["123456789012"],
+                vec!["arn:aws:bedrock:us-east-1:123456789012:*"]
+            )
         );
         assert!(!doc.has_wildcard_allow());
     }

@@ -564,14 +564,11 @@ mod tests {
         let doc = flow_logs_trust_policy("aws", "123456789012", "eu-west-1");
         let st = &doc.statement[0];
         assert_eq!(
-            st.condition_values("StringEquals", "aws:SourceAccount")
-                .unwrap()
-                .0,
-            vec!["123456789012"]
-        );
-        assert_eq!(
-            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-            vec!["arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"]
+            st.deputy_conditions(),
+            (
+                vec!["123456789012"],
+                vec!["arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"]
+            )
         );
         let p = flow_logs_role_policy("arn:aws:logs:eu-west-1:1:log-group:g");
         assert!(!p.has_wildcard_allow());

@@ -558,14 +558,11 @@ mod tests {
         assert_eq!(doc.statement.len(), 1);
         assert_eq!(st.action.as_ref().unwrap().0, vec!["sts:AssumeRole"]);
         assert_eq!(
-            st.condition_values("StringEquals", "aws:SourceAccount")
-                .unwrap()
-                .0,
-            vec!["123456789012"]
-        );
-        assert_eq!(
-            st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-            vec!["arn:aws:bedrock:eu-west-1:123456789012:*"]
+            st.deputy_conditions(),
+            (
+                vec!["123456789012"],
+                vec!["arn:aws:bedrock:eu-west-1:123456789012:*"]
+            )
         );
     }
 

@@ -243,14 +243,5 @@ pub async fn default_policy_document(iam: &aws_sdk_iam::Client, arn: &str) -> Po
 /// the emulator's account and `aws:SourceArn` exactly `source_arn`.
 #[track_caller]
 pub fn assert_source_guard(st: &Statement, source_arn: &str) {
-    assert_eq!(
-        st.condition_values("StringEquals", "aws:SourceAccount")
-            .unwrap()
-            .0,
-        vec![ACCOUNT_ID]
-    );
-    assert_eq!(
-        st.condition_values("ArnLike", "aws:SourceArn").unwrap().0,
-        vec![source_arn]
-    );
+    assert_eq!(st.deputy_conditions(), (vec![ACCOUNT_ID], vec![source_arn]));
 }
