@@ -19,7 +19,7 @@
 //!   `--delete-audit-data` (the module's destroy handles it with the invocation log group).
 
 use crate::api::{EndpointInterfaces, FlowLogInfo, LoggingApi, NewFlowLog};
-use crate::log_group::{self, LogGroupSpec, ObservedLogGroup};
+use crate::log_group::{self, LogGroupOp, LogGroupSpec, ObservedLogGroup};
 use crate::role::{self, ObservedRole, RoleSpec};
 use crate::LoggingError;
 use baseline_core::policy::{PolicyDocument, Statement};
@@ -292,18 +292,30 @@ pub(crate) async fn observe(
 }
 
 /// The plan of the flow logs, their group and role.
-pub(crate) fn diff(
+/// The flow-log group's plan (diff shows it, apply runs it and announces its creation).
+pub(crate) fn log_group_plan(
     spec: &FlowLogsSpec,
     observed: &ObservedFlowLogs,
     kms_key_arn: Option<&str>,
-) -> Vec<Change> {
-    let mut changes = log_group::changes(
+) -> Option<Planned<LogGroupOp>> {
+    log_group::plan(
         FLOW_LOG_GROUP,
         &spec.log_group,
         observed.log_group.as_ref(),
         kms_key_arn,
         "enable_vpc_flow_logs is off: the flow-log group is no longer managed and is kept (audit data)",
-    );
+    )
+}
+
+pub(crate) fn diff(
+    spec: &FlowLogsSpec,
+    observed: &ObservedFlowLogs,
+    kms_key_arn: Option<&str>,
+) -> Vec<Change> {
+    let mut changes: Vec<Change> = log_group_plan(spec, observed, kms_key_arn)
+        .map(Planned::shown)
+        .into_iter()
+        .collect();
     changes.extend(role::changes(
         &spec.role,
         observed.role.as_ref(),
@@ -365,13 +377,7 @@ pub(crate) async fn apply(
     progress: &dyn Progress,
 ) -> Result<(), LoggingError> {
     if spec.enabled {
-        let planned = log_group::plan(
-            FLOW_LOG_GROUP,
-            &spec.log_group,
-            observed.log_group.as_ref(),
-            kms_key_arn,
-            "",
-        );
+        let planned = log_group_plan(spec, observed, kms_key_arn);
         let key = match kms_key_arn {
             Some(key) => key,
             None if !planned.as_ref().is_some_and(Planned::is_change) => "",

@@ -121,20 +121,6 @@ pub(crate) fn plan(
     }
 }
 
-/// The log group's change, as [`plan`] decides it.
-pub(crate) fn changes(
-    address: &str,
-    g: &LogGroupSpec,
-    observed: Option<&ObservedLogGroup>,
-    key: Option<&str>,
-    off_note: &str,
-) -> Vec<Change> {
-    plan(address, g, observed, key, off_note)
-        .map(Planned::shown)
-        .into_iter()
-        .collect()
-}
-
 /// What destroy does to a log group that exists: kept (audit data) unless `delete`.
 pub(crate) fn destroy_change(address: &str, found: &ObservedLogGroup, delete: bool) -> Change {
     if delete {

@@ -13,7 +13,7 @@ use crate::api::{InvocationLoggingConfig, LoggingApi, SdkLoggingApi};
 use crate::bucket::{self, BucketSpec, ObservedBucket};
 use crate::flow_logs::{self, FlowLogsSpec, ObservedFlowLogs, FLOW_LOG_GROUP};
 use crate::invocation::{self, Destinations};
-use crate::log_group::{self, LogGroupSpec, ObservedLogGroup};
+use crate::log_group::{self, LogGroupOp, LogGroupSpec, ObservedLogGroup};
 use crate::replication::{self, ObservedReplication, ReplicationSpec};
 use crate::request_metrics::{self, RequestMetricsSpec};
 use crate::role::{self, ObservedRole, RoleSpec};
@@ -264,6 +264,22 @@ impl<A: LoggingApi> LoggingModule<A> {
         }
     }
 
+    /// The invocation log group's plan (diff shows it, apply runs it and announces its
+    /// creation).
+    fn log_group_plan(
+        &self,
+        spec: &LoggingSpec,
+        observed: &LoggingObserved,
+    ) -> Option<Planned<LogGroupOp>> {
+        log_group::plan(
+            LOG_GROUP,
+            &spec.log_group,
+            observed.log_group.as_ref(),
+            spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str),
+            "enable_cloudwatch_logging is off: the log group is no longer managed and is kept (audit data)",
+        )
+    }
+
     /// Both buckets' changes: the access-log bucket first, as apply creates it first.
     fn bucket_changes(&self, spec: &LoggingSpec, observed: &LoggingObserved) -> Vec<Change> {
         let key = spec.kms_key_arn.as_ref().map(KmsKeyArn::as_str);
@@ -422,13 +438,7 @@ impl<A: LoggingApi> Module for LoggingModule<A> {
             observed.request_metrics,
         ));
         changes.extend(replication::diff(&spec.replication, &observed.replication));
-        changes.extend(log_group::changes(
-            LOG_GROUP,
-            &spec.log_group,
-            observed.log_group.as_ref(),
-            key,
-            "enable_cloudwatch_logging is off: the log group is no longer managed and is kept (audit data)",
-        ));
+        changes.extend(self.log_group_plan(spec, observed).map(Planned::shown));
         changes.extend(role::changes(
             &spec.role,
             observed.role.as_ref(),

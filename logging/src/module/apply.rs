@@ -33,13 +33,7 @@ impl<A: LoggingApi> LoggingModule<A> {
             &bucket::plan_settings(BUCKET, log, log_found, planned_key),
             &bucket_policy::plan(BUCKET_POLICY, log, log_found),
         );
-        let log_group_plan = log_group::plan(
-            LOG_GROUP,
-            &spec.log_group,
-            observed.log_group.as_ref(),
-            planned_key,
-            "",
-        );
+        let log_group_plan = self.log_group_plan(spec, observed);
         let writes_key = (access_log.enabled && access_log_plans.0.is_change())
             || (log.enabled && log_plans.0.is_change())
             || log_group_plan
@@ -58,13 +52,8 @@ impl<A: LoggingApi> LoggingModule<A> {
             observed.role.as_ref().map(|r| r.info.arn.clone()),
             spec.invocation_logging.is_some(),
         );
-        let flow_logs_group = log_group::plan(
-            FLOW_LOG_GROUP,
-            &spec.flow_logs.log_group,
-            observed.flow_logs.log_group.as_ref(),
-            planned_key,
-            "",
-        );
+        let flow_logs_group =
+            flow_logs::log_group_plan(&spec.flow_logs, &observed.flow_logs, planned_key);
         let role_created = |role: &RoleSpec, found: Option<&ObservedRole>, addresses| {
             role::plan(role, found, addresses).map(|p| p.role.change.action)
         };
