@@ -415,12 +415,13 @@ pub(crate) async fn converge(
     (role_address, policy_address): (&str, &str),
     progress: &dyn Progress,
 ) -> Result<bool, LoggingError> {
-    let Some(planned) = plan(spec, observed, (role_address, policy_address)) else {
-        return Ok(false);
-    };
+    // A disabled role is `remove`'s: its delete plan is not run here.
     if !spec.enabled {
         return Ok(false);
     }
+    let Some(planned) = plan(spec, observed, (role_address, policy_address)) else {
+        return Ok(false);
+    };
     let name = spec.name.as_str();
     let trust_json = spec.trust_policy.to_json();
     // The inline policy reports its own events; the role's only when it changes.
