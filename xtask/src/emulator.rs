@@ -338,6 +338,15 @@ impl TestArgs {
         .context("emulator plugin tests")?;
         // One stand-in VPC for the whole run, so parallel test processes don't race to make it.
         let vpc = stand_in_vpc(&emulator.url)?;
+        // The end-to-end tests run the CLI's binaries. Built here, in the open, cargo's progress
+        // shows and a build failure (a full disk, say) reads as one, instead of as the first
+        // test process that happens to build them timing out.
+        run_checked(
+            Command::new("cargo")
+                .args(["build", "-p", "baseline-cli", "--bins"])
+                .current_dir(root()),
+        )
+        .context("building the CLI's binaries for the end-to-end tests")?;
         let mut cmd = Command::new("cargo");
         if has_nextest() {
             cmd.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
