@@ -17,7 +17,7 @@ use baseline_core::config::ConfigIssue;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::resource::{Planned, Step, TagDelta};
+use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, AttributeChange, Change, Config, Progress};
 use serde::{Deserialize, Serialize};
@@ -250,18 +250,44 @@ pub(crate) enum PolicyOp {
     },
 }
 
-/// The policy's plan: create, or its document, path and tags compared with the spec.
-pub(crate) fn plan(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Planned<PolicyOp> {
+/// The resource kind of the model-access policy. What exists is the module's whole observation:
+/// the document names the guardrail and its version in force, so the policy's desired document
+/// depends on the guardrail as found.
+pub(crate) struct ModelAccessPolicy;
+
+impl ResourceKind for ModelAccessPolicy {
+    const KIND: &'static str = "iam_policy";
+    type Desired = GuardrailsSpec;
+    type Current = GuardrailsObserved;
+    type Op = PolicyOp;
+
+    /// Create, or its document, path and tags compared with the spec.
+    fn plan(
+        address: &str,
+        spec: &GuardrailsSpec,
+        observed: Option<&GuardrailsObserved>,
+    ) -> Planned<PolicyOp> {
+        let nothing = GuardrailsObserved::default();
+        plan_policy(address, spec, observed.unwrap_or(&nothing))
+    }
+}
+
+fn plan_policy(
+    address: &str,
+    spec: &GuardrailsSpec,
+    observed: &GuardrailsObserved,
+) -> Planned<PolicyOp> {
+    let kind = ModelAccessPolicy::KIND;
     let document = planned_document(spec, observed);
     let desired = view(spec, &spec.policy_path, Some(&document), &spec.tags);
     let Some(p) = &observed.policy else {
         return Planned::new(
-            Change::create(POLICY, "iam_policy", &desired),
+            Change::create(address, kind, &desired),
             vec![PolicyOp::Create],
         );
     };
     let before = view(spec, &p.info.path, p.document.as_ref(), &p.tags);
-    let mut change = Change::compare(POLICY, "iam_policy", &before, &desired, &["path"]);
+    let mut change = Change::compare(address, kind, &before, &desired, &["path"]);
     let mut ops = Vec::new();
     if p.document.as_ref().is_none_or(|d| !d.equivalent(&document)) {
         let full = p.versions.len() >= IAM_POLICY_VERSION_LIMIT;
@@ -282,34 +308,36 @@ pub(crate) fn plan(spec: &GuardrailsSpec, observed: &GuardrailsObserved) -> Plan
     Planned::new(change, ops)
 }
 
-/// The policy's delete, refused in the note while it is attached.
-pub(crate) fn plan_delete(p: &ObservedPolicy) -> Planned<PolicyOp> {
-    let change = Change::new(
-        POLICY,
-        "iam_policy",
-        Action::Delete,
-        vec![AttributeChange {
-            name: "arn".into(),
-            before: Some(json!(p.info.arn)),
-            after: None,
-            forces_replacement: false,
-        }],
-    );
-    let change = if p.attachments.is_empty() {
-        change.with_note("every non-default version is deleted first")
-    } else {
-        change.with_note(format!(
-            "refused while attached to {}: detach it first",
-            p.attachments.join(", ")
-        ))
-    };
-    let versions = p
-        .versions
-        .iter()
-        .filter(|v| !v.is_default)
-        .map(|v| v.version_id.clone())
-        .collect();
-    Planned::new(change, vec![PolicyOp::Delete { versions }])
+impl ModelAccessPolicy {
+    /// The policy's delete, refused in the note while it is attached.
+    pub(crate) fn plan_delete(p: &ObservedPolicy) -> Planned<PolicyOp> {
+        let change = Change::new(
+            POLICY,
+            Self::KIND,
+            Action::Delete,
+            vec![AttributeChange {
+                name: "arn".into(),
+                before: Some(json!(p.info.arn)),
+                after: None,
+                forces_replacement: false,
+            }],
+        );
+        let change = if p.attachments.is_empty() {
+            change.with_note("every non-default version is deleted first")
+        } else {
+            change.with_note(format!(
+                "refused while attached to {}: detach it first",
+                p.attachments.join(", ")
+            ))
+        };
+        let versions = p
+            .versions
+            .iter()
+            .filter(|v| !v.is_default)
+            .map(|v| v.version_id.clone())
+            .collect();
+        Planned::new(change, vec![PolicyOp::Delete { versions }])
+    }
 }
 
 /// Why the policy cannot go while roles, users or groups use it, with the commands that detach

@@ -13,7 +13,7 @@ use crate::{version, without_aws_tags, GuardrailsError};
 use baseline_core::config::ContentFilterType;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::poll::Poll;
-use baseline_core::resource::{Planned, Step, TagDelta};
+use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Change, Config, Progress, ProgressEvent};
 use futures::StreamExt;
@@ -338,51 +338,65 @@ pub(crate) enum GuardrailOp {
     Delete,
 }
 
-/// The guardrail's plan: create, or the draft and tags compared with the spec.
-pub(crate) fn plan(
-    spec: &GuardrailsSpec,
-    observed: Option<&ObservedGuardrail>,
-) -> Planned<GuardrailOp> {
-    let Some(g) = observed else {
-        let create = Change::create(GUARDRAIL, "bedrock_guardrail", &desired_view(spec));
-        let create = match grounding_note(spec) {
-            Some(note) => create.with_note(note),
-            None => create,
+/// The resource kind of the stack's guardrail (its DRAFT and tags; the numbered versions are
+/// [`GuardrailVersion`](crate::version::GuardrailVersion)).
+pub(crate) struct BedrockGuardrail;
+
+impl ResourceKind for BedrockGuardrail {
+    const KIND: &'static str = "bedrock_guardrail";
+    type Desired = GuardrailsSpec;
+    type Current = ObservedGuardrail;
+    type Op = GuardrailOp;
+
+    /// Create, or the draft and tags compared with the spec.
+    fn plan(
+        address: &str,
+        spec: &GuardrailsSpec,
+        observed: Option<&ObservedGuardrail>,
+    ) -> Planned<GuardrailOp> {
+        let Some(g) = observed else {
+            let create = Change::create(address, Self::KIND, &desired_view(spec));
+            let create = match grounding_note(spec) {
+                Some(note) => create.with_note(note),
+                None => create,
+            };
+            return Planned::new(create, vec![GuardrailOp::Create]);
         };
-        return Planned::new(create, vec![GuardrailOp::Create]);
-    };
-    let change = Change::compare(
-        GUARDRAIL,
-        "bedrock_guardrail",
-        &observed_view(g),
-        &desired_view(spec),
-        &[],
-    );
-    let mut ops = Vec::new();
-    if g.draft.definition.view() != spec.guardrail.planned_view() {
-        ops.push(GuardrailOp::UpdateDraft);
+        let change = Change::compare(
+            address,
+            Self::KIND,
+            &observed_view(g),
+            &desired_view(spec),
+            &[],
+        );
+        let mut ops = Vec::new();
+        if g.draft.definition.view() != spec.guardrail.planned_view() {
+            ops.push(GuardrailOp::UpdateDraft);
+        }
+        let tags = TagDelta::between(&g.tags, &spec.tags);
+        if !tags.is_empty() {
+            ops.push(GuardrailOp::Tag(tags));
+        }
+        let change = if g.draft.status == "READY" {
+            change
+        } else {
+            change.with_note(format!(
+                "the guardrail is {}; apply waits for READY",
+                g.draft.status
+            ))
+        };
+        Planned::new(change, ops)
     }
-    let tags = TagDelta::between(&g.tags, &spec.tags);
-    if !tags.is_empty() {
-        ops.push(GuardrailOp::Tag(tags));
-    }
-    let change = if g.draft.status == "READY" {
-        change
-    } else {
-        change.with_note(format!(
-            "the guardrail is {}; apply waits for READY",
-            g.draft.status
-        ))
-    };
-    Planned::new(change, ops)
 }
 
-/// The guardrail's delete.
-pub(crate) fn plan_delete(g: &ObservedGuardrail) -> Planned<GuardrailOp> {
-    Planned::new(
-        Change::delete(GUARDRAIL, "bedrock_guardrail", &observed_view(g)),
-        vec![GuardrailOp::Delete],
-    )
+impl BedrockGuardrail {
+    /// The guardrail's delete.
+    pub(crate) fn plan_delete(g: &ObservedGuardrail) -> Planned<GuardrailOp> {
+        Planned::new(
+            Change::delete(GUARDRAIL, Self::KIND, &observed_view(g)),
+            vec![GuardrailOp::Delete],
+        )
+    }
 }
 
 /// What the plan says about the contextual grounding check when it is off (the default; see

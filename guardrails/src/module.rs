@@ -5,15 +5,19 @@
 //! points the policy at the version in force; removal deletes the policy first (refused while
 //! it is attached), then the guardrail with its versions.
 
-use crate::access_policy::{self, model_access_policy, ModelAccess, ObservedPolicy, PolicyOp};
+use crate::access_policy::{
+    self, model_access_policy, ModelAccess, ModelAccessPolicy, ObservedPolicy, PolicyOp, POLICY,
+};
 use crate::api::{GuardrailsApi, SdkGuardrailsApi};
-use crate::guardrail::{self, GuardrailDefinition, GuardrailOp, ObservedGuardrail};
-use crate::version::{self, VersionOp};
+use crate::guardrail::{
+    self, BedrockGuardrail, GuardrailDefinition, GuardrailOp, ObservedGuardrail, GUARDRAIL,
+};
+use crate::version::{self, GuardrailVersion, VersionOp, VERSION};
 use crate::GuardrailsError;
 use async_trait::async_trait;
 use baseline_core::ids::{GuardrailArn, GuardrailId, KmsKeyArn, VpcEndpointId};
 use baseline_core::reconcile::{FromUpstream, Upstream};
-use baseline_core::resource::Planned;
+use baseline_core::resource::{Planned, ResourceKind};
 use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -123,15 +127,15 @@ fn plan(spec: &GuardrailsSpec, observed: &GuardrailsObserved, remove: bool) -> G
     let g = observed.guardrail.as_ref();
     if remove {
         return GuardrailsPlan {
-            guardrail: g.map(guardrail::plan_delete),
-            version: g.and_then(version::plan_delete),
-            policy: observed.policy.as_ref().map(access_policy::plan_delete),
+            guardrail: g.map(BedrockGuardrail::plan_delete),
+            version: g.and_then(GuardrailVersion::plan_delete),
+            policy: observed.policy.as_ref().map(ModelAccessPolicy::plan_delete),
         };
     }
     GuardrailsPlan {
-        guardrail: Some(guardrail::plan(spec, g)),
-        version: Some(version::plan(spec, g)),
-        policy: Some(access_policy::plan(spec, observed)),
+        guardrail: Some(BedrockGuardrail::plan(GUARDRAIL, spec, g)),
+        version: Some(GuardrailVersion::plan(VERSION, spec, g)),
+        policy: Some(ModelAccessPolicy::plan(POLICY, spec, Some(observed))),
     }
 }
 

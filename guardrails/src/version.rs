@@ -11,7 +11,7 @@ use crate::guardrail::{self, client_token, ObservedGuardrail, KNOWN_AFTER_APPLY}
 use crate::module::GuardrailsSpec;
 use crate::GuardrailsError;
 use baseline_core::aws::ApiError;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::{Action, AttributeChange, Change, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -53,60 +53,66 @@ pub(crate) enum VersionOp {
     RemovedWithGuardrail,
 }
 
-/// The versions' plan: the first one with a new guardrail, else a publish when needed.
-pub(crate) fn plan(
-    spec: &GuardrailsSpec,
-    observed: Option<&ObservedGuardrail>,
-) -> Planned<VersionOp> {
-    let Some(g) = observed else {
-        return Planned::new(
-            Change::create(
-                VERSION,
-                "bedrock_guardrail_version",
-                &json!({"version": KNOWN_AFTER_APPLY}),
-            ),
-            vec![VersionOp::Publish { supersedes: None }],
+/// The resource kind of the guardrail's numbered versions: what exists is the guardrail they
+/// belong to (its versions and the newest one's content).
+pub(crate) struct GuardrailVersion;
+
+impl ResourceKind for GuardrailVersion {
+    const KIND: &'static str = "bedrock_guardrail_version";
+    type Desired = GuardrailsSpec;
+    type Current = ObservedGuardrail;
+    type Op = VersionOp;
+
+    /// The first version with a new guardrail, else a publish when needed.
+    fn plan(
+        address: &str,
+        spec: &GuardrailsSpec,
+        observed: Option<&ObservedGuardrail>,
+    ) -> Planned<VersionOp> {
+        let Some(g) = observed else {
+            return Planned::new(
+                Change::create(address, Self::KIND, &json!({"version": KNOWN_AFTER_APPLY})),
+                vec![VersionOp::Publish { supersedes: None }],
+            );
+        };
+        if !publish_needed(spec, g) {
+            return Planned::noop(Change::noop(address, Self::KIND));
+        }
+        let newest = g.newest_number();
+        let action = if newest.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        };
+        let change = Change::new(
+            address,
+            Self::KIND,
+            action,
+            vec![AttributeChange {
+                name: "version".into(),
+                before: newest.map(|n| json!(n.to_string())),
+                after: Some(json!(KNOWN_AFTER_APPLY)),
+                forces_replacement: false,
+            }],
+        )
+        .with_note(
+            "publishes a new numbered version from the draft; the model-access policy moves to it",
         );
-    };
-    if !publish_needed(spec, g) {
-        return Planned::noop(Change::noop(VERSION, "bedrock_guardrail_version"));
+        Planned::new(change, vec![VersionOp::Publish { supersedes: newest }])
     }
-    let newest = g.newest_number();
-    let action = if newest.is_some() {
-        Action::Update
-    } else {
-        Action::Create
-    };
-    let change = Change::new(
-        VERSION,
-        "bedrock_guardrail_version",
-        action,
-        vec![AttributeChange {
-            name: "version".into(),
-            before: newest.map(|n| json!(n.to_string())),
-            after: Some(json!(KNOWN_AFTER_APPLY)),
-            forces_replacement: false,
-        }],
-    )
-    .with_note(
-        "publishes a new numbered version from the draft; the model-access policy moves to it",
-    );
-    Planned::new(change, vec![VersionOp::Publish { supersedes: newest }])
 }
 
-/// The versions' delete, when there are any (DeleteGuardrail takes them along).
-pub(crate) fn plan_delete(g: &ObservedGuardrail) -> Option<Planned<VersionOp>> {
-    (!g.versions.is_empty()).then(|| {
-        Planned::new(
-            Change::delete(
-                VERSION,
-                "bedrock_guardrail_version",
-                &json!({"versions": g.versions}),
+impl GuardrailVersion {
+    /// The versions' delete, when there are any (DeleteGuardrail takes them along).
+    pub(crate) fn plan_delete(g: &ObservedGuardrail) -> Option<Planned<VersionOp>> {
+        (!g.versions.is_empty()).then(|| {
+            Planned::new(
+                Change::delete(VERSION, Self::KIND, &json!({"versions": g.versions}))
+                    .with_note("DeleteGuardrail removes every numbered version with the guardrail"),
+                vec![VersionOp::RemovedWithGuardrail],
             )
-            .with_note("DeleteGuardrail removes every numbered version with the guardrail"),
-            vec![VersionOp::RemovedWithGuardrail],
-        )
-    })
+        })
+    }
 }
 
 /// Publishes the planned version; returns the version in force.
