@@ -7,7 +7,7 @@ use crate::api::{AnomalyMonitor, AnomalySubscription, CostApi, Subscriber};
 use crate::module::{CostObserved, CostTopic};
 use crate::{subscriber_view, CostError, ACCOUNT_WIDE};
 use baseline_core::config::AnomalyFrequency;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::write::create_unless_found;
 use baseline_core::{Action, Change, Config, Progress};
 use serde::{Deserialize, Serialize};
@@ -202,25 +202,45 @@ impl AnomalyPlan {
     }
 }
 
+/// The resource kind of the stack's anomaly monitor (its subscription is planned with it, in
+/// [`plan`], because what the subscription names depends on the monitor's plan).
+pub(crate) struct CostAnomalyMonitor;
+
+impl ResourceKind for CostAnomalyMonitor {
+    const KIND: &'static str = "ce_anomaly_monitor";
+    type Desired = AnomalyMonitor;
+    type Current = AnomalyMonitor;
+    type Op = MonitorOp;
+
+    /// The view is name, type and dimension; the name is how it is found, the other two force
+    /// a replacement: a monitor is created, replaced or left alone.
+    fn plan(
+        address: &str,
+        wanted: &AnomalyMonitor,
+        existing: Option<&AnomalyMonitor>,
+    ) -> Planned<MonitorOp> {
+        let change = Change::converge(
+            address,
+            Self::KIND,
+            existing.map(monitor_view).as_ref(),
+            &monitor_view(wanted),
+            &["monitor_type", "dimension"],
+        )
+        .with_note(ACCOUNT_WIDE);
+        let ops = match (change.action, existing) {
+            (Action::Create, _) => vec![MonitorOp::Create],
+            (_, Some(old)) if change.is_change() => vec![MonitorOp::Replace {
+                old_arn: old.arn.clone(),
+            }],
+            _ => Vec::new(),
+        };
+        Planned::new(change, ops)
+    }
+}
+
 /// The plan of a wanted monitor and subscription.
 pub(crate) fn plan(a: &AnomalySpec, observed: &CostObserved) -> AnomalyPlan {
-    let monitor_change = Change::converge(
-        MONITOR,
-        "ce_anomaly_monitor",
-        observed.monitor.as_ref().map(monitor_view).as_ref(),
-        &monitor_view(&a.monitor),
-        &["monitor_type", "dimension"],
-    )
-    .with_note(ACCOUNT_WIDE);
-    // The view is name, type and dimension; the name is how it is found, the other two force
-    // a replacement: a monitor is created, replaced or left alone.
-    let monitor_ops = match (monitor_change.action, &observed.monitor) {
-        (Action::Create, _) => vec![MonitorOp::Create],
-        (_, Some(old)) if monitor_change.is_change() => vec![MonitorOp::Replace {
-            old_arn: old.arn.clone(),
-        }],
-        _ => Vec::new(),
-    };
+    let monitor = CostAnomalyMonitor::plan(MONITOR, &a.monitor, observed.monitor.as_ref());
     let subscription = match (&a.subscription, &observed.subscription) {
         (Some(wanted), have) => {
             let change = subscription_change(a, wanted, observed);
@@ -244,7 +264,7 @@ pub(crate) fn plan(a: &AnomalySpec, observed: &CostObserved) -> AnomalyPlan {
         ),
     };
     AnomalyPlan {
-        monitor: Planned::new(monitor_change, monitor_ops),
+        monitor,
         subscription,
         deleting: false,
     }
@@ -261,10 +281,10 @@ pub(crate) fn plan_delete(observed: &CostObserved) -> AnomalyPlan {
     };
     let monitor = match &observed.monitor {
         Some(m) => Planned::new(
-            Change::delete(MONITOR, "ce_anomaly_monitor", &monitor_view(m)),
+            Change::delete(MONITOR, CostAnomalyMonitor::KIND, &monitor_view(m)),
             vec![MonitorOp::Delete { arn: m.arn.clone() }],
         ),
-        None => Planned::noop(Change::noop(MONITOR, "ce_anomaly_monitor")),
+        None => Planned::noop(Change::noop(MONITOR, CostAnomalyMonitor::KIND)),
     };
     AnomalyPlan {
         monitor,

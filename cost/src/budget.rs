@@ -3,11 +3,11 @@
 //! notifications with the budget in one call; after that `notification.rs` converges them.
 
 use crate::api::{AutoAdjust, Budget, CostApi, NotificationWithSubscribers};
-use crate::module::{CostObserved, CostSpec};
+use crate::module::CostSpec;
 use crate::{CostError, ACCOUNT_WIDE};
 use baseline_core::aws::ApiError;
 use baseline_core::config::BudgetAutoAdjustType;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::{Action, Change, Config, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -138,40 +138,51 @@ pub(crate) enum BudgetOp {
     Delete,
 }
 
-/// The budget's plan; `None` when budgets are off (a leftover budget is [`plan_delete`]'s).
-pub(crate) fn plan(spec: &CostSpec, observed: &CostObserved) -> Option<Planned<BudgetOp>> {
-    let wanted = spec.budget.as_ref()?;
-    let auto = wanted.auto_adjust.is_some();
-    let existing = observed.budget.as_ref();
-    let change = Change::converge(
-        BUDGET,
-        "budget",
-        existing.map(|b| view(b, auto)).as_ref(),
-        &view(wanted, auto),
-        &[],
-    )
-    .with_note(ACCOUNT_WIDE);
-    let ops = match (change.action, existing) {
-        (Action::Create, _) => vec![BudgetOp::Create],
-        (Action::Update, Some(existing)) => vec![BudgetOp::Update {
-            limit_amount: if auto {
-                existing.limit_amount.clone()
-            } else {
-                wanted.limit_amount.clone()
-            },
-        }],
-        _ => Vec::new(),
-    };
-    Some(Planned::new(change, ops))
+/// The resource kind of the stack's budget (its notifications are
+/// [`notification`](crate::notification)'s).
+pub(crate) struct CostBudget;
+
+impl ResourceKind for CostBudget {
+    const KIND: &'static str = "budget";
+    type Desired = Budget;
+    type Current = Budget;
+    type Op = BudgetOp;
+
+    /// Create, or the settings compared (an auto-adjusting budget's limit is AWS's).
+    fn plan(address: &str, wanted: &Budget, existing: Option<&Budget>) -> Planned<BudgetOp> {
+        let auto = wanted.auto_adjust.is_some();
+        let change = Change::converge(
+            address,
+            Self::KIND,
+            existing.map(|b| view(b, auto)).as_ref(),
+            &view(wanted, auto),
+            &[],
+        )
+        .with_note(ACCOUNT_WIDE);
+        let ops = match (change.action, existing) {
+            (Action::Create, _) => vec![BudgetOp::Create],
+            (Action::Update, Some(existing)) => vec![BudgetOp::Update {
+                limit_amount: if auto {
+                    existing.limit_amount.clone()
+                } else {
+                    wanted.limit_amount.clone()
+                },
+            }],
+            _ => Vec::new(),
+        };
+        Planned::new(change, ops)
+    }
 }
 
-/// The budget's delete (a disabled budget, destroy).
-pub(crate) fn plan_delete(b: &Budget) -> Planned<BudgetOp> {
-    Planned::new(
-        Change::delete(BUDGET, "budget", &view(b, false))
-            .with_note("its notifications and subscribers go with it"),
-        vec![BudgetOp::Delete],
-    )
+impl CostBudget {
+    /// The budget's delete (a disabled budget, destroy).
+    pub(crate) fn plan_delete(b: &Budget) -> Planned<BudgetOp> {
+        Planned::new(
+            Change::delete(BUDGET, Self::KIND, &view(b, false))
+                .with_note("its notifications and subscribers go with it"),
+            vec![BudgetOp::Delete],
+        )
+    }
 }
 
 /// Runs the budget's planned ops.

@@ -9,13 +9,13 @@ use crate::anomaly::{self, AnomalyPlan, AnomalySpec};
 use crate::api::{
     AnomalyMonitor, AnomalySubscription, Budget, CostApi, NotificationWithSubscribers, SdkCostApi,
 };
-use crate::budget::{self, BudgetOp, BUDGET_NAME_MAX};
+use crate::budget::{self, BudgetOp, CostBudget, BUDGET, BUDGET_NAME_MAX};
 use crate::notification::{self, NotificationOp, WantedNotification};
 use crate::{CostError, KNOWN_AFTER_APPLY};
 use async_trait::async_trait;
 use baseline_core::ids::TopicArn;
 use baseline_core::reconcile::{FromUpstream, Upstream};
-use baseline_core::resource::Planned;
+use baseline_core::resource::{Planned, ResourceKind};
 use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -187,10 +187,13 @@ fn plan(spec: &CostSpec, observed: &CostObserved, everything: bool) -> CostPlan 
                 .budget
                 .as_ref()
                 .filter(|_| budget_gone)
-                .map(budget::plan_delete),
+                .map(CostBudget::plan_delete),
         ),
-        budget: budget::plan(spec, observed)
+        budget: spec
+            .budget
+            .as_ref()
             .filter(|_| !everything)
+            .map(|wanted| CostBudget::plan(BUDGET, wanted, observed.budget.as_ref()))
             .map(|b| (b, notification::plan(spec, observed))),
         anomaly: spec
             .anomaly
