@@ -269,19 +269,7 @@ async fn fix(
         session.print_plan(&plan);
     }
     if let Some(out) = &args.out {
-        let saved = crate::SavedPlan {
-            format_version: crate::SavedPlan::FORMAT_VERSION,
-            config: config.clone(),
-            plan,
-        };
-        std::fs::write(out, serde_json::to_vec_pretty(&saved)?)
-            .with_context(|| format!("writing {}", out.display()))?;
-        if !global.json {
-            println!(
-                "\nSaved the plan to {0}: `bedrock-baseline apply {0}` applies exactly it.",
-                out.display()
-            );
-        }
+        crate::SavedPlan::save(config, plan, out, global.json)?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.apply {
