@@ -458,16 +458,7 @@ pub fn render_text(results: &[PathResult]) -> String {
     let width = results.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in results {
         let decided = format!("{:?}", r.decision.outcome);
-        let by = if r.decision.statements.is_empty() {
-            r.decision.reason.clone()
-        } else {
-            r.decision
-                .statements
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" + ")
-        };
+        let by = r.decision.decided_by();
         out.push_str(&format!(
             "{} {:width$}  expected {:5}  decided {:12}  {}\n",
             if r.ok { "ok  " } else { "FAIL" },

@@ -55,16 +55,7 @@ fn check_access_paths(rule: &Rule, inv: &Inventory) -> Vec<Finding> {
                 Expect::Allow => "allowed",
                 Expect::Deny => "denied",
             };
-            let decided_by = if r.decision.statements.is_empty() {
-                r.decision.reason.clone()
-            } else {
-                r.decision
-                    .statements
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-            };
+            let decided_by = r.decision.decided_by();
             let request = format!("{} {} on {}", r.principal, r.action, r.resource);
             if r.ok {
                 rule.finding(

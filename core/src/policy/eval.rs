@@ -152,6 +152,16 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// What decided, in one line: the statements an allow or explicit deny rests on, joined
+    /// with ` + `, else (an implicit deny) the reason.
+    pub fn decided_by(&self) -> String {
+        if self.statements.is_empty() {
+            return self.reason.clone();
+        }
+        let refs: Vec<String> = self.statements.iter().map(ToString::to_string).collect();
+        refs.join(" + ")
+    }
+
     fn implicit(reason: impl Into<String>) -> Self {
         Self {
             outcome: Outcome::ImplicitDeny,
