@@ -19,6 +19,7 @@ use anyhow::{bail, Context};
 use args::{Cli, Command, GlobalArgs};
 use baseline_core::config::{load, ConfigError, ConfigSources, StateBackend as StateBackendKind};
 use baseline_core::reconcile::{Operation, PreconditionFailed};
+use baseline_core::state::{StateBackend, StateDocument};
 use baseline_core::{Config, DestroyOptions};
 use orchestrator::ModuleFailures;
 pub use saved_plan::{SavedPlan, SavedPlanFormat};
@@ -214,17 +215,25 @@ async fn dispatch(cli: Cli, only: Option<&'static str>) -> anyhow::Result<ExitCo
     }
 }
 
-/// `check-access`: the access-path matrix of the deployed stack (read calls only).
-async fn check_access(config: &Config, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let ctx = connect_aws(config, global).await?;
-    let store = state_backend(config, Some(&ctx))?;
-    let state = store.load().await?.with_context(|| {
+/// The stack's state, which `check-access` and `output` need: none means nothing is deployed.
+async fn deployed_state(
+    config: &Config,
+    store: &dyn StateBackend,
+) -> anyhow::Result<StateDocument> {
+    store.load().await?.with_context(|| {
         format!(
             "no state for stack {} at {}: run apply first",
             config.prefix(),
             store.location()
         )
-    })?;
+    })
+}
+
+/// `check-access`: the access-path matrix of the deployed stack (read calls only).
+async fn check_access(config: &Config, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let ctx = connect_aws(config, global).await?;
+    let store = state_backend(config, Some(&ctx))?;
+    let state = deployed_state(config, store.as_ref()).await?;
     let outputs: std::collections::BTreeMap<String, Value> = state
         .outputs
         .iter()
@@ -264,13 +273,7 @@ async fn output(
         StateBackendKind::S3 => Some(connect_aws(config, global).await?),
     };
     let store = state_backend(config, ctx.as_ref())?;
-    let state = store.load().await?.with_context(|| {
-        format!(
-            "no state for stack {} at {}: run apply first",
-            config.prefix(),
-            store.location()
-        )
-    })?;
+    let state = deployed_state(config, store.as_ref()).await?;
     let mut flat: Vec<(String, String, Value)> = Vec::new();
     for (module, outputs) in &state.outputs {
         if let Some(map) = outputs.as_object() {

@@ -2,7 +2,7 @@
 //! selected, and the plan/apply/destroy/refresh runs over them with display and confirmation.
 
 use crate::args::GlobalArgs;
-use crate::orchestrator::{save_loop, ModuleFailures, Orchestrator, StateRecorder};
+use crate::orchestrator::{save_loop, ModuleFailures, Orchestrator, PreparedStack, StateRecorder};
 use crate::render::{plan_json, plan_text, TextOptions};
 use crate::{display, registry};
 use anyhow::{bail, Context};
@@ -264,14 +264,8 @@ impl<'a> Session<'a> {
         auto_approve: bool,
         expected: Option<StackPlan>,
     ) -> anyhow::Result<ExitCode> {
-        let state = self
-            .store
-            .load()
-            .await?
-            .unwrap_or_else(|| StateDocument::new(&self.stack));
-        let orchestrator = self.orchestrator()?;
-        let prepared = orchestrator
-            .prepare(&self.stack, Operation::Apply, DestroyOptions::default())
+        let (state, orchestrator, prepared) = self
+            .prepared(Operation::Apply, DestroyOptions::default())
             .await?;
         let summary = prepared.plan.summary;
         if let Some(expected) = &expected {
@@ -315,6 +309,25 @@ impl<'a> Session<'a> {
         Ok(ExitCode::SUCCESS)
     }
 
+    /// What apply and destroy start from under the lock: the state as stored now (a new
+    /// document for a stack never applied), the orchestrator, and its plan for `operation`.
+    async fn prepared(
+        &self,
+        operation: Operation,
+        options: DestroyOptions,
+    ) -> anyhow::Result<(StateDocument, Orchestrator<'a>, PreparedStack)> {
+        let state = self
+            .store
+            .load()
+            .await?
+            .unwrap_or_else(|| StateDocument::new(&self.stack));
+        let orchestrator = self.orchestrator()?;
+        let prepared = orchestrator
+            .prepare(&self.stack, operation, options)
+            .await?;
+        Ok((state, orchestrator, prepared))
+    }
+
     /// Runs `work` (an apply or a destroy) with the progress display and a recorder that saves
     /// state as resources appear and go. The state is saved even when `work` fails, so a rerun
     /// finds what was made, and the failure names what it left in place ([`LeftBehind`]:
@@ -348,15 +361,7 @@ impl<'a> Session<'a> {
         auto_approve: bool,
         options: DestroyOptions,
     ) -> anyhow::Result<ExitCode> {
-        let state = self
-            .store
-            .load()
-            .await?
-            .unwrap_or_else(|| StateDocument::new(&self.stack));
-        let orchestrator = self.orchestrator()?;
-        let prepared = orchestrator
-            .prepare(&self.stack, Operation::Destroy, options)
-            .await?;
+        let (state, orchestrator, prepared) = self.prepared(Operation::Destroy, options).await?;
         let summary = prepared.plan.summary;
         if !self.global.json {
             self.print_plan(&prepared.plan);

@@ -56,6 +56,19 @@ impl S3Backend {
         }
     }
 
+    async fn delete_lock(&self) -> Result<(), StateError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.lock_key())
+            .send()
+            .await
+            .map_err(|e| {
+                self.remote(ApiError::from_sdk("s3", "DeleteObject", self.lock_key(), e))
+            })?;
+        Ok(())
+    }
+
     async fn read_holder(&self) -> Option<String> {
         let out = self
             .client
@@ -215,15 +228,7 @@ impl StateBackend for S3Backend {
     async fn unlock(&self) -> Result<(), StateError> {
         let was_locked = std::mem::replace(&mut *self.locked.lock().expect("locked"), false);
         if was_locked {
-            self.client
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(self.lock_key())
-                .send()
-                .await
-                .map_err(|e| {
-                    self.remote(ApiError::from_sdk("s3", "DeleteObject", self.lock_key(), e))
-                })?;
+            self.delete_lock().await?;
         }
         Ok(())
     }
@@ -231,15 +236,7 @@ impl StateBackend for S3Backend {
     async fn force_unlock(&self) -> Result<Option<String>, StateError> {
         let holder = self.read_holder().await;
         if holder.is_some() {
-            self.client
-                .delete_object()
-                .bucket(&self.bucket)
-                .key(self.lock_key())
-                .send()
-                .await
-                .map_err(|e| {
-                    self.remote(ApiError::from_sdk("s3", "DeleteObject", self.lock_key(), e))
-                })?;
+            self.delete_lock().await?;
         }
         Ok(holder)
     }
