@@ -58,6 +58,7 @@ pub fn init_logging(verbose: u8) {
 
 /// Runs the CLI; `only` restricts it to one module (the per-module binaries).
 pub async fn run(cli: Cli, only: Option<&'static str>) -> ExitCode {
+    end_quietly_when_stdout_closes();
     let json_mode = cli.global.json;
     match dispatch(cli, only).await {
         Ok(code) => code,
@@ -75,6 +76,19 @@ pub async fn run(cli: Cli, only: Option<&'static str>) -> ExitCode {
             eprintln!("Error: {err:#}");
             ExitCode::from(if invalid { EXIT_INVALID } else { 1 })
         }
+    }
+}
+
+/// A reader that goes away (`bedrock-baseline output | head -1`) ends the process quietly, as
+/// it ends `cat` or `terraform`: Rust ignores SIGPIPE, so the next `println!` would panic with
+/// a backtrace instead. An apply cut short this way is a killed apply, which the next apply
+/// converges (resources are recorded in state as they appear).
+fn end_quietly_when_stdout_closes() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with SIG_DFL installs no handler code; it only resets SIGPIPE's action,
+    // which nothing else in this process sets.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

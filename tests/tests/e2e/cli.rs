@@ -53,6 +53,33 @@ fn both_examples_validate() {
     }
 }
 
+/// A reader that goes away (`bedrock-baseline output | head -1`) ends the binary as SIGPIPE
+/// ends `cat`, without a panic and its backtrace. The pipe's read end is closed before the
+/// process starts, so its first line meets it.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_binary_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    const SIGPIPE: i32 = 13;
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = cli(dir.path())
+        .args(["validate", "--config"])
+        .arg(example("basic.toml"))
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGPIPE),
+        "{:?}: {stderr}",
+        out.status
+    );
+}
+
 /// `<args> --endpoint-url <counting endpoint> --config <fixture>` exits 2 naming every one of
 /// `needles`, and makes no network call.
 fn assert_refused_before_any_call(args: &[&str], fixture_name: &str, needles: &[&str]) {
