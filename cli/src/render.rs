@@ -72,13 +72,18 @@ pub fn plan_text(plan: &StackPlan, opts: TextOptions) -> String {
     out
 }
 
-fn append_kept(out: &mut String, plan: &StackPlan, _opts: TextOptions) {
-    let kept: Vec<&Change> = plan
-        .modules
+/// What the plan leaves in place on purpose: the no-ops that say why (on destroy, the audit
+/// data and the key that reads it).
+pub fn left_in_place(plan: &StackPlan) -> Vec<&Change> {
+    plan.modules
         .iter()
         .flat_map(|m| &m.changes)
         .filter(|c| c.action == Action::NoOp && c.note.is_some())
-        .collect();
+        .collect()
+}
+
+fn append_kept(out: &mut String, plan: &StackPlan, _opts: TextOptions) {
+    let kept = left_in_place(plan);
     if kept.is_empty() {
         return;
     }

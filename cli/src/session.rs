@@ -363,6 +363,10 @@ impl<'a> Session<'a> {
     ) -> anyhow::Result<ExitCode> {
         let (state, orchestrator, prepared) = self.prepared(Operation::Destroy, options).await?;
         let summary = prepared.plan.summary;
+        let kept: Vec<String> = crate::render::left_in_place(&prepared.plan)
+            .iter()
+            .map(|c| c.address.clone())
+            .collect();
         if !self.global.json {
             self.print_plan(&prepared.plan);
         }
@@ -381,16 +385,23 @@ impl<'a> Session<'a> {
             orchestrator.destroy(prepared, recorder).await
         })
         .await?;
+        // The kept list sits above the destroy's progress; the last line says it is there.
+        let kept_line = match kept.len() {
+            0 => String::new(),
+            n => format!(" {n} left in place, listed under \"Left in place\" above."),
+        };
         if self.global.json {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&json!({"summary": summary}))?
+                serde_json::to_string_pretty(&json!({"summary": summary, "left_in_place": kept}))?
             );
         } else if summary.destroy > 0 {
             println!(
-                "\nDestroy complete! Resources: {} destroyed.",
+                "\nDestroy complete! Resources: {} destroyed.{kept_line}",
                 summary.destroy
             );
+        } else if !kept.is_empty() {
+            println!("\nNothing to destroy.{kept_line}");
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -259,6 +259,14 @@ fn plan_apply_plan_destroy_through_the_binary() {
         "{}",
         text(&out)
     );
+    // Its last line says what was kept: the list is above the progress lines.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("Destroy complete!")
+            && last.contains("left in place, listed under \"Left in place\" above"),
+        "{last}"
+    );
 }
 
 #[test]
