@@ -115,7 +115,7 @@ pub enum TopicOp {
 
 impl ResourceKind for SnsTopic {
     const KIND: &'static str = "sns_topic";
-    type Desired = TopicSpec;
+    type Desired<'a> = TopicSpec;
     type Current = ObservedTopic;
     type Op = TopicOp;
 

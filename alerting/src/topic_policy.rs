@@ -219,7 +219,7 @@ fn matches(t: &TopicSpec, o: &ObservedTopic) -> bool {
 
 impl ResourceKind for SnsTopicPolicy {
     const KIND: &'static str = "sns_topic_policy";
-    type Desired = TopicSpec;
+    type Desired<'a> = TopicSpec;
     type Current = ObservedTopic;
     type Op = PolicyOp;
 

@@ -17,8 +17,9 @@ use std::fmt::Debug;
 pub trait ResourceKind {
     /// Resource type shown in plans, e.g. `kms_key`.
     const KIND: &'static str;
-    /// What the config wants.
-    type Desired;
+    /// What the config wants: the kind's spec, or a view that borrows the spec and what it is
+    /// placed in (a VPC, a group's id), so a kind need not copy what several resources share.
+    type Desired<'a>;
     /// What exists (read by `observe`).
     type Current;
     /// One write that converges the resource. Serialisable so a saved plan can carry it.
@@ -27,7 +28,7 @@ pub trait ResourceKind {
     /// The change to show and the operations that make it, decided once. Pure.
     fn plan(
         address: &str,
-        desired: &Self::Desired,
+        desired: &Self::Desired<'_>,
         current: Option<&Self::Current>,
     ) -> Planned<Self::Op>;
 }

@@ -208,7 +208,7 @@ pub(crate) struct CostAnomalyMonitor;
 
 impl ResourceKind for CostAnomalyMonitor {
     const KIND: &'static str = "ce_anomaly_monitor";
-    type Desired = AnomalyMonitor;
+    type Desired<'a> = AnomalyMonitor;
     type Current = AnomalyMonitor;
     type Op = MonitorOp;
 

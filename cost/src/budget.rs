@@ -144,7 +144,7 @@ pub(crate) struct CostBudget;
 
 impl ResourceKind for CostBudget {
     const KIND: &'static str = "budget";
-    type Desired = Budget;
+    type Desired<'a> = Budget;
     type Current = Budget;
     type Op = BudgetOp;
 

@@ -38,7 +38,7 @@ pub enum AliasOp {
 
 impl ResourceKind for KmsAlias {
     const KIND: &'static str = "kms_alias";
-    type Desired = AliasDesired;
+    type Desired<'a> = AliasDesired;
     /// The key id the alias names now.
     type Current = String;
     type Op = AliasOp;

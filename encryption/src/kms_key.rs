@@ -92,7 +92,7 @@ fn current_view(key: &ObservedKey) -> Value {
 
 impl ResourceKind for KmsKey {
     const KIND: &'static str = "kms_key";
-    type Desired = EncryptionSpec;
+    type Desired<'a> = EncryptionSpec;
     type Current = ObservedKey;
     type Op = KeyOp;
 

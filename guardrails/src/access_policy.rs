@@ -257,7 +257,7 @@ pub(crate) struct ModelAccessPolicy;
 
 impl ResourceKind for ModelAccessPolicy {
     const KIND: &'static str = "iam_policy";
-    type Desired = GuardrailsSpec;
+    type Desired<'a> = GuardrailsSpec;
     type Current = GuardrailsObserved;
     type Op = PolicyOp;
 

@@ -344,7 +344,7 @@ pub(crate) struct BedrockGuardrail;
 
 impl ResourceKind for BedrockGuardrail {
     const KIND: &'static str = "bedrock_guardrail";
-    type Desired = GuardrailsSpec;
+    type Desired<'a> = GuardrailsSpec;
     type Current = ObservedGuardrail;
     type Op = GuardrailOp;
 

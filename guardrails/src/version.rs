@@ -59,7 +59,7 @@ pub(crate) struct GuardrailVersion;
 
 impl ResourceKind for GuardrailVersion {
     const KIND: &'static str = "bedrock_guardrail_version";
-    type Desired = GuardrailsSpec;
+    type Desired<'a> = GuardrailsSpec;
     type Current = ObservedGuardrail;
     type Op = VersionOp;
 

@@ -11,13 +11,13 @@ use crate::api::{
     AccessLogTarget, BucketEncryption, LifecycleRule, LifecycleTransition, LoggingApi,
     ObjectLockConfig, PublicAccessBlock,
 };
-use crate::bucket_policy;
+use crate::bucket_policy::{self, S3BucketPolicy};
 use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::{Config, ConfigIssue, S3Lifecycle};
 use baseline_core::policy::PolicyDocument;
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::{Action, AwsContext, Change, DestroyOptions, Progress, ProgressEvent};
 use empty::empty_and_delete;
 pub(crate) use empty::refuse_compliance_locked;
@@ -404,9 +404,45 @@ pub(crate) enum BucketOp {
     PutLogging,
 }
 
-/// The settings' plan of one bucket (its policy is `bucket_policy.rs`'s): create with every
-/// setting, or the writes of the attributes whose view differs.
+/// A stack bucket as the config wants it, with the key it is encrypted with (`None` while the
+/// key is still to be created).
+pub(crate) struct BucketDesired<'a> {
+    /// The bucket.
+    pub spec: &'a BucketSpec,
+    /// The stack key's ARN.
+    pub key: Option<&'a str>,
+}
+
+/// The resource kind of a stack bucket's settings (its policy is [`S3BucketPolicy`]'s):
+/// create with every setting, or the writes of the attributes whose view differs.
+pub(crate) struct S3Bucket;
+
+impl ResourceKind for S3Bucket {
+    const KIND: &'static str = "s3_bucket";
+    type Desired<'a> = BucketDesired<'a>;
+    type Current = ObservedBucket;
+    type Op = BucketOp;
+
+    fn plan(
+        address: &str,
+        d: &BucketDesired<'_>,
+        observed: Option<&ObservedBucket>,
+    ) -> Planned<BucketOp> {
+        plan_bucket(address, d.spec, observed, d.key)
+    }
+}
+
+/// The settings' plan of one bucket (see [`S3Bucket`]).
 pub(crate) fn plan_settings(
+    address: &str,
+    spec: &BucketSpec,
+    observed: Option<&ObservedBucket>,
+    key: Option<&str>,
+) -> Planned<BucketOp> {
+    S3Bucket::plan(address, &BucketDesired { spec, key }, observed)
+}
+
+fn plan_bucket(
     address: &str,
     b: &BucketSpec,
     observed: Option<&ObservedBucket>,
@@ -414,7 +450,7 @@ pub(crate) fn plan_settings(
 ) -> Planned<BucketOp> {
     use BucketOp as Op;
     let Some(found) = observed else {
-        let create = Change::create(address, "s3_bucket", &desired_view(b, key));
+        let create = Change::create(address, S3Bucket::KIND, &desired_view(b, key));
         let create = match &b.object_lock {
             Some(lock) => create.with_note(object_lock_note(lock, false)),
             None => create,
@@ -433,7 +469,7 @@ pub(crate) fn plan_settings(
         return Planned::new(create, ops);
     };
     let (current, desired) = (observed_view(b, found), desired_view_for(b, found, key));
-    let settings = Change::compare(address, "s3_bucket", &current, &desired, &[]);
+    let settings = Change::compare(address, S3Bucket::KIND, &current, &desired, &[]);
     let settings = match &b.object_lock {
         Some(lock) if lock_missing_on_existing(b, found) => {
             settings.with_note(object_lock_note(lock, true))
@@ -476,13 +512,13 @@ pub(crate) fn changes(
 ) -> Vec<Change> {
     if !b.enabled {
         return observed
-            .map(|_| Change::noop(address, "s3_bucket").with_note(off_note))
+            .map(|_| Change::noop(address, S3Bucket::KIND).with_note(off_note))
             .into_iter()
             .collect();
     }
     vec![
         plan_settings(address, b, observed, key).shown(),
-        bucket_policy::plan(policy_address, b, observed).shown(),
+        S3BucketPolicy::plan(policy_address, b, observed).shown(),
     ]
 }
 
@@ -531,9 +567,9 @@ pub(crate) fn destroy_plan(
             Some(_) => "emptied first, bypassing GOVERNANCE-mode retention explicitly (x-amz-bypass-governance-retention; needs s3:BypassGovernanceRetention): every object version and delete marker".to_owned(),
             None => "emptied first: every object version and delete marker".to_owned(),
         };
-        Change::delete(address, "s3_bucket", &observed_view(b, found)).with_note(note)
+        Change::delete(address, S3Bucket::KIND, &observed_view(b, found)).with_note(note)
     } else {
-        Change::noop(address, "s3_bucket").with_note(KEPT_AUDIT_DATA)
+        Change::noop(address, S3Bucket::KIND).with_note(KEPT_AUDIT_DATA)
     };
     let policy = bucket_policy::destroy_change(policy_address, b, found, options.delete_audit_data);
     std::iter::once(bucket).chain(policy).collect()

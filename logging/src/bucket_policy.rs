@@ -7,7 +7,7 @@ use crate::api::LoggingApi;
 use crate::bucket::{BucketSpec, ObservedBucket};
 use crate::{policy_view, LoggingError};
 use baseline_core::policy::{PolicyDocument, Statement};
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::{Change, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -112,29 +112,39 @@ pub(crate) enum BucketPolicyOp {
     Put,
 }
 
-/// The policy's plan while its bucket is managed: created with a new bucket, else compared.
-pub(crate) fn plan(
-    address: &str,
-    b: &BucketSpec,
-    found: Option<&ObservedBucket>,
-) -> Planned<BucketPolicyOp> {
-    let want = desired_policy_view(b);
-    let change = match found {
-        None => Change::create(address, "s3_bucket_policy", &want),
-        Some(found) => {
-            let before = found
-                .policy
-                .as_ref()
-                .map(|text| observed_policy_view(&b.name, Some(text)));
-            Change::converge(address, "s3_bucket_policy", before.as_ref(), &want, &[])
-        }
-    };
-    let ops = if change.is_change() {
-        vec![BucketPolicyOp::Put]
-    } else {
-        Vec::new()
-    };
-    Planned::new(change, ops)
+/// The resource kind of a stack bucket's policy, planned while its bucket is managed: created
+/// with a new bucket, else compared.
+pub(crate) struct S3BucketPolicy;
+
+impl ResourceKind for S3BucketPolicy {
+    const KIND: &'static str = "s3_bucket_policy";
+    type Desired<'a> = BucketSpec;
+    type Current = ObservedBucket;
+    type Op = BucketPolicyOp;
+
+    fn plan(
+        address: &str,
+        b: &BucketSpec,
+        found: Option<&ObservedBucket>,
+    ) -> Planned<BucketPolicyOp> {
+        let want = desired_policy_view(b);
+        let change = match found {
+            None => Change::create(address, Self::KIND, &want),
+            Some(found) => {
+                let before = found
+                    .policy
+                    .as_ref()
+                    .map(|text| observed_policy_view(&b.name, Some(text)));
+                Change::converge(address, Self::KIND, before.as_ref(), &want, &[])
+            }
+        };
+        let ops = if change.is_change() {
+            vec![BucketPolicyOp::Put]
+        } else {
+            Vec::new()
+        };
+        Planned::new(change, ops)
+    }
 }
 
 /// What destroy does to the policy of a bucket that exists: deleted with it, or kept with it.
@@ -148,11 +158,11 @@ pub(crate) fn destroy_change(
     Some(if delete {
         Change::delete(
             address,
-            "s3_bucket_policy",
+            S3BucketPolicy::KIND,
             &observed_policy_view(&b.name, Some(text)),
         )
     } else {
-        Change::noop(address, "s3_bucket_policy").with_note("kept with the bucket")
+        Change::noop(address, S3BucketPolicy::KIND).with_note("kept with the bucket")
     })
 }
 

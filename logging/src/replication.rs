@@ -244,7 +244,7 @@ pub(crate) enum ReplicationOp {
 
 impl ResourceKind for S3BucketReplication {
     const KIND: &'static str = "s3_bucket_replication_configuration";
-    type Desired = ReplicationSource;
+    type Desired<'a> = ReplicationSource;
     type Current = BucketReplication;
     type Op = ReplicationOp;
 

@@ -10,7 +10,7 @@ use crate::alarms::{CompositeAlarmDef, MetricAlarmDef};
 use crate::api::MonitoringApi;
 use crate::{touches, MonitoringError};
 use baseline_core::aws::ApiError;
-use baseline_core::resource::{Planned, Step, TagDelta};
+use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress};
 use futures::future::BoxFuture;
@@ -18,6 +18,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
 
 /// Tag reads in flight at once while observing. A stack has about 50 alarms; at 32 the reads
 /// of a converged stack take two rounds. They are reads: CloudWatch's modest write rate limit
@@ -39,8 +40,9 @@ pub struct ObservedAlarm<D> {
     pub tags: BTreeMap<String, String>,
 }
 
-/// What the two alarm kinds do differently.
-pub(crate) trait AlarmDef: Serialize + Sync {
+/// What the two alarm kinds do differently (owned definitions: [`Alarm`]'s desired view
+/// borrows one).
+pub(crate) trait AlarmDef: Serialize + Sync + 'static {
     /// Resource type in plans.
     const KIND: &'static str;
     /// The plan address of the alarm with this key.
@@ -175,36 +177,59 @@ pub(crate) fn view<D: Serialize>(def: &D, tags: &Tags) -> Value {
     v
 }
 
-/// The change of one wanted alarm and the writes that make it, read off the change's
-/// attributes so apply writes exactly what the plan shows.
+/// An alarm as the spec wants it, with the stack's tags.
+pub(crate) struct WantedAlarm<'a, D> {
+    /// Its definition.
+    pub def: &'a D,
+    /// The stack's tags.
+    pub tags: &'a Tags,
+}
+
+/// The resource kind of the stack's alarms, metric or composite (one plan and one apply for
+/// both, so they cannot converge differently).
+pub(crate) struct Alarm<D>(PhantomData<D>);
+
+impl<D: AlarmDef> ResourceKind for Alarm<D> {
+    const KIND: &'static str = D::KIND;
+    type Desired<'a> = WantedAlarm<'a, D>;
+    type Current = ObservedAlarm<D>;
+    type Op = AlarmOp;
+
+    /// The writes are read off the change's attributes, so apply writes exactly what the plan
+    /// shows.
+    fn plan(
+        address: &str,
+        want: &WantedAlarm<'_, D>,
+        found: Option<&ObservedAlarm<D>>,
+    ) -> Planned<AlarmOp> {
+        let after = view(want.def, want.tags);
+        let Some(o) = found else {
+            return Planned::new(
+                Change::create(address, Self::KIND, &after),
+                vec![AlarmOp::Create],
+            );
+        };
+        let before = view(&o.def, &o.tags);
+        let change = Change::compare(address, Self::KIND, &before, &after, &[]);
+        let mut ops = Vec::new();
+        if change.attributes.iter().any(|a| !touches(a, &["tags"])) {
+            ops.push(AlarmOp::Put);
+        }
+        if change.attributes.iter().any(|a| touches(a, &["tags"])) {
+            ops.push(AlarmOp::Tag(TagDelta::between(&o.tags, want.tags)));
+        }
+        Planned::new(change, ops)
+    }
+}
+
+/// The change of one wanted alarm and the writes that make it (see [`Alarm`]).
 pub(crate) fn plan<D: AlarmDef>(
     key: &str,
-    want: &D,
+    def: &D,
     tags: &Tags,
     found: Option<&ObservedAlarm<D>>,
 ) -> Planned<AlarmOp> {
-    let after = view(want, tags);
-    let Some(o) = found else {
-        return Planned::new(
-            Change::create(D::address(key), D::KIND, &after),
-            vec![AlarmOp::Create],
-        );
-    };
-    let change = Change::compare(
-        D::address(key),
-        D::KIND,
-        &view(&o.def, &o.tags),
-        &after,
-        &[],
-    );
-    let mut ops = Vec::new();
-    if change.attributes.iter().any(|a| !touches(a, &["tags"])) {
-        ops.push(AlarmOp::Put);
-    }
-    if change.attributes.iter().any(|a| touches(a, &["tags"])) {
-        ops.push(AlarmOp::Tag(TagDelta::between(&o.tags, tags)));
-    }
-    Planned::new(change, ops)
+    Alarm::<D>::plan(&D::address(key), &WantedAlarm { def, tags }, found)
 }
 
 /// Deleting an existing alarm the spec no longer wants (or destroy).

@@ -8,7 +8,7 @@ use crate::alarms::{DetectorDef, DetectorSpec, MetricAlarmDef};
 use crate::api::MonitoringApi;
 use crate::module::MonitoringSpec;
 use crate::MonitoringError;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress, ProgressEvent};
 use serde_json::json;
@@ -99,16 +99,31 @@ pub(crate) enum DetectorOp {
     Create,
 }
 
-/// A wanted detector: created when missing, else nothing (a detector has no settings).
-pub(crate) fn plan(d: &DetectorSpec, existing: &[DetectorDef]) -> Planned<DetectorOp> {
-    if existing.contains(&d.def) {
-        Planned::noop(Change::noop(address(&d.key), KIND))
-    } else {
-        Planned::new(
-            Change::create(address(&d.key), KIND, &json!(d.def)),
-            vec![DetectorOp::Create],
-        )
+/// The resource kind of the anomaly detectors: created when missing, else nothing (a detector
+/// has no settings, so one found is the one wanted).
+pub(crate) struct AnomalyDetector;
+
+impl ResourceKind for AnomalyDetector {
+    const KIND: &'static str = KIND;
+    type Desired<'a> = DetectorSpec;
+    type Current = DetectorDef;
+    type Op = DetectorOp;
+
+    fn plan(address: &str, d: &DetectorSpec, found: Option<&DetectorDef>) -> Planned<DetectorOp> {
+        match found {
+            Some(_) => Planned::noop(Change::noop(address, KIND)),
+            None => Planned::new(
+                Change::create(address, KIND, &json!(d.def)),
+                vec![DetectorOp::Create],
+            ),
+        }
     }
+}
+
+/// A wanted detector's plan against the detectors that exist (see [`AnomalyDetector`]).
+pub(crate) fn plan(d: &DetectorSpec, existing: &[DetectorDef]) -> Planned<DetectorOp> {
+    let found = existing.iter().find(|e| **e == d.def);
+    AnomalyDetector::plan(&address(&d.key), d, found)
 }
 
 /// Deleting a detector, as plans show it.

@@ -6,7 +6,7 @@
 use crate::alarms::{AlarmSpec, Group, MetricRef};
 use crate::api::MonitoringApi;
 use crate::MonitoringError;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress};
 use serde_json::{json, Value};
@@ -253,15 +253,43 @@ pub(crate) enum DashboardOp {
     Put,
 }
 
-/// Create or update when the body differs.
-pub(crate) fn plan(name: &str, body: &Value, current: Option<&Value>) -> Planned<DashboardOp> {
-    let before = current.map(|b| view(name, b));
-    let change = Change::converge(ADDRESS, KIND, before.as_ref(), &view(name, body), &[]);
-    if change.is_change() {
-        Planned::new(change, vec![DashboardOp::Put])
-    } else {
-        Planned::noop(change)
+/// The dashboard as the spec wants it.
+pub(crate) struct DashboardDesired<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its body.
+    pub body: &'a Value,
+}
+
+/// The resource kind of the stack's dashboard: created, or put again when the body differs.
+pub(crate) struct Dashboard;
+
+impl ResourceKind for Dashboard {
+    const KIND: &'static str = KIND;
+    type Desired<'a> = DashboardDesired<'a>;
+    /// The body as read.
+    type Current = Value;
+    type Op = DashboardOp;
+
+    fn plan(
+        address: &str,
+        d: &DashboardDesired<'_>,
+        current: Option<&Value>,
+    ) -> Planned<DashboardOp> {
+        let before = current.map(|b| view(d.name, b));
+        let after = view(d.name, d.body);
+        let change = Change::converge(address, KIND, before.as_ref(), &after, &[]);
+        if change.is_change() {
+            Planned::new(change, vec![DashboardOp::Put])
+        } else {
+            Planned::noop(change)
+        }
     }
+}
+
+/// The dashboard's plan (see [`Dashboard`]).
+pub(crate) fn plan(name: &str, body: &Value, current: Option<&Value>) -> Planned<DashboardOp> {
+    Dashboard::plan(ADDRESS, &DashboardDesired { name, body }, current)
 }
 
 /// Deleting the existing dashboard.

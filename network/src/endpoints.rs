@@ -11,13 +11,13 @@ use crate::groups::GroupRole;
 use crate::module::{NetworkSpec, Placement};
 use crate::policies::{custom_policy, endpoint_policy, PolicyContext};
 use crate::private_path::enabled_services;
-use crate::tags::{named_tags, ours, tag_changes, visible_tags, write_tags};
+use crate::tags::{named_tags, ours, visible_tags, write_tags};
 use crate::NetworkError;
 use baseline_core::config::ConfigIssue;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
 use baseline_core::poll::Poll;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::{Action, Change, Config, Naming, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -244,53 +244,6 @@ pub(crate) async fn observe(
     Ok(observed)
 }
 
-/// The endpoint's change. `group_id` is `None` while its group is still to be created;
-/// `zone_note` is the live checks' warning, shown on interface endpoints without another note.
-pub(crate) fn change(
-    e: &EndpointSpec,
-    placement: &Placement,
-    group_id: Option<&str>,
-    observed: Option<&EndpointInfo>,
-    zone_note: Option<&String>,
-) -> Change {
-    let after = desired_view(e, placement, group_id);
-    let mut change = match observed {
-        None => Change::create(e.address(), "vpc_endpoint", &after),
-        Some(info) => {
-            let mut change = Change::compare(
-                e.address(),
-                "vpc_endpoint",
-                &observed_view(info),
-                &after,
-                REPLACE_ON,
-            );
-            if matches!(info.state.as_str(), "failed" | "rejected" | "expired") {
-                change.action = Action::Replace;
-                change = change.with_note(format!(
-                    "the endpoint is {}: {}; it is deleted and created again",
-                    info.state,
-                    info.state_message
-                        .as_deref()
-                        .unwrap_or("AWS gave no reason")
-                ));
-            } else if info.state != "available" {
-                change = change.with_note(format!(
-                    "the endpoint is {}: apply waits until it is available",
-                    info.state
-                ));
-            }
-            change
-        }
-    };
-    if let (Some(note), false, true) = (zone_note, e.gateway, change.note.is_none()) {
-        change = change.with_note(note.clone());
-    }
-    if e.custom_policy && change.is_change() && change.note.is_none() {
-        change = change.with_note("the policy comes from custom_endpoint_policies");
-    }
-    change
-}
-
 /// The address of an endpoint no spec keeps: `<service>/<id>` for a duplicate of a wanted
 /// service, else its service (or its id, untagged).
 pub(crate) fn stray_address(specs: &[EndpointSpec], e: &EndpointInfo) -> String {
@@ -310,7 +263,7 @@ pub(crate) fn stray_address(specs: &[EndpointSpec], e: &EndpointInfo) -> String 
 pub(crate) fn deletions(doomed: &[(String, EndpointInfo)]) -> Vec<Change> {
     doomed
         .iter()
-        .map(|(address, e)| Change::delete(address.clone(), "vpc_endpoint", &observed_view(e)))
+        .map(|(address, e)| Change::delete(address.clone(), VpcEndpoint::KIND, &observed_view(e)))
         .collect()
 }
 
@@ -339,7 +292,7 @@ pub(crate) fn stray_doomed(
         .collect()
 }
 
-/// One write on an endpoint, decided by [`plan`] and run by [`converge`].
+/// One write on an endpoint, decided by [`VpcEndpoint::plan`] and run by [`converge`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum EndpointOp {
@@ -355,17 +308,95 @@ pub(crate) enum EndpointOp {
     /// then the wait until available.
     Modify,
     /// CreateTags, then DeleteTags.
-    Tag {
-        /// Tags set.
-        set: BTreeMap<String, String>,
-        /// Keys removed.
-        remove: Vec<String>,
-    },
+    Tag(TagDelta),
 }
 
-/// The endpoint's plan: its [`change`] and the writes that make it. `group_id` is `None` while
-/// its group is still to be created. An endpoint that exists but is not available yet is
-/// waited for by apply (a read), with or without writes.
+/// An endpoint as the config wants it, where it is placed, and its group's id (`None` while
+/// the group is still to be created). `zone_note` is the live checks' warning, shown on
+/// interface endpoints without another note.
+pub(crate) struct EndpointDesired<'a> {
+    /// The endpoint.
+    pub spec: &'a EndpointSpec,
+    /// The VPC, subnets and route tables of the stack's endpoints.
+    pub placement: &'a Placement,
+    /// Its security group's id.
+    pub group_id: Option<&'a str>,
+    /// The live checks' warning.
+    pub zone_note: Option<&'a String>,
+}
+
+/// The resource kind of the VPC endpoints. An endpoint that exists but is not available yet
+/// is waited for by apply (a read), with or without writes.
+pub(crate) struct VpcEndpoint;
+
+impl ResourceKind for VpcEndpoint {
+    const KIND: &'static str = "vpc_endpoint";
+    type Desired<'a> = EndpointDesired<'a>;
+    type Current = EndpointInfo;
+    type Op = EndpointOp;
+
+    fn plan(
+        address: &str,
+        d: &EndpointDesired<'_>,
+        observed: Option<&EndpointInfo>,
+    ) -> Planned<EndpointOp> {
+        let (e, placement) = (d.spec, d.placement);
+        let ops = match observed {
+            None => vec![EndpointOp::Create],
+            Some(old) if needs_replacement(e, placement, old) => vec![EndpointOp::Replace {
+                old_endpoint_id: old.endpoint_id.clone(),
+            }],
+            Some(old) => {
+                let group = d.group_id.unwrap_or(KNOWN_AFTER_APPLY);
+                let modify = (!modify_request(e, placement, group, old).is_empty())
+                    .then_some(EndpointOp::Modify);
+                let tags = TagDelta::between(&old.tags, &e.tags);
+                let tag = (!tags.is_empty()).then_some(EndpointOp::Tag(tags));
+                tag.into_iter().chain(modify).collect()
+            }
+        };
+        Planned::new(change(address, d, observed), ops)
+    }
+}
+
+/// The endpoint's change.
+fn change(address: &str, d: &EndpointDesired<'_>, observed: Option<&EndpointInfo>) -> Change {
+    let e = d.spec;
+    let after = desired_view(e, d.placement, d.group_id);
+    let mut change = match observed {
+        None => Change::create(address, VpcEndpoint::KIND, &after),
+        Some(info) => {
+            let before = observed_view(info);
+            let mut change =
+                Change::compare(address, VpcEndpoint::KIND, &before, &after, REPLACE_ON);
+            if matches!(info.state.as_str(), "failed" | "rejected" | "expired") {
+                change.action = Action::Replace;
+                change = change.with_note(format!(
+                    "the endpoint is {}: {}; it is deleted and created again",
+                    info.state,
+                    info.state_message
+                        .as_deref()
+                        .unwrap_or("AWS gave no reason")
+                ));
+            } else if info.state != "available" {
+                change = change.with_note(format!(
+                    "the endpoint is {}: apply waits until it is available",
+                    info.state
+                ));
+            }
+            change
+        }
+    };
+    if let (Some(note), false, true) = (d.zone_note, e.gateway, change.note.is_none()) {
+        change = change.with_note(note.clone());
+    }
+    if e.custom_policy && change.is_change() && change.note.is_none() {
+        change = change.with_note("the policy comes from custom_endpoint_policies");
+    }
+    change
+}
+
+/// The endpoint's plan (see [`EndpointDesired`]).
 pub(crate) fn plan(
     e: &EndpointSpec,
     placement: &Placement,
@@ -373,23 +404,13 @@ pub(crate) fn plan(
     observed: Option<&EndpointInfo>,
     zone_note: Option<&String>,
 ) -> Planned<EndpointOp> {
-    let change = change(e, placement, group_id, observed, zone_note);
-    let ops = match observed {
-        None => vec![EndpointOp::Create],
-        Some(old) if needs_replacement(e, placement, old) => vec![EndpointOp::Replace {
-            old_endpoint_id: old.endpoint_id.clone(),
-        }],
-        Some(old) => {
-            let group = group_id.unwrap_or(KNOWN_AFTER_APPLY);
-            let modify = (!modify_request(e, placement, group, old).is_empty())
-                .then_some(EndpointOp::Modify);
-            let (set, remove) = tag_changes(&e.tags, &old.tags);
-            let tag =
-                (!set.is_empty() || !remove.is_empty()).then_some(EndpointOp::Tag { set, remove });
-            tag.into_iter().chain(modify).collect()
-        }
+    let desired = EndpointDesired {
+        spec: e,
+        placement,
+        group_id,
+        zone_note,
     };
-    Planned::new(change, ops)
+    VpcEndpoint::plan(&e.address(), &desired, observed)
 }
 
 /// Runs the endpoint's plan, made with its group's real id, and waits until it is available.
@@ -432,8 +453,8 @@ pub(crate) async fn converge(
                 }
                 info = Some(create(api, spec, e, group_id, step, progress).await?);
             }
-            (EndpointOp::Tag { set, remove }, Some(old), _) => {
-                write_tags(api, &old.endpoint_id, set, remove).await?;
+            (EndpointOp::Tag(tags), Some(old), _) => {
+                write_tags(api, &old.endpoint_id, tags).await?;
             }
             (EndpointOp::Modify, Some(old), _) => {
                 // Computed from the endpoint as the wait left it.

@@ -10,12 +10,12 @@
 
 use crate::api::{Ec2Api, RuleSpec, SecurityGroupInfo, SecurityGroupRule};
 use crate::rules::{self, https_rule, plan_rules};
-use crate::tags::{named_tags, ours, tag_changes, visible_tags, write_tags};
+use crate::tags::{named_tags, ours, visible_tags, write_tags};
 use crate::NetworkError;
 use baseline_core::aws::ServiceErrorKind;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::poll::Poll;
-use baseline_core::resource::{Planned, Step};
+use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::{Action, Change, Config, Naming, Progress};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -223,8 +223,8 @@ pub(crate) async fn observe(
     Ok(Observed { groups, stray })
 }
 
-/// One write on a security group itself (its rules are `rules.rs`'s), decided by [`plan`]
-/// and run by [`ensure`].
+/// One write on a security group itself (its rules are `rules.rs`'s), decided by
+/// [`SecurityGroup::plan`] and run by [`ensure`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum GroupOp {
@@ -232,44 +232,59 @@ pub(crate) enum GroupOp {
     /// first attempt made); AWS's default egress rule is revoked with the rules.
     Create,
     /// CreateTags, then DeleteTags.
-    Tag {
-        /// Tags set.
-        set: BTreeMap<String, String>,
-        /// Keys removed.
-        remove: Vec<String>,
-    },
+    Tag(TagDelta),
 }
 
-/// The group's plan (found by name in the VPC, so only its tags can differ).
+/// A group as the config wants it, in the VPC it belongs to.
+pub(crate) struct GroupDesired<'a> {
+    /// The group.
+    pub spec: &'a GroupSpec,
+    /// Its VPC.
+    pub vpc_id: &'a str,
+}
+
+/// The resource kind of the three groups (found by name in the VPC, so only their tags can
+/// differ).
+pub(crate) struct SecurityGroup;
+
+impl ResourceKind for SecurityGroup {
+    const KIND: &'static str = "security_group";
+    type Desired<'a> = GroupDesired<'a>;
+    type Current = ObservedGroup;
+    type Op = GroupOp;
+
+    fn plan(address: &str, d: &GroupDesired<'_>, o: Option<&ObservedGroup>) -> Planned<GroupOp> {
+        let after = group_view(d.spec, d.vpc_id);
+        match o {
+            None => Planned::new(
+                Change::create(address, Self::KIND, &after).with_note(
+                    "AWS's default allow-all egress rule is revoked right after creation",
+                ),
+                vec![GroupOp::Create],
+            ),
+            Some(o) => {
+                let before = observed_group_view(&o.info);
+                let change = Change::compare(address, Self::KIND, &before, &after, &[]);
+                let tags = TagDelta::between(&o.info.tags, &d.spec.tags);
+                let ops = if tags.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![GroupOp::Tag(tags)]
+                };
+                Planned::new(change, ops)
+            }
+        }
+    }
+}
+
+/// The group's plan.
 pub(crate) fn plan(
     g: &GroupSpec,
     vpc_id: &str,
     observed: Option<&ObservedGroup>,
 ) -> Planned<GroupOp> {
-    let after = group_view(g, vpc_id);
-    match observed {
-        None => Planned::new(
-            Change::create(g.address(), "security_group", &after)
-                .with_note("AWS's default allow-all egress rule is revoked right after creation"),
-            vec![GroupOp::Create],
-        ),
-        Some(o) => {
-            let change = Change::compare(
-                g.address(),
-                "security_group",
-                &observed_group_view(&o.info),
-                &after,
-                &[],
-            );
-            let (set, remove) = tag_changes(&g.tags, &o.info.tags);
-            let ops = if set.is_empty() && remove.is_empty() {
-                Vec::new()
-            } else {
-                vec![GroupOp::Tag { set, remove }]
-            };
-            Planned::new(change, ops)
-        }
-    }
+    let desired = GroupDesired { spec: g, vpc_id };
+    SecurityGroup::plan(&g.address(), &desired, observed)
 }
 
 /// The group's change followed by its rules' changes.
@@ -291,7 +306,11 @@ pub(crate) fn stray_address(g: &SecurityGroupInfo) -> String {
 
 /// The deletion of a group that is not one of the three.
 pub(crate) fn stray_delete(g: &SecurityGroupInfo) -> Change {
-    Change::delete(stray_address(g), "security_group", &observed_group_view(g))
+    Change::delete(
+        stray_address(g),
+        SecurityGroup::KIND,
+        &observed_group_view(g),
+    )
 }
 
 /// The deletions of destroy: the stack's groups, then the stray ones.
@@ -304,7 +323,7 @@ pub(crate) fn destroy_changes(
         .map(|(role, g)| {
             Change::delete(
                 group_address(role.as_str()),
-                "security_group",
+                SecurityGroup::KIND,
                 &observed_group_view(&g.info),
             )
             .with_note("deleted after the endpoints, with its rules")
@@ -360,9 +379,9 @@ pub(crate) async fn ensure<'a>(
     let planned = plan(g, vpc_id, observed);
     match observed {
         Some(o) => {
-            if let [GroupOp::Tag { set, remove }] = planned.ops.as_slice() {
+            if let [GroupOp::Tag(tags)] = planned.ops.as_slice() {
                 let step = Step::start(progress, address, planned.change.action);
-                write_tags(api, &o.info.group_id, set, remove).await?;
+                write_tags(api, &o.info.group_id, tags).await?;
                 step.done();
             }
             Ok(EnsuredGroup {

@@ -19,9 +19,10 @@
 //!   the route tables the stack's subnets use.
 
 use crate::api::{Ec2Api, RouteTableInfo};
-use crate::endpoints::EndpointSpec;
+use crate::endpoints::{EndpointSpec, VpcEndpoint};
 use crate::module::Placement;
 use crate::NetworkError;
+use baseline_core::resource::ResourceKind;
 use baseline_core::{Change, Config};
 
 /// The service key of the Mantle endpoint.
@@ -131,7 +132,7 @@ pub(crate) fn skipped_endpoints(
         .iter()
         .filter(|e| e.only_if_offered && !offered.contains(&e.service_name))
         .map(|e| {
-            Change::noop(e.address(), "vpc_endpoint")
+            Change::noop(e.address(), VpcEndpoint::KIND)
                 .with_note(not_offered_note(&e.service_name, region))
         })
         .collect()

@@ -5,6 +5,7 @@ use crate::api::Ec2Api;
 use crate::MODULE;
 use baseline_core::aws::ApiError;
 use baseline_core::naming::{MODULE_TAG, STACK_TAG};
+use baseline_core::resource::TagDelta;
 use baseline_core::Naming;
 use std::collections::BTreeMap;
 
@@ -29,40 +30,18 @@ pub(crate) fn visible_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, 
         .collect()
 }
 
-/// Tag changes: (tags to set, keys to remove).
-pub(crate) fn tag_changes(
-    want: &BTreeMap<String, String>,
-    have: &BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, Vec<String>) {
-    let have = visible_tags(have);
-    let set = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let remove = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
-        .cloned()
-        .collect();
-    (set, remove)
-}
-
-/// CreateTags for `set`, then DeleteTags for `remove`; no call for an empty side.
+/// CreateTags for what the delta sets, then DeleteTags for what it removes; no call for an
+/// empty side.
 pub(crate) async fn write_tags(
     api: &dyn Ec2Api,
     resource_id: &str,
-    set: &BTreeMap<String, String>,
-    remove: &[String],
+    tags: &TagDelta,
 ) -> Result<(), ApiError> {
-    if !set.is_empty() {
-        api.create_tags(resource_id, set).await?;
+    if !tags.set.is_empty() {
+        api.create_tags(resource_id, &tags.set).await?;
     }
-    if !remove.is_empty() {
-        api.delete_tags(resource_id, remove).await?;
+    if !tags.remove.is_empty() {
+        api.delete_tags(resource_id, &tags.remove).await?;
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests;

@@ -5,10 +5,11 @@
 //! they name exist.
 
 use super::*;
-use crate::bucket_policy;
+use crate::bucket_policy::S3BucketPolicy;
 use crate::flow_logs::{FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY};
 use crate::role::{ObservedRole, RoleSpec};
 use baseline_core::progress::AnnounceWhenExist;
+use baseline_core::resource::ResourceKind;
 
 impl<A: LoggingApi> LoggingModule<A> {
     /// Converges every resource as [`Module::diff`] plans it (the trait's `apply`).
@@ -27,11 +28,11 @@ impl<A: LoggingApi> LoggingModule<A> {
         );
         let access_log_plans = (
             &bucket::plan_settings(ACCESS_LOG_BUCKET, access_log, access_log_found, planned_key),
-            &bucket_policy::plan(ACCESS_LOG_BUCKET_POLICY, access_log, access_log_found),
+            &S3BucketPolicy::plan(ACCESS_LOG_BUCKET_POLICY, access_log, access_log_found),
         );
         let log_plans = (
             &bucket::plan_settings(BUCKET, log, log_found, planned_key),
-            &bucket_policy::plan(BUCKET_POLICY, log, log_found),
+            &S3BucketPolicy::plan(BUCKET_POLICY, log, log_found),
         );
         let log_group_plan = self.log_group_plan(spec, observed);
         let writes_key = (access_log.enabled && access_log_plans.0.is_change())
