@@ -372,7 +372,7 @@ fn object_lock_note(lock: &ObjectLockSpec, existing: bool) -> String {
     )
 }
 
-/// One write on a bucket's settings, decided by [`plan_settings`] and run in the order
+/// One write on a bucket's settings, decided by [`S3Bucket::plan`] and run in the order
 /// planned by `settings::execute` (one write after another: S3 may refuse concurrent
 /// configuration changes to one bucket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -428,78 +428,60 @@ impl ResourceKind for S3Bucket {
         d: &BucketDesired<'_>,
         observed: Option<&ObservedBucket>,
     ) -> Planned<BucketOp> {
-        plan_bucket(address, d.spec, observed, d.key)
-    }
-}
-
-/// The settings' plan of one bucket (see [`S3Bucket`]).
-pub(crate) fn plan_settings(
-    address: &str,
-    spec: &BucketSpec,
-    observed: Option<&ObservedBucket>,
-    key: Option<&str>,
-) -> Planned<BucketOp> {
-    S3Bucket::plan(address, &BucketDesired { spec, key }, observed)
-}
-
-fn plan_bucket(
-    address: &str,
-    b: &BucketSpec,
-    observed: Option<&ObservedBucket>,
-    key: Option<&str>,
-) -> Planned<BucketOp> {
-    use BucketOp as Op;
-    let Some(found) = observed else {
-        let create = Change::create(address, S3Bucket::KIND, &desired_view(b, key));
-        let create = match &b.object_lock {
-            Some(lock) => create.with_note(object_lock_note(lock, false)),
-            None => create,
+        use BucketOp as Op;
+        let (b, key) = (d.spec, d.key);
+        let Some(found) = observed else {
+            let create = Change::create(address, S3Bucket::KIND, &desired_view(b, key));
+            let create = match &b.object_lock {
+                Some(lock) => create.with_note(object_lock_note(lock, false)),
+                None => create,
+            };
+            // Public access is blocked before anything else is written to the bucket.
+            let ops = [Op::Create, Op::BlockPublicAccess, Op::EnforceBucketOwner]
+                .into_iter()
+                .chain([Op::PutEncryption, Op::EnableVersioning])
+                .chain(b.object_lock.as_ref().map(|_| Op::PutObjectLock))
+                .chain((!b.lifecycle_rules.is_empty()).then_some(Op::PutLifecycle))
+                .chain(b.eventbridge.then_some(Op::EnableEventBridge))
+                .chain([Op::PutTags])
+                // Last, as it may wait for the access-log bucket.
+                .chain(b.access_log.as_ref().map(|_| Op::PutLogging))
+                .collect();
+            return Planned::new(create, ops);
         };
-        // Public access is blocked before anything else is written to the bucket.
-        let ops = [Op::Create, Op::BlockPublicAccess, Op::EnforceBucketOwner]
-            .into_iter()
-            .chain([Op::PutEncryption, Op::EnableVersioning])
-            .chain(b.object_lock.as_ref().map(|_| Op::PutObjectLock))
-            .chain((!b.lifecycle_rules.is_empty()).then_some(Op::PutLifecycle))
-            .chain(b.eventbridge.then_some(Op::EnableEventBridge))
-            .chain([Op::PutTags])
-            // Last, as it may wait for the access-log bucket.
-            .chain(b.access_log.as_ref().map(|_| Op::PutLogging))
-            .collect();
-        return Planned::new(create, ops);
-    };
-    let (current, desired) = (observed_view(b, found), desired_view_for(b, found, key));
-    let settings = Change::compare(address, S3Bucket::KIND, &current, &desired, &[]);
-    let settings = match &b.object_lock {
-        Some(lock) if lock_missing_on_existing(b, found) => {
-            settings.with_note(object_lock_note(lock, true))
-        }
-        _ => settings,
-    };
-    let differs = |attr: &str| current.get(attr) != desired.get(attr);
-    let lifecycle = if b.lifecycle_rules.is_empty() {
-        Op::DeleteLifecycle
-    } else {
-        Op::PutLifecycle
-    };
-    // Attributes the spec does not manage are left out of both views (see `observed_view`),
-    // so each differing attribute has its write.
-    let ops = [
-        ("public_access_block", Op::BlockPublicAccess),
-        ("object_ownership", Op::EnforceBucketOwner),
-        ("encryption", Op::PutEncryption),
-        ("versioning", Op::EnableVersioning),
-        ("object_lock", Op::PutObjectLock),
-        ("event_notifications", Op::EnableEventBridge),
-        ("lifecycle_rules", lifecycle),
-        ("tags", Op::PutTags),
-        ("access_logging", Op::PutLogging),
-    ]
-    .into_iter()
-    .filter(|(attr, _)| differs(attr))
-    .map(|(_, op)| op)
-    .collect();
-    Planned::new(settings, ops)
+        let (current, desired) = (observed_view(b, found), desired_view_for(b, found, key));
+        let settings = Change::compare(address, S3Bucket::KIND, &current, &desired, &[]);
+        let settings = match &b.object_lock {
+            Some(lock) if lock_missing_on_existing(b, found) => {
+                settings.with_note(object_lock_note(lock, true))
+            }
+            _ => settings,
+        };
+        let differs = |attr: &str| current.get(attr) != desired.get(attr);
+        let lifecycle = if b.lifecycle_rules.is_empty() {
+            Op::DeleteLifecycle
+        } else {
+            Op::PutLifecycle
+        };
+        // Attributes the spec does not manage are left out of both views (see `observed_view`),
+        // so each differing attribute has its write.
+        let ops = [
+            ("public_access_block", Op::BlockPublicAccess),
+            ("object_ownership", Op::EnforceBucketOwner),
+            ("encryption", Op::PutEncryption),
+            ("versioning", Op::EnableVersioning),
+            ("object_lock", Op::PutObjectLock),
+            ("event_notifications", Op::EnableEventBridge),
+            ("lifecycle_rules", lifecycle),
+            ("tags", Op::PutTags),
+            ("access_logging", Op::PutLogging),
+        ]
+        .into_iter()
+        .filter(|(attr, _)| differs(attr))
+        .map(|(_, op)| op)
+        .collect();
+        Planned::new(settings, ops)
+    }
 }
 
 /// The changes of one bucket and its policy: its settings first, then its policy.
@@ -517,7 +499,7 @@ pub(crate) fn changes(
             .collect();
     }
     vec![
-        plan_settings(address, b, observed, key).shown(),
+        S3Bucket::plan(address, &BucketDesired { spec: b, key }, observed).shown(),
         S3BucketPolicy::plan(policy_address, b, observed).shown(),
     ]
 }

@@ -396,23 +396,6 @@ fn change(address: &str, d: &EndpointDesired<'_>, observed: Option<&EndpointInfo
     change
 }
 
-/// The endpoint's plan (see [`EndpointDesired`]).
-pub(crate) fn plan(
-    e: &EndpointSpec,
-    placement: &Placement,
-    group_id: Option<&str>,
-    observed: Option<&EndpointInfo>,
-    zone_note: Option<&String>,
-) -> Planned<EndpointOp> {
-    let desired = EndpointDesired {
-        spec: e,
-        placement,
-        group_id,
-        zone_note,
-    };
-    VpcEndpoint::plan(&e.address(), &desired, observed)
-}
-
 /// Runs the endpoint's plan, made with its group's real id, and waits until it is available.
 pub(crate) async fn converge(
     api: &dyn Ec2Api,
@@ -427,7 +410,13 @@ pub(crate) async fn converge(
         .get(&e.group)
         .map(String::as_str)
         .unwrap_or_default();
-    let planned = plan(e, &spec.placement, Some(group_id), observed, None);
+    let desired = EndpointDesired {
+        spec: e,
+        placement: &spec.placement,
+        group_id: Some(group_id),
+        zone_note: None,
+    };
+    let planned = VpcEndpoint::plan(&address, &desired, observed);
     let step = planned
         .is_change()
         .then(|| Step::start(progress, address.clone(), planned.change.action));

@@ -5,7 +5,7 @@
 
 use crate::api::{Ec2Api, EndpointInfo, SdkEc2Api, SecurityGroupInfo};
 use crate::checks::{live_checks, CheckReport};
-use crate::endpoints::{self, needs_replacement, EndpointSpec};
+use crate::endpoints::{self, needs_replacement, EndpointDesired, EndpointSpec, VpcEndpoint};
 use crate::groups::{self, GroupRole, GroupSpec, ObservedGroup};
 use crate::lookup::{policy_inputs, AccountLookup, PolicyInputs, SdkAccountLookup};
 use crate::policies::{endpoint_policy, PolicyContext};
@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use baseline_core::ids::{SecurityGroupId, VpcEndpointId};
 use baseline_core::progress::publish_outputs;
 use baseline_core::reconcile::PreconditionFailed;
+use baseline_core::resource::ResourceKind;
 use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress, ProgressEvent};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
@@ -369,7 +370,13 @@ impl<A: Ec2Api> Module for NetworkModule<A> {
                 .get(&e.group)
                 .map(|o| o.info.group_id.as_str());
             let found = observed.endpoints.get(&e.service);
-            endpoints::plan(e, &spec.placement, group_id, found, zone_note).shown()
+            let desired = EndpointDesired {
+                spec: e,
+                placement: &spec.placement,
+                group_id,
+                zone_note,
+            };
+            VpcEndpoint::plan(&e.address(), &desired, found).shown()
         }));
         changes.extend(skipped_endpoints(
             &original.endpoints,

@@ -1,5 +1,5 @@
 //! Execution of a bucket's planned settings writes ([`BucketOp`], decided by
-//! `bucket::plan_settings`): a new bucket gets every one (public access blocked first, each
+//! `bucket::S3Bucket::plan`): a new bucket gets every one (public access blocked first, each
 //! write retried while S3 does not know the new bucket yet), an existing one only those whose
 //! view differs from the spec's.
 

@@ -5,6 +5,7 @@
 //! they name exist.
 
 use super::*;
+use crate::bucket::{BucketDesired, S3Bucket};
 use crate::bucket_policy::S3BucketPolicy;
 use crate::flow_logs::{FLOW_LOGS_ROLE, FLOW_LOGS_ROLE_POLICY};
 use crate::role::{ObservedRole, RoleSpec};
@@ -26,12 +27,16 @@ impl<A: LoggingApi> LoggingModule<A> {
             observed.access_log_bucket.as_ref(),
             observed.bucket.as_ref(),
         );
+        let desired = |spec| BucketDesired {
+            spec,
+            key: planned_key,
+        };
         let access_log_plans = (
-            &bucket::plan_settings(ACCESS_LOG_BUCKET, access_log, access_log_found, planned_key),
+            &S3Bucket::plan(ACCESS_LOG_BUCKET, &desired(access_log), access_log_found),
             &S3BucketPolicy::plan(ACCESS_LOG_BUCKET_POLICY, access_log, access_log_found),
         );
         let log_plans = (
-            &bucket::plan_settings(BUCKET, log, log_found, planned_key),
+            &S3Bucket::plan(BUCKET, &desired(log), log_found),
             &S3BucketPolicy::plan(BUCKET_POLICY, log, log_found),
         );
         let log_group_plan = self.log_group_plan(spec, observed);
