@@ -85,14 +85,15 @@ pub(crate) async fn observe(
     api: &dyn CostApi,
     spec: &CostSpec,
 ) -> Result<(Option<Budget>, Vec<NotificationWithSubscribers>), ApiError> {
-    let budget = api
-        .describe_budget(&spec.account_id, &spec.budget_name)
-        .await?;
+    // The notifications are read beside the budget, not after it (one round trip less on every
+    // plan); for a budget that does not exist their answer (NotFound) is not looked at.
+    let (budget, notifications) = futures::join!(
+        api.describe_budget(&spec.account_id, &spec.budget_name),
+        api.notifications(&spec.account_id, &spec.budget_name),
+    );
+    let budget = budget?;
     let notifications = match &budget {
-        Some(_) => {
-            api.notifications(&spec.account_id, &spec.budget_name)
-                .await?
-        }
+        Some(_) => notifications?,
         None => Vec::new(),
     };
     Ok((budget, notifications))

@@ -91,20 +91,25 @@ impl<A: KmsApi> EncryptionModule<A> {
     }
 
     async fn observe_key(&self, key_id: &str) -> Result<Option<ObservedKey>, EncryptionError> {
-        let Some(description) = self.api.describe_key(key_id).await? else {
+        // Rotation, policy and tags need only the key's id, so they are read beside DescribeKey
+        // (one round trip less on every plan). What they answer for a key that does not exist,
+        // and rotation's answer for a key pending deletion, is not looked at: those were the
+        // cases the reads used to be skipped for.
+        let (description, rotation, policy, tags) = tokio::join!(
+            self.api.describe_key(key_id),
+            self.api.rotation_enabled(key_id),
+            self.api.key_policy(key_id),
+            self.api.tags(key_id),
+        );
+        let Some(description) = description? else {
             return Ok(None);
         };
-        let pending = description.state == "PendingDeletion";
-        // Rotation, policy and tags are independent reads of the described key: one round.
-        let rotation = async {
-            if pending {
-                Ok(false)
-            } else {
-                self.api.rotation_enabled(key_id).await
-            }
+        let rotation = if description.state == "PendingDeletion" {
+            false
+        } else {
+            rotation?
         };
-        let (rotation, policy, mut tags) =
-            tokio::try_join!(rotation, self.api.key_policy(key_id), self.api.tags(key_id))?;
+        let (policy, mut tags) = (policy?, tags?);
         let policy = PolicyDocument::parse(&policy).ok();
         tags.retain(|k, _| !k.starts_with("aws:"));
         Ok(Some(ObservedKey {

@@ -44,9 +44,11 @@ pub struct DescribedAlarms {
     pub composite: Vec<ObservedCompositeAlarm>,
 }
 
-/// What DescribeRule tells about a rule.
+/// What ListRules tells about a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleDescription {
+    /// Rule name.
+    pub name: String,
     /// Rule ARN.
     pub arn: String,
     /// Description.
@@ -95,8 +97,9 @@ pub trait MonitoringApi: Send + Sync {
     async fn put_dashboard(&self, name: &str, body: &str) -> Result<(), ApiError>;
     /// DeleteDashboards of one dashboard.
     async fn delete_dashboard(&self, name: &str) -> Result<(), ApiError>;
-    /// DescribeRule on the default bus; `None` when the rule does not exist.
-    async fn describe_rule(&self, name: &str) -> Result<Option<RuleDescription>, ApiError>;
+    /// ListRules on the default bus whose names start with `name_prefix` (all rules when it is
+    /// empty), every page.
+    async fn list_rules(&self, name_prefix: &str) -> Result<Vec<RuleDescription>, ApiError>;
     /// ListTargetsByRule.
     async fn rule_targets(&self, name: &str) -> Result<Vec<RuleTarget>, ApiError>;
     /// ListTagsForResource of a rule.
@@ -255,8 +258,8 @@ impl MonitoringApi for SdkMonitoringApi {
         sdk_cloudwatch::delete_dashboard(&self.cw, name).await
     }
 
-    async fn describe_rule(&self, name: &str) -> Result<Option<RuleDescription>, ApiError> {
-        sdk_events::describe_rule(&self.events, name).await
+    async fn list_rules(&self, name_prefix: &str) -> Result<Vec<RuleDescription>, ApiError> {
+        sdk_events::list_rules(&self.events, name_prefix).await
     }
 
     async fn rule_targets(&self, name: &str) -> Result<Vec<RuleTarget>, ApiError> {

@@ -1,9 +1,9 @@
 //! The `eventbridge_rule` resource: a rule on the default bus with its targets and tags (the
 //! failed-training-job rule of `training` and the alert rules of `tamper`). Observe reads each
-//! owned rule (DescribeRule, then its targets and tags side by side); the plan decides the
+//! owned rule (one ListRules for all, then each rule's targets and tags side by side); the plan decides the
 //! writes (PutRule, RemoveTargets, PutTargets, tags) and apply sends exactly those.
 
-use crate::api::MonitoringApi;
+use crate::api::{MonitoringApi, RuleDescription};
 use crate::{touches, MonitoringError};
 use baseline_core::resource::{Planned, Step, TagDelta};
 use baseline_core::write::WriteResult;
@@ -72,43 +72,62 @@ pub(crate) fn view(def: &RuleDef, tags: &Tags) -> Value {
     })
 }
 
-/// The rules that exist of `owned` (key, name), each read concurrently, by key.
+/// The rules that exist of `owned` (key, name), by key: one ListRules for all of them (by the
+/// names' common prefix), then each found rule's targets and tags, concurrently.
 pub(crate) async fn observe<A: MonitoringApi>(
     api: &A,
     owned: &[(String, String)],
 ) -> Result<BTreeMap<String, ObservedRule>, MonitoringError> {
+    if owned.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let prefix = common_prefix(owned.iter().map(|(_, name)| name.as_str()));
+    let mut listed: BTreeMap<String, RuleDescription> = api
+        .list_rules(prefix)
+        .await?
+        .into_iter()
+        .map(|r| (r.name.clone(), r))
+        .collect();
     let reads: Vec<_> = owned
         .iter()
-        .map(|(key, name)| observe_one(api, key, name))
+        .filter_map(|(key, name)| Some((key, listed.remove(name)?)))
+        .map(|(key, rule)| observe_one(api, key, rule))
         .collect();
-    let found: Vec<Result<Option<(String, ObservedRule)>, MonitoringError>> = stream::iter(reads)
+    let found: Vec<Result<(String, ObservedRule), MonitoringError>> = stream::iter(reads)
         .buffer_unordered(RULE_READS)
         .collect()
         .await;
-    let mut rules = BTreeMap::new();
-    for r in found {
-        if let Some((key, rule)) = r? {
-            rules.insert(key, rule);
-        }
-    }
-    Ok(rules)
+    found.into_iter().collect()
+}
+
+/// The longest prefix all `names` share (a `NamePrefix` matches at most 64 characters, and a
+/// rule name is at most 64 long).
+fn common_prefix<'a>(mut names: impl Iterator<Item = &'a str>) -> &'a str {
+    let first = names.next().unwrap_or_default();
+    let len = names.fold(first.len(), |len, name| {
+        first
+            .bytes()
+            .zip(name.bytes())
+            .take(len)
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    &first[..len]
 }
 
 async fn observe_one<A: MonitoringApi>(
     api: &A,
     key: &str,
-    name: &str,
-) -> Result<Option<(String, ObservedRule)>, MonitoringError> {
-    let Some(rule) = api.describe_rule(name).await? else {
-        return Ok(None);
-    };
-    // Both need only the rule's name and ARN from DescribeRule.
-    let (targets, tags) = futures::try_join!(api.rule_targets(name), api.rule_tags(&rule.arn))?;
-    Ok(Some((
+    rule: RuleDescription,
+) -> Result<(String, ObservedRule), MonitoringError> {
+    // Both need only the rule's name and ARN from ListRules.
+    let (targets, tags) =
+        futures::try_join!(api.rule_targets(&rule.name), api.rule_tags(&rule.arn))?;
+    Ok((
         key.to_owned(),
         ObservedRule {
             def: RuleDef {
-                name: name.to_owned(),
+                name: rule.name,
                 description: rule.description,
                 event_pattern: serde_json::from_str(&rule.event_pattern)
                     .unwrap_or(Value::String(rule.event_pattern)),
@@ -118,7 +137,7 @@ async fn observe_one<A: MonitoringApi>(
             arn: rule.arn,
             tags,
         },
-    )))
+    ))
 }
 
 /// One write on a rule, in the order apply sends them.

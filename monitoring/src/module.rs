@@ -5,8 +5,8 @@
 //! Observe reads everything side by side: one paginated DescribeAlarms (name prefix
 //! `<prefix>-`, both alarm types) and then ListTagsForResource per owned alarm (32 in flight;
 //! DescribeAlarms carries no tags), one paginated DescribeAnomalyDetectors, GetDashboard,
-//! DescribeRule per owned rule and, when the rule exists, ListTargetsByRule and its tags, and
-//! the log analysis reads. Apply writes only what the plan shows: missing detectors, changed
+//! one paginated ListRules for the owned rules and, for each that exists, ListTargetsByRule and
+//! its tags, and the log analysis reads. Apply writes only what the plan shows: missing detectors, changed
 //! metric alarms concurrently (8 in flight), then composites (after the alarms they name
 //! exist), then deletions (composites before the metric alarms they reference, detectors last),
 //! the dashboard, the rules and the log analysis.

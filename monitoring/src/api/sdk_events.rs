@@ -3,7 +3,7 @@
 use super::{by_next_token, RuleDescription};
 use crate::event_rule::RuleTarget;
 use aws_sdk_eventbridge::types as eb;
-use baseline_core::aws::{or_none, sdk_err};
+use baseline_core::aws::sdk_err;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
 use std::collections::BTreeMap;
 
@@ -25,25 +25,36 @@ fn eb_tags(tags: &BTreeMap<String, String>) -> Result<Vec<eb::Tag>, ApiError> {
         .collect()
 }
 
-pub(super) async fn describe_rule(
+/// ListRules on the default bus, every page: one call for the stack's rules where a
+/// DescribeRule each took one per rule. A rule in the answer carries the fields DescribeRule
+/// gave (name, ARN, description, event pattern, state): "ListRules", Amazon EventBridge API
+/// Reference (`NamePrefix` 1 to 64 characters; at most 100 rules a page).
+pub(super) async fn list_rules(
     client: &aws_sdk_eventbridge::Client,
-    name: &str,
-) -> Result<Option<RuleDescription>, ApiError> {
-    let r = client
-        .describe_rule()
-        .name(name)
-        .send()
-        .await
-        .map_err(sdk_err(SERVICE, "DescribeRule", name));
-    Ok(or_none(r)?.map(|out| RuleDescription {
-        arn: out.arn().unwrap_or_default().to_owned(),
-        description: out.description().unwrap_or_default().to_owned(),
-        event_pattern: out.event_pattern().unwrap_or_default().to_owned(),
-        state: out
-            .state()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-    }))
+    name_prefix: &str,
+) -> Result<Vec<RuleDescription>, ApiError> {
+    let prefix = Some(name_prefix.to_owned()).filter(|p| !p.is_empty());
+    by_next_token(|token| {
+        let prefix = prefix.clone();
+        async move {
+            let out = client
+                .list_rules()
+                .set_name_prefix(prefix)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(sdk_err(SERVICE, "ListRules", name_prefix))?;
+            let page = out.rules().iter().map(|r| RuleDescription {
+                name: r.name().unwrap_or_default().to_owned(),
+                arn: r.arn().unwrap_or_default().to_owned(),
+                description: r.description().unwrap_or_default().to_owned(),
+                event_pattern: r.event_pattern().unwrap_or_default().to_owned(),
+                state: r.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            });
+            Ok((page.collect(), out.next_token().map(str::to_owned)))
+        }
+    })
+    .await
 }
 
 pub(super) async fn rule_targets(

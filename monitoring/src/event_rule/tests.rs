@@ -47,3 +47,56 @@ fn a_moved_target_is_removed_and_the_wanted_ones_put() {
     assert!(!unchanged.unwrap().is_change());
     assert!(plan("k", None, None, &BTreeMap::new()).is_none());
 }
+
+#[test]
+fn one_listing_covers_every_owned_rule_by_their_common_prefix() {
+    let names = [
+        "bb-prod-tamper-kms-key",
+        "bb-prod-tamper-guardrail",
+        "bb-prod-training-job-failed",
+    ];
+    assert_eq!(common_prefix(names.into_iter()), "bb-prod-t");
+    assert_eq!(common_prefix(["only"].into_iter()), "only");
+    // No shared prefix: the listing takes every rule of the bus (no NamePrefix).
+    assert_eq!(common_prefix(["a-1", "b-1"].into_iter()), "");
+}
+
+#[tokio::test]
+async fn rules_not_listed_are_absent_and_read_nothing_more() {
+    let mut api = crate::api::MockMonitoringApi::new();
+    api.expect_list_rules()
+        .withf(|prefix| prefix == "bb-prod-t")
+        .times(1)
+        .returning(|_| {
+            Ok(vec![RuleDescription {
+                name: "bb-prod-tamper-kms-key".into(),
+                arn: "arn:aws:events:us-east-1:123456789012:rule/bb-prod-tamper-kms-key".into(),
+                description: "d".into(),
+                event_pattern: r#"{"source":["aws.kms"]}"#.into(),
+                state: "ENABLED".into(),
+            }])
+        });
+    api.expect_rule_targets()
+        .withf(|name| name == "bb-prod-tamper-kms-key")
+        .times(1)
+        .returning(|_| Ok(vec![]));
+    api.expect_rule_tags()
+        .times(1)
+        .returning(|_| Ok(Tags::new()));
+    let owned = [
+        (
+            "tamper-kms-key".to_owned(),
+            "bb-prod-tamper-kms-key".to_owned(),
+        ),
+        (
+            "training".to_owned(),
+            "bb-prod-training-job-failed".to_owned(),
+        ),
+    ];
+    let rules = observe(&api, &owned).await.unwrap();
+    assert_eq!(rules.keys().collect::<Vec<_>>(), ["tamper-kms-key"]);
+    assert_eq!(
+        rules["tamper-kms-key"].def.event_pattern,
+        json!({"source": ["aws.kms"]})
+    );
+}
