@@ -147,6 +147,14 @@ def test_composite_alarm_create_describe_delete(endpoint, protocol):
     both = cw.describe_alarms(AlarmNamePrefix=n, AlarmTypes=["CompositeAlarm", "MetricAlarm"])
     assert len(both["CompositeAlarms"]) == 1 and len(both["MetricAlarms"]) == 2
 
+    # "no more than one composite alarm" per DeleteAlarms (CloudWatch API Reference)
+    cw.put_composite_alarm(AlarmName=f"{n}-composite-2", AlarmRule=rule)
+    with pytest.raises(ClientError) as err:
+        cw.delete_alarms(AlarmNames=[f"{n}-composite", f"{n}-composite-2"])
+    assert "no more than one composite alarm" in err.value.response["Error"]["Message"]
+    assert len(cw.describe_alarms(AlarmNamePrefix=n, AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]) == 2
+    cw.delete_alarms(AlarmNames=[f"{n}-composite-2"])
+
     cw.delete_alarms(AlarmNames=[f"{n}-composite", f"{n}-errors", f"{n}-latency"])
     gone = cw.describe_alarms(AlarmNamePrefix=n, AlarmTypes=["CompositeAlarm", "MetricAlarm"])
     assert gone["CompositeAlarms"] == [] and gone["MetricAlarms"] == []
@@ -792,6 +800,10 @@ def test_budget_update_notification_and_subscribers(endpoint):
     ns = b.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName=name)["Notifications"]
     assert [n["NotificationType"] for n in ns] == ["FORECASTED"]
     b.delete_budget(AccountId=ACCOUNT, BudgetName=name)
+    # A budget that is gone has no notifications to list: NotFound, not a server error.
+    with pytest.raises(ClientError) as e:
+        b.describe_notifications_for_budget(AccountId=ACCOUNT, BudgetName=name)
+    assert e.value.response["Error"]["Code"] == "NotFoundException"
 
 
 def test_budget_requests_are_validated_against_the_model(endpoint):

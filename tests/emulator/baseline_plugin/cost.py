@@ -4,6 +4,9 @@ AWS Budgets (moto has create/describe/delete of budgets and notifications):
 
 * ``UpdateBudget``, ``UpdateNotification``, ``DescribeSubscribersForNotification``,
   ``CreateSubscriber``, ``DeleteSubscriber`` (missing).
+* ``DescribeNotificationsForBudget`` of a budget that does not exist: ``NotFoundException``
+  (botocore's budgets model lists it for the operation; moto fails with a 500, which
+  clients retry with backoff).
 * ``CreateBudget`` / ``CreateNotification``: requests validated against botocore's model
   first (moto accepts anything); ``ResourceTags`` kept so ``ListTagsForResource`` shows them.
 
@@ -94,6 +97,7 @@ def _install_budgets() -> None:
     original_create = BudgetsResponse.create_budget
     original_create_notification = BudgetsResponse.create_notification
     original_delete = BudgetsResponse.delete_budget
+    original_describe_notifications = BudgetsResponse.describe_notifications_for_budget
 
     def create_budget(self) -> str:
         params = _params(self)
@@ -142,6 +146,10 @@ def _install_budgets() -> None:
         n.details = copy.deepcopy(params["NewNotification"])
         return "{}"
 
+    def describe_notifications_for_budget(self) -> str:
+        _budget(self, _params(self))
+        return original_describe_notifications(self)
+
     def describe_subscribers_for_notification(self) -> str:
         params = _params(self)
         _validate("budgets", "DescribeSubscribersForNotification", params)
@@ -180,7 +188,8 @@ def _install_budgets() -> None:
 
     for fn in (create_budget, delete_budget, create_notification, delete_notification,
                update_budget,
-               update_notification, describe_subscribers_for_notification, create_subscriber,
+               update_notification, describe_notifications_for_budget,
+               describe_subscribers_for_notification, create_subscriber,
                delete_subscriber):
         setattr(BudgetsResponse, fn.__name__, fn)
 
