@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_kms::types::Tag;
-use baseline_core::aws::{or_none, sdk_err, ApiError};
+use baseline_core::aws::{or_none, sdk_err, ApiError, ServiceErrorKind};
 use baseline_core::AwsContext;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -150,7 +150,9 @@ impl KmsApi for SdkKmsApi {
         while let Some(page) = pages.next().await {
             let page = page.map_err(sdk_err("kms", "ListKeys", "account"))?;
             // A page's keys are read TAG_READS at a time (a page holds up to 100). AWS-managed
-            // keys refuse ListResourceTags; they are never ours, so errors are skipped.
+            // keys refuse ListResourceTags (AccessDenied) and a key may be deleted between the
+            // listing and the read (NotFound): never ours, skipped. Any other error (throttled,
+            // a lost answer) fails the read: skipping it could hide our key and plan a second.
             let ids: Vec<&str> = page.keys().iter().filter_map(|k| k.key_id()).collect();
             let reads: Vec<_> = ids.iter().map(|id| self.tags(id)).collect();
             let tags: Vec<_> = futures::stream::iter(reads)
@@ -158,7 +160,14 @@ impl KmsApi for SdkKmsApi {
                 .collect()
                 .await;
             for (id, tags) in ids.into_iter().zip(tags) {
-                if tags.is_ok_and(|t| t.get(tag_key).map(String::as_str) == Some(tag_value)) {
+                let tags = match tags {
+                    Ok(tags) => tags,
+                    Err(e) if e.is_not_found() || e.kind == ServiceErrorKind::AccessDenied => {
+                        continue
+                    }
+                    Err(e) => return Err(e),
+                };
+                if tags.get(tag_key).map(String::as_str) == Some(tag_value) {
                     found.push(id.to_owned());
                 }
             }

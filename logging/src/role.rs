@@ -475,9 +475,15 @@ pub(crate) async fn converge(
                     api.put_role_boundary(name, b).await?;
                 }
             }
-            RoleOp::DeleteBoundary => api.delete_role_boundary(name).await?,
-            RoleOp::Detach { policy_arn } => api.detach_role_policy(name, policy_arn).await?,
-            RoleOp::DeleteInline { name: other } => api.delete_role_policy(name, other).await?,
+            // Removals whose retry (after a lost answer) or a hand-made change meets NotFound
+            // are done, as in destroy.
+            RoleOp::DeleteBoundary => api.delete_role_boundary(name).await.or_gone()?,
+            RoleOp::Detach { policy_arn } => {
+                api.detach_role_policy(name, policy_arn).await.or_gone()?;
+            }
+            RoleOp::DeleteInline { name: other } => {
+                api.delete_role_policy(name, other).await.or_gone()?;
+            }
             RoleOp::Tag(delta) => {
                 if !delta.remove.is_empty() {
                     api.untag_role(name, &delta.remove).await?;

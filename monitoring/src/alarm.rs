@@ -24,8 +24,6 @@ use std::marker::PhantomData;
 /// of a converged stack take two rounds. They are reads: CloudWatch's modest write rate limit
 /// (which bounds the alarm writes) does not apply to them.
 const TAG_READS: usize = 32;
-/// DeleteAlarms takes at most 100 names.
-const DELETE_BATCH: usize = 100;
 
 type Tags = BTreeMap<String, String>;
 
@@ -45,6 +43,10 @@ pub struct ObservedAlarm<D> {
 pub(crate) trait AlarmDef: Serialize + Sync + 'static {
     /// Resource type in plans.
     const KIND: &'static str;
+    /// How many of this kind one DeleteAlarms may name: "You can delete up to 100 alarms in
+    /// one operation. However, this total can include no more than one composite alarm"
+    /// (DeleteAlarms, Amazon CloudWatch API Reference).
+    const DELETE_BATCH: usize;
     /// The plan address of the alarm with this key.
     fn address(key: &str) -> String;
     /// The alarm name.
@@ -59,6 +61,7 @@ pub(crate) trait AlarmDef: Serialize + Sync + 'static {
 
 impl AlarmDef for MetricAlarmDef {
     const KIND: &'static str = "cloudwatch_metric_alarm";
+    const DELETE_BATCH: usize = 100;
 
     fn address(key: &str) -> String {
         format!("monitoring.alarm[\"{key}\"]")
@@ -79,6 +82,7 @@ impl AlarmDef for MetricAlarmDef {
 
 impl AlarmDef for CompositeAlarmDef {
     const KIND: &'static str = "cloudwatch_composite_alarm";
+    const DELETE_BATCH: usize = 1;
 
     fn address(key: &str) -> String {
         format!("monitoring.composite_alarm[\"{key}\"]")
@@ -273,14 +277,14 @@ pub(crate) async fn execute<D: AlarmDef, A: MonitoringApi>(
     Ok(())
 }
 
-/// Deletes alarms given as (name, address), at most 100 per DeleteAlarms; names already gone
-/// count as deleted.
-pub(crate) async fn delete<A: MonitoringApi>(
+/// Deletes alarms of kind `D` given as (name, address), [`AlarmDef::DELETE_BATCH`] per
+/// DeleteAlarms; names already gone count as deleted.
+pub(crate) async fn delete<D: AlarmDef, A: MonitoringApi>(
     api: &A,
     alarms: &[(String, String)],
     progress: &dyn Progress,
 ) -> Result<(), MonitoringError> {
-    for batch in alarms.chunks(DELETE_BATCH) {
+    for batch in alarms.chunks(D::DELETE_BATCH) {
         let steps: Vec<Step<'_>> = batch
             .iter()
             .map(|(_, address)| Step::start(progress, address, Action::Delete))

@@ -421,8 +421,14 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
                 .await
             };
             futures::try_join!(composites, dashboard)?;
-            alarm::delete(&self.api, &stale_composites(spec, observed), progress).await?;
-            alarm::delete(&self.api, &stale_alarms(spec, observed), progress).await?;
+            alarm::delete::<CompositeAlarmDef, _>(
+                &self.api,
+                &stale_composites(spec, observed),
+                progress,
+            )
+            .await?;
+            alarm::delete::<MetricAlarmDef, _>(&self.api, &stale_alarms(spec, observed), progress)
+                .await?;
             let stale = anomaly_detector::stale(spec, &observed.detectors, &observed.metric_alarms);
             anomaly_detector::delete(&self.api, spec, stale, progress).await?;
             Ok::<_, MonitoringError>(())
@@ -500,13 +506,18 @@ impl<A: MonitoringApi> Module for MonitoringModule<A> {
         _options: DestroyOptions,
         progress: &dyn Progress,
     ) -> Result<(), MonitoringError> {
-        alarm::delete(
+        alarm::delete::<CompositeAlarmDef, _>(
             &self.api,
             &every(spec, &observed.composite_alarms),
             progress,
         )
         .await?;
-        alarm::delete(&self.api, &every(spec, &observed.metric_alarms), progress).await?;
+        alarm::delete::<MetricAlarmDef, _>(
+            &self.api,
+            &every(spec, &observed.metric_alarms),
+            progress,
+        )
+        .await?;
         let detectors =
             anomaly_detector::for_destroy(spec, &observed.detectors, &observed.metric_alarms);
         anomaly_detector::delete(&self.api, spec, detectors, progress).await?;

@@ -638,6 +638,10 @@ async fn guardrail_of_another_stack_under_our_name_is_refused() {
     });
     api.expect_guardrail_tags()
         .returning(|_| Ok(BTreeMap::from([(STACK_TAG.to_owned(), "other".to_owned())])));
+    // Read beside the tags; what they say does not matter once the tags name another stack.
+    api.expect_get_guardrail().returning(|_, _| Ok(None));
+    api.expect_guardrail_versions()
+        .returning(|_| Ok(Vec::new()));
     let m = module(api);
     let e = m.observe(&spec()).await.unwrap_err();
     assert!(matches!(e, GuardrailsError::ForeignGuardrail { .. }), "{e}");

@@ -42,3 +42,29 @@ fn the_writes_follow_the_attributes_the_plan_shows() {
     assert_eq!(p.change.address, "monitoring.composite_alarm[\"k\"]");
     assert!(matches!(p.ops[..], [AlarmOp::Tag(_)]));
 }
+
+#[tokio::test]
+async fn composites_are_deleted_one_per_call_and_metric_alarms_together() {
+    let mut api = crate::api::MockMonitoringApi::new();
+    let mut calls = mockall::Sequence::new();
+    for names in [vec!["c1"], vec!["c2"], vec!["m1", "m2", "m3"]] {
+        api.expect_delete_alarms()
+            .withf(move |got| got == names.as_slice())
+            .times(1)
+            .in_sequence(&mut calls)
+            .returning(|_| Ok(()));
+    }
+    let listed = |names: &[&str]| -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), format!("monitoring.alarm[\"{n}\"]")))
+            .collect()
+    };
+    let progress = baseline_core::progress::NoProgress;
+    delete::<CompositeAlarmDef, _>(&api, &listed(&["c1", "c2"]), &progress)
+        .await
+        .unwrap();
+    delete::<MetricAlarmDef, _>(&api, &listed(&["m1", "m2", "m3"]), &progress)
+        .await
+        .unwrap();
+}

@@ -501,10 +501,11 @@ async fn apply_refuses_values_known_only_after_apply() {
 async fn destroy_removes_composites_before_alarms_and_targets_before_the_rule() {
     let mut api = MockMonitoringApi::new();
     let mut seq = Sequence::new();
+    // One composite per DeleteAlarms: "no more than one composite alarm" (CloudWatch API).
     api.expect_delete_alarms()
-        .times(1)
+        .times(2)
         .in_sequence(&mut seq)
-        .withf(|n| n.iter().all(|n| n.ends_with("-health")))
+        .withf(|n| n.len() == 1 && n[0].ends_with("-health"))
         .returning(|_| Ok(()));
     api.expect_delete_alarms()
         .times(1)

@@ -7,6 +7,9 @@ AWS JSON 1.0 in front of moto by ``baseline_plugin.cbor``.
 
 * PutCompositeAlarm (stored as a moto ``Alarm`` with ``rule`` set, so moto's own
   DeleteAlarms / tagging / SetAlarmState work on it)
+* DeleteAlarms refusing more than one composite alarm in a call ("this total can include
+  no more than one composite alarm", DeleteAlarms, CloudWatch API Reference; the page does
+  not name the error, so it is a ValidationError here); moto deleted any number
 * DescribeAlarms honouring ``AlarmTypes`` (AWS returns only metric alarms
   when it is omitted; moto returned both kinds)
 * DescribeAlarmsForMetric matching the metric as AWS does (namespace, name, the exact
@@ -106,6 +109,20 @@ def describe_alarms(self: CloudWatchResponse) -> ActionResult:
     if "CompositeAlarm" not in types:
         data["CompositeAlarms"] = []
     return ActionResult(data)
+
+
+_original_delete_alarms = CloudWatchResponse.delete_alarms
+
+
+def delete_alarms(self: CloudWatchResponse) -> ActionResult:
+    names = self._get_param("AlarmNames", [])
+    alarms = self.cloudwatch_backend.alarms
+    composites = [n for n in names if n in alarms and getattr(alarms[n], "rule", None)]
+    if len(composites) > 1:
+        raise ValidationError(
+            "DeleteAlarms can include no more than one composite alarm; got "
+            + ", ".join(composites))
+    return _original_delete_alarms(self)
 
 
 # ---------------------------------------------------------------- alarms for a metric
@@ -249,6 +266,7 @@ def delete_anomaly_detector(self: CloudWatchResponse) -> ActionResult:
 
 
 def install() -> None:
-    for fn in (put_composite_alarm, describe_alarms, describe_alarms_for_metric, put_anomaly_detector,
+    for fn in (put_composite_alarm, delete_alarms, describe_alarms, describe_alarms_for_metric,
+               put_anomaly_detector,
                describe_anomaly_detectors, delete_anomaly_detector):
         setattr(CloudWatchResponse, fn.__name__, fn)
