@@ -1,7 +1,8 @@
 //! The `eventbridge_rule` resource: a rule on the default bus with its targets and tags (the
-//! failed-training-job rule of `training` and the alert rules of `tamper`). Observe reads each
-//! owned rule (one ListRules for all, then each rule's targets and tags side by side); the plan decides the
-//! writes (PutRule, RemoveTargets, PutTargets, tags) and apply sends exactly those.
+//! failed-training-job rule of `training` and the alert rules of `tamper`). Observe reads the
+//! owned rules (one ListRules for all, then each rule's targets and tags side by side); the
+//! plan decides the writes (PutRule, RemoveTargets, PutTargets, tags) and apply sends exactly
+//! those.
 
 use crate::api::{MonitoringApi, RuleDescription};
 use crate::{touches, MonitoringError};
@@ -104,7 +105,7 @@ pub(crate) async fn observe<A: MonitoringApi>(
 /// rule name is at most 64 long).
 fn common_prefix<'a>(mut names: impl Iterator<Item = &'a str>) -> &'a str {
     let first = names.next().unwrap_or_default();
-    let len = names.fold(first.len(), |len, name| {
+    let mut len = names.fold(first.len(), |len, name| {
         first
             .bytes()
             .zip(name.bytes())
@@ -112,6 +113,11 @@ fn common_prefix<'a>(mut names: impl Iterator<Item = &'a str>) -> &'a str {
             .take_while(|(a, b)| a == b)
             .count()
     });
+    // Compared by bytes: never cut inside a character (rule names are ASCII, but a name that
+    // is not must not panic here).
+    while !first.is_char_boundary(len) {
+        len -= 1;
+    }
     &first[..len]
 }
 

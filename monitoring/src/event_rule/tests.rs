@@ -59,6 +59,8 @@ fn one_listing_covers_every_owned_rule_by_their_common_prefix() {
     assert_eq!(common_prefix(["only"].into_iter()), "only");
     // No shared prefix: the listing takes every rule of the bus (no NamePrefix).
     assert_eq!(common_prefix(["a-1", "b-1"].into_iter()), "");
+    // "é" and "è" share their first byte: the prefix stops before the character.
+    assert_eq!(common_prefix(["xé", "xè"].into_iter()), "x");
 }
 
 #[tokio::test]
