@@ -12,13 +12,13 @@ use crate::api::{GuardrailsApi, PolicyInfo, PolicyVersionInfo};
 use crate::guardrail::KNOWN_AFTER_APPLY;
 use crate::module::{GuardrailsObserved, GuardrailsSpec};
 use crate::{version, without_aws_tags, GuardrailsError};
-use baseline_core::aws::ServiceErrorKind;
+use baseline_core::aws::{ApiError, ServiceErrorKind};
 use baseline_core::config::ConfigIssue;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
 use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
-use baseline_core::write::WriteResult;
+use baseline_core::write::{create_unless_found, WriteResult};
 use baseline_core::{Action, AttributeChange, Change, Config, Progress};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -413,7 +413,12 @@ pub(crate) async fn execute(
                 if let Some(oldest) = delete_oldest {
                     api.delete_policy_version(arn, oldest).await.or_gone()?;
                 }
-                api.create_policy_version(arn, &document.to_json()).await?;
+                let json = document.to_json();
+                create_unless_found(
+                    || api.create_policy_version(arn, &json),
+                    || default_version_holding(api, arn, document),
+                )
+                .await?;
             }
             (PolicyOp::Tag(tags), Some(arn), _) => {
                 if !tags.remove.is_empty() {
@@ -436,6 +441,23 @@ pub(crate) async fn execute(
     }
     step.done();
     Ok(arn)
+}
+
+/// The default version of the policy when it holds `document`: CreatePolicyVersion has no
+/// client token, so after an error that may have taken effect this says whether it did (a blind
+/// retry would add a sixth version, which IAM refuses with LimitExceeded, or a duplicate one).
+async fn default_version_holding(
+    api: &dyn GuardrailsApi,
+    arn: &str,
+    document: &PolicyDocument,
+) -> Result<Option<String>, ApiError> {
+    let Some(info) = api.get_policy(arn).await? else {
+        return Ok(None);
+    };
+    let found = api.policy_document(arn, &info.default_version_id).await?;
+    Ok(PolicyDocument::parse(&found)
+        .is_ok_and(|d| d.equivalent(document))
+        .then_some(info.default_version_id))
 }
 
 /// The oldest version that is not the default (IAM refuses to delete the default).

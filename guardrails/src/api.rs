@@ -125,7 +125,8 @@ pub trait GuardrailsApi: Send + Sync {
         document: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<PolicyInfo, ApiError>;
-    /// CreatePolicyVersion with SetAsDefault; returns the version id.
+    /// CreatePolicyVersion with SetAsDefault, sent once (no SDK retries: it has no client
+    /// token); returns the version id.
     async fn create_policy_version(&self, arn: &str, document: &str) -> Result<String, ApiError>;
     /// DeletePolicyVersion.
     async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<(), ApiError>;

@@ -168,6 +168,13 @@ pub(super) async fn create_policy_version(
         .policy_arn(arn)
         .policy_document(document)
         .set_as_default(true)
+        // No client token: a retry after a lost answer would add a version (or meet IAM's
+        // five-version limit). The caller retries through create_unless_found instead.
+        .customize()
+        .config_override(
+            aws_sdk_iam::config::Builder::default()
+                .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled()),
+        )
         .send()
         .await
         .map_err(sdk_err("iam", "CreatePolicyVersion", arn))?;

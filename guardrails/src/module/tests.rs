@@ -16,6 +16,7 @@ use baseline_core::progress::{NoProgress, RecordedProgress};
 use baseline_core::Naming;
 use baseline_core::{Action, ProgressEvent};
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k-1";
 const GR_ARN: &str = "arn:aws:bedrock:us-east-1:123456789012:guardrail/gr1";
@@ -518,6 +519,66 @@ async fn policy_at_five_versions_drops_the_oldest_non_default_first() {
     let changes = m.diff(&spec, &observed);
     assert!(changes[2].note.as_deref().unwrap().contains("v1"));
     m.apply(&spec, &observed, &NoProgress).await.unwrap();
+}
+
+#[tokio::test]
+async fn policy_version_whose_answer_was_lost_is_found_and_not_created_again() {
+    // The create took effect (IAM now holds five versions) but its answer was lost: a second
+    // CreatePolicyVersion would meet LimitExceeded. The default version is read instead.
+    let sent = Arc::new(Mutex::new(String::new()));
+    let mut api = MockGuardrailsApi::new();
+    api.expect_delete_policy_version()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let record = Arc::clone(&sent);
+    api.expect_create_policy_version()
+        .times(1)
+        .returning(move |_, doc| {
+            *record.lock().unwrap() = doc.to_owned();
+            Err(err("CreatePolicyVersion", ServiceErrorKind::Transient))
+        });
+    api.expect_get_policy().times(1).returning(|arn| {
+        Ok(Some(PolicyInfo {
+            arn: arn.to_owned(),
+            default_version_id: "v6".into(),
+            path: "/".into(),
+        }))
+    });
+    let stored = Arc::clone(&sent);
+    api.expect_policy_document()
+        .times(1)
+        .withf(|_, v| v == "v6")
+        .returning(move |_, _| Ok(stored.lock().unwrap().clone()));
+    let m = module(api);
+    let spec = spec();
+    let mut observed = converged(&spec);
+    observed.policy = Some(policy_at(&spec, "0", 5));
+    m.apply(&spec, &observed, &NoProgress).await.unwrap();
+}
+
+#[tokio::test]
+async fn policy_version_that_failed_without_effect_is_reported() {
+    let mut api = MockGuardrailsApi::new();
+    api.expect_create_policy_version()
+        .times(3)
+        .returning(|_, _| Err(err("CreatePolicyVersion", ServiceErrorKind::Transient)));
+    // The default version is still the old document each time.
+    api.expect_get_policy().times(3).returning(|arn| {
+        Ok(Some(PolicyInfo {
+            arn: arn.to_owned(),
+            default_version_id: "v1".into(),
+            path: "/".into(),
+        }))
+    });
+    api.expect_policy_document()
+        .times(3)
+        .returning(|_, _| Ok(model_access_policy(&spec().access, GR_ARN, "0").to_json()));
+    let m = module(api);
+    let spec = spec();
+    let mut observed = converged(&spec);
+    observed.policy = Some(policy_at(&spec, "0", 1));
+    let e = m.apply(&spec, &observed, &NoProgress).await.unwrap_err();
+    assert!(e.to_string().contains("CreatePolicyVersion"), "{e}");
 }
 
 #[tokio::test]
