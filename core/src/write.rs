@@ -11,6 +11,9 @@
 //! duplicate. [`create_unless_found`] sends them once per attempt with SDK retries off for that
 //! call, and after a failure that may have taken effect looks the resource up (by its stack tag
 //! or deterministic name) before trying again.
+//!
+//! Batch writes (several security-group rules in one call) that meet such an error are sent again
+//! item by item ([`batch_or_each`]), so that one item already there does not hide the others.
 
 use crate::aws::{ApiError, ServiceErrorKind};
 use std::future::Future;
@@ -80,6 +83,36 @@ where
     }
 }
 
+/// One call for the whole batch. When it meets `settled` (a rule already there, a rule already
+/// gone: a lost answer's retry meeting its first attempt, or a hand change) and held more than
+/// one rule, each rule is sent again alone, so that one settled rule cannot hide the others. The
+/// EC2 API reference (AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress) does not say
+/// whether a refused batch applied its other rules; one rule at a time is right either way.
+/// Another settled error (one rule alone) is done, any other error is returned.
+pub async fn batch_or_each<'a, T, F, Fut>(
+    items: &'a [T],
+    settled: fn(&ApiError) -> bool,
+    call: F,
+) -> Result<(), ApiError>
+where
+    F: Fn(&'a [T]) -> Fut,
+    Fut: Future<Output = Result<(), ApiError>>,
+{
+    match call(items).await {
+        Err(e) if settled(&e) && items.len() > 1 => {
+            for item in items {
+                match call(std::slice::from_ref(item)).await {
+                    Err(e) if settled(&e) => {}
+                    other => other?,
+                }
+            }
+            Ok(())
+        }
+        Err(e) if settled(&e) => Ok(()),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +166,39 @@ mod tests {
         )
         .await;
         assert!(denied.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_settled_batch_is_sent_again_rule_by_rule() {
+        let sent = std::sync::Mutex::new(Vec::new());
+        let exists = |e: &ApiError| e.kind == ServiceErrorKind::AlreadyExists;
+        // "b" was added by hand: the batch is refused, then "a" and "c" go alone.
+        batch_or_each(&["a", "b", "c"], exists, |batch: &[&str]| {
+            sent.lock().unwrap().push(batch.join(","));
+            let duplicate = batch.contains(&"b");
+            async move {
+                if duplicate {
+                    Err(err(ServiceErrorKind::AlreadyExists))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(*sent.lock().unwrap(), ["a,b,c", "a", "b", "c"]);
+
+        let denied = batch_or_each(&["a", "b"], exists, |batch: &[&str]| {
+            let first = batch.len() > 1;
+            async move {
+                Err(err(if first {
+                    ServiceErrorKind::AlreadyExists
+                } else {
+                    ServiceErrorKind::AccessDenied
+                }))
+            }
+        })
+        .await;
+        assert_eq!(denied.unwrap_err().kind, ServiceErrorKind::AccessDenied);
     }
 }

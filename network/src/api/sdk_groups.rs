@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use baseline_core::aws::sdk_err;
 use baseline_core::aws::{ApiError, ServiceErrorKind};
-use baseline_core::write::WriteResult;
+use baseline_core::write::{batch_or_each, WriteResult};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 
@@ -159,34 +159,36 @@ fn permission(rule: &RuleSpec) -> IpPermission {
     }
 }
 
-/// AuthorizeSecurityGroupIngress, or Egress with `egress`. A retry after a lost answer meets
-/// the rules its first attempt added: done.
+/// AuthorizeSecurityGroupIngress, or Egress with `egress`; rules already there are done.
 pub(super) async fn authorize(
     client: &Client,
     egress: bool,
     group_id: &str,
     rules: &[RuleSpec],
 ) -> Result<(), ApiError> {
-    let result = if egress {
-        client
-            .authorize_security_group_egress()
-            .group_id(group_id)
-            .set_ip_permissions(permissions(rules))
-            .send()
-            .await
-            .map_err(sdk_err("ec2", "AuthorizeSecurityGroupEgress", group_id))
-            .map(drop)
-    } else {
-        client
-            .authorize_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(permissions(rules))
-            .send()
-            .await
-            .map_err(sdk_err("ec2", "AuthorizeSecurityGroupIngress", group_id))
-            .map(drop)
-    };
-    result.or_exists()
+    let exists = |e: &ApiError| e.kind == ServiceErrorKind::AlreadyExists;
+    batch_or_each(rules, exists, |batch| async move {
+        if egress {
+            client
+                .authorize_security_group_egress()
+                .group_id(group_id)
+                .set_ip_permissions(permissions(batch))
+                .send()
+                .await
+                .map_err(sdk_err("ec2", "AuthorizeSecurityGroupEgress", group_id))
+                .map(drop)
+        } else {
+            client
+                .authorize_security_group_ingress()
+                .group_id(group_id)
+                .set_ip_permissions(permissions(batch))
+                .send()
+                .await
+                .map_err(sdk_err("ec2", "AuthorizeSecurityGroupIngress", group_id))
+                .map(drop)
+        }
+    })
+    .await
 }
 
 /// RevokeSecurityGroupIngress, or Egress with `egress`, by rule id; rules already gone are done.
@@ -196,27 +198,29 @@ pub(super) async fn revoke(
     group_id: &str,
     rule_ids: &[String],
 ) -> Result<(), ApiError> {
-    let ids = Some(rule_ids.to_vec());
-    let result = if egress {
-        client
-            .revoke_security_group_egress()
-            .group_id(group_id)
-            .set_security_group_rule_ids(ids)
-            .send()
-            .await
-            .map_err(sdk_err("ec2", "RevokeSecurityGroupEgress", group_id))
-            .map(drop)
-    } else {
-        client
-            .revoke_security_group_ingress()
-            .group_id(group_id)
-            .set_security_group_rule_ids(ids)
-            .send()
-            .await
-            .map_err(sdk_err("ec2", "RevokeSecurityGroupIngress", group_id))
-            .map(drop)
-    };
-    result.or_gone()
+    batch_or_each(rule_ids, ApiError::is_not_found, |batch| async move {
+        let ids = Some(batch.to_vec());
+        if egress {
+            client
+                .revoke_security_group_egress()
+                .group_id(group_id)
+                .set_security_group_rule_ids(ids)
+                .send()
+                .await
+                .map_err(sdk_err("ec2", "RevokeSecurityGroupEgress", group_id))
+                .map(drop)
+        } else {
+            client
+                .revoke_security_group_ingress()
+                .group_id(group_id)
+                .set_security_group_rule_ids(ids)
+                .send()
+                .await
+                .map_err(sdk_err("ec2", "RevokeSecurityGroupIngress", group_id))
+                .map(drop)
+        }
+    })
+    .await
 }
 
 pub(super) async fn modify_rule(

@@ -14,7 +14,9 @@ use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
 use baseline_core::policy::PolicyDocument;
 use baseline_core::reconcile::PreconditionFailed;
 use baseline_core::{Action, AwsContext, Change, Config, Module};
-use baseline_network::{endpoint_policy, NetworkError, NetworkModule, PolicyContext, SdkEc2Api};
+use baseline_network::{
+    endpoint_policy, Ec2Api, NetworkError, NetworkModule, PolicyContext, RuleSpec, SdkEc2Api,
+};
 use baseline_tests::{
     actions, apply_module, attribute_names, context, destroy_module, example_config_with,
     live_endpoints, make_vpc, plan_module, sdk_config, stack_tag_filter, unique_env, vpc_sets,
@@ -606,4 +608,61 @@ async fn extra_services_get_the_general_group_and_s3_a_gateway_endpoint() {
     destroy_module(&m, &fewer, &()).await;
     assert!(live_endpoints(&ec2, &config.prefix()).await.is_empty());
     assert!(groups_of(&ec2, &config).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_rule_batch_meeting_one_settled_rule_still_writes_the_others() {
+    let ec2 = ec2().await;
+    let vpc = make_vpc(&ec2, "10.0.0.0/16", true, 2).await;
+    let group = ec2
+        .create_security_group()
+        .group_name(unique_env("netbatch"))
+        .description("rule batches")
+        .vpc_id(&vpc.vpc_id)
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .expect("group id")
+        .to_owned();
+    let rule = |cidr: &str| RuleSpec {
+        protocol: "tcp".into(),
+        from_port: 443,
+        to_port: 443,
+        cidr: cidr.parse().unwrap(),
+        description: "HTTPS".into(),
+    };
+    let api = SdkEc2Api::from_client(ec2.clone());
+    // One rule of the batch is there already (a lost answer's first attempt, or a hand change):
+    // the other must still be added.
+    api.authorize_ingress(&group, &[rule("10.1.0.0/16")])
+        .await
+        .unwrap();
+    api.authorize_ingress(&group, &[rule("10.2.0.0/16"), rule("10.1.0.0/16")])
+        .await
+        .unwrap();
+    let ingress = |rules: &BTreeSet<(bool, String, i32, i32, String, bool)>| {
+        rules
+            .iter()
+            .filter(|r| !r.0)
+            .map(|r| r.4.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ingress(&rules_of(&ec2, &group).await),
+        ["10.1.0.0/16", "10.2.0.0/16"]
+    );
+
+    // One rule id of the batch is gone already: the other must still be revoked.
+    let ids: Vec<String> = api
+        .security_group_rules(&group)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| !r.egress)
+        .map(|r| r.rule_id)
+        .collect();
+    api.revoke_ingress(&group, &ids[..1]).await.unwrap();
+    api.revoke_ingress(&group, &ids).await.unwrap();
+    assert!(ingress(&rules_of(&ec2, &group).await).is_empty());
 }
