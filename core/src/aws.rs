@@ -459,6 +459,11 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         self.kind == ServiceErrorKind::NotFound
     }
+
+    /// True for [`ServiceErrorKind::AlreadyExists`].
+    pub fn is_already_exists(&self) -> bool {
+        self.kind == ServiceErrorKind::AlreadyExists
+    }
 }
 
 /// The `map_err` of one SDK call, for every client: `send().await.map_err(sdk_err("kms",

@@ -30,7 +30,7 @@ pub trait WriteResult: Sized {
 impl WriteResult for Result<(), ApiError> {
     fn or_exists(self) -> Result<(), ApiError> {
         match self {
-            Err(e) if e.kind == ServiceErrorKind::AlreadyExists => Ok(()),
+            Err(e) if e.is_already_exists() => Ok(()),
             other => other,
         }
     }
@@ -171,33 +171,40 @@ mod tests {
     #[tokio::test]
     async fn a_settled_batch_is_sent_again_rule_by_rule() {
         let sent = std::sync::Mutex::new(Vec::new());
-        let exists = |e: &ApiError| e.kind == ServiceErrorKind::AlreadyExists;
         // "b" was added by hand: the batch is refused, then "a" and "c" go alone.
-        batch_or_each(&["a", "b", "c"], exists, |batch: &[&str]| {
-            sent.lock().unwrap().push(batch.join(","));
-            let duplicate = batch.contains(&"b");
-            async move {
-                if duplicate {
-                    Err(err(ServiceErrorKind::AlreadyExists))
-                } else {
-                    Ok(())
+        batch_or_each(
+            &["a", "b", "c"],
+            ApiError::is_already_exists,
+            |batch: &[&str]| {
+                sent.lock().unwrap().push(batch.join(","));
+                let duplicate = batch.contains(&"b");
+                async move {
+                    if duplicate {
+                        Err(err(ServiceErrorKind::AlreadyExists))
+                    } else {
+                        Ok(())
+                    }
                 }
-            }
-        })
+            },
+        )
         .await
         .unwrap();
         assert_eq!(*sent.lock().unwrap(), ["a,b,c", "a", "b", "c"]);
 
-        let denied = batch_or_each(&["a", "b"], exists, |batch: &[&str]| {
-            let first = batch.len() > 1;
-            async move {
-                Err(err(if first {
-                    ServiceErrorKind::AlreadyExists
-                } else {
-                    ServiceErrorKind::AccessDenied
-                }))
-            }
-        })
+        let denied = batch_or_each(
+            &["a", "b"],
+            ApiError::is_already_exists,
+            |batch: &[&str]| {
+                let first = batch.len() > 1;
+                async move {
+                    Err(err(if first {
+                        ServiceErrorKind::AlreadyExists
+                    } else {
+                        ServiceErrorKind::AccessDenied
+                    }))
+                }
+            },
+        )
         .await;
         assert_eq!(denied.unwrap_err().kind, ServiceErrorKind::AccessDenied);
     }

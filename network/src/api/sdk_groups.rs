@@ -166,8 +166,7 @@ pub(super) async fn authorize(
     group_id: &str,
     rules: &[RuleSpec],
 ) -> Result<(), ApiError> {
-    let exists = |e: &ApiError| e.kind == ServiceErrorKind::AlreadyExists;
-    batch_or_each(rules, exists, |batch| async move {
+    batch_or_each(rules, ApiError::is_already_exists, |batch| async move {
         if egress {
             client
                 .authorize_security_group_egress()
