@@ -22,7 +22,7 @@ use baseline_core::ids::{KmsKeyArn, TopicArn};
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
 use baseline_core::reconcile::{FromUpstream, Upstream};
-use baseline_core::resource::{Planned, ResourceKind};
+use baseline_core::resource::{without_reserved_tags, Planned, ResourceKind};
 use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -185,8 +185,7 @@ impl<A: SnsApi> AlertingModule<A> {
         // comes first, as when the tags were read alone.
         let (tags, subscriptions) =
             tokio::join!(self.api.topic_tags(&t.arn), self.api.subscriptions(&t.arn));
-        let mut tags = tags?;
-        tags.retain(|k, _| !k.starts_with("aws:"));
+        let tags = without_reserved_tags(tags?);
         if let Some(owner) = tags.get(STACK_TAG).filter(|s| **s != spec.stack) {
             return Err(AlertingError::ForeignTopic {
                 name: t.name.clone(),

@@ -5,7 +5,8 @@
 //! about what to do (the shape tf-provider gives its `Resource` trait).
 //!
 //! Also here, the pieces every resource kind needs: [`Step`] (started/exists/finished/gone
-//! progress from one place) and [`TagDelta`] (the tag writes that turn one tag set into another).
+//! progress from one place), [`TagDelta`] (the tag writes that turn one tag set into another) and
+//! [`without_reserved_tags`] (the tags a stack compares, AWS's own left out).
 
 use crate::progress::{Progress, ProgressEvent};
 use crate::reconcile::{Action, Change};
@@ -131,8 +132,23 @@ impl<'a> Step<'a> {
     }
 }
 
-/// The tag writes that turn `current` into `desired`. AWS-reserved `aws:` tags are never removed
-/// (AWS refuses that, and they are not ours).
+/// True for a tag key AWS reserves: `aws:` in any case. AWS applies such tags itself, and no
+/// caller can edit or delete them (EC2 User Guide, Tag your Amazon EC2 resources, "Tag
+/// restrictions": <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions>;
+/// the same rule stands on every service's tag page), so they are never part of a stack's tags.
+pub fn is_reserved_tag(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+}
+
+/// `tags` without the AWS-reserved ones ([`is_reserved_tag`]): the tags a stack compares with
+/// its own.
+pub fn without_reserved_tags(mut tags: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    tags.retain(|k, _| !is_reserved_tag(k));
+    tags
+}
+
+/// The tag writes that turn `current` into `desired`. AWS-reserved tags ([`is_reserved_tag`])
+/// are never removed (AWS refuses that, and they are not ours).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagDelta {
     /// Tags to add or overwrite.
@@ -154,7 +170,7 @@ impl TagDelta {
                 .collect(),
             remove: current
                 .keys()
-                .filter(|k| !desired.contains_key(*k) && !k.starts_with("aws:"))
+                .filter(|k| !desired.contains_key(*k) && !is_reserved_tag(k))
                 .cloned()
                 .collect(),
         }
@@ -187,6 +203,24 @@ mod tests {
         assert_eq!(delta.set, tags(&[("b", "new"), ("c", "3")]));
         assert_eq!(delta.remove, vec!["stale".to_owned()]);
         assert!(TagDelta::between(&tags(&[("a", "1")]), &tags(&[("a", "1")])).is_empty());
+    }
+
+    #[test]
+    fn reserved_tags_are_aws_in_any_case_and_nothing_else() {
+        let kept = without_reserved_tags(tags(&[
+            ("aws:cloudformation:stack-name", "s"),
+            ("AWS:x", "y"),
+            ("Aws:", "z"),
+            ("aws", "plain"),
+            ("awsome", "1"),
+            ("owner", "team"),
+        ]));
+        assert_eq!(
+            kept,
+            tags(&[("aws", "plain"), ("awsome", "1"), ("owner", "team")])
+        );
+        assert!(!is_reserved_tag("aw"));
+        assert!(!is_reserved_tag("é"));
     }
 
     #[test]

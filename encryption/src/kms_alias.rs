@@ -2,7 +2,6 @@
 
 use crate::api::KmsApi;
 use crate::EncryptionError;
-use baseline_core::aws::ServiceErrorKind;
 use baseline_core::resource::{Planned, ResourceKind, Step};
 use baseline_core::{Change, DestroyOptions, Progress};
 use serde::{Deserialize, Serialize};
@@ -111,7 +110,7 @@ pub(crate) async fn execute(
             AliasOp::Create => {
                 match api.create_alias(name, key_id).await {
                     // the retry of a create whose answer was lost: done if it names this key
-                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                    Err(e) if e.is_already_exists() => {
                         if api.alias_target(name).await?.as_deref() != Some(key_id) {
                             return Err(e.into());
                         }

@@ -10,7 +10,7 @@ use baseline_core::event_rules;
 use baseline_core::ids::KmsKeyArn;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
-use baseline_core::resource::{Planned, ResourceKind};
+use baseline_core::resource::{without_reserved_tags, Planned, ResourceKind};
 use baseline_core::{AwsContext, Change, Config, DestroyOptions, Module, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -109,9 +109,8 @@ impl<A: KmsApi> EncryptionModule<A> {
         } else {
             rotation?
         };
-        let (policy, mut tags) = (policy?, tags?);
+        let (policy, tags) = (policy?, without_reserved_tags(tags?));
         let policy = PolicyDocument::parse(&policy).ok();
-        tags.retain(|k, _| !k.starts_with("aws:"));
         Ok(Some(ObservedKey {
             description,
             rotation,

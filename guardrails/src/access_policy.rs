@@ -11,12 +11,13 @@
 use crate::api::{GuardrailsApi, PolicyInfo, PolicyVersionInfo};
 use crate::guardrail::KNOWN_AFTER_APPLY;
 use crate::module::{GuardrailsObserved, GuardrailsSpec};
-use crate::{version, without_aws_tags, GuardrailsError};
-use baseline_core::aws::{ApiError, ServiceErrorKind};
+use crate::{version, GuardrailsError};
+use baseline_core::aws::ApiError;
 use baseline_core::config::ConfigIssue;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
+use baseline_core::resource::without_reserved_tags;
 use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::write::{create_unless_found, WriteResult};
 use baseline_core::{Action, AttributeChange, Change, Config, Progress};
@@ -173,7 +174,7 @@ pub(crate) async fn observe(
         api.policy_versions(arn),
         api.policy_attachments(arn),
     );
-    let tags = without_aws_tags(tags?);
+    let tags = without_reserved_tags(tags?);
     if tags.get(STACK_TAG) != Some(&spec.stack) {
         return Err(GuardrailsError::ForeignPolicy {
             arn: info.arn.clone(),
@@ -401,7 +402,7 @@ pub(crate) async fn execute(
                 {
                     // observe found no policy of that name: one now is this create's (its
                     // answer was lost and the SDK's retry met it)
-                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                    Err(e) if e.is_already_exists() => {
                         api.get_policy(&spec.policy_arn).await?.ok_or(e)?
                     }
                     other => other?,

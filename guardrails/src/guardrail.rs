@@ -9,11 +9,12 @@
 
 use crate::api::{GuardrailState, GuardrailsApi};
 use crate::module::GuardrailsSpec;
-use crate::{version, without_aws_tags, GuardrailsError};
+use crate::{version, GuardrailsError};
 use baseline_core::aws::ApiError;
 use baseline_core::config::ContentFilterType;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::poll::Poll;
+use baseline_core::resource::without_reserved_tags;
 use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Change, Config, Progress, ProgressEvent};
@@ -267,7 +268,7 @@ pub(crate) async fn observe(
             api.get_guardrail(&g.id, None),
             version::observe(api, &g.id),
         );
-        let tags = without_aws_tags(tags?);
+        let tags = without_reserved_tags(tags?);
         if tags.get(STACK_TAG) != Some(&spec.stack) {
             return Err(GuardrailsError::ForeignGuardrail {
                 name: g.name.clone(),
@@ -288,7 +289,7 @@ pub(crate) async fn observe(
     let mut found = None;
     while let (Some(tags), Some(g)) = (reads.next().await, listed.next()) {
         let tags = match tags {
-            Ok(tags) => without_aws_tags(tags),
+            Ok(tags) => without_reserved_tags(tags),
             Err(e) if e.is_not_found() => continue,
             Err(e) => return Err(e.into()),
         };

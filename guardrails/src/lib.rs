@@ -43,13 +43,6 @@ pub use guardrail::{
 pub use module::{
     GuardrailsInputs, GuardrailsModule, GuardrailsObserved, GuardrailsOutputs, GuardrailsSpec,
 };
-use std::collections::BTreeMap;
-
-/// Tags as the stack compares them: AWS-reserved `aws:` tags are not ours.
-fn without_aws_tags(mut tags: BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.retain(|k, _| !k.starts_with("aws:"));
-    tags
-}
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

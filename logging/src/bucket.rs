@@ -17,7 +17,7 @@ use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::{Config, ConfigIssue, S3Lifecycle};
 use baseline_core::policy::PolicyDocument;
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::resource::{Planned, ResourceKind, Step};
+use baseline_core::resource::{without_reserved_tags, Planned, ResourceKind, Step};
 use baseline_core::{Action, AwsContext, Change, DestroyOptions, Progress, ProgressEvent};
 use empty::empty_and_delete;
 pub(crate) use empty::refuse_compliance_locked;
@@ -342,7 +342,8 @@ pub(crate) async fn read(
         object_ownership,
         lifecycle_rules,
         policy,
-        tags,
+        // AWS's own tags are not compared (they are never the stack's), and PutTags keeps them.
+        tags: without_reserved_tags(tags),
         object_lock,
         access_log,
         eventbridge,
@@ -397,7 +398,9 @@ pub(crate) enum BucketOp {
     DeleteLifecycle,
     /// PutBucketNotificationConfiguration with EventBridge delivery on.
     EnableEventBridge,
-    /// PutBucketTagging with the spec's tags.
+    /// PutBucketTagging with the spec's tags, plus the AWS-reserved tags the bucket already has
+    /// (read again first, unless the bucket was just created): the call replaces the whole set,
+    /// and S3 refuses one that drops a reserved tag.
     PutTags,
     /// PutBucketLogging to the access-log bucket (waits until that bucket and its policy are
     /// in place).

@@ -416,7 +416,7 @@ pub(crate) async fn apply(
         // the client token's protection) is the one wanted: done.
         let id = match api.create_flow_log(&request).await {
             Ok(id) => id,
-            Err(e) if e.kind == baseline_core::aws::ServiceErrorKind::AlreadyExists => None,
+            Err(e) if e.is_already_exists() => None,
             Err(e) => return Err(e.into()),
         };
         step.exists(id.unwrap_or_else(|| eni.clone()));

@@ -8,8 +8,7 @@
 
 use crate::api::{LogGroupInfo, LoggingApi};
 use crate::{check_owner, LoggingError, KEPT_AUDIT_DATA, KNOWN_AFTER_APPLY};
-use baseline_core::aws::ServiceErrorKind;
-use baseline_core::resource::{Planned, Step, TagDelta};
+use baseline_core::resource::{without_reserved_tags, Planned, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Action, Change, Progress};
 use serde::{Deserialize, Serialize};
@@ -54,11 +53,11 @@ pub(crate) async fn observe(
     } else {
         info.arn.clone()
     };
-    let mut tags = match api.log_group_tags(&arn).await {
+    let tags = match api.log_group_tags(&arn).await {
         Err(e) if e.is_not_found() => return Ok(None),
         other => other?,
     };
-    tags.retain(|k, _| !k.starts_with("aws:"));
+    let tags = without_reserved_tags(tags);
     check_owner("log group", &info.name, &tags, stack)?;
     Ok(Some(ObservedLogGroup { info, tags }))
 }
@@ -167,7 +166,7 @@ pub(crate) async fn converge(
                     Ok(()) => step.exists(spec.arn.clone()),
                     // Created after observe (an interrupted apply, a race): its state is
                     // unknown, so write every setting.
-                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                    Err(e) if e.is_already_exists() => {
                         step.exists(spec.arn.clone());
                         api.associate_kms_key(name, kms_key_arn).await?;
                         api.tag_log_group(&spec.arn, &spec.tags).await?;

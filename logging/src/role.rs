@@ -9,11 +9,10 @@
 
 use crate::api::{LoggingApi, NewRole, RoleInfo};
 use crate::{check_owner, policy_view, LoggingError};
-use baseline_core::aws::ServiceErrorKind;
 use baseline_core::config::ConfigIssue;
 use baseline_core::policy::{PolicyDocument, Statement};
 use baseline_core::reconcile::PreconditionFailed;
-use baseline_core::resource::{Planned, Step, TagDelta};
+use baseline_core::resource::{without_reserved_tags, Planned, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Progress, ProgressEvent};
 use serde::{Deserialize, Serialize};
@@ -80,13 +79,13 @@ pub(crate) async fn observe(
     let Some(info) = api.get_role(name).await? else {
         return Ok(None);
     };
-    let (mut tags, inline_policy_names, inline_policy, attached_policies) = futures::try_join!(
+    let (tags, inline_policy_names, inline_policy, attached_policies) = futures::try_join!(
         api.role_tags(name),
         api.role_policy_names(name),
         api.role_policy(name, INLINE_POLICY),
         api.attached_role_policies(name),
     )?;
-    tags.retain(|k, _| !k.starts_with("aws:"));
+    let tags = without_reserved_tags(tags);
     check_owner("iam role", name, &tags, stack)?;
     Ok(Some(ObservedRole {
         info,
@@ -450,7 +449,7 @@ pub(crate) async fn converge(
                         },
                     }),
                     // Created after observe: its state is unknown, so write every setting.
-                    Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {
+                    Err(e) if e.is_already_exists() => {
                         progress.event(ProgressEvent::Exists {
                             address: role_address.into(),
                             id: spec.arn.clone(),

@@ -11,12 +11,13 @@ use crate::groups::GroupRole;
 use crate::module::{NetworkSpec, Placement};
 use crate::policies::{custom_policy, endpoint_policy, PolicyContext};
 use crate::private_path::enabled_services;
-use crate::tags::{named_tags, ours, visible_tags, write_tags};
+use crate::tags::{named_tags, ours, write_tags};
 use crate::NetworkError;
 use baseline_core::config::ConfigIssue;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::policy::PolicyDocument;
 use baseline_core::poll::Poll;
+use baseline_core::resource::without_reserved_tags;
 use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::{Action, Change, Config, Naming, Progress};
 use serde::{Deserialize, Serialize};
@@ -130,7 +131,7 @@ pub(crate) fn observed_view(info: &EndpointInfo) -> Value {
         "vpc_endpoint_type": if gateway { "Gateway" } else { "Interface" },
         "vpc_id": info.vpc_id,
         "policy": policy_view(&info.policy),
-        "tags": visible_tags(&info.tags),
+        "tags": without_reserved_tags(info.tags.clone()),
     });
     if gateway {
         view["route_table_ids"] = json!(sorted(&info.route_table_ids));

@@ -10,11 +10,11 @@
 
 use crate::api::{Ec2Api, RuleSpec, SecurityGroupInfo, SecurityGroupRule};
 use crate::rules::{self, https_rule, plan_rules};
-use crate::tags::{named_tags, ours, visible_tags, write_tags};
+use crate::tags::{named_tags, ours, write_tags};
 use crate::NetworkError;
-use baseline_core::aws::ServiceErrorKind;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::poll::Poll;
+use baseline_core::resource::without_reserved_tags;
 use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
 use baseline_core::{Action, Change, Config, Naming, Progress};
 use ipnet::IpNet;
@@ -398,7 +398,7 @@ pub(crate) async fn ensure<'a>(
                 .await
             {
                 // a retry after a lost answer: the first attempt made the group
-                Err(e) if e.kind == ServiceErrorKind::AlreadyExists => api
+                Err(e) if e.is_already_exists() => api
                     .find_security_groups(vpc_id, std::slice::from_ref(&g.name))
                     .await?
                     .into_iter()
@@ -476,7 +476,7 @@ fn group_view(spec: &GroupSpec, vpc_id: &str) -> Value {
 
 /// The observed group's attributes.
 fn observed_group_view(info: &SecurityGroupInfo) -> Value {
-    json!({"name": info.name, "vpc_id": info.vpc_id, "tags": visible_tags(&info.tags)})
+    json!({"name": info.name, "vpc_id": info.vpc_id, "tags": without_reserved_tags(info.tags.clone())})
 }
 
 #[cfg(test)]

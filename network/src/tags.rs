@@ -22,14 +22,6 @@ pub(crate) fn ours(tags: &BTreeMap<String, String>, stack: &str) -> bool {
         && tags.get(MODULE_TAG).map(String::as_str) == Some(MODULE)
 }
 
-/// Tags without AWS-reserved `aws:` keys.
-pub(crate) fn visible_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 /// CreateTags for what the delta sets, then DeleteTags for what it removes; no call for an
 /// empty side.
 pub(crate) async fn write_tags(

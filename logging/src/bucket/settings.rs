@@ -6,8 +6,10 @@
 use super::{BucketOp, BucketSpec};
 use crate::api::LoggingApi;
 use crate::LoggingError;
-use baseline_core::aws::{ApiError, ServiceErrorKind};
+use baseline_core::aws::ApiError;
+use baseline_core::resource::is_reserved_tag;
 use baseline_core::{Progress, ProgressEvent};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Retries `f` while it answers NotFound: right after CreateBucket, S3 may not yet know the
@@ -26,6 +28,24 @@ where
         delay *= 2;
     }
     f().await
+}
+
+/// `tags` with the AWS-reserved tags of `current` added. PutBucketTagging replaces a bucket's
+/// whole tag set, and S3 answers `InvalidTag` "System Tags cannot be removed by requester" to a
+/// set that leaves out one the bucket has (a CloudFormation-made bucket's `aws:cloudformation:*`,
+/// say); sending them back unchanged is accepted. The S3 API reference for PutBucketTagging does
+/// not say so (it names InvalidTag only as "not a valid tag"): this is the behaviour Terraform's
+/// AWS provider (issue 7323) and Cloud Custodian (issue 2834) met and handle the same way.
+fn with_reserved_tags_of(
+    tags: &BTreeMap<String, String>,
+    current: BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut all: BTreeMap<_, _> = current
+        .into_iter()
+        .filter(|(k, _)| is_reserved_tag(k))
+        .collect();
+    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all
 }
 
 /// Runs a bucket's planned settings writes (not its policy), one after another. After a
@@ -59,7 +79,12 @@ pub(super) async fn execute(
             BucketOp::PutLifecycle => api.put_lifecycle_rules(name, &spec.lifecycle_rules).await,
             BucketOp::DeleteLifecycle => api.delete_lifecycle(name).await,
             BucketOp::EnableEventBridge => api.enable_bucket_eventbridge(name).await,
-            BucketOp::PutTags => api.put_bucket_tags(name, &spec.tags).await,
+            BucketOp::PutTags if created => api.put_bucket_tags(name, &spec.tags).await,
+            BucketOp::PutTags => {
+                let kept = api.bucket_tags(name).await?;
+                api.put_bucket_tags(name, &with_reserved_tags_of(&spec.tags, kept))
+                    .await
+            }
             BucketOp::PutLogging => match &spec.access_log {
                 Some(target) => api.put_bucket_logging(name, target).await,
                 None => Ok(()),
@@ -74,7 +99,7 @@ pub(super) async fn execute(
                 .await
             {
                 // Created by an earlier, interrupted apply after this one observed: converge it.
-                Err(e) if e.kind == ServiceErrorKind::AlreadyExists => {}
+                Err(e) if e.is_already_exists() => {}
                 other => other?,
             }
             progress.event(ProgressEvent::Exists {

@@ -964,3 +964,74 @@ async fn outputs_are_announced_once_a_new_role_exists_before_logging_is_configur
         "announced once, exactly what apply returns"
     );
 }
+
+#[tokio::test]
+async fn a_bucket_aws_tagged_itself_is_not_drift_and_a_tag_write_keeps_those_tags() {
+    let m = module(MockLoggingApi::new());
+    let spec = spec_with(&m, &config());
+    let mut api = MockLoggingApi::new();
+    let found = observed_bucket(&spec.bucket);
+    let mut tags_in_aws = found.tags.clone();
+    tags_in_aws.insert(
+        "aws:cloudformation:stack-name".into(),
+        "landing-zone".into(),
+    );
+    let tags = tags_in_aws.clone();
+    api.expect_bucket_encryption()
+        .returning(move |_| Ok(found.encryption.clone()));
+    api.expect_bucket_versioning()
+        .returning(|_| Ok(Some("Enabled".into())));
+    api.expect_public_access_block()
+        .returning(|_| Ok(Some(PublicAccessBlock::ALL)));
+    api.expect_object_ownership()
+        .returning(|_| Ok(Some("BucketOwnerEnforced".into())));
+    let rules = spec.bucket.lifecycle_rules.clone();
+    api.expect_lifecycle_rules()
+        .returning(move |_| Ok(rules.clone()));
+    let policy = spec.bucket.policy.to_json();
+    api.expect_bucket_policy()
+        .returning(move |_| Ok(Some(policy.clone())));
+    api.expect_bucket_tags()
+        .returning(move |_| Ok(tags.clone()));
+    api.expect_object_lock().returning(|_| Ok(None));
+    let target = spec.bucket.access_log.clone();
+    api.expect_bucket_logging()
+        .returning(move |_| Ok(target.clone()));
+    let eventbridge = spec.bucket.eventbridge;
+    api.expect_bucket_eventbridge()
+        .returning(move |_| Ok(eventbridge));
+    let read = crate::bucket::read(&api, &spec.bucket, &spec.stack)
+        .await
+        .unwrap();
+    assert_eq!(read.tags, spec.bucket.tags, "AWS's own tags are left out");
+
+    // A tag added by hand: the write sends the spec's tags and the bucket's aws: tags.
+    let mut api = MockLoggingApi::new();
+    let mut drifted = tags_in_aws.clone();
+    drifted.insert("CostCenter".into(), "by-hand".into());
+    api.expect_bucket_tags()
+        .times(1)
+        .returning(move |_| Ok(drifted.clone()));
+    let mut expected = spec.bucket.tags.clone();
+    expected.insert(
+        "aws:cloudformation:stack-name".into(),
+        "landing-zone".into(),
+    );
+    api.expect_put_bucket_tags()
+        .times(1)
+        .withf(move |_, tags| *tags == expected)
+        .returning(|_, _| Ok(()));
+    let m = module(api);
+    let mut observed = converged(&spec);
+    observed
+        .bucket
+        .as_mut()
+        .unwrap()
+        .tags
+        .insert("CostCenter".into(), "by-hand".into());
+    assert_eq!(
+        attrs(&m.diff(&spec, &observed), BUCKET),
+        vec!["tags.CostCenter"]
+    );
+    m.apply(&spec, &observed, &NoProgress).await.unwrap();
+}
