@@ -6,7 +6,7 @@
 //! never by an id kept in state. Subnets, security groups, route tables, policy and private DNS
 //! change in place; a different service, type or VPC needs a new endpoint (replace).
 
-use crate::api::{Ec2Api, EndpointInfo};
+use crate::api::{CreateEndpoint, Ec2Api, EndpointInfo};
 use crate::groups::GroupRole;
 use crate::module::{NetworkSpec, Placement};
 use crate::policies::{custom_policy, endpoint_policy, PolicyContext};
@@ -50,8 +50,6 @@ pub struct EndpointSpec {
     pub custom_policy: bool,
     /// Tags (stack tags, `Name`, `baseline:endpoint`).
     pub tags: BTreeMap<String, String>,
-    /// Idempotency token of CreateVpcEndpoint.
-    pub client_token: String,
     /// Created only where the region offers the service (`bedrock-mantle`): observe asks
     /// DescribeVpcEndpointServices, the plan skips it with a note otherwise.
     pub only_if_offered: bool,
@@ -69,11 +67,42 @@ pub(crate) fn endpoint_address(key: &str) -> String {
     format!("network.endpoint[\"{key}\"]")
 }
 
-/// The client token: deterministic from stack, service and VPC, so a create retried after a
-/// crash returns the endpoint made the first time. `attempt` > 0 salts it when AWS hands back an
-/// endpoint deleted since (a token is remembered after its endpoint is gone).
-pub(crate) fn client_token(stack: &str, service: &str, vpc_id: &str, attempt: u32) -> String {
-    let base = format!("{stack}/{service}/{vpc_id}");
+/// The client token of a CreateVpcEndpoint request: a hash of the stack and of every parameter
+/// the request sends, so a create retried after a lost answer or a crash returns the endpoint
+/// made the first time. The parameters are in the hash because EC2 answers
+/// IdempotentParameterMismatch to a token reused with other parameters ("Ensuring idempotency in
+/// Amazon EC2 API requests": <https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html>):
+/// a token of stack, service and VPC alone failed every apply that re-created an endpoint
+/// deleted since, once its subnets, group, policy or tags had changed. `attempt` > 0 salts it
+/// when AWS hands back an endpoint deleted since (a token is remembered after its endpoint is
+/// gone). The token of `request` itself is not hashed.
+pub(crate) fn client_token(stack: &str, request: &CreateEndpoint, attempt: u32) -> String {
+    let CreateEndpoint {
+        vpc_id,
+        service_name,
+        gateway,
+        subnet_ids,
+        security_group_ids,
+        route_table_ids,
+        private_dns_enabled,
+        policy,
+        tags,
+        client_token: _,
+    } = request;
+    let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let base = [
+        stack,
+        vpc_id,
+        service_name,
+        &gateway.to_string(),
+        &subnet_ids.join(","),
+        &security_group_ids.join(","),
+        &route_table_ids.join(","),
+        &format!("{private_dns_enabled:?}"),
+        policy,
+        &tags.join(","),
+    ]
+    .join("\n");
     let hash = base.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
@@ -189,7 +218,6 @@ pub(crate) fn specs(
             policy,
             custom_policy,
             tags,
-            client_token: client_token(naming.stack(), service, &config.vpc_id, 0),
             only_if_offered,
         });
     }

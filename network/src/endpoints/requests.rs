@@ -12,7 +12,7 @@ pub(crate) fn create_request(
     attempt: u32,
     stack: &str,
 ) -> CreateEndpoint {
-    CreateEndpoint {
+    let mut request = CreateEndpoint {
         vpc_id: placement.vpc_id.clone(),
         service_name: spec.service_name.clone(),
         gateway: spec.gateway,
@@ -34,12 +34,10 @@ pub(crate) fn create_request(
         private_dns_enabled: (!spec.gateway).then_some(placement.private_dns),
         policy: spec.policy.to_json(),
         tags: spec.tags.clone(),
-        client_token: if attempt == 0 {
-            spec.client_token.clone()
-        } else {
-            client_token(stack, &spec.service, &placement.vpc_id, attempt)
-        },
-    }
+        client_token: String::new(),
+    };
+    request.client_token = client_token(stack, &request, attempt);
+    request
 }
 
 fn added(want: &[String], have: &[String]) -> Vec<String> {

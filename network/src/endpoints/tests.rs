@@ -14,7 +14,6 @@ fn spec() -> EndpointSpec {
             .resources(["*"])]),
         custom_policy: false,
         tags: BTreeMap::from([("baseline:stack".into(), "demo".into())]),
-        client_token: client_token("demo", "bedrock-runtime", "vpc-1", 0),
         only_if_offered: false,
     }
 }
@@ -105,27 +104,36 @@ fn an_edited_policy_is_rewritten_and_a_new_service_replaces() {
 }
 
 #[test]
-fn tokens_are_stable_and_distinct() {
+fn tokens_are_stable_and_change_with_every_parameter_sent() {
+    let (s, p) = (spec(), placement());
+    let token = |s: &EndpointSpec, p: &Placement, group: &str, attempt: u32| {
+        requests::create_request(s, p, group, attempt, "demo").client_token
+    };
+    let first = token(&s, &p, "sg-1", 0);
     assert_eq!(
-        client_token("s", "bedrock", "vpc-1", 0),
-        client_token("s", "bedrock", "vpc-1", 0)
+        first,
+        token(&s, &p, "sg-1", 0),
+        "a retry sends the same token"
     );
-    assert_ne!(
-        client_token("s", "bedrock", "vpc-1", 0),
-        client_token("s", "bedrock-runtime", "vpc-1", 0)
-    );
-    assert_ne!(
-        client_token("s", "bedrock", "vpc-1", 0),
-        client_token("s", "bedrock", "vpc-1", 1)
-    );
-    assert!(
-        client_token(
-            "a-very-long-stack-name-indeed",
-            "bedrock-agent-runtime",
-            "vpc-0123456789abcdef0",
-            9
-        )
-        .len()
-            <= 64
-    );
+    assert_ne!(first, token(&s, &p, "sg-1", 1), "a salted attempt");
+    assert_ne!(first, token(&s, &p, "sg-2", 0), "another group");
+    let fewer_subnets = Placement {
+        subnet_ids: vec!["subnet-a".into()],
+        ..placement()
+    };
+    assert_ne!(first, token(&s, &fewer_subnets, "sg-1", 0));
+    let mut retagged = spec();
+    retagged.tags.insert("team".into(), "ml".into());
+    assert_ne!(first, token(&retagged, &p, "sg-1", 0));
+    let mut repolicied = spec();
+    repolicied.policy = PolicyDocument::new(vec![Statement::allow("B")
+        .any_principal()
+        .actions(["bedrock:InvokeModel"])
+        .resources(["*"])]);
+    assert_ne!(first, token(&repolicied, &p, "sg-1", 0));
+    let other_stack = requests::create_request(&s, &p, "sg-1", 0, "other").client_token;
+    assert_ne!(first, other_stack);
+    // EC2 takes up to 64 ASCII characters.
+    assert!(token(&s, &p, "sg-1", 9).len() <= 64);
+    assert!(first.is_ascii());
 }

@@ -8,6 +8,7 @@ use baseline_core::policy::PolicyDocument;
 use baseline_core::progress::{NoProgress, RecordedProgress};
 use baseline_core::Action;
 use baseline_core::Naming;
+use std::sync::{Arc, Mutex};
 
 fn ctx() -> AwsContext {
     AwsContext::offline(Naming::new("demo-prod", BTreeMap::new()))
@@ -583,6 +584,45 @@ async fn an_endpoint_deleted_between_observe_and_apply_fails_with_not_found() {
         matches!(&err, NetworkError::Api(e) if e.is_not_found()),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn an_endpoint_deleted_and_wanted_in_another_subnet_is_created_without_a_token_mismatch() {
+    // As EC2 does: a token is remembered with its request, and the token sent again with other
+    // parameters is refused (IdempotentParameterMismatch).
+    let memory = Arc::new(Mutex::new(
+        BTreeMap::<String, crate::api::CreateEndpoint>::new(),
+    ));
+    let mut api = MockEc2Api::new();
+    let seen = Arc::clone(&memory);
+    api.expect_create_endpoint().returning(move |r| {
+        let mut seen = seen.lock().unwrap();
+        if seen.get(&r.client_token).is_some_and(|first| first != r) {
+            return Err(ApiError::synthetic(
+                "ec2",
+                "CreateVpcEndpoint",
+                &r.service_name,
+                ServiceErrorKind::Validation,
+                "IdempotentParameterMismatch: the token was used with other parameters",
+            ));
+        }
+        seen.insert(r.client_token.clone(), r.clone());
+        Ok(created(r, &format!("vpce-{}", seen.len()), "available"))
+    });
+    let m = NetworkModule::with_api(api, &ctx());
+    let spec = spec_of(&m, &config());
+    m.apply(&spec, &groups_exist(&spec), &NoProgress)
+        .await
+        .unwrap();
+    let first_round = memory.lock().unwrap().len();
+    // The endpoints were deleted by hand since, and the config now names a third subnet.
+    let mut c = config();
+    c.subnet_ids.push("subnet-c".into());
+    let spec = spec_of(&m, &c);
+    m.apply(&spec, &groups_exist(&spec), &NoProgress)
+        .await
+        .unwrap();
+    assert!(memory.lock().unwrap().len() > first_round);
 }
 
 #[tokio::test]
