@@ -122,18 +122,35 @@ pub(crate) fn interfaces(
         .collect()
 }
 
-/// The client token of one flow log: deterministic from what the flow log is, so a create
-/// retried after a lost answer returns the first one, and a different flow log on the same
-/// interface (new traffic type, role) gets a new token.
-pub(crate) fn client_token(spec: &FlowLogsSpec, eni: &str) -> String {
-    let base = format!(
-        "{}/{eni}/{}/{}/{}",
-        spec.stack, spec.traffic_type, spec.log_group.name, spec.role.arn
-    );
+/// The CreateFlowLogs request of the flow log on `eni`, with its client token: a hash of the
+/// stack and of every parameter the request sends, so a create retried after a lost answer
+/// returns the first flow log, and a different request on the same interface (new traffic
+/// type, role, tags) gets a new token. EC2 answers IdempotentParameterMismatch to a token
+/// reused with other parameters ("Ensuring idempotency in Amazon EC2 API requests":
+/// <https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html>); a token without
+/// the tags failed the re-creation of a flow log deleted since, once the stack's tags changed.
+pub(crate) fn new_flow_log(spec: &FlowLogsSpec, eni: &str) -> NewFlowLog {
+    let tags: Vec<String> = spec.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let base = [
+        spec.stack.as_str(),
+        eni,
+        &spec.traffic_type,
+        &spec.log_group.name,
+        &spec.role.arn,
+        &tags.join(","),
+    ]
+    .join("\n");
     let hash = base.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    format!("bb-fl-{hash:016x}")
+    NewFlowLog {
+        resource_id: eni.to_owned(),
+        traffic_type: spec.traffic_type.clone(),
+        log_group_name: spec.log_group.name.clone(),
+        deliver_logs_permission_arn: spec.role.arn.clone(),
+        tags: spec.tags.clone(),
+        client_token: format!("bb-fl-{hash:016x}"),
+    }
 }
 
 fn desired_flow_log_view(spec: &FlowLogsSpec, eni: &str, endpoint: &str) -> Value {
@@ -404,14 +421,7 @@ pub(crate) async fn apply(
     delete_flow_logs(api, &w.delete, progress).await?;
     for eni in &w.create {
         let step = Step::start(progress, flow_log_address(eni), Action::Create);
-        let request = NewFlowLog {
-            resource_id: eni.clone(),
-            traffic_type: spec.traffic_type.clone(),
-            log_group_name: spec.log_group.name.clone(),
-            deliver_logs_permission_arn: spec.role.arn.clone(),
-            tags: spec.tags.clone(),
-            client_token: client_token(spec, eni),
-        };
+        let request = new_flow_log(spec, eni);
         // An identical flow log that exists already (a create whose answer was lost, without
         // the client token's protection) is the one wanted: done.
         let id = match api.create_flow_log(&request).await {

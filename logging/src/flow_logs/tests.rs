@@ -156,12 +156,16 @@ fn switched_off_deletes_every_flow_log_and_keeps_the_group() {
 }
 
 #[test]
-fn client_tokens_differ_per_interface_and_setting() {
+fn client_tokens_differ_per_interface_and_parameter_sent() {
+    let token = |s: &FlowLogsSpec, eni: &str| new_flow_log(s, eni).client_token;
     let s = spec(true);
     let mut other = s.clone();
     other.traffic_type = "REJECT".into();
-    assert_eq!(client_token(&s, "eni-a"), client_token(&s, "eni-a"));
-    assert_ne!(client_token(&s, "eni-a"), client_token(&s, "eni-b"));
-    assert_ne!(client_token(&s, "eni-a"), client_token(&other, "eni-a"));
-    assert!(client_token(&s, "eni-a").len() <= 64);
+    let mut retagged = s.clone();
+    retagged.tags.insert("team".into(), "ml".into());
+    assert_eq!(token(&s, "eni-a"), token(&s, "eni-a"));
+    assert_ne!(token(&s, "eni-a"), token(&s, "eni-b"));
+    assert_ne!(token(&s, "eni-a"), token(&other, "eni-a"));
+    assert_ne!(token(&s, "eni-a"), token(&retagged, "eni-a"));
+    assert!(token(&s, "eni-a").len() <= 64);
 }
