@@ -436,10 +436,36 @@ pub(crate) async fn wait_ready(
     address: &str,
     progress: &dyn Progress,
 ) -> Result<(), GuardrailsError> {
+    wait(api, spec, id, version, address, progress, None)
+        .await
+        .map(|_| ())
+}
+
+/// How a wait for READY ended, if not in an error.
+#[derive(Debug, PartialEq, Eq)]
+enum Waited {
+    Ready,
+    /// GetGuardrail did not know the id for the whole grace given ([`create`]).
+    NeverSeen,
+}
+
+/// The wait of [`wait_ready`]; with `unseen_grace`, an id GetGuardrail has not known once
+/// within that time ends it early with [`Waited::NeverSeen`].
+async fn wait(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+    id: &str,
+    version: Option<u32>,
+    address: &str,
+    progress: &dyn Progress,
+    unseen_grace: Option<Duration>,
+) -> Result<Waited, GuardrailsError> {
+    let started = std::time::Instant::now();
     let mut poll = Poll::every(POLL, spec.wait_timeout);
+    let mut seen = false;
     loop {
         let status = match api.get_guardrail(id, version).await? {
-            Some(s) if s.status == "READY" => return Ok(()),
+            Some(s) if s.status == "READY" => return Ok(Waited::Ready),
             Some(s) if s.status == "FAILED" => {
                 return Err(GuardrailsError::GuardrailFailed {
                     id: id.to_owned(),
@@ -447,7 +473,13 @@ pub(crate) async fn wait_ready(
                     reasons: s.status_reasons.join("; "),
                 })
             }
-            Some(s) => s.status,
+            Some(s) => {
+                seen = true;
+                s.status
+            }
+            None if !seen && unseen_grace.is_some_and(|g| started.elapsed() >= g) => {
+                return Ok(Waited::NeverSeen)
+            }
             // Just created: reads may lag behind the write.
             None => "NOT_VISIBLE_YET".to_owned(),
         };
@@ -460,6 +492,66 @@ pub(crate) async fn wait_ready(
             });
         }
     }
+}
+
+/// How long a guardrail just created may stay unknown to GetGuardrail before its create is
+/// taken for a replay ([`create`]); at most half the wait timeout.
+const REPLAY_GRACE: Duration = Duration::from_secs(30);
+/// CreateGuardrail attempts, each with a fresh token, while Bedrock answers with an id it does
+/// not know.
+const TOKEN_ATTEMPTS: u32 = 3;
+
+/// CreateGuardrail, then the wait until the new guardrail is READY; returns its id and ARN.
+///
+/// The token is the same for the same stack, name and content, so a create retried after a
+/// lost answer or a crash gets the guardrail made the first time. Bedrock "ignores the
+/// request, but does not return an error" when a token matches an earlier request (Bedrock API
+/// reference, CreateGuardrail, `clientRequestToken`:
+/// <https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateGuardrail.html>); it does
+/// not say what it answers when that request's guardrail was deleted since, which `destroy`
+/// and then `apply` of the same config does. Should it hand back the deleted guardrail's id,
+/// GetGuardrail never finds it and the wait would run to its timeout on every apply: an id not
+/// found once within [`REPLAY_GRACE`] is taken for such a replay, and the create is sent again
+/// with a salted token (as the endpoints do with EC2's replayed tokens).
+async fn create(
+    api: &dyn GuardrailsApi,
+    spec: &GuardrailsSpec,
+    step: &Step<'_>,
+    progress: &dyn Progress,
+) -> Result<(String, String), GuardrailsError> {
+    let def = &spec.guardrail;
+    let content = def.view().to_string();
+    let grace = REPLAY_GRACE.min(spec.wait_timeout / 2);
+    for attempt in 0..TOKEN_ATTEMPTS {
+        let salt = format!("replayed-{attempt}");
+        let mut parts = vec![spec.stack.as_str(), def.name.as_str(), content.as_str()];
+        if attempt > 0 {
+            parts.push(&salt);
+        }
+        let token = client_token("guardrail", &parts);
+        let created = api.create_guardrail(def, &spec.tags, &token).await?;
+        let waited = wait(
+            api,
+            spec,
+            &created.id,
+            None,
+            GUARDRAIL,
+            progress,
+            Some(grace),
+        )
+        .await;
+        if waited.as_ref().is_ok_and(|w| *w == Waited::NeverSeen) {
+            continue;
+        }
+        // Found (READY, or failed on its way there): it exists.
+        step.exists(created.arn.clone());
+        waited?;
+        return Ok((created.id, created.arn));
+    }
+    Err(GuardrailsError::CreateReplayed {
+        name: def.name.clone(),
+        attempts: TOKEN_ATTEMPTS,
+    })
 }
 
 /// Runs the guardrail's planned ops; returns its id and ARN (`None` once deleted).
@@ -479,12 +571,7 @@ pub(crate) async fn execute(
     for op in &planned.ops {
         match (op, &found) {
             (GuardrailOp::Create, _) => {
-                let content = def.view().to_string();
-                let token = client_token("guardrail", &[&spec.stack, &def.name, &content]);
-                let created = api.create_guardrail(def, &spec.tags, &token).await?;
-                step.exists(created.arn.clone());
-                wait_ready(api, spec, &created.id, None, GUARDRAIL, progress).await?;
-                found = Some((created.id, created.arn));
+                found = Some(create(api, spec, &step, progress).await?);
             }
             (GuardrailOp::UpdateDraft, Some((id, _))) => {
                 api.update_guardrail(id, def).await?;

@@ -84,6 +84,14 @@ pub enum GuardrailsError {
         /// Bedrock's status reasons.
         reasons: String,
     },
+    /// Every CreateGuardrail answered with a guardrail id that GetGuardrail did not know.
+    #[error("CreateGuardrail for {name} answered, {attempts} times with a fresh client token, with a guardrail id GetGuardrail does not know; run apply again, or look for the guardrail in the Bedrock console")]
+    CreateReplayed {
+        /// Guardrail name.
+        name: String,
+        /// Creates sent.
+        attempts: u32,
+    },
     /// The guardrail did not become READY in time.
     #[error("guardrail {id} version {version} is still {status} after {waited_secs} s")]
     NotReady {

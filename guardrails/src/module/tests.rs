@@ -16,6 +16,7 @@ use baseline_core::progress::{NoProgress, RecordedProgress};
 use baseline_core::Naming;
 use baseline_core::{Action, ProgressEvent};
 use serde_json::json;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 const KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/k-1";
@@ -421,6 +422,92 @@ async fn access_denied_on_create_is_reported_with_its_operation() {
         .unwrap_err();
     assert!(matches!(&e, GuardrailsError::Api(a) if a.kind == ServiceErrorKind::AccessDenied));
     assert!(e.to_string().contains("bedrock:CreateGuardrail"), "{e}");
+}
+
+/// A guardrail API whose CreateGuardrail answers `gr-deleted` (an id GetGuardrail never knows,
+/// as a replayed token of a guardrail deleted since would) for the first `replays` creates,
+/// then `gr1`; it records the tokens sent.
+fn api_replaying(replays: usize, tokens: Arc<Mutex<Vec<String>>>) -> MockGuardrailsApi {
+    let mut api = MockGuardrailsApi::new();
+    let def = spec().guardrail;
+    api.expect_create_guardrail().returning(move |d, _, token| {
+        let mut tokens = tokens.lock().unwrap();
+        tokens.push(token.to_owned());
+        let id = if tokens.len() <= replays {
+            "gr-deleted"
+        } else {
+            "gr1"
+        };
+        Ok(GuardrailSummary {
+            id: id.into(),
+            arn: format!("arn:aws:bedrock:us-east-1:123456789012:guardrail/{id}"),
+            name: d.name.clone(),
+        })
+    });
+    api.expect_get_guardrail().returning(move |id, v| {
+        Ok((id == "gr1").then(|| state(&def, &v.map_or("DRAFT".into(), |v| v.to_string()))))
+    });
+    api
+}
+
+#[tokio::test]
+async fn a_create_answered_with_an_id_never_found_is_sent_again_with_a_fresh_token() {
+    let tokens = Arc::new(Mutex::new(Vec::new()));
+    let mut api = api_replaying(1, Arc::clone(&tokens));
+    api.expect_create_guardrail_version()
+        .times(1)
+        .withf(|id, _, _| id == "gr1")
+        .returning(|_, _, _| Ok(1));
+    let policy_arn = spec().policy_arn.clone();
+    api.expect_create_policy().returning(move |_, _, _, _, _| {
+        Ok(PolicyInfo {
+            arn: policy_arn.clone(),
+            default_version_id: "v1".into(),
+            path: "/".into(),
+        })
+    });
+    let m = module(api);
+    let progress = RecordedProgress::default();
+    let out = m
+        .apply(&spec(), &GuardrailsObserved::default(), &progress)
+        .await
+        .unwrap();
+    assert_eq!(out.guardrail_id, Some(GuardrailId("gr1".into())));
+    let tokens = tokens.lock().unwrap().clone();
+    assert_eq!(tokens.len(), 2);
+    assert_ne!(tokens[0], tokens[1], "the second create has its own token");
+    let recorded: Vec<String> = progress
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Exists { address, id } if address == GUARDRAIL => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        vec!["arn:aws:bedrock:us-east-1:123456789012:guardrail/gr1".to_owned()],
+        "the id never found is not recorded"
+    );
+}
+
+#[tokio::test]
+async fn creates_answered_only_with_ids_never_found_fail_after_three_tokens() {
+    let tokens = Arc::new(Mutex::new(Vec::new()));
+    let m = module(api_replaying(usize::MAX, Arc::clone(&tokens)));
+    let e = m
+        .apply(&spec(), &GuardrailsObserved::default(), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, GuardrailsError::CreateReplayed { attempts: 3, .. }),
+        "{e}"
+    );
+    let tokens = tokens.lock().unwrap();
+    let distinct: BTreeSet<&String> = tokens.iter().collect();
+    assert_eq!((tokens.len(), distinct.len()), (3, 3));
 }
 
 #[tokio::test]
