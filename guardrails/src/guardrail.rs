@@ -494,48 +494,62 @@ async fn wait(
     }
 }
 
-/// How long a guardrail just created may stay unknown to GetGuardrail before its create is
-/// taken for a replay ([`create`]); at most half the wait timeout.
+/// How long what a create answered may stay unknown to GetGuardrail before the create is taken
+/// for a replay ([`create_found`]); at most half the wait timeout.
 const REPLAY_GRACE: Duration = Duration::from_secs(30);
-/// CreateGuardrail attempts, each with a fresh token, while Bedrock answers with an id it does
-/// not know.
+/// Creates sent, each with a fresh token, while Bedrock answers with an id it does not know.
 const TOKEN_ATTEMPTS: u32 = 3;
 
-/// CreateGuardrail, then the wait until the new guardrail is READY; returns its id and ARN.
+/// What a CreateGuardrail or CreateGuardrailVersion answered.
+pub(crate) struct Created {
+    /// The guardrail's id.
+    pub id: String,
+    /// The version made (`None`: the guardrail itself, its DRAFT).
+    pub version: Option<u32>,
+    /// What progress records as existing (the guardrail's ARN, or `ARN:version`).
+    pub recorded: String,
+}
+
+/// Sends a create with the client token of `token_parts` and waits until what it answered is
+/// READY.
 ///
-/// The token is the same for the same stack, name and content, so a create retried after a
-/// lost answer or a crash gets the guardrail made the first time. Bedrock "ignores the
-/// request, but does not return an error" when a token matches an earlier request (Bedrock API
-/// reference, CreateGuardrail, `clientRequestToken`:
+/// The token is the same for the same request, so a create retried after a lost answer or a
+/// crash gets what the first one made. Bedrock "ignores the request, but does not return an
+/// error" when a token matches an earlier request (Bedrock API reference, CreateGuardrail and
+/// CreateGuardrailVersion, `clientRequestToken`:
 /// <https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateGuardrail.html>); it does
-/// not say what it answers when that request's guardrail was deleted since, which `destroy`
-/// and then `apply` of the same config does. Should it hand back the deleted guardrail's id,
-/// GetGuardrail never finds it and the wait would run to its timeout on every apply: an id not
-/// found once within [`REPLAY_GRACE`] is taken for such a replay, and the create is sent again
-/// with a salted token (as the endpoints do with EC2's replayed tokens).
-async fn create(
+/// not say what it answers when that earlier request's guardrail or version was deleted since:
+/// `destroy` and then `apply` of the same config, or a version deleted by hand and the same
+/// content published again. Should it hand back the deleted id, GetGuardrail never finds it
+/// and the wait would run to its timeout on every apply: an answer not found once within
+/// [`REPLAY_GRACE`] is taken for such a replay, and the create is sent again with a salted
+/// token (as the endpoints do with EC2's replayed tokens).
+pub(crate) async fn create_found<F, Fut>(
     api: &dyn GuardrailsApi,
     spec: &GuardrailsSpec,
-    step: &Step<'_>,
+    (kind, token_parts): (&str, &[&str]),
+    (step, address): (&Step<'_>, &str),
     progress: &dyn Progress,
-) -> Result<(String, String), GuardrailsError> {
-    let def = &spec.guardrail;
-    let content = def.view().to_string();
+    send: F,
+) -> Result<Created, GuardrailsError>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Created, ApiError>>,
+{
     let grace = REPLAY_GRACE.min(spec.wait_timeout / 2);
     for attempt in 0..TOKEN_ATTEMPTS {
         let salt = format!("replayed-{attempt}");
-        let mut parts = vec![spec.stack.as_str(), def.name.as_str(), content.as_str()];
+        let mut parts = token_parts.to_vec();
         if attempt > 0 {
             parts.push(&salt);
         }
-        let token = client_token("guardrail", &parts);
-        let created = api.create_guardrail(def, &spec.tags, &token).await?;
+        let created = send(client_token(kind, &parts)).await?;
         let waited = wait(
             api,
             spec,
             &created.id,
-            None,
-            GUARDRAIL,
+            created.version,
+            address,
             progress,
             Some(grace),
         )
@@ -544,12 +558,12 @@ async fn create(
             continue;
         }
         // Found (READY, or failed on its way there): it exists.
-        step.exists(created.arn.clone());
+        step.exists(created.recorded.clone());
         waited?;
-        return Ok((created.id, created.arn));
+        return Ok(created);
     }
     Err(GuardrailsError::CreateReplayed {
-        name: def.name.clone(),
+        address: address.to_owned(),
         attempts: TOKEN_ATTEMPTS,
     })
 }
@@ -571,7 +585,26 @@ pub(crate) async fn execute(
     for op in &planned.ops {
         match (op, &found) {
             (GuardrailOp::Create, _) => {
-                found = Some(create(api, spec, &step, progress).await?);
+                let content = def.view().to_string();
+                let parts = [spec.stack.as_str(), def.name.as_str(), content.as_str()];
+                let send = |token: String| async move {
+                    let made = api.create_guardrail(def, &spec.tags, &token).await?;
+                    Ok(Created {
+                        id: made.id,
+                        version: None,
+                        recorded: made.arn,
+                    })
+                };
+                let created = create_found(
+                    api,
+                    spec,
+                    ("guardrail", &parts),
+                    (&step, GUARDRAIL),
+                    progress,
+                    send,
+                )
+                .await?;
+                found = Some((created.id, created.recorded));
             }
             (GuardrailOp::UpdateDraft, Some((id, _))) => {
                 api.update_guardrail(id, def).await?;

@@ -84,11 +84,12 @@ pub enum GuardrailsError {
         /// Bedrock's status reasons.
         reasons: String,
     },
-    /// Every CreateGuardrail answered with a guardrail id that GetGuardrail did not know.
-    #[error("CreateGuardrail for {name} answered, {attempts} times with a fresh client token, with a guardrail id GetGuardrail does not know; run apply again, or look for the guardrail in the Bedrock console")]
+    /// Every create (of the guardrail or a version) answered with an id GetGuardrail did not
+    /// know.
+    #[error("{address}: every create, {attempts} of them each with a fresh client token, answered with an id GetGuardrail does not know; run apply again, or look for it in the Bedrock console")]
     CreateReplayed {
-        /// Guardrail name.
-        name: String,
+        /// The resource's plan address.
+        address: String,
         /// Creates sent.
         attempts: u32,
     },

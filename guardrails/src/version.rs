@@ -7,7 +7,7 @@
 //! version in force, and a config that changes nothing publishes nothing.
 
 use crate::api::{GuardrailState, GuardrailsApi};
-use crate::guardrail::{self, client_token, ObservedGuardrail, KNOWN_AFTER_APPLY};
+use crate::guardrail::{self, Created, ObservedGuardrail, KNOWN_AFTER_APPLY};
 use crate::module::GuardrailsSpec;
 use crate::GuardrailsError;
 use baseline_core::aws::ApiError;
@@ -134,15 +134,30 @@ pub(crate) async fn execute(
         // deduplicated, while returning to an earlier content later still publishes anew.
         let content = spec.guardrail.content_view().to_string();
         let after = supersedes.unwrap_or(0).to_string();
-        let token = client_token("version", &[id, &content, &after]);
         let description = format!("published by bedrock-baseline for stack {}", spec.stack);
-        let version = api
-            .create_guardrail_version(id, &description, &token)
-            .await?;
-        step.exists(format!("{arn}:{version}"));
-        guardrail::wait_ready(api, spec, id, Some(version), VERSION, progress).await?;
+        let description = description.as_str();
+        let send = |token: String| async move {
+            let version = api
+                .create_guardrail_version(id, description, &token)
+                .await?;
+            Ok(Created {
+                id: id.to_owned(),
+                version: Some(version),
+                recorded: format!("{arn}:{version}"),
+            })
+        };
+        let parts = [id, content.as_str(), after.as_str()];
+        let created = guardrail::create_found(
+            api,
+            spec,
+            ("version", &parts),
+            (&step, VERSION),
+            progress,
+            send,
+        )
+        .await?;
         step.done();
-        in_force = Some(version);
+        in_force = created.version;
     }
     Ok(in_force)
 }

@@ -511,6 +511,47 @@ async fn creates_answered_only_with_ids_never_found_fail_after_three_tokens() {
 }
 
 #[tokio::test]
+async fn a_publish_answered_with_a_version_never_found_is_sent_again_with_a_fresh_token() {
+    let mut api = MockGuardrailsApi::new();
+    let def = spec().guardrail;
+    api.expect_create_guardrail().returning(|d, _, _| {
+        Ok(GuardrailSummary {
+            id: "gr1".into(),
+            arn: GR_ARN.into(),
+            name: d.name.clone(),
+        })
+    });
+    // Version 7 is what a replayed token of a version deleted since would answer.
+    api.expect_get_guardrail().returning(move |_, v| {
+        Ok((v != Some(7)).then(|| state(&def, &v.map_or("DRAFT".into(), |v| v.to_string()))))
+    });
+    let tokens = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sent = Arc::clone(&tokens);
+    api.expect_create_guardrail_version()
+        .returning(move |_, _, token| {
+            let mut sent = sent.lock().unwrap();
+            sent.push(token.to_owned());
+            Ok(if sent.len() == 1 { 7 } else { 1 })
+        });
+    let policy_arn = spec().policy_arn.clone();
+    api.expect_create_policy().returning(move |_, _, _, _, _| {
+        Ok(PolicyInfo {
+            arn: policy_arn.clone(),
+            default_version_id: "v1".into(),
+            path: "/".into(),
+        })
+    });
+    let out = module(api)
+        .apply(&spec(), &GuardrailsObserved::default(), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(out.guardrail_version.as_deref(), Some("1"));
+    let tokens = tokens.lock().unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert_ne!(tokens[0], tokens[1]);
+}
+
+#[tokio::test]
 async fn throttling_on_publish_keeps_the_new_guardrail_recorded() {
     let mut api = MockGuardrailsApi::new();
     let spec = spec();
