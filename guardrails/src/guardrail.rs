@@ -586,7 +586,8 @@ pub(crate) async fn execute(
         match (op, &found) {
             (GuardrailOp::Create, _) => {
                 let content = def.view().to_string();
-                let parts = [spec.stack.as_str(), def.name.as_str(), content.as_str()];
+                let tags = serde_json::to_string(&spec.tags).unwrap_or_default();
+                let parts = [spec.stack.as_str(), def.name.as_str(), &content, &tags];
                 let send = |token: String| async move {
                     let made = api.create_guardrail(def, &spec.tags, &token).await?;
                     Ok(Created {
