@@ -14,8 +14,7 @@ use baseline_core::aws::ApiError;
 use baseline_core::config::ContentFilterType;
 use baseline_core::naming::STACK_TAG;
 use baseline_core::poll::Poll;
-use baseline_core::resource::without_reserved_tags;
-use baseline_core::resource::{Planned, ResourceKind, Step, TagDelta};
+use baseline_core::resource::{without_reserved_tags, Planned, ResourceKind, Step, TagDelta};
 use baseline_core::write::WriteResult;
 use baseline_core::{Change, Config, Progress, ProgressEvent};
 use futures::StreamExt;
@@ -445,7 +444,7 @@ pub(crate) async fn wait_ready(
 #[derive(Debug, PartialEq, Eq)]
 enum Waited {
     Ready,
-    /// GetGuardrail did not know the id for the whole grace given ([`create`]).
+    /// GetGuardrail did not know the id for the whole grace given ([`create_found`]).
     NeverSeen,
 }
 
